@@ -1,0 +1,88 @@
+import { parseArgs } from "node:util";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
+import { DEFAULT_LIMITS, type ServerLimits } from "../server/options.ts";
+import { SANDBOX_CHOICES, type SandboxChoice } from "../sandbox/detect.ts";
+import { parseChoice, parseWholeNumber } from "./parse-numbers.ts";
+import { UsageError, quote } from "./usage-error.ts";
+
+/** `bunker serve` settings before the sandbox is probed. */
+export interface ServeSettings {
+  host: string;
+  port: number;
+  /** undefined with --no-auth; "generate" when a random token must be made. */
+  token: string | undefined | "generate";
+  allowedOrigins: string[];
+  workspaceRoot: string;
+  workspaceRetention: "keep" | "delete";
+  sandbox: SandboxChoice;
+  requireSandbox: boolean;
+  allowNetwork: boolean;
+  limits: ServerLimits;
+}
+
+const SERVE_FLAGS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  token: { type: "string" },
+  "no-auth": { type: "boolean" },
+  "allow-origin": { type: "string", multiple: true },
+  "workspace-root": { type: "string" },
+  "workspace-retention": { type: "string" },
+  sandbox: { type: "string" },
+  "require-sandbox": { type: "boolean" },
+  "allow-network": { type: "boolean" },
+  "max-execs-per-session": { type: "string" },
+  "max-execs": { type: "string" },
+  "exec-timeout-ms": { type: "string" },
+  "max-exec-timeout-ms": { type: "string" },
+  "max-output-bytes": { type: "string" },
+  "max-frame-bytes": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parses `bunker serve` arguments (flags over environment over defaults). Throws UsageError on misuse. */
+export function parseServeArgs(args: string[], env: Record<string, string | undefined>): ServeSettings | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: SERVE_FLAGS, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+  const flags = parsed.values;
+  if (flags.help) return "help";
+
+  const tokenFlag = flags.token ?? env["BUNKER_TOKEN"];
+  if (flags["no-auth"] && flags.token !== undefined) throw new UsageError("--token and --no-auth contradict each other");
+  if (tokenFlag !== undefined && tokenFlag.length < 16 && !flags["no-auth"]) {
+    throw new UsageError(`--token: a token of ${tokenFlag.length} characters is too short to guess-proof; use at least 16`);
+  }
+  const host = flags.host ?? "127.0.0.1";
+  if (host.length === 0) throw new UsageError(`--host: ${quote(host)} is empty`);
+
+  const number = (flag: keyof typeof SERVE_FLAGS, fallback: number, min: number, max: number) => {
+    const value = flags[flag];
+    return typeof value === "string" ? parseWholeNumber(`--${flag}`, value, min, max) : fallback;
+  };
+  const maxOutput = flags["max-output-bytes"];
+  return {
+    host,
+    port: number("port", 7681, 0, 65535),
+    token: flags["no-auth"] ? undefined : (tokenFlag ?? "generate"),
+    allowedOrigins: flags["allow-origin"] ?? [],
+    workspaceRoot: resolve(flags["workspace-root"] ?? env["BUNKER_WORKSPACE_ROOT"] ?? join(homedir(), ".bunker", "workspaces")),
+    workspaceRetention: parseChoice("--workspace-retention", flags["workspace-retention"] ?? "delete", ["keep", "delete"] as const),
+    sandbox: parseChoice("--sandbox", flags.sandbox ?? "auto", SANDBOX_CHOICES),
+    requireSandbox: flags["require-sandbox"] === true,
+    allowNetwork: flags["allow-network"] === true,
+    limits: {
+      maxExecsPerSession: number("max-execs-per-session", DEFAULT_LIMITS.maxExecsPerSession, 1, 100_000),
+      maxExecs: number("max-execs", DEFAULT_LIMITS.maxExecs, 1, 1_000_000),
+      execTimeoutMs: number("exec-timeout-ms", DEFAULT_LIMITS.execTimeoutMs, 0, MAX_TIMEOUT_MS),
+      maxExecTimeoutMs: number("max-exec-timeout-ms", DEFAULT_LIMITS.maxExecTimeoutMs, 0, MAX_TIMEOUT_MS),
+      maxOutputBytes: maxOutput === undefined ? DEFAULT_LIMITS.maxOutputBytes : parseWholeNumber("--max-output-bytes", maxOutput, 1, Number.MAX_SAFE_INTEGER),
+      maxFrameBytes: number("max-frame-bytes", DEFAULT_LIMITS.maxFrameBytes, 1024, 64 * 1024 * 1024),
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { readdirSync, readlinkSync } from "node:fs";
+
+/** The host pids of every process in a PID namespace, found by its inode in /proc/<pid>/ns/pid. */
+export function pidsInNamespace(namespaceInode: number): number[] {
+  const wanted = `pid:[${namespaceInode}]`;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const code = entry.charCodeAt(0);
+    if (code < 48 || code > 57) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) === wanted) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked, or is not ours to inspect.
+    }
+  }
+  return pids;
+}
+
+/** Sends a signal and ignores "no such process": the target may have ended on its own a moment ago. */
+export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
+/**
+ * Sends `signal` to every process of a PID namespace. Its pid 1 ignores catchable signals from
+ * outside (init semantics), so each process gets the signal directly; SIGKILL to pid 1 alone
+ * takes the whole namespace down with it.
+ */
+export function signalNamespace(initPid: number, namespaceInode: number, signal: NodeJS.Signals): void {
+  if (signal === "SIGKILL") {
+    signalQuietly(initPid, "SIGKILL");
+    return;
+  }
+  for (const pid of pidsInNamespace(namespaceInode)) signalQuietly(pid, signal);
+}
+
+/** Sends `signal` to a whole process group (the exec was spawned as its leader). */
+export function signalProcessGroup(leaderPid: number, signal: NodeJS.Signals): void {
+  signalQuietly(-leaderPid, signal);
+}

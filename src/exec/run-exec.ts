@@ -1,0 +1,201 @@
+import type { ExitReason, OutputEncoding, SignalName } from "../protocol/index.ts";
+import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/types.ts";
+import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
+import { pumpOutput, type OutputBudget, type OutputSink } from "./output-pump.ts";
+import { readBwrapStatus, readFdToEnd, type BwrapStatus } from "./status-pipes.ts";
+import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
+import { describeExitCode, errnoName } from "./exit-facts.ts";
+
+/** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
+export const KILL_GRACE_MS = 1000;
+/** After the leader of a process group is gone, how long its escaped descendants may keep our pipes open. */
+const ORPHAN_PIPE_GRACE_MS = 200;
+
+/** A validated request to run one command. */
+export interface ExecRequest {
+  id: string;
+  argv: readonly string[];
+  /** Absolute, inside the workspace. */
+  cwd: string;
+  env: Record<string, string>;
+  stdin: boolean;
+  /** 0: no limit. */
+  timeoutMs: number;
+  /** Infinity: no limit. */
+  maxOutputBytes: number;
+  encoding: OutputEncoding;
+}
+
+/** The facts of an exec's end, as the `exit` message carries them. */
+export interface ExitFacts {
+  code: number | null;
+  signal: string | null;
+  reason: ExitReason;
+  durationMs: number;
+  /** Set when the command itself could not be executed inside the sandbox. */
+  spawnError?: string;
+  bytes: { stdout: number; stderr: number };
+}
+
+/** A command that is running, and the ways to reach it. */
+export interface RunningExec {
+  readonly id: string;
+  readonly pid: number;
+  /** Whether stdin still takes data. */
+  readonly stdinOpen: boolean;
+  writeStdin(bytes: Uint8Array): void;
+  endStdin(): void;
+  /** A client's signal to the whole tree. */
+  signal(name: SignalName): void;
+  /** Ends the tree on bunker's own account: SIGTERM, then SIGKILL after a grace period (or at once). */
+  terminate(reason: "timeout" | "killed" | "output_limit", immediately: boolean): void;
+  /** Settles once every output byte has been handed to the sink and the process tree is gone. */
+  readonly finished: Promise<ExitFacts>;
+}
+
+/** Spawns one command in the sandbox and streams its output to `sink`. Throws when the spawn itself fails. */
+export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, sink: OutputSink): RunningExec {
+  const command: SandboxCommand = backend.buildCommand({ argv: request.argv, cwd: request.cwd, env: request.env }, policy);
+  const extraPipes = Math.max(command.statusFds.jsonStatus ?? 0, command.statusFds.waitStatus ?? 0) - 2;
+  const startedAt = performance.now();
+  const proc = Bun.spawn(command.argv, {
+    cwd: command.cwd,
+    env: command.env,
+    stdio: [request.stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(Math.max(0, extraPipes)).fill("pipe")],
+    detached: command.detached,
+  });
+
+  let killReason: "timeout" | "killed" | "output_limit" | undefined;
+  let clientSignalled = false;
+  let processExited = false;
+  let stdinOpen = request.stdin;
+  let sandboxStatus: BwrapStatus | undefined;
+  const signalsBeforeStart: NodeJS.Signals[] = [];
+
+  const signalTree = (signal: NodeJS.Signals) => {
+    if (command.tree === "process-group") {
+      if (!processExited) signalProcessGroup(proc.pid, signal);
+      return;
+    }
+    // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
+    if (sandboxStatus) {
+      if (!processExited) signalNamespace(sandboxStatus.childPid, sandboxStatus.pidNamespace, signal);
+    } else if (!processExited) {
+      signalsBeforeStart.push(signal);
+    }
+  };
+
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const terminate = (reason: "timeout" | "killed" | "output_limit", immediately: boolean) => {
+    killReason ??= reason;
+    if (immediately) {
+      signalTree("SIGKILL");
+      return;
+    }
+    signalTree("SIGTERM");
+    killTimer ??= setTimeout(() => signalTree("SIGKILL"), KILL_GRACE_MS);
+  };
+
+  const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
+  const budget: OutputBudget = { remaining: request.maxOutputBytes, onExhausted: () => terminate("output_limit", true) };
+
+  const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
+  const jsonFd = fdOf(command.statusFds.jsonStatus);
+  const waitFd = fdOf(command.statusFds.waitStatus);
+  const statusRead =
+    jsonFd === undefined
+      ? Promise.resolve()
+      : readBwrapStatus(jsonFd, (status) => {
+          sandboxStatus = status;
+          for (const signal of signalsBeforeStart.splice(0)) signalTree(signal);
+        });
+  const waitRecords = waitFd === undefined ? Promise.resolve(undefined) : readFdToEnd(waitFd);
+
+  const stdoutDone = pumpOutput(proc.stdout, "stdout", request.id, request.encoding, sink, budget);
+  const stderrDone = pumpOutput(proc.stderr, "stderr", request.id, request.encoding, sink, budget);
+
+  const exited = proc.exited.then(() => {
+    processExited = true;
+    if (command.tree === "process-group") {
+      // The leader is gone: whatever it left in its group goes too, so that our pipes can close.
+      signalQuietlyGroup(proc.pid);
+    }
+  });
+
+  const finished = (async (): Promise<ExitFacts> => {
+    await exited;
+    const pumps = Promise.all([stdoutDone, stderrDone]);
+    const [stdoutBytes, stderrBytes] =
+      command.tree === "process-group" ? await withOrphanGrace(pumps, proc) : await pumps;
+    await statusRead;
+    const records = decodeReaperRecords((await waitRecords) ?? new Uint8Array());
+    clearTimeout(timeoutTimer);
+    clearTimeout(killTimer);
+
+    const facts =
+      records.waitStatus !== undefined
+        ? describeWaitStatus(records.waitStatus)
+        : proc.signalCode
+          ? { code: null, signal: String(proc.signalCode) }
+          : describeExitCode(proc.exitCode ?? 255, killReason !== undefined);
+    const reason: ExitReason = killReason ?? (facts.signal ? (clientSignalled ? "killed" : "signaled") : "exited");
+    return {
+      ...facts,
+      reason,
+      durationMs: Math.round(performance.now() - startedAt),
+      ...(records.execErrno !== undefined && {
+        spawnError: `${request.argv[0]}: cannot execute: ${errnoName(records.execErrno)}`,
+      }),
+      bytes: { stdout: stdoutBytes, stderr: stderrBytes },
+    };
+  })();
+
+  return {
+    id: request.id,
+    pid: proc.pid,
+    get stdinOpen() {
+      return stdinOpen && !processExited;
+    },
+    writeStdin(bytes) {
+      if (!request.stdin || !stdinOpen) return;
+      try {
+        (proc.stdin as import("bun").FileSink).write(bytes);
+        (proc.stdin as import("bun").FileSink).flush();
+      } catch {
+        // The child closed its stdin; what it did not read is lost, as with any pipe.
+      }
+    },
+    endStdin() {
+      if (!request.stdin || !stdinOpen) return;
+      stdinOpen = false;
+      try {
+        (proc.stdin as import("bun").FileSink).end();
+      } catch {
+        // Already closed by the child.
+      }
+    },
+    signal(name) {
+      clientSignalled = true;
+      signalTree(name);
+    },
+    terminate,
+    finished,
+  };
+}
+
+function signalQuietlyGroup(leaderPid: number): void {
+  signalProcessGroup(leaderPid, "SIGKILL");
+}
+
+/** Waits for the pumps, but not forever: a `setsid` daemon that escaped the group can hold a pipe open. */
+async function withOrphanGrace(pumps: Promise<[number, number]>, proc: { stdout: ReadableStream; stderr: ReadableStream }): Promise<[number, number]> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ORPHAN_PIPE_GRACE_MS);
+  });
+  const first = await Promise.race([pumps, grace.then(() => undefined)]);
+  clearTimeout(timer);
+  if (first) return first;
+  await Promise.allSettled([proc.stdout.cancel(), proc.stderr.cancel()]);
+  return pumps;
+}

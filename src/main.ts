@@ -1,0 +1,53 @@
+#!/usr/bin/env bun
+import { MAIN_HELP } from "./cli/help.ts";
+import { runServe } from "./cli/serve.ts";
+import { UsageError } from "./cli/usage-error.ts";
+import { COMMIT, VERSION } from "./version.ts";
+
+/** The binary's entry: argv to a command. The only place that calls process.exit. */
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "--version":
+    case "-v":
+      process.stdout.write(`bunker ${VERSION} (${COMMIT})\n`);
+      return;
+    case undefined:
+    case "--help":
+    case "-h":
+    case "help":
+      process.stdout.write(MAIN_HELP);
+      return;
+    case "serve": {
+      const outcome = await runServe(rest, process.env);
+      if (!outcome) return;
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`bunker: ${signal}, stopping: closing sessions and killing their processes\n`);
+        outcome.shutdown().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`bunker: shutdown failed: ${(error as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; try bunker --help`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`bunker: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bunker: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import * as v from "valibot";
+import { CLIENT_MESSAGE_TYPES, ClientMessageSchema, type ClientMessage } from "./client-messages.ts";
+import { ServerMessageSchema, type ServerMessage } from "./server-messages.ts";
+
+/** A decoded message, or a sentence saying what was wrong with it (and the exec id, when one was readable). */
+export type DecodeResult<T> = { ok: true; message: T } | { ok: false; id?: string; problem: string };
+
+/** Formats a valibot issue as "field: what is wrong", so that the reply names the field. */
+export function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const path = (issue.path ?? [])
+    .map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`))
+    .join("")
+    .replace(/^\./, "");
+  const hasCustomMessage = !issue.message.startsWith("Invalid ");
+  const what = hasCustomMessage ? issue.message : `expected ${issue.expected ?? "something else"}, got ${issue.received}`;
+  return path ? `${path}: ${what}` : what;
+}
+
+function readableId(value: Record<string, unknown>): string | undefined {
+  const id = value["id"];
+  return typeof id === "string" && id.length > 0 && id.length <= 64 ? id : undefined;
+}
+
+/** Decodes one text frame from a client. Never throws. */
+export function decodeClientMessage(text: string): DecodeResult<ClientMessage> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: "the frame is not valid JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, problem: "a message must be a JSON object" };
+  }
+  const record = value as Record<string, unknown>;
+  const id = readableId(record);
+  const type = record["type"];
+  if (typeof type !== "string" || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+    const shown = typeof type === "string" ? JSON.stringify(type.slice(0, 64)) : String(type === undefined ? "nothing" : typeof type);
+    return { ok: false, ...(id && { id }), problem: `type: unknown message type ${shown}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}` };
+  }
+  const result = v.safeParse(ClientMessageSchema, value);
+  if (result.success) return { ok: true, message: result.output };
+  return { ok: false, ...(id && { id }), problem: describeIssue(result.issues[0]) };
+}
+
+/** Decodes one text frame from the server, for clients. Never throws. */
+export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: "the frame is not valid JSON" };
+  }
+  const result = v.safeParse(ServerMessageSchema, value);
+  if (result.success) return { ok: true, message: result.output };
+  return { ok: false, problem: describeIssue(result.issues[0]) };
+}

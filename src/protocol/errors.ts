@@ -1,0 +1,32 @@
+/**
+ * Every error code the server can put in an `error` message, with one sentence each.
+ * docs/PROTOCOL.md copies this table; keep them in step.
+ */
+export const ERROR_CODES = {
+  bad_message: "The frame was not JSON, had an unknown type, or broke the schema; the message names the field.",
+  duplicate_id: "The exec id was used before in this session, finished or not.",
+  unknown_exec: "No exec with that id exists in this session.",
+  invalid_state:
+    "The exec cannot take this now: stdin without `stdin: true` or after eof, stdin or signal after exit.",
+  path_outside_workspace: "A path (such as `cwd`) would leave the session's workspace.",
+  not_found: "A path the message names (such as `cwd`) does not exist.",
+  limit_exceeded: "A server limit was reached (concurrent execs per session or per server, and the like).",
+  spawn_failed: "The command could not be started.",
+  sandbox_unavailable: "The sandbox needed for this request cannot run on this server.",
+  internal: "The server failed in a way that is its own fault; the message says what it was doing.",
+} as const;
+
+/** A stable error code, as sent on the wire. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** WebSocket close codes the server uses, with their meaning. */
+export const CLOSE_CODES = {
+  /** The server is shutting down. */
+  goingAway: 1001,
+  /** A frame was larger than the server accepts. */
+  messageTooBig: 1009,
+  /** The server hit an internal failure with this connection. */
+  internalError: 1011,
+  /** The client did not read its output and the server's send queue reached its hard cap. */
+  backpressureLimit: 4008,
+} as const;

@@ -1,0 +1,87 @@
+import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
+import type { SystemMount } from "./system-mounts.ts";
+import { createVisibility, resolveProgram } from "./resolve-program.ts";
+
+/** Where the reaper (see reaper.ts) appears inside the sandbox. */
+export const REAPER_SANDBOX_PATH = "/run/bunker/reap";
+/** Child fd of bwrap's --json-status-fd. */
+const JSON_STATUS_FD = 3;
+/** Child fd the reaper writes the command's true wait status to (fixed in its machine code). */
+const WAIT_STATUS_FD = 4;
+
+export interface BwrapBackendOptions {
+  bwrapPath: string;
+  /** Host path of the installed reaper ELF. */
+  reaperPath: string;
+  systemMounts: readonly SystemMount[];
+  /** Looks a bare program name up on PATH (see resolve-program.ts); tests of the argv leave it out. */
+  lookUpPrograms?: boolean;
+}
+
+function systemMountArgs(mounts: readonly SystemMount[]): string[] {
+  return mounts.flatMap((mount) =>
+    mount.kind === "ro-bind" ? ["--ro-bind", mount.path, mount.path] : ["--symlink", mount.target, mount.path],
+  );
+}
+
+/**
+ * The bwrap flags of the core policy, without the command. Exported so that the startup probe runs
+ * exactly what every exec runs.
+ */
+export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPolicy, cwd: string): string[] {
+  return [
+    // user, pid, ipc, uts, cgroup and net namespaces; the network comes back only when allowed.
+    "--unshare-all",
+    ...(policy.allowNetwork ? ["--share-net"] : []),
+    "--die-with-parent",
+    // A new session stops TIOCSTI from pushing input into the server's terminal.
+    "--new-session",
+    "--hostname",
+    "bunker",
+    ...systemMountArgs(options.systemMounts),
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    // The tmpfs must come before the workspace bind: a workspace under /tmp would vanish beneath it.
+    "--tmpfs",
+    "/tmp",
+    "--bind",
+    policy.workspace,
+    policy.workspace,
+    "--ro-bind",
+    options.reaperPath,
+    REAPER_SANDBOX_PATH,
+    "--chdir",
+    cwd,
+    "--cap-drop",
+    "ALL",
+    "--json-status-fd",
+    String(JSON_STATUS_FD),
+  ];
+}
+
+/**
+ * The bubblewrap backend. The environment travels as bwrap's own environment rather than as
+ * `--setenv` flags, because argv is readable by every local user in /proc/<pid>/cmdline and the
+ * environment is not; bwrap passes its environment on to the command unchanged.
+ */
+export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend {
+  return {
+    name: "bwrap",
+    buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
+      const [program = "", ...args] = spec.argv;
+      const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace]);
+      const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible) : program;
+      return {
+        argv: [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd), "--", REAPER_SANDBOX_PATH, resolved, ...args],
+        env: { ...spec.env },
+        cwd: policy.workspace,
+        tree: "pid-namespace",
+        statusFds: { jsonStatus: JSON_STATUS_FD, waitStatus: WAIT_STATUS_FD },
+        detached: false,
+      };
+    },
+    tempDir: () => "/tmp",
+  };
+}

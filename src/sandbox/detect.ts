@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import type { SandboxInfo } from "../protocol/index.ts";
+import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
+import { buildBwrapArgs, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
+import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
+import { createSeatbeltBackend, probeSeatbelt } from "./seatbelt.ts";
+import { installReaper, reaperArchFor } from "./reaper.ts";
+import { readSystemMounts } from "./system-mounts.ts";
+
+export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
+export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
+
+export interface DetectSandboxOptions {
+  choice: SandboxChoice;
+  requireSandbox: boolean;
+  allowNetwork: boolean;
+  /** Where the probe makes its throwaway workspace: the real workspace root, so that it meets real conditions. */
+  workspaceRoot: string;
+}
+
+/** The backend the server runs with, what hello reports about it, and what to clean up at exit. */
+export interface DetectedSandbox {
+  backend: SandboxBackend;
+  info: SandboxInfo;
+  /** Removes files the backend put on the host (the reaper). */
+  dispose(): void;
+}
+
+export type DetectSandboxResult = { ok: true; sandbox: DetectedSandbox } | { ok: false; reason: string };
+
+function firstLine(text: string): string {
+  return text.trim().split("\n")[0] ?? "";
+}
+
+async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean): Promise<ProbeResult> {
+  const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
+  try {
+    const policy: SandboxPolicy = { workspace, allowNetwork };
+    const args = [...buildBwrapArgs(options, policy, workspace), "--", REAPER_SANDBOX_PATH, "/bin/true"];
+    const result = await execa(options.bwrapPath, args, {
+      reject: false,
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      env: { PATH: "/usr/bin:/bin" },
+      extendEnv: false,
+      timeout: 10_000,
+    });
+    if (result.exitCode === 0) return { ok: true };
+    const detail = firstLine(String(result.stderr)) || `exit code ${result.exitCode}`;
+    return { ok: false, reason: `bwrap failed its probe: ${detail} (user namespaces disabled, an unprivileged container, or AppArmor's restriction on Ubuntu 24.04 and later)` };
+  } catch (error) {
+    return { ok: false, reason: `bwrap could not be run: ${(error as Error).message}` };
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandboxResult> {
+  if (process.platform !== "linux") return { ok: false, reason: "bwrap exists only on Linux" };
+  const bwrapPath = Bun.which("bwrap");
+  if (!bwrapPath) return { ok: false, reason: "bwrap is not installed (apt-get install bubblewrap)" };
+  const arch = reaperArchFor(process.arch);
+  if (!arch) return { ok: false, reason: `no reaper for the ${process.arch} architecture` };
+  // The reaper must be readable by whatever uid runs bwrap, and nobody else may replace it.
+  const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
+  chmodSync(runtimeDir, 0o755);
+  const dispose = () => rmSync(runtimeDir, { recursive: true, force: true });
+  const backendOptions: BwrapBackendOptions = {
+    bwrapPath,
+    reaperPath: installReaper(runtimeDir, arch),
+    systemMounts: readSystemMounts(),
+    lookUpPrograms: true,
+  };
+  const probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork);
+  if (!probe.ok) {
+    dispose();
+    return probe;
+  }
+  return {
+    ok: true,
+    sandbox: { backend: createBwrapBackend(backendOptions), info: { backend: "bwrap", network: options.allowNetwork }, dispose },
+  };
+}
+
+async function detectSeatbelt(options: DetectSandboxOptions): Promise<DetectSandboxResult> {
+  const probe = await probeSeatbelt();
+  if (!probe.ok) return probe;
+  const tempDir = mkdtempSync(join(tmpdir(), "bunker-seatbelt-"));
+  const dispose = () => rmSync(tempDir, { recursive: true, force: true });
+  return {
+    ok: true,
+    sandbox: { backend: createSeatbeltBackend({ tempDir }), info: { backend: "seatbelt", network: options.allowNetwork }, dispose },
+  };
+}
+
+function fallback(reason: string): DetectedSandbox {
+  return {
+    backend: createFallbackBackend(),
+    info: { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true },
+    dispose: () => {},
+  };
+}
+
+/**
+ * The one place that decides which sandbox runs: by running the real thing once, since a binary
+ * that exists often fails (user namespaces off, AppArmor, unprivileged containers).
+ */
+export async function detectSandbox(options: DetectSandboxOptions): Promise<DetectSandboxResult> {
+  switch (options.choice) {
+    case "none":
+      if (options.requireSandbox) return { ok: false, reason: "--require-sandbox refuses --sandbox none" };
+      return { ok: true, sandbox: fallback("chosen with --sandbox none") };
+    case "bwrap":
+      return detectBwrap(options);
+    case "seatbelt":
+      return detectSeatbelt(options);
+    case "auto": {
+      const detected =
+        process.platform === "linux"
+          ? await detectBwrap(options)
+          : process.platform === "darwin"
+            ? await detectSeatbelt(options)
+            : ({ ok: false, reason: `no sandbox backend for ${process.platform}` } as const);
+      if (detected.ok) return detected;
+      if (options.requireSandbox) return { ok: false, reason: `--require-sandbox: ${detected.reason}` };
+      return { ok: true, sandbox: fallback(detected.reason) };
+    }
+    default: {
+      const unreachable: never = options.choice;
+      return unreachable;
+    }
+  }
+}

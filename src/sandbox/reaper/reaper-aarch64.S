@@ -1,0 +1,130 @@
+/*
+ * reap PROGRAM ARGS... (aarch64 Linux, static, no libc, position-independent)
+ *
+ * Runs as the first process bwrap starts in the sandbox. bwrap turns "killed by
+ * signal N" into exit code 128+N, which a real `exit 137` also produces, so this
+ * program forks, execs the command, waits for it and writes the true wait status
+ * to fd 4 as 8-byte records: u32 kind, i32 value (little-endian).
+ *   kind 1: the command could not be started; value = errno (positive)
+ *   kind 2: the command ended; value = raw wait status
+ * Exit code: the command's exit code, 128+signal if it was signaled, 127 if it
+ * could not be started. Branches are PC-relative and data lives on the stack,
+ * so it runs wherever it is loaded. Same logic as reaper-x86_64.S.
+ *
+ * Stack frame below the initial stack (32 bytes, keeps sp 16-byte aligned):
+ *   [sp]     all-ones signal mask    [sp, #8]  saved signal mask
+ *   [sp, #16] record kind            [sp, #20] record value (wait4 writes the status here)
+ */
+	.text
+	.globl	_start
+_start:
+	ldr	x19, [sp]		/* argc */
+	cmp	x19, #2
+	b.lt	.Lexit127		/* nothing to run */
+	add	x20, sp, #16		/* &argv[1]: the command's argv */
+	add	x21, sp, x19, lsl #3
+	add	x21, x21, #16		/* envp: past argv[argc-1] and its NULL */
+	sub	sp, sp, #32
+
+	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
+	 * processes of the namespace reaches the command and never kills the
+	 * reaper: the reaper must live to report the status. */
+	mov	x0, #-1
+	str	x0, [sp]
+	mov	x0, #0			/* SIG_BLOCK */
+	mov	x1, sp
+	add	x2, sp, #8		/* keep the old mask for the child */
+	mov	x3, #8			/* sizeof(kernel sigset_t) */
+	mov	x8, #135		/* rt_sigprocmask */
+	svc	#0
+
+	/* aarch64 has no fork syscall: clone with only the exit signal is fork. */
+	mov	x0, #17			/* SIGCHLD */
+	mov	x1, #0
+	mov	x2, #0
+	mov	x3, #0
+	mov	x4, #0
+	mov	x8, #220		/* clone */
+	svc	#0
+	cmp	x0, #0
+	b.lt	.Lfailed		/* -errno */
+	b.eq	.Lchild
+	mov	x22, x0			/* child pid */
+
+.Lwait:
+	mov	x0, x22
+	add	x1, sp, #20
+	mov	x2, #0			/* no WUNTRACED: only termination is reported */
+	mov	x3, #0
+	mov	x8, #260		/* wait4 */
+	svc	#0
+	cmn	x0, #4			/* EINTR: cannot happen with all signals blocked, but cheap */
+	b.eq	.Lwait
+	cmp	x0, #0
+	b.lt	.Lexit127		/* no child to wait for: nothing true to report */
+	ldr	w23, [sp, #20]
+	and	w24, w23, #0x7f		/* WTERMSIG; 0 = exited */
+	cmp	w24, #0x7f		/* stopped (only if traced): not the end yet */
+	b.eq	.Lwait
+
+	mov	w0, #2
+	str	w0, [sp, #16]
+	mov	x0, #4
+	add	x1, sp, #16
+	mov	x2, #8
+	mov	x8, #64			/* write; a failure leaves nothing better to do */
+	svc	#0
+	cbnz	w24, .Lsignaled
+	ubfx	w0, w23, #8, #8		/* WEXITSTATUS: bits 8..15 of the status */
+	b	.Lexit
+.Lsignaled:
+	add	w0, w24, #128		/* the shell convention, as bwrap itself reports it */
+	b	.Lexit
+
+.Lchild:
+	/* The command must see only fds 0, 1, 2: fds 3 (bwrap's status) and 4
+	 * (ours) are for the reaper. Fd 4 stays open until execve succeeds so
+	 * that a failed execve can still be reported. close_range needs Linux 5.9;
+	 * its failure is ignored: before 5.9 only fds above 4 that the spawner left
+	 * open without close-on-exec would reach the command. */
+	mov	x0, #5
+	mov	w1, #-1			/* ~0U */
+	mov	x2, #0
+	mov	x8, #436		/* close_range */
+	svc	#0
+	mov	x0, #4
+	mov	x1, #2			/* F_SETFD */
+	mov	x2, #1			/* FD_CLOEXEC */
+	mov	x8, #25			/* fcntl */
+	svc	#0
+	mov	x0, #3
+	mov	x8, #57			/* close */
+	svc	#0
+	/* Blocked signals survive execve: give the command the mask we inherited. */
+	mov	x0, #2			/* SIG_SETMASK */
+	add	x1, sp, #8
+	mov	x2, #0
+	mov	x3, #8
+	mov	x8, #135		/* rt_sigprocmask */
+	svc	#0
+	ldr	x0, [x20]		/* argv[1] as given: no PATH lookup */
+	mov	x1, x20
+	mov	x2, x21
+	mov	x8, #221		/* execve; returns only on failure */
+	svc	#0
+
+.Lfailed:				/* fork or execve failed, x0 = -errno */
+	neg	w0, w0
+	str	w0, [sp, #20]
+	mov	w1, #1
+	str	w1, [sp, #16]
+	mov	x0, #4
+	add	x1, sp, #16
+	mov	x2, #8
+	mov	x8, #64			/* write */
+	svc	#0
+.Lexit127:
+	mov	x0, #127
+.Lexit:
+	mov	x8, #94			/* exit_group */
+	svc	#0

@@ -1,0 +1,57 @@
+import type { SandboxBackendName } from "../protocol/index.ts";
+
+/** What a session's commands may touch. Every backend enforces as much of it as it can. */
+export interface SandboxPolicy {
+  /** Absolute host path of the session workspace: the only writable place. */
+  workspace: string;
+  /** Whether commands may use the network (off by default). */
+  allowNetwork: boolean;
+}
+
+/** One command to run, already validated: argv to exec, cwd and environment as the command sees them. */
+export interface ExecSpec {
+  argv: readonly string[];
+  /** Absolute path inside the workspace. */
+  cwd: string;
+  /** The complete environment of the command: nothing else is inherited. */
+  env: Readonly<Record<string, string>>;
+}
+
+/** How the whole process tree of one exec is found and killed. */
+export type ProcessTreeKind =
+  /** bwrap: every process lives in the exec's own PID namespace, which dies with its pid 1. */
+  | "pid-namespace"
+  /** seatbelt and none: the exec leads its own process group (a `setsid` daemon can leave it). */
+  | "process-group";
+
+/** What the server hands to Bun.spawn for one exec. */
+export interface SandboxCommand {
+  /** The program and arguments to spawn on the host. */
+  argv: string[];
+  /** The environment of the spawned process (a wrapper passes it on to the command). */
+  env: Record<string, string>;
+  /** Host working directory for the spawn. */
+  cwd: string;
+  /** How to find and kill the tree. */
+  tree: ProcessTreeKind;
+  /**
+   * Extra pipes beyond stdin, stdout and stderr, as child fd numbers (3, 4, ...) in order.
+   * `jsonStatus`: bwrap's --json-status-fd (child pid and namespace ids).
+   * `waitStatus`: the reaper's report of the command's true wait status (see reaper.ts).
+   */
+  statusFds: { jsonStatus?: number; waitStatus?: number };
+  /** Whether spawning needs a new session and process group (setsid) on the host side. */
+  detached: boolean;
+}
+
+/** A sandbox backend: a pure mapping from policy and command to what gets spawned. */
+export interface SandboxBackend {
+  readonly name: SandboxBackendName;
+  /** Builds the spawn for one command. Pure: touches nothing on the system. */
+  buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand;
+  /** The TMPDIR commands see. A path inside the workspace must be created before use. */
+  tempDir(policy: SandboxPolicy): string;
+}
+
+/** The outcome of probing for a backend at startup. */
+export type ProbeResult = { ok: true } | { ok: false; reason: string };

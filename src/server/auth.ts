@@ -1,0 +1,38 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../protocol/index.ts";
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** Compares in constant time: both sides are hashed first, so even their lengths do not leak. */
+export function tokensMatch(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The subprotocols a client offered, in order. */
+export function offeredSubprotocols(request: Request): string[] {
+  const header = request.headers.get("sec-websocket-protocol");
+  if (!header) return [];
+  return header.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+/** The token a client presented: `Authorization: Bearer <token>`, or the `bunker.token.<token>` subprotocol for browsers. */
+export function presentedToken(request: Request, subprotocols: readonly string[]): string | undefined {
+  const authorization = request.headers.get("authorization");
+  if (authorization?.startsWith("Bearer ")) return authorization.slice("Bearer ".length).trim();
+  const carried = subprotocols.find((item) => item.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  return carried?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+}
+
+/** Whether a request may open a session. With no expected token (`--no-auth`) every request may. */
+export function isAuthorized(request: Request, subprotocols: readonly string[], expected: string | undefined): boolean {
+  if (expected === undefined) return true;
+  const presented = presentedToken(request, subprotocols);
+  return presented !== undefined && tokensMatch(presented, expected);
+}
+
+/** The subprotocol to echo: `bunker.v1` when offered. The token subprotocol is never echoed. */
+export function chosenSubprotocol(subprotocols: readonly string[]): string | undefined {
+  return subprotocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : undefined;
+}

@@ -1,0 +1,32 @@
+import { realpathSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+
+/** A path inside the workspace, or why it is refused. */
+export type ConfinedPath = { ok: true; path: string } | { ok: false; code: "path_outside_workspace" | "not_found"; problem: string };
+
+function isInside(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
+}
+
+/**
+ * Resolves a client's `cwd` against the workspace: relative to it, or absolute inside it. `..`
+ * cannot leave, and neither can a symlink (the real path must stay inside too). The directory must
+ * exist, since the sandbox changes into it before the command starts.
+ */
+export function resolveCwd(workspace: string, cwd: string | undefined): ConfinedPath {
+  if (cwd === undefined || cwd === "" || cwd === ".") return { ok: true, path: workspace };
+  const lexical = isAbsolute(cwd) ? resolve(cwd) : resolve(workspace, cwd);
+  if (!isInside(workspace, lexical)) {
+    return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} is outside the workspace` };
+  }
+  let real: string;
+  try {
+    real = realpathSync(lexical);
+  } catch {
+    return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
+  }
+  if (!isInside(workspace, real)) {
+    return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink` };
+  }
+  return { ok: true, path: real };
+}
