@@ -28,14 +28,16 @@ export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
 /**
  * Sends `signal` to every process of a PID namespace. Its pid 1 ignores catchable signals from
  * outside (init semantics), so each process gets the signal directly; SIGKILL to pid 1 alone
- * takes the whole namespace down with it.
+ * takes the whole namespace down with it. Returns how many processes were signalled.
  */
-export function signalNamespace(initPid: number, namespaceInode: number, signal: NodeJS.Signals): void {
+export function signalNamespace(initPid: number, namespaceInode: number, signal: NodeJS.Signals): number {
   if (signal === "SIGKILL") {
     signalQuietly(initPid, "SIGKILL");
-    return;
+    return 1;
   }
-  for (const pid of pidsInNamespace(namespaceInode)) signalQuietly(pid, signal);
+  const pids = pidsInNamespace(namespaceInode);
+  for (const pid of pids) signalQuietly(pid, signal);
+  return pids.length;
 }
 
 /** Sends `signal` to a whole process group (the exec was spawned as its leader). */

@@ -73,16 +73,29 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   const signalsBeforeStart: NodeJS.Signals[] = [];
 
   const signalTree = (signal: NodeJS.Signals) => {
+    if (processExited) return;
     if (command.tree === "process-group") {
-      if (!processExited) signalProcessGroup(proc.pid, signal);
+      signalProcessGroup(proc.pid, signal);
       return;
     }
     // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
-    if (sandboxStatus) {
-      if (!processExited) signalNamespace(sandboxStatus.childPid, sandboxStatus.pidNamespace, signal);
-    } else if (!processExited) {
+    if (!sandboxStatus) {
       signalsBeforeStart.push(signal);
+      return;
     }
+    const { childPid, pidNamespace } = sandboxStatus;
+    if (signal === "SIGKILL") {
+      signalNamespace(childPid, pidNamespace, signal);
+      return;
+    }
+    // A catchable signal that arrives before the reaper has forked the command would stay pending on
+    // the reaper (which blocks everything) and be lost: retry until a third process exists.
+    const deliver = (attemptsLeft: number) => {
+      if (processExited) return;
+      const delivered = signalNamespace(childPid, pidNamespace, signal);
+      if (delivered < 3 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), 2);
+    };
+    deliver(500);
   };
 
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -137,7 +150,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         ? describeWaitStatus(records.waitStatus)
         : proc.signalCode
           ? { code: null, signal: String(proc.signalCode) }
-          : describeExitCode(proc.exitCode ?? 255, killReason !== undefined);
+          : describeExitCode(proc.exitCode ?? 255, killReason !== undefined || clientSignalled);
     const reason: ExitReason = killReason ?? (facts.signal ? (clientSignalled ? "killed" : "signaled") : "exited");
     return {
       ...facts,

@@ -19,6 +19,7 @@ const PROBE_PARAM_PATH = "/private/var/empty";
  */
 const PRIVATE_SYMLINKS = ["/tmp", "/var", "/etc"] as const;
 
+/** What the seatbelt backend needs from startup (see detect.ts). */
 export interface SeatbeltBackendOptions {
   /** Absolute host path of the temp dir commands get as TMPDIR; the caller creates and removes it. */
   tempDir: string;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bun
+/**
+ * Compiles bunker into single-file executables in dist/.
+ *   bun build.ts         dist/bunker for this machine, smoke-run with --version
+ *   bun build.ts --all   also dist/bunker-{linux,darwin}-{x64,arm64} and dist/SHA256SUMS
+ * Cross-compiling fetches the other platforms' Bun runtimes from the npm registry (cached by Bun).
+ */
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { execa } from "execa";
+import packageJson from "./package.json" with { type: "json" };
+
+const ROOT = import.meta.dir;
+const DIST = join(ROOT, "dist");
+
+/** Release targets of `--all`: the file suffix, Bun's compile target, and how to run it here if we can. */
+const RELEASE_TARGETS = [
+  { name: "linux-x64", target: "bun-linux-x64", runOn: { platform: "linux", arch: "x64" } },
+  { name: "linux-arm64", target: "bun-linux-arm64", runOn: { platform: "linux", arch: "arm64" } },
+  { name: "darwin-x64", target: "bun-darwin-x64", runOn: { platform: "darwin", arch: "x64" } },
+  { name: "darwin-arm64", target: "bun-darwin-arm64", runOn: { platform: "darwin", arch: "arm64" } },
+] as const satisfies { name: string; target: Bun.Build.CompileTarget; runOn: { platform: string; arch: string } }[];
+
+/** The short commit of the checkout, or "unknown" outside git (a source tarball, say). */
+async function resolveBuildCommit(): Promise<string> {
+  const result = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, reject: false });
+  return result.exitCode === 0 ? result.stdout.trim() : "unknown";
+}
+
+/** Compiles src/main.ts into `outfile`; `target` undefined means this machine's runtime (no download). */
+async function compileBinary(outfile: string, commit: string, target?: Bun.Build.CompileTarget): Promise<void> {
+  const result = await Bun.build({
+    entrypoints: [join(ROOT, "src", "main.ts")],
+    compile: {
+      ...(target ? { target } : {}),
+      outfile,
+      // A server started in some project directory must not pick up that project's .env or bunfig.toml.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+    },
+    minify: true,
+    define: { BUNKER_BUILD_COMMIT: JSON.stringify(commit) },
+    throw: false,
+  });
+  if (!result.success) {
+    throw new Error(`compiling ${relative(ROOT, outfile)} failed:\n${result.logs.map(String).join("\n")}`);
+  }
+}
+
+/** The command that runs `file` here: directly, under qemu for a foreign Linux arch, or undefined. */
+function runnerFor(file: string, runOn: { platform: string; arch: string }): string[] | undefined {
+  if (runOn.platform !== process.platform) return undefined;
+  if (runOn.arch === process.arch) return [file];
+  const qemu = runOn.platform === "linux" && runOn.arch === "arm64" ? Bun.which("qemu-aarch64") : null;
+  return qemu ? [qemu, file] : undefined;
+}
+
+/** Runs `<binary> --version` and fails unless it names this version and commit. */
+async function smokeRun(command: string[], commit: string): Promise<void> {
+  const expected = `bunker ${packageJson.version} (${commit})`;
+  const [program, ...args] = command as [string, ...string[]];
+  const result = await execa(program, [...args, "--version"], { reject: false, timeout: 30_000 });
+  if (result.exitCode !== 0 || result.stdout.trim() !== expected) {
+    throw new Error(`${command.join(" ")} --version: expected ${JSON.stringify(expected)}, got exit ${result.exitCode} ${JSON.stringify(result.all ?? result.stdout + result.stderr)}`);
+  }
+}
+
+function formatSize(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { all: { type: "boolean", default: false } }, strict: true });
+  const commit = await resolveBuildCommit();
+  mkdirSync(DIST, { recursive: true });
+  const built: { file: string; ms: number; ran: boolean }[] = [];
+
+  const build = async (file: string, target: Bun.Build.CompileTarget | undefined, runner: string[] | undefined) => {
+    const started = performance.now();
+    await compileBinary(file, commit, target);
+    const ms = performance.now() - started;
+    if (runner) await smokeRun(runner, commit);
+    built.push({ file, ms, ran: runner !== undefined });
+  };
+
+  const host = join(DIST, "bunker");
+  await build(host, undefined, [host]);
+  if (values.all) {
+    for (const { name, target, runOn } of RELEASE_TARGETS) {
+      const file = join(DIST, `bunker-${name}`);
+      await build(file, target, runnerFor(file, runOn));
+    }
+    const sums = await Promise.all(
+      built.slice(1).map(async ({ file }) => {
+        const hex = new Bun.CryptoHasher("sha256").update(await Bun.file(file).arrayBuffer()).digest("hex");
+        return `${hex}  ${basename(file)}\n`;
+      }),
+    );
+    writeFileSync(join(DIST, "SHA256SUMS"), sums.join(""));
+  }
+
+  console.log(`bunker ${packageJson.version} (${commit})`);
+  for (const { file, ms, ran } of built) {
+    const note = ran ? "--version ok" : "not run here";
+    console.log(`  ${relative(ROOT, file).padEnd(26)} ${formatSize(statSync(file).size).padStart(10)}  ${(ms / 1000).toFixed(1)}s  ${note}`);
+  }
+  if (values.all) console.log(`  ${"dist/SHA256SUMS".padEnd(26)} ${`${statSync(join(DIST, "SHA256SUMS")).size} B`.padStart(10)}`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`build: ${message}`);
+  process.exit(error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS") ? 2 : 1);
+});

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export const REPO_ROOT = join(import.meta.dir, "..", "..");
+export const BUN = process.execPath;
+export const TEST_TOKEN = "test-token-0123456789abcdef";
+
+/** A bunker server running as its own process on port 0, for one test file. */
+export interface TestServer extends AsyncDisposable {
+  readonly port: number;
+  readonly url: string;
+  readonly token: string | undefined;
+  readonly pid: number;
+  readonly workspaceRoot: string;
+  /** Everything the server wrote on stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+  readonly process: Subprocess;
+}
+
+export interface StartServerOptions {
+  /** Extra flags after `serve`. */
+  args?: string[];
+  /** Extra environment for the server process. */
+  env?: Record<string, string>;
+  /** undefined: --no-auth. Default TEST_TOKEN. */
+  token?: string | undefined;
+  /** The command to run instead of `bun src/main.ts` (the compiled binary, say). */
+  command?: string[];
+  workspaceRoot?: string;
+}
+
+/** Starts `bunker serve --port 0` and resolves once it prints its listening line. */
+export async function startServer(options: StartServerOptions = {}): Promise<TestServer> {
+  const workspaceRoot = options.workspaceRoot ?? mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+  const token = "token" in options ? options.token : TEST_TOKEN;
+  const command = options.command ?? [BUN, join(REPO_ROOT, "src", "main.ts")];
+  const proc = Bun.spawn(
+    [...command, "serve", "--port", "0", "--workspace-root", workspaceRoot, ...(token === undefined ? ["--no-auth"] : ["--token", token]), ...(options.args ?? [])],
+    { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env }, stdout: "ignore", stderr: "pipe" },
+  );
+  let stderr = "";
+  const reader = proc.stderr.getReader();
+  const decoder = new TextDecoder();
+  const port = await new Promise<number>((resolve, reject) => {
+    const pump = async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          reject(new Error(`server exited before listening: ${stderr}`));
+          return;
+        }
+        stderr += decoder.decode(value, { stream: true });
+        const match = /listening on ws:\/\/[^:]+:(\d+)\//.exec(stderr);
+        if (match) {
+          resolve(Number(match[1]));
+          // Keep draining so that the server never blocks on a full stderr pipe.
+          for (;;) {
+            const next = await reader.read();
+            if (next.done) return;
+            stderr += decoder.decode(next.value, { stream: true });
+          }
+        }
+      }
+    };
+    pump().catch(reject);
+  });
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    return proc.exited;
+  };
+  return {
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    token,
+    pid: proc.pid,
+    workspaceRoot,
+    stderr: () => stderr,
+    stop,
+    process: proc,
+    async [Symbol.asyncDispose]() {
+      if (proc.exitCode === null && proc.signalCode === null) await stop();
+      if (!options.workspaceRoot) rmSync(workspaceRoot, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { connect, type TestClient } from "../helpers/client.ts";
+import { noBwrap } from "../helpers/sandbox-required.ts";
+
+/** Host pids whose command line matches, read from /proc. */
+function hostProcessesMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      if (cmdline === needle) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+describe.skipIf(noBwrap)("exec under bwrap", () => {
+  let server: TestServer;
+  let client: TestClient;
+  beforeAll(async () => {
+    server = await startServer({ args: ["--sandbox", "bwrap"] });
+    client = await connect(server);
+  });
+  afterAll(async () => {
+    await client[Symbol.asyncDispose]();
+    await server[Symbol.asyncDispose]();
+  });
+
+  test("hello names the session, its workspace and the bwrap backend", () => {
+    expect(client.hello).toMatchObject({ type: "hello", protocol: 1, version: "0.1.0", sandbox: { backend: "bwrap" } });
+    expect(client.hello.workspace.startsWith(server.workspaceRoot)).toBe(true);
+  });
+
+  test("echo hi gives started, hi on stdout at offset 0, and exit 0 with reason exited", async () => {
+    const run = await client.exec({ id: "echo", argv: ["echo", "hi"] });
+    const started = run.messages[0]!;
+    expect(started).toMatchObject({ type: "started", id: "echo" });
+    expect((started as { pid: number }).pid).toBeGreaterThan(0);
+    expect(run.messages.slice(1)).toEqual([
+      { type: "output", id: "echo", stream: "stdout", offset: 0, data: "hi\n" },
+      { type: "exit", id: "echo", code: 0, signal: null, reason: "exited", durationMs: run.exit.durationMs },
+    ]);
+  });
+
+  test("stderr arrives on its own stream", async () => {
+    const run = await client.exec({ id: "stderr", cmd: "echo out; echo err >&2" });
+    expect(run.stdout).toBe("out\n");
+    expect(run.stderr).toBe("err\n");
+  });
+
+  test("sh -c 'exit 3' exits with code 3", async () => {
+    const run = await client.exec({ id: "exit3", argv: ["sh", "-c", "exit 3"] });
+    expect(run.exit).toMatchObject({ code: 3, signal: null, reason: "exited" });
+  });
+
+  test("a real exit 137 stays a code, not a signal", async () => {
+    const run = await client.exec({ id: "exit137", cmd: "exit 137" });
+    expect(run.exit).toMatchObject({ code: 137, signal: null, reason: "exited" });
+  });
+
+  test("a process killed by SIGKILL reports code null and signal SIGKILL", async () => {
+    const run = await client.exec({ id: "kill9", cmd: "kill -9 $$" });
+    expect(run.exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "signaled" });
+  });
+
+  test("the first chunk arrives before the process has ended", async () => {
+    client.send({ type: "exec", id: "live", cmd: "for i in 1 2 3; do echo $i; sleep 1; done" });
+    const order: string[] = [];
+    for (;;) {
+      const message = await client.next((m) => "id" in m && m.id === "live");
+      order.push(message.type === "output" ? `output:${message.data}` : message.type);
+      if (message.type === "exit") break;
+    }
+    expect(order).toEqual(["started", "output:1\n", "output:2\n", "output:3\n", "exit"]);
+  });
+
+  test("random bytes round-trip exactly in base64", async () => {
+    const run = await client.exec({ id: "random", cmd: "head -c 4096 /dev/urandom | tee random.bin", encoding: "base64" });
+    const outputs = run.messages.filter((m) => m.type === "output");
+    const received = Buffer.concat(outputs.map((m) => Buffer.from((m as { data: string }).data, "base64")));
+    const written = readFileSync(`${client.hello.workspace}/random.bin`);
+    expect(received.length).toBe(4096);
+    expect(received.equals(written)).toBe(true);
+  });
+
+  test("a UTF-8 character split across two reads arrives whole", async () => {
+    const run = await client.exec({ id: "split", cmd: "printf '\\342\\202'; sleep 0.2; printf '\\254\\n'" });
+    const outputs = run.messages.filter((m) => m.type === "output") as { data: string; offset: number }[];
+    expect(run.stdout).toBe("€\n");
+    expect(outputs.some((m) => m.data.includes("\uFFFD"))).toBe(false);
+    // Offsets count raw bytes: the euro sign is three.
+    expect(outputs.at(-1)!.offset + Buffer.byteLength(outputs.at(-1)!.data)).toBe(4);
+  });
+
+  test("invalid UTF-8 bytes become U+FFFD while offsets count raw bytes", async () => {
+    const run = await client.exec({ id: "invalid", cmd: "printf 'a\\377b'" });
+    expect(run.stdout).toBe("a\uFFFDb");
+  });
+
+  test("cat with stdin: true echoes what is sent and exits 0 after eof", async () => {
+    client.send({ type: "exec", id: "cat", argv: ["cat"], stdin: true });
+    await client.next((m) => m.type === "started" && m.id === "cat");
+    client.send({ type: "stdin", id: "cat", data: "hello " });
+    client.send({ type: "stdin", id: "cat", data: "d29ybGQ=", encoding: "base64", eof: true });
+    const run = await client.runToExit("cat");
+    expect(run.stdout).toBe("hello world");
+    expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
+  });
+
+  test("without stdin: true, cat reads /dev/null and exits at once", async () => {
+    const run = await client.exec({ id: "cat-null", argv: ["cat"] });
+    expect(run.stdout).toBe("");
+    expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
+  });
+
+  test("stdin to an exec without stdin: true is invalid_state", async () => {
+    client.send({ type: "exec", id: "no-stdin", argv: ["sleep", "5"] });
+    await client.next((m) => m.type === "started" && m.id === "no-stdin");
+    client.send({ type: "stdin", id: "no-stdin", data: "x" });
+    expect(await client.next((m) => m.type === "error" && m.id === "no-stdin")).toMatchObject({ code: "invalid_state" });
+    client.send({ type: "signal", id: "no-stdin", signal: "SIGKILL" });
+    const run = await client.runToExit("no-stdin");
+    expect(run.exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "killed" });
+  });
+
+  test("timeoutMs kills the whole tree, and no sleep 100 is left on the host", async () => {
+    const run = await client.exec({ id: "timeout", cmd: "sleep 100 & sleep 100", timeoutMs: 500 });
+    expect(run.exit.reason).toBe("timeout");
+    expect(run.exit.code).toBeNull();
+    expect(hostProcessesMatching("sleep 100")).toEqual([]);
+  });
+
+  test("a setsid daemon and a double fork are gone once the exec exits", async () => {
+    const run = await client.exec({ id: "daemon", cmd: "setsid sleep 101 & (sleep 102 &) ; echo spawned" });
+    expect(run.stdout).toBe("spawned\n");
+    expect(run.exit.reason).toBe("exited");
+    expect(hostProcessesMatching("sleep 101")).toEqual([]);
+    expect(hostProcessesMatching("sleep 102")).toEqual([]);
+  });
+
+  test("SIGINT from the client reaches every process of the tree", async () => {
+    client.send({ type: "exec", id: "sigint", cmd: "trap 'echo got-int; exit 5' INT; echo ready; sleep 30 & wait" });
+    await client.next((m) => m.type === "output" && m.id === "sigint" && m.data === "ready\n");
+    client.send({ type: "signal", id: "sigint", signal: "SIGINT" });
+    const run = await client.runToExit("sigint");
+    expect(run.stdout).toBe("got-int\n");
+    expect(hostProcessesMatching("sleep 30")).toEqual([]);
+    expect(run.exit).toMatchObject({ code: 5, reason: "exited" });
+  });
+
+  test("SIGKILL from the client right after started ends the command with reason killed", async () => {
+    client.send({ type: "exec", id: "early-kill", argv: ["sleep", "30"] });
+    await client.next((m) => m.type === "started" && m.id === "early-kill");
+    client.send({ type: "signal", id: "early-kill", signal: "SIGKILL" });
+    const run = await client.runToExit("early-kill");
+    expect(run.exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "killed" });
+  });
+
+  test("SIGTERM from the client ends the command with reason killed", async () => {
+    client.send({ type: "exec", id: "sigterm", argv: ["sleep", "30"] });
+    await client.next((m) => m.type === "started" && m.id === "sigterm");
+    client.send({ type: "signal", id: "sigterm", signal: "SIGTERM" });
+    const run = await client.runToExit("sigterm");
+    expect(run.exit).toMatchObject({ code: null, signal: "SIGTERM", reason: "killed" });
+  });
+
+  test("maxOutputBytes stops output at exactly that many bytes and kills with output_limit", async () => {
+    const run = await client.exec({ id: "limit", cmd: "yes", maxOutputBytes: 10000 });
+    expect(run.stdout.length).toBe(10000);
+    expect(run.exit.reason).toBe("output_limit");
+  });
+
+  test("a program that does not exist gives spawn_failed, then exit 127", async () => {
+    const run = await client.exec({ id: "missing", argv: ["no-such-program-here"] });
+    expect(run.errors).toEqual([{ type: "error", id: "missing", code: "spawn_failed", message: expect.stringContaining("ENOENT") }]);
+    expect(run.exit).toMatchObject({ code: 127, reason: "exited" });
+  });
+
+  test("cwd inside the workspace is where the command runs", async () => {
+    await client.exec({ id: "mkdir", cmd: "mkdir -p sub/dir" });
+    const run = await client.exec({ id: "pwd", argv: ["pwd"], cwd: "sub/dir" });
+    expect(run.stdout).toBe(`${client.hello.workspace}/sub/dir\n`);
+  });
+
+  test("the request's env is added to a clean environment", async () => {
+    const run = await client.exec({ id: "env", argv: ["env"], env: { GREETING: "hello" } });
+    const names = run.stdout.trim().split("\n").map((line) => line.split("=")[0]).sort();
+    expect(names).toEqual(["GREETING", "HOME", "LANG", "PATH", "PWD", "TERM", "TMPDIR"]);
+  });
+});
