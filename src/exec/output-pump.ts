@@ -17,6 +17,9 @@ export interface OutputBudget {
   onExhausted(): void;
 }
 
+/** Largest run of raw bytes in one output message. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
@@ -39,7 +42,7 @@ export async function pumpOutput(
   const prefix = `{"type":"output","id":${JSON.stringify(execId)},"stream":"${name}","offset":`;
   let offset = 0;
 
-  const emit = (bytes: Uint8Array) => {
+  const emitPiece = (bytes: Uint8Array) => {
     if (chunker) {
       const decoded = chunker.push(bytes);
       if (decoded.byteLength === 0) return;
@@ -48,6 +51,13 @@ export async function pumpOutput(
     } else {
       sink.send(`${prefix}${offset},"data":"${base64(bytes)}"}`);
       offset += bytes.byteLength;
+    }
+  };
+  // Pipes hand over up to 512 KiB at once; smaller messages keep each string short-lived, which
+  // keeps the server's heap flat, and let a terminal render sooner.
+  const emit = (bytes: Uint8Array) => {
+    for (let start = 0; start < bytes.byteLength; start += MAX_MESSAGE_BYTES) {
+      emitPiece(bytes.subarray(start, start + MAX_MESSAGE_BYTES));
     }
   };
 

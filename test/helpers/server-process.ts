@@ -26,7 +26,7 @@ export interface StartServerOptions {
   args?: string[];
   /** Extra environment for the server process. */
   env?: Record<string, string>;
-  /** undefined: --no-auth. Default TEST_TOKEN. */
+  /** undefined: --no-auth; "generate": neither flag, the server makes one. Default TEST_TOKEN. */
   token?: string | undefined;
   /** The command to run instead of `bun src/main.ts` (the compiled binary, say). */
   command?: string[];
@@ -39,7 +39,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
   const token = "token" in options ? options.token : TEST_TOKEN;
   const command = options.command ?? [BUN, join(REPO_ROOT, "src", "main.ts")];
   const proc = Bun.spawn(
-    [...command, "serve", "--port", "0", "--workspace-root", workspaceRoot, ...(token === undefined ? ["--no-auth"] : ["--token", token]), ...(options.args ?? [])],
+    [...command, "serve", "--port", "0", "--workspace-root", workspaceRoot, ...(token === undefined ? ["--no-auth"] : token === "generate" ? [] : ["--token", token]), ...(options.args ?? [])],
     { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env }, stdout: "ignore", stderr: "pipe" },
   );
   let stderr = "";
@@ -55,7 +55,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
         }
         stderr += decoder.decode(value, { stream: true });
         const match = /listening on ws:\/\/[^:]+:(\d+)\//.exec(stderr);
-        if (match) {
+        if (match && (token !== "generate" || options.env?.["BUNKER_TOKEN"] !== undefined || /#token=[A-Za-z0-9_-]+\n/.test(stderr))) {
           resolve(Number(match[1]));
           // Keep draining so that the server never blocks on a full stderr pipe.
           for (;;) {
@@ -72,10 +72,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
     proc.kill("SIGTERM");
     return proc.exited;
   };
+  const generated = /#token=([A-Za-z0-9_-]+)/.exec(stderr)?.[1];
   return {
     port,
     url: `ws://127.0.0.1:${port}/ws`,
-    token,
+    token: token === "generate" ? (options.env?.["BUNKER_TOKEN"] ?? generated) : token,
     pid: proc.pid,
     workspaceRoot,
     stderr: () => stderr,

@@ -1,0 +1,33 @@
+import { expect, test } from "bun:test";
+import { startServer } from "../helpers/server-process.ts";
+import { connect } from "../helpers/client.ts";
+
+test("with --sandbox none, hello says so and commands run in the workspace with a clean environment", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"], env: { BUNKER_TEST_SECRET: "fallback-secret-1234" } });
+  await using client = await connect(server);
+  expect(client.hello.sandbox).toMatchObject({ backend: "none", reason: "chosen with --sandbox none" });
+  expect(client.hello.sandbox.notEnforced?.length).toBeGreaterThan(0);
+  expect(server.stderr()).toContain("WARNING: commands run WITHOUT a sandbox");
+
+  const pwd = await client.exec({ id: "pwd", argv: ["pwd"] });
+  expect(pwd.stdout).toBe(`${client.hello.workspace}\n`);
+  const env = await client.exec({ id: "env", argv: ["env"] });
+  expect(env.stdout).not.toContain("fallback-secret-1234");
+  expect(env.stdout).toContain(`HOME=${client.hello.workspace}\n`);
+  expect(env.stdout).toContain(`TMPDIR=${client.hello.workspace}/.tmp\n`);
+});
+
+test("with --sandbox none, a timeout still kills the whole process group", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  await using client = await connect(server);
+  const run = await client.exec({ id: "tree", cmd: "sleep 103 & sleep 103", timeoutMs: 300 });
+  expect(run.exit.reason).toBe("timeout");
+  const left = await client.exec({ id: "check", cmd: "pgrep -fx 'sleep 103' || true" });
+  expect(left.stdout).toBe("");
+});
+
+test("--require-sandbox refuses --sandbox none: exit 2 with the reason", async () => {
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--require-sandbox"], { stderr: "pipe" });
+  expect(await proc.exited).toBe(2);
+  expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: --require-sandbox refuses --sandbox none\n");
+});
