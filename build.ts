@@ -5,7 +5,7 @@
  *   bun build.ts --all   also dist/bunker-{linux,darwin}-{x64,arm64} and dist/SHA256SUMS
  * Cross-compiling fetches the other platforms' Bun runtimes from the npm registry (cached by Bun).
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
@@ -48,12 +48,16 @@ async function compileBinary(outfile: string, commit: string, target?: Bun.Build
   }
 }
 
-/** The command that runs `file` here: directly, under qemu for a foreign Linux arch, or undefined. */
+/** Debian's libc6-arm64-cross: the loader and libc that Bun's (dynamically linked) arm64 runtime needs. */
+const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+
+/** The command that runs `file` here: directly, under qemu-user for linux-arm64, or undefined. */
 function runnerFor(file: string, runOn: { platform: string; arch: string }): string[] | undefined {
   if (runOn.platform !== process.platform) return undefined;
   if (runOn.arch === process.arch) return [file];
   const qemu = runOn.platform === "linux" && runOn.arch === "arm64" ? Bun.which("qemu-aarch64") : null;
-  return qemu ? [qemu, file] : undefined;
+  const hasSysroot = existsSync(join(ARM64_SYSROOT, "lib", "ld-linux-aarch64.so.1"));
+  return qemu && hasSysroot ? [qemu, "-L", ARM64_SYSROOT, file] : undefined;
 }
 
 /** Runs `<binary> --version` and fails unless it names this version and commit. */
@@ -62,7 +66,7 @@ async function smokeRun(command: string[], commit: string): Promise<void> {
   const [program, ...args] = command as [string, ...string[]];
   const result = await execa(program, [...args, "--version"], { reject: false, timeout: 30_000 });
   if (result.exitCode !== 0 || result.stdout.trim() !== expected) {
-    throw new Error(`${command.join(" ")} --version: expected ${JSON.stringify(expected)}, got exit ${result.exitCode} ${JSON.stringify(result.all ?? result.stdout + result.stderr)}`);
+    throw new Error(`${command.join(" ")} --version: expected ${JSON.stringify(expected)}, got exit ${result.exitCode} ${JSON.stringify(result.stdout + result.stderr)}`);
   }
 }
 

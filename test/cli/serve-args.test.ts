@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseServeArgs } from "../../src/cli/serve-args.ts";
+import { UsageError } from "../../src/cli/usage-error.ts";
+
+test("defaults: 127.0.0.1:7681, a generated token, auto sandbox, no network", () => {
+  expect(parseServeArgs([], {})).toMatchObject({
+    host: "127.0.0.1",
+    port: 7681,
+    token: "generate",
+    sandbox: "auto",
+    allowNetwork: false,
+    workspaceRoot: join(homedir(), ".bunker", "workspaces"),
+    limits: { maxExecsPerSession: 16, maxExecs: 64, maxFrameBytes: 1048576 },
+  });
+});
+
+test("flags win over the environment", () => {
+  expect(parseServeArgs(["--token", "flag-token-123456789"], { BUNKER_TOKEN: "env-token-1234567890" })).toMatchObject({ token: "flag-token-123456789" });
+  expect(parseServeArgs([], { BUNKER_TOKEN: "env-token-1234567890" })).toMatchObject({ token: "env-token-1234567890" });
+  expect(parseServeArgs(["--workspace-root", "/srv/ws"], { BUNKER_WORKSPACE_ROOT: "/env/ws" })).toMatchObject({ workspaceRoot: "/srv/ws" });
+});
+
+test("a bad value is a UsageError that quotes it", () => {
+  expect(() => parseServeArgs(["--port", "http"], {})).toThrow(new UsageError('--port: "http" is not a whole number'));
+  expect(() => parseServeArgs(["--port", "70000"], {})).toThrow(new UsageError('--port: "70000" must be between 0 and 65535'));
+  expect(() => parseServeArgs(["--sandbox", "docker"], {})).toThrow(new UsageError('--sandbox: "docker" is not one of auto, bwrap, seatbelt, none'));
+  expect(() => parseServeArgs(["--bogus"], {})).toThrow(UsageError);
+});
+
+test("a bad flag value exits 2 with one line", async () => {
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "banana"], { stderr: "pipe", stdout: "pipe" });
+  expect(await proc.exited).toBe(2);
+  expect(await new Response(proc.stderr).text()).toBe('bunker: --port: "banana" is not a whole number\n');
+});

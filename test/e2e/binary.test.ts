@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import packageJson from "../../package.json" with { type: "json" };
+import { connect } from "../helpers/client.ts";
+import { noBwrap } from "../helpers/sandbox-required.ts";
+import { BUN, REPO_ROOT, startServer, type StartServerOptions, type TestServer } from "../helpers/server-process.ts";
+
+/** An empty directory holding only the copied binary: proves it needs nothing from the source tree. */
+let dir = "";
+let binary = "";
+let commit = "";
+
+beforeAll(async () => {
+  await execa(BUN, ["build.ts"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const git = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, reject: false });
+  commit = git.exitCode === 0 ? git.stdout.trim() : "unknown";
+  dir = mkdtempSync(join(tmpdir(), "bunker-e2e-"));
+  binary = join(dir, "bunker");
+  copyFileSync(join(REPO_ROOT, "dist", "bunker"), binary);
+}, 90_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the copied binary with the temp directory as cwd; a failed run is a result, not a throw. */
+function runBinary(args: string[]) {
+  return execa(binary, args, { cwd: dir, reject: false, timeout: 30_000 });
+}
+
+/**
+ * startServer() has no cwd option and spawns in the test runner's cwd (the repo root, with its
+ * bunfig.toml and package.json); chdir around the spawn so the server, too, runs from the temp dir.
+ */
+async function startServerInDir(options: StartServerOptions): Promise<TestServer> {
+  const previous = process.cwd();
+  process.chdir(dir);
+  try {
+    return await startServer(options);
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+describe("the compiled binary, copied alone into an empty directory", () => {
+  test("prints its version and the commit it was built from", async () => {
+    const result = await runBinary(["--version"]);
+    expect({ exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      exitCode: 0,
+      stdout: `bunker ${packageJson.version} (${commit})`,
+      stderr: "",
+    });
+  });
+
+  test("prints its help and exits 0", async () => {
+    const result = await runBinary(["--help"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toStartWith(`bunker ${packageJson.version}: `);
+    expect(result.stdout).toContain("bunker serve");
+  });
+
+  test("rejects a bad --port with one line quoting the value and exit code 2", async () => {
+    const result = await runBinary(["serve", "--port", "not-a-port"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/^bunker: .*"not-a-port"/);
+  });
+
+  test("ignores a bunfig.toml in its working directory, whose preload would run any code", async () => {
+    const project = join(dir, "project");
+    mkdirSync(project);
+    writeFileSync(join(project, "preload.ts"), 'console.log("preloaded");\n');
+    writeFileSync(join(project, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
+    const result = await execa(binary, ["--version"], { cwd: project, reject: false, timeout: 30_000 });
+    expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 0, stdout: `bunker ${packageJson.version} (${commit})` });
+  });
+
+  test.skipIf(noBwrap)("serves a session that runs echo hi inside bwrap", async () => {
+    await using server = await startServerInDir({ command: [binary] });
+    await using client = await connect(server);
+    expect(client.hello.sandbox.backend).toBe("bwrap");
+    const run = await client.exec({ id: "echo", argv: ["echo", "hi"] });
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).toBe("hi\n");
+    expect(run.stderr).toBe("");
+    expect(run.exit).toEqual({ type: "exit", id: "echo", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) });
+    // Later: fetch `/` from the binary and check the built-in terminal page is served.
+  });
+});

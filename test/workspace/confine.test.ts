@@ -1,0 +1,36 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveCwd } from "../../src/workspace/confine.ts";
+import { workspaceNameFor } from "../../src/workspace/naming.ts";
+
+const workspace = mkdtempSync(join(tmpdir(), "bunker-confine-"));
+mkdirSync(join(workspace, "sub"));
+symlinkSync("/", join(workspace, "root-link"));
+symlinkSync("sub", join(workspace, "inner-link"));
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+
+test("relative and absolute paths inside the workspace resolve", () => {
+  expect(resolveCwd(workspace, undefined)).toEqual({ ok: true, path: workspace });
+  expect(resolveCwd(workspace, "sub")).toEqual({ ok: true, path: join(workspace, "sub") });
+  expect(resolveCwd(workspace, join(workspace, "sub"))).toEqual({ ok: true, path: join(workspace, "sub") });
+  expect(resolveCwd(workspace, "inner-link")).toEqual({ ok: true, path: join(workspace, "sub") });
+});
+
+test("dot-dot, absolute paths outside and symlinks out are refused", () => {
+  expect(resolveCwd(workspace, "../..")).toMatchObject({ ok: false, code: "path_outside_workspace" });
+  expect(resolveCwd(workspace, "sub/../../x")).toMatchObject({ ok: false, code: "path_outside_workspace" });
+  expect(resolveCwd(workspace, "/etc")).toMatchObject({ ok: false, code: "path_outside_workspace" });
+  expect(resolveCwd(workspace, `${workspace}-sibling`)).toMatchObject({ ok: false, code: "path_outside_workspace" });
+  expect(resolveCwd(workspace, "root-link")).toMatchObject({ ok: false, code: "path_outside_workspace" });
+  expect(resolveCwd(workspace, "missing")).toMatchObject({ ok: false, code: "not_found" });
+});
+
+test("workspace names cannot escape the root and never collide", () => {
+  for (const id of ["../../etc", "/abs", ".hidden", "a/b", ""]) {
+    const name = workspaceNameFor(id);
+    expect(name).toMatch(/^[A-Za-z0-9_-]+-[0-9a-f]{16}$/);
+  }
+  expect(workspaceNameFor("a/b")).not.toBe(workspaceNameFor("a_b"));
+});
