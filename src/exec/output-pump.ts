@@ -27,17 +27,34 @@ function base64(bytes: Uint8Array): string {
 /**
  * Forwards one stream of a child to the client as `output` messages, a chunk as it is read.
  * Backpressure: the next read waits while the client is congested, so the pipe fills and the child
- * blocks in write(); nothing is dropped. Resolves with the byte count at end of stream.
+ * blocks in write(); nothing is dropped. `done` resolves with the byte count at end of stream;
+ * `cancel` stops reading (for pipes that a process outside the tree still holds open).
  */
-export async function pumpOutput(
+export function pumpOutput(
   stream: ReadableStream<Uint8Array>,
   name: OutputStream,
   execId: string,
   encoding: OutputEncoding,
   sink: OutputSink,
   budget: OutputBudget,
-): Promise<number> {
+): { done: Promise<number>; cancel(): void } {
   const reader = stream.getReader();
+  return {
+    done: pump(reader, name, execId, encoding, sink, budget),
+    cancel: () => {
+      reader.cancel().catch(() => {});
+    },
+  };
+}
+
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  name: OutputStream,
+  execId: string,
+  encoding: OutputEncoding,
+  sink: OutputSink,
+  budget: OutputBudget,
+): Promise<number> {
   const chunker = encoding === "utf8" ? createUtf8Chunker() : null;
   const prefix = `{"type":"output","id":${JSON.stringify(execId)},"stream":"${name}","offset":`;
   let offset = 0;

@@ -5,6 +5,7 @@ import { pumpOutput, type OutputBudget, type OutputSink } from "./output-pump.ts
 import { readBwrapStatus, readFdToEnd, type BwrapStatus } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { describeExitCode, errnoName } from "./exit-facts.ts";
+import { createStdinWriter } from "./stdin-writer.ts";
 
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
@@ -43,7 +44,8 @@ export interface RunningExec {
   readonly pid: number;
   /** Whether stdin still takes data. */
   readonly stdinOpen: boolean;
-  writeStdin(bytes: Uint8Array): void;
+  /** Queues stdin bytes; false when too much already waits for a command that does not read. */
+  writeStdin(bytes: Uint8Array): boolean;
   endStdin(): void;
   /** A client's signal to the whole tree. */
   signal(name: SignalName): void;
@@ -65,6 +67,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     detached: command.detached,
   });
 
+  const stdinWriter = request.stdin ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined;
   let killReason: "timeout" | "killed" | "output_limit" | undefined;
   let clientSignalled = false;
   let processExited = false;
@@ -124,22 +127,27 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         });
   const waitRecords = waitFd === undefined ? Promise.resolve(undefined) : readFdToEnd(waitFd);
 
-  const stdoutDone = pumpOutput(proc.stdout, "stdout", request.id, request.encoding, sink, budget);
-  const stderrDone = pumpOutput(proc.stderr, "stderr", request.id, request.encoding, sink, budget);
+  const stdoutPump = pumpOutput(proc.stdout, "stdout", request.id, request.encoding, sink, budget);
+  const stderrPump = pumpOutput(proc.stderr, "stderr", request.id, request.encoding, sink, budget);
 
   const exited = proc.exited.then(() => {
     processExited = true;
     if (command.tree === "process-group") {
       // The leader is gone: whatever it left in its group goes too, so that our pipes can close.
-      signalQuietlyGroup(proc.pid);
+      signalProcessGroup(proc.pid, "SIGKILL");
     }
   });
 
   const finished = (async (): Promise<ExitFacts> => {
     await exited;
-    const pumps = Promise.all([stdoutDone, stderrDone]);
+    const pumps = Promise.all([stdoutPump.done, stderrPump.done]);
     const [stdoutBytes, stderrBytes] =
-      command.tree === "process-group" ? await withOrphanGrace(pumps, proc) : await pumps;
+      command.tree === "process-group"
+        ? await withOrphanGrace(pumps, sink, () => {
+            stdoutPump.cancel();
+            stderrPump.cancel();
+          })
+        : await pumps;
     await statusRead;
     const records = decodeReaperRecords((await waitRecords) ?? new Uint8Array());
     clearTimeout(timeoutTimer);
@@ -170,22 +178,13 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return stdinOpen && !processExited;
     },
     writeStdin(bytes) {
-      if (!request.stdin || !stdinOpen) return;
-      try {
-        (proc.stdin as import("bun").FileSink).write(bytes);
-        (proc.stdin as import("bun").FileSink).flush();
-      } catch {
-        // The child closed its stdin; what it did not read is lost, as with any pipe.
-      }
+      if (!stdinWriter || !stdinOpen) return true;
+      return stdinWriter.write(bytes);
     },
     endStdin() {
-      if (!request.stdin || !stdinOpen) return;
+      if (!stdinWriter || !stdinOpen) return;
       stdinOpen = false;
-      try {
-        (proc.stdin as import("bun").FileSink).end();
-      } catch {
-        // Already closed by the child.
-      }
+      stdinWriter.end();
     },
     signal(name) {
       clientSignalled = true;
@@ -196,19 +195,24 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   };
 }
 
-function signalQuietlyGroup(leaderPid: number): void {
-  signalProcessGroup(leaderPid, "SIGKILL");
-}
-
-/** Waits for the pumps, but not forever: a `setsid` daemon that escaped the group can hold a pipe open. */
-async function withOrphanGrace(pumps: Promise<[number, number]>, proc: { stdout: ReadableStream; stderr: ReadableStream }): Promise<[number, number]> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ORPHAN_PIPE_GRACE_MS);
-  });
-  const first = await Promise.race([pumps, grace.then(() => undefined)]);
-  clearTimeout(timer);
-  if (first) return first;
-  await Promise.allSettled([proc.stdout.cancel(), proc.stderr.cancel()]);
+/**
+ * Waits for the pumps, but not forever: a `setsid` daemon that escaped the process group can hold a
+ * pipe open. The grace starts once the pumps are not waiting for a congested client.
+ */
+async function withOrphanGrace(pumps: Promise<[number, number]>, sink: OutputSink, cancel: () => void): Promise<[number, number]> {
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ORPHAN_PIPE_GRACE_MS);
+    });
+    const first = await Promise.race([pumps, grace]);
+    clearTimeout(timer);
+    if (first) return first;
+    // Output still queued for a slow client is the tree's own, not an orphan's: let it through.
+    const congested = sink.congestion();
+    if (!congested) break;
+    await congested;
+  }
+  cancel();
   return pumps;
 }

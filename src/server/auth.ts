@@ -20,7 +20,8 @@ export function offeredSubprotocols(request: Request): string[] {
 /** The token a client presented: `Authorization: Bearer <token>`, or the `bunker.token.<token>` subprotocol for browsers. */
 export function presentedToken(request: Request, subprotocols: readonly string[]): string | undefined {
   const authorization = request.headers.get("authorization");
-  if (authorization?.startsWith("Bearer ")) return authorization.slice("Bearer ".length).trim();
+  const bearer = authorization ? /^bearer\s+(.+)$/i.exec(authorization.trim()) : null;
+  if (bearer) return bearer[1];
   const carried = subprotocols.find((item) => item.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
   return carried?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
 }

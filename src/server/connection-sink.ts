@@ -1,10 +1,17 @@
 import type { ServerWebSocket } from "bun";
 import type { OutputSink } from "../exec/output-pump.ts";
+import { CLOSE_CODES } from "../protocol/index.ts";
 
 /** Output waits once this much is queued for a client... */
 export const HIGH_WATER_BYTES = 1024 * 1024;
 /** ...and flows again once the queue has drained below this. */
 export const LOW_WATER_BYTES = 256 * 1024;
+
+/**
+ * Past this much queued, the client is not reading even control messages (it floods requests and
+ * never reads the replies): close it with 4008 rather than let Bun drop frames or cut it silently.
+ */
+export const HARD_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /** An OutputSink over one WebSocket, with the congestion state the pumps wait on. */
 export interface ConnectionSink extends OutputSink {
@@ -39,6 +46,11 @@ export function createConnectionSink(ws: ServerWebSocket<unknown>): ConnectionSi
       const status = ws.send(text);
       if (status === -1 || ws.getBufferedAmount() > HIGH_WATER_BYTES) {
         waiting ??= Promise.withResolvers<void>();
+        if (ws.getBufferedAmount() > HARD_LIMIT_BYTES) {
+          closed = true;
+          ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent");
+          release();
+        }
       }
     },
     congestion() {

@@ -53,6 +53,10 @@ export function createServer(options: ServerOptions): BunkerServer {
         return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
       }
       const protocol = chosenSubprotocol(subprotocols);
+      // Bun echoes the first offered subprotocol when we choose none, which could be the token.
+      if (subprotocols.length > 0 && !protocol) {
+        return new Response("offer the bunker.v1 subprotocol (the token subprotocol goes beside it)\n", { status: 400 });
+      }
       const upgraded = server.upgrade(request, {
         data: { sessionId: newSessionId() },
         ...(protocol && { headers: { "sec-websocket-protocol": protocol } }),
@@ -69,7 +73,13 @@ export function createServer(options: ServerOptions): BunkerServer {
       open(ws) {
         const sink = createConnectionSink(ws as ServerWebSocket<unknown>);
         ws.data.sink = sink;
-        const workspace = createWorkspace(options.workspaceRoot, ws.data.sessionId);
+        let workspace;
+        try {
+          workspace = createWorkspace(options.workspaceRoot, ws.data.sessionId);
+        } catch (error) {
+          ws.close(CLOSE_CODES.internalError, `cannot create the workspace: ${(error as Error).message}`.slice(0, 120));
+          return;
+        }
         const session = new Session(ws.data.sessionId, workspace, options, counters, sink);
         ws.data.session = session;
         sessions.add(session);

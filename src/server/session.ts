@@ -126,7 +126,10 @@ export class Session {
       return this.sendError("invalid_state", `exec ${JSON.stringify(message.id)} takes no stdin: it was started without stdin: true, or its stdin has ended`, message.id);
     }
     if (message.data !== undefined && message.data.length > 0) {
-      running.writeStdin(message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8"));
+      const bytes = message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8");
+      if (!running.writeStdin(bytes)) {
+        return this.sendError("limit_exceeded", `exec ${JSON.stringify(message.id)} is not reading its stdin fast enough: too many bytes already wait`, message.id);
+      }
     }
     if (message.eof) running.endStdin();
   }

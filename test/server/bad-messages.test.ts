@@ -77,3 +77,16 @@ test("more execs than the session limit get limit_exceeded", async () => {
   client.send({ type: "exec", id: "three", argv: ["sleep", "30"] });
   expect(await client.next((m) => m.type === "error" && m.id === "three")).toMatchObject({ code: "limit_exceeded" });
 });
+
+test("stdin that a command never reads is bounded: limit_exceeded, and the server survives the command's exit", async () => {
+  await using server = await startServer();
+  await using client = await connect(server);
+  client.send({ type: "exec", id: "deaf", argv: ["sleep", "1"], stdin: true });
+  await client.next((m) => m.type === "started" && m.id === "deaf");
+  const chunk = "x".repeat(900_000);
+  for (let i = 0; i < 12; i++) client.send({ type: "stdin", id: "deaf", data: chunk });
+  expect(await client.next((m) => m.type === "error" && m.id === "deaf")).toMatchObject({ code: "limit_exceeded" });
+  await client.runToExit("deaf");
+  const run = await client.exec({ id: "alive", argv: ["echo", "ok"] });
+  expect(run.stdout).toBe("ok\n");
+});

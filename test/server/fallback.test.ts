@@ -31,3 +31,12 @@ test("--require-sandbox refuses --sandbox none: exit 2 with the reason", async (
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: --require-sandbox refuses --sandbox none\n");
 });
+
+test("with --sandbox none, an escaped setsid daemon holding stdout does not hold back exit", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  await using client = await connect(server);
+  const run = await client.exec({ id: "daemon", cmd: "setsid sh -c 'sleep 3; echo late' & echo early" });
+  expect(run.stdout).toBe("early\n");
+  expect(run.exit.durationMs).toBeLessThan(2000);
+  await client.exec({ id: "cleanup", cmd: "pkill -f 'sleep 3' || true" });
+});

@@ -84,3 +84,12 @@ test("BUNKER_TOKEN sets the token", async () => {
   expect(server.stderr()).not.toContain("#token=");
   expect(await upgradeStatus(server, { authorization: "Bearer from-the-environment-123" })).toBe(101);
 });
+
+test("offering only the token subprotocol is refused with 400, so the token is never echoed", async () => {
+  await using server = await startServer();
+  const response = await fetch(`http://127.0.0.1:${server.port}/ws`, {
+    headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-protocol": `bunker.token.${server.token}` },
+  });
+  expect(response.status).toBe(400);
+  expect(response.headers.get("sec-websocket-protocol")).toBeNull();
+});
