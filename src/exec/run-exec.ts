@@ -92,11 +92,11 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return;
     }
     // A catchable signal that arrives before the reaper has forked the command would stay pending on
-    // the reaper (which blocks everything) and be lost: retry until a third process exists.
+    // the reaper (pid 1, which blocks everything) and be lost: retry until a second process exists.
     const deliver = (attemptsLeft: number) => {
       if (processExited) return;
       const delivered = signalNamespace(childPid, pidNamespace, signal);
-      if (delivered < 3 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), 2);
+      if (delivered < 2 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), 2);
     };
     deliver(500);
   };

@@ -34,6 +34,12 @@ export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPoli
     "--unshare-all",
     ...(policy.allowNetwork ? ["--share-net"] : []),
     "--die-with-parent",
+    // The reaper itself is pid 1, a child of the outer bwrap, with no bwrap init in between. bwrap
+    // sets the parent-death signal of what runs inside only late in the sandbox setup, so a server
+    // killed during that setup left bwrap's init and the whole sandbox running (bubblewrap issue
+    // #633). The reaper also watches the server's end of fd 4, which closes that window (see
+    // reaper/reaper-x86_64.S), and when pid 1 exits the kernel ends everything in the namespace.
+    "--as-pid-1",
     // A new session stops TIOCSTI from pushing input into the server's terminal.
     "--new-session",
     "--hostname",

@@ -1,8 +1,12 @@
 /**
- * The reaper: a tiny static program that bwrap starts inside the sandbox. It forks, execs the
- * command, waits for it and writes the command's true wait status to fd 4, because bwrap reports
- * "killed by signal N" as exit code 128+N, which a real `exit 137` also produces.
- * Source and contract: reaper/reaper-*.S; the machine code is generated into reaper/reaper-code.ts.
+ * The reaper: a tiny static program that bwrap execs as pid 1 of the sandbox's PID namespace
+ * (`--as-pid-1`). It forks, execs the command, waits for it and writes the command's true wait
+ * status to fd 4, because bwrap reports "killed by signal N" as exit code 128+N, which a real
+ * `exit 137` also produces. As pid 1 it reaps every orphan, and its exit ends the whole sandbox:
+ * it exits once the command has ended, when the outer bwrap dies (parent-death signal), and when
+ * the server's end of fd 4 closes (which also covers a server killed while bwrap was still
+ * setting the sandbox up). Source and contract: reaper/reaper-*.S; the machine code is generated
+ * into reaper/reaper-code.ts.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -10,6 +10,8 @@ import {
   reaperArchFor,
   type ReaperArch,
 } from "../../src/sandbox/reaper.ts";
+import { buildBwrapArgs, REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
+import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
 
 const hostArch = reaperArchFor(process.arch);
 const bwrapPath = Bun.which("bwrap");
@@ -23,8 +25,11 @@ if (bwrapSkipReason) console.log(`skipping reaper-in-bwrap tests: ${bwrapSkipRea
 if (!qemuPath) console.log("skipping arm64 reaper tests: qemu-aarch64 not installed");
 
 let dir = "";
+let workspace = "";
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bunker-reaper-"));
+  workspace = join(dir, "workspace");
+  mkdirSync(workspace);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,6 +43,62 @@ function record(kind: number, value: number): number[] {
 
 async function readToEnd(fd: number): Promise<Uint8Array> {
   return new Response(Bun.file(fd).stream()).bytes();
+}
+
+/** Reads `stream` until `text` has arrived and returns what was read; the rest stays unread. */
+async function readUntil(stream: ReadableStream<Uint8Array>, text: string): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let seen = "";
+  try {
+    while (!seen.includes(text)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stream ended before ${JSON.stringify(text)}, after ${JSON.stringify(seen)}`);
+      seen += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return seen;
+}
+
+function pipeFd(fd: unknown): number {
+  if (typeof fd !== "number") throw new Error("spawn did not give the extra fd as a pipe");
+  return fd;
+}
+
+/** Host pids of the live processes whose command line contains `marker` (a zombie's is empty). */
+function pidsWithCommandLine(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").includes(marker)) pids.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return pids;
+}
+
+/**
+ * The processes with `marker` in their command line that are still alive after up to ~2 s. The
+ * kernel's parent-death signal and namespace teardown give no event to await, so this polls.
+ */
+async function survivorsOf(marker: string): Promise<number[]> {
+  for (let attempt = 0; attempt < 100 && pidsWithCommandLine(marker).length > 0; attempt++) await Bun.sleep(20);
+  return pidsWithCommandLine(marker);
+}
+
+/** SIGKILLs what a failed test left behind, so that one failure does not leak a sandbox. */
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 /** Spawns argv with fds 3 and 4 as pipes and collects everything it wrote, and how it ended. */
@@ -60,18 +121,28 @@ async function runWithRecordPipe(argv: string[]) {
   }
 }
 
-function runInBwrap(reaperPath: string, command: string[]) {
-  return runWithRecordPipe([
-    "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin", "--ro-bind", "/etc", "/etc",
-    "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--ro-bind", reaperPath, "/run/bunker/reap",
-    "--cap-drop", "ALL", "--json-status-fd", "3", "/run/bunker/reap", ...command,
-  ]);
+/** The argv the server spawns for `command`: exactly the production flags, with `workspace` as the workspace. */
+function sandboxArgv(command: string[]): string[] {
+  const options = {
+    bwrapPath: bwrapPath ?? "bwrap",
+    reaperPath: installReaper(dir, hostArch as ReaperArch),
+    systemMounts: readSystemMounts(),
+  };
+  const args = buildBwrapArgs(options, { workspace, allowNetwork: false }, workspace);
+  return [options.bwrapPath, ...args, "--", REAPER_SANDBOX_PATH, ...command];
+}
+
+function runInBwrap(command: string[]) {
+  return runWithRecordPipe(sandboxArgv(command));
+}
+
+/** Spawns `/bin/sh -c script` in the sandbox, through `wrap` if given (a stand-in parent of bwrap). */
+function spawnSandboxedScript(script: string, wrap: (argv: string[]) => string[] = (argv) => argv) {
+  return Bun.spawn(wrap(sandboxArgv(["/bin/sh", "-c", script])), { stdio: ["ignore", "pipe", "inherit", "pipe", "pipe"] });
 }
 
 describe("reaper in bwrap", () => {
-  const sh = (script: string) => runInBwrap(installReaper(dir, hostArch as ReaperArch), ["/bin/sh", "-c", script]);
+  const sh = (script: string) => runInBwrap(["/bin/sh", "-c", script]);
 
   test.skipIf(bwrapSkipReason !== undefined).each([
     ["exit 0", 0, { code: 0, signal: null }],
@@ -87,7 +158,7 @@ describe("reaper in bwrap", () => {
   });
 
   test.skipIf(bwrapSkipReason !== undefined)("reports ENOENT and exits 127 for a program that does not exist", async () => {
-    const run = await runInBwrap(installReaper(dir, hostArch as ReaperArch), ["/nonexistent", "arg"]);
+    const run = await runInBwrap(["/nonexistent", "arg"]);
     expect(run).toEqual({ exitCode: 127, stdout: "", stderr: "", records: { execErrno: 2, waitStatus: 127 << 8 } });
   });
 
@@ -109,6 +180,96 @@ describe("reaper in bwrap", () => {
     const run = await sh('kill -INT $PPID; kill -TERM $PPID; grep ^ShdPnd: /proc/$PPID/status; echo alive');
     expect(run).toEqual({ exitCode: 0, stdout: "ShdPnd:\t0000000000004002\nalive\n", stderr: "", records: { waitStatus: 0 } });
   });
+
+  test.skipIf(bwrapSkipReason !== undefined)("is pid 1 of the sandbox, with no bwrap init above the command", async () => {
+    expect((await sh("echo $PPID; tr '\\0' '\\n' < /proc/1/cmdline | head -n 1")).stdout).toBe(`1\n${REAPER_SANDBOX_PATH}\n`);
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("reaps the orphans it inherits as pid 1 and still reports the command", async () => {
+    // The subshell exits at once and leaves `sleep 0.1` to pid 1, which must reap it when it ends.
+    const run = await sh('(sleep 0.1 &); sleep 0.3; echo zombies: $(grep -l "^State:.Z" /proc/[0-9]*/status | wc -l)');
+    expect(run).toEqual({ exitCode: 0, stdout: "zombies: 0\n", stderr: "", records: { waitStatus: 0 } });
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("ends everything left in the sandbox when the command exits", async () => {
+    const marker = `sleep 122.${process.pid}`;
+    const run = await sh(`setsid ${marker} > /dev/null 2>&1 & ${marker} > /dev/null 2>&1 & exit 4`);
+    expect(run).toEqual({ exitCode: 4, stdout: "", stderr: "", records: { waitStatus: 4 << 8 } });
+    // bwrap's wait for its child ends only after the kernel has emptied the namespace.
+    expect(pidsWithCommandLine(marker)).toEqual([]);
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("leaves nothing running when the process that started bwrap is SIGKILLed", async () => {
+    const marker = `sleep 123.${process.pid}`;
+    // bash stands in for the server: bwrap is its child, as it is the server's.
+    const parent = spawnSandboxedScript(`${marker} & echo ready; ${marker}`, (argv) => ["bash", "-c", '"$@" & wait', "bash", ...argv]);
+    try {
+      await readUntil(parent.stdout, "ready\n");
+      expect(pidsWithCommandLine(marker).length).toBeGreaterThan(0);
+      parent.kill("SIGKILL");
+      await parent.exited;
+      expect(await survivorsOf(marker)).toEqual([]);
+    } finally {
+      killAll(pidsWithCommandLine(marker));
+      closeSync(pipeFd(parent.stdio[3]));
+      closeSync(pipeFd(parent.stdio[4]));
+    }
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("SIGKILL to the child-pid bwrap reports, the reaper, ends the whole sandbox", async () => {
+    const marker = `sleep 124.${process.pid}`;
+    const proc = spawnSandboxedScript(`${marker} & echo ready; ${marker}`);
+    const jsonStatusFd = pipeFd(proc.stdio[3]);
+    const recordFd = pipeFd(proc.stdio[4]);
+    try {
+      const status = JSON.parse(await readUntil(Bun.file(jsonStatusFd).stream(), "\n")) as { "child-pid": number };
+      const childPid = status["child-pid"];
+      await readUntil(proc.stdout, "ready\n");
+      expect(readFileSync(`/proc/${childPid}/cmdline`, "utf8").split("\0")[0]).toBe(REAPER_SANDBOX_PATH);
+      process.kill(childPid, "SIGKILL");
+      expect(await proc.exited).toBe(137);
+      expect(decodeReaperRecords(await readToEnd(recordFd))).toEqual({});
+      expect(pidsWithCommandLine(marker)).toEqual([]);
+    } finally {
+      killAll(pidsWithCommandLine(marker));
+      closeSync(jsonStatusFd);
+      closeSync(recordFd);
+    }
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("ends the sandbox when the reader of fd 4 goes away while the command runs", async () => {
+    // A dead server's end of fd 4 closes even when no parent-death signal reaches the reaper.
+    const marker = `sleep 125.${process.pid}`;
+    const proc = spawnSandboxedScript(`${marker} & echo ready; ${marker}`);
+    const jsonStatusFd = pipeFd(proc.stdio[3]);
+    try {
+      await readUntil(proc.stdout, "ready\n");
+      closeSync(pipeFd(proc.stdio[4]));
+      expect(await proc.exited).toBe(137);
+      expect(pidsWithCommandLine(marker)).toEqual([]);
+    } finally {
+      killAll(pidsWithCommandLine(marker));
+      closeSync(jsonStatusFd);
+    }
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("runs nothing when the reader of fd 4 is gone before it starts", async () => {
+    // The server's death closes its end of fd 4. bash holds bwrap back until that end is closed, as a
+    // server killed while bwrap sets the sandbox up would leave it; no parent-death signal comes then.
+    const proc = Bun.spawn(["bash", "-c", 'read -r _ && exec "$@"', "bash", ...sandboxArgv(["/bin/sh", "-c", "echo ran"])], {
+      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
+    });
+    const jsonStatusFd = pipeFd(proc.stdio[3]);
+    closeSync(pipeFd(proc.stdio[4]));
+    try {
+      proc.stdin.write("go\n");
+      await proc.stdin.end();
+      const [exitCode, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      expect({ exitCode, stdout, stderr }).toEqual({ exitCode: 137, stdout: "", stderr: "" });
+    } finally {
+      closeSync(jsonStatusFd);
+    }
+  });
 });
 
 describe("reaper for arm64 under qemu-aarch64", () => {
@@ -127,6 +288,30 @@ describe("reaper for arm64 under qemu-aarch64", () => {
 
   test.skipIf(!qemuPath)("reports a failed execve", async () => {
     expect((await qemu(["/nonexistent"])).records).toEqual({ execErrno: 2, waitStatus: 127 << 8 });
+  });
+
+  test.skipIf(!qemuPath)("runs nothing when the reader of fd 4 is gone before it starts", async () => {
+    const argv = [qemuPath ?? "qemu-aarch64", installReaper(dir, "arm64"), "/bin/sh", "-c", "echo ran"];
+    const proc = Bun.spawn(["bash", "-c", 'read -r _ && exec "$@"', "bash", ...argv], { stdio: ["pipe", "pipe", "pipe", "ignore", "pipe"] });
+    closeSync(pipeFd(proc.stdio[4]));
+    proc.stdin.write("go\n");
+    await proc.stdin.end();
+    const [exitCode, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    expect({ exitCode, stdout, stderr }).toEqual({ exitCode: 137, stdout: "", stderr: "" });
+  });
+
+  test.skipIf(!qemuPath)("exits when the reader of fd 4 goes away while the command runs", async () => {
+    // Without a PID namespace the command outlives the reaper; it is cleaned up below.
+    const marker = `sleep 126.${process.pid}`;
+    const argv = [qemuPath ?? "qemu-aarch64", installReaper(dir, "arm64"), "/bin/sh", "-c", `echo ready; exec ${marker}`];
+    const proc = Bun.spawn(argv, { stdio: ["ignore", "pipe", "inherit", "ignore", "pipe"] });
+    try {
+      await readUntil(proc.stdout, "ready\n");
+      closeSync(pipeFd(proc.stdio[4]));
+      expect(await proc.exited).toBe(137);
+    } finally {
+      killAll(pidsWithCommandLine(marker));
+    }
   });
 });
 

@@ -153,6 +153,17 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     expect(run.exit).toMatchObject({ code: 5, reason: "exited" });
   });
 
+  test("a catchable signal reaches a single-process command exactly once", async () => {
+    client.send({ type: "exec", id: "once", cmd: "trap 'echo term' TERM; echo ready; read line; read line; echo done", stdin: true });
+    await client.next((m) => m.type === "output" && m.id === "once" && m.data === "ready\n");
+    client.send({ type: "signal", id: "once", signal: "SIGTERM" });
+    await client.next((m) => m.type === "output" && m.id === "once" && m.data.includes("term"));
+    client.send({ type: "stdin", id: "once", data: "a\nb\n", eof: true });
+    const run = await client.runToExit("once");
+    expect(`term\n${run.stdout}`.match(/term/g)?.length).toBe(1);
+    expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
+  });
+
   test("SIGKILL from the client right after started ends the command with reason killed", async () => {
     client.send({ type: "exec", id: "early-kill", argv: ["sleep", "30"] });
     await client.next((m) => m.type === "started" && m.id === "early-kill");

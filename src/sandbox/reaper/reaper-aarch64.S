@@ -1,34 +1,74 @@
 /*
  * reap PROGRAM ARGS... (aarch64 Linux, static, no libc, position-independent)
  *
- * Runs as the first process bwrap starts in the sandbox. bwrap turns "killed by
- * signal N" into exit code 128+N, which a real `exit 137` also produces, so this
- * program forks, execs the command, waits for it and writes the true wait status
- * to fd 4 as 8-byte records: u32 kind, i32 value (little-endian).
+ * bwrap execs this program as pid 1 of the sandbox's PID namespace (--as-pid-1),
+ * as a child of the outer bwrap. bwrap turns "killed by signal N" into exit code
+ * 128+N, which a real `exit 137` also produces, so this program forks, execs the
+ * command, waits for it and writes the true wait status to fd 4 as 8-byte
+ * records: u32 kind, i32 value (little-endian).
  *   kind 1: the command could not be started; value = errno (positive)
  *   kind 2: the command ended; value = raw wait status
  * Exit code: the command's exit code, 128+signal if it was signaled, 127 if it
- * could not be started. Branches are PC-relative and data lives on the stack,
- * so it runs wherever it is loaded. Same logic as reaper-x86_64.S.
+ * could not be started, 137 if nobody is left to read fd 4.
  *
- * Stack frame below the initial stack (32 bytes, keeps sp 16-byte aligned):
- *   [sp]     all-ones signal mask    [sp, #8]  saved signal mask
- *   [sp, #16] record kind            [sp, #20] record value (wait4 writes the status here)
+ * Being pid 1 makes this program the sandbox's lifetime: when it exits, the
+ * kernel kills every process left in the namespace. So it exits as soon as the
+ * command has ended (daemons and `sleep 100 &` go with it), reaps every orphan
+ * the kernel re-parents to it until then, and exits early when the server is
+ * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
+ * fd 4, which only the server holds, is closed (the lifeline). Branches are
+ * PC-relative and data lives on the stack, so it runs wherever it is loaded.
+ * Same logic as reaper-x86_64.S, which has the longer comments.
+ *
+ * Stack frame below the initial stack (192 bytes, keeps sp 16-byte aligned):
+ *   [sp]      all-ones signal mask, later {SIGCHLD}   [sp, #8]  saved signal mask
+ *   [sp, #16] record kind     [sp, #20] record value (wait4 writes the status here)
+ *   [sp, #24] struct pollfd[2]: fd 4, then the signalfd
+ *   [sp, #40] struct timespec 0    [sp, #56] 128 bytes for a signalfd_siginfo
  */
 	.text
 	.globl	_start
 _start:
+	/* SIGKILL when the outer bwrap dies; set after our own execve, so that no
+	 * credential change can clear it. */
+	mov	x0, #1			/* PR_SET_PDEATHSIG */
+	mov	x1, #9			/* SIGKILL */
+	mov	x8, #167		/* prctl */
+	svc	#0
+
 	ldr	x19, [sp]		/* argc */
 	cmp	x19, #2
 	b.lt	.Lexit127		/* nothing to run */
 	add	x20, sp, #16		/* &argv[1]: the command's argv */
 	add	x21, sp, x19, lsl #3
 	add	x21, x21, #16		/* envp: past argv[argc-1] and its NULL */
-	sub	sp, sp, #32
+	sub	sp, sp, #192
 
+	/* The lifeline: run nothing if the server's end of fd 4 is closed
+	 * already, and keep watching it while the command runs. */
+	mov	x0, #4
+	str	x0, [sp, #24]		/* pollfd[0]: fd 4, events none (errors and hangups always count) */
+	stp	xzr, xzr, [sp, #40]	/* timespec 0: just look */
+	add	x0, sp, #24
+	mov	x1, #1
+	add	x2, sp, #40
+	mov	x3, #0			/* no signal mask change */
+	mov	x4, #8
+	mov	x8, #73			/* ppoll: aarch64 has no poll */
+	svc	#0
+	ldrh	w0, [sp, #30]		/* revents */
+	tst	w0, #0x18		/* POLLERR | POLLHUP */
+	b.ne	.Lorphaned
+	tst	w0, #0x20		/* POLLNVAL: no fd 4 */
+	b.eq	.Lblock
+	mov	w0, #-1
+	str	w0, [sp, #24]		/* ppoll skips a negative fd */
+
+.Lblock:
 	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
 	 * processes of the namespace reaches the command and never kills the
-	 * reaper: the reaper must live to report the status. */
+	 * reaper: the reaper must live to report the status. (As pid 1 it would
+	 * ignore them anyway unless they came from inside the namespace.) */
 	mov	x0, #-1
 	str	x0, [sp]
 	mov	x0, #0			/* SIG_BLOCK */
@@ -51,17 +91,41 @@ _start:
 	b.eq	.Lchild
 	mov	x22, x0			/* child pid */
 
+	/* A queued SIGCHLD, read through a signalfd, wakes ppoll next to fd 4.
+	 * Without a signalfd wait4 blocks instead. */
+	mov	x0, #0x10000		/* 1 << (SIGCHLD - 1) */
+	str	x0, [sp]
+	mov	x0, #-1			/* a new signalfd */
+	mov	x1, sp
+	mov	x2, #8
+	mov	x3, #0x0800		/* SFD_NONBLOCK */
+	movk	x3, #0x8, lsl #16	/* | SFD_CLOEXEC */
+	mov	x8, #74			/* signalfd4 */
+	svc	#0
+	mov	x25, #0			/* wait4 options: block */
+	cmp	x0, #0
+	b.lt	.Lwait
+	str	w0, [sp, #32]		/* pollfd[1]: the signalfd */
+	mov	w0, #1
+	str	w0, [sp, #36]		/* events POLLIN, revents 0 */
+	mov	x25, #1			/* WNOHANG: sleep in ppoll instead */
+
+	/* As pid 1 we inherit every orphan of the namespace: reap them all, and
+	 * stop at the command. */
 .Lwait:
-	mov	x0, x22
+	mov	x0, #-1			/* any child */
 	add	x1, sp, #20
-	mov	x2, #0			/* no WUNTRACED: only termination is reported */
+	mov	x2, x25			/* no WUNTRACED: only termination is reported */
 	mov	x3, #0
 	mov	x8, #260		/* wait4 */
 	svc	#0
 	cmn	x0, #4			/* EINTR: cannot happen with all signals blocked, but cheap */
 	b.eq	.Lwait
 	cmp	x0, #0
-	b.lt	.Lexit127		/* no child to wait for: nothing true to report */
+	b.lt	.Lexit127		/* ECHILD: the command is gone unseen, nothing true to report */
+	b.eq	.Lsleep			/* WNOHANG: no child has ended */
+	cmp	x0, x22
+	b.ne	.Lwait			/* an orphan, now reaped */
 	ldr	w23, [sp, #20]
 	and	w24, w23, #0x7f		/* WTERMSIG; 0 = exited */
 	cmp	w24, #0x7f		/* stopped (only if traced): not the end yet */
@@ -74,12 +138,31 @@ _start:
 	mov	x2, #8
 	mov	x8, #64			/* write; a failure leaves nothing better to do */
 	svc	#0
+	/* Exit at once: whatever the command left running dies with us. */
 	cbnz	w24, .Lsignaled
 	ubfx	w0, w23, #8, #8		/* WEXITSTATUS: bits 8..15 of the status */
 	b	.Lexit
 .Lsignaled:
 	add	w0, w24, #128		/* the shell convention, as bwrap itself reports it */
 	b	.Lexit
+
+.Lsleep:				/* until a child ends or the lifeline breaks */
+	add	x0, sp, #24
+	mov	x1, #2
+	mov	x2, #0			/* no timeout */
+	mov	x3, #0
+	mov	x4, #8
+	mov	x8, #73			/* ppoll */
+	svc	#0
+	ldrh	w0, [sp, #30]
+	tst	w0, #0x18		/* fd 4: POLLERR | POLLHUP */
+	b.ne	.Lorphaned
+	ldr	w0, [sp, #32]		/* consume the SIGCHLD; EAGAIN if there was none */
+	add	x1, sp, #56
+	mov	x2, #128
+	mov	x8, #63			/* read */
+	svc	#0
+	b	.Lwait
 
 .Lchild:
 	/* The command must see only fds 0, 1, 2: fds 3 (bwrap's status) and 4
@@ -100,7 +183,8 @@ _start:
 	mov	x0, #3
 	mov	x8, #57			/* close */
 	svc	#0
-	/* Blocked signals survive execve: give the command the mask we inherited. */
+	/* Blocked signals survive execve: give the command the mask we inherited.
+	 * The parent-death signal does not survive fork: the command has none. */
 	mov	x0, #2			/* SIG_SETMASK */
 	add	x1, sp, #8
 	mov	x2, #0
@@ -125,6 +209,9 @@ _start:
 	svc	#0
 .Lexit127:
 	mov	x0, #127
+	b	.Lexit
+.Lorphaned:
+	mov	x0, #137		/* as if the parent-death SIGKILL had come in time */
 .Lexit:
 	mov	x8, #94			/* exit_group */
 	svc	#0

@@ -1,33 +1,81 @@
 /*
  * reap PROGRAM ARGS... (x86_64 Linux, static, no libc, position-independent)
  *
- * Runs as the first process bwrap starts in the sandbox. bwrap turns "killed by
- * signal N" into exit code 128+N, which a real `exit 137` also produces, so this
- * program forks, execs the command, waits for it and writes the true wait status
- * to fd 4 as 8-byte records: u32 kind, i32 value (little-endian).
+ * bwrap execs this program as pid 1 of the sandbox's PID namespace (--as-pid-1),
+ * as a child of the outer bwrap. bwrap turns "killed by signal N" into exit code
+ * 128+N, which a real `exit 137` also produces, so this program forks, execs the
+ * command, waits for it and writes the true wait status to fd 4 as 8-byte
+ * records: u32 kind, i32 value (little-endian).
  *   kind 1: the command could not be started; value = errno (positive)
  *   kind 2: the command ended; value = raw wait status
  * Exit code: the command's exit code, 128+signal if it was signaled, 127 if it
- * could not be started. The code only addresses the stack, never its own
- * addresses, so it runs wherever it is loaded.
+ * could not be started, 137 if nobody is left to read fd 4.
  *
- * Stack frame below the initial stack (32 bytes):
- *   0(%rsp)  all-ones signal mask    8(%rsp)  saved signal mask
- *  16(%rsp)  record kind            20(%rsp)  record value (wait4 writes the status here)
+ * Being pid 1 makes this program the sandbox's lifetime: when it exits, the
+ * kernel kills every process left in the namespace. So it exits as soon as the
+ * command has ended (daemons and `sleep 100 &` go with it), reaps every orphan
+ * the kernel re-parents to it until then, and exits early when the server is
+ * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
+ * fd 4, which only the server holds, is closed (the lifeline, see below). The
+ * code only addresses the stack, never its own addresses, so it runs wherever
+ * it is loaded.
+ *
+ * Stack frame below the initial stack (192 bytes):
+ *   0(%rsp)  all-ones signal mask, later {SIGCHLD}     8(%rsp)  saved signal mask
+ *  16(%rsp)  record kind      20(%rsp)  record value (wait4 writes the status here)
+ *  24(%rsp)  struct pollfd[2]: fd 4, then the signalfd
+ *  40(%rsp)  struct timespec 0     56(%rsp)  128 bytes for a signalfd_siginfo
  */
 	.text
 	.globl	_start
 _start:
+	/* SIGKILL when the outer bwrap dies. --die-with-parent sets the same
+	 * just before bwrap's execve of us, but an execve that changes
+	 * credentials clears it; set after our own execve, nothing clears ours. */
+	mov	$1, %edi		/* PR_SET_PDEATHSIG */
+	mov	$9, %esi		/* SIGKILL */
+	mov	$157, %eax		/* prctl */
+	syscall
+
 	mov	(%rsp), %rbx		/* argc */
 	cmp	$2, %rbx
 	jl	.Lexit127		/* nothing to run */
 	lea	16(%rsp), %r12		/* &argv[1]: the command's argv */
 	lea	16(%rsp,%rbx,8), %r13	/* envp: past argv[argc-1] and its NULL */
-	sub	$32, %rsp
+	sub	$192, %rsp
 
+	/* The lifeline. The parent-death signal alone leaves two holes: a parent
+	 * that died before the prctl above never sends it (getppid() cannot tell,
+	 * it is 0 for a pid 1 whatever the parent), and the outer bwrap can die
+	 * of the server's death before the server's fds are closed, while a
+	 * multi-threaded server is still being torn down. Neither can hide the
+	 * server's death from fd 4: the server holds its only other end, and the
+	 * kernel closes that when the server is gone for good (POLLERR on a pipe,
+	 * POLLHUP on a socket). So look now, run nothing if it is closed, and keep
+	 * watching while the command runs. An fd 4 that is no pipe or socket
+	 * (none, /dev/null) is no lifeline and is not watched. */
+	movq	$4, 24(%rsp)		/* pollfd[0]: fd 4, events none (errors and hangups always count) */
+	movq	$0, 40(%rsp)		/* timespec 0: just look */
+	movq	$0, 48(%rsp)
+	lea	24(%rsp), %rdi
+	mov	$1, %esi
+	lea	40(%rsp), %rdx
+	xor	%r10d, %r10d		/* no signal mask change */
+	mov	$8, %r8d
+	mov	$271, %eax		/* ppoll */
+	syscall
+	movzwl	30(%rsp), %eax		/* revents */
+	test	$0x18, %eax		/* POLLERR | POLLHUP */
+	jnz	.Lorphaned
+	test	$0x20, %eax		/* POLLNVAL: no fd 4 */
+	jz	.Lblock
+	movl	$-1, 24(%rsp)		/* ppoll skips a negative fd */
+
+.Lblock:
 	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
 	 * processes of the namespace reaches the command and never kills the
-	 * reaper: the reaper must live to report the status. */
+	 * reaper: the reaper must live to report the status. (As pid 1 it would
+	 * ignore them anyway unless they came from inside the namespace.) */
 	movq	$-1, (%rsp)
 	xor	%edi, %edi		/* SIG_BLOCK */
 	mov	%rsp, %rsi
@@ -43,17 +91,40 @@ _start:
 	jz	.Lchild
 	mov	%rax, %r14		/* child pid */
 
+	/* Children's ends arrive as a blocked, hence queued, SIGCHLD, which a
+	 * signalfd turns into something ppoll can wait for next to fd 4.
+	 * Without a signalfd (out of fds or memory) wait4 blocks instead, and
+	 * only the parent-death signal is left to end us early. */
+	movq	$0x10000, (%rsp)	/* 1 << (SIGCHLD - 1) */
+	mov	$-1, %edi		/* a new signalfd */
+	mov	%rsp, %rsi
+	mov	$8, %edx
+	mov	$0x80800, %r10d		/* SFD_CLOEXEC | SFD_NONBLOCK */
+	mov	$289, %eax		/* signalfd4 */
+	syscall
+	xor	%r15d, %r15d		/* wait4 options: block */
+	test	%rax, %rax
+	js	.Lwait
+	mov	%eax, 32(%rsp)		/* pollfd[1]: the signalfd */
+	movl	$1, 36(%rsp)		/* events POLLIN, revents 0 */
+	mov	$1, %r15d		/* WNOHANG: sleep in ppoll instead */
+
+	/* As pid 1 we inherit every orphan of the namespace: reap them all, and
+	 * stop at the command. */
 .Lwait:
-	mov	%r14, %rdi
+	mov	$-1, %rdi		/* any child */
 	lea	20(%rsp), %rsi
-	xor	%edx, %edx		/* no WUNTRACED: only termination is reported */
+	mov	%r15, %rdx		/* no WUNTRACED: only termination is reported */
 	xor	%r10d, %r10d
 	mov	$61, %eax		/* wait4 */
 	syscall
 	cmp	$-4, %rax		/* EINTR: cannot happen with all signals blocked, but cheap */
 	je	.Lwait
 	test	%rax, %rax
-	js	.Lexit127		/* no child to wait for: nothing true to report */
+	js	.Lexit127		/* ECHILD: the command is gone unseen, nothing true to report */
+	jz	.Lsleep			/* WNOHANG: no child has ended */
+	cmp	%r14, %rax
+	jne	.Lwait			/* an orphan, now reaped */
 	mov	20(%rsp), %eax
 	and	$0x7f, %eax		/* WTERMSIG; 0 = exited */
 	cmp	$0x7f, %eax		/* stopped (only if traced): not the end yet */
@@ -65,6 +136,7 @@ _start:
 	mov	$8, %edx
 	mov	$1, %eax		/* write; a failure leaves nothing better to do */
 	syscall
+	/* Exit at once: whatever the command left running dies with us. */
 	mov	20(%rsp), %edi
 	and	$0x7f, %edi
 	jnz	.Lsignaled
@@ -73,6 +145,23 @@ _start:
 .Lsignaled:
 	add	$128, %edi		/* the shell convention, as bwrap itself reports it */
 	jmp	.Lexit
+
+.Lsleep:				/* until a child ends or the lifeline breaks */
+	lea	24(%rsp), %rdi
+	mov	$2, %esi
+	xor	%edx, %edx		/* no timeout */
+	xor	%r10d, %r10d
+	mov	$8, %r8d
+	mov	$271, %eax		/* ppoll */
+	syscall
+	testw	$0x18, 30(%rsp)		/* fd 4: POLLERR | POLLHUP */
+	jnz	.Lorphaned
+	mov	32(%rsp), %edi		/* consume the SIGCHLD; EAGAIN if there was none */
+	lea	56(%rsp), %rsi
+	mov	$128, %edx
+	xor	%eax, %eax		/* read */
+	syscall
+	jmp	.Lwait
 
 .Lchild:
 	/* The command must see only fds 0, 1, 2: fds 3 (bwrap's status) and 4
@@ -93,7 +182,8 @@ _start:
 	mov	$3, %edi
 	mov	$3, %eax		/* close */
 	syscall
-	/* Blocked signals survive execve: give the command the mask we inherited. */
+	/* Blocked signals survive execve: give the command the mask we inherited.
+	 * The parent-death signal does not survive fork: the command has none. */
 	mov	$2, %edi		/* SIG_SETMASK */
 	lea	8(%rsp), %rsi
 	xor	%edx, %edx
@@ -117,6 +207,9 @@ _start:
 	syscall
 .Lexit127:
 	mov	$127, %edi
+	jmp	.Lexit
+.Lorphaned:
+	mov	$137, %edi		/* as if the parent-death SIGKILL had come in time */
 .Lexit:
 	mov	$231, %eax		/* exit_group */
 	syscall
