@@ -79,6 +79,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const [program = "", ...args] = spec.argv;
       const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace]);
       const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible) : program;
+      if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       return {
         argv: [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd), "--", REAPER_SANDBOX_PATH, resolved, ...args],
         env: { ...spec.env },

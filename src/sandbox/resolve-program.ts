@@ -16,17 +16,19 @@ function isExecutableFile(path: string): boolean {
 /**
  * Finds a bare program name on the command's PATH, the way execvp would inside the sandbox. The
  * reaper execs exactly the path it is given, so the lookup happens here, against the host paths
- * that the sandbox shows unchanged (system directories, the workspace). A name with a slash, or one
- * not found, is returned as it is: the command then fails with a clear ENOENT.
+ * that the sandbox shows unchanged (system directories, the workspace). A name with a slash is
+ * returned as it is; undefined when nothing on PATH matches. (Passing an unfound bare name on would
+ * make execve run a file of that name in the cwd, which execvp never does.)
  */
-export function resolveProgram(name: string, pathEnv: string | undefined, cwd: string, visible: VisibleInSandbox): string {
-  if (name.includes("/") || name === "") return name;
+export function resolveProgram(name: string, pathEnv: string | undefined, cwd: string, visible: VisibleInSandbox): string | undefined {
+  if (name.includes("/")) return name;
+  if (name === "") return undefined;
   for (const entry of (pathEnv ?? "").split(":")) {
     const dir = entry === "" ? cwd : entry.startsWith("/") ? entry : `${cwd}/${entry}`;
     const candidate = `${dir}/${name}`;
     if (visible(candidate) && isExecutableFile(candidate)) return candidate;
   }
-  return name;
+  return undefined;
 }
 
 /** Visibility for bwrap: under one of the mounted system paths or the workspace. */

@@ -186,10 +186,18 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     expect(run.exit.reason).toBe("output_limit");
   });
 
-  test("a program that does not exist gives spawn_failed, then exit 127", async () => {
-    const run = await client.exec({ id: "missing", argv: ["no-such-program-here"] });
+  test("a program path that does not exist gives started, spawn_failed, then exit 127", async () => {
+    const run = await client.exec({ id: "missing", argv: ["/usr/bin/no-such-program-here"] });
     expect(run.errors).toEqual([{ type: "error", id: "missing", code: "spawn_failed", message: expect.stringContaining("ENOENT") }]);
     expect(run.exit).toMatchObject({ code: 127, reason: "exited" });
+  });
+
+  test("a bare name not on PATH gives spawn_failed and runs nothing, not even a file of that name in cwd", async () => {
+    await client.exec({ id: "plant", cmd: "printf '#!/bin/sh\necho planted\n' > lookalike && chmod +x lookalike" });
+    const run = await client.exec({ id: "lookalike", argv: ["lookalike"] });
+    expect(run.messages).toEqual([
+      { type: "error", id: "lookalike", code: "spawn_failed", message: 'could not start "lookalike": "lookalike" was not found on the command\'s PATH' },
+    ]);
   });
 
   test("cwd inside the workspace is where the command runs", async () => {
