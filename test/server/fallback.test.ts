@@ -40,3 +40,17 @@ test("with --sandbox none, an escaped setsid daemon holding stdout does not hold
   expect(run.exit.durationMs).toBeLessThan(2000);
   await client.exec({ id: "cleanup", cmd: "pkill -f 'sleep 3' || true" });
 });
+
+test("a forced backend that fails its probe refuses to start: exit 2 with the reason", async () => {
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "seatbelt"], { stderr: "pipe" });
+  expect(await proc.exited).toBe(2);
+  expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: sandbox-exec exists only on macOS\n");
+});
+
+test("auto falls back to none when bwrap cannot run, with the reason in hello", async () => {
+  // A PATH without bwrap stands in for a host where it is missing.
+  await using server = await startServer({ env: { PATH: "/nonexistent" }, command: [process.execPath, "src/main.ts"] });
+  await using client = await connect(server);
+  expect(client.hello.sandbox).toMatchObject({ backend: "none", reason: "bwrap is not installed (apt-get install bubblewrap)" });
+  expect(server.stderr()).toContain("WARNING: commands run WITHOUT a sandbox (bwrap is not installed");
+});
