@@ -5,6 +5,7 @@
  */
 import { detectSandbox } from "../src/sandbox/detect.ts";
 import { buildExecEnv } from "../src/exec/exec-env.ts";
+import { buildSpawnStdio } from "../src/exec/run-exec.ts";
 import { startServer } from "../test/helpers/server-process.ts";
 import { connect } from "../test/helpers/client.ts";
 import { printTable, quantile } from "./stats.ts";
@@ -18,14 +19,13 @@ async function bareSpawnSamples(backendChoice: "bwrap" | "none", workspace: stri
   const policy = { workspace, allowNetwork: false };
   const env = buildExecEnv({ home: workspace, tempDir: backend.tempDir(policy), requested: undefined });
   const command = backend.buildCommand({ argv: ["echo", "hi"], cwd: workspace, env }, policy);
-  const extra = Math.max(command.statusFds.jsonStatus ?? 0, command.statusFds.waitStatus ?? 0) - 2;
   const samples: number[] = [];
   for (let i = 0; i < runs + 10; i++) {
     const start = performance.now();
     const proc = Bun.spawn(command.argv, {
       cwd: command.cwd,
       env: command.env,
-      stdio: ["ignore", "pipe", "pipe", ...Array<"pipe">(Math.max(0, extra)).fill("pipe")],
+      stdio: buildSpawnStdio(command, false) as ["ignore", "pipe", "pipe", ...("pipe" | "ignore")[]],
       detached: command.detached,
     });
     await new Response(proc.stdout).text();

@@ -55,15 +55,23 @@ export interface RunningExec {
   readonly finished: Promise<ExitFacts>;
 }
 
+/**
+ * The stdio of a sandbox spawn: stdin, stdout, stderr, then one pipe per status fd the backend
+ * asked for (fd 3, 4, ...). Shared with the benchmark, so that its bare spawn is the same spawn.
+ */
+export function buildSpawnStdio(command: SandboxCommand, stdin: boolean): ("pipe" | "ignore")[] {
+  const extraPipes = Math.max(0, (command.statusFds.jsonStatus ?? 0) - 2, (command.statusFds.waitStatus ?? 0) - 2);
+  return [stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(extraPipes).fill("pipe")];
+}
+
 /** Spawns one command in the sandbox and streams its output to `sink`. Throws when the spawn itself fails. */
 export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, sink: OutputSink): RunningExec {
   const command: SandboxCommand = backend.buildCommand({ argv: request.argv, cwd: request.cwd, env: request.env }, policy);
-  const extraPipes = Math.max(command.statusFds.jsonStatus ?? 0, command.statusFds.waitStatus ?? 0) - 2;
   const startedAt = performance.now();
   const proc = Bun.spawn(command.argv, {
     cwd: command.cwd,
     env: command.env,
-    stdio: [request.stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(Math.max(0, extraPipes)).fill("pipe")],
+    stdio: buildSpawnStdio(command, request.stdin) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore")[]],
     detached: command.detached,
   });
 

@@ -104,19 +104,20 @@ export class Session {
     this.#execs.set(id, running);
     this.counters.runningExecs++;
     this.#send({ type: "started", id, pid: running.pid });
-    running.finished.then(
-      (facts) => {
+    running.finished
+      .finally(() => {
         this.#execs.delete(id);
         this.counters.runningExecs--;
-        if (facts.spawnError) this.sendError("spawn_failed", facts.spawnError, id);
-        this.#send({ type: "exit", id, code: facts.code, signal: facts.signal, reason: facts.reason, durationMs: facts.durationMs });
-      },
-      (error: unknown) => {
-        this.#execs.delete(id);
-        this.counters.runningExecs--;
-        this.sendError("internal", `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}`, id);
-      },
-    );
+      })
+      .then(
+        (facts) => {
+          if (facts.spawnError) this.sendError("spawn_failed", facts.spawnError, id);
+          this.#send({ type: "exit", id, code: facts.code, signal: facts.signal, reason: facts.reason, durationMs: facts.durationMs });
+        },
+        (error: unknown) => {
+          this.sendError("internal", `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}`, id);
+        },
+      );
   }
 
   #stdin(message: StdinMessage): void {
