@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
 
 /** Strings that reach execve or the environment cannot hold NUL. */
 const NoNulStringSchema = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
@@ -78,8 +79,8 @@ export const SignalMessageSchema = v.object({
 export type SignalMessage = v.InferOutput<typeof SignalMessageSchema>;
 
 /** Every message a client may send, discriminated by `type`. */
-export const ClientMessageSchema = v.variant("type", [ExecMessageSchema, StdinMessageSchema, SignalMessageSchema]);
+export const ClientMessageSchema = v.variant("type", [ExecMessageSchema, StdinMessageSchema, SignalMessageSchema, ...FILE_REQUEST_SCHEMAS]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 
 /** The `type` values a client may send. */
-export const CLIENT_MESSAGE_TYPES = ["exec", "stdin", "signal"] as const;
+export const CLIENT_MESSAGE_TYPES = ["exec", "stdin", "signal", ...FILE_REQUEST_TYPES] as const;

@@ -3,3 +3,4 @@ export * from "./server-messages.ts";
 export * from "./errors.ts";
 export * from "./version.ts";
 export * from "./decode.ts";
+export * from "./file-messages.ts";

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { ERROR_CODES, type ErrorCode } from "./errors.ts";
 import { ExecIdSchema } from "./client-messages.ts";
+import { FILE_REPLY_SCHEMAS } from "./file-messages.ts";
 
 export const SANDBOX_BACKENDS = ["bwrap", "seatbelt", "none"] as const;
 export const SandboxBackendNameSchema = v.picklist(SANDBOX_BACKENDS);
@@ -81,5 +82,6 @@ export const ServerMessageSchema = v.variant("type", [
   OutputMessageSchema,
   ExitMessageSchema,
   ErrorMessageSchema,
+  ...FILE_REPLY_SCHEMAS,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;

@@ -8,6 +8,10 @@ import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type ConnectionSink } from "./connection-sink.ts";
 import { Session, type ServerCounters } from "./session.ts";
 import type { ServerOptions } from "./options.ts";
+import { handleFileHttp } from "./file-http.ts";
+
+/** HTTP file transfer lives under this path (see serveFileHttp). */
+const FILES_PATH_PREFIX = "/files/";
 
 interface ConnectionData {
   sessionId: string;
@@ -42,6 +46,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     port: options.port,
     fetch(request, server) {
       const url = new URL(request.url);
+      if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileHttp(request, url);
       if (url.pathname !== WEBSOCKET_PATH) return new Response("not found\n", { status: 404 });
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("this endpoint speaks WebSocket only\n", { status: 426 });
@@ -125,6 +130,24 @@ export function createServer(options: ServerOptions): BunkerServer {
       },
     },
   });
+
+  /** `GET`/`PUT /files/<path>?session=<id>`: the token in `Authorization: Bearer`, never in the URL. */
+  async function serveFileHttp(request: Request, url: URL): Promise<Response> {
+    if (!isOriginAllowed(request, options.allowedOrigins, false)) return new Response("origin not allowed\n", { status: 403 });
+    if (!isAuthorized(request, [], options.token)) {
+      return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
+    }
+    const sessionId = url.searchParams.get("session");
+    const session = sessionId === null ? undefined : [...sessions].find((candidate) => candidate.id === sessionId);
+    if (!session) return new Response("unknown_session: no session with that id on this server\n", { status: 404 });
+    let relativePath: string;
+    try {
+      relativePath = decodeURIComponent(url.pathname.slice(FILES_PATH_PREFIX.length));
+    } catch {
+      return new Response("bad_message: the path is not valid percent-encoding\n", { status: 400 });
+    }
+    return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: undefined, quotaBytes: undefined });
+  }
 
   const port = server.port ?? options.port;
   const url = new URL(`ws://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}${WEBSOCKET_PATH}`);

@@ -1,11 +1,13 @@
 import { mkdirSync } from "node:fs";
 import type { ClientMessage, ErrorCode, ExecMessage, ServerMessage, SignalMessage, StdinMessage } from "../protocol/index.ts";
+import { isFileRequest } from "../protocol/file-messages.ts";
 import { runExec, type RunningExec } from "../exec/run-exec.ts";
 import { buildExecEnv } from "../exec/exec-env.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import type { Workspace } from "../workspace/create.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
+import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 
@@ -20,6 +22,8 @@ export class Session {
   readonly #usedIds = new Set<string>();
   readonly #policy: SandboxPolicy;
   #closed = false;
+  /** Serves file requests; its replies go to this session's connection. */
+  readonly files: FileHandler;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -32,6 +36,14 @@ export class Session {
     this.#policy = { workspace: workspace.path, allowNetwork: options.allowNetwork };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) mkdirSync(tempDir, { recursive: true, mode: 0o700 });
+    this.files = createFileHandler({
+      workspace: workspace.path,
+      owner: undefined,
+      quotaBytes: undefined,
+      send: (reply) => this.#send(reply),
+      sendError: (code, text, id) => this.sendError(code, text, id),
+      congestion: () => sink.congestion(),
+    });
   }
 
   /** Execs still running. */
@@ -50,6 +62,7 @@ export class Session {
 
   /** Handles one decoded message. Never throws: every failure becomes an `error` reply. */
   handle(message: ClientMessage): void {
+    if (isFileRequest(message)) return this.files.handle(message);
     switch (message.type) {
       case "exec":
         return this.#exec(message);
@@ -150,6 +163,7 @@ export class Session {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
+      this.files.close();
       const running = [...this.#execs.values()];
       for (const exec of running) exec.terminate("killed", true);
       await Promise.allSettled(running.map((exec) => exec.finished));
