@@ -12,9 +12,38 @@ export const SIGNAL_NAMES = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT"
 export const SignalNameSchema = v.picklist(SIGNAL_NAMES, `must be one of ${SIGNAL_NAMES.join(", ")}`);
 export type SignalName = v.InferOutput<typeof SignalNameSchema>;
 
-/** How output bytes travel in JSON: UTF-8 text, or base64 of the raw bytes. */
-export const OutputEncodingSchema = v.picklist(["utf8", "base64"], 'must be "utf8" or "base64"');
+/** How output bytes travel: JSON with UTF-8 text, JSON with base64, or binary frames (see binary-frames.ts). */
+export const OutputEncodingSchema = v.picklist(["utf8", "base64", "binary"], 'must be "utf8", "base64" or "binary"');
 export type OutputEncoding = v.InferOutput<typeof OutputEncodingSchema>;
+
+/** How stdin bytes travel inside a JSON message. */
+export const InputEncodingSchema = v.picklist(["utf8", "base64"], 'must be "utf8" or "base64"');
+
+const PositiveIntegerSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(1, "must be >= 1"));
+const OffsetSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
+
+/** A terminal size in character cells. */
+export const TerminalSizeSchema = v.object({
+  cols: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be >= 1"), v.maxValue(1000, "must be <= 1000")),
+  rows: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be >= 1"), v.maxValue(1000, "must be <= 1000")),
+});
+export type TerminalSize = v.InferOutput<typeof TerminalSizeSchema>;
+
+/**
+ * Resource limits for one exec. Each may only lower the server's own limit; a higher value is
+ * refused with `forbidden_by_policy`.
+ */
+export const ExecRlimitsSchema = v.object({
+  cpuSeconds: v.optional(PositiveIntegerSchema),
+  addressSpaceBytes: v.optional(PositiveIntegerSchema),
+  fileSizeBytes: v.optional(PositiveIntegerSchema),
+  openFiles: v.optional(PositiveIntegerSchema),
+  processes: v.optional(PositiveIntegerSchema),
+});
+export type ExecRlimits = v.InferOutput<typeof ExecRlimitsSchema>;
+
+/** A shell name: persistent shells are addressed by it within their session. */
+export const ShellNameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1 to 64 of A-Z a-z 0-9 . _ -"));
 
 const MAX_ARGV_ITEMS = 4096;
 const MAX_ENV_ENTRIES = 1024;
@@ -52,8 +81,19 @@ export const ExecMessageSchema = v.pipe(
       v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(1, "must be >= 1")),
     ),
     encoding: v.optional(OutputEncodingSchema),
+    /** Run on a pseudo-terminal of this size: one output stream (stdout), raw bytes, `resize` works. */
+    pty: v.optional(TerminalSizeSchema),
+    /** `false` drops the network for this command. `true` only restates the server's policy. */
+    network: v.optional(v.boolean()),
+    rlimits: v.optional(ExecRlimitsSchema),
+    /** Run `cmd` in this session's persistent shell of that name (created on first use). */
+    shell: v.optional(ShellNameSchema),
+    /** Flow control by acknowledgement: at most this many bytes per stream sent and not yet acked. */
+    ackWindowBytes: v.optional(PositiveIntegerSchema),
   }),
   v.check((m) => (m.argv === undefined) !== (m.cmd === undefined), "exec needs exactly one of argv and cmd"),
+  v.check((m) => m.shell === undefined || m.cmd !== undefined, "shell: a shell runs `cmd`, not `argv`"),
+  v.check((m) => m.shell === undefined || m.pty === undefined, "shell: a persistent shell has no pty of its own"),
 );
 export type ExecMessage = v.InferOutput<typeof ExecMessageSchema>;
 
@@ -63,7 +103,7 @@ export const StdinMessageSchema = v.pipe(
     type: v.literal("stdin"),
     id: ExecIdSchema,
     data: v.optional(v.string()),
-    encoding: v.optional(OutputEncodingSchema),
+    encoding: v.optional(InputEncodingSchema),
     eof: v.optional(v.boolean()),
   }),
   v.check((m) => m.data !== undefined || m.eof === true, "stdin needs data, eof: true, or both"),
@@ -78,9 +118,88 @@ export const SignalMessageSchema = v.object({
 });
 export type SignalMessage = v.InferOutput<typeof SignalMessageSchema>;
 
+/** Change a PTY exec's window size; the program gets SIGWINCH. */
+export const ResizeMessageSchema = v.object({
+  type: v.literal("resize"),
+  id: ExecIdSchema,
+  cols: TerminalSizeSchema.entries.cols,
+  rows: TerminalSizeSchema.entries.rows,
+});
+export type ResizeMessage = v.InferOutput<typeof ResizeMessageSchema>;
+
+/** Byte offsets per stream that a client already holds. */
+export const StreamOffsetsSchema = v.object({
+  stdout: v.optional(OffsetSchema),
+  stderr: v.optional(OffsetSchema),
+});
+
+/**
+ * Receive an exec's output on this connection from the given offsets (default 0): what is still
+ * buffered is replayed, then output continues live. Lost bytes are announced with `gap`.
+ */
+export const AttachMessageSchema = v.object({
+  type: v.literal("attach"),
+  id: ExecIdSchema,
+  offsets: v.optional(StreamOffsetsSchema),
+  encoding: v.optional(OutputEncodingSchema),
+  ackWindowBytes: v.optional(PositiveIntegerSchema),
+});
+export type AttachMessage = v.InferOutput<typeof AttachMessageSchema>;
+
+/** Stop receiving an exec's output on this connection (the exec goes on). */
+export const DetachMessageSchema = v.object({
+  type: v.literal("detach"),
+  id: ExecIdSchema,
+});
+export type DetachMessage = v.InferOutput<typeof DetachMessageSchema>;
+
+/** The client has consumed a stream up to `offset` (for execs with `ackWindowBytes`). */
+export const AckMessageSchema = v.object({
+  type: v.literal("ack"),
+  id: ExecIdSchema,
+  stream: v.optional(v.picklist(["stdout", "stderr"], 'must be "stdout" or "stderr"')),
+  offset: OffsetSchema,
+});
+export type AckMessage = v.InferOutput<typeof AckMessageSchema>;
+
+/** Ask for the session's execs; answered with `execs`. `id` is echoed. */
+export const ListMessageSchema = v.object({
+  type: v.literal("list"),
+  id: v.optional(ExecIdSchema),
+});
+export type ListMessage = v.InferOutput<typeof ListMessageSchema>;
+
+/** End the session now: every tree is killed, retention applies, every socket of it is closed. */
+export const CloseMessageSchema = v.object({
+  type: v.literal("close"),
+});
+export type CloseMessage = v.InferOutput<typeof CloseMessageSchema>;
+
 /** Every message a client may send, discriminated by `type`. */
-export const ClientMessageSchema = v.variant("type", [ExecMessageSchema, StdinMessageSchema, SignalMessageSchema, ...FILE_REQUEST_SCHEMAS]);
+export const ClientMessageSchema = v.variant("type", [
+  ExecMessageSchema,
+  StdinMessageSchema,
+  SignalMessageSchema,
+  ResizeMessageSchema,
+  AttachMessageSchema,
+  DetachMessageSchema,
+  AckMessageSchema,
+  ListMessageSchema,
+  CloseMessageSchema,
+  ...FILE_REQUEST_SCHEMAS,
+]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 
 /** The `type` values a client may send. */
-export const CLIENT_MESSAGE_TYPES = ["exec", "stdin", "signal", ...FILE_REQUEST_TYPES] as const;
+export const CLIENT_MESSAGE_TYPES = [
+  "exec",
+  "stdin",
+  "signal",
+  "resize",
+  "attach",
+  "detach",
+  "ack",
+  "list",
+  "close",
+  ...FILE_REQUEST_TYPES,
+] as const;

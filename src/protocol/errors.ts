@@ -4,7 +4,7 @@
  */
 export const ERROR_CODES = {
   bad_message: "The frame was not JSON, had an unknown type, or broke the schema; the message names the field.",
-  duplicate_id: "The exec id was used before in this session, finished or not.",
+  duplicate_id: "The exec id was used before in this session for a different request (resending the same exec gets `state` instead).",
   unknown_exec: "No exec with that id exists in this session.",
   invalid_state:
     "The exec cannot take this now: stdin without `stdin: true` or after eof, stdin or signal after exit.",
@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   unknown_transfer: "No upload or download with that id is open on this connection.",
   limit_exceeded: "A server limit was reached (concurrent execs per session or per server, and the like).",
   spawn_failed: "The command could not be started.",
+  forbidden_by_policy: "The request asked for more than the server's policy allows (network, a higher resource limit); a request may only narrow it.",
   sandbox_unavailable: "The sandbox needed for this request cannot run on this server.",
   internal: "The server failed in a way that is its own fault; the message says what it was doing.",
 } as const;
@@ -35,6 +36,12 @@ export const CLOSE_CODES = {
   messageTooBig: 1009,
   /** The server hit an internal failure with this connection. */
   internalError: 1011,
+  /** The server is at `--max-sessions`; try again later. */
+  tryAgainLater: 1013,
+  /** The session was closed on request (`close`) or its detach TTL ran out. */
+  sessionClosed: 4000,
+  /** Resume failed: no such session here, or the resume secret is wrong (an `error` with `unknown_session` comes first). */
+  unknownSession: 4404,
   /** The client did not read its output and the server's send queue reached its hard cap. */
   backpressureLimit: 4008,
 } as const;

@@ -4,3 +4,4 @@ export * from "./errors.ts";
 export * from "./version.ts";
 export * from "./decode.ts";
 export * from "./file-messages.ts";
+export * from "./binary-frames.ts";

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { ERROR_CODES, type ErrorCode } from "./errors.ts";
-import { ExecIdSchema } from "./client-messages.ts";
+import { ExecIdSchema, TerminalSizeSchema } from "./client-messages.ts";
 import { FILE_REPLY_SCHEMAS } from "./file-messages.ts";
 
 export const SANDBOX_BACKENDS = ["bwrap", "seatbelt", "none"] as const;
@@ -14,8 +14,59 @@ export const SandboxInfoSchema = v.object({
   /** What the backend does not enforce, in words; present for `none`. */
   notEnforced: v.optional(v.array(v.string())),
   network: v.optional(v.boolean()),
+  /** The effective policy, as far as the backend enforces it (see docs/SECURITY.md). */
+  policy: v.optional(
+    v.object({
+      /** uid and gid the commands run as on the host, when the server switches to them. */
+      runAs: v.optional(v.object({ uid: v.number(), gid: v.number() })),
+      seccomp: v.boolean(),
+      /** Host paths readable besides the system directories, and extra writable ones. */
+      allowRead: v.array(v.string()),
+      allowWrite: v.array(v.string()),
+      /** Paths inside the workspace that commands see read-only. */
+      protect: v.array(v.string()),
+      /** Resource limits per exec (a request may lower them). */
+      rlimits: v.record(v.string(), v.number()),
+      tmpSizeBytes: v.optional(v.number()),
+    }),
+  ),
 });
 export type SandboxInfo = v.InferOutput<typeof SandboxInfoSchema>;
+
+export const OutputStreamSchema = v.picklist(["stdout", "stderr"]);
+export type OutputStream = v.InferOutput<typeof OutputStreamSchema>;
+
+export const EXIT_REASONS = ["exited", "signaled", "timeout", "killed", "output_limit"] as const;
+export const ExitReasonSchema = v.picklist(EXIT_REASONS);
+export type ExitReason = v.InferOutput<typeof ExitReasonSchema>;
+
+/** How an exec ended: the fields of `exit` without `type` and `id`. */
+export const ExitFactsSchema = v.object({
+  code: v.nullable(v.number()),
+  signal: v.nullable(v.string()),
+  reason: ExitReasonSchema,
+  durationMs: v.number(),
+  /** Persistent-shell execs: the shell's working directory after the command. */
+  cwd: v.optional(v.string()),
+});
+export type ExitFactsMessage = v.InferOutput<typeof ExitFactsSchema>;
+
+/** One exec of a session, as `hello` (on resume), `list` and a resent `exec` report it. */
+export const ExecInfoSchema = v.object({
+  id: ExecIdSchema,
+  argv: v.optional(v.array(v.string())),
+  cmd: v.optional(v.string()),
+  shell: v.optional(v.string()),
+  pty: v.boolean(),
+  state: v.picklist(["running", "exited"]),
+  pid: v.nullable(v.number()),
+  /** Milliseconds since the Unix epoch. */
+  startedAt: v.number(),
+  exit: v.optional(ExitFactsSchema),
+  /** Bytes produced so far per stream (the offsets at which live output continues). */
+  bytes: v.object({ stdout: v.number(), stderr: v.number() }),
+});
+export type ExecInfo = v.InferOutput<typeof ExecInfoSchema>;
 
 /** First message of every connection. */
 export const HelloMessageSchema = v.object({
@@ -23,6 +74,15 @@ export const HelloMessageSchema = v.object({
   protocol: v.number(),
   version: v.string(),
   session: v.string(),
+  /** Present for a named session. */
+  name: v.optional(v.string()),
+  /** Presented with the session id to resume this session after a drop. Never logged. */
+  resumeSecret: v.string(),
+  resumed: v.boolean(),
+  /** The session's execs: empty for a new session. */
+  execs: v.array(ExecInfoSchema),
+  /** Which server instance holds the session (`--host-id`, default the hostname). */
+  host: v.string(),
   workspace: v.string(),
   sandbox: SandboxInfoSchema,
 });
@@ -33,11 +93,11 @@ export const StartedMessageSchema = v.object({
   type: v.literal("started"),
   id: ExecIdSchema,
   pid: v.number(),
+  /** Present for PTY execs. */
+  pty: v.optional(TerminalSizeSchema),
+  shell: v.optional(v.string()),
 });
 export type StartedMessage = v.InferOutput<typeof StartedMessageSchema>;
-
-export const OutputStreamSchema = v.picklist(["stdout", "stderr"]);
-export type OutputStream = v.InferOutput<typeof OutputStreamSchema>;
 
 /** A chunk of output. `offset` counts the raw bytes of this stream sent before the chunk. */
 export const OutputMessageSchema = v.object({
@@ -49,18 +109,21 @@ export const OutputMessageSchema = v.object({
 });
 export type OutputMessage = v.InferOutput<typeof OutputMessageSchema>;
 
-export const EXIT_REASONS = ["exited", "signaled", "timeout", "killed", "output_limit"] as const;
-export const ExitReasonSchema = v.picklist(EXIT_REASONS);
-export type ExitReason = v.InferOutput<typeof ExitReasonSchema>;
+/** Bytes `from` (inclusive) to `to` (exclusive) of a stream are no longer buffered; data continues at `to`. */
+export const GapMessageSchema = v.object({
+  type: v.literal("gap"),
+  id: ExecIdSchema,
+  stream: OutputStreamSchema,
+  from: v.number(),
+  to: v.number(),
+});
+export type GapMessage = v.InferOutput<typeof GapMessageSchema>;
 
 /** The exec is over; always after its last output. */
 export const ExitMessageSchema = v.object({
   type: v.literal("exit"),
   id: ExecIdSchema,
-  code: v.nullable(v.number()),
-  signal: v.nullable(v.string()),
-  reason: ExitReasonSchema,
-  durationMs: v.number(),
+  ...ExitFactsSchema.entries,
 });
 export type ExitMessage = v.InferOutput<typeof ExitMessageSchema>;
 
@@ -75,12 +138,39 @@ export const ErrorMessageSchema = v.object({
 });
 export type ErrorMessage = v.InferOutput<typeof ErrorMessageSchema>;
 
+/** Reply to an `exec` whose id the session already has with the same request: nothing is run again. */
+export const StateMessageSchema = v.object({
+  type: v.literal("state"),
+  id: ExecIdSchema,
+  exec: ExecInfoSchema,
+});
+export type StateMessage = v.InferOutput<typeof StateMessageSchema>;
+
+/** Reply to `list`. */
+export const ExecsMessageSchema = v.object({
+  type: v.literal("execs"),
+  id: v.optional(v.string()),
+  execs: v.array(ExecInfoSchema),
+});
+export type ExecsMessage = v.InferOutput<typeof ExecsMessageSchema>;
+
+/** The session has ended (after `close`); the server closes the socket with 1000 next. */
+export const ClosedMessageSchema = v.object({
+  type: v.literal("closed"),
+  session: v.string(),
+});
+export type ClosedMessage = v.InferOutput<typeof ClosedMessageSchema>;
+
 /** Every message the server sends, discriminated by `type`. */
 export const ServerMessageSchema = v.variant("type", [
   HelloMessageSchema,
   StartedMessageSchema,
   OutputMessageSchema,
+  GapMessageSchema,
   ExitMessageSchema,
+  StateMessageSchema,
+  ExecsMessageSchema,
+  ClosedMessageSchema,
   ErrorMessageSchema,
   ...FILE_REPLY_SCHEMAS,
 ]);

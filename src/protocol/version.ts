@@ -9,3 +9,13 @@ export const TOKEN_SUBPROTOCOL_PREFIX = "bunker.token.";
 
 /** The path of the WebSocket endpoint. */
 export const WEBSOCKET_PATH = "/ws";
+
+/** A resume secret rides as a subprotocol beside `bunker.v1`, so that it never lands in a URL. */
+export const RESUME_SUBPROTOCOL_PREFIX = "bunker.resume.";
+
+/**
+ * Query parameters of the WebSocket URL. They name a session, which is a routing key and not a
+ * secret: a load balancer may hash on them (`hash $arg_session$arg_name consistent;` in nginx).
+ */
+export const SESSION_QUERY_PARAM = "session";
+export const NAME_QUERY_PARAM = "name";

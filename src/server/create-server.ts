@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Server, ServerWebSocket } from "bun";
 import { CLOSE_CODES, decodeClientMessage, PROTOCOL_VERSION, WEBSOCKET_PATH, type HelloMessage } from "../protocol/index.ts";
 import { createWorkspace } from "../workspace/create.ts";
@@ -94,6 +95,10 @@ export function createServer(options: ServerOptions): BunkerServer {
           protocol: PROTOCOL_VERSION,
           version: VERSION,
           session: session.id,
+          resumeSecret: randomBytes(24).toString("base64url"),
+          resumed: false,
+          execs: [],
+          host: hostname(),
           workspace: workspace.path,
           sandbox: options.sandbox.info,
         };
@@ -114,7 +119,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         try {
           session.handle(decoded.message);
         } catch (error) {
-          session.sendError("internal", `handling ${decoded.message.type} failed: ${(error as Error).message}`, decoded.message.id);
+          session.sendError("internal", `handling ${decoded.message.type} failed: ${(error as Error).message}`, "id" in decoded.message ? decoded.message.id : undefined);
         }
       },
       drain(ws) {

@@ -70,6 +70,13 @@ export class Session {
         return this.#stdin(message);
       case "signal":
         return this.#signal(message);
+      case "resize":
+      case "attach":
+      case "detach":
+      case "ack":
+      case "list":
+      case "close":
+        return this.sendError("bad_message", `${message.type} is not implemented yet`);
       default: {
         const unreachable: never = message;
         return unreachable;

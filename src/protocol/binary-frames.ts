@@ -1,0 +1,66 @@
+/**
+ * Binary output frames (exec `encoding: "binary"`).
+ *
+ * A chunk of output travels as two binary WebSocket frames, back to back: a small header frame,
+ * then a frame holding exactly the raw bytes. The server sends both in one corked write, and a
+ * WebSocket never reorders frames, so the payload frame always follows its header. Keeping the
+ * header in its own frame means the server never copies a chunk to put a header in front of it.
+ *
+ * Header frame layout (big-endian):
+ *   byte 0       kind: 0x01 output header
+ *   byte 1       stream: 0 stdout, 1 stderr
+ *   bytes 2-9    offset: u64, bytes of this stream before the chunk (below 2^53 in practice)
+ *   byte 10      n: length of the exec id in UTF-8 bytes (1-255)
+ *   bytes 11..   the exec id
+ * Any other first byte is reserved; clients must ignore header kinds they do not know (and the
+ * payload frame that follows).
+ *
+ * This file imports nothing from Bun or Node, so the client library and the web page share it.
+ */
+
+/** Kind byte of an output header frame. */
+export const OUTPUT_HEADER_KIND = 0x01;
+
+export const BINARY_STREAMS = ["stdout", "stderr"] as const;
+
+/** A decoded output header. */
+export interface OutputHeader {
+  id: string;
+  stream: (typeof BINARY_STREAMS)[number];
+  offset: number;
+}
+
+const FIXED_BYTES = 11;
+
+/** Encodes an output header frame. */
+export function encodeOutputHeader(header: OutputHeader): Uint8Array<ArrayBuffer> {
+  const id = new TextEncoder().encode(header.id);
+  if (id.byteLength === 0 || id.byteLength > 255) throw new RangeError("exec id must be 1 to 255 UTF-8 bytes");
+  const frame = new Uint8Array(FIXED_BYTES + id.byteLength);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, OUTPUT_HEADER_KIND);
+  view.setUint8(1, header.stream === "stdout" ? 0 : 1);
+  view.setUint32(2, Math.floor(header.offset / 2 ** 32));
+  view.setUint32(6, header.offset >>> 0);
+  view.setUint8(10, id.byteLength);
+  frame.set(id, FIXED_BYTES);
+  return frame;
+}
+
+/** Decodes an output header frame; undefined when the frame is not a valid one. Never throws. */
+export function decodeOutputHeader(frame: Uint8Array): OutputHeader | undefined {
+  if (frame.byteLength < FIXED_BYTES + 1 || frame[0] !== OUTPUT_HEADER_KIND) return undefined;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const streamByte = view.getUint8(1);
+  if (streamByte > 1) return undefined;
+  const length = view.getUint8(10);
+  if (length === 0 || frame.byteLength !== FIXED_BYTES + length) return undefined;
+  const offset = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
+  let id: string;
+  try {
+    id = new TextDecoder("utf-8", { fatal: true }).decode(frame.subarray(FIXED_BYTES));
+  } catch {
+    return undefined;
+  }
+  return { id, stream: BINARY_STREAMS[streamByte]!, offset };
+}
