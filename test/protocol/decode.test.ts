@@ -12,7 +12,7 @@ test("problems name the field and keep the id when one is readable", () => {
   expect(decodeClientMessage(JSON.stringify({ type: "exec", id: "a", cmd: "ls", encoding: "hex" }))).toEqual({
     ok: false,
     id: "a",
-    problem: 'encoding: must be "utf8" or "base64"',
+    problem: 'encoding: must be "utf8", "base64" or "binary"',
   });
   expect(decodeClientMessage(JSON.stringify({ type: "stdin", id: "a", data: 5 }))).toEqual({
     ok: false,
