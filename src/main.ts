@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { runDoctor } from "./cli/doctor.ts";
 import { MAIN_HELP } from "./cli/help.ts";
 import { runServe } from "./cli/serve.ts";
 import { UsageError } from "./cli/usage-error.ts";
@@ -38,6 +39,9 @@ async function main(argv: string[]): Promise<void> {
       process.on("SIGINT", () => stop("SIGINT"));
       return;
     }
+    case "doctor":
+      process.exitCode = await runDoctor(rest, process.env);
+      return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; try bunker --help`);
   }

@@ -5,6 +5,7 @@ export const MAIN_HELP = `bunker ${VERSION}: sandboxed commands over WebSocket, 
 
 Usage:
   bunker serve [flags]     start the server (bunker serve --help for its flags)
+  bunker doctor [--json]   which sandboxes exist and work here, why not, and the fix
   bunker --version         print the version and commit
   bunker --help            this text
 `;
@@ -41,4 +42,27 @@ Limits:
   --max-exec-timeout-ms N      cap on any exec's timeout (default 0: none)
   --max-output-bytes N         default and cap of an exec's output (default: no limit)
   --max-frame-bytes N          largest client frame; bigger ones close with 1009 (default 1048576)
+  --max-sessions N             sessions held at once, with or without sockets (default 1000)
+  --output-log-bytes N         output kept per stream of each exec for replay (default 1048576)
+
+Sessions:
+  --detach-ttl DURATION        how long commands keep running with no socket joined (default 10m)
+  --session-idle-ttl DURATION  how long a session with no socket and nothing running stays resumable (default 10m)
+  --host-id ID                 this instance's name in hello.host (env BUNKER_HOST_ID; default the hostname)
+`;
+
+/** `bunker doctor --help`. */
+export const DOCTOR_HELP = `Usage: bunker doctor [flags]
+
+Checks which sandbox backends exist on this host and which work, by running each once with the
+server's own flags; for each that does not, says why (a missing package, user namespaces off,
+AppArmor's restriction on Ubuntu 24.04 and later, an unprivileged container) and how to fix it.
+Ends with the backend \`bunker serve --sandbox auto\` would pick. See docs/TROUBLESHOOTING.md.
+
+Flags:
+  --json                       print the report as JSON (the verdicts and the facts behind them)
+  --help                       this text
+
+Exit status: 0 when a real sandbox (bwrap or seatbelt) works, 1 when only the workspace-only
+fallback is left, 2 on a bad flag.
 `;

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
-import { DEFAULT_LIMITS, type ServerLimits } from "../server/options.ts";
+import { DEFAULT_DETACH_TTL_MS, DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TTL_MS, type ServerLimits } from "../server/options.ts";
 import { SANDBOX_CHOICES, type SandboxChoice } from "../sandbox/detect.ts";
-import { parseChoice, parseWholeNumber } from "./parse-numbers.ts";
+import { parseChoice, parseDurationMs, parseWholeNumber } from "./parse-numbers.ts";
 import { UsageError, quote } from "./usage-error.ts";
 
 /** `bunker serve` settings before the sandbox is probed. */
@@ -20,6 +20,9 @@ export interface ServeSettings {
   requireSandbox: boolean;
   allowNetwork: boolean;
   limits: ServerLimits;
+  detachTtlMs: number;
+  sessionIdleTtlMs: number;
+  hostId: string;
 }
 
 const SERVE_FLAGS = {
@@ -39,6 +42,11 @@ const SERVE_FLAGS = {
   "max-exec-timeout-ms": { type: "string" },
   "max-output-bytes": { type: "string" },
   "max-frame-bytes": { type: "string" },
+  "max-sessions": { type: "string" },
+  "output-log-bytes": { type: "string" },
+  "detach-ttl": { type: "string" },
+  "session-idle-ttl": { type: "string" },
+  "host-id": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -83,6 +91,14 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
       maxExecTimeoutMs: number("max-exec-timeout-ms", DEFAULT_LIMITS.maxExecTimeoutMs, 0, MAX_TIMEOUT_MS),
       maxOutputBytes: maxOutput === undefined ? DEFAULT_LIMITS.maxOutputBytes : parseWholeNumber("--max-output-bytes", maxOutput, 1, Number.MAX_SAFE_INTEGER),
       maxFrameBytes: number("max-frame-bytes", DEFAULT_LIMITS.maxFrameBytes, 1024, 64 * 1024 * 1024),
+      maxSessions: number("max-sessions", DEFAULT_LIMITS.maxSessions, 1, 10_000_000),
+      outputLogBytes: number("output-log-bytes", DEFAULT_LIMITS.outputLogBytes, 1, 1024 * 1024 * 1024),
+      retainedOutputBytes: DEFAULT_LIMITS.retainedOutputBytes,
+      retainedExecs: DEFAULT_LIMITS.retainedExecs,
     },
+    detachTtlMs: flags["detach-ttl"] === undefined ? DEFAULT_DETACH_TTL_MS : parseDurationMs("--detach-ttl", flags["detach-ttl"]),
+    sessionIdleTtlMs:
+      flags["session-idle-ttl"] === undefined ? DEFAULT_SESSION_IDLE_TTL_MS : parseDurationMs("--session-idle-ttl", flags["session-idle-ttl"]),
+    hostId: flags["host-id"] ?? env["BUNKER_HOST_ID"] ?? hostname(),
   };
 }

@@ -43,15 +43,18 @@ export async function runServe(args: string[], env: Record<string, string | unde
   let server: BunkerServer;
   try {
     server = createServer({
-    host: settings.host,
-    port: settings.port,
-    token,
-    allowedOrigins: settings.allowedOrigins,
-    workspaceRoot,
-    workspaceRetention: settings.workspaceRetention,
-    sandbox,
-    allowNetwork: settings.allowNetwork,
-    limits: settings.limits,
+      host: settings.host,
+      port: settings.port,
+      token,
+      allowedOrigins: settings.allowedOrigins,
+      workspaceRoot,
+      workspaceRetention: settings.workspaceRetention,
+      sandbox,
+      allowNetwork: settings.allowNetwork,
+      limits: settings.limits,
+      detachTtlMs: settings.detachTtlMs,
+      sessionIdleTtlMs: settings.sessionIdleTtlMs,
+      hostId: settings.hostId,
     });
   } catch (error) {
     sandbox.dispose();

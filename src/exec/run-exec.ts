@@ -1,7 +1,9 @@
-import type { ExitReason, OutputEncoding, SignalName } from "../protocol/index.ts";
+import type { ExitReason, SignalName, TerminalSize } from "../protocol/index.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/types.ts";
 import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
-import { pumpOutput, type OutputBudget, type OutputSink } from "./output-pump.ts";
+import { pumpOutput, takeWithinBudget, type OutputBudget } from "./output-pump.ts";
+import type { OutputLog } from "./output-log.ts";
+import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { readBwrapStatus, readFdToEnd, type BwrapStatus } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { describeExitCode, errnoName } from "./exit-facts.ts";
@@ -24,7 +26,14 @@ export interface ExecRequest {
   timeoutMs: number;
   /** Infinity: no limit. */
   maxOutputBytes: number;
-  encoding: OutputEncoding;
+  /** Run on a pseudo-terminal of this size; its output goes to the stdout log. */
+  pty?: TerminalSize;
+}
+
+/** Where an exec's output goes: one log per stream. */
+export interface ExecLogs {
+  stdout: OutputLog;
+  stderr: OutputLog;
 }
 
 /** The facts of an exec's end, as the `exit` message carries them. */
@@ -49,6 +58,8 @@ export interface RunningExec {
   endStdin(): void;
   /** A client's signal to the whole tree. */
   signal(name: SignalName): void;
+  /** Changes a PTY exec's window size (the program gets SIGWINCH); false when the exec has no PTY. */
+  resize(size: TerminalSize): boolean;
   /** Ends the tree on bunker's own account: SIGTERM, then SIGKILL after a grace period (or at once). */
   terminate(reason: "timeout" | "killed" | "output_limit", immediately: boolean): void;
   /** Settles once every output byte has been handed to the sink and the process tree is gone. */
@@ -64,22 +75,45 @@ export function buildSpawnStdio(command: SandboxCommand, stdin: boolean): ("pipe
   return [stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(extraPipes).fill("pipe")];
 }
 
-/** Spawns one command in the sandbox and streams its output to `sink`. Throws when the spawn itself fails. */
-export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, sink: OutputSink): RunningExec {
-  const command: SandboxCommand = backend.buildCommand({ argv: request.argv, cwd: request.cwd, env: request.env }, policy);
+/** Spawns one command in the sandbox and streams its output into `logs`. Throws when the spawn itself fails. */
+export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, logs: ExecLogs): RunningExec {
+  const command: SandboxCommand = backend.buildCommand({ argv: request.argv, cwd: request.cwd, env: request.env, pty: request.pty !== undefined }, policy);
   const startedAt = performance.now();
-  const proc = Bun.spawn(command.argv, {
-    cwd: command.cwd,
-    env: command.env,
-    stdio: buildSpawnStdio(command, request.stdin) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore")[]],
-    detached: command.detached,
-  });
-
-  const stdinWriter = request.stdin ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined;
   let killReason: "timeout" | "killed" | "output_limit" | undefined;
+  const budget: OutputBudget = { remaining: request.maxOutputBytes, onExhausted: () => terminate("output_limit", true) };
+
+  const ptyEnded = Promise.withResolvers<void>();
+  const terminal = request.pty
+    ? new Bun.Terminal({
+        cols: request.pty.cols,
+        rows: request.pty.rows,
+        name: "xterm-256color",
+        data: (_terminal, bytes) => {
+          logs.stdout.append(takeWithinBudget(bytes, budget));
+          flowControl?.afterAppend();
+        },
+        exit: () => ptyEnded.resolve(),
+      })
+    : undefined;
+  const flowControl = terminal ? createPtyFlowControl(terminal, logs.stdout) : undefined;
+  let proc: import("bun").Subprocess;
+  try {
+    proc = Bun.spawn(command.argv, {
+      cwd: command.cwd,
+      env: command.env,
+      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore")[]],
+      detached: command.detached,
+      ...(terminal && { terminal }),
+    });
+  } catch (error) {
+    terminal?.close();
+    throw error;
+  }
+
+  const stdinWriter = request.stdin && !terminal ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined;
   let clientSignalled = false;
   let processExited = false;
-  let stdinOpen = request.stdin;
+  let stdinOpen = request.stdin || terminal !== undefined;
   let sandboxStatus: BwrapStatus | undefined;
   const signalsBeforeStart: NodeJS.Signals[] = [];
 
@@ -121,7 +155,6 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   };
 
   const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
-  const budget: OutputBudget = { remaining: request.maxOutputBytes, onExhausted: () => terminate("output_limit", true) };
 
   const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
   const jsonFd = fdOf(command.statusFds.jsonStatus);
@@ -135,8 +168,12 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         });
   const waitRecords = waitFd === undefined ? Promise.resolve(undefined) : readFdToEnd(waitFd);
 
-  const stdoutPump = pumpOutput(proc.stdout, "stdout", request.id, request.encoding, sink, budget);
-  const stderrPump = pumpOutput(proc.stderr, "stderr", request.id, request.encoding, sink, budget);
+  const stdoutPump = terminal
+    ? { done: ptyEnded.promise.then(() => (logs.stdout.finish(), logs.stdout.end)), cancel: () => ptyEnded.resolve() }
+    : pumpOutput(proc.stdout as ReadableStream<Uint8Array>, logs.stdout, budget);
+  const stderrPump = terminal
+    ? { done: Promise.resolve((logs.stderr.finish(), 0)), cancel: () => {} }
+    : pumpOutput(proc.stderr as ReadableStream<Uint8Array>, logs.stderr, budget);
 
   const exited = proc.exited.then(() => {
     processExited = true;
@@ -151,7 +188,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     const pumps = Promise.all([stdoutPump.done, stderrPump.done]);
     const [stdoutBytes, stderrBytes] =
       command.tree === "process-group"
-        ? await withOrphanGrace(pumps, sink, () => {
+        ? await withOrphanGrace(pumps, logs, () => {
             stdoutPump.cancel();
             stderrPump.cancel();
           })
@@ -160,6 +197,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     const records = decodeReaperRecords((await waitRecords) ?? new Uint8Array());
     clearTimeout(timeoutTimer);
     clearTimeout(killTimer);
+    terminal?.close();
 
     const facts =
       records.waitStatus !== undefined
@@ -186,13 +224,24 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return stdinOpen && !processExited;
     },
     writeStdin(bytes) {
-      if (!stdinWriter || !stdinOpen) return true;
-      return stdinWriter.write(bytes);
+      if (!stdinOpen) return true;
+      if (terminal) {
+        if (!terminal.closed) terminal.write(bytes);
+        return true;
+      }
+      return stdinWriter ? stdinWriter.write(bytes) : true;
     },
     endStdin() {
-      if (!stdinWriter || !stdinOpen) return;
+      if (!stdinOpen) return;
       stdinOpen = false;
-      stdinWriter.end();
+      // A terminal has no end of file of its own: ^D is what a line-reading program takes as one.
+      if (terminal && !terminal.closed) terminal.write("\x04");
+      stdinWriter?.end();
+    },
+    resize(size) {
+      if (!terminal) return false;
+      if (!terminal.closed) terminal.resize(size.cols, size.rows);
+      return true;
     },
     signal(name) {
       clientSignalled = true;
@@ -205,9 +254,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
 /**
  * Waits for the pumps, but not forever: a `setsid` daemon that escaped the process group can hold a
- * pipe open. The grace starts once the pumps are not waiting for a congested client.
+ * pipe open. The grace starts once the pumps are not waiting for a slow client.
  */
-async function withOrphanGrace(pumps: Promise<[number, number]>, sink: OutputSink, cancel: () => void): Promise<[number, number]> {
+async function withOrphanGrace(pumps: Promise<[number, number]>, logs: ExecLogs, cancel: () => void): Promise<[number, number]> {
   for (;;) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<undefined>((resolve) => {
@@ -217,7 +266,7 @@ async function withOrphanGrace(pumps: Promise<[number, number]>, sink: OutputSin
     clearTimeout(timer);
     if (first) return first;
     // Output still queued for a slow client is the tree's own, not an orphan's: let it through.
-    const congested = sink.congestion();
+    const congested = logs.stdout.waitForRoom() ?? logs.stderr.waitForRoom();
     if (!congested) break;
     await congested;
   }

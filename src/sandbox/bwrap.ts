@@ -28,7 +28,7 @@ function systemMountArgs(mounts: readonly SystemMount[]): string[] {
  * The bwrap flags of the core policy, without the command. Exported so that the startup probe runs
  * exactly what every exec runs.
  */
-export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPolicy, cwd: string): string[] {
+export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPolicy, cwd: string, pty = false): string[] {
   return [
     // user, pid, ipc, uts, cgroup and net namespaces; the network comes back only when allowed.
     "--unshare-all",
@@ -40,8 +40,10 @@ export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPoli
     // #633). The reaper also watches the server's end of fd 4, which closes that window (see
     // reaper/reaper-x86_64.S), and when pid 1 exits the kernel ends everything in the namespace.
     "--as-pid-1",
-    // A new session stops TIOCSTI from pushing input into the server's terminal.
-    "--new-session",
+    // A new session stops TIOCSTI from pushing input into the server's terminal. A PTY exec keeps
+    // its session: its terminal is its own (TIOCSTI can reach only that terminal), and job control
+    // needs the terminal to stay the controlling one.
+    ...(pty ? [] : ["--new-session"]),
     "--hostname",
     "bunker",
     ...systemMountArgs(options.systemMounts),
@@ -81,7 +83,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       return {
-        argv: [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd), "--", REAPER_SANDBOX_PATH, resolved, ...args],
+        argv: [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true), "--", REAPER_SANDBOX_PATH, resolved, ...args],
         env: { ...spec.env },
         cwd: policy.workspace,
         tree: "pid-namespace",

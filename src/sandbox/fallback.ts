@@ -21,7 +21,8 @@ export function createFallbackBackend(): SandboxBackend {
         cwd: spec.cwd,
         tree: "process-group",
         statusFds: {},
-        detached: true,
+        // A PTY spawn makes the command a session leader already.
+        detached: spec.pty !== true,
       };
     },
     tempDir: (policy) => `${policy.workspace}/.tmp`,

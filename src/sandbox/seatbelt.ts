@@ -70,7 +70,8 @@ export function createSeatbeltBackend(options: SeatbeltBackendOptions): SandboxB
         cwd: spec.cwd,
         tree: "process-group",
         statusFds: {},
-        detached: true,
+        // A PTY spawn makes the command a session leader already.
+        detached: spec.pty !== true,
       };
     },
     tempDir: () => tempDir,

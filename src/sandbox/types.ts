@@ -15,6 +15,8 @@ export interface ExecSpec {
   cwd: string;
   /** The complete environment of the command: nothing else is inherited. */
   env: Readonly<Record<string, string>>;
+  /** Whether the command runs on a pseudo-terminal. */
+  pty?: boolean;
 }
 
 /** How the whole process tree of one exec is found and killed. */

@@ -1,5 +1,4 @@
 import type { ServerWebSocket } from "bun";
-import type { OutputSink } from "../exec/output-pump.ts";
 import { CLOSE_CODES } from "../protocol/index.ts";
 
 /** Output waits once this much is queued for a client... */
@@ -13,8 +12,14 @@ export const LOW_WATER_BYTES = 256 * 1024;
  */
 export const HARD_LIMIT_BYTES = 32 * 1024 * 1024;
 
-/** An OutputSink over one WebSocket, with the congestion state the pumps wait on. */
-export interface ConnectionSink extends OutputSink {
+/** One WebSocket's outgoing side, with the congestion state that output waits on. */
+export interface ConnectionSink {
+  /** Sends one message, already serialised. */
+  send(text: string): void;
+  /** Sends a binary header frame and its payload frame in one write (see protocol/binary-frames.ts). */
+  sendBinaryPair(header: Uint8Array<ArrayBuffer>, payload: Uint8Array): void;
+  /** A promise that settles when the client can take more, or undefined when it can now. */
+  congestion(): Promise<void> | undefined;
   /** Call from the server's `drain` handler. */
   onDrain(): void;
   /** Call from the `close` handler: sends become no-ops and waiters are released. */
@@ -24,8 +29,8 @@ export interface ConnectionSink extends OutputSink {
 
 /**
  * Bun.serve drops frames silently once its own limit is queued for a slow client, so output must
- * stop being read well before that: every send checks the queue, and past the high-water mark the
- * pumps wait for `drain`.
+ * stop being sent well before that: every send checks the queue, and past the high-water mark
+ * output waits for `drain` (in the exec's log, which in turn holds the child).
  */
 export function createConnectionSink(ws: ServerWebSocket<unknown>): ConnectionSink {
   let closed = false;
@@ -37,21 +42,31 @@ export function createConnectionSink(ws: ServerWebSocket<unknown>): ConnectionSi
     current?.resolve();
   };
 
+  const afterSend = (status: number) => {
+    if (status !== -1 && ws.getBufferedAmount() <= HIGH_WATER_BYTES) return;
+    waiting ??= Promise.withResolvers<void>();
+    if (ws.getBufferedAmount() > HARD_LIMIT_BYTES) {
+      closed = true;
+      ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent");
+      release();
+    }
+  };
+
   return {
     get closed() {
       return closed;
     },
     send(text) {
       if (closed) return;
-      const status = ws.send(text);
-      if (status === -1 || ws.getBufferedAmount() > HIGH_WATER_BYTES) {
-        waiting ??= Promise.withResolvers<void>();
-        if (ws.getBufferedAmount() > HARD_LIMIT_BYTES) {
-          closed = true;
-          ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent");
-          release();
-        }
-      }
+      afterSend(ws.send(text));
+    },
+    sendBinaryPair(header, payload) {
+      if (closed) return;
+      const status = ws.cork(() => {
+        ws.sendBinary(header);
+        return ws.sendBinary(payload as Uint8Array<ArrayBuffer>);
+      });
+      afterSend(status);
     },
     congestion() {
       return closed ? undefined : waiting?.promise;

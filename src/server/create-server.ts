@@ -1,13 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Server, ServerWebSocket } from "bun";
-import { CLOSE_CODES, decodeClientMessage, PROTOCOL_VERSION, WEBSOCKET_PATH, type HelloMessage } from "../protocol/index.ts";
-import { createWorkspace } from "../workspace/create.ts";
+import {
+  CLOSE_CODES,
+  decodeClientMessage,
+  NAME_QUERY_PARAM,
+  PROTOCOL_VERSION,
+  RESUME_SUBPROTOCOL_PREFIX,
+  SESSION_QUERY_PARAM,
+  WEBSOCKET_PATH,
+  type HelloMessage,
+} from "../protocol/index.ts";
 import { VERSION } from "../version.ts";
 import { chosenSubprotocol, isAuthorized, offeredSubprotocols } from "./auth.ts";
 import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type ConnectionSink } from "./connection-sink.ts";
-import { Session, type ServerCounters } from "./session.ts";
+import type { ServerCounters, Session, SessionConnection } from "./session.ts";
+import { SessionRegistry, type SessionRefusal, type SessionRequest } from "./session-registry.ts";
 import type { ServerOptions } from "./options.ts";
 import { handleFileHttp } from "./file-http.ts";
 
@@ -15,9 +24,10 @@ import { handleFileHttp } from "./file-http.ts";
 const FILES_PATH_PREFIX = "/files/";
 
 interface ConnectionData {
-  sessionId: string;
+  request: SessionRequest;
   sink?: ConnectionSink;
   session?: Session;
+  connection?: SessionConnection;
 }
 
 /** A running bunker server. */
@@ -31,15 +41,36 @@ export interface BunkerServer {
 /** Past this much queued for one client the connection is closed rather than a frame dropped. */
 const BACKPRESSURE_LIMIT_BYTES = 64 * 1024 * 1024;
 
-function newSessionId(): string {
-  return randomBytes(12).toString("base64url");
+/** What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol, `?name=<name>`, or a new session. */
+function sessionRequestOf(url: URL, subprotocols: readonly string[]): SessionRequest {
+  const id = url.searchParams.get(SESSION_QUERY_PARAM);
+  if (id !== null) {
+    const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
+    return { kind: "resume", id, secret };
+  }
+  const name = url.searchParams.get(NAME_QUERY_PARAM);
+  if (name !== null) return { kind: "named", name };
+  return { kind: "new" };
+}
+
+function refusalCloseCode(code: SessionRefusal["code"]): number {
+  switch (code) {
+    case "unknown_session":
+      return CLOSE_CODES.unknownSession;
+    case "limit_exceeded":
+      return CLOSE_CODES.tryAgainLater;
+    case "bad_message":
+      return CLOSE_CODES.policyViolation;
+    case "internal":
+      return CLOSE_CODES.internalError;
+  }
 }
 
 /** Starts Bun.serve with the WebSocket endpoint and returns once it listens. */
 export function createServer(options: ServerOptions): BunkerServer {
-  const sessions = new Set<Session>();
   const sockets = new Set<ServerWebSocket<ConnectionData>>();
   const counters: ServerCounters = { runningExecs: 0 };
+  const sessions = new SessionRegistry(options, counters);
   let stopping = false;
 
   const server: Server<ConnectionData> = Bun.serve<ConnectionData>({
@@ -64,7 +95,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         return new Response("offer the bunker.v1 subprotocol (the token subprotocol goes beside it)\n", { status: 400 });
       }
       const upgraded = server.upgrade(request, {
-        data: { sessionId: newSessionId() },
+        data: { request: sessionRequestOf(url, subprotocols) },
         ...(protocol && { headers: { "sec-websocket-protocol": protocol } }),
       });
       return upgraded ? undefined : new Response("WebSocket upgrade failed\n", { status: 400 });
@@ -79,59 +110,62 @@ export function createServer(options: ServerOptions): BunkerServer {
       open(ws) {
         const sink = createConnectionSink(ws as ServerWebSocket<unknown>);
         ws.data.sink = sink;
-        let workspace;
-        try {
-          workspace = createWorkspace(options.workspaceRoot, ws.data.sessionId);
-        } catch (error) {
-          ws.close(CLOSE_CODES.internalError, `cannot create the workspace: ${(error as Error).message}`.slice(0, 120));
+        sockets.add(ws);
+        const opened = sessions.open(ws.data.request);
+        if ("code" in opened) {
+          sink.send(JSON.stringify({ type: "error", code: opened.code, message: opened.message }));
+          ws.close(refusalCloseCode(opened.code), opened.message.slice(0, 120));
           return;
         }
-        const session = new Session(ws.data.sessionId, workspace, options, counters, sink);
+        const { session, resumed } = opened;
+        const connection: SessionConnection = { sink, close: (code, reason) => ws.close(code, reason) };
         ws.data.session = session;
-        sessions.add(session);
-        sockets.add(ws);
+        ws.data.connection = connection;
         const hello: HelloMessage = {
           type: "hello",
           protocol: PROTOCOL_VERSION,
           version: VERSION,
           session: session.id,
-          resumeSecret: randomBytes(24).toString("base64url"),
-          resumed: false,
-          execs: [],
-          host: hostname(),
-          workspace: workspace.path,
+          ...(session.name !== undefined && { name: session.name }),
+          resumeSecret: session.resumeSecret,
+          resumed,
+          execs: resumed ? session.execInfos() : [],
+          host: options.hostId,
+          workspace: session.workspace.path,
           sandbox: options.sandbox.info,
         };
         sink.send(JSON.stringify(hello));
+        session.join(connection);
       },
       message(ws, message) {
-        const session = ws.data.session;
-        if (!session) return;
+        const { session, connection } = ws.data;
+        if (!session || !connection) return;
         if (typeof message !== "string") {
-          session.sendError("bad_message", "binary frames are not messages; send JSON text frames");
+          session.sendError(connection, "bad_message", "binary frames are not messages; send JSON text frames");
           return;
         }
         const decoded = decodeClientMessage(message);
         if (!decoded.ok) {
-          session.sendError("bad_message", decoded.problem, decoded.id);
+          session.sendError(connection, "bad_message", decoded.problem, decoded.id);
           return;
         }
         try {
-          session.handle(decoded.message);
+          session.handle(connection, decoded.message);
         } catch (error) {
-          session.sendError("internal", `handling ${decoded.message.type} failed: ${(error as Error).message}`, "id" in decoded.message ? decoded.message.id : undefined);
+          const id = "id" in decoded.message ? decoded.message.id : undefined;
+          session.sendError(connection, "internal", `handling ${decoded.message.type} failed: ${(error as Error).message}`, id);
         }
       },
       drain(ws) {
         ws.data.sink?.onDrain();
+        const { session, connection } = ws.data;
+        if (session && connection) session.drained(connection);
       },
       close(ws) {
         sockets.delete(ws);
         ws.data.sink?.onClose();
-        const session = ws.data.session;
-        if (!session) return;
-        sessions.delete(session);
-        void session.close();
+        const { session, connection } = ws.data;
+        if (session && connection) session.leave(connection);
       },
     },
   });
@@ -143,7 +177,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
     }
     const sessionId = url.searchParams.get("session");
-    const session = sessionId === null ? undefined : [...sessions].find((candidate) => candidate.id === sessionId);
+    const session = sessionId === null ? undefined : sessions.get(sessionId);
     if (!session) return new Response("unknown_session: no session with that id on this server\n", { status: 404 });
     let relativePath: string;
     try {
@@ -163,9 +197,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     async stop() {
       stopping = true;
       for (const ws of sockets) ws.close(CLOSE_CODES.goingAway, "server shutting down");
-      const closing = [...sessions].map((session) => session.close());
-      sessions.clear();
-      await Promise.allSettled(closing);
+      await sessions.closeAll();
       await server.stop(true);
     },
   };

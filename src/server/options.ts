@@ -15,6 +15,12 @@ export interface ServerOptions {
   sandbox: DetectedSandbox;
   allowNetwork: boolean;
   limits: ServerLimits;
+  /** How long a session's commands keep running with no socket joined (`--detach-ttl`). */
+  detachTtlMs: number;
+  /** How long a session with no socket and nothing running is kept for a resume (`--session-idle-ttl`). */
+  sessionIdleTtlMs: number;
+  /** Which instance this is, in `hello.host` and /healthz (`--host-id`, default the hostname). */
+  hostId: string;
 }
 
 /** Server-wide limits; every count and size is checked where the thing is created. */
@@ -29,6 +35,14 @@ export interface ServerLimits {
   maxOutputBytes: number | undefined;
   /** Largest frame a client may send; bigger ones close the connection with 1009. */
   maxFrameBytes: number;
+  /** Sessions the server holds at once, with or without sockets (`--max-sessions`). */
+  maxSessions: number;
+  /** Output kept per stream of each exec for replay (`--output-log-bytes`). */
+  outputLogBytes: number;
+  /** Output of finished execs a session keeps in all, newest first. */
+  retainedOutputBytes: number;
+  /** Finished execs a session remembers (ids, exits) before the oldest are forgotten. */
+  retainedExecs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -38,4 +52,12 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxExecTimeoutMs: 0,
   maxOutputBytes: undefined,
   maxFrameBytes: 1024 * 1024,
+  maxSessions: 1000,
+  outputLogBytes: 1024 * 1024,
+  retainedOutputBytes: 8 * 1024 * 1024,
+  retainedExecs: 10_000,
 };
+
+/** Defaults of the session lifetimes. */
+export const DEFAULT_DETACH_TTL_MS = 10 * 60 * 1000;
+export const DEFAULT_SESSION_IDLE_TTL_MS = 10 * 60 * 1000;

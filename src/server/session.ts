@@ -1,7 +1,19 @@
 import { mkdirSync } from "node:fs";
-import type { ClientMessage, ErrorCode, ExecMessage, ServerMessage, SignalMessage, StdinMessage } from "../protocol/index.ts";
+import type {
+  AckMessage,
+  AttachMessage,
+  ClientMessage,
+  ErrorCode,
+  ExecInfo,
+  ExecMessage,
+  ResizeMessage,
+  ServerMessage,
+  SignalMessage,
+  StdinMessage,
+} from "../protocol/index.ts";
+import { CLOSE_CODES } from "../protocol/index.ts";
 import { isFileRequest } from "../protocol/file-messages.ts";
-import { runExec, type RunningExec } from "../exec/run-exec.ts";
+import { runExec } from "../exec/run-exec.ts";
 import { buildExecEnv } from "../exec/exec-env.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import type { Workspace } from "../workspace/create.ts";
@@ -10,73 +22,126 @@ import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
+import { ExecRecord } from "./exec-record.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
   runningExecs: number;
 }
 
-/** One session: a workspace, the execs run in it, and the connection they report to. */
+/** One socket joined to a session. */
+export interface SessionConnection {
+  readonly sink: ConnectionSink;
+  /** Closes the socket (after the session ended, say). */
+  close(code: number, reason: string): void;
+}
+
+/** How a session tells its registry that it has ended. */
+export interface SessionHooks {
+  onEnd(session: Session): void;
+}
+
+/**
+ * One session: a workspace, the execs run in it (running or finished), and the sockets joined to
+ * it. It outlives its sockets: with none joined, its commands keep running for the detach TTL, and
+ * an idle session stays for the idle TTL, so that a client can resume it.
+ */
 export class Session {
-  readonly #execs = new Map<string, RunningExec>();
-  readonly #usedIds = new Set<string>();
+  readonly #execs = new Map<string, ExecRecord>();
+  readonly #connections = new Map<SessionConnection, FileHandler>();
   readonly #policy: SandboxPolicy;
-  #closed = false;
-  /** Serves file requests; its replies go to this session's connection. */
-  readonly files: FileHandler;
+  #running = 0;
+  #ended = false;
   #closing: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly id: string,
+    readonly name: string | undefined,
+    readonly resumeSecret: string,
     readonly workspace: Workspace,
     private readonly options: ServerOptions,
     private readonly counters: ServerCounters,
-    private readonly sink: ConnectionSink,
+    private readonly hooks: SessionHooks,
   ) {
     this.#policy = { workspace: workspace.path, allowNetwork: options.allowNetwork };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) mkdirSync(tempDir, { recursive: true, mode: 0o700 });
-    this.files = createFileHandler({
-      workspace: workspace.path,
-      owner: undefined,
-      quotaBytes: undefined,
-      send: (reply) => this.#send(reply),
-      sendError: (code, text, id) => this.sendError(code, text, id),
-      congestion: () => sink.congestion(),
-    });
   }
 
   /** Execs still running. */
   get runningCount(): number {
-    return this.#execs.size;
+    return this.#running;
   }
 
-  #send(message: ServerMessage): void {
-    this.sink.send(JSON.stringify(message));
+  get connectionCount(): number {
+    return this.#connections.size;
   }
 
-  /** Replies with an error; `id` echoes the exec id when there is one. */
-  sendError(code: ErrorCode, message: string, id?: string): void {
-    this.#send({ type: "error", ...(id !== undefined && { id }), code, message });
+  get ended(): boolean {
+    return this.#ended;
   }
 
-  /** Handles one decoded message. Never throws: every failure becomes an `error` reply. */
-  handle(message: ClientMessage): void {
-    if (isFileRequest(message)) return this.files.handle(message);
+  /** Every exec the session remembers, oldest first. */
+  execInfos(): ExecInfo[] {
+    return [...this.#execs.values()].map((record) => record.info());
+  }
+
+  /** Joins a socket: it receives the output of every exec started from now on. */
+  join(connection: SessionConnection): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const files = createFileHandler({
+      workspace: this.workspace.path,
+      owner: undefined,
+      quotaBytes: undefined,
+      send: (reply) => connection.sink.send(JSON.stringify(reply)),
+      sendError: (code, text, id) => this.#sendError(connection, code, text, id),
+      congestion: () => connection.sink.congestion(),
+    });
+    this.#connections.set(connection, files);
+  }
+
+  /** A socket left (closed or dropped). The session's commands go on; see the class comment. */
+  leave(connection: SessionConnection): void {
+    const files = this.#connections.get(connection);
+    if (!files) return;
+    files.close();
+    this.#connections.delete(connection);
+    for (const record of this.#execs.values()) record.unsubscribe(connection.sink);
+    this.#armTimer();
+  }
+
+  /** After a socket drained: send what waits for it. */
+  drained(connection: SessionConnection): void {
+    if (connection.sink.congestion()) return;
+    for (const record of this.#execs.values()) record.flushFor(connection.sink);
+  }
+
+  /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
+  handle(connection: SessionConnection, message: ClientMessage): void {
+    if (this.#ended) return;
+    if (isFileRequest(message)) return this.#connections.get(connection)?.handle(message);
     switch (message.type) {
       case "exec":
-        return this.#exec(message);
+        return this.#exec(connection, message);
       case "stdin":
-        return this.#stdin(message);
+        return this.#stdin(connection, message);
       case "signal":
-        return this.#signal(message);
+        return this.#signal(connection, message);
       case "resize":
+        return this.#resize(connection, message);
       case "attach":
+        return this.#attach(connection, message);
       case "detach":
+        return this.#withRecord(connection, message.id, "detach", (record) => record.unsubscribe(connection.sink));
       case "ack":
+        return this.#ack(connection, message);
       case "list":
+        return this.#send(connection, { type: "execs", ...(message.id !== undefined && { id: message.id }), execs: this.execInfos() });
       case "close":
-        return this.sendError("bad_message", `${message.type} is not implemented yet`);
+        void this.close("closed");
+        return;
       default: {
         const unreachable: never = message;
         return unreachable;
@@ -84,96 +149,209 @@ export class Session {
     }
   }
 
-  #exec(message: ExecMessage): void {
+  #send(connection: SessionConnection, message: ServerMessage): void {
+    connection.sink.send(JSON.stringify(message));
+  }
+
+  #sendError(connection: SessionConnection, code: ErrorCode, message: string, id?: string): void {
+    this.#send(connection, { type: "error", ...(id !== undefined && { id }), code, message });
+  }
+
+  /** Replies with an error to one socket; `id` echoes the exec id when there is one. */
+  sendError(connection: SessionConnection, code: ErrorCode, message: string, id?: string): void {
+    this.#sendError(connection, code, message, id);
+  }
+
+  #broadcast(message: ServerMessage): void {
+    const text = JSON.stringify(message);
+    for (const connection of this.#connections.keys()) connection.sink.send(text);
+  }
+
+  #exec(connection: SessionConnection, message: ExecMessage): void {
     const { id } = message;
-    if (this.#closed) return;
-    if (this.#usedIds.has(id)) return this.sendError("duplicate_id", `exec id ${JSON.stringify(id)} was already used in this session`, id);
+    const fingerprint = JSON.stringify(message);
+    const existing = this.#execs.get(id);
+    if (existing) {
+      if (existing.fingerprint === fingerprint) return this.#send(connection, { type: "state", id, exec: existing.info() });
+      return this.#sendError(connection, "duplicate_id", `exec id ${JSON.stringify(id)} was already used in this session for a different request`, id);
+    }
     const limits = this.options.limits;
-    if (this.#execs.size >= limits.maxExecsPerSession) {
-      return this.sendError("limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs, the most it may`, id);
+    if (this.#running >= limits.maxExecsPerSession) {
+      return this.#sendError(connection, "limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs, the most it may`, id);
     }
     if (this.counters.runningExecs >= limits.maxExecs) {
-      return this.sendError("limit_exceeded", `the server already runs ${limits.maxExecs} execs, the most it may`, id);
+      return this.#sendError(connection, "limit_exceeded", `the server already runs ${limits.maxExecs} execs, the most it may`, id);
+    }
+    if (message.network === true && !this.options.allowNetwork) {
+      return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
+    }
+    if (message.shell !== undefined) {
+      return this.#sendError(connection, "bad_message", "shell: persistent shells are not available on this server yet", id);
     }
     const cwd = resolveCwd(this.workspace.path, message.cwd);
-    if (!cwd.ok) return this.sendError(cwd.code, cwd.problem, id);
+    if (!cwd.ok) return this.#sendError(connection, cwd.code, cwd.problem, id);
 
     const backend = this.options.sandbox.backend;
     const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
-    let running: RunningExec;
+    const policy = message.network === false ? { ...this.#policy, allowNetwork: false } : this.#policy;
+    const record = new ExecRecord(id, message, fingerprint, this.options.limits.outputLogBytes);
     try {
-      running = runExec(
+      record.running = runExec(
         {
           id,
           argv,
           cwd: cwd.path,
-          env: buildExecEnv({ home: this.workspace.path, tempDir: backend.tempDir(this.#policy), requested: message.env }),
+          env: buildExecEnv({
+            home: this.workspace.path,
+            tempDir: backend.tempDir(policy),
+            requested: message.env,
+            terminal: message.pty !== undefined,
+          }),
           stdin: message.stdin === true,
           timeoutMs: effectiveTimeoutMs(message.timeoutMs, limits),
           maxOutputBytes: effectiveMaxOutputBytes(message.maxOutputBytes, limits),
-          encoding: message.encoding ?? "utf8",
+          ...(message.pty && { pty: message.pty }),
         },
         backend,
-        this.#policy,
-        this.sink,
+        policy,
+        record.logs,
       );
     } catch (error) {
-      return this.sendError("spawn_failed", `could not start ${JSON.stringify(argv[0])}: ${(error as Error).message}`, id);
+      return this.#sendError(connection, "spawn_failed", `could not start ${JSON.stringify(argv[0])}: ${(error as Error).message}`, id);
     }
-    this.#usedIds.add(id);
-    this.#execs.set(id, running);
+    const running = record.running;
+    record.pid = running.pid;
+    this.#execs.set(id, record);
+    this.#running++;
     this.counters.runningExecs++;
-    this.#send({ type: "started", id, pid: running.pid });
+    this.#broadcast({ type: "started", id, pid: running.pid, ...(message.pty && { pty: message.pty }) });
+    for (const joined of this.#connections.keys()) record.subscribe(joined.sink, {});
     running.finished
       .finally(() => {
-        this.#execs.delete(id);
+        this.#running--;
         this.counters.runningExecs--;
+        this.#armTimer();
       })
       .then(
         (facts) => {
-          if (facts.spawnError) this.sendError("spawn_failed", facts.spawnError, id);
-          this.#send({ type: "exit", id, code: facts.code, signal: facts.signal, reason: facts.reason, durationMs: facts.durationMs });
+          if (facts.spawnError) this.#broadcast({ type: "error", id, code: "spawn_failed", message: facts.spawnError });
+          record.finish({ code: facts.code, signal: facts.signal, reason: facts.reason, durationMs: facts.durationMs });
+          this.#forgetOldOutput();
         },
         (error: unknown) => {
-          this.sendError("internal", `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}`, id);
+          this.#broadcast({ type: "error", id, code: "internal", message: `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}` });
+          record.finish({ code: null, signal: null, reason: "killed", durationMs: Date.now() - record.startedAt });
         },
       );
   }
 
-  #stdin(message: StdinMessage): void {
-    const running = this.#execs.get(message.id);
-    if (!running) return this.#unknownOrFinished(message.id, "stdin");
-    if (!running.stdinOpen) {
-      return this.sendError("invalid_state", `exec ${JSON.stringify(message.id)} takes no stdin: it was started without stdin: true, or its stdin has ended`, message.id);
+  /** Finished execs keep their output up to a per-session budget, and their records up to a count. */
+  #forgetOldOutput(): void {
+    const { retainedOutputBytes, retainedExecs } = this.options.limits;
+    let held = 0;
+    const finished = [...this.#execs.values()].filter((record) => record.exited).reverse();
+    for (const record of finished) {
+      held += record.heldBytes;
+      if (held > retainedOutputBytes) record.discardOutput();
     }
-    if (message.data !== undefined && message.data.length > 0) {
-      const bytes = message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8");
-      if (!running.writeStdin(bytes)) {
-        return this.sendError("limit_exceeded", `exec ${JSON.stringify(message.id)} is not reading its stdin fast enough: too many bytes already wait`, message.id);
+    for (const record of finished.slice(retainedExecs)) this.#execs.delete(record.id);
+  }
+
+  #withRecord(connection: SessionConnection, id: string, what: string, act: (record: ExecRecord) => void): void {
+    const record = this.#execs.get(id);
+    if (!record) return this.#sendError(connection, "unknown_exec", `no exec with id ${JSON.stringify(id)} in this session (${what})`, id);
+    act(record);
+  }
+
+  #withRunning(connection: SessionConnection, id: string, what: string, act: (record: ExecRecord) => void): void {
+    this.#withRecord(connection, id, what, (record) => {
+      if (!record.running) return this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(id)} has exited; it takes no ${what}`, id);
+      act(record);
+    });
+  }
+
+  #stdin(connection: SessionConnection, message: StdinMessage): void {
+    this.#withRunning(connection, message.id, "stdin", (record) => {
+      const running = record.running!;
+      if (!running.stdinOpen) {
+        return this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} takes no stdin: it was started without stdin: true, or its stdin has ended`, message.id);
       }
-    }
-    if (message.eof) running.endStdin();
+      if (message.data !== undefined && message.data.length > 0) {
+        const bytes = message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8");
+        if (!running.writeStdin(bytes)) {
+          return this.#sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} is not reading its stdin fast enough: too many bytes already wait`, message.id);
+        }
+      }
+      if (message.eof) running.endStdin();
+    });
   }
 
-  #signal(message: SignalMessage): void {
-    const running = this.#execs.get(message.id);
-    if (!running) return this.#unknownOrFinished(message.id, "signal");
-    running.signal(message.signal);
+  #signal(connection: SessionConnection, message: SignalMessage): void {
+    this.#withRunning(connection, message.id, "signal", (record) => record.running!.signal(message.signal));
   }
 
-  #unknownOrFinished(id: string, what: string): void {
-    if (this.#usedIds.has(id)) return this.sendError("invalid_state", `exec ${JSON.stringify(id)} has exited; it takes no ${what}`, id);
-    this.sendError("unknown_exec", `no exec with id ${JSON.stringify(id)} in this session`, id);
+  #resize(connection: SessionConnection, message: ResizeMessage): void {
+    this.#withRunning(connection, message.id, "resize", (record) => {
+      if (!record.running!.resize({ cols: message.cols, rows: message.rows })) {
+        this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} has no terminal to resize: start it with pty`, message.id);
+      }
+    });
   }
 
-  /** Ends the session: every tree is killed at once; resolves when all are gone. */
-  close(): Promise<void> {
+  #attach(connection: SessionConnection, message: AttachMessage): void {
+    this.#withRecord(connection, message.id, "attach", (record) => {
+      const from = { stdout: message.offsets?.stdout ?? 0, stderr: message.offsets?.stderr ?? 0 };
+      for (const stream of ["stdout", "stderr"] as const) {
+        if (from[stream] > record.logs[stream].end) {
+          return this.#sendError(
+            connection,
+            "bad_message",
+            `offsets.${stream}: ${from[stream]} is past the ${record.logs[stream].end} bytes the exec has produced`,
+            message.id,
+          );
+        }
+      }
+      record.subscribe(connection.sink, {
+        from,
+        ...(message.encoding && { encoding: message.encoding }),
+        ...(message.ackWindowBytes && { ackWindowBytes: message.ackWindowBytes }),
+      });
+    });
+  }
+
+  #ack(connection: SessionConnection, message: AckMessage): void {
+    this.#withRecord(connection, message.id, "ack", (record) => record.subscription(connection.sink)?.ack(message.stream ?? "stdout", message.offset));
+  }
+
+  /** With no socket joined: a detach TTL while commands run, then an idle TTL. */
+  #armTimer(): void {
+    if (this.#ended || this.#connections.size > 0) return;
+    clearTimeout(this.#timer);
+    const ttlMs = this.#running > 0 ? this.options.detachTtlMs : this.options.sessionIdleTtlMs;
+    this.#timer = setTimeout(() => void this.close("expired"), ttlMs);
+    this.#timer.unref?.();
+  }
+
+  /**
+   * Ends the session: every tree is killed at once, retention applies, and every joined socket is
+   * closed. Resolves when all processes are gone.
+   */
+  close(why: "closed" | "expired" | "shutdown"): Promise<void> {
     this.#closing ??= (async () => {
-      this.#closed = true;
-      this.files.close();
-      const running = [...this.#execs.values()];
-      for (const exec of running) exec.terminate("killed", true);
-      await Promise.allSettled(running.map((exec) => exec.finished));
+      this.#ended = true;
+      clearTimeout(this.#timer);
+      this.hooks.onEnd(this);
+      const records = [...this.#execs.values()];
+      for (const record of records) record.running?.terminate("killed", true);
+      await Promise.allSettled(records.map((record) => record.running?.finished));
+      for (const [connection, files] of this.#connections) {
+        files.close();
+        if (why === "closed") {
+          this.#send(connection, { type: "closed", session: this.id });
+          connection.close(CLOSE_CODES.sessionClosed, "session closed");
+        }
+      }
+      this.#connections.clear();
       if (this.options.workspaceRetention === "delete") this.workspace.remove();
     })();
     return this.#closing;

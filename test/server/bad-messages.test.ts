@@ -47,9 +47,9 @@ describe("bad messages get an error and the connection goes on", () => {
     expect(await client.next((m) => m.type === "error")).toMatchObject({ code: "bad_message" });
   });
 
-  test("a reused id gets duplicate_id, finished or not", async () => {
+  test("a reused id with a different request gets duplicate_id, finished or not", async () => {
     await client.exec({ id: "once", argv: ["true"] });
-    client.send({ type: "exec", id: "once", argv: ["true"] });
+    client.send({ type: "exec", id: "once", argv: ["false"] });
     expect(await client.next((m) => m.type === "error" && m.id === "once")).toMatchObject({ code: "duplicate_id" });
   });
 

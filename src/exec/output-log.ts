@@ -1,0 +1,187 @@
+/** A run of a stream's bytes and the stream offset of its first byte. */
+export interface LogChunk {
+  offset: number;
+  bytes: Uint8Array;
+}
+
+/** A position in a log that paces the producer: the log keeps room for the reader furthest ahead. */
+export interface LogReader {
+  /** Stream offset up to which this reader has taken bytes. */
+  readonly position: number;
+}
+
+/** Chunks smaller than this are copied together, so that a trickle of tiny writes cannot pile up objects. */
+const COALESCE_BELOW_BYTES = 16 * 1024;
+const COALESCE_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The last `capacityBytes` of one output stream of an exec, with byte offsets: what a client that
+ * reconnects or attaches late can still be sent.
+ *
+ * Pacing: while readers are registered, `waitForRoom` holds the producer (the pipe reader, so the
+ * child blocks in write) once the reader furthest ahead is a whole capacity behind: with one client,
+ * nothing it has not been sent is ever dropped. With no reader (nobody attached) the producer runs
+ * free and the oldest bytes are dropped; a later reader learns of them as a gap.
+ */
+export class OutputLog {
+  readonly #chunks: LogChunk[] = [];
+  /** Bytes before this offset are no longer held. */
+  #start = 0;
+  #end = 0;
+  #held = 0;
+  #ended = false;
+  /** Free space at the end of the last chunk's buffer, for coalescing small writes. */
+  #tail: { buffer: Uint8Array; used: number } | undefined;
+  readonly #readers = new Set<LogReader>();
+  #roomWaiter: PromiseWithResolvers<void> | undefined;
+
+  /** Called after bytes are appended and when the stream ends: readers may have something to send. */
+  onChange: () => void = () => {};
+
+  constructor(readonly capacityBytes: number) {}
+
+  /** Offset of the first byte still held. */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** Offset just past the last byte: the number of bytes the stream has produced. */
+  get end(): number {
+    return this.#end;
+  }
+
+  /** Whether the stream has ended (no byte will follow `end`). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Bytes held in memory. */
+  get heldBytes(): number {
+    return this.#held;
+  }
+
+  /** Adds bytes at the end. The log may keep a reference to `bytes`: the caller must not change them. */
+  append(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0 || this.#ended) return;
+    const last = this.#chunks.at(-1);
+    const tail = this.#tail;
+    if (bytes.byteLength < COALESCE_BELOW_BYTES && last && tail && tail.buffer.byteLength - tail.used >= bytes.byteLength) {
+      tail.buffer.set(bytes, tail.used);
+      tail.used += bytes.byteLength;
+      last.bytes = tail.buffer.subarray(0, tail.used);
+    } else if (bytes.byteLength < COALESCE_BELOW_BYTES) {
+      const buffer = new Uint8Array(Math.min(COALESCE_BUFFER_BYTES, Math.max(4096, bytes.byteLength * 4)));
+      buffer.set(bytes);
+      this.#tail = { buffer, used: bytes.byteLength };
+      this.#chunks.push({ offset: this.#end, bytes: buffer.subarray(0, bytes.byteLength) });
+    } else {
+      this.#tail = undefined;
+      this.#chunks.push({ offset: this.#end, bytes });
+    }
+    this.#end += bytes.byteLength;
+    this.#held += bytes.byteLength;
+    this.#trim();
+    this.onChange();
+  }
+
+  /** Marks the end of the stream. */
+  finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#releaseRoom();
+    this.onChange();
+  }
+
+  /** Drops every held byte (the exec's output is no longer kept); offsets stay as they are. */
+  discard(): void {
+    this.#chunks.length = 0;
+    this.#tail = undefined;
+    this.#held = 0;
+    this.#start = this.#end;
+  }
+
+  /**
+   * Up to `maxBytes` held bytes from `from` on, or undefined when there are none. Starts at `start`
+   * when `from` is older than that (the caller reports the difference as a gap).
+   */
+  read(from: number, maxBytes: number): LogChunk | undefined {
+    const offset = Math.max(from, this.#start);
+    if (offset >= this.#end) return undefined;
+    // Readers are nearly always near the end: search backwards.
+    for (let index = this.#chunks.length - 1; index >= 0; index--) {
+      const chunk = this.#chunks[index]!;
+      if (chunk.offset > offset) continue;
+      const skip = offset - chunk.offset;
+      return { offset, bytes: chunk.bytes.subarray(skip, skip + maxBytes) };
+    }
+    return undefined;
+  }
+
+  addReader(reader: LogReader): void {
+    this.#readers.add(reader);
+    this.readerMoved();
+  }
+
+  deleteReader(reader: LogReader): void {
+    this.#readers.delete(reader);
+    this.readerMoved();
+  }
+
+  /** Call when a reader's position advanced: the producer may be waiting for room, and an overshoot may go. */
+  readerMoved(): void {
+    if (this.#held > this.capacityBytes) this.#trim();
+    if (this.#hasRoom()) this.#releaseRoom();
+  }
+
+  /** A promise that settles once the producer may add more, or undefined when it may now. */
+  waitForRoom(): Promise<void> | undefined {
+    if (this.#hasRoom()) return undefined;
+    this.#roomWaiter ??= Promise.withResolvers<void>();
+    return this.#roomWaiter.promise;
+  }
+
+  #hasRoom(): boolean {
+    if (this.#ended || this.#readers.size === 0) return true;
+    return this.#end - this.#furthest() < this.capacityBytes;
+  }
+
+  #releaseRoom(): void {
+    const waiter = this.#roomWaiter;
+    this.#roomWaiter = undefined;
+    waiter?.resolve();
+  }
+
+  /** Where the reader furthest ahead stands; Infinity with no reader. */
+  #furthest(): number {
+    if (this.#readers.size === 0) return Infinity;
+    let furthest = 0;
+    for (const reader of this.#readers) furthest = Math.max(furthest, reader.position);
+    return furthest;
+  }
+
+  /**
+   * Drops the oldest bytes past the capacity, but never one that the reader furthest ahead has not
+   * taken yet: one read may overshoot the capacity, and that overshoot stays until it is taken.
+   */
+  #trim(): void {
+    const keepFrom = this.#furthest();
+    while (this.#held > this.capacityBytes && this.#chunks.length > 0) {
+      const first = this.#chunks[0]!;
+      const excess = Math.min(this.#held - this.capacityBytes, keepFrom - first.offset);
+      if (excess <= 0) return;
+      if (first.bytes.byteLength <= excess) {
+        this.#chunks.shift();
+        if (this.#chunks.length === 0) this.#tail = undefined;
+        this.#held -= first.bytes.byteLength;
+        this.#start = first.offset + first.bytes.byteLength;
+      } else {
+        first.bytes = first.bytes.subarray(excess);
+        first.offset += excess;
+        // A trimmed chunk no longer starts where its buffer does: stop appending to it.
+        if (this.#chunks.length === 1) this.#tail = undefined;
+        this.#held -= excess;
+        this.#start = first.offset;
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { OutputLog } from "./output-log.ts";
+
+/** IXON in c_iflag: the same value on Linux (0o2000) is 0x200 on macOS. */
+const IXON = process.platform === "darwin" ? 0x200 : 0o2000;
+const STOP = "\x13";
+const START = "\x11";
+
+/**
+ * Backpressure for a PTY. Bun.Terminal reads the master as fast as data comes and cannot pause, so
+ * bunker pauses the other side instead: when the log has no room it types STOP (^S) into the
+ * terminal, and START (^Q) once there is room. With IXON set (the default, and what a flooding
+ * `yes` runs with) the line discipline then holds the program's output and it blocks in write().
+ * A program that turned IXON off (raw mode: editors, pagers) is not paused; its log then drops the
+ * oldest bytes and a late reader gets a `gap`, so memory stays bounded either way.
+ */
+export function createPtyFlowControl(terminal: Bun.Terminal, log: OutputLog): { afterAppend(): void } {
+  let paused = false;
+  return {
+    afterAppend() {
+      if (paused) return;
+      const room = log.waitForRoom();
+      if (!room || terminal.closed || (terminal.inputFlags & IXON) === 0) return;
+      paused = true;
+      terminal.write(STOP);
+      void room.then(() => {
+        paused = false;
+        if (!terminal.closed) terminal.write(START);
+      });
+    },
+  };
+}

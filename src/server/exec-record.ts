@@ -1,0 +1,111 @@
+import type { ExecInfo, ExecMessage, ExitFactsMessage, ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
+import { OutputLog } from "../exec/output-log.ts";
+import type { RunningExec } from "../exec/run-exec.ts";
+import type { ConnectionSink } from "./connection-sink.ts";
+import { Subscription, type SubscribedExec } from "./subscription.ts";
+
+/**
+ * Everything a session keeps about one exec, running or not: the request (to tell a resent exec
+ * from a new one), its output logs, its exit, and the connections it is streamed to.
+ */
+export class ExecRecord implements SubscribedExec {
+  readonly logs: Record<OutputStream, OutputLog>;
+  readonly startedAt = Date.now();
+  readonly #subscriptions = new Map<ConnectionSink, Subscription>();
+  running: RunningExec | undefined;
+  pid: number | null = null;
+  #exit: ExitFactsMessage | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly request: ExecMessage,
+    /** The request, serialised: an exec resent with the same id and the same fingerprint is the same exec. */
+    readonly fingerprint: string,
+    logBytes: number,
+  ) {
+    this.logs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };
+    for (const log of Object.values(this.logs)) log.onChange = () => this.#flushAll();
+  }
+
+  get encoding(): OutputEncoding {
+    return this.request.encoding ?? "utf8";
+  }
+
+  get exited(): boolean {
+    return this.#exit !== undefined;
+  }
+
+  /** Records the exit; subscribers get it after the last of their output. */
+  finish(exit: ExitFactsMessage): void {
+    this.running = undefined;
+    this.#exit = exit;
+    for (const log of Object.values(this.logs)) log.finish();
+    this.#flushAll();
+  }
+
+  exitMessage(): ExitMessage | undefined {
+    return this.#exit && { type: "exit", id: this.id, ...this.#exit };
+  }
+
+  /** Streams this exec to a connection from the given offsets, replacing an earlier subscription of it. */
+  subscribe(sink: ConnectionSink, options: { encoding?: OutputEncoding; ackWindowBytes?: number; from?: Partial<Record<OutputStream, number>> }): void {
+    this.unsubscribe(sink);
+    const subscription = new Subscription(this, sink, {
+      encoding: options.encoding ?? this.encoding,
+      ackWindowBytes: options.ackWindowBytes ?? this.request.ackWindowBytes,
+      from: { stdout: options.from?.stdout ?? 0, stderr: options.from?.stderr ?? 0 },
+    });
+    this.#subscriptions.set(sink, subscription);
+    subscription.flush();
+  }
+
+  unsubscribe(sink: ConnectionSink): void {
+    this.#subscriptions.get(sink)?.close();
+    this.#subscriptions.delete(sink);
+  }
+
+  subscription(sink: ConnectionSink): Subscription | undefined {
+    return this.#subscriptions.get(sink);
+  }
+
+  /** Sends what each connection can take now (after new output, a drain or the exit). */
+  #flushAll(): void {
+    for (const [sink, subscription] of this.#subscriptions) {
+      subscription.flush();
+      if (subscription.done) this.#subscriptions.delete(sink);
+    }
+  }
+
+  /** Flushes one connection's subscription, after its socket drained. */
+  flushFor(sink: ConnectionSink): void {
+    const subscription = this.#subscriptions.get(sink);
+    if (!subscription) return;
+    subscription.flush();
+    if (subscription.done) this.#subscriptions.delete(sink);
+  }
+
+  /** Drops the kept output (the session keeps too much); the exit stays known. */
+  discardOutput(): void {
+    for (const log of Object.values(this.logs)) log.discard();
+  }
+
+  get heldBytes(): number {
+    return this.logs.stdout.heldBytes + this.logs.stderr.heldBytes;
+  }
+
+  info(): ExecInfo {
+    const { request } = this;
+    return {
+      id: this.id,
+      ...(request.argv !== undefined && { argv: request.argv }),
+      ...(request.cmd !== undefined && { cmd: request.cmd }),
+      ...(request.shell !== undefined && { shell: request.shell }),
+      pty: request.pty !== undefined,
+      state: this.#exit ? "exited" : "running",
+      pid: this.pid,
+      startedAt: this.startedAt,
+      ...(this.#exit && { exit: this.#exit }),
+      bytes: { stdout: this.logs.stdout.end, stderr: this.logs.stderr.end },
+    };
+  }
+}

@@ -1,0 +1,149 @@
+import type { ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
+import { encodeOutputHeader } from "../protocol/index.ts";
+import type { LogReader, OutputLog } from "../exec/output-log.ts";
+import { completeUtf8Length } from "../exec/utf8-chunker.ts";
+import type { ConnectionSink } from "./connection-sink.ts";
+
+/** Largest run of raw bytes in one output message. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+const STREAMS = ["stdout", "stderr"] as const;
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+/** What a subscription reads from: an exec's two logs and, once known, its exit. */
+export interface SubscribedExec {
+  readonly id: string;
+  readonly logs: Record<OutputStream, OutputLog>;
+  /** The exit message, once the exec has ended and its output is complete. */
+  exitMessage(): ExitMessage | undefined;
+}
+
+export interface SubscriptionOptions {
+  encoding: OutputEncoding;
+  /** At most this many bytes per stream sent and not acknowledged; undefined: no acks needed. */
+  ackWindowBytes: number | undefined;
+  /** Offsets the client already holds. */
+  from: Record<OutputStream, number>;
+}
+
+/**
+ * One connection's view of one exec: from where it is being sent each stream, in which encoding,
+ * and whether it has been sent the exit. Each subscription has its own flow control (its socket's
+ * queue and its ack window), so a slow viewer never holds up anyone else; the exec's logs keep
+ * room for the subscription furthest ahead.
+ */
+export class Subscription {
+  readonly #readers: Record<OutputStream, { position: number }>;
+  readonly #acked: Record<OutputStream, number>;
+  #exitSent = false;
+  #closed = false;
+
+  constructor(
+    readonly exec: SubscribedExec,
+    private readonly sink: ConnectionSink,
+    private readonly options: SubscriptionOptions,
+  ) {
+    this.#readers = { stdout: { position: options.from.stdout }, stderr: { position: options.from.stderr } };
+    this.#acked = { ...options.from };
+    for (const stream of STREAMS) exec.logs[stream].addReader(this.#readers[stream] as LogReader);
+  }
+
+  /** Whether the exit was sent: nothing more will be. */
+  get done(): boolean {
+    return this.#exitSent;
+  }
+
+  /** The client consumed `stream` up to `offset`. */
+  ack(stream: OutputStream, offset: number): void {
+    if (offset <= this.#acked[stream]) return;
+    this.#acked[stream] = Math.min(offset, this.#readers[stream].position);
+    this.flush();
+  }
+
+  /** Sends what the socket and the ack window allow now; call again on drain, ack, or new output. */
+  flush(): void {
+    if (this.#closed || this.#exitSent) return;
+    for (const stream of STREAMS) {
+      if (!this.#flushStream(stream)) return;
+    }
+    const exit = this.exec.exitMessage();
+    if (!exit) return;
+    for (const stream of STREAMS) {
+      const log = this.exec.logs[stream];
+      if (!log.ended || this.#readers[stream].position < log.end) return;
+    }
+    this.#exitSent = true;
+    this.sink.send(JSON.stringify(exit));
+    this.close();
+  }
+
+  /** Stops reading: the logs no longer keep room for this subscription. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stream of STREAMS) this.exec.logs[stream].deleteReader(this.#readers[stream] as LogReader);
+  }
+
+  /** Sends one stream as far as allowed; false when the socket is congested. */
+  #flushStream(stream: OutputStream): boolean {
+    const log = this.exec.logs[stream];
+    const reader = this.#readers[stream];
+    for (;;) {
+      if (this.sink.closed) return false;
+      if (this.sink.congestion()) return false;
+      if (reader.position < log.start) {
+        this.sink.send(JSON.stringify({ type: "gap", id: this.exec.id, stream, from: reader.position, to: log.start }));
+        reader.position = log.start;
+        this.#acked[stream] = Math.max(this.#acked[stream], log.start);
+      }
+      const window = this.options.ackWindowBytes;
+      const allowed = window === undefined ? MAX_MESSAGE_BYTES : Math.min(MAX_MESSAGE_BYTES, this.#acked[stream] + window - reader.position);
+      if (allowed <= 0) return true;
+      const chunk = log.read(reader.position, allowed);
+      if (!chunk) return true;
+      const sent = this.#send(stream, chunk.offset, chunk.bytes, log);
+      if (sent === 0) return true;
+      reader.position = chunk.offset + sent;
+      log.readerMoved();
+    }
+  }
+
+  /** Sends bytes at `offset`; returns how many raw bytes went out (UTF-8 holds back a cut character). */
+  #send(stream: OutputStream, offset: number, bytes: Uint8Array, log: OutputLog): number {
+    const id = this.exec.id;
+    switch (this.options.encoding) {
+      case "binary":
+        this.sink.sendBinaryPair(encodeOutputHeader({ id, stream, offset }), bytes);
+        return bytes.byteLength;
+      case "base64":
+        this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":"${base64(bytes)}"}`);
+        return bytes.byteLength;
+      case "utf8": {
+        let text = bytes;
+        let complete = completeUtf8Length(bytes);
+        if (complete === 0) {
+          // Only the start of a character is here: join it with the rest from the next chunk.
+          const rest = log.read(offset + bytes.byteLength, 4 - bytes.byteLength);
+          if (rest) {
+            text = new Uint8Array(bytes.byteLength + rest.bytes.byteLength);
+            text.set(bytes);
+            text.set(rest.bytes, bytes.byteLength);
+            complete = completeUtf8Length(text);
+          }
+          // At the end of the stream a cut character is sent as it is (it decodes to U+FFFD).
+          if (complete === 0 && !(log.ended && offset + text.byteLength >= log.end)) return 0;
+          if (complete === 0) complete = text.byteLength;
+        } else if (complete < bytes.byteLength && log.ended && offset + bytes.byteLength >= log.end) {
+          complete = bytes.byteLength;
+        }
+        const data = decoder.decode(text.subarray(0, complete));
+        this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":${JSON.stringify(data)}}`);
+        return complete;
+      }
+    }
+  }
+}
