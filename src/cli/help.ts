@@ -47,6 +47,7 @@ Limits:
 
 Sessions:
   --detach-ttl DURATION        how long commands keep running with no socket joined (default 10m)
+  --hold-output DURATION       after a socket drops, how long commands block rather than drop output (default 60s)
   --session-idle-ttl DURATION  how long a session with no socket and nothing running stays resumable (default 10m)
   --host-id ID                 this instance's name in hello.host (env BUNKER_HOST_ID; default the hostname)
 `;

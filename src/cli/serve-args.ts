@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
-import { DEFAULT_DETACH_TTL_MS, DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TTL_MS, type ServerLimits } from "../server/options.ts";
+import { DEFAULT_DETACH_TTL_MS, DEFAULT_HOLD_OUTPUT_MS, DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TTL_MS, type ServerLimits } from "../server/options.ts";
 import { SANDBOX_CHOICES, type SandboxChoice } from "../sandbox/detect.ts";
 import { parseChoice, parseDurationMs, parseWholeNumber } from "./parse-numbers.ts";
 import { UsageError, quote } from "./usage-error.ts";
@@ -22,6 +22,7 @@ export interface ServeSettings {
   limits: ServerLimits;
   detachTtlMs: number;
   sessionIdleTtlMs: number;
+  holdOutputMs: number;
   hostId: string;
 }
 
@@ -46,6 +47,7 @@ const SERVE_FLAGS = {
   "output-log-bytes": { type: "string" },
   "detach-ttl": { type: "string" },
   "session-idle-ttl": { type: "string" },
+  "hold-output": { type: "string" },
   "host-id": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -99,6 +101,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     detachTtlMs: flags["detach-ttl"] === undefined ? DEFAULT_DETACH_TTL_MS : parseDurationMs("--detach-ttl", flags["detach-ttl"]),
     sessionIdleTtlMs:
       flags["session-idle-ttl"] === undefined ? DEFAULT_SESSION_IDLE_TTL_MS : parseDurationMs("--session-idle-ttl", flags["session-idle-ttl"]),
+    holdOutputMs: flags["hold-output"] === undefined ? DEFAULT_HOLD_OUTPUT_MS : parseDurationMs("--hold-output", flags["hold-output"]),
     hostId: flags["host-id"] ?? env["BUNKER_HOST_ID"] ?? hostname(),
   };
 }

@@ -54,6 +54,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
       limits: settings.limits,
       detachTtlMs: settings.detachTtlMs,
       sessionIdleTtlMs: settings.sessionIdleTtlMs,
+      holdOutputMs: settings.holdOutputMs,
       hostId: settings.hostId,
     });
   } catch (error) {

@@ -8,6 +8,11 @@ export interface LogChunk {
 export interface LogReader {
   /** Stream offset up to which this reader has taken bytes. */
   readonly position: number;
+  /**
+   * For readers that acknowledge what their client processed: the acknowledged offset. Bytes from
+   * there on are kept, so that a client whose socket dropped can resume from exactly what it had.
+   */
+  readonly retainFrom?: number;
 }
 
 /** Chunks smaller than this are copied together, so that a trickle of tiny writes cannot pile up objects. */
@@ -127,7 +132,7 @@ export class OutputLog {
     this.readerMoved();
   }
 
-  /** Call when a reader's position advanced: the producer may be waiting for room, and an overshoot may go. */
+  /** Call when a reader's position advanced: the producer may be waiting for room, and old history may go. */
   readerMoved(): void {
     if (this.#held > this.capacityBytes) this.#trim();
     if (this.#hasRoom()) this.#releaseRoom();
@@ -160,14 +165,20 @@ export class OutputLog {
   }
 
   /**
-   * Drops the oldest bytes past the capacity, but never one that the reader furthest ahead has not
-   * taken yet: one read may overshoot the capacity, and that overshoot stays until it is taken.
+   * Drops the oldest bytes, keeping the last `capacityBytes` before the furthest reader's position
+   * as well as everything after it. Bytes a reader was sent may still be in flight when its socket
+   * drops, so the history behind the position is what a reconnecting client replays from; the bytes
+   * after it are bounded by the pacing (one capacity, plus one read).
    */
   #trim(): void {
-    const keepFrom = this.#furthest();
-    while (this.#held > this.capacityBytes && this.#chunks.length > 0) {
+    const furthest = this.#furthest();
+    let keepFrom = Math.min(furthest === Infinity ? this.#end : furthest, this.#end) - this.capacityBytes;
+    for (const reader of this.#readers) {
+      if (reader.retainFrom !== undefined) keepFrom = Math.min(keepFrom, reader.retainFrom);
+    }
+    while (this.#start < keepFrom && this.#chunks.length > 0) {
       const first = this.#chunks[0]!;
-      const excess = Math.min(this.#held - this.capacityBytes, keepFrom - first.offset);
+      const excess = keepFrom - first.offset;
       if (excess <= 0) return;
       if (first.bytes.byteLength <= excess) {
         this.#chunks.shift();

@@ -48,20 +48,37 @@ export class ExecRecord implements SubscribedExec {
   }
 
   /** Streams this exec to a connection from the given offsets, replacing an earlier subscription of it. */
-  subscribe(sink: ConnectionSink, options: { encoding?: OutputEncoding; ackWindowBytes?: number; from?: Partial<Record<OutputStream, number>> }): void {
-    this.unsubscribe(sink);
+  subscribe(
+    sink: ConnectionSink,
+    options: { encoding?: OutputEncoding; ackWindowBytes?: number | undefined; from?: Partial<Record<OutputStream, number>> },
+  ): void {
+    const previous = this.#subscriptions.get(sink);
+    // The new position is registered before older ones go, so that the history it needs is kept.
     const subscription = new Subscription(this, sink, {
       encoding: options.encoding ?? this.encoding,
-      ackWindowBytes: options.ackWindowBytes ?? this.request.ackWindowBytes,
+      // An attach says for itself whether it acknowledges; the exec's own setting is for its starters.
+      ackWindowBytes: "ackWindowBytes" in options ? options.ackWindowBytes : this.request.ackWindowBytes,
       from: { stdout: options.from?.stdout ?? 0, stderr: options.from?.stderr ?? 0 },
     });
+    previous?.close();
     this.#subscriptions.set(sink, subscription);
+    this.releaseHeld();
     subscription.flush();
   }
 
   unsubscribe(sink: ConnectionSink): void {
     this.#subscriptions.get(sink)?.close();
     this.#subscriptions.delete(sink);
+  }
+
+  /**
+   * Ends the subscriptions of sockets that dropped but whose positions were still holding the
+   * output (see Session.leave); called when someone attaches, or when the hold runs out.
+   */
+  releaseHeld(sinks?: ReadonlySet<ConnectionSink>): void {
+    for (const sink of [...this.#subscriptions.keys()]) {
+      if (sink.closed && (!sinks || sinks.has(sink))) this.unsubscribe(sink);
+    }
   }
 
   subscription(sink: ConnectionSink): Subscription | undefined {

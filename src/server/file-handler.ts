@@ -1,7 +1,12 @@
-import type { ErrorCode } from "../protocol/index.ts";
-import type { FileReply, FileRequest } from "../protocol/file-messages.ts";
-
-// STUB, to be replaced by the files work (issue 5). The session creates one handler per connection.
+import type { ErrorCode, FileReply, FileRequest, FileRequestOf } from "../protocol/index.ts";
+import { startDownload } from "../files/download-transfer.ts";
+import { FileError, toFileError } from "../files/file-error.ts";
+import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
+import type { FileLimits } from "../files/limits.ts";
+import type { PathScheme } from "../files/platform/index.ts";
+import { answerSimpleRequest, isSimpleRequest } from "../files/simple-requests.ts";
+import { startUpload, type TransferPeer, type UploadTransfer } from "../files/upload-transfer.ts";
+import { watchTree } from "../files/watch-tree.ts";
 
 /** What the file handler of one connection may use. */
 export interface FileContext {
@@ -11,6 +16,10 @@ export interface FileContext {
   readonly owner: { uid: number; gid: number } | undefined;
   /** Workspace quota in bytes (`--workspace-quota-bytes`); undefined: none. */
   readonly quotaBytes: number | undefined;
+  /** Sizes and counts; undefined fields take DEFAULT_FILE_LIMITS. */
+  readonly limits?: Partial<FileLimits> | undefined;
+  /** Only tests choose; otherwise the platform's (src/files/platform/index.ts). */
+  readonly pathScheme?: PathScheme | undefined;
   /** Sends one reply on this connection. */
   send(message: FileReply): void;
   sendError(code: ErrorCode, message: string, id?: string): void;
@@ -25,11 +34,148 @@ export interface FileHandler {
   close(): void;
 }
 
+/** An upload, download or watch open on this connection, by the id of the request that opened it. */
+type OpenHandle = { kind: "upload"; transfer: UploadTransfer } | { kind: "download" | "watch"; begin(): void; cancel(): void; close(): void };
+
+/**
+ * One connection's file requests. Requests run one at a time in arrival order (a write then a read
+ * of the same file sees the write); uploads, downloads and watches, once ready, go on beside the
+ * queue. Upload chunks, `file.cancel` and `file.unwatch` act at once. Everything open is released
+ * in close().
+ */
 export function createFileHandler(context: FileContext): FileHandler {
+  const scope: FileScope = createFileScope({
+    workspace: context.workspace,
+    owner: context.owner,
+    quotaBytes: context.quotaBytes,
+    limits: context.limits,
+    scheme: context.pathScheme,
+  });
+  const handles = new Map<string, OpenHandle | "starting">();
+  let queue: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let closed = false;
+
+  const send = (reply: FileReply) => {
+    if (!closed) context.send(reply);
+  };
+  const sendError = (code: ErrorCode, text: string, id: string) => {
+    if (!closed) context.sendError(code, text, id);
+  };
+
+  const open = async (message: FileRequestOf<"file.upload" | "file.download" | "file.watch">) => {
+    const { id } = message;
+    if (handles.has(id)) throw new FileError("duplicate_id", `an upload, download or watch with id ${JSON.stringify(id)} is open on this connection`);
+    if (handles.size >= scope.limits.maxOpenHandles) {
+      throw new FileError("limit_exceeded", `this connection has ${scope.limits.maxOpenHandles} uploads, downloads and watches open, the most it may`);
+    }
+    handles.set(id, "starting");
+    const peer: TransferPeer = {
+      send,
+      sendError: (code, text) => sendError(code, text, id),
+      ended: () => handles.delete(id),
+    };
+    let handle: OpenHandle;
+    try {
+      handle = await startHandle(message, peer);
+    } catch (error) {
+      handles.delete(id);
+      throw error;
+    }
+    if (closed) return handle.kind === "upload" ? handle.transfer.close() : handle.close();
+    handles.set(id, handle);
+    if (handle.kind === "upload") handle.transfer.begin();
+    else handle.begin();
+  };
+
+  const startHandle = async (message: FileRequestOf<"file.upload" | "file.download" | "file.watch">, peer: TransferPeer): Promise<OpenHandle> => {
+    switch (message.type) {
+      case "file.upload":
+        return { kind: "upload", transfer: await startUpload(scope, message, peer) };
+      case "file.download": {
+        const transfer = await startDownload(scope, message, peer, () => context.congestion());
+        return { kind: "download", ...transfer };
+      }
+      case "file.watch": {
+        const path = clientPath(scope, message.path);
+        const watch = await watchTree(scope, path.components, path.label, {
+          recursive: message.recursive ?? false,
+          congestion: () => context.congestion(),
+          send: (events, overflow) => send({ type: "file.watch.events", id: message.id, events, ...(overflow && { overflow }) }),
+        });
+        const begin = () => send({ type: "file.watch.ready", id: message.id, path: watch.path });
+        return { kind: "watch", begin, cancel: watch.close, close: watch.close };
+      }
+      default: {
+        const unreachable: never = message;
+        return unreachable;
+      }
+    }
+  };
+
+  const run = async (message: FileRequest) => {
+    if (closed) return;
+    try {
+      if (isSimpleRequest(message)) return send(await answerSimpleRequest(scope, message));
+      if (message.type === "file.upload" || message.type === "file.download" || message.type === "file.watch") return await open(message);
+      throw new FileError("internal", `${message.type} reached the request queue`);
+    } catch (error) {
+      const failure = toFileError(error, message.type);
+      sendError(failure.code, failure.message, message.id);
+    }
+  };
+
+  const enqueue = (message: FileRequest) => {
+    if (queued >= scope.limits.maxQueuedRequests) {
+      return sendError("limit_exceeded", `${scope.limits.maxQueuedRequests} file requests already wait on this connection; wait for replies`, message.id);
+    }
+    queued++;
+    queue = queue.then(() => run(message)).finally(() => void queued--);
+  };
+
+  /** The open handle of `id` when it is of `kind`, else an `unknown_transfer` error. */
+  const handleOf = (id: string, kinds: readonly OpenHandle["kind"][]): OpenHandle | undefined => {
+    const handle = handles.get(id);
+    if (handle && handle !== "starting" && kinds.includes(handle.kind)) return handle;
+    const what = kinds.includes("watch") ? "watch" : kinds.length === 1 ? "upload" : "upload or download";
+    sendError("unknown_transfer", `no ${what} with id ${JSON.stringify(id)} is open on this connection`, id);
+    return undefined;
+  };
+
   return {
     handle(message) {
-      context.sendError("internal", `${message.type} is not implemented yet`, message.id);
+      if (closed) return;
+      switch (message.type) {
+        case "file.upload.chunk": {
+          const handle = handleOf(message.id, ["upload"]);
+          if (handle?.kind === "upload") handle.transfer.chunk(message);
+          return;
+        }
+        case "file.cancel": {
+          const handle = handleOf(message.id, ["upload", "download"]);
+          if (handle?.kind === "upload") handle.transfer.cancel();
+          else handle?.cancel();
+          return;
+        }
+        case "file.unwatch": {
+          const handle = handleOf(message.id, ["watch"]);
+          if (!handle || handle.kind === "upload") return;
+          handle.close();
+          handles.delete(message.id);
+          return send({ type: "file.unwatch.result", id: message.id });
+        }
+        default:
+          return enqueue(message);
+      }
     },
-    close() {},
+    close() {
+      closed = true;
+      for (const handle of handles.values()) {
+        if (handle === "starting") continue;
+        if (handle.kind === "upload") handle.transfer.close();
+        else handle.close();
+      }
+      handles.clear();
+    },
   };
 }

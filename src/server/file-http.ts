@@ -1,19 +1,111 @@
-// STUB, to be replaced by the files work (issue 5).
+import { openDownload } from "../files/download-reader.ts";
+import { FileError, toFileError } from "../files/file-error.ts";
+import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
+import { parseRangeHeader } from "../files/http-range.ts";
+import { fileErrorResponse } from "../files/http-status.ts";
+import type { FileLimits } from "../files/limits.ts";
+import { openUpload } from "../files/upload-writer.ts";
 
 /** The session a file request over HTTP acts on, already authenticated and looked up. */
 export interface HttpFileTarget {
   readonly workspace: string;
   readonly owner: { uid: number; gid: number } | undefined;
   readonly quotaBytes: number | undefined;
+  /** Sizes and counts; undefined fields take DEFAULT_FILE_LIMITS. */
+  readonly limits?: Partial<FileLimits> | undefined;
 }
 
+/** The key of HTTP uploads' partial files (WebSocket uploads use their transfer id). */
+const HTTP_UPLOAD_KEY = "http";
+
 /**
- * Serves `GET` (download) and `PUT` (upload) of `relativePath` in the target's workspace.
- * `relativePath` is the URL path after `/files/`, percent-decoded.
+ * Serves `GET`/`HEAD` (download, with a single `Range`) and `PUT` (upload, atomic) of `relativePath`
+ * in the target's workspace, with the same code and checks as file.download and file.upload.
+ * `relativePath` is the URL path after `/files/`, percent-decoded. Bodies stream both ways, a chunk
+ * at a time.
  */
 export async function handleFileHttp(request: Request, relativePath: string, target: HttpFileTarget): Promise<Response> {
-  void request;
-  void relativePath;
-  void target;
-  return new Response("not implemented\n", { status: 501 });
+  const scope = createFileScope({ workspace: target.workspace, owner: target.owner, quotaBytes: target.quotaBytes, limits: target.limits });
+  try {
+    switch (request.method) {
+      case "GET":
+      case "HEAD":
+        return await serveDownload(scope, request, relativePath);
+      case "PUT":
+        return await receiveUpload(scope, request, relativePath);
+      default:
+        return new Response("bad_message: /files/ takes GET, HEAD and PUT\n", { status: 405, headers: { allow: "GET, HEAD, PUT" } });
+    }
+  } catch (error) {
+    return fileErrorResponse(toFileError(error, `${request.method} ${JSON.stringify(relativePath)}`));
+  }
+}
+
+async function serveDownload(scope: FileScope, request: Request, relativePath: string): Promise<Response> {
+  const path = clientPath(scope, relativePath);
+  const reader = await openDownload(scope, path.components, path.label);
+  const range = parseRangeHeader(request.headers.get("range"), reader.size);
+  const headers: Record<string, string> = { "content-type": "application/octet-stream", "accept-ranges": "bytes" };
+  if (range.kind === "unsatisfiable") {
+    reader.close();
+    return new Response(`bad_message: the range is past the end of the file (${reader.size} bytes)\n`, {
+      status: 416,
+      headers: { ...headers, "content-range": `bytes */${reader.size}`, "x-bunker-error": "bad_message" },
+    });
+  }
+  if (range.kind === "part") {
+    reader.setWindow(range.start, range.end - range.start);
+    headers["content-range"] = `bytes ${range.start}-${range.end - 1}/${reader.size}`;
+  }
+  headers["content-length"] = String(reader.length);
+  const status = range.kind === "part" ? 206 : 200;
+  if (request.method === "HEAD" || reader.length === 0) {
+    reader.close();
+    return new Response(null, { status, headers });
+  }
+  const chunkBytes = scope.limits.chunkBytes;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const chunk = await reader.read(chunkBytes);
+        if (chunk === null) {
+          reader.close();
+          controller.close();
+        } else {
+          controller.enqueue(chunk);
+        }
+      },
+      cancel() {
+        reader.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status, headers });
+}
+
+async function receiveUpload(scope: FileScope, request: Request, relativePath: string): Promise<Response> {
+  const path = clientPath(scope, relativePath);
+  const declared = request.headers.get("content-length");
+  const size = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  const writer = await openUpload(scope, path.components, path.label, {
+    key: HTTP_UPLOAD_KEY,
+    offset: 0,
+    size,
+    ifExists: request.headers.get("if-none-match")?.trim() === "*" ? "fail" : "overwrite",
+    parents: true,
+    mode: undefined,
+  });
+  try {
+    if (request.body) {
+      for await (const chunk of request.body) await writer.write(chunk);
+    }
+  } catch (error) {
+    writer.abandon(false);
+    if (error instanceof FileError) throw error;
+    throw new FileError("bad_message", `the request body ended early: ${(error as Error).message}`);
+  }
+  const replacing = writer.replacing;
+  const entry = await writer.commit();
+  return new Response(`${JSON.stringify(entry)}\n`, { status: replacing ? 200 : 201, headers: { "content-type": "application/json" } });
 }

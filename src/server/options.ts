@@ -17,6 +17,8 @@ export interface ServerOptions {
   limits: ServerLimits;
   /** How long a session's commands keep running with no socket joined (`--detach-ttl`). */
   detachTtlMs: number;
+  /** After a socket drops, how long its position still holds its execs' output (`--hold-output`). */
+  holdOutputMs: number;
   /** How long a session with no socket and nothing running is kept for a resume (`--session-idle-ttl`). */
   sessionIdleTtlMs: number;
   /** Which instance this is, in `hello.host` and /healthz (`--host-id`, default the hostname). */
@@ -61,3 +63,4 @@ export const DEFAULT_LIMITS: ServerLimits = {
 /** Defaults of the session lifetimes. */
 export const DEFAULT_DETACH_TTL_MS = 10 * 60 * 1000;
 export const DEFAULT_SESSION_IDLE_TTL_MS = 10 * 60 * 1000;
+export const DEFAULT_HOLD_OUTPUT_MS = 60 * 1000;

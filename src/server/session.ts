@@ -102,13 +102,23 @@ export class Session {
     this.#connections.set(connection, files);
   }
 
-  /** A socket left (closed or dropped). The session's commands go on; see the class comment. */
+  /**
+   * A socket left (closed or dropped). The session's commands go on (see the class comment). For
+   * `holdOutputMs` the socket's positions keep holding its execs' output, so that a command whose
+   * log fills blocks instead of dropping bytes: a client that reconnects and attaches within the hold
+   * loses nothing. After the hold, commands run on and their oldest output is dropped.
+   */
   leave(connection: SessionConnection): void {
     const files = this.#connections.get(connection);
     if (!files) return;
     files.close();
     this.#connections.delete(connection);
-    for (const record of this.#execs.values()) record.unsubscribe(connection.sink);
+    const held = new Set([connection.sink]);
+    const release = () => {
+      for (const record of this.#execs.values()) record.releaseHeld(held);
+    };
+    if (this.options.holdOutputMs > 0) setTimeout(release, this.options.holdOutputMs).unref?.();
+    else release();
     this.#armTimer();
   }
 
@@ -314,7 +324,7 @@ export class Session {
       record.subscribe(connection.sink, {
         from,
         ...(message.encoding && { encoding: message.encoding }),
-        ...(message.ackWindowBytes && { ackWindowBytes: message.ackWindowBytes }),
+        ackWindowBytes: message.ackWindowBytes,
       });
     });
   }
@@ -342,7 +352,10 @@ export class Session {
       clearTimeout(this.#timer);
       this.hooks.onEnd(this);
       const records = [...this.#execs.values()];
-      for (const record of records) record.running?.terminate("killed", true);
+      for (const record of records) {
+        record.releaseHeld();
+        record.running?.terminate("killed", true);
+      }
       await Promise.allSettled(records.map((record) => record.running?.finished));
       for (const [connection, files] of this.#connections) {
         files.close();

@@ -37,7 +37,7 @@ export interface SubscriptionOptions {
  * room for the subscription furthest ahead.
  */
 export class Subscription {
-  readonly #readers: Record<OutputStream, { position: number }>;
+  readonly #readers: Record<OutputStream, { position: number; retainFrom?: number }>;
   readonly #acked: Record<OutputStream, number>;
   #exitSent = false;
   #closed = false;
@@ -47,7 +47,11 @@ export class Subscription {
     private readonly sink: ConnectionSink,
     private readonly options: SubscriptionOptions,
   ) {
-    this.#readers = { stdout: { position: options.from.stdout }, stderr: { position: options.from.stderr } };
+    const acking = options.ackWindowBytes !== undefined;
+    this.#readers = {
+      stdout: { position: options.from.stdout, ...(acking && { retainFrom: options.from.stdout }) },
+      stderr: { position: options.from.stderr, ...(acking && { retainFrom: options.from.stderr }) },
+    };
     this.#acked = { ...options.from };
     for (const stream of STREAMS) exec.logs[stream].addReader(this.#readers[stream] as LogReader);
   }
@@ -60,7 +64,10 @@ export class Subscription {
   /** The client consumed `stream` up to `offset`. */
   ack(stream: OutputStream, offset: number): void {
     if (offset <= this.#acked[stream]) return;
-    this.#acked[stream] = Math.min(offset, this.#readers[stream].position);
+    const reader = this.#readers[stream];
+    this.#acked[stream] = Math.min(offset, reader.position);
+    if (reader.retainFrom !== undefined) reader.retainFrom = this.#acked[stream];
+    this.exec.logs[stream].readerMoved();
     this.flush();
   }
 
@@ -99,6 +106,7 @@ export class Subscription {
         this.sink.send(JSON.stringify({ type: "gap", id: this.exec.id, stream, from: reader.position, to: log.start }));
         reader.position = log.start;
         this.#acked[stream] = Math.max(this.#acked[stream], log.start);
+        if (reader.retainFrom !== undefined) reader.retainFrom = this.#acked[stream];
       }
       const window = this.options.ackWindowBytes;
       const allowed = window === undefined ? MAX_MESSAGE_BYTES : Math.min(MAX_MESSAGE_BYTES, this.#acked[stream] + window - reader.position);

@@ -9,6 +9,8 @@ export interface TestClient extends AsyncDisposable {
   sendRaw(data: string | Uint8Array<ArrayBuffer>): void;
   /** The next message that matches, waiting for it; earlier non-matching messages stay queued. */
   next<T extends ServerMessage = ServerMessage>(matches?: (message: ServerMessage) => boolean): Promise<T>;
+  /** Takes every already-received message that matches, without waiting. */
+  takeQueued(matches: (message: ServerMessage) => boolean): ServerMessage[];
   /** Every message of one exec up to and including its exit. */
   runToExit(id: string): Promise<ExecTranscript>;
   /** Sends an exec and collects it to its exit. */
@@ -26,8 +28,18 @@ export interface ExecTranscript {
   errors: Extract<ServerMessage, { type: "error" }>[];
 }
 
+/** A binary frame as the test client queues it. */
+export interface BinaryFrame {
+  type: "binary";
+  bytes: Uint8Array;
+}
+
 export interface ConnectOptions {
   token?: string | undefined;
+  /** false: resolve on open without waiting for hello (for refused sockets); `hello` is then undefined. */
+  waitForHello?: boolean;
+  /** Query string to add to the URL (`session=...`, `name=...`). */
+  query?: Record<string, string>;
   protocols?: string[];
   headers?: Record<string, string>;
 }
@@ -37,7 +49,9 @@ export async function connect(server: Pick<TestServer, "url" | "token">, options
   const token = "token" in options ? options.token : server.token;
   const headers: Record<string, string> = { ...options.headers };
   if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
-  const ws = new WebSocket(server.url, { headers, protocols: options.protocols ?? ["bunker.v1"] } as unknown as string[]);
+  const url = new URL(server.url);
+  for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+  const ws = new WebSocket(url.href, { headers, protocols: options.protocols ?? ["bunker.v1"] } as unknown as string[]);
   const queue: ServerMessage[] = [];
   const waiters: { matches: (message: ServerMessage) => boolean; resolve: (message: ServerMessage) => void }[] = [];
   let failure: Error | undefined;
@@ -48,8 +62,12 @@ export async function connect(server: Pick<TestServer, "url" | "token">, options
       resolve({ code: event.code, reason: event.reason });
     });
   });
+  ws.binaryType = "arraybuffer";
   ws.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as ServerMessage;
+    // Binary frames (encoding "binary") are queued as pseudo-messages of type "binary".
+    const message = (
+      typeof event.data === "string" ? JSON.parse(event.data) : { type: "binary", bytes: new Uint8Array(event.data as ArrayBuffer) }
+    ) as ServerMessage;
     const index = waiters.findIndex((waiter) => waiter.matches(message));
     if (index >= 0) waiters.splice(index, 1)[0]!.resolve(message);
     else queue.push(message);
@@ -67,7 +85,10 @@ export async function connect(server: Pick<TestServer, "url" | "token">, options
     ws.addEventListener("open", () => resolve(), { once: true });
     ws.addEventListener("error", () => reject(new Error("WebSocket failed to open")), { once: true });
   });
-  const hello = await next<Extract<ServerMessage, { type: "hello" }>>((message) => message.type === "hello");
+  const hello =
+    options.waitForHello === false
+      ? (undefined as unknown as Extract<ServerMessage, { type: "hello" }>)
+      : await next<Extract<ServerMessage, { type: "hello" }>>((message) => message.type === "hello");
 
   const runToExit = async (id: string): Promise<ExecTranscript> => {
     const messages: ServerMessage[] = [];
@@ -94,6 +115,11 @@ export async function connect(server: Pick<TestServer, "url" | "token">, options
     send: (message) => ws.send(JSON.stringify(message)),
     sendRaw: (data) => ws.send(data),
     next,
+    takeQueued(matches) {
+      const taken = queue.filter(matches);
+      for (const message of taken) queue.splice(queue.indexOf(message), 1);
+      return taken;
+    },
     runToExit,
     exec(message) {
       ws.send(JSON.stringify({ type: "exec", ...message }));
