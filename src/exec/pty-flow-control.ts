@@ -13,19 +13,22 @@ const START = "\x11";
  * A program that turned IXON off (raw mode: editors, pagers) is not paused; its log then drops the
  * oldest bytes and a late reader gets a `gap`, so memory stays bounded either way.
  */
-export function createPtyFlowControl(terminal: Bun.Terminal, log: OutputLog): { afterAppend(): void } {
-  let paused = false;
+export function createPtyFlowControl(terminal: Bun.Terminal, log: OutputLog): { afterAppend(): void; resumed(): Promise<void> | undefined } {
+  let paused: Promise<void> | undefined;
   return {
     afterAppend() {
       if (paused) return;
       const room = log.waitForRoom();
       if (!room || terminal.closed || (terminal.inputFlags & IXON) === 0) return;
-      paused = true;
       terminal.write(STOP);
-      void room.then(() => {
-        paused = false;
+      paused = room.then(() => {
+        paused = undefined;
         if (!terminal.closed) terminal.write(START);
       });
+    },
+    /** While paused: settles once output flows again (held output still has to come out). */
+    resumed() {
+      return paused;
     },
   };
 }

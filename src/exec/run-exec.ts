@@ -83,12 +83,14 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   const budget: OutputBudget = { remaining: request.maxOutputBytes, onExhausted: () => terminate("output_limit", true) };
 
   const ptyEnded = Promise.withResolvers<void>();
+  let lastPtyDataAt = 0;
   const terminal = request.pty
     ? new Bun.Terminal({
         cols: request.pty.cols,
         rows: request.pty.rows,
         name: "xterm-256color",
         data: (_terminal, bytes) => {
+          lastPtyDataAt = performance.now();
           logs.stdout.append(takeWithinBudget(bytes, budget));
           flowControl?.afterAppend();
         },
@@ -177,6 +179,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
   const exited = proc.exited.then(() => {
     processExited = true;
+    // The exit may be seen before the terminal's last output is read: the quiet time starts here.
+    lastPtyDataAt = Math.max(lastPtyDataAt, performance.now());
+    if (terminal) void drainTerminal(() => lastPtyDataAt, flowControl!, ptyEnded.resolve);
     if (command.tree === "process-group") {
       // The leader is gone: whatever it left in its group goes too, so that our pipes can close.
       signalProcessGroup(proc.pid, "SIGKILL");
@@ -250,6 +255,28 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     terminate,
     finished,
   };
+}
+
+/** Quiet time after which a terminal whose processes are gone is taken to have no more output. */
+const PTY_QUIET_MS = 25;
+
+/**
+ * Bun keeps the terminal's other end open, so a PTY never reports end of file while the terminal
+ * lives. Once the exec's processes are gone, what they wrote is in the terminal or on its way: wait
+ * until output held by flow control has flowed again and the terminal has been quiet for a moment.
+ */
+async function drainTerminal(lastDataAt: () => number, flowControl: { resumed(): Promise<void> | undefined }, done: () => void): Promise<void> {
+  for (;;) {
+    const held = flowControl.resumed();
+    if (held) {
+      await held;
+      continue;
+    }
+    const quietFor = performance.now() - lastDataAt();
+    if (quietFor >= PTY_QUIET_MS) break;
+    await Bun.sleep(PTY_QUIET_MS - quietFor);
+  }
+  done();
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withControllingTerminal } from "./controlling-terminal.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 import type { SystemMount } from "./system-mounts.ts";
 import { createVisibility, resolveProgram } from "./resolve-program.ts";
@@ -83,7 +84,10 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       return {
-        argv: [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true), "--", REAPER_SANDBOX_PATH, resolved, ...args],
+        argv: withControllingTerminal(
+          [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true), "--", REAPER_SANDBOX_PATH, resolved, ...args],
+          spec.pty === true,
+        ),
         env: { ...spec.env },
         cwd: policy.workspace,
         tree: "pid-namespace",

@@ -1,3 +1,4 @@
+import { withControllingTerminal } from "./controlling-terminal.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 
 /** What the workspace-only fallback does not enforce, as hello reports it. */
@@ -16,7 +17,7 @@ export function createFallbackBackend(): SandboxBackend {
     name: "none",
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       return {
-        argv: [...spec.argv],
+        argv: withControllingTerminal([...spec.argv], spec.pty === true),
         env: { ...spec.env },
         cwd: spec.cwd,
         tree: "process-group",
