@@ -19,6 +19,7 @@ import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRefusal, type SessionRequest } from "./session-registry.ts";
 import type { ServerOptions } from "./options.ts";
 import { handleFileHttp } from "./file-http.ts";
+import { terminalPage } from "../web/page.ts";
 
 /** HTTP file transfer lives under this path (see serveFileHttp). */
 const FILES_PATH_PREFIX = "/files/";
@@ -76,6 +77,10 @@ export function createServer(options: ServerOptions): BunkerServer {
   const server: Server<ConnectionData> = Bun.serve<ConnectionData>({
     hostname: options.host,
     port: options.port,
+    // Production mode from source too: no hot-reload script injected into the page.
+    development: false,
+    // The terminal page and its hashed assets, bundled by Bun (into the binary when compiled).
+    routes: { "/": terminalPage },
     fetch(request, server) {
       const url = new URL(request.url);
       if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileHttp(request, url);

@@ -121,7 +121,7 @@ describe.skipIf(noBwrap)("sessions that outlive the socket", () => {
     const first = await client.exec(exec);
     expect(first.stdout.trim()).toBe("1");
     client.send({ type: "exec", ...exec });
-    const state = await client.next((m) => m.id === "once");
+    const state = await client.next((m) => "id" in m && m.id === "once");
     expect(state).toMatchObject({ type: "state", id: "once", exec: { state: "exited", exit: { code: 0 }, bytes: { stdout: 2, stderr: 0 } } });
     const check = await client.exec({ id: "check", cmd: "cat count | wc -l" });
     expect(check.stdout.trim()).toBe("1");

@@ -1,0 +1,176 @@
+import { CLOSE_CODES, decodeServerMessage, type ClientMessage, type HelloMessage, type ServerMessage } from "../protocol/index.ts";
+import { reconnectDelayMs } from "./backoff.ts";
+import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
+import { buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
+
+/** Where a session's connection stands, as the status bar shows it. */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** How a `hello` relates to the session the page asked for. */
+export type HelloOutcome =
+  | { kind: "new" }
+  | { kind: "resumed" }
+  /** The page asked for `lostSession` and got a new session instead. */
+  | { kind: "replaced"; lostSession: string; why: string };
+
+/** What a connection reports to its tab. */
+export interface ConnectionEvents {
+  state(state: ConnectionState, detail: string): void;
+  hello(hello: HelloMessage, outcome: HelloOutcome): void;
+  /** Every JSON message after `hello`. */
+  message(message: ServerMessage): void;
+  /** Output that came as binary frames. */
+  output(chunk: BinaryOutputChunk): void;
+}
+
+/** One session, kept connected across network drops. */
+export interface SessionConnection {
+  readonly state: ConnectionState;
+  /** The session to resume, once a `hello` has named it. */
+  readonly ticket: ResumeTicket | undefined;
+  /** Sends when connected and greeted; false (and nothing sent) otherwise. */
+  send(message: ClientMessage): boolean;
+  /** Skips the wait of a scheduled reconnect (the browser is back online). */
+  retryNow(): void;
+  /** Ends the session on the server (`close`) and stops reconnecting. */
+  end(): void;
+}
+
+export interface SessionConnectionOptions {
+  page: Pick<Location, "protocol" | "host">;
+  token: string | undefined;
+  /** A session to resume first, e.g. one this browser tab had before a reload. */
+  resume?: ResumeTicket | undefined;
+  events: ConnectionEvents;
+}
+
+/** Why a socket closed, in words. A browser reports a refused upgrade (401, 403) as 1006 too. */
+function describeClose(event: CloseEvent, greeted: boolean): string {
+  if (!greeted) return "could not connect (server down, or a wrong token)";
+  if (event.code === CLOSE_CODES.goingAway) return "the server is shutting down";
+  if (event.code === 1006) return "connection lost";
+  return `closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`;
+}
+
+/**
+ * Opens a session and keeps it: after a drop it reconnects with backoff and resumes the session
+ * with its id (`?session=`) and resume secret (a subprotocol). When the server no longer has the
+ * session (`unknown_session`, close 4404 or 4000) it opens a new one at once and says so in the
+ * next `hello` outcome.
+ */
+export function createSessionConnection(options: SessionConnectionOptions): SessionConnection {
+  const { events } = options;
+  let ticket = options.resume;
+  let lost: { session: string; why: string } | undefined;
+  let state: ConnectionState = "connecting";
+  let socket: WebSocket | undefined;
+  let greeted = false;
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
+
+  const setState = (next: ConnectionState, detail: string) => {
+    state = next;
+    events.state(next, detail);
+  };
+
+  const onHello = (hello: HelloMessage) => {
+    const asked = ticket;
+    ticket = { session: hello.session, resumeSecret: hello.resumeSecret };
+    let outcome: HelloOutcome = { kind: "new" };
+    if (asked && hello.resumed && hello.session === asked.session) outcome = { kind: "resumed" };
+    else if (asked) outcome = { kind: "replaced", lostSession: asked.session, why: "the server did not resume it" };
+    else if (lost) outcome = { kind: "replaced", lostSession: lost.session, why: lost.why };
+    lost = undefined;
+    greeted = true;
+    attempt = 0;
+    setState("open", outcome.kind === "resumed" ? "resumed" : "connected");
+    events.hello(hello, outcome);
+  };
+
+  const scheduleRetry = (why: string) => {
+    const delayMs = reconnectDelayMs(attempt++);
+    setState("reconnecting", `${why}; retrying in ${Math.ceil(delayMs / 1000)} s`);
+    retryTimer = setTimeout(open, delayMs);
+  };
+
+  function open(): void {
+    retryTimer = undefined;
+    greeted = false;
+    setState("connecting", ticket ? `resuming session ${ticket.session}` : "opening a new session");
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session), buildSubprotocols(options.token, ticket?.resumeSecret));
+    } catch (error) {
+      // A token with characters a subprotocol cannot hold: retrying would fail the same way.
+      ended = true;
+      setState("closed", `cannot open a WebSocket: ${(error as Error).message}`);
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    const frames = createBinaryFrameReader();
+    let rejection: string | undefined;
+    ws.onmessage = (event: MessageEvent) => {
+      if (event.data instanceof ArrayBuffer) {
+        const chunk = frames.read(new Uint8Array(event.data));
+        if (chunk) events.output(chunk);
+        return;
+      }
+      const decoded = decodeServerMessage(String(event.data));
+      if (!decoded.ok) {
+        // A later protocol version may send what this page does not know; v1 clients ignore it.
+        console.warn(`bunker: ignored a server message: ${decoded.problem}`);
+        return;
+      }
+      const message = decoded.message;
+      if (message.type === "hello") onHello(message);
+      else if (!greeted && message.type === "error" && message.code === "unknown_session") rejection = message.message;
+      else events.message(message);
+    };
+    ws.onclose = (event: CloseEvent) => {
+      if (socket !== ws) return;
+      socket = undefined;
+      const wasGreeted = greeted;
+      greeted = false;
+      if (ended) return;
+      const sessionGone = rejection !== undefined || event.code === CLOSE_CODES.unknownSession || event.code === CLOSE_CODES.sessionClosed;
+      if (sessionGone && ticket) {
+        lost = { session: ticket.session, why: rejection ?? (event.reason || "the session ended") };
+        ticket = undefined;
+        open();
+        return;
+      }
+      scheduleRetry(describeClose(event, wasGreeted));
+    };
+    socket = ws;
+  }
+
+  open();
+  return {
+    get state() {
+      return state;
+    },
+    get ticket() {
+      return ticket;
+    },
+    send(message) {
+      if (!socket || !greeted || socket.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(message));
+      return true;
+    },
+    retryNow() {
+      if (retryTimer === undefined) return;
+      clearTimeout(retryTimer);
+      open();
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      clearTimeout(retryTimer);
+      if (socket && greeted && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "close" } satisfies ClientMessage));
+      socket?.close(1000, "tab closed");
+      socket = undefined;
+      setState("closed", "session ended");
+    },
+  };
+}

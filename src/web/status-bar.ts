@@ -1,0 +1,52 @@
+import type { TabStatus } from "./tab.ts";
+
+function field(className: string, text: string, title = ""): HTMLSpanElement {
+  const span = document.createElement("span");
+  span.className = className;
+  span.textContent = text;
+  if (title) span.title = title;
+  return span;
+}
+
+/**
+ * Renders the active tab's status: connection state, sandbox backend, session id and host on the
+ * left, the shell's state (and a New shell button once it has exited) on the right. The bar's
+ * data-connection, data-shell and data-session attributes say the same for tests and styles.
+ */
+export function renderStatusBar(bar: HTMLElement, status: TabStatus | undefined, hasToken: boolean, newShell: () => void): void {
+  if (!status) {
+    bar.replaceChildren();
+    return;
+  }
+  bar.dataset["connection"] = status.connection;
+  bar.dataset["shell"] = status.shell ?? "none";
+  const hello = status.hello;
+  bar.dataset["session"] = hello?.session ?? "";
+  const left = document.createElement("div");
+  left.className = "status-left";
+  const detail = !hasToken && status.connection !== "open" ? `${status.detail}; no token: open the address the server printed` : status.detail;
+  left.append(field(`state state-${status.connection}`, status.connection, detail));
+  if (status.connection !== "open" && detail) left.append(field("detail", detail));
+  if (hello) {
+    const sandbox = hello.sandbox;
+    const notEnforced = sandbox.notEnforced?.length ? ` Not enforced: ${sandbox.notEnforced.join("; ")}` : "";
+    left.append(
+      field(`backend backend-${sandbox.backend}`, `sandbox ${sandbox.backend}`, `${sandbox.reason ?? ""}${notEnforced}`.trim()),
+      field("session", `session ${hello.session}`, hello.workspace),
+      field("host", `host ${hello.host}`),
+    );
+  }
+  const right = document.createElement("div");
+  right.className = "status-right";
+  if (status.shell === "exited") {
+    right.append(field("shell", status.ending ?? "shell exited"));
+    const button = document.createElement("button");
+    button.textContent = "New shell";
+    button.disabled = status.connection !== "open";
+    button.addEventListener("click", newShell);
+    right.append(button);
+  } else if (status.shell) {
+    right.append(field("shell", `shell ${status.shell}`));
+  }
+  bar.replaceChildren(left, right);
+}

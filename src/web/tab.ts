@@ -1,0 +1,160 @@
+import { FitAddon } from "@xterm/addon-fit";
+import { Terminal } from "@xterm/xterm";
+import type { HelloMessage } from "../protocol/index.ts";
+import { createSessionConnection, type ConnectionState, type HelloOutcome } from "./connection.ts";
+import { formatNotice } from "./exit-text.ts";
+import type { SavedTab } from "./saved-tabs.ts";
+import { createShell, type Shell, type ShellState } from "./shell.ts";
+import { newShellId } from "./shell-command.ts";
+import { TERMINAL_OPTIONS } from "./terminal-options.ts";
+
+/** What the status bar shows for a tab. */
+export interface TabStatus {
+  connection: ConnectionState;
+  /** The connection state in words: why it dropped, when it retries. */
+  detail: string;
+  /** The session's latest hello: id, host, sandbox. */
+  hello: HelloMessage | undefined;
+  shell: ShellState | undefined;
+  /** How the shell ended, once it has. */
+  ending: string | undefined;
+}
+
+/** One tab: a terminal, the session behind it, and the shell in it. */
+export interface Tab {
+  readonly term: Terminal;
+  readonly status: TabStatus;
+  /** What a reload needs to resume this tab; undefined before the first hello. */
+  readonly saved: SavedTab | undefined;
+  show(): void;
+  hide(): void;
+  /** Starts a shell in place of one that has exited. */
+  newShell(): void;
+  retryNow(): void;
+  /** Ends the session on the server and removes the tab. */
+  close(): void;
+}
+
+export interface TabOptions {
+  parent: HTMLElement;
+  page: Pick<Location, "protocol" | "host">;
+  token: string | undefined;
+  /** A session (and shell) this browser tab had before a reload. */
+  restore?: SavedTab | undefined;
+  /** Anything in the status or the saved form changed. */
+  changed(): void;
+}
+
+/** Creates a tab in `parent` and connects it. Inactive tabs stay laid out (hidden), so they fit too. */
+export function createTab(options: TabOptions): Tab {
+  const element = document.createElement("div");
+  element.className = "pane";
+  options.parent.append(element);
+  const term = new Terminal(TERMINAL_OPTIONS);
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  term.open(element);
+  fit.fit();
+  const observer = new ResizeObserver(() => fit.fit());
+  observer.observe(element);
+
+  const status: TabStatus = { connection: "connecting", detail: "", hello: undefined, shell: undefined, ending: undefined };
+  let shell: Shell | undefined;
+
+  const changed = () => {
+    status.shell = shell?.state;
+    status.ending = shell?.ending;
+    options.changed();
+  };
+  const makeShell = (id: string) => createShell({ id, term, send: (message) => connection.send(message), changed });
+  const startShell = () => {
+    shell = makeShell(newShellId());
+    shell.start();
+    changed();
+  };
+  if (options.restore?.shellId) shell = makeShell(options.restore.shellId);
+
+  const onHello = (hello: HelloMessage, outcome: HelloOutcome) => {
+    status.hello = hello;
+    switch (outcome.kind) {
+      case "new":
+        startShell();
+        return;
+      case "resumed": {
+        if (shell?.state === "exited") return changed();
+        const info = shell && hello.execs.find((exec) => exec.id === shell?.id);
+        if (shell && info) shell.attach(info);
+        else startShell();
+        return;
+      }
+      case "replaced":
+        term.write(formatNotice(`session ${outcome.lostSession} could not be resumed (${outcome.why}); this is a new session, ${hello.session}, with a new workspace`));
+        startShell();
+        return;
+      default: {
+        const unknown: never = outcome;
+        throw new Error(`unknown hello outcome ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
+
+  const connection = createSessionConnection({
+    page: options.page,
+    token: options.token,
+    resume: options.restore && { session: options.restore.session, resumeSecret: options.restore.resumeSecret },
+    events: {
+      state(state, detail) {
+        status.connection = state;
+        status.detail = detail;
+        changed();
+      },
+      hello: onHello,
+      message(message) {
+        if (shell && "id" in message && message.id === shell.id) shell.handle(message);
+        else if (message.type === "error") console.warn(`bunker: ${message.code}: ${message.message}`);
+      },
+      output(chunk) {
+        if (shell && chunk.id === shell.id && chunk.stream === "stdout") shell.output(chunk.offset, chunk.bytes);
+      },
+    },
+  });
+
+  const newShell = () => {
+    if (connection.state !== "open" || (shell && shell.state !== "exited")) return;
+    startShell();
+  };
+  term.onData((data) => {
+    if (!shell || shell.state === "exited") {
+      if (data.includes("\r")) newShell();
+      return;
+    }
+    shell.input(data);
+  });
+  term.onBinary((data) => shell?.inputBinary(data));
+  term.onResize((size) => shell?.resize(size));
+
+  return {
+    term,
+    status,
+    get saved() {
+      const ticket = connection.ticket;
+      return ticket && { ...ticket, ...(shell && { shellId: shell.id }) };
+    },
+    show() {
+      element.classList.add("active");
+      fit.fit();
+      term.focus();
+    },
+    hide() {
+      element.classList.remove("active");
+    },
+    newShell,
+    retryNow: () => connection.retryNow(),
+    close() {
+      connection.end();
+      observer.disconnect();
+      term.dispose();
+      element.remove();
+    },
+  };
+}

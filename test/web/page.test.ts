@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { launchChromium, noBrowserReason } from "./browser.ts";
+import { startTcpProxy } from "./tcp-proxy.ts";
+import { ACK_WINDOW_BYTES } from "../../src/web/ack-window.ts";
+import { watchOutputFlow, type OutputFlowWatch } from "./output-flow.ts";
+import { PROMPT, escapeRegex, readAllLines, readCols, typeCommand, waitForLines } from "./terminal-screen.ts";
+
+/** Screenshots land here (see docs/WEB.md); the directory is not under version control. */
+const OUTPUT_DIR = join(import.meta.dir, "output");
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+let flow: OutputFlowWatch;
+
+/** Opens the page the way a user does: the address the server prints, token in the fragment. */
+async function openPage(port: number, watch?: (page: Page) => void): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const opened = await context.newPage();
+  watch?.(opened);
+  const response = await opened.goto(`http://127.0.0.1:${port}/#token=${server.token}`);
+  expect(response?.status()).toBe(200);
+  await waitForLines(opened, [PROMPT]);
+  return opened;
+}
+
+describe.skipIf(noBrowserReason !== undefined)("the terminal page in headless Chromium", () => {
+  beforeAll(async () => {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    server = await startServer();
+    browser = await launchChromium();
+    page = await openPage(server.port, (opened) => (flow = watchOutputFlow(opened)));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.[Symbol.asyncDispose]();
+  });
+
+  test("moves the token from the address bar into sessionStorage", async () => {
+    expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem("bunker.token"))).toBe(server.token ?? null);
+  });
+
+  test("shows the connection state, sandbox backend, session id and host", async () => {
+    const status = page.locator("#status");
+    expect(await status.getAttribute("data-connection")).toBe("open");
+    expect(await status.getAttribute("data-shell")).toBe("running");
+    const session = await status.getAttribute("data-session");
+    expect(session).toMatch(/^[A-Za-z0-9_-]+$/);
+    const text = await status.innerText();
+    expect(text).toMatch(/sandbox (bwrap|seatbelt|none)/);
+    expect(text).toContain(`session ${session}`);
+    expect(text).toMatch(/host \S+/);
+  });
+
+  test("runs echo hello-$RANDOM in the shell and shows its output", async () => {
+    await typeCommand(page, "echo hello-$RANDOM");
+    const [command, output] = await waitForLines(page, [`echo hello-\\$RANDOM$`, "^hello-\\d+$", PROMPT]);
+    expect(command).toEndWith("echo hello-$RANDOM");
+    expect(output).toMatch(/^hello-\d+$/);
+  });
+
+  test("shows 200000 as the last line of seq 1 200000", async () => {
+    await typeCommand(page, "seq 1 200000");
+    const lines = await waitForLines(page, ["^199999$", "^200000$", PROMPT], 60_000);
+    expect(lines.slice(0, 2)).toEqual(["199999", "200000"]);
+    await page.screenshot({ path: join(OUTPUT_DIR, "seq.png") });
+  }, 90_000);
+
+  test("follows a viewport resize: tput cols reports the terminal's new width", async () => {
+    const colsBefore = await readCols(page);
+    await typeCommand(page, "tput cols");
+    await waitForLines(page, ["tput cols$", `^${colsBefore}$`, PROMPT]);
+
+    await page.setViewportSize({ width: 640, height: 480 });
+    await page.waitForFunction((before) => {
+      const term = (window as unknown as { __bunkerTerm?: { cols: number } }).__bunkerTerm;
+      return term !== undefined && term.cols !== before;
+    }, colsBefore);
+    const colsAfter = await readCols(page);
+    expect(colsAfter).toBeLessThan(colsBefore);
+
+    await typeCommand(page, "tput cols");
+    const [, reported] = await waitForLines(page, ["tput cols$", `^${colsAfter}$`, PROMPT]);
+    expect(Number(reported)).toBe(colsAfter);
+    await page.screenshot({ path: join(OUTPUT_DIR, "resized.png") });
+  });
+
+  test("interrupts a running command with Ctrl-C", async () => {
+    await typeCommand(page, "sleep 100");
+    await waitForLines(page, ["sleep 100$", "^$"]);
+    await page.keyboard.press("Control+C");
+    await waitForLines(page, ["sleep 100$", "^\\^C$", PROMPT]);
+  });
+
+  test("keeps yes within the ack window, acking what xterm rendered, and stops it with Ctrl-C", async () => {
+    await typeCommand(page, "yes");
+    // xterm renders `y\r\n` lines at a few MB/s on a small machine: 4 MiB is eight windows and a few seconds.
+    const renderedBytes = 4 * 1024 * 1024;
+    const id = await flow.waitForAck(renderedBytes);
+    await page.keyboard.press("Control+C");
+    await waitForLines(page, ["\\^C$", PROMPT], 60_000);
+    const seen = flow.flow(id);
+    expect(seen?.receivedEnd).toBeGreaterThan(renderedBytes);
+    expect(seen?.maxUnacked).toBeLessThanOrEqual(ACK_WINDOW_BYTES);
+  }, 90_000);
+
+  test("shows the exit code when the shell exits and starts a new shell on Enter", async () => {
+    await typeCommand(page, "exit 3");
+    await waitForLines(page, [escapeRegex("[bunker] shell exited with code 3; press Enter for a new shell"), "^$"]);
+    expect(await page.locator("#status").getAttribute("data-shell")).toBe("exited");
+    await page.keyboard.press("Enter");
+    await waitForLines(page, [PROMPT]);
+    expect(await page.locator("#status").getAttribute("data-shell")).toBe("running");
+  });
+
+  test("opens a second tab with a session of its own, switches back, and ends the second", async () => {
+    const status = page.locator("#status");
+    const first = await status.getAttribute("data-session");
+    await page.click(".tab-add");
+    await page.waitForFunction((firstSession) => {
+      const shown = document.getElementById("status")?.dataset;
+      return shown?.["connection"] === "open" && shown["shell"] === "running" && shown["session"] !== firstSession;
+    }, first);
+    await waitForLines(page, [PROMPT]);
+    await typeCommand(page, "echo in-second-tab");
+    await waitForLines(page, ["^in-second-tab$", PROMPT]);
+
+    await page.locator(".tab-select").first().click();
+    await page.waitForSelector(`#status[data-session="${first}"]`);
+    expect(await readAllLines(page)).not.toContain("in-second-tab");
+    await page.locator(".tab-close").nth(1).click();
+    await page.waitForFunction(() => document.querySelectorAll(".tab").length === 1);
+    expect(await status.getAttribute("data-session")).toBe(first);
+  });
+
+  test("resumes its session after a network drop and shows the shell's output exactly once", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    const dropped = await openPage(proxy.port);
+    const status = dropped.locator("#status");
+    const session = await status.getAttribute("data-session");
+
+    await typeCommand(dropped, "sleep 1; seq 1 3000");
+    proxy.dropAll();
+    await dropped.waitForSelector('#status[data-connection="reconnecting"]');
+    await dropped.waitForSelector('#status[data-connection="open"]');
+    expect(await status.getAttribute("data-session")).toBe(session);
+
+    await waitForLines(dropped, ["^2999$", "^3000$", PROMPT]);
+    const lines = await readAllLines(dropped);
+    const commandRow = lines.findIndex((line) => line.endsWith("sleep 1; seq 1 3000"));
+    const printed = lines.slice(commandRow + 1, commandRow + 3001);
+    expect(printed).toEqual(Array.from({ length: 3000 }, (_, index) => String(index + 1)));
+    expect(lines.some((line) => line.includes("could not be resumed"))).toBe(false);
+
+    await typeCommand(dropped, "echo after-drop");
+    await waitForLines(dropped, ["echo after-drop$", "^after-drop$", PROMPT]);
+    await dropped.context().close();
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, test } from "bun:test";
+import { buildSocketUrl, buildSubprotocols } from "../../src/web/socket-url.ts";
+
+describe("buildSocketUrl", () => {
+  test("points at /ws on the page's own host, ws for http and wss for https", () => {
+    expect(buildSocketUrl({ protocol: "http:", host: "127.0.0.1:7681" })).toBe("ws://127.0.0.1:7681/ws");
+    expect(buildSocketUrl({ protocol: "https:", host: "bunker.example" })).toBe("wss://bunker.example/ws");
+  });
+
+  test("names the session to resume in the query, encoded", () => {
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "a-b_c+d")).toBe("ws://h:1/ws?session=a-b_c%2Bd");
+  });
+});
+
+describe("buildSubprotocols", () => {
+  test("offers bunker.v1 first, then the token, then the resume secret", () => {
+    expect(buildSubprotocols("tok", "secret")).toEqual(["bunker.v1", "bunker.token.tok", "bunker.resume.secret"]);
+  });
+
+  test("offers only bunker.v1 without a token (a --no-auth server) or a session to resume", () => {
+    expect(buildSubprotocols(undefined)).toEqual(["bunker.v1"]);
+  });
+});

@@ -1,0 +1,40 @@
+import { createServer, connect, type Socket } from "node:net";
+
+/** A TCP proxy in front of a server, whose connections a test can cut: a network drop on demand. */
+export interface TcpProxy extends AsyncDisposable {
+  readonly port: number;
+  /** Destroys every connection through the proxy; new ones are accepted as before. */
+  dropAll(): void;
+}
+
+/** Starts a proxy on 127.0.0.1, port 0, to `127.0.0.1:targetPort`. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    track(client);
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the proxy has no TCP address");
+  return {
+    port: address.port,
+    dropAll() {
+      for (const socket of sockets) socket.destroy();
+    },
+    async [Symbol.asyncDispose]() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
