@@ -13,8 +13,9 @@ Usage:
 /** `bunker serve --help`. */
 export const SERVE_HELP = `Usage: bunker serve [flags]
 
-Starts the WebSocket server. Each connection to /ws is a session with its own workspace;
-each exec runs inside the sandbox and streams its output back as it is produced.
+Starts the WebSocket server and the terminal page at /. A connection to /ws opens a session with
+its own workspace (or resumes one: docs/PROTOCOL.md); each exec runs inside the sandbox and streams
+its output back as it is produced. Sessions outlive their sockets for the TTLs below.
 
 Listening:
   --host ADDR                  address to bind (default 127.0.0.1)

@@ -18,6 +18,8 @@ export interface LogReader {
 /** Chunks smaller than this are copied together, so that a trickle of tiny writes cannot pile up objects. */
 const COALESCE_BELOW_BYTES = 16 * 1024;
 const COALESCE_BUFFER_BYTES = 64 * 1024;
+/** The log never holds more than this many capacities (see #trim). */
+const HARD_CAP_FACTOR = 4;
 
 /**
  * The last `capacityBytes` of one output stream of an exec, with byte offsets: what a client that
@@ -176,6 +178,10 @@ export class OutputLog {
     for (const reader of this.#readers) {
       if (reader.retainFrom !== undefined) keepFrom = Math.min(keepFrom, reader.retainFrom);
     }
+    // A producer that cannot be paused (a PTY in raw mode) or a reader that never acknowledges must
+    // not grow the log without bound: past a hard cap the oldest bytes go even if unsent, and the
+    // readers behind learn of them as a gap.
+    if (this.#held > HARD_CAP_FACTOR * this.capacityBytes) keepFrom = Math.max(keepFrom, this.#end - 2 * this.capacityBytes);
     while (this.#start < keepFrom && this.#chunks.length > 0) {
       const first = this.#chunks[0]!;
       const excess = keepFrom - first.offset;

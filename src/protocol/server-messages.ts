@@ -154,7 +154,7 @@ export const ExecsMessageSchema = v.object({
 });
 export type ExecsMessage = v.InferOutput<typeof ExecsMessageSchema>;
 
-/** The session has ended (after `close`); the server closes the socket with 1000 next. */
+/** The session has ended (after `close`); the server closes the socket with 4000 next. */
 export const ClosedMessageSchema = v.object({
   type: v.literal("closed"),
   session: v.string(),

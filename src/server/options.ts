@@ -21,7 +21,7 @@ export interface ServerOptions {
   holdOutputMs: number;
   /** How long a session with no socket and nothing running is kept for a resume (`--session-idle-ttl`). */
   sessionIdleTtlMs: number;
-  /** Which instance this is, in `hello.host` and /healthz (`--host-id`, default the hostname). */
+  /** Which instance this is, in `hello.host` (`--host-id`, default the hostname). */
   hostId: string;
 }
 

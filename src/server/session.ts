@@ -235,7 +235,9 @@ export class Session {
     this.#running++;
     this.counters.runningExecs++;
     this.#broadcast({ type: "started", id, pid: running.pid, ...(message.pty && { pty: message.pty }) });
-    for (const joined of this.#connections.keys()) record.subscribe(joined.sink, {});
+    // Only the socket that started the exec acknowledges by its ackWindowBytes; other joined sockets
+    // (a viewer, say) are sent what their sockets take.
+    for (const joined of this.#connections.keys()) record.subscribe(joined.sink, joined === connection ? {} : { ackWindowBytes: undefined });
     running.finished
       .finally(() => {
         this.#running--;

@@ -88,6 +88,17 @@ describe("the compiled binary, copied alone into an empty directory", () => {
     expect(run.stdout).toBe("hi\n");
     expect(run.stderr).toBe("");
     expect(run.exit).toEqual({ type: "exit", id: "echo", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) });
-    // Later: fetch `/` from the binary and check the built-in terminal page is served.
+  });
+
+  test("serves the built-in terminal page and its assets from memory", async () => {
+    await using server = await startServerInDir({ command: [binary] });
+    const base = `http://127.0.0.1:${server.port}`;
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toMatch(/<meta name="referrer" content="no-referrer" ?\/?>/);
+    const assets = [...html.matchAll(/(?:src|href)="(\/[^"]+\.(?:js|css))"/g)].map((match) => match[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(1);
+    for (const asset of assets) expect((await fetch(`${base}${asset}`)).status).toBe(200);
   });
 });

@@ -1,0 +1,65 @@
+import { expect, test } from "bun:test";
+import { OutputLog } from "../../src/exec/output-log.ts";
+
+const bytes = (length: number, fill = 0x61) => new Uint8Array(length).fill(fill);
+
+/** Everything held from `from` on, chunk by chunk. */
+function readAll(log: OutputLog, from: number): number[] {
+  const collected: number[] = [];
+  for (let offset = Math.max(from, log.start); offset < log.end; ) {
+    const chunk = log.read(offset, 1 << 20)!;
+    collected.push(...chunk.bytes);
+    offset += chunk.bytes.byteLength;
+  }
+  return collected;
+}
+
+test("with no reader the log keeps the last capacity bytes and offsets stay exact", () => {
+  const log = new OutputLog(10);
+  for (let i = 0; i < 5; i++) log.append(bytes(4, 0x30 + i));
+  expect([log.start, log.end, log.heldBytes]).toEqual([10, 20, 10]);
+  expect(log.read(0, 100)!.offset).toBe(10);
+  expect(readAll(log, 0)).toEqual([0x32, 0x32, 0x33, 0x33, 0x33, 0x33, 0x34, 0x34, 0x34, 0x34]);
+  expect(log.waitForRoom()).toBeUndefined();
+});
+
+test("a reader paces the producer once it is a whole capacity behind, and keeps what it has not taken", async () => {
+  const log = new OutputLog(8);
+  const reader = { position: 0 };
+  log.addReader(reader);
+  log.append(bytes(20));
+  const room = log.waitForRoom();
+  expect(room).toBeInstanceOf(Promise);
+  expect(log.start).toBe(0);
+  reader.position = 15;
+  log.readerMoved();
+  await room;
+  expect(log.start).toBe(7);
+});
+
+test("an acknowledging reader keeps everything from its acknowledged offset", () => {
+  const log = new OutputLog(4);
+  const reader = { position: 0, retainFrom: 0 };
+  log.addReader(reader);
+  log.append(bytes(6));
+  reader.position = 6;
+  log.readerMoved();
+  expect(log.start).toBe(0);
+  reader.retainFrom = 5;
+  log.readerMoved();
+  expect(log.start).toBe(2);
+});
+
+test("a producer that cannot be paused never grows the log past its hard cap", () => {
+  const log = new OutputLog(1024);
+  log.addReader({ position: 0 });
+  for (let i = 0; i < 100; i++) log.append(bytes(1000));
+  expect(log.heldBytes).toBeLessThanOrEqual(4 * 1024 + 1000);
+  expect(log.end).toBe(100_000);
+});
+
+test("small writes are coalesced and stay byte-exact", () => {
+  const log = new OutputLog(1 << 20);
+  for (let i = 0; i < 1000; i++) log.append(new Uint8Array([i & 0xff]));
+  expect(readAll(log, 0)).toEqual(Array.from({ length: 1000 }, (_, i) => i & 0xff));
+});
