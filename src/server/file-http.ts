@@ -101,7 +101,7 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
       for await (const chunk of request.body) await writer.write(chunk);
     }
   } catch (error) {
-    writer.abandon(false);
+    await writer.abandon(false);
     if (error instanceof FileError) throw error;
     throw new FileError("bad_message", `the request body ended early: ${(error as Error).message}`);
   }

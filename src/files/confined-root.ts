@@ -1,0 +1,103 @@
+import { constants, type Stats } from "node:fs";
+import { join } from "node:path";
+import { FileError, errnoOf } from "./file-error.ts";
+import { closeFd, fchmodFd, fchownFd, lstatPath, mkdirPath, openFd } from "./fs-calls.ts";
+import { selectPathScheme, type OpenDir, type PathScheme } from "./platform/index.ts";
+
+/** uid and gid that files the server creates are given. */
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** A workspace as the file code sees it: where it is, how to walk it, who owns what it creates. */
+export interface ConfinedRoot {
+  /** Real path of the workspace. */
+  readonly workspace: string;
+  readonly scheme: PathScheme;
+  readonly owner: FileOwner | undefined;
+}
+
+/** The PathScheme of this platform, picked once. */
+const DEFAULT_SCHEME = selectPathScheme();
+
+/** The workspace at `workspace` (a real path), walked with `scheme`, creating files owned by `owner`. */
+export function createConfinedRoot(workspace: string, owner: FileOwner | undefined, scheme: PathScheme = DEFAULT_SCHEME): ConfinedRoot {
+  return { workspace, owner, scheme };
+}
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** Opens the workspace itself; its path is the server's own and trusted. */
+export async function openRootDir(root: ConfinedRoot): Promise<OpenDir> {
+  try {
+    const fd = await openFd(root.workspace, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags);
+    return { fd, components: [], hostPath: root.workspace };
+  } catch (error) {
+    throw new FileError("internal", `could not open the workspace: ${errnoOf(error) ?? (error as Error).message}`);
+  }
+}
+
+/** The path through which entry `name` of the open directory is reached (see PathScheme). */
+export function entryPath(root: ConfinedRoot, dir: OpenDir, name: string): string {
+  return root.scheme.entryPath(dir, name);
+}
+
+/** Opens entry `name` of `dir` as a directory, never through a symlink. Throws the errno (ENOTDIR for a symlink). */
+export async function openDirAt(root: ConfinedRoot, dir: OpenDir, name: string): Promise<OpenDir> {
+  const fd = await openFd(entryPath(root, dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags);
+  const opened = { fd, components: [...dir.components, name], hostPath: join(dir.hostPath, name) };
+  if (!(await root.scheme.verifyDirectory(opened))) {
+    closeFd(fd);
+    throw new FileError("path_outside_workspace", `${opened.components.join("/")} changed while the server opened it`);
+  }
+  return opened;
+}
+
+/** Opens entry `name` of `dir` with `flags`, never through a symlink (ELOOP) and never blocking on a fifo. */
+export function openEntryAt(root: ConfinedRoot, dir: OpenDir, name: string, flags: number, mode = 0o600): Promise<number> {
+  return openFd(entryPath(root, dir, name), flags | O_NOFOLLOW | O_NONBLOCK | root.scheme.openFlags, mode);
+}
+
+/** lstat of entry `name` of `dir`, or null when it does not exist. */
+export async function lstatAt(root: ConfinedRoot, dir: OpenDir, name: string): Promise<Stats | null> {
+  try {
+    return await lstatPath(entryPath(root, dir, name));
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/**
+ * Gives an fd the root's owner, or else `replaced`'s (the file it is about to replace, so that a
+ * rewrite keeps a command's file its own), and exactly `mode` (umask does not apply).
+ */
+export async function settleOwnership(root: ConfinedRoot, fd: number, mode: number, replaced?: FileOwner): Promise<void> {
+  const owner = root.owner ?? replaced;
+  if (owner) await fchownFd(fd, owner.uid, owner.gid);
+  await fchmodFd(fd, mode);
+}
+
+/** Creates directory `name` in `dir` with the root's owner and `mode`; false when something else is there now. */
+export async function mkdirAt(root: ConfinedRoot, dir: OpenDir, name: string, mode: number): Promise<boolean> {
+  try {
+    await mkdirPath(entryPath(root, dir, name), 0o700);
+  } catch (error) {
+    if (errnoOf(error) === "EEXIST") return false;
+    throw error;
+  }
+  // Created 0700 and opened again without following: the owner and mode land on this directory only.
+  let created: OpenDir;
+  try {
+    created = await openDirAt(root, dir, name);
+  } catch {
+    return true;
+  }
+  try {
+    await settleOwnership(root, created.fd, mode);
+  } finally {
+    closeFd(created.fd);
+  }
+  return true;
+}

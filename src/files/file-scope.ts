@@ -1,0 +1,36 @@
+import { createConfinedRoot, type ConfinedRoot, type FileOwner } from "./confined-root.ts";
+import { resolveFileLimits, type FileLimits } from "./limits.ts";
+import type { PathScheme } from "./platform/index.ts";
+import { parseWorkspacePath, type Components } from "./workspace-path.ts";
+
+/** Everything a file operation acts within: the confined workspace, its quota, the limits. */
+export interface FileScope {
+  readonly root: ConfinedRoot;
+  /** undefined: no quota. */
+  readonly quotaBytes: number | undefined;
+  readonly limits: FileLimits;
+}
+
+/** What a FileScope is made from: the FileContext fields that concern files. */
+export interface FileScopeOptions {
+  readonly workspace: string;
+  readonly owner: FileOwner | undefined;
+  readonly quotaBytes: number | undefined;
+  readonly limits?: Partial<FileLimits> | undefined;
+  /** Only tests pick a scheme; everyone else gets the platform's. */
+  readonly scheme?: PathScheme | undefined;
+}
+
+/** A scope with the platform's path scheme (unless a test picks one) and the limits resolved. */
+export function createFileScope(options: FileScopeOptions): FileScope {
+  return {
+    root: createConfinedRoot(options.workspace, options.owner, options.scheme),
+    quotaBytes: options.quotaBytes,
+    limits: resolveFileLimits(options.limits),
+  };
+}
+
+/** A client's path parsed within the scope, with the label its messages use. */
+export function clientPath(scope: FileScope, path: string, field = "path"): { components: Components; label: string } {
+  return { components: parseWorkspacePath(scope.root.workspace, path, field), label: `${field}: ${JSON.stringify(path)}` };
+}

@@ -1,0 +1,48 @@
+import * as fs from "node:fs";
+import { promisify } from "node:util";
+
+// node:fs/promises speaks FileHandle, which closes itself on garbage collection and warns; the walk
+// needs plain numeric fds that it closes itself, so these are the callback calls as promises.
+
+export const openFd = promisify(fs.open) as (path: string, flags: number, mode?: number) => Promise<number>;
+export const fstatFd = promisify(fs.fstat) as (fd: number) => Promise<fs.Stats>;
+export const fchownFd = promisify(fs.fchown);
+export const fchmodFd = promisify(fs.fchmod) as (fd: number, mode: number) => Promise<void>;
+export const ftruncateFd = promisify(fs.ftruncate) as (fd: number, length: number) => Promise<void>;
+export const fsyncFd = promisify(fs.fsync);
+export const lstatPath = promisify(fs.lstat) as (path: string) => Promise<fs.Stats>;
+export const readlinkPath = promisify(fs.readlink) as (path: string) => Promise<string>;
+export const mkdirPath = promisify(fs.mkdir) as (path: string, mode: number) => Promise<void>;
+export const renamePath = promisify(fs.rename);
+export const linkPath = promisify(fs.link);
+export const unlinkPath = promisify(fs.unlink);
+export const rmdirPath = promisify(fs.rmdir) as (path: string) => Promise<void>;
+export const readdirNames = promisify(fs.readdir) as (path: string) => Promise<string[]>;
+export const realpathPath = promisify(fs.realpath) as (path: string) => Promise<string>;
+
+/** Closes an fd, ignoring errors: every caller is already on its way out. */
+export function closeFd(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Already closed, or never valid: nothing left to release.
+  }
+}
+
+/** Reads up to `length` bytes at `position` into `buffer`; returns how many were read (0 at end). */
+export function readAt(fd: number, buffer: Uint8Array, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
+  });
+}
+
+/** Writes all of `bytes` at `position` (or at the end with O_APPEND and null). */
+export async function writeAllAt(fd: number, bytes: Uint8Array, position: number | null): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const written = await new Promise<number>((resolve, reject) => {
+      fs.write(fd, bytes, done, bytes.length - done, position === null ? null : position + done, (error, count) => (error ? reject(error) : resolve(count)));
+    });
+    done += written;
+  }
+}

@@ -1,0 +1,70 @@
+import { FileError, errnoOf, toFileError } from "./file-error.ts";
+import { closeFd, lstatPath, readdirNames, rmdirPath, unlinkPath } from "./fs-calls.ts";
+import { entryPath, lstatAt, openDirAt, type ConfinedRoot } from "./confined-root.ts";
+import type { FileScope } from "./file-scope.ts";
+import type { OpenDir } from "./platform/index.ts";
+import { walkPath } from "./walk.ts";
+import type { Components } from "./workspace-path.ts";
+
+/** Times a directory is emptied again when something keeps adding to it while it is removed. */
+const MAX_EMPTY_ATTEMPTS = 10;
+
+/**
+ * Removes a path; a symlink is removed itself, never what it points to. A directory needs
+ * `recursive`, and is then emptied through directories opened without following symlinks, so a
+ * symlink swapped in under it is unlinked, not descended.
+ */
+export async function removePath(scope: FileScope, path: Components, label: string, recursive: boolean): Promise<void> {
+  const walked = await walkPath(scope.root, path, { label, followLast: false });
+  try {
+    if (walked.name === null) throw new FileError("bad_message", `${label} is the workspace itself, which cannot be removed`);
+    const stats = await lstatAt(scope.root, walked.dir, walked.name);
+    if (!stats) throw new FileError("not_found", `${label} does not exist in the workspace`);
+    if (!stats.isDirectory()) return await unlinkPath(entryPath(scope.root, walked.dir, walked.name));
+    if (!recursive) throw new FileError("is_directory", `${label} is a directory; give recursive: true to remove it`);
+    await removeDirectory(scope.root, walked.dir, walked.name);
+  } catch (error) {
+    throw toFileError(error, `remove ${label}`);
+  } finally {
+    walked.close();
+  }
+}
+
+async function removeDirectory(root: ConfinedRoot, parent: OpenDir, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let dir: OpenDir;
+    try {
+      dir = await openDirAt(root, parent, name);
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno === "ENOENT") return;
+      // No longer a directory (a symlink or a file swapped in): the name itself goes.
+      if (errno === "ENOTDIR") return await unlinkPath(entryPath(root, parent, name)).catch(() => {});
+      throw error;
+    }
+    try {
+      await emptyDirectory(root, dir);
+    } finally {
+      closeFd(dir.fd);
+    }
+    try {
+      return await rmdirPath(entryPath(root, parent, name));
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno === "ENOENT") return;
+      if (errno === "ENOTDIR") return await unlinkPath(entryPath(root, parent, name)).catch(() => {});
+      if ((errno !== "ENOTEMPTY" && errno !== "EEXIST") || attempt >= MAX_EMPTY_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function emptyDirectory(root: ConfinedRoot, dir: OpenDir): Promise<void> {
+  for (const name of await readdirNames(root.scheme.dirPath(dir))) {
+    const stats = await lstatPath(entryPath(root, dir, name)).catch(() => null);
+    if (!stats) continue;
+    if (stats.isDirectory()) await removeDirectory(root, dir, name);
+    else await unlinkPath(entryPath(root, dir, name)).catch((error: unknown) => {
+      if (errnoOf(error) !== "ENOENT") throw error;
+    });
+  }
+}

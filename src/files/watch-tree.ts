@@ -1,0 +1,163 @@
+import { watch, type FSWatcher } from "node:fs";
+import { FileError, errnoOf, toFileError } from "./file-error.ts";
+import { closeFd, fstatFd, lstatPath, readdirNames } from "./fs-calls.ts";
+import { entryPath, lstatAt, openDirAt } from "./confined-root.ts";
+import { createEventBatcher, type WatchEvent } from "./event-batcher.ts";
+import type { FileScope } from "./file-scope.ts";
+import type { OpenDir } from "./platform/index.ts";
+import { TEMP_PREFIX } from "./place-file.ts";
+import { PARTIAL_PREFIX } from "./upload-writer.ts";
+import { walkPath } from "./walk.ts";
+import { formatComponents, type Components } from "./workspace-path.ts";
+
+/** What a watch does, and where its events go. */
+export interface TreeWatchOptions {
+  readonly recursive: boolean;
+  congestion(): Promise<void> | undefined;
+  send(events: WatchEvent[], overflow: boolean): void;
+}
+
+/** A directory (and with `recursive` everything under it) being watched. */
+export interface TreeWatch {
+  /** The watched directory, symlinks resolved. */
+  readonly path: string;
+  close(): void;
+}
+
+const key = (components: Components) => components.join("/");
+
+/** A directory with a watcher: where it is, and which inode was watched there. */
+interface WatchedDirectory {
+  readonly components: Components;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/**
+ * Watches with one non-recursive watcher per directory, each started on a directory the walk
+ * opened (proc-fd: `/proc/self/fd/<fd>`, so inotify watches that very inode and no symlink can
+ * redirect it). Directories that appear are watched and their contents announced as `create`;
+ * symlinks are reported, never followed. Events are `create` or `remove` (from a rename event,
+ * by whether the path exists now) and `modify`.
+ */
+export async function watchTree(scope: FileScope, path: Components, label: string, options: TreeWatchOptions): Promise<TreeWatch> {
+  const walked = await walkPath(scope.root, path, { label, followLast: true });
+  let top: OpenDir;
+  try {
+    top = walked.name === null ? walked.dir : await openDirAt(scope.root, walked.dir, walked.name);
+  } catch (error) {
+    walked.close();
+    const errno = errnoOf(error);
+    if (errno === "ENOENT") throw new FileError("not_found", `${label} does not exist in the workspace`);
+    if (errno === "ENOTDIR") throw new FileError("not_directory", `${label} is not a directory`);
+    throw toFileError(error, `watch ${label}`);
+  }
+  const root = scope.root;
+  const watchers = new Map<string, FSWatcher>();
+  const batcher = createEventBatcher({ batchMs: scope.limits.watchBatchMs, maxPending: scope.limits.maxPendingEvents, ...options });
+  let closed = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  const unwatchSubtree = (components: Components) => {
+    const prefix = key(components);
+    for (const [dirKey, watcher] of watchers) {
+      if (dirKey === prefix || dirKey.startsWith(`${prefix}/`)) {
+        watcher.close();
+        watchers.delete(dirKey);
+      }
+    }
+  };
+
+  /** Watches an open directory, and with `recursive` what is under it; `announce` reports its contents as created. */
+  const watchDirectory = async (dir: OpenDir, announce: boolean): Promise<void> => {
+    if (closed || watchers.has(key(dir.components))) return;
+    if (watchers.size >= scope.limits.maxWatchedDirectories) return batcher.overflow();
+    const { dev, ino } = await fstatFd(dir.fd);
+    const watched = { components: dir.components, dev, ino };
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(root.scheme.dirPath(dir), { persistent: false }, (eventType, name) => {
+        // The server's own temporary files are noise: their rename over the target is the event.
+        if (typeof name !== "string" || name.length === 0 || name.startsWith(TEMP_PREFIX) || name.startsWith(PARTIAL_PREFIX)) return;
+        queue = queue.then(() => onEvent(eventType, watched, name)).catch(() => {});
+      });
+    } catch (error) {
+      // Out of inotify watches (fs.inotify.max_user_watches), say: the top must work, the rest is an overflow.
+      if (watchers.size === 0) throw error;
+      return batcher.overflow();
+    }
+    watcher.on("error", () => unwatchSubtree(dir.components));
+    watchers.set(key(dir.components), watcher);
+    const names = announce || options.recursive ? await readdirNames(root.scheme.dirPath(dir)).catch(() => []) : [];
+    for (const name of names) {
+      if (closed) return;
+      if (announce) batcher.push({ type: "create", path: formatComponents([...dir.components, name]) });
+      if (!options.recursive) continue;
+      const stats = await lstatPath(entryPath(root, dir, name)).catch(() => null);
+      if (!stats?.isDirectory()) continue;
+      const child = await openDirAt(root, dir, name).catch(() => null);
+      if (!child) continue;
+      try {
+        await watchDirectory(child, announce);
+      } finally {
+        closeFd(child.fd);
+      }
+    }
+  };
+
+  /** Whether the directory a watcher was started on is still at its place (Bun reports its own removal as a child of its name). */
+  const stillThere = async (watched: WatchedDirectory): Promise<boolean> => {
+    const walkedNow = await walkPath(root, watched.components, { label: "watched directory", followLast: false }).catch(() => null);
+    if (!walkedNow) return false;
+    try {
+      const stats = walkedNow.name === null ? await fstatFd(walkedNow.dir.fd) : await lstatAt(root, walkedNow.dir, walkedNow.name);
+      return stats !== null && stats.dev === watched.dev && stats.ino === watched.ino;
+    } finally {
+      walkedNow.close();
+    }
+  };
+
+  const onEvent = async (eventType: string, watched: WatchedDirectory, name: string): Promise<void> => {
+    if (closed) return;
+    if (name === watched.components.at(-1) && !(await stillThere(watched))) return unwatchSubtree(watched.components);
+    const changed = [...watched.components, name];
+    const path = formatComponents(changed);
+    if (eventType === "change") return batcher.push({ type: "modify", path });
+    unwatchSubtree(changed);
+    const walkedNow = await walkPath(root, changed, { label: path, followLast: false }).catch(() => null);
+    if (!walkedNow) return batcher.push({ type: "remove", path });
+    try {
+      const stats = walkedNow.name === null ? null : await lstatAt(root, walkedNow.dir, walkedNow.name);
+      batcher.push({ type: stats ? "create" : "remove", path });
+      if (!stats?.isDirectory() || !options.recursive || walkedNow.name === null) return;
+      const child = await openDirAt(root, walkedNow.dir, walkedNow.name).catch(() => null);
+      if (!child) return;
+      try {
+        await watchDirectory(child, true);
+      } finally {
+        closeFd(child.fd);
+      }
+    } finally {
+      walkedNow.close();
+    }
+  };
+
+  try {
+    await watchDirectory(top, false);
+  } catch (error) {
+    for (const watcher of watchers.values()) watcher.close();
+    throw toFileError(error, `watch ${label}`);
+  } finally {
+    if (top !== walked.dir) closeFd(top.fd);
+    walked.close();
+  }
+  return {
+    path: formatComponents(top.components),
+    close() {
+      closed = true;
+      batcher.close();
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { constants, type Stats } from "node:fs";
+import type { FileEntry } from "../protocol/index.ts";
+import { assertContentFile, describeEntry } from "./describe-entry.ts";
+import { FileError, toFileError } from "./file-error.ts";
+import { closeFd, fchmodFd, fstatFd, fsyncFd, writeAllAt } from "./fs-calls.ts";
+import { lstatAt, settleOwnership } from "./confined-root.ts";
+import type { FileScope } from "./file-scope.ts";
+import { openContentFile } from "./open-content.ts";
+import { createTempFile, discardTempFile, placeFile } from "./place-file.ts";
+import { assertWithinQuota, measureUsage } from "./usage.ts";
+import { walkPath } from "./walk.ts";
+import type { Components } from "./workspace-path.ts";
+
+/** The choices of a file.write. */
+export interface WriteOptions {
+  /** overwrite (default): replace atomically; fail: `exists` if it is there; append: add to its end. */
+  readonly ifExists: "overwrite" | "fail" | "append";
+  /** Create missing parent directories. */
+  readonly parents: boolean;
+  /** Permission bits; undefined keeps an existing file's, or 0o644 for a new one. */
+  readonly mode: number | undefined;
+}
+
+/** Mode of directories the server creates on the way to a file. */
+export const PARENT_DIRECTORY_MODE = 0o755;
+const NEW_FILE_MODE = 0o644;
+
+/**
+ * Writes a whole file through a temporary file in the same directory, renamed over the target once
+ * written and synced: readers see the old file or the new one, never a mix. `append` writes in place
+ * (at the end), after the fd itself proved to be a regular file with one link.
+ */
+export async function writeFile(scope: FileScope, path: Components, label: string, data: Uint8Array, options: WriteOptions): Promise<FileEntry> {
+  if (data.length > scope.limits.maxMessageBytes) {
+    throw new FileError("too_large", `${label}: ${data.length} bytes is more than the ${scope.limits.maxMessageBytes} one message carries; use file.upload`);
+  }
+  const walked = await walkPath(scope.root, path, { label, followLast: true, parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined });
+  try {
+    if (walked.name === null) throw new FileError("is_directory", `${label} is the workspace itself, a directory`);
+    const existing = await lstatAt(scope.root, walked.dir, walked.name);
+    if (existing && !existing.isSymbolicLink()) assertContentFile(existing, label);
+    if (existing && options.ifExists === "fail") throw new FileError("exists", `${label} exists already`);
+    if (existing?.isFile() && options.ifExists === "append") {
+      if (scope.quotaBytes !== undefined) assertWithinQuota(scope.quotaBytes, (await measureUsage(scope.root)) + data.length, `appending ${data.length} bytes`);
+      return await appendInPlace(scope, path, label, data, options.mode);
+    }
+    const replaced = existing?.isFile() ? existing : undefined;
+    if (scope.quotaBytes !== undefined) {
+      const used = (await measureUsage(scope.root)) - (replaced?.size ?? 0) + data.length;
+      assertWithinQuota(scope.quotaBytes, used, `writing ${data.length} bytes`);
+    }
+    const temp = await createTempFile(scope.root, walked.dir);
+    try {
+      await writeAllAt(temp.fd, data, 0);
+      await settleOwnership(scope.root, temp.fd, options.mode ?? modeOf(replaced) ?? NEW_FILE_MODE, replaced);
+      await fsyncFd(temp.fd);
+      await placeFile(scope.root, walked.dir, temp.name, walked.name, options.ifExists === "fail", label);
+      const entry = describeEntry(walked.components, await fstatFd(temp.fd));
+      closeFd(temp.fd);
+      return entry;
+    } catch (error) {
+      await discardTempFile(scope.root, walked.dir, temp);
+      throw error;
+    }
+  } catch (error) {
+    throw toFileError(error, `write ${label}`);
+  } finally {
+    walked.close();
+  }
+}
+
+function modeOf(stats: Stats | undefined): number | undefined {
+  return stats === undefined ? undefined : stats.mode & 0o7777;
+}
+
+async function appendInPlace(scope: FileScope, path: Components, label: string, data: Uint8Array, mode: number | undefined): Promise<FileEntry> {
+  const file = await openContentFile(scope.root, path, label, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    await writeAllAt(file.fd, data, null);
+    if (mode !== undefined) await fchmodFd(file.fd, mode);
+    return describeEntry(file.walked.components, await fstatFd(file.fd));
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { handleFileHttp, type HttpFileTarget } from "../../src/server/file-http.ts";
+
+const workspace = realpathSync(mkdtempSync(join(tmpdir(), "bunker-http-")));
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+writeFileSync(join(workspace, "f"), "0123456789");
+symlinkSync("/etc", join(workspace, "out"));
+mkdirSync(join(workspace, "dir"));
+
+const target: HttpFileTarget = { workspace, owner: undefined, quotaBytes: undefined };
+const call = (method: string, path: string, init: RequestInit = {}, to: HttpFileTarget = target) =>
+  handleFileHttp(new Request(`http://bunker.test/files/${path}?session=s`, { method, ...init }), path, to);
+
+test("GET serves the whole file with its length, and HEAD the same headers without a body", async () => {
+  const response = await call("GET", "f");
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-length")).toBe("10");
+  expect(response.headers.get("accept-ranges")).toBe("bytes");
+  expect(await response.text()).toBe("0123456789");
+  const head = await call("HEAD", "f");
+  expect(head.status).toBe(200);
+  expect(await head.text()).toBe("");
+});
+
+test("GET with a Range serves that part with 206, and a range past the end is 416", async () => {
+  const part = await call("GET", "f", { headers: { range: "bytes=3-5" } });
+  expect(part.status).toBe(206);
+  expect(part.headers.get("content-range")).toBe("bytes 3-5/10");
+  expect(await part.text()).toBe("345");
+  const resume = await call("GET", "f", { headers: { range: "bytes=7-" } });
+  expect([resume.status, await resume.text()]).toEqual([206, "789"]);
+  const past = await call("GET", "f", { headers: { range: "bytes=10-" } });
+  expect(past.status).toBe(416);
+  expect(past.headers.get("content-range")).toBe("bytes */10");
+});
+
+test("errors carry their code in the status, the body and X-Bunker-Error", async () => {
+  const cases: [string, string, number, string][] = [
+    ["GET", "missing", 404, "not_found"],
+    ["GET", "out/passwd", 403, "path_outside_workspace"],
+    ["GET", "../x", 403, "path_outside_workspace"],
+    ["GET", "/etc/passwd", 403, "path_outside_workspace"],
+    ["GET", "dir", 409, "is_directory"],
+    ["PUT", "dir", 409, "is_directory"],
+    ["PUT", "f/x", 409, "not_directory"],
+    ["PUT", "out/new", 403, "path_outside_workspace"],
+  ];
+  for (const [method, path, status, code] of cases) {
+    const response = await call(method, path, method === "PUT" ? { body: "x" } : {});
+    const body = await response.text();
+    expect({ method, path, status: response.status, code: response.headers.get("x-bunker-error"), body: body.split(":")[0] }).toEqual({ method, path, status, code, body: code });
+  }
+  expect((await call("DELETE", "f")).status).toBe(405);
+});
+
+test("PUT writes atomically: 201 for a new file, 200 for a replaced one, 412 with If-None-Match when it exists", async () => {
+  const created = await call("PUT", "new/dir/p", { body: "payload" }, { ...target, owner: { uid: 65534, gid: 65534 } });
+  expect(created.status).toBe(201);
+  expect(await created.json()).toMatchObject({ path: "new/dir/p", type: "file", size: 7, uid: 65534 });
+  expect(statSync(join(workspace, "new/dir")).uid).toBe(65534);
+  const replaced = await call("PUT", "new/dir/p", { body: "second" });
+  expect(replaced.status).toBe(200);
+  expect(readFileSync(join(workspace, "new/dir/p"), "utf8")).toBe("second");
+  const refused = await call("PUT", "new/dir/p", { body: "third", headers: { "if-none-match": "*" } });
+  expect([refused.status, refused.headers.get("x-bunker-error")]).toEqual([412, "exists"]);
+  expect(readdirSync(join(workspace, "new/dir"))).toEqual(["p"]);
+});
+
+test("PUT streams a body of unknown length, and holds the transfer cap and the quota", async () => {
+  const parts = ["a".repeat(1000), "b".repeat(1000), "c".repeat(1000)];
+  const body = new ReadableStream({
+    pull(controller) {
+      const next = parts.shift();
+      if (next === undefined) controller.close();
+      else controller.enqueue(new TextEncoder().encode(next));
+    },
+  });
+  const streamed = await call("PUT", "streamed", { body, duplex: "half" } as RequestInit);
+  expect(streamed.status).toBe(201);
+  expect(statSync(join(workspace, "streamed")).size).toBe(3000);
+  const capped = await call("PUT", "capped", { body: "x".repeat(100) }, { ...target, limits: { maxTransferBytes: 50 } });
+  expect([capped.status, capped.headers.get("x-bunker-error")]).toEqual([413, "too_large"]);
+  const quota = await call("PUT", "quota", { body: "x".repeat(100) }, { ...target, quotaBytes: 3050 });
+  expect([quota.status, quota.headers.get("x-bunker-error")]).toEqual([507, "quota_exceeded"]);
+  expect(readdirSync(workspace).filter((name) => name.startsWith(".bunker-"))).toEqual([]);
+});
+
+test("a PUT whose body breaks off leaves neither the file nor a partial file", async () => {
+  let sent = false;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (sent) return controller.error(new Error("connection reset"));
+      sent = true;
+      controller.enqueue(new TextEncoder().encode("partial bytes"));
+    },
+  });
+  const response = await call("PUT", "broken", { body, duplex: "half" } as RequestInit);
+  expect([response.status, response.headers.get("x-bunker-error")]).toEqual([400, "bad_message"]);
+  expect(readdirSync(workspace).filter((name) => name === "broken" || name.startsWith(".bunker-"))).toEqual([]);
+});
