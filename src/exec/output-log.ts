@@ -18,8 +18,9 @@ export interface LogReader {
 /** Chunks smaller than this are copied together, so that a trickle of tiny writes cannot pile up objects. */
 const COALESCE_BELOW_BYTES = 16 * 1024;
 const COALESCE_BUFFER_BYTES = 64 * 1024;
-/** The log never holds more than this many capacities (see #trim). */
-const HARD_CAP_FACTOR = 4;
+/** Unsent bytes past the furthest reader never exceed this many capacities, or this many bytes (see #trim). */
+const HARD_CAP_FACTOR = 8;
+const HARD_CAP_MIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * The last `capacityBytes` of one output stream of an exec, with byte offsets: what a client that
@@ -178,10 +179,12 @@ export class OutputLog {
     for (const reader of this.#readers) {
       if (reader.retainFrom !== undefined) keepFrom = Math.min(keepFrom, reader.retainFrom);
     }
-    // A producer that cannot be paused (a PTY in raw mode) or a reader that never acknowledges must
-    // not grow the log without bound: past a hard cap the oldest bytes go even if unsent, and the
-    // readers behind learn of them as a gap.
-    if (this.#held > HARD_CAP_FACTOR * this.capacityBytes) keepFrom = Math.max(keepFrom, this.#end - 2 * this.capacityBytes);
+    // A producer that cannot be paused (a PTY in raw mode, or the few MiB a flood writes before ^S
+    // takes effect) must not grow the log without bound: past a hard cap of unsent bytes the oldest
+    // go even if unsent, and the readers behind learn of them as a gap. Acknowledged history is
+    // bounded by the ack window instead.
+    const hardCap = Math.max(HARD_CAP_FACTOR * this.capacityBytes, HARD_CAP_MIN_BYTES);
+    if (furthest !== Infinity && this.#end - furthest > hardCap) keepFrom = Math.max(keepFrom, this.#end - hardCap);
     while (this.#start < keepFrom && this.#chunks.length > 0) {
       const first = this.#chunks[0]!;
       const excess = keepFrom - first.offset;

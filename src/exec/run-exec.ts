@@ -1,3 +1,4 @@
+import { closeSync, openSync } from "node:fs";
 import type { ExitReason, SignalName, TerminalSize } from "../protocol/index.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/types.ts";
 import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
@@ -68,11 +69,29 @@ export interface RunningExec {
 
 /**
  * The stdio of a sandbox spawn: stdin, stdout, stderr, then one pipe per status fd the backend
- * asked for (fd 3, 4, ...). Shared with the benchmark, so that its bare spawn is the same spawn.
+ * asked for (fd 3, 4, ...), then the input files as already-open fds. Shared with the benchmark, so
+ * that its bare spawn is the same spawn.
  */
-export function buildSpawnStdio(command: SandboxCommand, stdin: boolean): ("pipe" | "ignore")[] {
+export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = []): ("pipe" | "ignore" | number)[] {
   const extraPipes = Math.max(0, (command.statusFds.jsonStatus ?? 0) - 2, (command.statusFds.waitStatus ?? 0) - 2);
-  return [stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(extraPipes).fill("pipe")];
+  const stdio: ("pipe" | "ignore" | number)[] = [stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(extraPipes).fill("pipe")];
+  (command.inputFiles ?? []).forEach((file, index) => {
+    while (stdio.length < file.fd) stdio.push("ignore");
+    stdio[file.fd] = inputFds[index]!;
+  });
+  return stdio;
+}
+
+/** Opens a command's input files for one spawn (each spawn needs its own read position). */
+export function openInputFiles(command: SandboxCommand): number[] {
+  const fds: number[] = [];
+  try {
+    for (const file of command.inputFiles ?? []) fds.push(openSync(file.path, "r"));
+  } catch (error) {
+    for (const fd of fds) closeSync(fd);
+    throw error;
+  }
+  return fds;
 }
 
 /** Spawns one command in the sandbox and streams its output into `logs`. Throws when the spawn itself fails. */
@@ -99,17 +118,22 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     : undefined;
   const flowControl = terminal ? createPtyFlowControl(terminal, logs.stdout) : undefined;
   let proc: import("bun").Subprocess;
+  let inputFds: number[] = [];
   try {
+    inputFds = openInputFiles(command);
     proc = Bun.spawn(command.argv, {
       cwd: command.cwd,
       env: command.env,
-      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore")[]],
+      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined, inputFds) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
       detached: command.detached,
       ...(terminal && { terminal }),
     });
   } catch (error) {
     terminal?.close();
     throw error;
+  } finally {
+    // The child has its own copies now.
+    for (const fd of inputFds) closeSync(fd);
   }
 
   const stdinWriter = request.stdin && !terminal ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined;

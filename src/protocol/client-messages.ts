@@ -20,6 +20,9 @@ export type OutputEncoding = v.InferOutput<typeof OutputEncodingSchema>;
 export const InputEncodingSchema = v.picklist(["utf8", "base64"], 'must be "utf8" or "base64"');
 
 const PositiveIntegerSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(1, "must be >= 1"));
+/** The server keeps what is sent and not acknowledged, so the window is bounded. */
+export const MAX_ACK_WINDOW_BYTES = 64 * 1024 * 1024;
+const AckWindowSchema = v.pipe(PositiveIntegerSchema, v.maxValue(MAX_ACK_WINDOW_BYTES, `must be <= ${MAX_ACK_WINDOW_BYTES}`));
 const OffsetSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
 
 /** A terminal size in character cells. */
@@ -89,7 +92,7 @@ export const ExecMessageSchema = v.pipe(
     /** Run `cmd` in this session's persistent shell of that name (created on first use). */
     shell: v.optional(ShellNameSchema),
     /** Flow control by acknowledgement: at most this many bytes per stream sent and not yet acked. */
-    ackWindowBytes: v.optional(PositiveIntegerSchema),
+    ackWindowBytes: v.optional(AckWindowSchema),
   }),
   v.check((m) => (m.argv === undefined) !== (m.cmd === undefined), "exec needs exactly one of argv and cmd"),
   v.check((m) => m.shell === undefined || m.cmd !== undefined, "shell: a shell runs `cmd`, not `argv`"),

@@ -9,6 +9,8 @@ export const REAPER_SANDBOX_PATH = "/run/bunker/reap";
 const JSON_STATUS_FD = 3;
 /** Child fd the reaper writes the command's true wait status to (fixed in its machine code). */
 const WAIT_STATUS_FD = 4;
+/** Child fd bwrap reads the seccomp filter from (see seccomp/). */
+export const SECCOMP_FD = 5;
 
 export interface BwrapBackendOptions {
   bwrapPath: string;
@@ -17,6 +19,8 @@ export interface BwrapBackendOptions {
   systemMounts: readonly SystemMount[];
   /** Looks a bare program name up on PATH (see resolve-program.ts); tests of the argv leave it out. */
   lookUpPrograms?: boolean;
+  /** Host path of the installed seccomp filter (seccomp/install-filter.ts); bwrap loads it from fd 5. */
+  seccompFilterPath?: string;
 }
 
 function systemMountArgs(mounts: readonly SystemMount[]): string[] {
@@ -67,6 +71,8 @@ export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPoli
     "ALL",
     "--json-status-fd",
     String(JSON_STATUS_FD),
+    // The filter is installed last, just before the reaper is exec'd (docs/SECURITY.md, seccomp).
+    ...(options.seccompFilterPath ? ["--seccomp", String(SECCOMP_FD)] : []),
   ];
 }
 
@@ -92,6 +98,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
         cwd: policy.workspace,
         tree: "pid-namespace",
         statusFds: { jsonStatus: JSON_STATUS_FD, waitStatus: WAIT_STATUS_FD },
+        ...(options.seccompFilterPath && { inputFiles: [{ fd: SECCOMP_FD, path: options.seccompFilterPath }] }),
         detached: false,
       };
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -8,6 +8,8 @@ import { buildBwrapArgs, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBack
 import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt } from "./seatbelt.ts";
 import { installReaper, reaperArchFor } from "./reaper.ts";
+import { hostSeccompArch } from "./seccomp/arch.ts";
+import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
@@ -37,12 +39,15 @@ function firstLine(text: string): string {
 
 async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean): Promise<ProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
+  let seccompFd: number | undefined;
   try {
     const policy: SandboxPolicy = { workspace, allowNetwork };
     const args = [...buildBwrapArgs(options, policy, workspace), "--", REAPER_SANDBOX_PATH, "/bin/true"];
+    seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
     const result = await execa(options.bwrapPath, args, {
       reject: false,
-      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      // execa passes a number as that fd; its types only list the named options for extra fds.
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", ...(seccompFd === undefined ? [] : [seccompFd as unknown as "pipe"])],
       env: { PATH: "/usr/bin:/bin" },
       extendEnv: false,
       timeout: 10_000,
@@ -53,6 +58,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
   } catch (error) {
     return { ok: false, reason: `bwrap could not be run: ${(error as Error).message}` };
   } finally {
+    if (seccompFd !== undefined) closeSync(seccompFd);
     rmSync(workspace, { recursive: true, force: true });
   }
 }
@@ -63,6 +69,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   if (!bwrapPath) return { ok: false, reason: "bwrap is not installed (apt-get install bubblewrap)" };
   const arch = reaperArchFor(process.arch);
   if (!arch) return { ok: false, reason: `no reaper for the ${process.arch} architecture` };
+  const seccompArch = hostSeccompArch();
   // The reaper must be readable by whatever uid runs bwrap, and nobody else may replace it.
   const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
   chmodSync(runtimeDir, 0o755);
@@ -70,6 +77,8 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   const backendOptions: BwrapBackendOptions = {
     bwrapPath,
     reaperPath: installReaper(runtimeDir, arch),
+    // Every supported reaper arch has a filter; hostSeccompArch is undefined only elsewhere.
+    ...(seccompArch && { seccompFilterPath: installSeccompFilter(runtimeDir, seccompArch) }),
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
   };

@@ -42,6 +42,8 @@ export interface SandboxCommand {
    * `waitStatus`: the reaper's report of the command's true wait status (see reaper.ts).
    */
   statusFds: { jsonStatus?: number; waitStatus?: number };
+  /** Files to open read-only for each spawn and pass as these child fds (after the status fds). */
+  inputFiles?: { fd: number; path: string }[];
   /** Whether spawning needs a new session and process group (setsid) on the host side. */
   detached: boolean;
 }

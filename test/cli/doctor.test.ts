@@ -95,7 +95,7 @@ describe("bunker doctor where bwrap really fails", () => {
   // the way it does on a host with user.max_user_namespaces=0, with no sysctl changed.
   test.skipIf(noBwrap)("inside a sandbox that forbids user namespaces, says bwrap is broken, why, and exits 1", async () => {
     const bwrap = Bun.which("bwrap") ?? "bwrap";
-    const sandbox = [bwrap, "--unshare-user", "--disable-userns", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--"];
+    const sandbox = [bwrap, "--unshare-user", "--disable-userns", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--ro-bind", REPO_ROOT, REPO_ROOT, "--"];
     const proc = Bun.spawn([...sandbox, BUN, join(REPO_ROOT, "src", "main.ts"), "doctor", "--json"], {
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: "/tmp" },
       stdout: "pipe",
