@@ -1,7 +1,9 @@
 #!/usr/bin/env bun
 import { runDoctor } from "./cli/doctor.ts";
+import { runExecCommand } from "./cli/exec.ts";
 import { MAIN_HELP } from "./cli/help.ts";
 import { runServe } from "./cli/serve.ts";
+import { runShellCommand } from "./cli/shell.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { COMMIT, VERSION } from "./version.ts";
 
@@ -42,6 +44,11 @@ async function main(argv: string[]): Promise<void> {
     case "doctor":
       process.exitCode = await runDoctor(rest, process.env);
       return;
+    // exit at once: a forwarded stdin may still hold the event loop open.
+    case "exec":
+      process.exit(await runExecCommand(rest, process.env));
+    case "shell":
+      process.exit(await runShellCommand(rest, process.env));
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; try bunker --help`);
   }

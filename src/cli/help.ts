@@ -6,6 +6,9 @@ export const MAIN_HELP = `bunker ${VERSION}: sandboxed commands over WebSocket, 
 Usage:
   bunker serve [flags]     start the server (bunker serve --help for its flags)
   bunker doctor [--json]   which sandboxes exist and work here, why not, and the fix
+  bunker exec [flags] -- command [args...]
+                           run a command on a server, streamed here (bunker exec --help)
+  bunker shell [flags]     an interactive shell on a server (bunker shell --help)
   bunker --version         print the version and commit
   bunker --help            this text
 `;

@@ -71,6 +71,11 @@ export class ExecRecord implements SubscribedExec {
     this.#subscriptions.delete(sink);
   }
 
+  /** Ends every subscription: the exec's output no longer waits for anyone (the session is ending). */
+  unsubscribeAll(): void {
+    for (const sink of [...this.#subscriptions.keys()]) this.unsubscribe(sink);
+  }
+
   /**
    * Ends the subscriptions of sockets that dropped but whose positions were still holding the
    * output (see Session.leave); called when someone attaches, or when the hold runs out.

@@ -355,7 +355,8 @@ export class Session {
       this.hooks.onEnd(this);
       const records = [...this.#execs.values()];
       for (const record of records) {
-        record.releaseHeld();
+        // A full ack window would otherwise hold the killed tree's last output, and the close with it.
+        record.unsubscribeAll();
         record.running?.terminate("killed", true);
       }
       await Promise.allSettled(records.map((record) => record.running?.finished));

@@ -268,3 +268,15 @@ function sleepers(tag: string): number {
   }
   return count;
 }
+
+describe.skipIf(noBwrap)("close with a full ack window", () => {
+  test("close ends the session even while an exec waits for acknowledgements that never come", async () => {
+    await using server = await startServer();
+    const client = await connect(server);
+    client.send({ type: "exec", id: "flood", argv: ["seq", "1", "100000000"], ackWindowBytes: 65536 });
+    await client.next((m) => m.type === "output" && m.id === "flood");
+    client.send({ type: "close" });
+    expect(await client.next((m) => m.type === "closed")).toEqual({ type: "closed", session: client.hello.session });
+    expect((await client.closed).code).toBe(4000);
+  });
+});

@@ -1,0 +1,156 @@
+import { parseArgs } from "node:util";
+import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
+import { parseWholeNumber } from "./parse-numbers.ts";
+import { UsageError, quote } from "./usage-error.ts";
+
+/** The server `bunker exec` talks to when neither --url nor BUNKER_URL says otherwise. */
+export const DEFAULT_URL = "ws://127.0.0.1:7681/ws";
+
+/** Whether local stdin is forwarded. `auto`: when stdin is not a terminal, or with -t. */
+export type StdinMode = "auto" | "always" | "never";
+
+/** `bunker exec` and `bunker shell` settings. */
+export interface ExecSettings {
+  url: string;
+  token: string | undefined;
+  tty: boolean;
+  stdin: StdinMode;
+  env: Record<string, string>;
+  cwd: string | undefined;
+  /** A named session to run in; it outlives the command. Absent: a new session, ended afterwards. */
+  name: string | undefined;
+  timeoutMs: number | undefined;
+  /** The command. Empty only for `bunker shell`, which then starts a login shell. */
+  argv: string[];
+}
+
+const EXEC_FLAGS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  tty: { type: "boolean", short: "t" },
+  stdin: { type: "boolean", short: "i" },
+  "no-stdin": { type: "boolean" },
+  env: { type: "string", short: "e", multiple: true },
+  cwd: { type: "string" },
+  name: { type: "string" },
+  "timeout-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const VALUE_FLAGS = new Set(["--url", "--token", "--env", "-e", "--cwd", "--name", "--timeout-ms"]);
+
+/**
+ * Splits the arguments into bunker's flags and the command. The command starts after `--`, or at
+ * the first argument that is not a flag (as with docker exec): everything from there on is the
+ * command's, so `bunker exec ls -la` passes `-la` to ls.
+ */
+export function splitCommand(args: string[]): { flags: string[]; command: string[] } {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return { flags: args.slice(0, i), command: args.slice(i + 1) };
+    if (!arg.startsWith("-") || arg === "-") return { flags: args.slice(0, i), command: args.slice(i) };
+    // A value flag without `=` takes the next argument; so does a short group ending in e (`-te K=V`).
+    if (VALUE_FLAGS.has(arg) || /^-[a-z]*e$/.test(arg)) i++;
+  }
+  return { flags: args, command: [] };
+}
+
+/**
+ * Parses `bunker exec` (and, with `shell: true`, `bunker shell`) arguments: flags over environment
+ * over defaults. Throws a UsageError on misuse.
+ */
+export function parseExecArgs(args: string[], env: Record<string, string | undefined>, options: { shell?: boolean } = {}): ExecSettings | "help" {
+  const { flags: flagArgs, command } = splitCommand(args);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: flagArgs, options: EXEC_FLAGS, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+  const flags = parsed.values;
+  if (flags.help) return "help";
+  if (flags.stdin && flags["no-stdin"]) throw new UsageError("-i/--stdin and --no-stdin contradict each other");
+  if (command.length === 0 && !options.shell) throw new UsageError("exec needs a command: bunker exec [flags] -- command [args...]");
+
+  const token = flags.token ?? env["BUNKER_TOKEN"];
+  if (token !== undefined && token.length === 0) throw new UsageError("--token: the token is empty");
+  const name = flags.name;
+  if (name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    throw new UsageError(`--name: ${quote(name)} is not 1 to 64 of A-Z a-z 0-9 . _ -`);
+  }
+  const timeout = flags["timeout-ms"];
+  return {
+    url: normalizeUrl(flags.url ?? env["BUNKER_URL"] ?? DEFAULT_URL, flags.url !== undefined ? "--url" : "BUNKER_URL"),
+    token,
+    tty: options.shell === true || flags.tty === true,
+    stdin: flags.stdin ? "always" : flags["no-stdin"] ? "never" : "auto",
+    env: parseEnvAssignments(flags.env ?? [], env),
+    cwd: flags.cwd,
+    name,
+    timeoutMs: timeout === undefined ? undefined : parseWholeNumber("--timeout-ms", timeout, 0, MAX_TIMEOUT_MS),
+    argv: command,
+  };
+}
+
+/**
+ * Accepts ws:// and wss:// URLs, and http(s):// ones (the address the server prints) as their
+ * WebSocket equivalents; a URL with no path gets /ws.
+ */
+export function normalizeUrl(value: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${source}: ${quote(value)} is not a URL such as ${DEFAULT_URL}`);
+  }
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new UsageError(`${source}: ${quote(value)} is not a ws:// or wss:// URL`);
+  if (url.hash) throw new UsageError(`${source}: ${quote(value)} has a #fragment; pass the token with --token or BUNKER_TOKEN`);
+  if (url.pathname === "/" || url.pathname === "") url.pathname = "/ws";
+  return url.href;
+}
+
+/** `-e K=V` sets K; `-e K` copies K from the local environment (skipped when unset there), as docker does. */
+export function parseEnvAssignments(assignments: string[], localEnv: Record<string, string | undefined>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const assignment of assignments) {
+    const equals = assignment.indexOf("=");
+    const key = equals < 0 ? assignment : assignment.slice(0, equals);
+    if (key.length === 0 || key.includes("\0")) throw new UsageError(`-e: ${quote(assignment)} is not NAME=VALUE`);
+    if (equals >= 0) result[key] = assignment.slice(equals + 1);
+    else if (localEnv[key] !== undefined) result[key] = localEnv[key];
+  }
+  return result;
+}
+
+/** `bunker exec --help`. */
+export const EXEC_HELP = `Usage: bunker exec [flags] [--] command [args...]
+
+Runs one command on a bunker server and streams its stdout and stderr here as they arrive.
+Exits with the command's exit code, or 128 + the signal number when a signal ended it.
+
+  --url URL          the server (or BUNKER_URL; default ${DEFAULT_URL})
+  --token TOKEN      the server's token (or BUNKER_TOKEN, which keeps it out of ps)
+  -t, --tty          run on a terminal: raw local terminal, window size follows
+  -i, --stdin        forward stdin even when it is a terminal (without -t)
+  --no-stdin         never forward stdin; the command reads /dev/null
+  -e, --env K=V      set a variable (repeatable); -e K copies K from here
+  --cwd DIR          working directory, relative to the workspace
+  --name NAME        run in the named session (it and its workspace outlive the command);
+                     without it, a new session is made and ended afterwards
+  --timeout-ms N     end the command after N ms
+
+Stdin is forwarded, end of file included, when it is not a terminal (a pipe or a file), and
+always with -t or -i; otherwise the command's stdin is /dev/null. Ctrl-C sends SIGINT to the
+command (with -t it is typed into the terminal instead). Exit codes of bunker itself: 2 for a
+misused flag, 255 when it could not run the command (connection, token, refusal), 127 when the
+server could not start it.
+`;
+
+/** `bunker shell --help`. */
+export const SHELL_HELP = `Usage: bunker shell [flags] [--] [command [args...]]
+
+An interactive shell on a bunker server: bunker exec -t with a login shell (bash, else sh)
+unless a command is given. Takes the flags of bunker exec.
+`;

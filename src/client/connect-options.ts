@@ -1,0 +1,82 @@
+import { NAME_QUERY_PARAM, RESUME_SUBPROTOCOL_PREFIX, SESSION_QUERY_PARAM, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../protocol/index.ts";
+import type { BunkerError } from "./errors.ts";
+import { detectHeaderStyle, type HeaderStyle, type WebSocketConstructor } from "./websocket.ts";
+
+/** Options of `connect`. Every field is optional. */
+export interface ConnectOptions {
+  /** The server's token. Absent: no token is sent (a server run with `--no-auth`). */
+  token?: string;
+  /**
+   * How the token travels. Default: `"header"` (`Authorization: Bearer`) where the WebSocket class
+   * takes headers (Bun's, `ws`), else `"subprotocol"` (`bunker.token.<token>`, for browsers).
+   */
+  tokenVia?: "header" | "subprotocol";
+  /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Bun, Node >= 22); the Node entry passes `ws`. */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect to a session after its socket dropped: `session.resume` of the earlier connection. */
+  resume?: { session: string; secret: string };
+  /** Join the named session, creating it if the server has none of that name. */
+  name?: string;
+  /** Receives `error` messages that no exec and no request claims. */
+  onError?: (error: BunkerError) => void;
+}
+
+/** Everything `connect` needs to open the socket, with defaults applied and misuse rejected. */
+export interface ResolvedConnectOptions {
+  url: string;
+  protocols: string[];
+  headers: Record<string, string>;
+  WebSocket: WebSocketConstructor;
+  headerStyle: HeaderStyle;
+  onError: ((error: BunkerError) => void) | undefined;
+}
+
+/** Characters an HTTP token (and so a subprotocol) may hold. */
+const TOKEN_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Applies the defaults of `connect` in one place. Throws a TypeError on misuse; never quotes a secret. */
+export function resolveConnectOptions(url: string | URL, options: ConnectOptions): ResolvedConnectOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`connect: ${JSON.stringify(String(url))} is not a URL`);
+  }
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new TypeError(`connect: ${JSON.stringify(parsed.href)} is not a ws: or wss: URL`);
+  }
+  if (options.resume && options.name !== undefined) throw new TypeError("connect: resume names its session already; give resume or name, not both");
+  if (options.name !== undefined) {
+    if (typeof options.name !== "string" || options.name.length === 0) throw new TypeError(`connect: name must be a non-empty string, got ${JSON.stringify(options.name)}`);
+    parsed.searchParams.set(NAME_QUERY_PARAM, options.name);
+  }
+  const protocols = [SUBPROTOCOL];
+  if (options.resume) {
+    const { session, secret } = options.resume;
+    if (typeof session !== "string" || session.length === 0) throw new TypeError(`connect: resume.session must be a session id, got ${JSON.stringify(session)}`);
+    if (typeof secret !== "string" || !TOKEN_CHARS.test(secret)) throw new TypeError("connect: resume.secret must be the session's resumeSecret");
+    parsed.searchParams.set(SESSION_QUERY_PARAM, session);
+    protocols.push(`${RESUME_SUBPROTOCOL_PREFIX}${secret}`);
+  }
+
+  const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (typeof WebSocketClass !== "function") {
+    throw new TypeError("connect: this runtime has no global WebSocket; pass one ({ WebSocket }), or in Node use the client's node entry, which brings `ws`");
+  }
+  const headerStyle = detectHeaderStyle(WebSocketClass);
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) {
+    if (typeof options.token !== "string" || options.token.length === 0) throw new TypeError("connect: token must be a non-empty string");
+    const via = options.tokenVia ?? (headerStyle === "none" ? "subprotocol" : "header");
+    if (via === "header") {
+      if (headerStyle === "none") throw new TypeError('connect: this WebSocket class cannot send headers; use tokenVia: "subprotocol"');
+      headers["authorization"] = `Bearer ${options.token}`;
+    } else if (via === "subprotocol") {
+      if (!TOKEN_CHARS.test(options.token)) throw new TypeError("connect: the token holds characters a subprotocol cannot carry; send it as a header");
+      protocols.push(`${TOKEN_SUBPROTOCOL_PREFIX}${options.token}`);
+    } else {
+      throw new TypeError(`connect: tokenVia must be "header" or "subprotocol", got ${JSON.stringify(via)}`);
+    }
+  }
+  return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError };
+}

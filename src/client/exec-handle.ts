@@ -1,0 +1,301 @@
+import * as v from "valibot";
+import {
+  SIGNAL_NAMES,
+  TerminalSizeSchema,
+  describeIssue,
+  type ClientMessage,
+  type ExecInfo,
+  type ExitFactsMessage,
+  type OutputEncoding,
+  type OutputStream as OutputStreamName,
+  type SignalName,
+  type StartedMessage,
+  type TerminalSize,
+} from "../protocol/index.ts";
+import { encodeBase64 } from "./base64.ts";
+import { createDeferred } from "./deferred.ts";
+import { BunkerError, quiet } from "./errors.ts";
+import { OutputBuffer, type OutputStream } from "./output-stream.ts";
+
+/** What the server said when the exec's process came to exist. `pid` is null when it is not known (an attach). */
+export interface ExecStarted {
+  pid: number | null;
+  /** The terminal size, for PTY execs. */
+  pty?: TerminalSize;
+  /** The persistent shell the command runs in. */
+  shell?: string;
+}
+
+/** How an exec ended: `code`, `signal`, `reason`, `durationMs` (and `cwd` for persistent shells). */
+export type ExecExit = ExitFactsMessage;
+
+/** A running (or finished) exec, as `session.exec` and `session.attach` return it. */
+export interface ExecHandle {
+  readonly id: string;
+  readonly stdout: OutputStream;
+  /** Empty for PTY execs: a terminal has one output stream. */
+  readonly stderr: OutputStream;
+  /** Resolves once the process exists; rejects when the server refused the exec (`spawn_failed`, `not_found`...). */
+  readonly started: Promise<ExecStarted>;
+  /** Resolves with the exit facts. A non-zero code, a timeout or a signal is an exit, not a rejection. */
+  readonly exited: Promise<ExecExit>;
+  /** `error` messages the server sent for this exec after it started (`spawn_failed` before an exit 127). */
+  readonly errors: readonly BunkerError[];
+  /** Writes to stdin (exec option `stdin: true`, or a PTY). Resolves once handed to the socket. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Closes stdin, after writing `data` if given. */
+  end(data?: string | Uint8Array): Promise<void>;
+  /** Sends a signal to the exec's whole process tree. False when the exec has already exited. */
+  signal(name: SignalName): boolean;
+  /** Changes a PTY exec's window size. False when the exec has already exited. */
+  resize(size: TerminalSize): boolean;
+  /** Stops this connection receiving the exec's output; the exec goes on, and `session.attach` picks it up again. */
+  detach(): void;
+}
+
+/** What a handle needs from its session. */
+export interface ExecTransport {
+  /** Sends a message; false when the connection is not open. */
+  send(message: ClientMessage): boolean;
+  /** Resolves once the socket has little enough queued to take more. */
+  drained(): Promise<void>;
+}
+
+/** How a handle begins: a new exec waits for `started`, an attached one is running already. */
+export interface ExecHandleInit {
+  id: string;
+  encoding: OutputEncoding;
+  ackWindowBytes: number | undefined;
+  /** False when the exec was started without stdin, so writes fail here rather than at the server. */
+  stdinOpen: boolean;
+  attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
+}
+
+/** Most raw bytes in one `stdin` message: its base64 stays well below the server's 1 MiB frame limit. */
+export const STDIN_CHUNK_BYTES = 256 * 1024;
+
+type State = "pending" | "running" | "exited" | "failed" | "detached";
+
+/** The client side of one exec. The session routes the exec's messages to it. */
+export class ClientExecHandle implements ExecHandle {
+  readonly id: string;
+  readonly stdout: OutputBuffer;
+  readonly stderr: OutputBuffer;
+  readonly started: Promise<ExecStarted>;
+  readonly exited: Promise<ExecExit>;
+  readonly errors: BunkerError[] = [];
+  readonly #encoding: OutputEncoding;
+  readonly #ackWindowBytes: number | undefined;
+  readonly #acked: Record<OutputStreamName, number>;
+  readonly #settleStarted: { resolve: (started: ExecStarted) => void; reject: (error: Error) => void };
+  readonly #settleExited: { resolve: (exit: ExecExit) => void; reject: (error: Error) => void };
+  #state: State;
+  #stdinOpen: boolean;
+  #stdinFailure: BunkerError | undefined;
+  /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
+  #attachPending = false;
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    init: ExecHandleInit,
+    private readonly transport: ExecTransport,
+  ) {
+    this.id = init.id;
+    this.#encoding = init.encoding;
+    this.#ackWindowBytes = init.ackWindowBytes;
+    this.#stdinOpen = init.stdinOpen;
+    const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
+    this.#acked = { ...start };
+    this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#consumed("stdout", offset));
+    this.stderr = new OutputBuffer("stderr", start.stderr, (offset) => this.#consumed("stderr", offset));
+    const started = createDeferred<ExecStarted>();
+    const exited = createDeferred<ExecExit>();
+    this.started = quiet(started.promise);
+    this.exited = quiet(exited.promise);
+    this.#settleStarted = started;
+    this.#settleExited = exited;
+    this.#state = init.attached ? "running" : "pending";
+    if (init.attached) {
+      this.#attachPending = true;
+      started.resolve({ pid: init.attached.info?.pid ?? null });
+    }
+  }
+
+  /** Whether the session still routes messages to this handle. */
+  get live(): boolean {
+    return this.#state === "pending" || this.#state === "running";
+  }
+
+  /** How `output` data of this exec is encoded in JSON: binary execs fall back to base64 there. */
+  get jsonDataIsBase64(): boolean {
+    return this.#encoding !== "utf8";
+  }
+
+  onStarted(message: StartedMessage): void {
+    if (this.#state !== "pending") return;
+    this.#state = "running";
+    this.#settleStarted.resolve({ pid: message.pid, ...(message.pty && { pty: message.pty }), ...(message.shell !== undefined && { shell: message.shell }) });
+  }
+
+  onOutput(stream: OutputStreamName, offset: number, bytes: Uint8Array, exact: boolean): void {
+    if (!this.live) return;
+    this.#attachPending = false;
+    const target = this.#stream(stream);
+    target.push(offset, bytes, exact);
+  }
+
+  onGap(stream: OutputStreamName, from: number, to: number): void {
+    if (!this.live) return;
+    this.#attachPending = false;
+    this.#stream(stream).gap(from, to);
+  }
+
+  onExit(facts: ExecExit): void {
+    if (!this.live) return;
+    this.#attachPending = false;
+    if (this.#state === "pending") this.#settleStarted.resolve({ pid: null });
+    this.#state = "exited";
+    this.#stdinOpen = false;
+    this.stdout.end();
+    this.stderr.end();
+    this.#settleExited.resolve(facts);
+  }
+
+  /**
+   * The server already has an exec of this id with the same request (a resent `exec`): nothing ran
+   * again, and this socket is not subscribed. The handle attaches from the offsets it holds; the
+   * server replays what it still keeps, then sends `exit` (at once, for a finished exec).
+   */
+  onState(info: ExecInfo): void {
+    if (!this.live) return;
+    if (this.#state === "pending") {
+      this.#state = "running";
+      this.#attachPending = true;
+      this.#settleStarted.resolve({ pid: info.pid });
+    }
+    this.transport.send({
+      type: "attach",
+      id: this.id,
+      offsets: { stdout: this.stdout.offset, stderr: this.stderr.offset },
+      encoding: this.#encoding,
+      ...(this.#ackWindowBytes !== undefined && { ackWindowBytes: this.#ackWindowBytes }),
+    });
+  }
+
+  /**
+   * An `error` about this exec. Before `started`, or as the answer to an `attach` (`unknown_exec`,
+   * `bad_message` for an offset past the output), it ends the handle; otherwise it is recorded, and
+   * a refused stdin write fails later writes, because the bytes it carried are lost.
+   */
+  onError(error: BunkerError): void {
+    if (!this.live) return;
+    if (this.#state === "pending") return this.fail(error);
+    if (this.#attachPending && (error.code === "unknown_exec" || error.code === "bad_message")) return this.fail(error);
+    this.errors.push(error);
+    if (error.code === "limit_exceeded") this.#stdinFailure = error;
+  }
+
+  /** Ends the handle with a failure: the connection closed, or the server refused the exec. */
+  fail(error: BunkerError): void {
+    if (!this.live) return;
+    this.#state = "failed";
+    this.#stdinOpen = false;
+    this.#settleStarted.reject(error);
+    this.#settleExited.reject(error);
+    this.stdout.fail(error);
+    this.stderr.fail(error);
+  }
+
+  write(data: string | Uint8Array): Promise<void> {
+    return this.#enqueueStdin(data, false);
+  }
+
+  end(data?: string | Uint8Array): Promise<void> {
+    return this.#enqueueStdin(data ?? new Uint8Array(0), true);
+  }
+
+  signal(name: SignalName): boolean {
+    if (!(SIGNAL_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(`signal: ${JSON.stringify(name)} is not one of ${SIGNAL_NAMES.join(", ")}`);
+    }
+    return this.live && this.transport.send({ type: "signal", id: this.id, signal: name });
+  }
+
+  resize(size: TerminalSize): boolean {
+    const checked = v.safeParse(TerminalSizeSchema, size);
+    if (!checked.success) throw new TypeError(`resize: ${describeIssue(checked.issues[0])} (got ${JSON.stringify(size)})`);
+    return this.live && this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows });
+  }
+
+  detach(): void {
+    if (!this.live) return;
+    this.transport.send({ type: "detach", id: this.id });
+    const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
+    this.#state = "detached";
+    this.#settleStarted.reject(error);
+    this.#settleExited.reject(error);
+    this.stdout.end();
+    this.stderr.end();
+  }
+
+  /**
+   * Before `close`: an exec with an ack window is detached on the server (the handle keeps what
+   * it holds), because the server drops acks after `close` and would wait on the window.
+   */
+  releaseWindow(): void {
+    if (this.#ackWindowBytes !== undefined && this.live) this.transport.send({ type: "detach", id: this.id });
+  }
+
+  #stream(name: OutputStreamName): OutputBuffer {
+    return name === "stdout" ? this.stdout : this.stderr;
+  }
+
+  /** Acknowledges read bytes once half the window is read: never more often, and never too late to stall the server. */
+  #consumed(stream: OutputStreamName, offset: number): void {
+    const window = this.#ackWindowBytes;
+    if (window === undefined || offset - this.#acked[stream] < window / 2) return;
+    this.#acknowledge(stream, offset);
+  }
+
+  #acknowledge(stream: OutputStreamName, offset: number): void {
+    if (!this.live || offset <= this.#acked[stream]) return;
+    this.#acked[stream] = offset;
+    this.transport.send({ type: "ack", id: this.id, stream, offset });
+  }
+
+  #enqueueStdin(data: string | Uint8Array, eof: boolean): Promise<void> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`write: expected a string or a Uint8Array, got ${typeof data}`);
+    const done = this.#writes.then(() => this.#sendStdin(bytes, eof));
+    this.#writes = done.catch(() => {});
+    return done;
+  }
+
+  async #sendStdin(bytes: Uint8Array, eof: boolean): Promise<void> {
+    let start = 0;
+    do {
+      this.#checkWritable();
+      await this.transport.drained();
+      this.#checkWritable();
+      const piece = bytes.subarray(start, start + STDIN_CHUNK_BYTES);
+      start += piece.byteLength;
+      const last = start >= bytes.byteLength;
+      if (piece.byteLength === 0 && !eof) return;
+      const sent = this.transport.send({
+        type: "stdin",
+        id: this.id,
+        ...(piece.byteLength > 0 && { data: encodeBase64(piece), encoding: "base64" as const }),
+        ...(last && eof && { eof: true }),
+      });
+      if (!sent) throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(this.id)} was sent`, { execId: this.id });
+    } while (start < bytes.byteLength);
+    if (eof) this.#stdinOpen = false;
+  }
+
+  #checkWritable(): void {
+    if (this.#stdinFailure) throw this.#stdinFailure;
+    if (!this.#stdinOpen || !this.live) {
+      throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} takes no stdin: it was started without stdin, its stdin was ended, or it is over`, { execId: this.id });
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import type { ExecInfo, HelloMessage, OutputEncoding, SandboxInfo } from "../protocol/index.ts";
+import type { ExecHandle } from "./exec-handle.ts";
+import type { ExecCommand, ExecOptions } from "./exec-options.ts";
+
+/** How the socket of a session closed. */
+export interface SessionClosed {
+  code: number;
+  reason: string;
+  /** Set when the client closed it because the server broke the protocol. */
+  violation?: string;
+}
+
+/** Options of `session.attach`. */
+export interface AttachOptions {
+  encoding?: OutputEncoding;
+  ackWindowBytes?: number;
+}
+
+/**
+ * A connected session: its workspace, its execs, and the socket they report on. It follows the
+ * execs it starts and those it attaches to; for an exec another socket of the session starts, it
+ * sends `detach` at `started` (call `attach` to follow one).
+ */
+export interface Session extends AsyncDisposable {
+  readonly id: string;
+  /** The session's name, for a named session. */
+  readonly name: string | undefined;
+  /** True when this connection resumed an existing session. */
+  readonly resumed: boolean;
+  /** Which server instance holds the session. */
+  readonly host: string;
+  /** The workspace's absolute path, as commands see it. */
+  readonly workspace: string;
+  readonly sandbox: SandboxInfo;
+  /** The whole `hello` message. */
+  readonly hello: HelloMessage;
+  /** What `connect(url, { resume })` needs to reconnect to this session. A secret: do not log it. */
+  readonly resume: { session: string; secret: string };
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<SessionClosed>;
+  /** Runs a command: an argv array, or a shell line. Throws a TypeError on bad options. */
+  exec(command: ExecCommand, options?: ExecOptions): ExecHandle;
+  /** Follows an exec of this session from the given offsets (default 0): buffered output is replayed, then live. */
+  attach(id: string, offsets?: { stdout?: number; stderr?: number }, options?: AttachOptions): ExecHandle;
+  /** The session's execs, running and finished. */
+  list(): Promise<ExecInfo[]>;
+  /** Ends the session: the server kills its execs and lets its workspace go; then the socket closes. */
+  close(): Promise<void>;
+  /** Closes only the socket; a server that keeps sessions keeps this one for `resume`. */
+  disconnect(): Promise<void>;
+}

@@ -1,0 +1,87 @@
+// `bunker exec -t` and `bunker shell` in a real terminal: each test runs bunker inside a detached
+// tmux session of a known size and reads the screen back with capture-pane.
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+
+const noTmuxReason = Bun.which("tmux") ? undefined : "tmux is missing (apt-get install tmux)";
+if (noTmuxReason) console.warn(`skipping the -t tests: ${noTmuxReason}`);
+
+const server = await startServer();
+afterAll(() => server[Symbol.asyncDispose]());
+
+const MAIN = join(REPO_ROOT, "src", "main.ts");
+let terminals = 0;
+
+/** A tmux server of its own, running one shell line in a 100x30 window. */
+async function openTerminal(line: string) {
+  const socket = `bunker-test-${process.pid}-${++terminals}`;
+  const tmux = async (...args: string[]) => {
+    const proc = Bun.spawn(["tmux", "-L", socket, "-f", "/dev/null", ...args], { stdout: "pipe", stderr: "pipe" });
+    const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    if (code !== 0) throw new Error(`tmux ${args[0]} failed: ${err}`);
+    return out;
+  };
+  // The pane outlives bunker, so that its exit status stays on the screen.
+  await tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "t", "-e", `BUNKER_URL=${server.url}`, "-e", `BUNKER_TOKEN=${server.token}`, `${line}; echo EXIT=$?; sleep 600`);
+  const screen = () => tmux("capture-pane", "-p", "-t", "t");
+  return {
+    screen,
+    /** Waits until the screen matches; fails with the screen's text after 15 s. */
+    async waitFor(pattern: RegExp): Promise<string> {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const text = await screen();
+        if (pattern.test(text)) return text;
+        if (Date.now() > deadline) throw new Error(`the screen never matched ${pattern}:\n${text}`);
+        await Bun.sleep(50);
+      }
+    },
+    sendKeys: (...keys: string[]) => tmux("send-keys", "-t", "t", ...keys),
+    resize: (cols: number, rows: number) => tmux("resize-window", "-t", "t", "-x", String(cols), "-y", String(rows)),
+    async [Symbol.asyncDispose]() {
+      await tmux("kill-server").catch(() => {});
+    },
+  };
+}
+
+const bunker = `${BUN} ${MAIN}`;
+
+describe.skipIf(noTmuxReason !== undefined)("bunker exec -t under tmux", () => {
+  test("runs on a terminal of the local size: tput cols prints 100", async () => {
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'tput cols; stty size'`);
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean)).toEqual(["100", "30 100", "EXIT=0"]);
+  }, 30_000);
+
+  test("forwards a resize of the local terminal: the program gets SIGWINCH and the new size", async () => {
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'trap "stty size" WINCH; echo ready; while :; do sleep 0.1; done'`);
+    await terminal.waitFor(/ready/);
+    await terminal.resize(120, 40);
+    await terminal.waitFor(/^40 120$/m);
+  }, 30_000);
+
+  test("Ctrl-C (tmux send-keys C-c) interrupts the command: exit 130", async () => {
+    // `exec sleep`: the interrupted program is the exec's first process, whose signal the exit reports.
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'echo ready; exec sleep 100'`);
+    await terminal.waitFor(/ready/);
+    await terminal.sendKeys("C-c");
+    await terminal.waitFor(/EXIT=130/);
+  }, 30_000);
+
+  test("the local terminal leaves raw mode when the command ends", async () => {
+    await using terminal = await openTerminal(`${bunker} exec -t -- true; stty -a | grep -o -- '-*icanon'`);
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen).toMatch(/^icanon$/m);
+  }, 30_000);
+
+  test("bunker shell: typed lines run, Ctrl-C stops the foreground job but not the shell, exit's code comes back", async () => {
+    await using terminal = await openTerminal(`${bunker} shell`);
+    await terminal.sendKeys("echo hi-$((1+2)); sleep 100", "Enter");
+    await terminal.waitFor(/^hi-3$/m);
+    await terminal.sendKeys("C-c");
+    await terminal.sendKeys("echo still-$((2+2)); exit 7", "Enter");
+    const screen = await terminal.waitFor(/EXIT=7/);
+    expect(screen).toMatch(/^still-4$/m);
+  }, 30_000);
+});

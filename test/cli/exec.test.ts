@@ -1,0 +1,120 @@
+// `bunker exec` as a user runs it: a subprocess against a real server, stdio piped.
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+
+const server = await startServer();
+afterAll(() => server[Symbol.asyncDispose]());
+
+const MAIN = join(REPO_ROOT, "src", "main.ts");
+const baseEnv = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" };
+const serverEnv = { BUNKER_URL: server.url, BUNKER_TOKEN: server.token! };
+
+/** Starts `bunker exec ARGS` with URL and token in the environment unless `env` says otherwise. */
+function spawnExec(args: string[], options: { env?: Record<string, string>; stdin?: string | Uint8Array<ArrayBuffer> } = {}) {
+  return Bun.spawn([BUN, MAIN, "exec", ...args], {
+    env: { ...baseEnv, ...(options.env ?? serverEnv) },
+    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+async function runExec(args: string[], options: Parameters<typeof spawnExec>[1] = {}) {
+  const proc = spawnExec(args, options);
+  const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code, stdout, stderr };
+}
+
+describe("bunker exec", () => {
+  test("prints the command's output and exits 0", async () => {
+    expect(await runExec(["--", "echo", "hello"])).toEqual({ code: 0, stdout: "hello\n", stderr: "" });
+  });
+
+  test("exits with the remote exit code", async () => {
+    expect(await runExec(["--", "sh", "-c", "exit 3"])).toEqual({ code: 3, stdout: "", stderr: "" });
+  });
+
+  test("keeps the command's stderr apart from its stdout", async () => {
+    expect(await runExec(["--", "sh", "-c", "echo out; echo err >&2"])).toEqual({ code: 0, stdout: "out\n", stderr: "err\n" });
+  });
+
+  test("forwards piped stdin through cat, end of file included, byte for byte", async () => {
+    const input = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256);
+    const proc = spawnExec(["--", "cat"], { stdin: input });
+    const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).bytes()]);
+    expect(code).toBe(0);
+    expect(stdout).toEqual(input);
+  });
+
+  test("--no-stdin gives the command /dev/null even when stdin is piped", async () => {
+    expect(await runExec(["--no-stdin", "--", "cat"], { stdin: "not for cat\n" })).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+
+  test("a command ended by a signal exits 128 plus the signal's number", async () => {
+    expect((await runExec(["--", "sh", "-c", "kill -TERM $$"])).code).toBe(143);
+    expect((await runExec(["--", "sh", "-c", "kill -KILL $$"])).code).toBe(137);
+  });
+
+  test("SIGINT to bunker exec (Ctrl-C) reaches the command, which ends with 130", async () => {
+    const proc = spawnExec(["--", "sh", "-c", "echo ready; exec sleep 100"]);
+    const reader = proc.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("ready\n")) seen += new TextDecoder().decode((await reader.read()).value);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(130);
+  });
+
+  test("--timeout-ms ends the command with SIGTERM: 143", async () => {
+    expect((await runExec(["--timeout-ms", "200", "--", "sleep", "10"])).code).toBe(143);
+  });
+
+  test("-e sets variables and --cwd the directory, in a named session that keeps its workspace", async () => {
+    expect((await runExec(["--name", "cli-cwd", "--", "mkdir", "-p", "sub/dir"])).code).toBe(0);
+    const result = await runExec(["--name", "cli-cwd", "-e", "FOO=bar", "-e", "EMPTY=", "--cwd", "sub/dir", "--", "sh", "-c", 'echo "$FOO|$EMPTY"; pwd']);
+    expect(result.code).toBe(0);
+    const [vars, cwd] = result.stdout.split("\n");
+    expect(vars).toBe("bar|");
+    expect(cwd!.startsWith(server.workspaceRoot)).toBe(true);
+    expect(cwd!.endsWith("/sub/dir")).toBe(true);
+  });
+
+  test("URL and token from flags instead of BUNKER_URL and BUNKER_TOKEN", async () => {
+    expect(await runExec(["--url", server.url, "--token", server.token!, "--", "echo", "flags"], { env: {} })).toEqual({ code: 0, stdout: "flags\n", stderr: "" });
+  });
+
+  test("a missing cwd is one line and exit 255", async () => {
+    expect(await runExec(["--cwd", "nope", "--", "pwd"])).toEqual({ code: 255, stdout: "", stderr: 'bunker: cwd: "nope" does not exist in the workspace\n' });
+  });
+
+  test("a program the server cannot find exits 127, as a shell would", async () => {
+    const result = await runExec(["--", "no-such-program-here"]);
+    expect(result.code).toBe(127);
+    expect(result.stderr).toContain("no-such-program-here");
+    expect(result.stderr.split("\n")).toHaveLength(2);
+  });
+
+  test("a wrong token is one line naming 401, without the token, and exit 255", async () => {
+    const result = await runExec(["--", "true"], { env: { BUNKER_URL: server.url, BUNKER_TOKEN: "wrong-token-0123456789" } });
+    expect(result.code).toBe(255);
+    expect(result.stderr).toMatch(/^bunker: could not connect to .*401\n$/);
+    expect(result.stderr).not.toContain("wrong-token");
+  });
+
+  test("no server at the URL: exit 255", async () => {
+    const result = await runExec(["--", "true"], { env: { BUNKER_URL: "ws://127.0.0.1:1/ws" } });
+    expect(result.code).toBe(255);
+    expect(result.stderr).toStartWith("bunker: could not connect to ws://127.0.0.1:1/ws");
+  });
+
+  test("a reader that stops early (| head) ends the command, and bunker exits 141 like a process killed by SIGPIPE", async () => {
+    const line = `${BUN} ${MAIN} exec -- seq 1 100000000 | head -1; echo "status=\${PIPESTATUS[0]}"`;
+    const proc = Bun.spawn(["bash", "-c", line], { env: { ...baseEnv, ...serverEnv }, stdout: "pipe" });
+    expect(await new Response(proc.stdout).text()).toBe("1\nstatus=141\n");
+  });
+
+  test("misuse exits 2 with one line", async () => {
+    expect(await runExec([])).toEqual({ code: 2, stdout: "", stderr: "bunker: exec needs a command: bunker exec [flags] -- command [args...]\n" });
+    expect(await runExec(["-e", "=x", "--", "true"])).toEqual({ code: 2, stdout: "", stderr: 'bunker: -e: "=x" is not NAME=VALUE\n' });
+  });
+});

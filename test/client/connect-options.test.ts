@@ -1,0 +1,55 @@
+import { expect, test } from "bun:test";
+import { resolveConnectOptions } from "../../src/client/connect-options.ts";
+import type { WebSocketConstructor } from "../../src/client/websocket.ts";
+
+/** A WebSocket class of browser shape (no headers) and one of `ws` shape. */
+const BrowserLike = class {} as unknown as WebSocketConstructor;
+const WsLike = class {
+  terminate() {}
+  ping() {}
+} as unknown as WebSocketConstructor;
+
+test("offers bunker.v1 and sends the token as a Bearer header where the class takes headers", () => {
+  expect(resolveConnectOptions("ws://h:1/ws", { token: "tok", WebSocket: WsLike })).toMatchObject({
+    url: "ws://h:1/ws",
+    protocols: ["bunker.v1"],
+    headers: { authorization: "Bearer tok" },
+    headerStyle: "ws",
+  });
+});
+
+test("Bun's global WebSocket takes headers too", () => {
+  expect(resolveConnectOptions("ws://h:1/ws", { token: "tok" })).toMatchObject({ headers: { authorization: "Bearer tok" }, headerStyle: "bun" });
+});
+
+test("a browser-shaped class gets the token as a subprotocol beside bunker.v1", () => {
+  expect(resolveConnectOptions("ws://h:1/ws", { token: "tok", WebSocket: BrowserLike })).toMatchObject({
+    protocols: ["bunker.v1", "bunker.token.tok"],
+    headers: {},
+    headerStyle: "none",
+  });
+  expect(resolveConnectOptions("ws://h:1/ws", { token: "tok", tokenVia: "subprotocol", WebSocket: WsLike }).protocols).toEqual(["bunker.v1", "bunker.token.tok"]);
+});
+
+test("a resume puts the session id in the query and the secret in a subprotocol", () => {
+  const resolved = resolveConnectOptions("ws://h:1/ws", { resume: { session: "abc", secret: "s3cr3t" }, WebSocket: BrowserLike });
+  expect(resolved.url).toBe("ws://h:1/ws?session=abc");
+  expect(resolved.protocols).toEqual(["bunker.v1", "bunker.resume.s3cr3t"]);
+});
+
+test("a name goes in the query", () => {
+  expect(resolveConnectOptions("wss://h/ws", { name: "build", WebSocket: BrowserLike }).url).toBe("wss://h/ws?name=build");
+});
+
+test("misuse is a TypeError that quotes the value but never a secret", () => {
+  expect(() => resolveConnectOptions("http://h/ws", {})).toThrow(new TypeError('connect: "http://h/ws" is not a ws: or wss: URL'));
+  expect(() => resolveConnectOptions("nope", {})).toThrow(new TypeError('connect: "nope" is not a URL'));
+  expect(() => resolveConnectOptions("ws://h/ws", { name: "a", resume: { session: "b", secret: "c" } })).toThrow(TypeError);
+  expect(() => resolveConnectOptions("ws://h/ws", { token: "tok", tokenVia: "header", WebSocket: BrowserLike })).toThrow(
+    new TypeError('connect: this WebSocket class cannot send headers; use tokenVia: "subprotocol"'),
+  );
+  const secret = "has space";
+  expect(() => resolveConnectOptions("ws://h/ws", { token: secret, WebSocket: BrowserLike })).toThrow(
+    new TypeError("connect: the token holds characters a subprotocol cannot carry; send it as a header"),
+  );
+});

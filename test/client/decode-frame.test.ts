@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { createBinaryFramePairer, decodeServerText } from "../../src/client/decode-frame.ts";
+import { encodeOutputHeader } from "../../src/protocol/index.ts";
+
+describe("decodeServerText", () => {
+  test("decodes a message the schemas accept", () => {
+    expect(decodeServerText('{"type":"started","id":"a","pid":7}')).toEqual({ kind: "message", message: { type: "started", id: "a", pid: 7 } });
+  });
+
+  test("drops fields it does not know, as v1 clients must", () => {
+    expect(decodeServerText('{"type":"started","id":"a","pid":7,"later":true}')).toEqual({ kind: "message", message: { type: "started", id: "a", pid: 7 } });
+  });
+
+  test("reports a message type from a later server as unknown instead of failing", () => {
+    expect(decodeServerText('{"type":"weather","id":"a"}')).toEqual({ kind: "unknown", type: "weather" });
+  });
+
+  test("accepts an error code and an exit reason it does not know yet", () => {
+    const error = decodeServerText('{"type":"error","id":"a","code":"too_hot","message":"later"}');
+    expect(error).toEqual({ kind: "message", message: { type: "error", id: "a", code: "too_hot", message: "later" } as never });
+    const exit = decodeServerText('{"type":"exit","id":"a","code":null,"signal":"SIGKILL","reason":"evicted","durationMs":3}');
+    expect(exit.kind).toBe("message");
+  });
+
+  test("reports a known message that breaks its schema as a violation that names the field", () => {
+    expect(decodeServerText('{"type":"started","id":"a","pid":"seven"}')).toEqual({ kind: "violation", problem: "pid: expected number, got \"seven\"" });
+    expect(decodeServerText("not json").kind).toBe("violation");
+  });
+});
+
+describe("createBinaryFramePairer", () => {
+  const header = encodeOutputHeader({ id: "b", stream: "stderr", offset: 2 ** 40 + 5 });
+
+  test("pairs a header frame with the payload frame after it", () => {
+    const pairer = createBinaryFramePairer();
+    expect(pairer.push(header)).toEqual({ kind: "pending" });
+    expect(pairer.awaitingPayload).toBe(true);
+    expect(pairer.push(new Uint8Array([0, 1, 255]))).toEqual({ kind: "output", header: { id: "b", stream: "stderr", offset: 2 ** 40 + 5 }, bytes: new Uint8Array([0, 1, 255]) });
+    expect(pairer.awaitingPayload).toBe(false);
+  });
+
+  test("skips a header of a kind it does not know together with its payload", () => {
+    const pairer = createBinaryFramePairer();
+    expect(pairer.push(new Uint8Array([0x7f, 1, 2]))).toEqual({ kind: "skipped" });
+    expect(pairer.push(header)).toEqual({ kind: "skipped" });
+    expect(pairer.push(header)).toEqual({ kind: "pending" });
+  });
+
+  test("reports a malformed output header", () => {
+    expect(createBinaryFramePairer().push(new Uint8Array([1, 0, 0]))).toEqual({ kind: "violation", problem: "a malformed output header frame" });
+  });
+});
