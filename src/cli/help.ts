@@ -49,6 +49,16 @@ Limits:
   --max-sessions N             sessions held at once, with or without sockets (default 1000)
   --output-log-bytes N         output kept per stream of each exec for replay (default 1048576)
 
+Sandbox policy:
+  --run-as UID[:GID]           host uid/gid of commands (env BUNKER_RUN_AS; default 65534 when the server is root)
+  --limit-cpu-seconds N        CPU seconds per exec (default 600); a request may lower each limit
+  --limit-address-space-bytes N  address space per process (default 8 GiB)
+  --limit-file-size-bytes N    largest file a command may write (default 2 GiB)
+  --limit-open-files N         open files per process (default 4096)
+  --limit-processes N          processes per exec, counted inside its sandbox (default 1024)
+  --tmp-size-bytes N           size of each sandbox's private /tmp (default 512 MiB)
+  --workspace-quota-bytes N    quota for file writes and uploads through the file API (default none)
+
 Sessions:
   --detach-ttl DURATION        how long commands keep running with no socket joined (default 10m)
   --hold-output DURATION       after a socket drops, how long commands block rather than drop output (default 60s)

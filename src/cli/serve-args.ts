@@ -4,6 +4,11 @@ import { join, resolve } from "node:path";
 import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
 import { DEFAULT_DETACH_TTL_MS, DEFAULT_HOLD_OUTPUT_MS, DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TTL_MS, type ServerLimits } from "../server/options.ts";
 import { SANDBOX_CHOICES, type SandboxChoice } from "../sandbox/detect.ts";
+import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES, type Rlimits } from "../sandbox/rlimits.ts";
+import { defaultRunAs, parseRunAs, type RunAs } from "../sandbox/run-as.ts";
+
+/** Where a server running as root keeps workspaces by default. */
+export const ROOT_WORKSPACE_ROOT = "/var/lib/bunker/workspaces";
 import { parseChoice, parseDurationMs, parseWholeNumber } from "./parse-numbers.ts";
 import { UsageError, quote } from "./usage-error.ts";
 
@@ -24,6 +29,10 @@ export interface ServeSettings {
   sessionIdleTtlMs: number;
   holdOutputMs: number;
   hostId: string;
+  runAs: RunAs | undefined;
+  rlimits: Rlimits;
+  tmpSizeBytes: number;
+  workspaceQuotaBytes: number | undefined;
 }
 
 const SERVE_FLAGS = {
@@ -49,6 +58,14 @@ const SERVE_FLAGS = {
   "session-idle-ttl": { type: "string" },
   "hold-output": { type: "string" },
   "host-id": { type: "string" },
+  "run-as": { type: "string" },
+  "limit-cpu-seconds": { type: "string" },
+  "limit-address-space-bytes": { type: "string" },
+  "limit-file-size-bytes": { type: "string" },
+  "limit-open-files": { type: "string" },
+  "limit-processes": { type: "string" },
+  "tmp-size-bytes": { type: "string" },
+  "workspace-quota-bytes": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -76,12 +93,24 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     return typeof value === "string" ? parseWholeNumber(`--${flag}`, value, min, max) : fallback;
   };
   const maxOutput = flags["max-output-bytes"];
+  const euid = process.geteuid?.() ?? -1;
+  let runAs = defaultRunAs(euid);
+  const runAsFlag = flags["run-as"] ?? env["BUNKER_RUN_AS"];
+  if (runAsFlag !== undefined) {
+    runAs = parseRunAs(runAsFlag);
+    if (!runAs) throw new UsageError(`--run-as: ${quote(runAsFlag)} is not UID or UID:GID`);
+    if (euid !== 0 && (runAs.uid !== euid || runAs.gid !== (process.getegid?.() ?? -1))) {
+      throw new UsageError(`--run-as: only a server running as root can run commands as another user (${quote(runAsFlag)})`);
+    }
+  }
+  const quota = flags["workspace-quota-bytes"];
   return {
     host,
     port: number("port", 7681, 0, 65535),
     token: flags["no-auth"] ? undefined : (tokenFlag ?? "generate"),
     allowedOrigins: flags["allow-origin"] ?? [],
-    workspaceRoot: resolve(flags["workspace-root"] ?? env["BUNKER_WORKSPACE_ROOT"] ?? join(homedir(), ".bunker", "workspaces")),
+    // root's home is 0700, which the uid commands run as could not pass through.
+    workspaceRoot: resolve(flags["workspace-root"] ?? env["BUNKER_WORKSPACE_ROOT"] ?? (euid === 0 ? ROOT_WORKSPACE_ROOT : join(homedir(), ".bunker", "workspaces"))),
     workspaceRetention: parseChoice("--workspace-retention", flags["workspace-retention"] ?? "delete", ["keep", "delete"] as const),
     sandbox: parseChoice("--sandbox", flags.sandbox ?? "auto", SANDBOX_CHOICES),
     requireSandbox: flags["require-sandbox"] === true,
@@ -102,6 +131,16 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     sessionIdleTtlMs:
       flags["session-idle-ttl"] === undefined ? DEFAULT_SESSION_IDLE_TTL_MS : parseDurationMs("--session-idle-ttl", flags["session-idle-ttl"]),
     holdOutputMs: flags["hold-output"] === undefined ? DEFAULT_HOLD_OUTPUT_MS : parseDurationMs("--hold-output", flags["hold-output"]),
+    runAs,
+    rlimits: {
+      cpuSeconds: number("limit-cpu-seconds", DEFAULT_RLIMITS.cpuSeconds, 1, 1_000_000_000),
+      addressSpaceBytes: number("limit-address-space-bytes", DEFAULT_RLIMITS.addressSpaceBytes, 16 * 1024 * 1024, Number.MAX_SAFE_INTEGER),
+      fileSizeBytes: number("limit-file-size-bytes", DEFAULT_RLIMITS.fileSizeBytes, 1, Number.MAX_SAFE_INTEGER),
+      openFiles: number("limit-open-files", DEFAULT_RLIMITS.openFiles, 16, 1_048_576),
+      processes: number("limit-processes", DEFAULT_RLIMITS.processes, 8, 4_194_304),
+    },
+    tmpSizeBytes: number("tmp-size-bytes", DEFAULT_TMP_SIZE_BYTES, 1024 * 1024, Number.MAX_SAFE_INTEGER),
+    workspaceQuotaBytes: quota === undefined ? undefined : parseWholeNumber("--workspace-quota-bytes", quota, 1, Number.MAX_SAFE_INTEGER),
     hostId: flags["host-id"] ?? env["BUNKER_HOST_ID"] ?? hostname(),
   };
 }

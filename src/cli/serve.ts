@@ -23,12 +23,18 @@ export async function runServe(args: string[], env: Record<string, string | unde
     process.stdout.write(SERVE_HELP);
     return undefined;
   }
-  const workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot);
+  let workspaceRoot: string;
+  try {
+    workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
+  } catch (error) {
+    throw new UsageError(`--workspace-root: ${(error as Error).message}`);
+  }
   const detected = await detectSandbox({
     choice: settings.sandbox,
     requireSandbox: settings.requireSandbox,
     allowNetwork: settings.allowNetwork,
     workspaceRoot,
+    runAs: settings.runAs,
   });
   if (!detected.ok) throw new UsageError(`sandbox: ${detected.reason}`);
   const sandbox = detected.sandbox;
@@ -56,6 +62,10 @@ export async function runServe(args: string[], env: Record<string, string | unde
       sessionIdleTtlMs: settings.sessionIdleTtlMs,
       holdOutputMs: settings.holdOutputMs,
       hostId: settings.hostId,
+      runAs: settings.runAs,
+      rlimits: settings.rlimits,
+      tmpSizeBytes: settings.tmpSizeBytes,
+      workspaceQuotaBytes: settings.workspaceQuotaBytes,
     });
   } catch (error) {
     sandbox.dispose();

@@ -4,6 +4,8 @@ import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/t
 import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
 import { pumpOutput, takeWithinBudget, type OutputBudget } from "./output-pump.ts";
 import type { OutputLog } from "./output-log.ts";
+import type { Rlimits } from "../sandbox/rlimits.ts";
+import type { RunAs } from "../sandbox/run-as.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { readBwrapStatus, readFdToEnd, type BwrapStatus } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
@@ -29,6 +31,10 @@ export interface ExecRequest {
   maxOutputBytes: number;
   /** Run on a pseudo-terminal of this size; its output goes to the stdout log. */
   pty?: TerminalSize;
+  /** Resource limits (applied by the backend). */
+  rlimits?: Rlimits;
+  /** Host uid and gid to spawn the sandbox as (`--run-as`); undefined: the server's own. */
+  runAs?: RunAs;
 }
 
 /** Where an exec's output goes: one log per stream. */
@@ -96,7 +102,10 @@ export function openInputFiles(command: SandboxCommand): number[] {
 
 /** Spawns one command in the sandbox and streams its output into `logs`. Throws when the spawn itself fails. */
 export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, logs: ExecLogs): RunningExec {
-  const command: SandboxCommand = backend.buildCommand({ argv: request.argv, cwd: request.cwd, env: request.env, pty: request.pty !== undefined }, policy);
+  const command: SandboxCommand = backend.buildCommand(
+    { argv: request.argv, cwd: request.cwd, env: request.env, pty: request.pty !== undefined, ...(request.rlimits && { rlimits: request.rlimits }) },
+    policy,
+  );
   const startedAt = performance.now();
   let killReason: "timeout" | "killed" | "output_limit" | undefined;
   const budget: OutputBudget = { remaining: request.maxOutputBytes, onExhausted: () => terminate("output_limit", true) };
@@ -127,6 +136,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined, inputFds) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
       detached: command.detached,
       ...(terminal && { terminal }),
+      ...(request.runAs && { uid: request.runAs.uid, gid: request.runAs.gid }),
     });
   } catch (error) {
     terminal?.close();

@@ -1,4 +1,5 @@
 import { withControllingTerminal } from "./controlling-terminal.ts";
+import { buildPrlimitArgs } from "./rlimits.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 import type { SystemMount } from "./system-mounts.ts";
 import { createVisibility, resolveProgram } from "./resolve-program.ts";
@@ -21,6 +22,8 @@ export interface BwrapBackendOptions {
   lookUpPrograms?: boolean;
   /** Host path of the installed seccomp filter (seccomp/install-filter.ts); bwrap loads it from fd 5. */
   seccompFilterPath?: string;
+  /** prlimit(1) in a system directory that the sandbox sees, to apply rlimits inside it. */
+  prlimitPath?: string;
 }
 
 function systemMountArgs(mounts: readonly SystemMount[]): string[] {
@@ -57,6 +60,7 @@ export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPoli
     "--dev",
     "/dev",
     // The tmpfs must come before the workspace bind: a workspace under /tmp would vanish beneath it.
+    ...(policy.tmpSizeBytes !== undefined ? ["--size", String(policy.tmpSizeBytes)] : []),
     "--tmpfs",
     "/tmp",
     "--bind",
@@ -91,7 +95,18 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       return {
         argv: withControllingTerminal(
-          [options.bwrapPath, ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true), "--", REAPER_SANDBOX_PATH, resolved, ...args],
+          [
+            options.bwrapPath,
+            ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true),
+            "--",
+            // Limits are set inside, once the user namespace exists (see rlimits.ts), by prlimit as
+            // pid 1, which then becomes the reaper (same process), so the reaper still reports
+            // whether the command itself could be executed.
+            ...(spec.rlimits && options.prlimitPath ? [options.prlimitPath, ...buildPrlimitArgs(spec.rlimits), "--"] : []),
+            REAPER_SANDBOX_PATH,
+            resolved,
+            ...args,
+          ],
           spec.pty === true,
         ),
         env: { ...spec.env },

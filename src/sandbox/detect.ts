@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -11,6 +11,8 @@ import { installReaper, reaperArchFor } from "./reaper.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
+import { buildPrlimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
+import type { RunAs } from "./run-as.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
 export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
@@ -21,12 +23,18 @@ export interface DetectSandboxOptions {
   allowNetwork: boolean;
   /** Where the probe makes its throwaway workspace: the real workspace root, so that it meets real conditions. */
   workspaceRoot: string;
+  /** The uid and gid commands run as: the probe runs as them too. */
+  runAs?: RunAs | undefined;
 }
 
 /** The backend the server runs with, what hello reports about it, and what to clean up at exit. */
 export interface DetectedSandbox {
   backend: SandboxBackend;
   info: SandboxInfo;
+  /** Whether each exec gets the seccomp filter. */
+  seccomp: boolean;
+  /** Whether each exec gets its resource limits (prlimit was found). */
+  rlimits: boolean;
   /** Removes files the backend put on the host (the reaper). */
   dispose(): void;
 }
@@ -37,12 +45,19 @@ function firstLine(text: string): string {
   return text.trim().split("\n")[0] ?? "";
 }
 
-async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean): Promise<ProbeResult> {
+async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined): Promise<ProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
+  if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   let seccompFd: number | undefined;
   try {
     const policy: SandboxPolicy = { workspace, allowNetwork };
-    const args = [...buildBwrapArgs(options, policy, workspace), "--", REAPER_SANDBOX_PATH, "/bin/true"];
+    const args = [
+      ...buildBwrapArgs(options, policy, workspace),
+      "--",
+      ...(options.prlimitPath ? [options.prlimitPath, ...buildPrlimitArgs(DEFAULT_RLIMITS), "--"] : []),
+      REAPER_SANDBOX_PATH,
+      "/bin/true",
+    ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
     const result = await execa(options.bwrapPath, args, {
       reject: false,
@@ -51,6 +66,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       env: { PATH: "/usr/bin:/bin" },
       extendEnv: false,
       timeout: 10_000,
+      ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
     });
     if (result.exitCode === 0) return { ok: true };
     const detail = firstLine(String(result.stderr)) || `exit code ${result.exitCode}`;
@@ -70,6 +86,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   const arch = reaperArchFor(process.arch);
   if (!arch) return { ok: false, reason: `no reaper for the ${process.arch} architecture` };
   const seccompArch = hostSeccompArch();
+  const prlimitPath = findPrlimit();
   // The reaper must be readable by whatever uid runs bwrap, and nobody else may replace it.
   const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
   chmodSync(runtimeDir, 0o755);
@@ -81,15 +98,22 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     ...(seccompArch && { seccompFilterPath: installSeccompFilter(runtimeDir, seccompArch) }),
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
+    ...(prlimitPath && { prlimitPath }),
   };
-  const probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork);
+  const probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs);
   if (!probe.ok) {
     dispose();
     return probe;
   }
   return {
     ok: true,
-    sandbox: { backend: createBwrapBackend(backendOptions), info: { backend: "bwrap", network: options.allowNetwork }, dispose },
+    sandbox: {
+      backend: createBwrapBackend(backendOptions),
+      info: { backend: "bwrap", network: options.allowNetwork },
+      seccomp: backendOptions.seccompFilterPath !== undefined,
+      rlimits: backendOptions.prlimitPath !== undefined,
+      dispose,
+    },
   };
 }
 
@@ -100,14 +124,28 @@ async function detectSeatbelt(options: DetectSandboxOptions): Promise<DetectSand
   const dispose = () => rmSync(tempDir, { recursive: true, force: true });
   return {
     ok: true,
-    sandbox: { backend: createSeatbeltBackend({ tempDir }), info: { backend: "seatbelt", network: options.allowNetwork }, dispose },
+    sandbox: {
+      backend: createSeatbeltBackend({ tempDir }),
+      info: { backend: "seatbelt", network: options.allowNetwork, notEnforced: ["rlimits: resource limits are not applied on macOS yet"] },
+      seccomp: false,
+      rlimits: false,
+      dispose,
+    },
   };
 }
 
+/** prlimit(1) from util-linux, in a directory every sandbox binds (rlimits are not enforced without it). */
+function findPrlimit(): string | undefined {
+  return Bun.which("prlimit", { PATH: "/usr/bin:/bin" }) ?? undefined;
+}
+
 function fallback(reason: string): DetectedSandbox {
+  const prlimitPath = findPrlimit();
   return {
-    backend: createFallbackBackend(),
+    backend: createFallbackBackend(prlimitPath ? { prlimitPath } : {}),
     info: { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true },
+    seccomp: false,
+    rlimits: prlimitPath !== undefined,
     dispose: () => {},
   };
 }

@@ -1,4 +1,5 @@
 import { withControllingTerminal } from "./controlling-terminal.ts";
+import { buildPrlimitArgs } from "./rlimits.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 
 /** What the workspace-only fallback does not enforce, as hello reports it. */
@@ -12,12 +13,15 @@ export const FALLBACK_NOT_ENFORCED = [
  * The fallback without OS isolation: a clean environment, cwd in the workspace, HOME and TMPDIR
  * inside it, and a process group of its own so that the tree can be killed as a whole.
  */
-export function createFallbackBackend(): SandboxBackend {
+export function createFallbackBackend(options: { prlimitPath?: string } = {}): SandboxBackend {
   return {
     name: "none",
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       return {
-        argv: withControllingTerminal([...spec.argv], spec.pty === true),
+        argv: withControllingTerminal(
+          spec.rlimits && options.prlimitPath ? [options.prlimitPath, ...buildPrlimitArgs(spec.rlimits), "--", ...spec.argv] : [...spec.argv],
+          spec.pty === true,
+        ),
         env: { ...spec.env },
         cwd: spec.cwd,
         tree: "process-group",

@@ -1,4 +1,5 @@
 import type { SandboxBackendName } from "../protocol/index.ts";
+import type { Rlimits } from "./rlimits.ts";
 
 /** What a session's commands may touch. Every backend enforces as much of it as it can. */
 export interface SandboxPolicy {
@@ -6,6 +7,8 @@ export interface SandboxPolicy {
   workspace: string;
   /** Whether commands may use the network (off by default). */
   allowNetwork: boolean;
+  /** Size cap of the private /tmp, where the backend has one. */
+  tmpSizeBytes?: number;
 }
 
 /** One command to run, already validated: argv to exec, cwd and environment as the command sees them. */
@@ -17,6 +20,8 @@ export interface ExecSpec {
   env: Readonly<Record<string, string>>;
   /** Whether the command runs on a pseudo-terminal. */
   pty?: boolean;
+  /** Resource limits to apply to the command, where the backend can. */
+  rlimits?: Rlimits;
 }
 
 /** How the whole process tree of one exec is found and killed. */

@@ -10,6 +10,7 @@ import {
   SESSION_QUERY_PARAM,
   WEBSOCKET_PATH,
   type HelloMessage,
+  type SandboxInfo,
 } from "../protocol/index.ts";
 import { VERSION } from "../version.ts";
 import { chosenSubprotocol, isAuthorized, offeredSubprotocols } from "./auth.ts";
@@ -54,6 +55,23 @@ function sessionRequestOf(url: URL, subprotocols: readonly string[]): SessionReq
   return { kind: "new" };
 }
 
+/** What hello says of the sandbox: the backend as detected, and the policy it enforces. */
+function describeSandbox(options: ServerOptions): SandboxInfo {
+  const { info } = options.sandbox;
+  return {
+    ...info,
+    policy: {
+      ...(options.runAs && { runAs: options.runAs }),
+      seccomp: info.backend === "bwrap" && options.sandbox.seccomp,
+      allowRead: [],
+      allowWrite: [],
+      protect: [],
+      rlimits: options.sandbox.rlimits ? { ...options.rlimits } : {},
+      ...(info.backend === "bwrap" && { tmpSizeBytes: options.tmpSizeBytes }),
+    },
+  };
+}
+
 function refusalCloseCode(code: SessionRefusal["code"]): number {
   switch (code) {
     case "unknown_session":
@@ -70,6 +88,7 @@ function refusalCloseCode(code: SessionRefusal["code"]): number {
 /** Starts Bun.serve with the WebSocket endpoint and returns once it listens. */
 export function createServer(options: ServerOptions): BunkerServer {
   const sockets = new Set<ServerWebSocket<ConnectionData>>();
+  const sandboxInfo = describeSandbox(options);
   const counters: ServerCounters = { runningExecs: 0 };
   const sessions = new SessionRegistry(options, counters);
   let stopping = false;
@@ -137,7 +156,7 @@ export function createServer(options: ServerOptions): BunkerServer {
           execs: resumed ? session.execInfos() : [],
           host: options.hostId,
           workspace: session.workspace.path,
-          sandbox: options.sandbox.info,
+          sandbox: sandboxInfo,
         };
         sink.send(JSON.stringify(hello));
         session.join(connection);
@@ -190,7 +209,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     } catch {
       return new Response("bad_message: the path is not valid percent-encoding\n", { status: 400 });
     }
-    return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: undefined, quotaBytes: undefined });
+    return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes });
   }
 
   const port = server.port ?? options.port;

@@ -1,4 +1,6 @@
 import type { DetectedSandbox } from "../sandbox/detect.ts";
+import type { Rlimits } from "../sandbox/rlimits.ts";
+import type { RunAs } from "../sandbox/run-as.ts";
 
 /** Everything a running server needs, defaults applied (see resolveServeOptions in cli/). */
 export interface ServerOptions {
@@ -15,6 +17,14 @@ export interface ServerOptions {
   sandbox: DetectedSandbox;
   allowNetwork: boolean;
   limits: ServerLimits;
+  /** Host uid and gid of sandboxed commands (`--run-as`); undefined: the server's own. */
+  runAs: RunAs | undefined;
+  /** Resource limits of every exec; a request may lower them. */
+  rlimits: Rlimits;
+  /** Size cap of each sandbox's private /tmp. */
+  tmpSizeBytes: number;
+  /** Workspace quota for file writes and uploads (`--workspace-quota-bytes`); undefined: none. */
+  workspaceQuotaBytes: number | undefined;
   /** How long a session's commands keep running with no socket joined (`--detach-ttl`). */
   detachTtlMs: number;
   /** After a socket drops, how long its position still holds its execs' output (`--hold-output`). */

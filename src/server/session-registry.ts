@@ -74,7 +74,7 @@ export class SessionRegistry {
     }
     let workspace;
     try {
-      workspace = createWorkspace(this.options.workspaceRoot, name === undefined ? id : `named:${name}`);
+      workspace = createWorkspace(this.options.workspaceRoot, name === undefined ? id : `named:${name}`, this.options.runAs);
     } catch (error) {
       return { code: "internal", message: `cannot create the workspace: ${(error as Error).message}` };
     }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chownSync, mkdirSync } from "node:fs";
 import type {
   AckMessage,
   AttachMessage,
@@ -23,6 +23,7 @@ import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { ExecRecord } from "./exec-record.ts";
+import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -64,9 +65,12 @@ export class Session {
     private readonly counters: ServerCounters,
     private readonly hooks: SessionHooks,
   ) {
-    this.#policy = { workspace: workspace.path, allowNetwork: options.allowNetwork };
+    this.#policy = { workspace: workspace.path, allowNetwork: options.allowNetwork, tmpSizeBytes: options.tmpSizeBytes };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
-    if (tempDir.startsWith(`${workspace.path}/`)) mkdirSync(tempDir, { recursive: true, mode: 0o700 });
+    if (tempDir.startsWith(`${workspace.path}/`)) {
+      mkdirSync(tempDir, { recursive: true, mode: 0o700 });
+      if (options.runAs) chownSync(tempDir, options.runAs.uid, options.runAs.gid);
+    }
   }
 
   /** Execs still running. */
@@ -93,8 +97,8 @@ export class Session {
     this.#timer = undefined;
     const files = createFileHandler({
       workspace: this.workspace.path,
-      owner: undefined,
-      quotaBytes: undefined,
+      owner: this.options.runAs,
+      quotaBytes: this.options.workspaceQuotaBytes,
       send: (reply) => connection.sink.send(JSON.stringify(reply)),
       sendError: (code, text, id) => this.#sendError(connection, code, text, id),
       congestion: () => connection.sink.congestion(),
@@ -200,6 +204,8 @@ export class Session {
     }
     const cwd = resolveCwd(this.workspace.path, message.cwd);
     if (!cwd.ok) return this.#sendError(connection, cwd.code, cwd.problem, id);
+    const rlimits = resolveExecRlimits(this.options.rlimits, message.rlimits);
+    if (!rlimits.ok) return this.#sendError(connection, "forbidden_by_policy", rlimits.problem, id);
 
     const backend = this.options.sandbox.backend;
     const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
@@ -221,6 +227,8 @@ export class Session {
           timeoutMs: effectiveTimeoutMs(message.timeoutMs, limits),
           maxOutputBytes: effectiveMaxOutputBytes(message.maxOutputBytes, limits),
           ...(message.pty && { pty: message.pty }),
+          rlimits: rlimits.rlimits,
+          ...(this.options.runAs && { runAs: this.options.runAs }),
         },
         backend,
         policy,

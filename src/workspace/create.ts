@@ -1,11 +1,29 @@
-import { mkdirSync, chmodSync, realpathSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, chownSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { workspaceNameFor } from "./naming.ts";
+import type { RunAs } from "../sandbox/run-as.ts";
 
-/** Creates the workspace root (mode 0700 when new) and returns its real path. */
-export function ensureWorkspaceRoot(root: string): string {
+/**
+ * Creates the workspace root and returns its real path. With `runAs`, the root is 0711: the uid
+ * that commands run as must pass through it to its own workspace (and bwrap, running as that uid,
+ * must reach it to bind it), but cannot list it to find other sessions' workspaces. Every parent
+ * must be traversable too; when one is not (/root is 0700), the error says so.
+ */
+export function ensureWorkspaceRoot(root: string, runAs?: RunAs): string {
+  // Parents bunker creates (/var/lib/bunker) must let the command uid through; the root itself is 0700 or 0711.
+  if (runAs) mkdirSync(dirname(root), { recursive: true, mode: 0o755 });
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  return realpathSync(root);
+  const real = realpathSync(root);
+  if (runAs) {
+    chmodSync(real, 0o711);
+    for (let dir = dirname(real); dir !== dirname(dir) || dir === "/"; dir = dirname(dir)) {
+      if (!isTraversableBy(dir, runAs)) {
+        throw new Error(`${dir} is not traversable by uid ${runAs.uid}, which commands run as: choose another --workspace-root, or chmod o+x ${dir}`);
+      }
+      if (dir === "/") break;
+    }
+  }
+  return real;
 }
 
 /** A session's workspace on disk. */
@@ -15,10 +33,22 @@ export interface Workspace {
   remove(): void;
 }
 
-/** Creates the workspace of a session under the root, mode 0700. The root must be a real path. */
-export function createWorkspace(root: string, sessionId: string): Workspace {
+/**
+ * Creates the workspace of a session under the root, mode 0700, owned by `runAs` when given (so
+ * that commands can write in it). The root must be a real path.
+ */
+export function createWorkspace(root: string, sessionId: string, runAs?: RunAs): Workspace {
   const path = join(root, workspaceNameFor(sessionId));
   mkdirSync(path, { recursive: true, mode: 0o700 });
   chmodSync(path, 0o700);
+  if (runAs) chownSync(path, runAs.uid, runAs.gid);
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Whether `runAs` may pass through a directory, by its mode bits. */
+function isTraversableBy(dir: string, runAs: RunAs): boolean {
+  const { mode, uid, gid } = statSync(dir);
+  if (uid === runAs.uid) return (mode & 0o100) !== 0;
+  if (gid === runAs.gid) return (mode & 0o010) !== 0;
+  return (mode & 0o001) !== 0;
 }

@@ -4,16 +4,32 @@ import { join } from "node:path";
 import { parseServeArgs } from "../../src/cli/serve-args.ts";
 import { UsageError } from "../../src/cli/usage-error.ts";
 
-test("defaults: 127.0.0.1:7681, a generated token, auto sandbox, no network", () => {
+const asRoot = process.geteuid?.() === 0;
+
+test("defaults: 127.0.0.1:7681, a generated token, auto sandbox, no network, never root inside", () => {
   expect(parseServeArgs([], {})).toMatchObject({
     host: "127.0.0.1",
     port: 7681,
     token: "generate",
     sandbox: "auto",
     allowNetwork: false,
-    workspaceRoot: join(homedir(), ".bunker", "workspaces"),
+    // root's home is 0700: the uid commands run as could not reach workspaces there.
+    workspaceRoot: asRoot ? "/var/lib/bunker/workspaces" : join(homedir(), ".bunker", "workspaces"),
+    runAs: asRoot ? { uid: 65534, gid: 65534 } : undefined,
+    rlimits: { cpuSeconds: 600, addressSpaceBytes: 8 * 1024 ** 3, fileSizeBytes: 2 * 1024 ** 3, openFiles: 4096, processes: 1024 },
+    tmpSizeBytes: 512 * 1024 * 1024,
     limits: { maxExecsPerSession: 16, maxExecs: 64, maxFrameBytes: 1048576 },
   });
+});
+
+test("--run-as takes UID or UID:GID, and a server that is not root cannot switch", () => {
+  if (asRoot) {
+    expect(parseServeArgs(["--run-as", "1234:5678"], {})).toMatchObject({ runAs: { uid: 1234, gid: 5678 } });
+    expect(parseServeArgs(["--run-as", "4321"], {})).toMatchObject({ runAs: { uid: 4321, gid: 4321 } });
+  } else {
+    expect(() => parseServeArgs(["--run-as", "1234"], {})).toThrow(UsageError);
+  }
+  expect(() => parseServeArgs(["--run-as", "nobody"], {})).toThrow('--run-as: "nobody" is not UID or UID:GID');
 });
 
 test("flags win over the environment", () => {
