@@ -58,6 +58,10 @@ Sandbox policy:
   --limit-processes N          processes per exec, counted inside its sandbox (default 1024)
   --tmp-size-bytes N           size of each sandbox's private /tmp (default 512 MiB)
   --workspace-quota-bytes N    quota for file writes and uploads through the file API (default none)
+  --protect PATH               a path inside each workspace that commands see read-only when it
+                               exists (repeatable; .git/hooks and .git/config always are)
+  --allow-read PATH            an extra host path commands may read (repeatable; bwrap only)
+  --allow-write PATH           an extra host path commands may write (repeatable; bwrap only)
 
 Sessions:
   --detach-ttl DURATION        how long commands keep running with no socket joined (default 10m)

@@ -6,6 +6,30 @@ import { DEFAULT_DETACH_TTL_MS, DEFAULT_HOLD_OUTPUT_MS, DEFAULT_LIMITS, DEFAULT_
 import { SANDBOX_CHOICES, type SandboxChoice } from "../sandbox/detect.ts";
 import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES, type Rlimits } from "../sandbox/rlimits.ts";
 import { defaultRunAs, parseRunAs, type RunAs } from "../sandbox/run-as.ts";
+import { DEFAULT_PROTECTED_PATHS } from "../sandbox/protected-paths.ts";
+import { realpathSync } from "node:fs";
+
+/** A `--protect` path: relative to the workspace, without `..`. */
+function checkProtectPath(path: string): string {
+  const parts = path.split("/").filter((part) => part.length > 0 && part !== ".");
+  if (path.startsWith("/") || parts.length === 0 || parts.includes("..")) {
+    throw new UsageError(`--protect: ${quote(path)} must be a path inside the workspace, such as .env or .git/info`);
+  }
+  return parts.join("/");
+}
+
+/** An `--allow-read`/`--allow-write` path: an existing absolute host path, as its real path. */
+function checkAllowedPath(flag: string, path: string): string {
+  if (!path.startsWith("/")) throw new UsageError(`${flag}: ${quote(path)} must be an absolute path`);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new UsageError(`${flag}: ${quote(path)} does not exist`);
+  }
+  if (real === "/") throw new UsageError(`${flag}: ${quote(path)} is the whole filesystem`);
+  return real;
+}
 
 /** Where a server running as root keeps workspaces by default. */
 export const ROOT_WORKSPACE_ROOT = "/var/lib/bunker/workspaces";
@@ -33,6 +57,9 @@ export interface ServeSettings {
   rlimits: Rlimits;
   tmpSizeBytes: number;
   workspaceQuotaBytes: number | undefined;
+  protectPaths: string[];
+  allowRead: string[];
+  allowWrite: string[];
 }
 
 const SERVE_FLAGS = {
@@ -66,6 +93,9 @@ const SERVE_FLAGS = {
   "limit-processes": { type: "string" },
   "tmp-size-bytes": { type: "string" },
   "workspace-quota-bytes": { type: "string" },
+  protect: { type: "string", multiple: true },
+  "allow-read": { type: "string", multiple: true },
+  "allow-write": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -141,6 +171,9 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     },
     tmpSizeBytes: number("tmp-size-bytes", DEFAULT_TMP_SIZE_BYTES, 1024 * 1024, Number.MAX_SAFE_INTEGER),
     workspaceQuotaBytes: quota === undefined ? undefined : parseWholeNumber("--workspace-quota-bytes", quota, 1, Number.MAX_SAFE_INTEGER),
+    protectPaths: [...DEFAULT_PROTECTED_PATHS, ...(flags.protect ?? []).map((path) => checkProtectPath(path))],
+    allowRead: (flags["allow-read"] ?? []).map((path) => checkAllowedPath("--allow-read", path)),
+    allowWrite: (flags["allow-write"] ?? []).map((path) => checkAllowedPath("--allow-write", path)),
     hostId: flags["host-id"] ?? env["BUNKER_HOST_ID"] ?? hostname(),
   };
 }

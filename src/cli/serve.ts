@@ -66,6 +66,9 @@ export async function runServe(args: string[], env: Record<string, string | unde
       rlimits: settings.rlimits,
       tmpSizeBytes: settings.tmpSizeBytes,
       workspaceQuotaBytes: settings.workspaceQuotaBytes,
+      protectPaths: settings.protectPaths,
+      allowRead: settings.allowRead,
+      allowWrite: settings.allowWrite,
     });
   } catch (error) {
     sandbox.dispose();

@@ -6,6 +6,7 @@ import { pumpOutput, takeWithinBudget, type OutputBudget } from "./output-pump.t
 import type { OutputLog } from "./output-log.ts";
 import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
+import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { readBwrapStatus, readFdToEnd, type BwrapStatus } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
@@ -35,6 +36,8 @@ export interface ExecRequest {
   rlimits?: Rlimits;
   /** Host uid and gid to spawn the sandbox as (`--run-as`); undefined: the server's own. */
   runAs?: RunAs;
+  /** Protected paths the caller opened; it closes them after runExec returns. */
+  protectedPaths?: readonly OpenedProtectedPath[];
 }
 
 /** Where an exec's output goes: one log per stream. */
@@ -81,10 +84,12 @@ export interface RunningExec {
 export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = []): ("pipe" | "ignore" | number)[] {
   const extraPipes = Math.max(0, (command.statusFds.jsonStatus ?? 0) - 2, (command.statusFds.waitStatus ?? 0) - 2);
   const stdio: ("pipe" | "ignore" | number)[] = [stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(extraPipes).fill("pipe")];
-  (command.inputFiles ?? []).forEach((file, index) => {
-    while (stdio.length < file.fd) stdio.push("ignore");
-    stdio[file.fd] = inputFds[index]!;
-  });
+  const place = (fd: number, hostFd: number) => {
+    while (stdio.length < fd) stdio.push("ignore");
+    stdio[fd] = hostFd;
+  };
+  (command.inputFiles ?? []).forEach((file, index) => place(file.fd, inputFds[index]!));
+  for (const pass of command.passFds ?? []) place(pass.fd, pass.hostFd);
   return stdio;
 }
 
@@ -103,7 +108,14 @@ export function openInputFiles(command: SandboxCommand): number[] {
 /** Spawns one command in the sandbox and streams its output into `logs`. Throws when the spawn itself fails. */
 export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, logs: ExecLogs): RunningExec {
   const command: SandboxCommand = backend.buildCommand(
-    { argv: request.argv, cwd: request.cwd, env: request.env, pty: request.pty !== undefined, ...(request.rlimits && { rlimits: request.rlimits }) },
+    {
+      argv: request.argv,
+      cwd: request.cwd,
+      env: request.env,
+      pty: request.pty !== undefined,
+      ...(request.rlimits && { rlimits: request.rlimits }),
+      ...(request.protectedPaths && { protectedPaths: request.protectedPaths }),
+    },
     policy,
   );
   const startedAt = performance.now();

@@ -12,6 +12,8 @@ const JSON_STATUS_FD = 3;
 const WAIT_STATUS_FD = 4;
 /** Child fd bwrap reads the seccomp filter from (see seccomp/). */
 export const SECCOMP_FD = 5;
+/** Child fds of protected paths start here, one each. */
+const FIRST_PROTECTED_FD = 6;
 
 export interface BwrapBackendOptions {
   bwrapPath: string;
@@ -36,7 +38,13 @@ function systemMountArgs(mounts: readonly SystemMount[]): string[] {
  * The bwrap flags of the core policy, without the command. Exported so that the startup probe runs
  * exactly what every exec runs.
  */
-export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPolicy, cwd: string, pty = false): string[] {
+export function buildBwrapArgs(
+  options: BwrapBackendOptions,
+  policy: SandboxPolicy,
+  cwd: string,
+  pty = false,
+  protectedPaths: readonly { path: string }[] = [],
+): string[] {
   return [
     // user, pid, ipc, uts, cgroup and net namespaces; the network comes back only when allowed.
     "--unshare-all",
@@ -66,6 +74,12 @@ export function buildBwrapArgs(options: BwrapBackendOptions, policy: SandboxPoli
     "--bind",
     policy.workspace,
     policy.workspace,
+    // Extra host paths the operator allowed (--allow-read, --allow-write), at the same paths.
+    ...(policy.allowRead ?? []).flatMap((path) => ["--ro-bind", path, path]),
+    ...(policy.allowWrite ?? []).flatMap((path) => ["--bind", path, path]),
+    // Protected paths inside the workspace, read-only, bound from fds the server opened without
+    // following symlinks (protected-paths.ts); they must come after the workspace bind.
+    ...protectedPaths.flatMap((protectedPath, index) => ["--ro-bind-fd", String(FIRST_PROTECTED_FD + index), protectedPath.path]),
     "--ro-bind",
     options.reaperPath,
     REAPER_SANDBOX_PATH,
@@ -97,7 +111,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
         argv: withControllingTerminal(
           [
             options.bwrapPath,
-            ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true),
+            ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths),
             "--",
             // Limits are set inside, once the user namespace exists (see rlimits.ts), by prlimit as
             // pid 1, which then becomes the reaper (same process), so the reaper still reports
@@ -114,6 +128,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
         tree: "pid-namespace",
         statusFds: { jsonStatus: JSON_STATUS_FD, waitStatus: WAIT_STATUS_FD },
         ...(options.seccompFilterPath && { inputFiles: [{ fd: SECCOMP_FD, path: options.seccompFilterPath }] }),
+        passFds: (spec.protectedPaths ?? []).map((protectedPath, index) => ({ fd: FIRST_PROTECTED_FD + index, hostFd: protectedPath.fd })),
         detached: false,
       };
     },

@@ -1,5 +1,6 @@
 import type { SandboxBackendName } from "../protocol/index.ts";
 import type { Rlimits } from "./rlimits.ts";
+import type { OpenedProtectedPath } from "./protected-paths.ts";
 
 /** What a session's commands may touch. Every backend enforces as much of it as it can. */
 export interface SandboxPolicy {
@@ -9,6 +10,9 @@ export interface SandboxPolicy {
   allowNetwork: boolean;
   /** Size cap of the private /tmp, where the backend has one. */
   tmpSizeBytes?: number;
+  /** Extra host paths (real, absolute) commands may read, and may write. */
+  allowRead?: readonly string[];
+  allowWrite?: readonly string[];
 }
 
 /** One command to run, already validated: argv to exec, cwd and environment as the command sees them. */
@@ -22,6 +26,8 @@ export interface ExecSpec {
   pty?: boolean;
   /** Resource limits to apply to the command, where the backend can. */
   rlimits?: Rlimits;
+  /** Protected paths opened by the server (protected-paths.ts), to be seen read-only. */
+  protectedPaths?: readonly OpenedProtectedPath[];
 }
 
 /** How the whole process tree of one exec is found and killed. */
@@ -49,6 +55,8 @@ export interface SandboxCommand {
   statusFds: { jsonStatus?: number; waitStatus?: number };
   /** Files to open read-only for each spawn and pass as these child fds (after the status fds). */
   inputFiles?: { fd: number; path: string }[];
+  /** Already-open host fds to pass as these child fds (the caller closes them after the spawn). */
+  passFds?: { fd: number; hostFd: number }[];
   /** Whether spawning needs a new session and process group (setsid) on the host side. */
   detached: boolean;
 }

@@ -63,9 +63,9 @@ function describeSandbox(options: ServerOptions): SandboxInfo {
     policy: {
       ...(options.runAs && { runAs: options.runAs }),
       seccomp: info.backend === "bwrap" && options.sandbox.seccomp,
-      allowRead: [],
-      allowWrite: [],
-      protect: [],
+      allowRead: info.backend === "bwrap" ? [...options.allowRead] : [],
+      allowWrite: info.backend === "bwrap" ? [...options.allowWrite] : [],
+      protect: info.backend === "bwrap" ? [...options.protectPaths] : [],
       rlimits: options.sandbox.rlimits ? { ...options.rlimits } : {},
       ...(info.backend === "bwrap" && { tmpSizeBytes: options.tmpSizeBytes }),
     },

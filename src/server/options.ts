@@ -23,6 +23,12 @@ export interface ServerOptions {
   rlimits: Rlimits;
   /** Size cap of each sandbox's private /tmp. */
   tmpSizeBytes: number;
+  /** Paths inside each workspace that commands see read-only when present (`--protect`, plus .git/hooks and .git/config). */
+  protectPaths: readonly string[];
+  /** Host paths commands may read besides the system directories (`--allow-read`). */
+  allowRead: readonly string[];
+  /** Host paths commands may write besides their workspace (`--allow-write`). */
+  allowWrite: readonly string[];
   /** Workspace quota for file writes and uploads (`--workspace-quota-bytes`); undefined: none. */
   workspaceQuotaBytes: number | undefined;
   /** How long a session's commands keep running with no socket joined (`--detach-ttl`). */

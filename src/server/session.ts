@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync } from "node:fs";
+import { chownSync, closeSync, mkdirSync } from "node:fs";
 import type {
   AckMessage,
   AttachMessage,
@@ -24,6 +24,7 @@ import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { ExecRecord } from "./exec-record.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
+import { openProtectedPaths } from "../sandbox/protected-paths.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -65,7 +66,13 @@ export class Session {
     private readonly counters: ServerCounters,
     private readonly hooks: SessionHooks,
   ) {
-    this.#policy = { workspace: workspace.path, allowNetwork: options.allowNetwork, tmpSizeBytes: options.tmpSizeBytes };
+    this.#policy = {
+      workspace: workspace.path,
+      allowNetwork: options.allowNetwork,
+      tmpSizeBytes: options.tmpSizeBytes,
+      allowRead: options.allowRead,
+      allowWrite: options.allowWrite,
+    };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) {
       mkdirSync(tempDir, { recursive: true, mode: 0o700 });
@@ -211,6 +218,7 @@ export class Session {
     const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
     const policy = message.network === false ? { ...this.#policy, allowNetwork: false } : this.#policy;
     const record = new ExecRecord(id, message, fingerprint, this.options.limits.outputLogBytes);
+    const protectedPaths = backend.name === "bwrap" ? openProtectedPaths(this.workspace.path, this.options.protectPaths) : [];
     try {
       record.running = runExec(
         {
@@ -229,6 +237,7 @@ export class Session {
           ...(message.pty && { pty: message.pty }),
           rlimits: rlimits.rlimits,
           ...(this.options.runAs && { runAs: this.options.runAs }),
+          protectedPaths,
         },
         backend,
         policy,
@@ -236,6 +245,8 @@ export class Session {
       );
     } catch (error) {
       return this.#sendError(connection, "spawn_failed", `could not start ${JSON.stringify(argv[0])}: ${(error as Error).message}`, id);
+    } finally {
+      for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
     }
     const running = record.running;
     record.pid = running.pid;
