@@ -1,4 +1,4 @@
-import { withControllingTerminal } from "./controlling-terminal.ts";
+import { controllingTerminalPrefix } from "./controlling-terminal.ts";
 import { buildPrlimitArgs } from "./rlimits.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 import type { SystemMount } from "./system-mounts.ts";
@@ -108,8 +108,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       return {
-        argv: withControllingTerminal(
-          [
+        argv: [
             options.bwrapPath,
             ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths),
             "--",
@@ -118,11 +117,10 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
             // whether the command itself could be executed.
             ...(spec.rlimits && options.prlimitPath ? [options.prlimitPath, ...buildPrlimitArgs(spec.rlimits), "--"] : []),
             REAPER_SANDBOX_PATH,
+            ...controllingTerminalPrefix(spec.pty === true),
             resolved,
             ...args,
           ],
-          spec.pty === true,
-        ),
         env: { ...spec.env },
         cwd: policy.workspace,
         tree: "pid-namespace",

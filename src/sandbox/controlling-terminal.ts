@@ -15,6 +15,17 @@ function findSetsid(): string | null {
 
 /** The argv that runs `argv` with the PTY as its controlling terminal, where the host can. */
 export function withControllingTerminal(argv: string[], pty: boolean): string[] {
+  return [...controllingTerminalPrefix(pty), ...argv];
+}
+
+/**
+ * The words to put before a command so that it gets the PTY as its controlling terminal. Under bwrap
+ * they go inside the sandbox, right before the command: the terminal's signals (Ctrl-C's SIGINT,
+ * and the SIGHUP of a session leader that exits) then reach only the command's own session, never
+ * bwrap itself. With setsid outside, Ctrl-C also killed bwrap, whose exit hung up the command, so
+ * a Ctrl-C sometimes ended it with SIGHUP instead of SIGINT.
+ */
+export function controllingTerminalPrefix(pty: boolean): string[] {
   const setsid = pty ? findSetsid() : null;
-  return setsid ? [setsid, "--ctty", ...argv] : argv;
+  return setsid ? [setsid, "--ctty"] : [];
 }

@@ -68,6 +68,18 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
     expect(rest.exit).toMatchObject({ code: 7, reason: "exited" });
   });
 
+  test("Ctrl-C ends a shell waiting on its child with SIGINT, every time (never a hangup from bwrap)", async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `intr-${round}`;
+      client.send({ type: "exec", id, cmd: "echo ready; sleep 100", pty: { cols: 80, rows: 24 } });
+      await readUntil(client, id, /ready/);
+      await pollProc(() => hasProcess("100"));
+      client.send({ type: "stdin", id, data: "\x03" });
+      const rest = await client.runToExit(id);
+      expect(rest.exit).toMatchObject({ code: null, signal: "SIGINT", reason: "signaled" });
+    }
+  });
+
   test("keystrokes and an editor-style raw read arrive as raw bytes", async () => {
     client.send({ type: "exec", id: "raw", cmd: "stty raw -echo; head -c 3 | od -An -tx1; stty sane", pty: { cols: 80, rows: 24 } });
     await client.next((m) => m.type === "started" && m.id === "raw");
