@@ -280,3 +280,50 @@ describe.skipIf(noBwrap)("close with a full ack window", () => {
     expect((await client.closed).code).toBe(4000);
   });
 });
+
+/** A viewer that joins a named session and then never reads: a raw TCP socket, paused after the upgrade. */
+async function stuckViewer(port: number, token: string | undefined, name: string): Promise<{ close(): void }> {
+  const upgraded = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(self, data) {
+        if (new TextDecoder().decode(data).startsWith("HTTP/1.1 101")) {
+          self.pause();
+          upgraded.resolve();
+        } else upgraded.reject(new Error(new TextDecoder().decode(data)));
+      },
+    },
+  });
+  socket.write(
+    [
+      `GET /ws?name=${name} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Version: 13",
+      `Sec-WebSocket-Key: ${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64")}`,
+      "Sec-WebSocket-Protocol: bunker.v1",
+      ...(token ? [`Authorization: Bearer ${token}`] : []),
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  await upgraded.promise;
+  return { close: () => socket.terminate() };
+}
+
+describe.skipIf(noBwrap)("a slow viewer", () => {
+  test("never slows the agent: a viewer that stops reading does not hold back a 40 MB stream", async () => {
+    await using server = await startServer();
+    const viewer = await stuckViewer(server.port, server.token, "watched");
+    await using agent = await connect(server, { query: { name: "watched" } });
+    expect(agent.hello.resumed).toBe(true);
+    const run = await agent.exec({ id: "flood", cmd: "head -c 30000000 /dev/zero | base64 -w 0", encoding: "utf8" });
+    expect(run.messages.filter((m) => m.type === "gap")).toEqual([]);
+    expect(run.stdout.length).toBe(40_000_000);
+    expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
+    viewer.close();
+  }, 30_000);
+});
