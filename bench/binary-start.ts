@@ -1,0 +1,126 @@
+/** The compiled binary: its size, how fast a warm start reaches "listening", and its idle RSS. */
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { BUN, REPO_ROOT } from "../test/helpers/server-process.ts";
+import { readRssBytes } from "./lib/proc.ts";
+import { formatMiB, formatMs, median } from "./stats.ts";
+import { verdict, type BenchContext, type Benchmark, type ResultRow } from "./types.ts";
+
+const ID = "binary";
+const BINARY = join(REPO_ROOT, "dist", "bunker");
+const START_TARGET_MS = 15;
+const IDLE_RSS_TARGET_BYTES = 30 * 1024 * 1024;
+/** How long a started server is left alone before its idle RSS is read. */
+const SETTLE_MS = 1000;
+
+/** The start-up settings measured, one entry each. */
+const START_VARIANTS = [
+  { label: "default (probes bwrap once)", args: [] as string[] },
+  { label: "--sandbox none (no probe)", args: ["--sandbox", "none"] },
+];
+
+/** Starts the binary, returns the time from spawn to its listening line and, if asked, its RSS once settled. */
+async function startOnce(binary: string, dir: string, args: string[], readRss: boolean): Promise<{ ms: number; rss: number }> {
+  const started = performance.now();
+  const proc = Bun.spawn([binary, "serve", "--port", "0", "--workspace-root", join(dir, "workspaces"), ...args], {
+    cwd: dir,
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir, BUNKER_TOKEN: "bench-token-0123456789abcdef" },
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  try {
+    const decoder = new TextDecoder();
+    let stderr = "";
+    let ms = NaN;
+    for await (const chunk of proc.stderr) {
+      stderr += decoder.decode(chunk, { stream: true });
+      if (/listening on ws:\/\//.test(stderr)) {
+        ms = performance.now() - started;
+        break;
+      }
+    }
+    if (Number.isNaN(ms)) throw new Error(`the binary exited before listening: ${stderr.trim()}`);
+    if (!readRss) return { ms, rss: NaN };
+    await Bun.sleep(SETTLE_MS);
+    return { ms, rss: readRssBytes(proc.pid) };
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+}
+
+async function run(context: BenchContext): Promise<ResultRow[]> {
+  if (!existsSync(BINARY)) {
+    context.log("binary: dist/bunker is missing; building it with bun build.ts");
+    await execa(BUN, ["build.ts"], { cwd: REPO_ROOT, timeout: 120_000 });
+  }
+  const version = (await execa(BINARY, ["--version"])).stdout.trim();
+  const head = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, reject: false });
+  // dist/ is not rebuilt when it exists: say so when it was built from another commit.
+  const stale = head.exitCode === 0 && !version.includes(`(${head.stdout.trim()})`) ? `; built from another commit than HEAD ${head.stdout.trim()}` : "";
+  const dir = mkdtempSync(join(tmpdir(), "bunker-bench-binary-"));
+  // A server running as root runs commands as another uid, which must pass through to the workspaces.
+  chmodSync(dir, 0o711);
+  try {
+    const starts = context.quick ? 5 : 20;
+    const rssReadings = context.quick ? 2 : 5;
+    const rows: ResultRow[] = [
+      {
+        bench: ID,
+        what: "binary size (dist/bunker, this machine's target)",
+        measured: `${formatMiB(statSync(BINARY).size)} (${version}${stale})`,
+        beside: "",
+        target: "none set",
+        result: "n/a",
+      },
+    ];
+    let idleRss: number[] = [];
+    for (const variant of START_VARIANTS) {
+      for (let i = 0; i < 2; i++) await startOnce(BINARY, dir, variant.args, false);
+      const times: number[] = [];
+      for (let i = 0; i < starts; i++) {
+        const wantRss = variant === START_VARIANTS[0] && i < rssReadings;
+        const { ms, rss } = await startOnce(BINARY, dir, variant.args, wantRss);
+        times.push(ms);
+        if (wantRss) idleRss.push(rss);
+      }
+      const startMs = median(times);
+      rows.push({
+        bench: ID,
+        what: `warm start to "listening", ${variant.label}`,
+        measured: `${formatMs(startMs)} (median of ${starts}; fastest ${formatMs(Math.min(...times))})`,
+        beside: "",
+        target: `≤ ${START_TARGET_MS} ms`,
+        result: verdict(startMs <= START_TARGET_MS),
+      });
+      context.log(`binary: ${variant.label} done`);
+    }
+    idleRss = idleRss.filter((value) => !Number.isNaN(value));
+    const rss = median(idleRss);
+    rows.push({
+      bench: ID,
+      what: "idle RSS of the binary, listening, no session",
+      measured: `${formatMiB(rss)} (median of ${idleRss.length}, ${SETTLE_MS / 1000} s after listening)`,
+      beside: "",
+      target: "≤ 30 MiB",
+      result: verdict(rss <= IDLE_RSS_TARGET_BYTES),
+    });
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const binaryStart: Benchmark = {
+  id: ID,
+  method: [
+    "**The binary.** `dist/bunker` (built with `bun build.ts` when missing; its `--version` names the commit).",
+    "Warm start: two throwaway starts, then 20 timed ones of `bunker serve --port 0`, from `Bun.spawn` to the",
+    "`listening` line on its stderr; the default start runs the bwrap probe (one sandboxed `/bin/true`), so",
+    "`--sandbox none` is shown beside it. Idle RSS: `VmRSS` 1 s after `listening`, no client, median of 5.",
+  ].join("\n"),
+  run,
+};

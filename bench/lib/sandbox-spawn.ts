@@ -1,0 +1,84 @@
+/**
+ * The benchmarks' own spawns of exactly what bunker spawns: the same backend builds the same argv,
+ * environment and stdio, so a bare spawn in this process is bunker's work minus bunker.
+ */
+import { closeSync } from "node:fs";
+import { buildExecEnv } from "../../src/exec/exec-env.ts";
+import { buildSpawnStdio, openInputFiles } from "../../src/exec/run-exec.ts";
+import { REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
+import { detectSandbox } from "../../src/sandbox/detect.ts";
+import type { SandboxCommand } from "../../src/sandbox/types.ts";
+
+/** A sandbox backend detected here, ready to build commands for one workspace. */
+export interface BenchSandbox {
+  /** The spawn bunker would make for `argv` in `workspace`. */
+  buildCommand(argv: readonly string[], workspace: string): SandboxCommand;
+  /** Removes what detection put on the host (the reaper). */
+  dispose(): void;
+}
+
+/** Detects `backend` the way `bunker serve --sandbox <backend>` does; throws with the reason when it fails. */
+export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: string): Promise<BenchSandbox> {
+  const detected = await detectSandbox({ choice: backend, requireSandbox: false, allowNetwork: false, workspaceRoot });
+  if (!detected.ok) throw new Error(detected.reason);
+  const { backend: sandbox } = detected.sandbox;
+  return {
+    buildCommand(argv, workspace) {
+      const policy = { workspace, allowNetwork: false };
+      const env = buildExecEnv({ home: workspace, tempDir: sandbox.tempDir(policy), requested: undefined });
+      return sandbox.buildCommand({ argv, cwd: workspace, env }, policy);
+    },
+    dispose: () => detected.sandbox.dispose(),
+  };
+}
+
+/**
+ * Spawns `command` as bunker's runExec does (same argv, env, cwd, stdio, input files such as the
+ * seccomp filter, process group, and uid with `--run-as`), reads its stdout to the end and waits for it. The status
+ * pipes (fd 3 and 4 under bwrap) are closed only after the exit: the reaper treats a closed fd 4
+ * as the server's death.
+ */
+export async function runBareSpawn(command: SandboxCommand, runAs?: { uid: number; gid: number }): Promise<void> {
+  const inputFds = openInputFiles(command);
+  let proc;
+  try {
+    proc = Bun.spawn(command.argv, {
+      cwd: command.cwd,
+      env: command.env,
+      stdio: buildSpawnStdio(command, false, inputFds) as ["ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
+      detached: command.detached,
+      ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
+    });
+  } finally {
+    for (const fd of inputFds) closeSync(fd);
+  }
+  await new Response(proc.stdout).text();
+  await proc.exited;
+  for (const index of [command.statusFds.jsonStatus, command.statusFds.waitStatus]) {
+    const fd = index === undefined ? undefined : proc.stdio[index];
+    if (typeof fd === "number") closeSync(fd);
+  }
+}
+
+/** bwrap flags whose value is a file descriptor the spawner must pass. */
+const FD_FLAGS = new Set(["--json-status-fd", "--info-fd", "--seccomp", "--add-seccomp-fd", "--block-fd", "--userns-block-fd", "--sync-fd"]);
+
+/**
+ * The bwrap argv as websocketd can run it. websocketd hands its child only stdin, stdout and
+ * stderr, so every flag that reads another fd goes: `--json-status-fd 3` (bwrap would fail with
+ * "Write to info_fd: Bad file descriptor") and `--seccomp 5` (the filter: loading it costs bwrap
+ * microseconds, so its absence does not favour websocketd measurably). The reaper runs unwatched
+ * without fd 4, as it does by design when fd 4 is absent. Flags after bwrap's `--` belong to the command.
+ */
+export function withoutFdFlags(argv: readonly string[]): string[] {
+  // bwrap's own "--" comes right before the reaper; a wrapper in front (prlimit) may have one too.
+  const reaper = argv.indexOf(REAPER_SANDBOX_PATH);
+  const end = reaper > 0 && argv[reaper - 1] === "--" ? reaper - 1 : argv.indexOf("--");
+  const flags = end < 0 ? argv : argv.slice(0, end);
+  const kept: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (FD_FLAGS.has(flags[i]!)) i++;
+    else kept.push(flags[i]!);
+  }
+  return end < 0 ? kept : [...kept, ...argv.slice(end)];
+}

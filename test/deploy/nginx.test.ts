@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { OutputMessage, ServerMessage } from "../../src/protocol/index.ts";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { nginxMissing, startNginx, type TestNginx } from "./nginx-process.ts";
+import { connectWss } from "./wss-client.ts";
+
+const missing = nginxMissing();
+if (missing && process.env["REQUIRE_SANDBOX"] === "1") throw new Error(`REQUIRE_SANDBOX=1 but ${missing}`);
+if (missing) console.warn(`skipping the nginx tests: ${missing}`);
+
+/** What `seq 1 N` prints. */
+function seqOutput(count: number): string {
+  return `${Array.from({ length: count }, (_, i) => i + 1).join("\n")}\n`;
+}
+
+describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bunker.conf", () => {
+  let server: TestServer;
+  let nginx: TestNginx;
+
+  beforeAll(async () => {
+    server = await startServer();
+    nginx = await startNginx(server.port);
+  }, 30_000);
+
+  afterAll(async () => {
+    await nginx?.[Symbol.asyncDispose]();
+    await server?.[Symbol.asyncDispose]();
+  });
+
+  test("runs an exec through the proxy and returns its output and exit whole", async () => {
+    await using client = await connectWss(nginx.wssUrl, { token: server.token!, protocols: ["bunker.v1"], ca: nginx.certificatePem });
+    expect(client.hello.type).toBe("hello");
+    client.send({ type: "exec", id: "greet", argv: ["echo", "hello through nginx"] });
+    expect(await client.runToExit("greet")).toEqual([
+      { type: "started", id: "greet", pid: expect.any(Number) },
+      { type: "output", id: "greet", stream: "stdout", offset: 0, data: "hello through nginx\n" },
+      { type: "exit", id: "greet", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) },
+    ]);
+  });
+
+  test("streams 20 MB of output through the proxy byte-exact, offsets contiguous", async () => {
+    await using client = await connectWss(nginx.wssUrl, { token: server.token!, protocols: ["bunker.v1"], ca: nginx.certificatePem });
+    const count = 2_800_000;
+    client.send({ type: "exec", id: "seq", argv: ["seq", "1", String(count)], encoding: "base64" });
+    const messages = await client.runToExit("seq");
+    const outputs = messages.filter((message): message is OutputMessage => message.type === "output");
+    let offset = 0;
+    const offsetsContiguous = outputs.every((message) => {
+      const contiguous = message.offset === offset;
+      offset += Buffer.byteLength(message.data, "base64");
+      return contiguous;
+    });
+    const received = Buffer.concat(outputs.map((message) => Buffer.from(message.data, "base64")));
+    const expected = Buffer.from(seqOutput(count));
+    expect(expected.byteLength).toBeGreaterThan(20_000_000);
+    expect({ offsetsContiguous, bytes: received.byteLength, identical: received.equals(expected) }).toEqual({
+      offsetsContiguous: true,
+      bytes: expected.byteLength,
+      identical: true,
+    });
+    expect(messages.filter((message) => message.type !== "output")).toEqual([
+      { type: "started", id: "seq", pid: expect.any(Number) },
+      { type: "exit", id: "seq", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) },
+    ]);
+  }, 60_000);
+
+  test("passes the token offered as a subprotocol, as browsers send it", async () => {
+    await using client = await connectWss(nginx.wssUrl, { protocols: ["bunker.v1", `bunker.token.${server.token}`], ca: nginx.certificatePem });
+    client.send({ type: "exec", id: "browser", argv: ["true"] });
+    const messages: ServerMessage[] = await client.runToExit("browser");
+    expect(messages.at(-1)).toEqual({ type: "exit", id: "browser", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) });
+  });
+
+  test("refuses a missing token with 401 through the proxy", async () => {
+    const response = await fetch(nginx.wssUrl.replace(/^wss/, "https"), {
+      headers: { connection: "upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+      tls: { ca: nginx.certificatePem },
+    } as RequestInit);
+    expect(response.status).toBe(401);
+  });
+
+  test("answers plain HTTP with a redirect to HTTPS and nothing else", async () => {
+    const response = await fetch(`${nginx.httpUrl}/ws`, { redirect: "manual", headers: { host: "bunker.example.com" } });
+    expect({ status: response.status, location: response.headers.get("location") }).toEqual({
+      status: 301,
+      location: "https://bunker.example.com/ws",
+    });
+  });
+});
