@@ -154,6 +154,7 @@ describe("deploy/bunker.service", () => {
         command: ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", EMULATION_SCRIPT, "sh", BUN, join(REPO_ROOT, "src", "main.ts")],
         workspaceRoot: `${EMULATED_STATE_DIRECTORY}/workspaces`,
         args: ["--sandbox", "bwrap", "--require-sandbox"],
+        env: { BUNKER_TEST_REPO: REPO_ROOT },
       });
       await using client = await connect(server);
       expect(client.hello.sandbox.backend).toBe("bwrap");

@@ -26,6 +26,10 @@ export const EMULATED_STATE_DIRECTORY = "/tmp/state";
  * up the mounts in the new mount namespace, then execs the program as the service user.
  */
 export const EMULATION_SCRIPT = `set -eu
+# A checkout under /tmp, /home or /root (a CI clone, say) would vanish below the mounts that hide
+# those: keep it aside on /mnt and put it back at the same path afterwards.
+repo="\${BUNKER_TEST_REPO:-}"
+case "$repo" in /tmp/*|/home/*|/root/*) mount --bind "$repo" /mnt ;; *) repo="" ;; esac
 # PrivateTmp=yes
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 # StateDirectory=bunker, StateDirectoryMode=0700
@@ -40,6 +44,12 @@ mount --move /tmp/.dev /dev
 # ProtectHome=yes
 mount -t tmpfs -o ro,mode=0755 tmpfs /home
 mount -t tmpfs -o ro,mode=0700 tmpfs /root
+if [ -n "$repo" ]; then
+  top="/$(echo "$repo" | cut -d/ -f2)"
+  mount -o remount,rw "$top"
+  mkdir -p "$repo" && mount --bind /mnt "$repo"
+  [ "$top" = /tmp ] || mount -o remount,ro "$top"
+fi
 # ProtectSystem=strict: the root file system read-only (/proc, /sys, /dev and /tmp as above)
 mount -o remount,bind,ro /
 # User=, NoNewPrivileges=yes, CapabilityBoundingSet= (empty)
