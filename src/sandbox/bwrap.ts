@@ -1,5 +1,5 @@
 import { controllingTerminalPrefix } from "./controlling-terminal.ts";
-import { buildPrlimitArgs } from "./rlimits.ts";
+import { buildReaperLimitArgs } from "./rlimits.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 import type { SystemMount } from "./system-mounts.ts";
 import { createVisibility, resolveProgram } from "./resolve-program.ts";
@@ -24,8 +24,6 @@ export interface BwrapBackendOptions {
   lookUpPrograms?: boolean;
   /** Host path of the installed seccomp filter (seccomp/install-filter.ts); bwrap loads it from fd 5. */
   seccompFilterPath?: string;
-  /** prlimit(1) in a system directory that the sandbox sees, to apply rlimits inside it. */
-  prlimitPath?: string;
 }
 
 function systemMountArgs(mounts: readonly SystemMount[]): string[] {
@@ -67,6 +65,13 @@ export function buildBwrapArgs(
     "/proc",
     "--dev",
     "/dev",
+    // bwrap's /dev, its /dev/shm and the sandbox root are tmpfs sized at half the host's RAM each:
+    // cap /dev/shm like /tmp and make the others read-only, or they would bypass the /tmp cap.
+    ...(policy.tmpSizeBytes !== undefined ? ["--size", String(policy.tmpSizeBytes)] : []),
+    "--tmpfs",
+    "/dev/shm",
+    "--remount-ro",
+    "/dev",
     // The tmpfs must come before the workspace bind: a workspace under /tmp would vanish beneath it.
     ...(policy.tmpSizeBytes !== undefined ? ["--size", String(policy.tmpSizeBytes)] : []),
     "--tmpfs",
@@ -85,6 +90,9 @@ export function buildBwrapArgs(
     REAPER_SANDBOX_PATH,
     "--chdir",
     cwd,
+    // Last among the mounts: the sandbox's root tmpfs read-only (the binds below it keep their own modes).
+    "--remount-ro",
+    "/",
     "--cap-drop",
     "ALL",
     "--json-status-fd",
@@ -112,11 +120,9 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
             options.bwrapPath,
             ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths),
             "--",
-            // Limits are set inside, once the user namespace exists (see rlimits.ts), by prlimit as
-            // pid 1, which then becomes the reaper (same process), so the reaper still reports
-            // whether the command itself could be executed.
-            ...(spec.rlimits && options.prlimitPath ? [options.prlimitPath, ...buildPrlimitArgs(spec.rlimits), "--"] : []),
             REAPER_SANDBOX_PATH,
+            // Limits are set by the reaper inside, once the user namespace exists (see rlimits.ts).
+            ...(spec.rlimits ? buildReaperLimitArgs(spec.rlimits) : []),
             ...controllingTerminalPrefix(spec.pty === true),
             resolved,
             ...args,

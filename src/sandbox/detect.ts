@@ -6,12 +6,12 @@ import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
 import { buildBwrapArgs, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
-import { createSeatbeltBackend, probeSeatbelt } from "./seatbelt.ts";
+import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
 import { installReaper, reaperArchFor } from "./reaper.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
-import { buildPrlimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
+import { buildReaperLimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
 import type { RunAs } from "./run-as.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
@@ -54,8 +54,8 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     const args = [
       ...buildBwrapArgs(options, policy, workspace),
       "--",
-      ...(options.prlimitPath ? [options.prlimitPath, ...buildPrlimitArgs(DEFAULT_RLIMITS), "--"] : []),
       REAPER_SANDBOX_PATH,
+      ...buildReaperLimitArgs(DEFAULT_RLIMITS),
       "/bin/true",
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
@@ -86,7 +86,6 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   const arch = reaperArchFor(process.arch);
   if (!arch) return { ok: false, reason: `no reaper for the ${process.arch} architecture` };
   const seccompArch = hostSeccompArch();
-  const prlimitPath = findPrlimit();
   // The reaper must be readable by whatever uid runs bwrap, and nobody else may replace it.
   const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
   chmodSync(runtimeDir, 0o755);
@@ -98,7 +97,6 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     ...(seccompArch && { seccompFilterPath: installSeccompFilter(runtimeDir, seccompArch) }),
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
-    ...(prlimitPath && { prlimitPath }),
   };
   const probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs);
   if (!probe.ok) {
@@ -111,7 +109,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
       backend: createBwrapBackend(backendOptions),
       info: { backend: "bwrap", network: options.allowNetwork },
       seccomp: backendOptions.seccompFilterPath !== undefined,
-      rlimits: backendOptions.prlimitPath !== undefined,
+      rlimits: true,
       dispose,
     },
   };
@@ -120,16 +118,21 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
 async function detectSeatbelt(options: DetectSandboxOptions): Promise<DetectSandboxResult> {
   const probe = await probeSeatbelt();
   if (!probe.ok) return probe;
-  const tempDir = mkdtempSync(join(tmpdir(), "bunker-seatbelt-"));
-  const dispose = () => rmSync(tempDir, { recursive: true, force: true });
+  // Limits this Mac refuses must not cost the whole sandbox: execs then run without them, and hello says why.
+  const rlimitsProbe = await probeSeatbeltRlimits(DEFAULT_RLIMITS);
   return {
     ok: true,
     sandbox: {
-      backend: createSeatbeltBackend({ tempDir }),
-      info: { backend: "seatbelt", network: options.allowNetwork, notEnforced: ["rlimits: resource limits are not applied on macOS yet"] },
+      // Each session's TMPDIR is <workspace>/.tmp, which the session creates: nothing to make or remove here.
+      backend: createSeatbeltBackend({ applyRlimits: rlimitsProbe.ok }),
+      info: {
+        backend: "seatbelt",
+        network: options.allowNetwork,
+        notEnforced: rlimitsProbe.ok ? SEATBELT_NOT_ENFORCED : [`rlimits: not applied, ${rlimitsProbe.reason}`],
+      },
       seccomp: false,
-      rlimits: false,
-      dispose,
+      rlimits: rlimitsProbe.ok,
+      dispose: () => {},
     },
   };
 }

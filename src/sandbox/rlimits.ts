@@ -42,11 +42,19 @@ export function resolveExecRlimits(server: Rlimits, requested: ExecRlimits | und
 
 /**
  * `prlimit` arguments that set every limit, soft and hard alike, so that the command cannot raise
- * them again. Inside bwrap they are applied after the user namespace exists: RLIMIT_NPROC is then
- * counted per sandbox rather than per host uid, so one session's fork bomb cannot starve others
- * that run as the same uid (measured: with the limit set on bwrap itself, a second sandbox could
- * not even be created).
+ * them again (the workspace-only fallback; bwrap uses the reaper, below). Under bwrap the limits are
+ * applied inside, after the user namespace exists: RLIMIT_NPROC is then counted per sandbox rather
+ * than per host uid, so one session's fork bomb cannot starve others that run as the same uid
+ * (measured: with the limit set on bwrap itself, a second sandbox could not even be created).
  */
 export function buildPrlimitArgs(rlimits: Rlimits): string[] {
   return [...(Object.keys(PRLIMIT_FLAGS) as (keyof Rlimits)[]).map((name) => `${PRLIMIT_FLAGS[name]}=${rlimits[name]}:${rlimits[name]}`), "--core=0:0"];
+}
+
+/**
+ * The reaper's `-l CPU AS FSIZE NOFILE NPROC` arguments (see reaper/reaper-x86_64.S): the reaper,
+ * pid 1 inside the sandbox, sets them on itself before it forks the command, with no extra exec.
+ */
+export function buildReaperLimitArgs(rlimits: Rlimits): string[] {
+  return ["-l", ...[rlimits.cpuSeconds, rlimits.addressSpaceBytes, rlimits.fileSizeBytes, rlimits.openFiles, rlimits.processes].map((value) => String(Math.trunc(value)))];
 }

@@ -1,8 +1,10 @@
 /**
  * The seatbelt (SBPL) profile every macOS exec runs under.
  *
- * The text depends on nothing but `allowNetwork`: the workspace and the temp dir reach the profile
- * only as `(param "WORKSPACE")` and `(param "TMPDIR")`, given to sandbox-exec as `-D` arguments.
+ * The text depends on nothing but the options below: `allowNetwork` and how many paths each list
+ * holds. Every path reaches the profile only as a `(param "NAME")` given to sandbox-exec as a `-D`
+ * argument: the workspace as WORKSPACE, the --allow-read paths as ALLOW_READ_0, ALLOW_READ_1, ...,
+ * the --allow-write paths as ALLOW_WRITE_0, ..., the protected paths as PROTECT_0, ....
  * A path therefore never becomes profile source, and no quoting bug can turn one into a rule.
  *
  * SBPL evaluates rules in order and the last match wins, so the carve-outs (a deny inside an
@@ -15,10 +17,28 @@ interface RuleGroup {
   rules: string[];
 }
 
-/** The policy knobs the profile text depends on; paths are deliberately not among them. */
+/** The policy knobs the profile text depends on; paths are deliberately not among them, only their counts. */
 export interface SeatbeltProfileOptions {
   /** Whether commands may use the network (IP sockets and DNS). */
   allowNetwork: boolean;
+  /** How many extra host paths commands may read: parameters ALLOW_READ_0 and on. Empty (0) when left out. */
+  allowReadCount?: number;
+  /** How many extra host paths commands may write: parameters ALLOW_WRITE_0 and on. Empty (0) when left out. */
+  allowWriteCount?: number;
+  /** How many protected paths inside the workspace: parameters PROTECT_0 and on. Empty (0) when left out. */
+  protectCount?: number;
+}
+
+/** The parameter name prefix of each path list; parameter i of a list is `<prefix>_<i>`. */
+export const SEATBELT_LIST_PARAMS = {
+  allowRead: "ALLOW_READ",
+  allowWrite: "ALLOW_WRITE",
+  protect: "PROTECT",
+} as const;
+
+/** The names of the first `count` parameters of a list: ALLOW_READ_0, ALLOW_READ_1, .... */
+export function seatbeltParamNames(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `${prefix}_${index}`);
 }
 
 const BASE_GROUPS: RuleGroup[] = [
@@ -135,15 +155,12 @@ const BASE_GROUPS: RuleGroup[] = [
     ],
   },
   {
-    why: "The session workspace and the private temp dir: the only places a command can write, or load its own code from.",
-    rules: [
-      '(allow file-read* file-write* (subpath (param "WORKSPACE")) (subpath (param "TMPDIR")))',
-      '(allow file-map-executable (subpath (param "WORKSPACE")) (subpath (param "TMPDIR")))',
-    ],
+    why: "The session workspace, which holds the private temp dir (<workspace>/.tmp): writable, and code built there can be loaded.",
+    rules: ['(allow file-read* file-write* (subpath (param "WORKSPACE")))', '(allow file-map-executable (subpath (param "WORKSPACE")))'],
   },
   {
-    why: "realpath and getcwd stat each parent of the workspace and temp dir: metadata only, no listing, no contents.",
-    rules: ['(allow file-read-metadata (path-ancestors (param "WORKSPACE")) (path-ancestors (param "TMPDIR")))'],
+    why: "realpath and getcwd stat each parent of the workspace: metadata only, no listing, no contents.",
+    rules: ['(allow file-read-metadata (path-ancestors (param "WORKSPACE")))'],
   },
 ];
 
@@ -193,11 +210,61 @@ function renderGroup(group: RuleGroup): string {
   return [`; ${group.why}`, ...group.rules].join("\n");
 }
 
-/** Builds the SBPL profile text; pure, and the same for every workspace. */
+/** `(<head>` and one filter per parameter, each on its own line: `(subpath (param "PROTECT_0"))`. */
+function ruleOverParams(head: string, filter: string, names: readonly string[]): string {
+  return [`(${head}`, ...names.map((name) => `  (${filter} (param "${name}"))`)].join("\n") + ")";
+}
+
+function allowReadGroups(count: number): RuleGroup[] {
+  if (count === 0) return [];
+  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.allowRead, count);
+  return [
+    {
+      why: "Host paths the operator allowed to read (--allow-read): read and load code from, never write; their parents only stat.",
+      rules: [ruleOverParams("allow file-read* file-map-executable", "subpath", names), ruleOverParams("allow file-read-metadata", "path-ancestors", names)],
+    },
+  ];
+}
+
+function allowWriteGroups(count: number): RuleGroup[] {
+  if (count === 0) return [];
+  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.allowWrite, count);
+  return [
+    {
+      why: "Host paths the operator allowed to write (--allow-write): like the workspace; their parents only stat.",
+      rules: [
+        ruleOverParams("allow file-read* file-write* file-map-executable", "subpath", names),
+        ruleOverParams("allow file-read-metadata", "path-ancestors", names),
+      ],
+    },
+  ];
+}
+
+function protectGroups(count: number): RuleGroup[] {
+  if (count === 0) return [];
+  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.protect, count);
+  return [
+    {
+      why: "Protected paths (.git/hooks, .git/config, --protect) after every file allowance: read-only. Seatbelt matches paths, not files, so they and their parents can neither be moved away nor be created.",
+      rules: [ruleOverParams("deny file-write*", "subpath", names), ruleOverParams("deny file-write-create file-write-unlink", "path-ancestors", names)],
+    },
+  ];
+}
+
+function checkCount(name: string, count: number | undefined): number {
+  if (count === undefined) return 0;
+  if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`${name} must be a whole number, got ${String(count)}`);
+  return count;
+}
+
+/** Builds the SBPL profile text; pure, and the same for every workspace and every set of paths of the same sizes. */
 export function buildSeatbeltProfile(options: SeatbeltProfileOptions): string {
   const groups = [
     ...BASE_GROUPS,
+    ...allowReadGroups(checkCount("allowReadCount", options.allowReadCount)),
+    ...allowWriteGroups(checkCount("allowWriteCount", options.allowWriteCount)),
     ...(options.allowNetwork ? NETWORK_ALLOWED_GROUPS : NETWORK_DENIED_GROUPS),
+    ...protectGroups(checkCount("protectCount", options.protectCount)),
     ...FINAL_DENIAL_GROUPS,
   ];
   return ["(version 1)", ...groups.map(renderGroup)].join("\n\n") + "\n";

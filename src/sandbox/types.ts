@@ -13,6 +13,11 @@ export interface SandboxPolicy {
   /** Extra host paths (real, absolute) commands may read, and may write. */
   allowRead?: readonly string[];
   allowWrite?: readonly string[];
+  /**
+   * Paths relative to the workspace that commands must not change (ServerOptions.protectPaths).
+   * Seatbelt denies writes to them by path; bwrap gets them as ExecSpec.protectedPaths instead.
+   */
+  protectPaths?: readonly string[];
 }
 
 /** One command to run, already validated: argv to exec, cwd and environment as the command sees them. */

@@ -18,7 +18,13 @@ export type SessionRefusal =
 export type SessionRequest =
   | { kind: "new" }
   | { kind: "resume"; id: string; secret: string | undefined }
-  | { kind: "named"; name: string };
+  | { kind: "named"; name: string }
+  /**
+   * A new session with an id the client chose (`?session=<id>&create=1`): behind a load balancer
+   * that hashes on the session id, the first connection then lands where every resume will. It
+   * gets a resume secret like any session; an id already in use is refused.
+   */
+  | { kind: "create"; id: string };
 
 /**
  * Every session of a server, by id. Sessions outlive sockets, so the registry is bounded: at most
@@ -52,6 +58,13 @@ export class SessionRegistry {
           return { code: "unknown_session", message: `no session ${JSON.stringify(request.id)} to resume here with that secret: it ended, lives on another host, or the secret is wrong` };
         }
         return { session, resumed: true };
+      }
+      case "create": {
+        if (!SESSION_NAME_PATTERN.test(request.id)) {
+          return { code: "bad_message", message: `session: ${JSON.stringify(request.id.slice(0, 80))} must be 1 to 64 of A-Z a-z 0-9 . _ -` };
+        }
+        if (this.#sessions.has(request.id)) return { code: "unknown_session", message: `session id ${JSON.stringify(request.id)} is taken` };
+        return this.#create(request.id, undefined);
       }
       case "named": {
         if (!SESSION_NAME_PATTERN.test(request.name)) {

@@ -72,6 +72,7 @@ export class Session {
       tmpSizeBytes: options.tmpSizeBytes,
       allowRead: options.allowRead,
       allowWrite: options.allowWrite,
+      protectPaths: options.protectPaths,
     };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) {

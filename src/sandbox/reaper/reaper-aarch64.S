@@ -36,6 +36,13 @@ _start:
 	mov	x8, #167		/* prctl */
 	svc	#0
 
+	/* Not dumpable, so that a command cannot write our memory through
+	 * /proc/1/mem (see reaper-x86_64.S). */
+	mov	x0, #4			/* PR_SET_DUMPABLE */
+	mov	x1, #0
+	mov	x8, #167		/* prctl */
+	svc	#0
+
 	ldr	x19, [sp]		/* argc */
 	cmp	x19, #2
 	b.lt	.Lexit127		/* nothing to run */
@@ -44,6 +51,55 @@ _start:
 	add	x21, x21, #16		/* envp: past argv[argc-1] and its NULL */
 	sub	sp, sp, #192
 
+	/* reap -l CPU AS FSIZE NOFILE NPROC PROGRAM ARGS...: resource limits on
+	 * ourselves first, inherited by the command (see reaper-x86_64.S). */
+	ldr	x0, [x20]		/* argv[1] */
+	ldrh	w1, [x0]
+	mov	w2, #0x6c2d		/* "-l" */
+	cmp	w1, w2
+	b.ne	.Lnolimits
+	ldrb	w1, [x0, #2]
+	cbnz	w1, .Lnolimits
+	cmp	x19, #8			/* reap -l 5 numbers PROGRAM */
+	b.lt	.Lexit127
+	movz	x22, #0x0900
+	movk	x22, #0x0701, lsl #16
+	movk	x22, #0x06, lsl #32	/* resources, low byte first: CPU 0, AS 9, FSIZE 1, NOFILE 7, NPROC 6 */
+	add	x23, x20, #8		/* &argv[2] */
+	mov	x24, #5
+.Llimit:
+	ldr	x1, [x23]
+	mov	x0, #0
+	mov	x3, #10
+.Ldigit:
+	ldrb	w2, [x1], #1
+	cbz	w2, .Lparsed
+	sub	w2, w2, #48
+	madd	x0, x0, x3, x2
+	b	.Ldigit
+.Lparsed:
+	stp	x0, x0, [sp, #56]	/* struct rlimit { cur, max } */
+	and	x1, x22, #0xff
+	bl	.Lsetlimit
+	lsr	x22, x22, #8
+	add	x23, x23, #8
+	subs	x24, x24, #1
+	b.ne	.Llimit
+	stp	xzr, xzr, [sp, #56]
+	mov	x1, #4			/* RLIMIT_CORE */
+	bl	.Lsetlimit
+	add	x20, x20, #48		/* &argv[7]: the command */
+	b	.Lnolimits
+.Lsetlimit:				/* prlimit64(0, x1, [sp, #56], NULL); sp is unchanged by bl */
+	mov	x0, #0
+	add	x2, sp, #56
+	mov	x3, #0
+	mov	x8, #261		/* prlimit64 */
+	svc	#0
+	tbnz	x0, #63, .Lfailed
+	ret
+
+.Lnolimits:
 	/* The lifeline: run nothing if the server's end of fd 4 is closed
 	 * already, and keep watching it while the command runs. */
 	mov	x0, #4

@@ -1,5 +1,5 @@
 /*
- * reap PROGRAM ARGS... (x86_64 Linux, static, no libc, position-independent)
+ * reap [-l CPU AS FSIZE NOFILE NPROC] PROGRAM ARGS... (x86_64 Linux, static, no libc, position-independent)
  *
  * bwrap execs this program as pid 1 of the sandbox's PID namespace (--as-pid-1),
  * as a child of the outer bwrap. bwrap turns "killed by signal N" into exit code
@@ -37,6 +37,16 @@ _start:
 	mov	$157, %eax		/* prctl */
 	syscall
 
+	/* Not dumpable: /proc/1/mem and the other ptrace-guarded files of pid 1
+	 * become root's, so a command (same uid) cannot write the reaper's memory
+	 * to forge its exit status or switch off its lifeline. The seccomp filter
+	 * blocks ptrace itself; this closes the /proc path around it. The command
+	 * gets dumpable back with its own execve. */
+	mov	$4, %edi		/* PR_SET_DUMPABLE */
+	xor	%esi, %esi
+	mov	$157, %eax		/* prctl */
+	syscall
+
 	mov	(%rsp), %rbx		/* argc */
 	cmp	$2, %rbx
 	jl	.Lexit127		/* nothing to run */
@@ -44,6 +54,64 @@ _start:
 	lea	16(%rsp,%rbx,8), %r13	/* envp: past argv[argc-1] and its NULL */
 	sub	$192, %rsp
 
+	/* reap -l CPU AS FSIZE NOFILE NPROC PROGRAM ARGS...: set the resource
+	 * limits on ourselves first (soft and hard alike, core dumps off); the
+	 * command inherits them. Doing it here, as pid 1 inside the sandbox, costs
+	 * no extra execve (prlimit(1) cost 1.5 ms an exec) and comes after bwrap
+	 * made the user namespace, so RLIMIT_NPROC counts this sandbox's processes
+	 * only. The numbers are the server's own decimal digits, not checked here.
+	 * A limit that cannot be set is reported like a failed execve. */
+	mov	(%r12), %rax		/* argv[1] */
+	cmpw	$0x6c2d, (%rax)		/* "-l" */
+	jne	.Lnolimits
+	cmpb	$0, 2(%rax)
+	jne	.Lnolimits
+	cmp	$8, %rbx		/* reap -l 5 numbers PROGRAM */
+	jl	.Lexit127
+	mov	$0x0607010900, %r14	/* resources, low byte first: CPU 0, AS 9, FSIZE 1, NOFILE 7, NPROC 6 */
+	lea	8(%r12), %r15		/* &argv[2] */
+	mov	$5, %ebp
+.Llimit:
+	mov	(%r15), %rsi
+	xor	%eax, %eax
+.Ldigit:
+	movzbl	(%rsi), %edx
+	test	%edx, %edx
+	jz	.Lparsed
+	sub	$48, %edx
+	imul	$10, %rax, %rax
+	add	%rdx, %rax
+	inc	%rsi
+	jmp	.Ldigit
+.Lparsed:
+	mov	%rax, 56(%rsp)		/* struct rlimit { cur, max } */
+	mov	%rax, 64(%rsp)
+	movzbl	%r14b, %esi
+	call	.Lsetlimit
+	shr	$8, %r14
+	add	$8, %r15
+	dec	%ebp
+	jnz	.Llimit
+	movq	$0, 56(%rsp)
+	movq	$0, 64(%rsp)
+	mov	$4, %esi		/* RLIMIT_CORE */
+	call	.Lsetlimit
+	add	$48, %r12		/* &argv[7]: the command */
+	jmp	.Lnolimits
+.Lsetlimit:				/* prlimit64(0, %esi, 56(%rsp) of the caller's frame, NULL) */
+	xor	%edi, %edi
+	lea	64(%rsp), %rdx		/* 56(%rsp) before the call pushed its return address */
+	xor	%r10d, %r10d
+	mov	$302, %eax		/* prlimit64 */
+	syscall
+	test	%rax, %rax
+	js	.Lsetfailed
+	ret
+.Lsetfailed:
+	add	$8, %rsp		/* drop the return address: the frame is as .Lfailed expects */
+	jmp	.Lfailed
+
+.Lnolimits:
 	/* The lifeline. The parent-death signal alone leaves two holes: a parent
 	 * that died before the prctl above never sends it (getppid() cannot tell,
 	 * it is 0 for a pid 1 whatever the parent), and the outer bwrap can die
