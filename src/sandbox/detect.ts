@@ -1,7 +1,6 @@
 import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
 import { buildBwrapArgs, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
@@ -59,15 +58,20 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       "/bin/true",
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
-    const result = await execa(options.bwrapPath, args, {
-      reject: false,
-      // execa passes a number as that fd; its types only list the named options for extra fds.
-      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", ...(seccompFd === undefined ? [] : [seccompFd as unknown as "pipe"])],
+    // Bun.spawn rather than execa here: this runs at every startup, and loading execa alone
+    // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
+    const proc = Bun.spawn([options.bwrapPath, ...args], {
+      stdio: ["ignore", "ignore", "pipe", "pipe", "pipe", ...(seccompFd === undefined ? [] : [seccompFd])],
       env: { PATH: "/usr/bin:/bin" },
-      extendEnv: false,
       timeout: 10_000,
       ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
     });
+    const [stderr, exitCode] = await Promise.all([new Response(proc.stderr as ReadableStream<Uint8Array>).text(), proc.exited]);
+    for (const index of [3, 4]) {
+      const fd = proc.stdio[index];
+      if (typeof fd === "number") closeSync(fd);
+    }
+    const result = { exitCode, stderr };
     if (result.exitCode === 0) return { ok: true };
     const detail = firstLine(String(result.stderr)) || `exit code ${result.exitCode}`;
     return { ok: false, reason: `bwrap failed its probe: ${detail} (user namespaces disabled, an unprivileged container, or AppArmor's restriction on Ubuntu 24.04 and later)` };

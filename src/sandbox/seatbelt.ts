@@ -1,5 +1,4 @@
 import { posix } from "node:path";
-import { execa } from "execa";
 import type { Rlimits } from "./rlimits.ts";
 import { buildSeatbeltProfile, SEATBELT_LIST_PARAMS, seatbeltParamNames, type SeatbeltProfileOptions } from "./seatbelt-profile.ts";
 import type { ExecSpec, ProbeResult, SandboxBackend, SandboxCommand, SandboxPolicy } from "./types.ts";
@@ -179,6 +178,8 @@ const PROBE_SPEC: ExecSpec = { argv: ["/usr/bin/true"], cwd: PROBE_PARAM_PATH, e
 
 async function runProbe(argv: readonly string[]): Promise<string | undefined> {
   const [file = SANDBOX_EXEC_PATH, ...args] = argv;
+  // Loaded on macOS only: execa costs a Linux server's start tens of milliseconds for nothing.
+  const { execa } = await import("execa");
   const result = await execa(file, args, {
     reject: false,
     stdin: "ignore",
