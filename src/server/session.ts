@@ -50,7 +50,8 @@ export interface SessionHooks {
  */
 export class Session {
   readonly #execs = new Map<string, ExecRecord>();
-  readonly #connections = new Map<SessionConnection, FileHandler>();
+  /** Joined sockets, each with its file handler once it has asked for one (most never do). */
+  readonly #connections = new Map<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
   #running = 0;
   #ended = false;
@@ -103,15 +104,24 @@ export class Session {
   join(connection: SessionConnection): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const files = createFileHandler({
-      workspace: this.workspace.path,
-      owner: this.options.runAs,
-      quotaBytes: this.options.workspaceQuotaBytes,
-      send: (reply) => connection.sink.send(JSON.stringify(reply)),
-      sendError: (code, text, id) => this.#sendError(connection, code, text, id),
-      congestion: () => connection.sink.congestion(),
-    });
-    this.#connections.set(connection, files);
+    this.#connections.set(connection, null);
+  }
+
+  /** The socket's file handler, made on its first file request: an idle session should cost little. */
+  #filesFor(connection: SessionConnection): FileHandler {
+    let files = this.#connections.get(connection);
+    if (!files) {
+      files = createFileHandler({
+        workspace: this.workspace.path,
+        owner: this.options.runAs,
+        quotaBytes: this.options.workspaceQuotaBytes,
+        send: (reply) => connection.sink.send(JSON.stringify(reply)),
+        sendError: (code, text, id) => this.#sendError(connection, code, text, id),
+        congestion: () => connection.sink.congestion(),
+      });
+      this.#connections.set(connection, files);
+    }
+    return files;
   }
 
   /**
@@ -121,9 +131,8 @@ export class Session {
    * loses nothing. After the hold, commands run on and their oldest output is dropped.
    */
   leave(connection: SessionConnection): void {
-    const files = this.#connections.get(connection);
-    if (!files) return;
-    files.close();
+    if (!this.#connections.has(connection)) return;
+    this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
     const held = new Set([connection.sink]);
     const release = () => {
@@ -143,7 +152,7 @@ export class Session {
   /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
   handle(connection: SessionConnection, message: ClientMessage): void {
     if (this.#ended) return;
-    if (isFileRequest(message)) return this.#connections.get(connection)?.handle(message);
+    if (isFileRequest(message)) return this.#filesFor(connection).handle(message);
     switch (message.type) {
       case "exec":
         return this.#exec(connection, message);
@@ -381,7 +390,7 @@ export class Session {
       }
       await Promise.allSettled(records.map((record) => record.running?.finished));
       for (const [connection, files] of this.#connections) {
-        files.close();
+        files?.close();
         if (why === "closed") {
           this.#send(connection, { type: "closed", session: this.id });
           connection.close(CLOSE_CODES.sessionClosed, "session closed");
