@@ -1,9 +1,6 @@
 #!/usr/bin/env bun
-import { runDoctor } from "./cli/doctor.ts";
-import { runExecCommand } from "./cli/exec.ts";
 import { MAIN_HELP } from "./cli/help.ts";
 import { runServe } from "./cli/serve.ts";
-import { runShellCommand } from "./cli/shell.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { COMMIT, VERSION } from "./version.ts";
 
@@ -28,11 +25,15 @@ async function main(argv: string[]): Promise<void> {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`bunker: ${signal}, stopping: closing sessions and killing their processes\n`);
+        const log = outcome.logger;
+        log.info("stopping", { signal }, `bunker: ${signal}, stopping: closing sessions and killing their processes`);
         outcome.shutdown().then(
-          () => process.exit(0),
+          () => {
+            log.info("stopped", {}, "bunker: stopped");
+            process.exit(0);
+          },
           (error: unknown) => {
-            process.stderr.write(`bunker: shutdown failed: ${(error as Error).message}\n`);
+            log.error("shutdown.failed", { error: (error as Error).message }, `bunker: shutdown failed: ${(error as Error).message}`);
             process.exit(1);
           },
         );
@@ -41,14 +42,27 @@ async function main(argv: string[]): Promise<void> {
       process.on("SIGINT", () => stop("SIGINT"));
       return;
     }
-    case "doctor":
+    // The other commands load on demand, so that `serve` starts without their code (the doctor's
+    // execa alone cost a compiled binary ~60 ms of startup).
+    case "doctor": {
+      const { runDoctor } = await import("./cli/doctor.ts");
       process.exitCode = await runDoctor(rest, process.env);
       return;
+    }
+    case "config": {
+      const { runConfigCommand } = await import("./cli/config.ts");
+      runConfigCommand(rest, process.env);
+      return;
+    }
     // exit at once: a forwarded stdin may still hold the event loop open.
-    case "exec":
+    case "exec": {
+      const { runExecCommand } = await import("./cli/exec.ts");
       process.exit(await runExecCommand(rest, process.env));
-    case "shell":
+    }
+    case "shell": {
+      const { runShellCommand } = await import("./cli/shell.ts");
       process.exit(await runShellCommand(rest, process.env));
+    }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; try bunker --help`);
   }

@@ -6,6 +6,7 @@ export const MAIN_HELP = `bunker ${VERSION}: sandboxed commands over WebSocket, 
 Usage:
   bunker serve [flags]     start the server (bunker serve --help for its flags)
   bunker doctor [--json]   which sandboxes exist and work here, why not, and the fix
+  bunker config [flags]    the settings serve would run with, secrets redacted (bunker config --help)
   bunker exec [flags] -- command [args...]
                            run a command on a server, streamed here (bunker exec --help)
   bunker shell [flags]     an interactive shell on a server (bunker shell --help)
@@ -18,11 +19,24 @@ export const SERVE_HELP = `Usage: bunker serve [flags]
 
 Starts the WebSocket server and the terminal page at /. A connection to /ws opens a session with
 its own workspace (or resumes one: docs/PROTOCOL.md); each exec runs inside the sandbox and streams
-its output back as it is produced. Sessions outlive their sockets for the TTLs below.
+its output back as it is produced. Sessions outlive their sockets for the TTLs below. GET /healthz
+answers without a token; GET /metrics (Prometheus) asks for it. See docs/OPERATIONS.md.
+
+Every setting is also a BUNKER_* environment variable (--max-execs is BUNKER_MAX_EXECS; lists
+comma-separated; booleans 1/0/true/false) and a key of a JSON config file (maxExecs). Flags win over
+the environment, which wins over the file. \`bunker config\` prints what results.
+  --config FILE                a JSON config file (or BUNKER_CONFIG)
 
 Listening:
-  --host ADDR                  address to bind (default 127.0.0.1)
+  --host ADDR                  address to bind (default 127.0.0.1); any address but loopback
+                               needs TLS or --insecure-bind
   --port N                     port (default 7681; 0 picks a free one and prints it)
+  --tls-cert FILE              PEM certificate chain; with --tls-key: wss:// and https://
+  --tls-key FILE               PEM private key of --tls-cert
+  --insecure-bind              bind a non-loopback address without TLS (TLS ends in a proxy in
+                               front); warns
+  --trust-proxy                the client address is the last X-Forwarded-For entry (only when
+                               clients reach bunker through a proxy)
 Access:
   --token TOKEN                the token clients must present (or BUNKER_TOKEN); without
                                either, a random one is generated and printed once
@@ -48,6 +62,12 @@ Limits:
   --max-frame-bytes N          largest client frame; bigger ones close with 1009 (default 1048576)
   --max-sessions N             sessions held at once, with or without sockets (default 1000)
   --output-log-bytes N         output kept per stream of each exec for replay (default 1048576)
+  --max-connections N          open WebSocket connections, all clients (default 10000); more: 503
+  --max-connections-per-address N
+                               open connections per client address, an IPv6 /64 as one
+                               (default 1000); more: 429
+  --max-messages-per-second N  per connection, twice that in a burst (default 1000); more closes
+                               the connection with 4029 (its session goes on)
 
 Sandbox policy:
   --run-as UID[:GID]           host uid/gid of commands (env BUNKER_RUN_AS; default 65534 when the server is root)
@@ -68,6 +88,25 @@ Sessions:
   --hold-output DURATION       after a socket drops, how long commands block rather than drop output (default 60s)
   --session-idle-ttl DURATION  how long a session with no socket and nothing running stays resumable (default 10m)
   --host-id ID                 this instance's name in hello.host (env BUNKER_HOST_ID; default the hostname)
+
+Logs and metrics:
+  --log-format json|pretty     json: one object a line on stderr; pretty (default): sentences
+  --log-level debug|info|warn|error
+                               lowest level written (default info); every exec and connection
+                               is an info line, never with a token, a secret, an env value or output
+  --metrics-public             serve GET /metrics without the token
+`;
+
+/** \`bunker config --help\`. */
+export const CONFIG_HELP = `Usage: bunker config [serve flags] [--sources]
+
+Prints the settings \`bunker serve\` would run with given the same flags, BUNKER_* environment and
+config file (--config), as a JSON config file; secrets show as "<redacted>". A bad setting exits 2
+with one line naming it, as serve would. The sandbox is not probed: see bunker doctor.
+
+Flags:
+  --sources                    a table instead: each setting, its value, and where it came from
+  --help                       this text
 `;
 
 /** `bunker doctor --help`. */

@@ -1,20 +1,31 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { detectSandbox } from "../sandbox/detect.ts";
 import { createServer, type BunkerServer } from "../server/create-server.ts";
+import { createLogger, type Logger } from "../server/log.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
 import { SERVE_HELP } from "./help.ts";
 import { parseServeArgs } from "./serve-args.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError, quote } from "./usage-error.ts";
 
-/** What `bunker serve` gives back to main: the server, and how to stop it. */
+/** What `bunker serve` gives back to main: the server, its log, and how to stop it. */
 export interface ServeOutcome {
   server: BunkerServer;
+  logger: Logger;
   /** Stops the server and removes what the sandbox put on the host. */
   shutdown(): Promise<void>;
 }
 
+function readPem(flag: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`${flag}: ${quote(path)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 /**
- * Runs `bunker serve`: parses flags, probes the sandbox, starts listening, and prints one line.
+ * Runs `bunker serve`: reads its settings, probes the sandbox, starts listening, and logs where.
  * Returns undefined when only help was asked for. Throws UsageError for misuse (exit 2).
  */
 export async function runServe(args: string[], env: Record<string, string | undefined>): Promise<ServeOutcome | undefined> {
@@ -23,6 +34,8 @@ export async function runServe(args: string[], env: Record<string, string | unde
     process.stdout.write(SERVE_HELP);
     return undefined;
   }
+  const log = createLogger({ format: settings.logFormat, level: settings.logLevel });
+  for (const warning of settings.warnings) log.warn("config.warning", {}, warning);
   let workspaceRoot: string;
   try {
     workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
@@ -39,10 +52,14 @@ export async function runServe(args: string[], env: Record<string, string | unde
   if (!detected.ok) throw new UsageError(`sandbox: ${detected.reason}`);
   const sandbox = detected.sandbox;
   if (sandbox.info.backend === "none") {
-    process.stderr.write(
-      `WARNING: commands run WITHOUT a sandbox (${sandbox.info.reason}). Not enforced: ${(sandbox.info.notEnforced ?? []).join("; ")}.\n`,
+    const notEnforced = sandbox.info.notEnforced ?? [];
+    log.warn(
+      "sandbox.none",
+      { reason: sandbox.info.reason, notEnforced },
+      `WARNING: commands run WITHOUT a sandbox (${sandbox.info.reason}). Not enforced: ${notEnforced.join("; ")}.`,
     );
   }
+  const tls = settings.tls && { cert: readPem("--tls-cert", settings.tls.certPath), key: readPem("--tls-key", settings.tls.keyPath) };
 
   const generated = settings.token === "generate";
   const token = generated ? randomBytes(32).toString("base64url") : settings.token;
@@ -69,14 +86,24 @@ export async function runServe(args: string[], env: Record<string, string | unde
       protectPaths: settings.protectPaths,
       allowRead: settings.allowRead,
       allowWrite: settings.allowWrite,
+      tls,
+      metricsPublic: settings.metricsPublic,
+      trustProxy: settings.trustProxy,
+      logger: log,
     });
   } catch (error) {
     sandbox.dispose();
     throw new UsageError(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
   }
-  process.stderr.write(`bunker listening on ${server.url.href} (sandbox: ${sandbox.info.backend}, workspaces: ${workspaceRoot})\n`);
+  // Tests and scripts find the port in this sentence (also inside the json line's msg).
+  log.info(
+    "listening",
+    { url: server.url.href, port: server.port, sandbox: sandbox.info.backend, workspaceRoot, host: settings.hostId, tls: tls !== undefined },
+    `bunker listening on ${server.url.href} (sandbox: ${sandbox.info.backend}, workspaces: ${workspaceRoot})`,
+  );
   if (generated) {
-    // Printed once, in a fragment: browsers never send fragments to servers or in Referer headers.
+    // Not a log line: printed once, for the person at the terminal, and never in json format (refused
+    // at startup). In a fragment, because browsers never send fragments to servers or in Referer headers.
     const page = new URL(server.url.href.replace(/^ws/, "http"));
     page.pathname = "/";
     page.hash = `token=${token}`;
@@ -84,6 +111,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
   }
   return {
     server,
+    logger: log,
     async shutdown() {
       await server.stop();
       sandbox.dispose();

@@ -12,7 +12,9 @@ export function describeIssue(issue: v.BaseIssue<unknown>): string {
     .join("")
     .replace(/^\./, "");
   const hasCustomMessage = !issue.message.startsWith("Invalid ");
-  const what = hasCustomMessage ? issue.message : `expected ${issue.expected ?? "something else"}, got ${issue.received}`;
+  // The received value is quoted from the client's own frame: keep the reply short whatever it sent.
+  const received = issue.received.length > 80 ? `${issue.received.slice(0, 77)}...` : issue.received;
+  const what = hasCustomMessage ? issue.message : `expected ${issue.expected ?? "something else"}, got ${received}`;
   return path ? `${path}: ${what}` : what;
 }
 

@@ -46,4 +46,6 @@ export const CLOSE_CODES = {
   unknownSession: 4404,
   /** The client did not read its output and the server's send queue reached its hard cap. */
   backpressureLimit: 4008,
+  /** The client sent messages faster than `--max-messages-per-second` allows. */
+  rateLimited: 4029,
 } as const;

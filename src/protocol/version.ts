@@ -19,3 +19,5 @@ export const RESUME_SUBPROTOCOL_PREFIX = "bunker.resume.";
  */
 export const SESSION_QUERY_PARAM = "session";
 export const NAME_QUERY_PARAM = "name";
+/** `?session=<id>&create=1`: create a session with that id instead of resuming one. */
+export const CREATE_QUERY_PARAM = "create";

@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { Server, ServerWebSocket } from "bun";
 import {
   CLOSE_CODES,
@@ -8,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
+  CREATE_QUERY_PARAM,
   WEBSOCKET_PATH,
   type HelloMessage,
   type SandboxInfo,
@@ -18,15 +17,32 @@ import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type ConnectionSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRefusal, type SessionRequest } from "./session-registry.ts";
-import type { ServerOptions } from "./options.ts";
+import type { ServerEvents, ServerOptions } from "./options.ts";
 import { handleFileHttp } from "./file-http.ts";
 import { terminalPage } from "../web/page.ts";
+import { createServerMetrics, type RejectReason } from "./metrics.ts";
+import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
+import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
+import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
+import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
+import { MAX_NESTING_DEPTH, nestsDeeperThan } from "./connection-limits-nesting.ts";
+import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
+import { countingErrors } from "./metrics-sink.ts";
+import { createSessionGauge } from "./metrics-sessions.ts";
 
 /** HTTP file transfer lives under this path (see serveFileHttp). */
 const FILES_PATH_PREFIX = "/files/";
 
 interface ConnectionData {
   request: SessionRequest;
+  /** The client's address (see clientAddress). */
+  remote: string;
+  auth: AuthResult;
+  openedAtMs: number;
+  rate: RateLimiter;
+  messages: number;
+  /** Set once the connection was closed for its message rate: what still arrives is dropped. */
+  rateLimited: boolean;
   sink?: ConnectionSink;
   session?: Session;
   connection?: SessionConnection;
@@ -43,9 +59,14 @@ export interface BunkerServer {
 /** Past this much queued for one client the connection is closed rather than a frame dropped. */
 const BACKPRESSURE_LIMIT_BYTES = 64 * 1024 * 1024;
 
-/** What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol, `?name=<name>`, or a new session. */
+/**
+ * What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol (resume),
+ * `?session=<id>&create=1` (a new session with an id the client chose, so that a load balancer
+ * hashing on the id routes it where its resumes will go), `?name=<name>`, or a new session.
+ */
 function sessionRequestOf(url: URL, subprotocols: readonly string[]): SessionRequest {
   const id = url.searchParams.get(SESSION_QUERY_PARAM);
+  if (id !== null && url.searchParams.get(CREATE_QUERY_PARAM) === "1") return { kind: "create", id };
   if (id !== null) {
     const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
     return { kind: "resume", id, secret };
@@ -72,57 +93,106 @@ function describeSandbox(options: ServerOptions): SandboxInfo {
   };
 }
 
-function refusalCloseCode(code: SessionRefusal["code"]): number {
+function refusalOf(code: SessionRefusal["code"]): { closeCode: number; reason: RejectReason } {
   switch (code) {
     case "unknown_session":
-      return CLOSE_CODES.unknownSession;
+      return { closeCode: CLOSE_CODES.unknownSession, reason: "unknown_session" };
     case "limit_exceeded":
-      return CLOSE_CODES.tryAgainLater;
+      return { closeCode: CLOSE_CODES.tryAgainLater, reason: "max_sessions" };
     case "bad_message":
-      return CLOSE_CODES.policyViolation;
+      return { closeCode: CLOSE_CODES.policyViolation, reason: "bad_session_name" };
     case "internal":
-      return CLOSE_CODES.internalError;
+      return { closeCode: CLOSE_CODES.internalError, reason: "workspace" };
   }
 }
 
 /** Starts Bun.serve with the WebSocket endpoint and returns once it listens. */
 export function createServer(options: ServerOptions): BunkerServer {
+  const log = options.logger;
   const sockets = new Set<ServerWebSocket<ConnectionData>>();
   const sandboxInfo = describeSandbox(options);
   const counters: ServerCounters = { runningExecs: 0 };
-  const sessions = new SessionRegistry(options, counters);
+  const metrics = createServerMetrics();
+  const events: ServerEvents = {
+    onExecStart: (event) => log.info("exec.start", execAuditFields(event)),
+    onExecEnd(event) {
+      metrics.execFinished(event.exec.exit?.reason ?? "killed", event.exec.bytes);
+      log.info("exec.end", execAuditFields(event));
+    },
+  };
+  const sessions = new SessionRegistry({ ...options, events }, counters);
+  const sessionGauge = createSessionGauge();
+  const limits = createConnectionLimits(options.limits.maxConnections, options.limits.maxConnectionsPerAddress);
+  const logRefusal = createRefusalLog(log);
+  const secure = options.tls !== undefined;
   let stopping = false;
+
+  const sandboxLabels = { backend: sandboxInfo.backend, network: sandboxInfo.network ?? options.allowNetwork };
+  const snapshot = () => ({ sessions: sessionGauge.count(), connectionsOpen: limits.open, execsRunning: counters.runningExecs, sandbox: sandboxLabels });
+
+  /** Answers an upgrade request with an HTTP error, counted and (within the log budget) logged. */
+  const refuse = (reason: RejectReason, remote: string, auth: AuthResult | "unchecked", status: number, text: string, headers: Record<string, string> = {}) => {
+    metrics.connectionRejected(reason);
+    logRefusal({ remote, auth, reason, status });
+    return new Response(text, { status, headers });
+  };
+
+  const upgrade = (request: Request, url: URL, server: Server<ConnectionData>): Response | undefined => {
+    const remote = clientAddress(server.requestIP(request)?.address, request.headers.get("x-forwarded-for"), options.trustProxy);
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return refuse("not_websocket", remote, "unchecked", 426, "this endpoint speaks WebSocket only\n");
+    }
+    if (stopping) return refuse("shutting_down", remote, "unchecked", 503, "shutting down\n");
+    if (!isOriginAllowed(request, options.allowedOrigins, secure)) return refuse("origin", remote, "unchecked", 403, "origin not allowed\n");
+    const subprotocols = offeredSubprotocols(request);
+    const auth = authResultOf(request, subprotocols, options.token);
+    if (auth === "missing" || auth === "wrong") {
+      return refuse("unauthorized", remote, auth, 401, "missing or wrong token\n", { "www-authenticate": "Bearer" });
+    }
+    const protocol = chosenSubprotocol(subprotocols);
+    // Bun echoes the first offered subprotocol when we choose none, which could be the token.
+    if (subprotocols.length > 0 && !protocol) {
+      return refuse("subprotocol", remote, auth, 400, "offer the bunker.v1 subprotocol (the token subprotocol goes beside it)\n");
+    }
+    const capped = limits.check(remote);
+    const connections = (count: number) => `${count} connection${count === 1 ? "" : "s"}`;
+    if (capped === "too_many_connections") {
+      const text = `the server has ${connections(options.limits.maxConnections)} open, its --max-connections; try again later\n`;
+      return refuse(capped, remote, auth, 503, text, { "retry-after": "1" });
+    }
+    if (capped === "too_many_connections_per_address") {
+      const text = `this address has ${connections(options.limits.maxConnectionsPerAddress)} open, the server's --max-connections-per-address\n`;
+      return refuse(capped, remote, auth, 429, text, { "retry-after": "1" });
+    }
+    const { maxMessagesPerSecond } = options.limits;
+    const data: ConnectionData = {
+      request: sessionRequestOf(url, subprotocols),
+      remote,
+      auth,
+      openedAtMs: Date.now(),
+      rate: createRateLimiter(maxMessagesPerSecond, 2 * maxMessagesPerSecond),
+      messages: 0,
+      rateLimited: false,
+    };
+    const upgraded = server.upgrade(request, { data, ...(protocol && { headers: { "sec-websocket-protocol": protocol } }) });
+    return upgraded ? undefined : refuse("upgrade_failed", remote, auth, 400, "WebSocket upgrade failed\n");
+  };
 
   const server: Server<ConnectionData> = Bun.serve<ConnectionData>({
     hostname: options.host,
     port: options.port,
+    ...(options.tls && { tls: { cert: options.tls.cert, key: options.tls.key } }),
     // Production mode from source too: no hot-reload script injected into the page.
     development: false,
     // The terminal page and its hashed assets, bundled by Bun (into the binary when compiled).
     routes: { "/": terminalPage },
     fetch(request, server) {
       const url = new URL(request.url);
+      if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
+      if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
       if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileHttp(request, url);
       if (url.pathname !== WEBSOCKET_PATH) return new Response("not found\n", { status: 404 });
-      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("this endpoint speaks WebSocket only\n", { status: 426 });
-      }
-      if (stopping) return new Response("shutting down\n", { status: 503 });
-      if (!isOriginAllowed(request, options.allowedOrigins, false)) return new Response("origin not allowed\n", { status: 403 });
-      const subprotocols = offeredSubprotocols(request);
-      if (!isAuthorized(request, subprotocols, options.token)) {
-        return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
-      }
-      const protocol = chosenSubprotocol(subprotocols);
-      // Bun echoes the first offered subprotocol when we choose none, which could be the token.
-      if (subprotocols.length > 0 && !protocol) {
-        return new Response("offer the bunker.v1 subprotocol (the token subprotocol goes beside it)\n", { status: 400 });
-      }
-      const upgraded = server.upgrade(request, {
-        data: { request: sessionRequestOf(url, subprotocols) },
-        ...(protocol && { headers: { "sec-websocket-protocol": protocol } }),
-      });
-      return upgraded ? undefined : new Response("WebSocket upgrade failed\n", { status: 400 });
+      return upgrade(request, url, server);
     },
     websocket: {
       maxPayloadLength: options.limits.maxFrameBytes,
@@ -132,16 +202,21 @@ export function createServer(options: ServerOptions): BunkerServer {
       idleTimeout: 120,
       sendPings: true,
       open(ws) {
-        const sink = createConnectionSink(ws as ServerWebSocket<unknown>);
+        limits.opened(ws.data.remote);
+        metrics.connectionOpened();
+        const sink = countingErrors(createConnectionSink(ws as ServerWebSocket<unknown>), metrics.errorSent);
         ws.data.sink = sink;
         sockets.add(ws);
         const opened = sessions.open(ws.data.request);
         if ("code" in opened) {
+          const refusal = refusalOf(opened.code);
+          metrics.connectionRejected(refusal.reason);
           sink.send(JSON.stringify({ type: "error", code: opened.code, message: opened.message }));
-          ws.close(refusalCloseCode(opened.code), opened.message.slice(0, 120));
+          ws.close(refusal.closeCode, opened.message.slice(0, 120));
           return;
         }
         const { session, resumed } = opened;
+        sessionGauge.add(session);
         const connection: SessionConnection = { sink, close: (code, reason) => ws.close(code, reason) };
         ws.data.session = session;
         ws.data.connection = connection;
@@ -160,12 +235,27 @@ export function createServer(options: ServerOptions): BunkerServer {
         };
         sink.send(JSON.stringify(hello));
         session.join(connection);
+        log.debug("connection.open", { remote: ws.data.remote, auth: ws.data.auth, session: session.id, resumed });
       },
       message(ws, message) {
-        const { session, connection } = ws.data;
+        const arrivedMs = performance.now();
+        metrics.messageReceived();
+        const data = ws.data;
+        if (data.rateLimited) return;
+        data.messages++;
+        if (!data.rate.take(arrivedMs)) {
+          data.rateLimited = true;
+          ws.close(CLOSE_CODES.rateLimited, `more than ${options.limits.maxMessagesPerSecond} messages a second`);
+          return;
+        }
+        const { session, connection } = data;
         if (!session || !connection) return;
         if (typeof message !== "string") {
           session.sendError(connection, "bad_message", "binary frames are not messages; send JSON text frames");
+          return;
+        }
+        if (nestsDeeperThan(message, MAX_NESTING_DEPTH)) {
+          session.sendError(connection, "bad_message", `the frame nests arrays and objects deeper than ${MAX_NESTING_DEPTH} levels`);
           return;
         }
         const decoded = decodeClientMessage(message);
@@ -173,30 +263,44 @@ export function createServer(options: ServerOptions): BunkerServer {
           session.sendError(connection, "bad_message", decoded.problem, decoded.id);
           return;
         }
+        const runningBefore = counters.runningExecs;
         try {
           session.handle(connection, decoded.message);
         } catch (error) {
           const id = "id" in decoded.message ? decoded.message.id : undefined;
           session.sendError(connection, "internal", `handling ${decoded.message.type} failed: ${(error as Error).message}`, id);
         }
+        // An exec is spawned synchronously: it started if the running count went up.
+        if (decoded.message.type === "exec" && counters.runningExecs > runningBefore) metrics.execStarted(performance.now() - arrivedMs);
       },
       drain(ws) {
         ws.data.sink?.onDrain();
         const { session, connection } = ws.data;
         if (session && connection) session.drained(connection);
       },
-      close(ws) {
+      close(ws, code, reason) {
         sockets.delete(ws);
+        limits.closed(ws.data.remote);
+        metrics.connectionClosed(code);
         ws.data.sink?.onClose();
         const { session, connection } = ws.data;
         if (session && connection) session.leave(connection);
+        log.info("connection.close", {
+          remote: ws.data.remote,
+          auth: ws.data.auth,
+          session: session?.id,
+          code,
+          ...(reason && { reason: reason.slice(0, 120) }),
+          durationMs: Date.now() - ws.data.openedAtMs,
+          messages: ws.data.messages,
+        });
       },
     },
   });
 
   /** `GET`/`PUT /files/<path>?session=<id>`: the token in `Authorization: Bearer`, never in the URL. */
   async function serveFileHttp(request: Request, url: URL): Promise<Response> {
-    if (!isOriginAllowed(request, options.allowedOrigins, false)) return new Response("origin not allowed\n", { status: 403 });
+    if (!isOriginAllowed(request, options.allowedOrigins, secure)) return new Response("origin not allowed\n", { status: 403 });
     if (!isAuthorized(request, [], options.token)) {
       return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
     }
@@ -213,7 +317,8 @@ export function createServer(options: ServerOptions): BunkerServer {
   }
 
   const port = server.port ?? options.port;
-  const url = new URL(`ws://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}${WEBSOCKET_PATH}`);
+  const scheme = secure ? "wss" : "ws";
+  const url = new URL(`${scheme}://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}${WEBSOCKET_PATH}`);
 
   return {
     url,

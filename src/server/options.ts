@@ -1,6 +1,8 @@
 import type { DetectedSandbox } from "../sandbox/detect.ts";
 import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
+import type { ExecInfo } from "../protocol/index.ts";
+import type { Logger } from "./log.ts";
 
 /** Everything a running server needs, defaults applied (see resolveServeOptions in cli/). */
 export interface ServerOptions {
@@ -39,6 +41,32 @@ export interface ServerOptions {
   sessionIdleTtlMs: number;
   /** Which instance this is, in `hello.host` (`--host-id`, default the hostname). */
   hostId: string;
+  /** Certificate chain and private key, PEM (`--tls-cert`, `--tls-key`); undefined: plain ws://. */
+  tls: { cert: string; key: string } | undefined;
+  /** Whether `GET /metrics` answers without the token (`--metrics-public`). */
+  metricsPublic: boolean;
+  /** Take the client's address from the last `X-Forwarded-For` entry (`--trust-proxy`): bunker is reached only through a proxy. */
+  trustProxy: boolean;
+  /** Where the server's structured log lines go. */
+  logger: Logger;
+  /** Set by createServer for its sessions: what they report of their execs. Not for callers. */
+  events?: ServerEvents;
+}
+
+/** What a session reports of its execs, for the audit log and the metrics (see createServer). */
+export interface ServerEvents {
+  /** An exec's process exists; `started` has just been sent. */
+  onExecStart?(event: ExecEvent): void;
+  /** An exec is over: `exec.exit` and `exec.bytes` hold its facts. */
+  onExecEnd?(event: ExecEvent): void;
+}
+
+/** One exec of one session, as the events carry it. */
+export interface ExecEvent {
+  session: string;
+  /** The absolute working directory it runs in. */
+  cwd: string;
+  exec: ExecInfo;
 }
 
 /** Server-wide limits; every count and size is checked where the thing is created. */
@@ -61,6 +89,12 @@ export interface ServerLimits {
   retainedOutputBytes: number;
   /** Finished execs a session remembers (ids, exits) before the oldest are forgotten. */
   retainedExecs: number;
+  /** Open WebSocket connections, all clients together (`--max-connections`). */
+  maxConnections: number;
+  /** Open WebSocket connections from one address, an IPv6 /64 counting as one (`--max-connections-per-address`). */
+  maxConnectionsPerAddress: number;
+  /** Messages a connection may send per second on average; twice as many may come in a burst (`--max-messages-per-second`). */
+  maxMessagesPerSecond: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -74,6 +108,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   outputLogBytes: 1024 * 1024,
   retainedOutputBytes: 8 * 1024 * 1024,
   retainedExecs: 10_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 1000,
+  maxMessagesPerSecond: 1000,
 };
 
 /** Defaults of the session lifetimes. */

@@ -267,6 +267,7 @@ export class Session {
     // Only the socket that started the exec acknowledges by its ackWindowBytes; other joined sockets
     // (a viewer, say) are sent what their sockets take.
     for (const joined of this.#connections.keys()) record.subscribe(joined.sink, joined === connection ? {} : { ackWindowBytes: undefined });
+    this.options.events?.onExecStart?.({ session: this.id, cwd: cwd.path, exec: record.info() });
     running.finished
       .finally(() => {
         this.#running--;
@@ -283,7 +284,8 @@ export class Session {
           this.#broadcast({ type: "error", id, code: "internal", message: `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}` });
           record.finish({ code: null, signal: null, reason: "killed", durationMs: Date.now() - record.startedAt });
         },
-      );
+      )
+      .then(() => this.options.events?.onExecEnd?.({ session: this.id, cwd: cwd.path, exec: record.info() }));
   }
 
   /** Finished execs keep their output up to a per-session budget, and their records up to a count. */

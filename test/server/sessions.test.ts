@@ -182,6 +182,21 @@ describe.skipIf(noBwrap)("sessions that outlive the socket", () => {
     expect((await later.exec({ id: "r", cmd: "cat note" })).stdout).toBe("hello\n");
   });
 
+  test("a client may create a session with an id it chose (?session=<id>&create=1), which still needs its secret to resume", async () => {
+    const id = `chosen-${crypto.randomUUID()}`;
+    const first = await connect(server, { query: { session: id, create: "1" } });
+    expect(first.hello).toMatchObject({ session: id, resumed: false });
+    expect(first.hello.name).toBeUndefined();
+    first.ws.close();
+    await first.closed;
+    const taken = await connect(server, { query: { session: id, create: "1" }, waitForHello: false });
+    expect(await taken.next()).toMatchObject({ type: "error", code: "unknown_session" });
+    const byName = await connect(server, { query: { name: id }, waitForHello: false });
+    expect(await byName.next()).toMatchObject({ type: "error", code: "unknown_session" });
+    await using back = await resume(server, first.hello);
+    expect(back.hello).toMatchObject({ session: id, resumed: true });
+  });
+
   test("a bad session name is refused with a reason", async () => {
     const client = await connect(server, { query: { name: "../etc" }, waitForHello: false });
     expect(await client.next()).toMatchObject({ type: "error", code: "bad_message" });

@@ -1,0 +1,66 @@
+import * as v from "valibot";
+import { parseRunAs } from "../sandbox/run-as.ts";
+
+/*
+ * The schema pieces of configuration fields. Each issue message is the rest of a sentence that
+ * starts with the value: `--port: "70000" must be between 0 and 65535`, or for a file,
+ * `bunker.json: port: 70000 must be between 0 and 65535`.
+ */
+
+/** A whole number from `min` to `max`. */
+export function wholeNumber(min: number, max: number) {
+  const range = `must be between ${min} and ${max}`;
+  return v.pipe(v.number("is not a whole number"), v.safeInteger("is not a whole number"), v.minValue(min, range), v.maxValue(max, range));
+}
+
+/** One of a fixed set of words. */
+export function choice<const T extends readonly [string, ...string[]]>(choices: T) {
+  return v.picklist(choices, `is not one of ${choices.join(", ")}`);
+}
+
+export function flag() {
+  return v.boolean("is not true or false");
+}
+
+/** A non-empty string. */
+export function text() {
+  return v.pipe(v.string("is not a string"), v.minLength(1, "is empty"));
+}
+
+/** Several non-empty strings (a repeatable flag; a comma-separated environment variable). */
+export function textList() {
+  return v.array(text(), "is not a list of strings");
+}
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** Durations end where setTimeout's delay does. */
+const MAX_DURATION_MS = 2_147_483_647;
+
+/** Milliseconds of a duration such as `500ms`, `30s`, `10m` or `2h` (a bare number is seconds); undefined when malformed. */
+export function durationMs(value: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(value);
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? "s") as keyof typeof DURATION_UNITS_MS];
+}
+
+/** A duration, kept as written; `durationMs` reads it. */
+export function duration() {
+  return v.pipe(
+    v.string("is not a duration such as 30s, 10m or 2h"),
+    v.check((value) => durationMs(value) !== undefined, "is not a duration such as 30s, 10m or 2h"),
+    v.check((value) => durationMs(value)! <= MAX_DURATION_MS, "is longer than about 24 days"),
+  );
+}
+
+/** `UID` or `UID:GID`. */
+export function uidGid() {
+  return v.pipe(v.string("is not UID or UID:GID"), v.check((value) => parseRunAs(value) !== undefined, "is not UID or UID:GID"));
+}
+
+/** A token: long enough that guessing it is hopeless. */
+export function token() {
+  return v.pipe(
+    v.string("is not a string"),
+    v.check((value) => value.length >= 16, "is too short to guess-proof; use at least 16"),
+  );
+}

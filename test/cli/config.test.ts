@@ -1,0 +1,229 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadServeConfig, parseServeArgs, type ServeSettings } from "../../src/cli/serve-args.ts";
+import { UsageError } from "../../src/cli/usage-error.ts";
+import { defaultServeConfig } from "../../src/config/serve-settings.ts";
+import { envOf, flagOf, SERVE_FIELD_NAMES, type ServeConfig } from "../../src/config/serve-fields.ts";
+import { runConfigCommand } from "../../src/cli/config.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "bunker-config-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+/** Writes a config file (mode 0600 unless told) and returns its path. */
+function configFile(content: unknown, mode = 0o600): string {
+  const path = join(dir, `bunker-${files++}.json`);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  chmodSync(path, mode);
+  return path;
+}
+
+function settings(args: string[], env: Record<string, string> = {}): ServeSettings {
+  const result = parseServeArgs(args, env);
+  if (result === "help") throw new Error("help");
+  return result;
+}
+
+function usageError(args: string[], env: Record<string, string> = {}): string {
+  try {
+    parseServeArgs(args, env);
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+  throw new Error("no UsageError");
+}
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+test("the config type is inferred from the schema", () => {
+  const port: Equals<ServeConfig["port"], number | undefined> = true;
+  const sandbox: Equals<ServeConfig["sandbox"], "auto" | "bwrap" | "seatbelt" | "none" | undefined> = true;
+  const origins: Equals<ServeConfig["allowOrigin"], string[] | undefined> = true;
+  const logFormat: Equals<ServeConfig["logFormat"], "json" | "pretty" | undefined> = true;
+  expect([port, sandbox, origins, logFormat]).toEqual([true, true, true, true]);
+});
+
+test("each setting's flag and variable are its key in kebab and upper snake case", () => {
+  expect([flagOf("maxConnectionsPerAddress"), envOf("maxConnectionsPerAddress"), envOf("token"), envOf("hostId"), flagOf("noAuth")]).toEqual([
+    "--max-connections-per-address",
+    "BUNKER_MAX_CONNECTIONS_PER_ADDRESS",
+    "BUNKER_TOKEN",
+    "BUNKER_HOST_ID",
+    "--no-auth",
+  ]);
+  expect(new Set(SERVE_FIELD_NAMES.map(flagOf)).size).toBe(SERVE_FIELD_NAMES.length);
+});
+
+describe("layers", () => {
+  test("flags win over the environment, which wins over the file, which wins over the defaults", () => {
+    const file = configFile({ port: 1001, maxExecs: 11, maxSessions: 12, hostId: "from-file" });
+    const env = { BUNKER_CONFIG: file, BUNKER_PORT: "2002", BUNKER_MAX_EXECS: "22" };
+    const result = settings(["--port", "3003"], env);
+    expect({ port: result.port, maxExecs: result.limits.maxExecs, maxSessions: result.limits.maxSessions, hostId: result.hostId, maxExecsPerSession: result.limits.maxExecsPerSession }).toEqual({
+      port: 3003,
+      maxExecs: 22,
+      maxSessions: 12,
+      hostId: "from-file",
+      maxExecsPerSession: 16,
+    });
+    expect(settings(["--config", file], { BUNKER_CONFIG: "/nonexistent.json" }).port).toBe(1001);
+  });
+
+  test("environment variables: whole numbers, booleans as words, lists comma-separated, empty means unset", () => {
+    const result = settings([], {
+      BUNKER_MAX_MESSAGES_PER_SECOND: "50",
+      BUNKER_ALLOW_NETWORK: "yes",
+      BUNKER_METRICS_PUBLIC: "0",
+      BUNKER_ALLOW_ORIGIN: "https://a.example, https://b.example,",
+      BUNKER_HOST_ID: "",
+      BUNKER_LOG_LEVEL: "debug",
+    });
+    expect({ rate: result.limits.maxMessagesPerSecond, network: result.allowNetwork, metrics: result.metricsPublic, origins: result.allowedOrigins, level: result.logLevel }).toEqual({
+      rate: 50,
+      network: true,
+      metrics: false,
+      origins: ["https://a.example", "https://b.example"],
+      level: "debug",
+    });
+  });
+
+  test("a setting given in the file and as a flag: the flag's value, and the flag named in its errors", () => {
+    const file = configFile({ allowRead: ["/nonexistent-from-file"] });
+    expect(usageError(["--config", file])).toBe(`${file}: allowRead: "/nonexistent-from-file" does not exist`);
+    expect(usageError(["--config", file, "--allow-read", "/nonexistent-from-flag"])).toBe('--allow-read: "/nonexistent-from-flag" does not exist');
+  });
+
+  test("--no-auth and a token: the higher layer decides; in one layer they contradict each other", () => {
+    const token = "t".repeat(20);
+    expect(settings(["--no-auth"], { BUNKER_TOKEN: token }).token).toBeUndefined();
+    expect(settings([], { BUNKER_TOKEN: token, BUNKER_CONFIG: configFile({ noAuth: true }) }).token).toBe(token);
+    expect(usageError(["--no-auth", "--token", token])).toBe("--token and --no-auth contradict each other");
+    expect(usageError([], { BUNKER_NO_AUTH: "1", BUNKER_TOKEN: token })).toBe("BUNKER_TOKEN and BUNKER_NO_AUTH contradict each other");
+  });
+
+  test("relative paths in a file are taken from the file's directory", () => {
+    const file = configFile({ workspaceRoot: "workspaces" });
+    expect(settings(["--config", file]).workspaceRoot).toBe(join(dir, "workspaces"));
+  });
+});
+
+describe("a bad setting is one line that names it where it was given", () => {
+  const cases: [string, () => string, string][] = [
+    ["a string for a number in a file", () => configFile({ maxExecs: "ten" }), 'maxExecs: "ten" is not a whole number'],
+    ["a number out of range in a file", () => configFile({ port: 70000 }), "port: 70000 must be between 0 and 65535"],
+    ["a fraction in a file", () => configFile({ maxSessions: 1.5 }), "maxSessions: 1.5 is not a whole number"],
+    ["a bad word in a file", () => configFile({ logFormat: "xml" }), 'logFormat: "xml" is not one of json, pretty'],
+    ["a bad list item in a file", () => configFile({ allowOrigin: ["https://a.example", 5] }), "allowOrigin[1]: 5 is not a string"],
+    ["a bad duration in a file", () => configFile({ detachTtl: "ten minutes" }), 'detachTtl: "ten minutes" is not a duration such as 30s, 10m or 2h'],
+    ["a boolean given as a string in a file", () => configFile({ allowNetwork: "true" }), 'allowNetwork: "true" is not true or false'],
+    ["a misspelt key", () => configFile({ maxExec: 3 }), '"maxExec" is not a setting of bunker serve (did you mean "maxExecs"?)'],
+    ["a flag's spelling as a key", () => configFile({ "max-sessions": 3 }), '"max-sessions" is not a setting of bunker serve (did you mean "maxSessions"?)'],
+    ["an unrelated key", () => configFile({ colour: "blue" }), '"colour" is not a setting of bunker serve'],
+    ["a JSON array", () => configFile([1]), "must hold one JSON object of settings"],
+  ];
+  for (const [name, make, expected] of cases) {
+    test(name, () => {
+      const file = make();
+      expect(usageError(["--config", file])).toBe(`${file}: ${expected}`);
+    });
+  }
+
+  test("a file that is not JSON, and one that cannot be read", () => {
+    const file = configFile("{ port: 1 }");
+    expect(usageError(["--config", file])).toStartWith(`${file}: not valid JSON: `);
+    expect(usageError(["--config", join(dir, "missing.json")])).toBe(`--config: ${JSON.stringify(join(dir, "missing.json"))} cannot be read: ENOENT`);
+  });
+
+  test("environment variables are named as such", () => {
+    expect(usageError([], { BUNKER_MAX_EXECS: "many" })).toBe('BUNKER_MAX_EXECS: "many" is not a whole number');
+    expect(usageError([], { BUNKER_MAX_EXECS: "0" })).toBe('BUNKER_MAX_EXECS: "0" must be between 1 and 1000000');
+    expect(usageError([], { BUNKER_ALLOW_NETWORK: "maybe" })).toBe('BUNKER_ALLOW_NETWORK: "maybe" is not true or false (1, 0, true, false, yes, no, on, off)');
+    expect(usageError([], { BUNKER_SANDBOX: "docker" })).toBe('BUNKER_SANDBOX: "docker" is not one of auto, bwrap, seatbelt, none');
+  });
+
+  test("a token is never quoted, only its length", () => {
+    expect(usageError(["--token", "short-secret"])).toBe("--token: a value of 12 characters is too short to guess-proof; use at least 16");
+    expect(usageError([], { BUNKER_CONFIG: configFile({ token: "tiny" }) })).toEndWith(": token: a value of 4 characters is too short to guess-proof; use at least 16");
+  });
+});
+
+test("a config file that holds the token and that others can read is a startup warning", () => {
+  const file = configFile({ token: "a-token-from-a-readable-file" }, 0o644);
+  expect(settings(["--config", file]).warnings).toEqual([`${file} holds the token and others on this machine can read it; chmod 600 ${file}`]);
+  expect(settings(["--config", configFile({ token: "a-token-from-a-private-file" })]).warnings).toEqual([]);
+});
+
+describe("binding and TLS", () => {
+  test("a non-loopback address without TLS needs --insecure-bind, and then warns", () => {
+    expect(usageError(["--host", "0.0.0.0"])).toBe(
+      '--host: "0.0.0.0" is not a loopback address, and without TLS the token and every command\'s output cross the network in clear text; give --tls-cert and --tls-key, or --insecure-bind when TLS ends in a proxy in front',
+    );
+    expect(usageError([], { BUNKER_HOST: "bunker.example.com" })).toStartWith('BUNKER_HOST: "bunker.example.com" is not a loopback address');
+    expect(settings(["--host", "0.0.0.0", "--insecure-bind"]).warnings).toEqual([
+      "WARNING: listening on 0.0.0.0 without TLS (--insecure-bind): tokens and output cross the network in clear text unless a proxy in front ends TLS",
+    ]);
+    for (const host of ["127.0.0.1", "127.1.2.3", "::1", "localhost"]) expect(settings(["--host", host]).warnings).toEqual([]);
+  });
+
+  test("--tls-cert and --tls-key go together and must be readable", () => {
+    const pem = configFile("not checked here");
+    expect(usageError(["--tls-cert", pem])).toBe("--tls-cert: a certificate needs its private key too (--tls-key)");
+    expect(usageError([], { BUNKER_TLS_KEY: pem })).toBe("BUNKER_TLS_KEY: a private key needs its certificate too (--tls-cert)");
+    expect(usageError(["--tls-cert", pem, "--tls-key", join(dir, "missing.pem")])).toBe(`--tls-key: ${JSON.stringify(join(dir, "missing.pem"))} cannot be read: ENOENT`);
+    expect(settings(["--host", "0.0.0.0", "--tls-cert", pem, "--tls-key", pem])).toMatchObject({ tls: { certPath: pem, keyPath: pem }, warnings: [] });
+  });
+});
+
+describe("bunker config", () => {
+  const run = (args: string[], env: Record<string, string> = {}) => {
+    let out = "";
+    runConfigCommand(args, env, (text) => void (out += text));
+    return out;
+  };
+
+  test("prints every setting as a config file would hold it, defaults included and the token redacted", () => {
+    const file = configFile({ maxExecs: 5, token: "a-token-that-stays-secret" });
+    const printed = JSON.parse(run(["--config", file, "--port", "9000"], { BUNKER_LOG_FORMAT: "json" }));
+    expect(printed).toEqual({ ...defaultServeConfig(process.geteuid?.() ?? -1), port: 9000, maxExecs: 5, logFormat: "json", token: "<redacted>" });
+    expect(Object.keys(printed)[0]).toBe("host");
+  });
+
+  test("--sources says where each setting came from", () => {
+    const file = configFile({ maxExecs: 5, token: "a-token-that-stays-secret" });
+    const lines = run(["--config", file, "--port", "9000", "--sources"], { BUNKER_MAX_SESSIONS: "7" }).split("\n");
+    const row = (name: string) => lines.find((line) => line.startsWith(`${name} `))?.split(/\s{2,}/);
+    expect([row("port"), row("token"), row("maxExecs"), row("maxSessions"), row("host"), row("maxOutputBytes")]).toEqual([
+      ["port", "9000", "--port"],
+      ["token", '"<redacted>"', `${file}: token`],
+      ["maxExecs", "5", `${file}: maxExecs`],
+      ["maxSessions", "7", "BUNKER_MAX_SESSIONS"],
+      ["host", '"127.0.0.1"', "default"],
+      ["maxOutputBytes", "(none)", "default"],
+    ]);
+    expect(lines.join("\n")).not.toContain("a-token-that-stays-secret");
+  });
+
+  test("from the binary's entry: a bad setting exits 2 with one line, as serve would", async () => {
+    const file = configFile({ maxExecs: 0 });
+    const proc = Bun.spawn([process.execPath, "src/main.ts", "config", "--config", file], { stderr: "pipe", stdout: "pipe", env: { PATH: process.env["PATH"] ?? "" } });
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toBe(`bunker: ${file}: maxExecs: 0 must be between 1 and 1000000\n`);
+    const serve = Bun.spawn([process.execPath, "src/main.ts", "serve", "--config", file], { stderr: "pipe", env: { PATH: process.env["PATH"] ?? "" } });
+    expect(await serve.exited).toBe(2);
+    expect(await new Response(serve.stderr).text()).toBe(`bunker: ${file}: maxExecs: 0 must be between 1 and 1000000\n`);
+  });
+
+  test("loadServeConfig keeps the flags that are not settings for its caller", () => {
+    const loaded = loadServeConfig(["--sources"], {}, { sources: { type: "boolean" } });
+    expect(loaded === "help" ? loaded : loaded.flags["sources"]).toBe(true);
+  });
+});
+
+test("docs/OPERATIONS.md lists every setting with its flag and variable", async () => {
+  const doc = await Bun.file(join(import.meta.dir, "..", "..", "docs", "OPERATIONS.md")).text();
+  const missing = SERVE_FIELD_NAMES.filter((name) => !doc.includes(`| \`${name}\` | \`${flagOf(name)}\` | \`${envOf(name)}\` |`));
+  expect(missing).toEqual([]);
+});
