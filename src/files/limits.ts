@@ -22,7 +22,7 @@ export interface FileLimits {
   readonly maxPendingEvents: number;
 }
 
-/** The limits docs/FILES-PROTOCOL.md lists. */
+/** The limits docs/PROTOCOL.md lists (Files: Limits). */
 export const DEFAULT_FILE_LIMITS: FileLimits = {
   maxMessageBytes: 1024 * 1024,
   maxTransferBytes: 64 * 1024 * 1024 * 1024,

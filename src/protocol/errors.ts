@@ -4,7 +4,7 @@
  */
 export const ERROR_CODES = {
   bad_message: "The frame was not JSON, had an unknown type, or broke the schema; the message names the field.",
-  duplicate_id: "The exec id was used before in this session for a different request (resending the same exec gets `state` instead).",
+  duplicate_id: "The exec id was used before in this session for a different request (resending the same exec gets `state` instead), or an upload, download or watch with that id is already open on this connection.",
   unknown_exec: "No exec with that id exists in this session.",
   invalid_state:
     "The exec cannot take this now: stdin without `stdin: true` or after eof, stdin or signal after exit.",
@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   quota_exceeded: "The write would take the workspace past its quota (`--workspace-quota-bytes`).",
   unsupported_file_type: "The path is a fifo, device, socket, or a file with several hard links, which the server does not touch.",
   unknown_session: "No session with that id lives on this server (it ended, or lives on another host), or the resume secret is wrong.",
-  unknown_transfer: "No upload or download with that id is open on this connection.",
+  unknown_transfer: "No upload, download or watch with that id is open on this connection.",
   limit_exceeded: "A server limit was reached (concurrent execs per session or per server, and the like).",
   spawn_failed: "The command could not be started.",
   forbidden_by_policy: "The request asked for more than the server's policy allows (network, a higher resource limit); a request may only narrow it.",

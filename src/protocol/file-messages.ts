@@ -1,6 +1,6 @@
 import * as v from "valibot";
 
-// File requests and their replies: docs/FILES-PROTOCOL.md is the prose of this file.
+// File requests and their replies: docs/PROTOCOL.md (section Files) is the prose of this file.
 
 /** A request id: chosen by the client, echoed in the reply. Transfers and watches keep it as their handle. */
 const FileIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 characters"), v.maxLength(64, "must be 1 to 64 characters"));

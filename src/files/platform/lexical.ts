@@ -10,7 +10,7 @@ const O_NOFOLLOW_ANY_DARWIN = 0x20000000;
  * inode), and on macOS every open also refuses a symlink in any component (O_NOFOLLOW_ANY). What
  * stays weaker than proc-fd: path calls that are not opens (rename, unlink, mkdir, link, lstat)
  * resolve the whole path again, so a directory swapped for a symlink between the check and the
- * call redirects them. docs/FILES-PROTOCOL.md says so.
+ * call redirects them. docs/PROTOCOL.md (Files) says so.
  */
 export function createLexicalScheme(platform: NodeJS.Platform): PathScheme {
   return {
