@@ -1,0 +1,323 @@
+import type { LogReader, OutputLog } from "./output-log.ts";
+import { KILL_GRACE_MS, type ExecLogs, type ExitFacts, type RunningExec } from "./run-exec.ts";
+import { MAX_PENDING_STDIN_BYTES } from "./stdin-writer.ts";
+import { ShellCommandOutput } from "./shell-command-output.ts";
+import {
+  createShellExec,
+  describeCommandEnd,
+  describeShellEnd,
+  describeUnrun,
+  type ShellExec,
+  type ShellExitFacts,
+  type ShellJob,
+  type ShellRunLimits,
+  type ShellStopReason,
+} from "./shell-exec.ts";
+import { interruptWithFollowUp } from "./shell-interrupt.ts";
+import { MarkerScanner } from "./shell-marker.ts";
+import { buildShellCommandLine, buildShellInitScript, createShellMarker, isShellArgv } from "./shell-script.ts";
+
+export type { ShellExec, ShellExitFacts, ShellRunLimits } from "./shell-exec.ts";
+
+/** A long-lived bash whose cwd, variables and background jobs persist between commands. */
+export interface ShellDriver {
+  /** False once the shell has ended or was closed; `run` then throws. */
+  readonly alive: boolean;
+  /** The shell's working directory after the last command (the starting one before any). */
+  readonly cwd: string;
+  /**
+   * Runs `cmd` in the shell after the commands queued before it; its output goes to `into`, whose
+   * logs are finished before `finished` settles. Throws when the shell has ended, when `cmd` holds
+   * NUL, or when it is longer than MAX_SHELL_LINE_BYTES once encoded.
+   */
+  run(id: string, cmd: string, into: ExecLogs, limits?: ShellRunLimits): ShellExec;
+  /** Kills the shell, its background jobs and its command at once; queued commands never run. */
+  close(): void;
+  /** Settles when the shell has ended. */
+  readonly ended: Promise<ExitFacts>;
+}
+
+/** Bytes read from the shell's log at a time. */
+const READ_BYTES = 64 * 1024;
+
+/** Room in the shell's stdin queue that a command line may not use (the start script, a line still in flight). */
+const STDIN_HEADROOM_BYTES = 64 * 1024;
+
+/** The longest command line (after encoding) that a shell takes; longer commands are refused by `run`. */
+export const MAX_SHELL_LINE_BYTES = MAX_PENDING_STDIN_BYTES - STDIN_HEADROOM_BYTES;
+
+/** What createShellDriver drives. */
+export interface ShellDriverOptions {
+  /** The bash, from runExec: argv SHELL_ARGV, `stdin: true`, `timeoutMs: 0`, `maxOutputBytes: Infinity`. */
+  running: RunningExec;
+  /** The logs runExec writes the bash's output to; the driver sets their onChange and alone reads them. */
+  logs: ExecLogs;
+  /** The directory bash starts in, as the sandbox names it. */
+  cwd: string;
+  /** Told, in a sentence, when the shell fails in a way no exit code says (for the server's log). */
+  onError?: (message: string) => void;
+}
+
+/** A reader of one of the shell's logs: its position paces bash through the log. */
+function createCursor(log: OutputLog): LogReader & { position: number } {
+  const cursor = { position: log.end };
+  log.addReader(cursor);
+  return cursor;
+}
+
+/**
+ * Drives a bash started by the caller with runExec (argv SHELL_ARGV, `stdin: true`, no timeout, no
+ * output limit) whose output goes to `shell.logs`, which the driver alone reads. Commands run one at
+ * a time, in the order of `run`. Between commands nothing is read: output of background jobs waits
+ * in the shell's logs (and, once they are full, the jobs block in write) and becomes the start of
+ * the next command's output. What is left when the shell ends with no command running is dropped.
+ */
+export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
+  const { running, logs } = shell;
+  const cursors = { stdout: createCursor(logs.stdout), stderr: createCursor(logs.stderr) };
+  const queue: ShellJob[] = [];
+  let current: ShellJob | undefined;
+  let cwd = shell.cwd;
+  let closed = false;
+  let shellFacts: ExitFacts | undefined;
+  let scheduled = false;
+  /** Whether a SIGINT went to the shell during the last command: it may have come after that command ended. */
+  let interruptSent = false;
+  /** Until the start script has set the trap, a SIGINT would end bash: it waits in `interruptHeld`. */
+  const readyMarker = createShellMarker();
+  const readyScanner = new MarkerScanner(readyMarker);
+  let ready = false;
+  let interruptHeld = false;
+  /** What the shell printed on stdout before it was ready (nothing, normally): the first command's. */
+  const preamble: Uint8Array[] = [];
+  let preambleBytes = 0;
+
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      pump();
+    });
+  };
+  logs.stdout.onChange = schedule;
+  logs.stderr.onChange = schedule;
+
+  const ended = running.finished
+    .catch((error: unknown): ExitFacts => {
+      shell.onError?.(`the shell's exec failed inside the server: ${(error as Error).message}`);
+      return { code: null, signal: "SIGKILL", reason: "killed", durationMs: 0, bytes: { stdout: logs.stdout.end, stderr: logs.stderr.end } };
+    })
+    .then((facts) => {
+      shellFacts = facts;
+      schedule();
+      return facts;
+    });
+  running.writeStdin(new TextEncoder().encode(buildShellInitScript(readyMarker)));
+
+  const dead = () => closed || shellFacts !== undefined || !running.stdinOpen;
+
+  /** Reads stdout up to the ready marker (or its end, when bash died first). */
+  function awaitReady(): void {
+    const log = logs.stdout;
+    while (!ready) {
+      const chunk = log.read(cursors.stdout.position, READ_BYTES);
+      if (!chunk) {
+        if (!log.ended) return;
+        preamble.push(readyScanner.flush());
+        ready = true;
+        break;
+      }
+      const scan = readyScanner.feed(chunk.bytes);
+      // Normally empty; never more than a little is kept.
+      if (preambleBytes < READ_BYTES) preamble.push(scan.before);
+      preambleBytes += scan.before.byteLength;
+      cursors.stdout.position = chunk.offset + (scan.consumed ?? chunk.bytes.length);
+      log.readerMoved();
+      if (scan.consumed === undefined) continue;
+      ready = true;
+      if (interruptHeld) deliverInterrupt();
+    }
+  }
+
+  /** Moves what the current command may take from the shell's logs into its own. */
+  function pump(): void {
+    awaitReady();
+    const job = current;
+    if (!ready) return;
+    if (!job) {
+      if (shellFacts) settleQueued();
+      return;
+    }
+    const output = job.output!;
+    for (const bytes of preamble.splice(0)) output.prepend("stdout", bytes);
+    for (const stream of ["stdout", "stderr"] as const) {
+      const log = logs[stream];
+      const cursor = cursors[stream];
+      while (output.wants(stream)) {
+        const room = output.waitForRoom(stream);
+        if (room) {
+          void room.then(schedule);
+          break;
+        }
+        const chunk = log.read(cursor.position, READ_BYTES);
+        if (!chunk) {
+          if (log.ended) output.end(stream);
+          break;
+        }
+        let used: number;
+        try {
+          used = output.take(stream, chunk.bytes);
+        } catch (error) {
+          // Only a shell that a command has tampered with says something else after a marker.
+          shell.onError?.(`the shell was killed during ${JSON.stringify(job.id)}: ${(error as Error).message}`);
+          closeShell();
+          output.end("stdout");
+          output.end("stderr");
+          break;
+        }
+        // The only reader never falls behind what the log holds; were it to, the lost bytes are gone.
+        cursor.position = chunk.offset + used;
+        log.readerMoved();
+      }
+    }
+    if (output.complete) {
+      cwd = output.trailer!.cwd;
+      return settle(job, describeCommandEnd(job, output.trailer!.status, cwd));
+    }
+    if (output.shellEnded && shellFacts) return settle(job, describeShellEnd(job, shellFacts, cwd));
+  }
+
+  function settle(job: ShellJob, facts: ShellExitFacts): void {
+    for (const timer of job.timers) clearTimeout(timer);
+    job.state = "done";
+    facts.bytes = job.output ? job.output.finish() : finishUnrun(job);
+    if (current === job) current = undefined;
+    job.resolve(facts);
+    startNext();
+  }
+
+  function finishUnrun(job: ShellJob): { stdout: number; stderr: number } {
+    job.into.stdout.finish();
+    job.into.stderr.finish();
+    return { stdout: job.into.stdout.end, stderr: job.into.stderr.end };
+  }
+
+  function settleQueued(): void {
+    for (const job of queue.splice(0)) settle(job, describeUnrun("SIGKILL", cwd));
+    logs.stdout.deleteReader(cursors.stdout);
+    logs.stderr.deleteReader(cursors.stderr);
+  }
+
+  function startNext(): void {
+    if (current) return;
+    if (dead()) {
+      // Once bash is gone its facts arrive; every queued command then ends unrun.
+      if (shellFacts) settleQueued();
+      return;
+    }
+    const job = queue.shift();
+    if (!job) return;
+    const marker = createShellMarker();
+    job.state = "running";
+    job.startedAt = performance.now();
+    job.output = new ShellCommandOutput(marker, job.into, job.limits.maxOutputBytes, () => stop(job, "output_limit"));
+    current = job;
+    const line = buildShellCommandLine(job.cmd, marker, interruptSent);
+    interruptSent = false;
+    if (job.limits.timeoutMs > 0) job.timers.push(setTimeout(() => stop(job, "timeout"), job.limits.timeoutMs));
+    if (!running.writeStdin(new TextEncoder().encode(line))) {
+      // run() checked the length; a shell whose stdin is this full no longer reads it.
+      stop(job, "killed", true);
+    }
+    schedule();
+  }
+
+  /**
+   * Ends a command on bunker's account: SIGINT, then, if it outlives KILL_GRACE_MS, the whole shell.
+   * `immediately` kills the shell at once. The first reason wins.
+   */
+  function stop(job: ShellJob, reason: ShellStopReason, immediately = false): void {
+    if (job.state !== "running") return;
+    const first = job.reason === undefined;
+    job.reason ??= reason;
+    if (immediately) return closeShell();
+    if (!first) return;
+    interrupt();
+    job.timers.push(
+      setTimeout(() => {
+        if (job.state === "running") closeShell();
+      }, KILL_GRACE_MS),
+    );
+  }
+
+  function interrupt(): void {
+    interruptSent = true;
+    if (ready) deliverInterrupt();
+    else interruptHeld = true;
+  }
+
+  function deliverInterrupt(): void {
+    interruptHeld = false;
+    const job = current;
+    interruptWithFollowUp({
+      rootPid: running.pid,
+      isShell: isShellArgv,
+      send: () => running.signal("SIGINT"),
+      isOver: () => job === undefined || job.state !== "running",
+    });
+  }
+
+  function dropQueued(job: ShellJob, signal: string): void {
+    queue.splice(queue.indexOf(job), 1);
+    settle(job, describeUnrun(signal, cwd));
+  }
+
+  function closeShell(): void {
+    if (closed) return;
+    closed = true;
+    if (current) current.reason ??= "killed";
+    running.terminate("killed", true);
+  }
+
+  return {
+    get alive() {
+      return !dead();
+    },
+    get cwd() {
+      return cwd;
+    },
+    ended,
+    run(id, cmd, into, limits = {}) {
+      if (dead()) throw new Error(`the shell has ended (${closed ? "closed" : "its bash exited"}); start a new one`);
+      if (cmd.includes("\0")) throw new TypeError(`cmd: ${JSON.stringify(cmd.slice(0, 40))} contains NUL, which bash cannot take`);
+      const lineBytes = Buffer.byteLength(buildShellCommandLine(cmd, createShellMarker(), true));
+      if (lineBytes > MAX_SHELL_LINE_BYTES) {
+        throw new RangeError(`cmd: ${lineBytes} bytes once encoded for the shell; a persistent shell takes at most ${MAX_SHELL_LINE_BYTES}`);
+      }
+      const settled = Promise.withResolvers<ShellExitFacts>();
+      const job: ShellJob = {
+        id,
+        cmd,
+        into,
+        limits: { timeoutMs: limits.timeoutMs ?? 0, maxOutputBytes: limits.maxOutputBytes ?? Infinity },
+        state: "queued",
+        output: undefined,
+        startedAt: performance.now(),
+        reason: undefined,
+        clientSignalled: false,
+        timers: [],
+        resolve: settled.resolve,
+      };
+      queue.push(job);
+      startNext();
+      return createShellExec(job, running.pid, settled.promise, {
+        dropQueued,
+        stop,
+        interrupt,
+        signalShell: (name) => running.signal(name),
+      });
+    },
+    close: closeShell,
+  };
+}

@@ -1,0 +1,125 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { signalQuietly } from "./process-tree.ts";
+
+/**
+ * A SIGINT can miss the command it is meant for. bash runs a trap only at certain points, not while
+ * it is about to fork: a SIGINT that reaches it between `echo started` and the fork of `sleep 100`
+ * waits until `sleep` is done, and `sleep` never got it. A child that was forked but had not yet
+ * exec'd has bash's handler, which catches the SIGINT and is then replaced by exec: lost too.
+ *
+ * So after the SIGINT, a few follow-ups look for the shell's children that were born, or exec'd
+ * another program, after it went out (and their children born since), and send each one SIGINT,
+ * unless it ignores SIGINT (a background job does). Children of the programs that got the first
+ * SIGINT are left alone: a script's cleanup on SIGINT may start programs of its own.
+ *
+ * Linux only (it reads /proc); elsewhere the first SIGINT is all there is.
+ */
+
+/** When, after the first SIGINT, to look for processes that missed it. */
+const FOLLOW_UP_DELAYS_MS = [2, 10, 30, 100, 300];
+
+const SIGINT_MASK = 1n << 1n;
+
+interface ProcessFacts {
+  ppid: number;
+  /** Start time in clock ticks since boot: a pid reused by another process has another. */
+  startTime: string;
+  /** NUL-separated argv; it changes when the process execs another program (a forked bash keeps bash's). */
+  cmdline: string;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "latin1");
+  } catch {
+    return undefined;
+  }
+}
+
+function ignoresSigint(pid: number): boolean {
+  const match = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readText(`/proc/${pid}/status`) ?? "");
+  return match === null || (BigInt(`0x${match[1]}`) & SIGINT_MASK) !== 0n;
+}
+
+/** Every process under `rootPid` (itself included), by host pid, with its depth below the root. */
+function readTree(rootPid: number): Map<number, ProcessFacts & { depth: number }> {
+  const parents = new Map<number, { ppid: number; startTime: string }>();
+  for (const entry of readdirSync("/proc")) {
+    const code = entry.charCodeAt(0);
+    if (code < 48 || code > 57) continue;
+    const stat = readText(`/proc/${entry}/stat`);
+    if (!stat) continue;
+    // The command name may hold spaces and parentheses: the fields start after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    parents.set(Number(entry), { ppid: Number(fields[1]), startTime: fields[19] ?? "" });
+  }
+  const tree = new Map<number, ProcessFacts & { depth: number }>();
+  const add = (pid: number, depth: number) => {
+    const cmdline = readText(`/proc/${pid}/cmdline`);
+    if (cmdline !== undefined) tree.set(pid, { ...parents.get(pid)!, cmdline, depth });
+  };
+  if (!parents.has(rootPid)) return tree;
+  add(rootPid, 0);
+  // Parents do not always have lower pids (pids wrap): repeat until nothing joins.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, facts] of parents) {
+      const parent = tree.get(facts.ppid);
+      if (tree.has(pid) || !parent) continue;
+      add(pid, parent.depth + 1);
+      grew = true;
+    }
+  }
+  return tree;
+}
+
+const procAvailable = readText("/proc/self/stat") !== undefined;
+
+/** Where to interrupt: the process tree of the shell's exec, and how to tell the shell in it. */
+export interface InterruptTarget {
+  /** The host pid the exec was spawned as (bwrap, or the shell itself). */
+  rootPid: number;
+  /** Whether a process with this argv is the shell; the one nearest the root is taken. */
+  isShell(argv: readonly string[]): boolean;
+  /** Sends the first SIGINT, to the whole tree. */
+  send(): void;
+  /** Whether the command has ended: follow-ups stop. */
+  isOver(): boolean;
+}
+
+/** Sends SIGINT to the tree, then follows up on the shell's new children that missed it (see above). */
+export function interruptWithFollowUp(target: InterruptTarget): void {
+  if (!procAvailable) return target.send();
+  const before = readTree(target.rootPid);
+  const shell = [...before].filter(([, facts]) => target.isShell(facts.cmdline.split("\0").slice(0, -1))).sort(([, a], [, b]) => a.depth - b.depth)[0];
+  target.send();
+  if (!shell) return;
+  const [shellPid] = shell;
+  const followedUp = new Set<string>();
+  for (const delayMs of FOLLOW_UP_DELAYS_MS) {
+    setTimeout(() => {
+      if (target.isOver()) return;
+      const now = readTree(target.rootPid);
+      const missed = new Set<number>();
+      const isNew = (pid: number, facts: ProcessFacts) => {
+        const earlier = before.get(pid);
+        return !earlier || earlier.startTime !== facts.startTime || earlier.cmdline !== facts.cmdline;
+      };
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const [pid, facts] of now) {
+          if (missed.has(pid) || !isNew(pid, facts) || (facts.ppid !== shellPid && !missed.has(facts.ppid))) continue;
+          missed.add(pid);
+          grew = true;
+        }
+      }
+      for (const pid of missed) {
+        const facts = now.get(pid)!;
+        const key = `${pid}:${facts.startTime}:${facts.cmdline}`;
+        if (followedUp.has(key) || ignoresSigint(pid)) continue;
+        followedUp.add(key);
+        signalQuietly(pid, "SIGINT");
+      }
+    }, delayMs);
+  }
+}

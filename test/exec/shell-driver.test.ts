@@ -1,0 +1,412 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildExecEnv } from "../../src/exec/exec-env.ts";
+import { OutputLog } from "../../src/exec/output-log.ts";
+import { runExec, type ExecLogs } from "../../src/exec/run-exec.ts";
+import { createShellDriver, type ShellDriver, type ShellExec, type ShellExitFacts, type ShellRunLimits } from "../../src/exec/shell-driver.ts";
+import { SHELL_ARGV } from "../../src/exec/shell-script.ts";
+import { detectSandbox, type DetectedSandbox } from "../../src/sandbox/detect.ts";
+import type { SandboxPolicy } from "../../src/sandbox/types.ts";
+import { noBwrap } from "../helpers/sandbox-required.ts";
+
+const LOG_BYTES = 4 * 1024 * 1024;
+
+let root = "";
+let workspace = "";
+let sandbox: DetectedSandbox | undefined;
+let policy: SandboxPolicy;
+const shells: ShellDriver[] = [];
+
+beforeAll(async () => {
+  if (noBwrap) return;
+  root = realpathSync(mkdtempSync(join(tmpdir(), "bunker-shell-")));
+  workspace = join(root, "workspace");
+  mkdirSync(join(workspace, "sub"), { recursive: true });
+  const detected = await detectSandbox({ choice: "bwrap", requireSandbox: true, allowNetwork: false, workspaceRoot: root });
+  if (!detected.ok) throw new Error(`bwrap works for bwrap --unshare-all, but not for bunker: ${detected.reason}`);
+  sandbox = detected.sandbox;
+  policy = { workspace, allowNetwork: false };
+});
+
+afterAll(async () => {
+  for (const shell of shells) shell.close();
+  await Promise.all(shells.map((shell) => shell.ended));
+  sandbox?.dispose();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+function createLogs(capacityBytes = LOG_BYTES): ExecLogs {
+  return { stdout: new OutputLog(capacityBytes), stderr: new OutputLog(capacityBytes) };
+}
+
+/** A bash in bwrap, driven, as a session would start one. */
+function startShell(): ShellDriver {
+  return startShellWithLogs().shell;
+}
+
+/** The same, with the logs of the shell's own output (markers and all). */
+function startShellWithLogs(): { shell: ShellDriver; logs: ExecLogs } {
+  const backend = sandbox!.backend;
+  const logs = createLogs();
+  const running = runExec(
+    {
+      id: "shell",
+      argv: SHELL_ARGV,
+      cwd: workspace,
+      env: buildExecEnv({ home: workspace, tempDir: backend.tempDir(policy), requested: undefined }),
+      stdin: true,
+      timeoutMs: 0,
+      maxOutputBytes: Infinity,
+    },
+    backend,
+    policy,
+    logs,
+  );
+  const shell = createShellDriver({ running, logs, cwd: workspace });
+  shells.push(shell);
+  return { shell, logs };
+}
+
+function textOf(log: OutputLog): string {
+  const parts: Uint8Array[] = [];
+  for (let offset = log.start; offset < log.end; ) {
+    const chunk = log.read(offset, Infinity)!;
+    parts.push(chunk.bytes);
+    offset += chunk.bytes.byteLength;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+interface CommandResult {
+  facts: ShellExitFacts;
+  stdout: string;
+  stderr: string;
+}
+
+async function finish(exec: ShellExec, into: ExecLogs): Promise<CommandResult> {
+  const facts = await exec.finished;
+  return { facts, stdout: textOf(into.stdout), stderr: textOf(into.stderr) };
+}
+
+let nextId = 0;
+function run(shell: ShellDriver, cmd: string, limits?: ShellRunLimits): Promise<CommandResult> {
+  const into = createLogs();
+  return finish(shell.run(`c${nextId++}`, cmd, into, limits), into);
+}
+
+/** Resolves once `log` holds `text`. */
+function waitForText(log: OutputLog, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const previous = log.onChange;
+    const check = () => {
+      if (!textOf(log).includes(text)) return;
+      log.onChange = previous;
+      resolve();
+    };
+    log.onChange = () => {
+      previous();
+      check();
+    };
+    check();
+  });
+}
+
+describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
+  test("keeps the directory from one command to the next and reports it", async () => {
+    const shell = startShell();
+    const cd = await run(shell, "cd sub");
+    expect(cd.facts).toMatchObject({ code: 0, signal: null, reason: "exited", cwd: join(workspace, "sub"), ran: true, shellEnded: false });
+    const pwd = await run(shell, "pwd");
+    expect(pwd).toMatchObject({ stdout: `${join(workspace, "sub")}\n`, stderr: "" });
+    expect(shell.cwd).toBe(join(workspace, "sub"));
+  });
+
+  test("keeps exported variables, plain variables, declared arrays and functions", async () => {
+    const shell = startShell();
+    await run(shell, "export GREETING=hello; plain=kept; declare -a list=(a b c); shout() { echo \"$1!\"; }");
+    const result = await run(shell, 'echo "$GREETING $plain ${list[2]}"; sh -c \'echo "child sees $GREETING"\'; shout hey');
+    expect(result).toMatchObject({ stdout: "hello kept c\nchild sees hello\nhey!\n", stderr: "" });
+  });
+
+  test("keeps a server started with & answering on localhost in the next command", async () => {
+    const shell = startShell();
+    const server = [
+      "perl -MIO::Socket::INET -e '",
+      '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5, ReuseAddr => 1) or die "listen: $!";',
+      'open my $f, ">", "port.tmp" or die; print $f $s->sockport; close $f; rename "port.tmp", "port";',
+      'while (my $c = $s->accept) { print $c "hello from the background\\n"; close $c }',
+      "' &",
+      "while [ ! -e port ]; do sleep 0.01; done",
+    ].join(" ");
+    expect((await run(shell, `cd "$(mktemp -d -p "$HOME")"; ${server}`)).facts).toMatchObject({ code: 0, reason: "exited" });
+    const client = "perl -MIO::Socket::INET -e '$c = IO::Socket::INET->new(\"127.0.0.1:\" . shift) or die \"connect: $!\"; print <$c>' \"$(cat port)\"";
+    expect(await run(shell, client)).toMatchObject({ stdout: "hello from the background\n", stderr: "", facts: { code: 0 } });
+    expect(await run(shell, client)).toMatchObject({ stdout: "hello from the background\n", stderr: "" });
+  });
+
+  test("reports each command's own exit code and keeps stderr apart from stdout", async () => {
+    const shell = startShell();
+    expect(await run(shell, "echo out; echo err >&2; (exit 7)")).toMatchObject({ stdout: "out\n", stderr: "err\n", facts: { code: 7, signal: null, reason: "exited" } });
+    expect(await run(shell, "true")).toMatchObject({ stdout: "", stderr: "", facts: { code: 0 } });
+    expect(await run(shell, "false")).toMatchObject({ facts: { code: 1 } });
+    expect(await run(shell, 'echo "previous was $?"')).toMatchObject({ stdout: "previous was 1\n" });
+  });
+
+  test("passes output that does not end in a newline through exactly", async () => {
+    const shell = startShell();
+    expect(await run(shell, "printf 'no newline'; printf 'err' >&2")).toMatchObject({ stdout: "no newline", stderr: "err" });
+    expect(await run(shell, "printf 'x'")).toMatchObject({ stdout: "x", stderr: "" });
+  });
+
+  test("survives a syntax error: the command fails and the next one runs", async () => {
+    const shell = startShell();
+    const broken = await run(shell, "if then");
+    expect(broken.facts).toMatchObject({ code: 2, reason: "exited", shellEnded: false });
+    expect(broken.stderr).toContain("syntax error near unexpected token `then'");
+    expect(await run(shell, "echo fine")).toMatchObject({ stdout: "fine\n", facts: { code: 0 } });
+    expect((await run(shell, "echo 'unterminated")).facts.code).toBe(2);
+    expect(await run(shell, "echo still fine")).toMatchObject({ stdout: "still fine\n", facts: { code: 0 } });
+  });
+
+  test("takes quotes, backslashes, newlines and non-ASCII in the command text exactly", async () => {
+    const shell = startShell();
+    const text = "it's \"q\" \\n $HOME `x` é ✓ \t\x01";
+    const result = await run(shell, `cat <<'EOF'\n${text}\nEOF\nprintf '%s' 'two\nlines'`);
+    expect(result.stdout).toBe(`${text}\ntwo\nlines`);
+  });
+
+  test("gives the command /dev/null as stdin, so that it cannot read the shell's own input", async () => {
+    const shell = startShell();
+    expect(await run(shell, "cat; read line; echo \"read: $? '$line'\"")).toMatchObject({ stdout: "read: 1 ''\n" });
+    expect(await run(shell, "echo next")).toMatchObject({ stdout: "next\n" });
+  });
+
+  test("interrupts a running command with SIGINT and keeps the shell and its state", async () => {
+    const shell = startShell();
+    await run(shell, "cd sub; kept=yes");
+    const into = createLogs();
+    const exec = shell.run("sleeper", "echo started; sleep 100; echo not reached", into);
+    await waitForText(into.stdout, "started\n");
+    exec.signal("SIGINT");
+    const result = await finish(exec, into);
+    expect(result.facts).toMatchObject({ code: null, signal: "SIGINT", reason: "killed", ran: true, shellEnded: false, cwd: join(workspace, "sub") });
+    expect(result.stdout).toBe("started\n");
+    expect(await run(shell, 'echo "$kept $PWD"')).toMatchObject({ stdout: `yes ${join(workspace, "sub")}\n` });
+  });
+
+  test("interrupts reliably when the SIGINT comes just as the shell forks the next program", async () => {
+    const shell = startShell();
+    for (let round = 0; round < 25; round++) {
+      const into = createLogs();
+      const exec = shell.run(`race-${round}`, "echo started; sleep 100; echo not reached", into);
+      await waitForText(into.stdout, "started\n");
+      exec.signal("SIGINT");
+      const result = await finish(exec, into);
+      expect(result).toMatchObject({ stdout: "started\n", facts: { signal: "SIGINT", reason: "killed", shellEnded: false } });
+      expect(result.facts.durationMs).toBeLessThan(2000);
+    }
+  });
+
+  test("leaves alone what a program starts to clean up after SIGINT", async () => {
+    const shell = startShell();
+    const into = createLogs();
+    const script = `trap "sleep 0.4 && echo cleaned; exit 0" INT; echo ready; while :; do sleep 0.05; done`;
+    const exec = shell.run("cleanup", `bash -c '${script}'`, into);
+    await waitForText(into.stdout, "ready\n");
+    exec.signal("SIGINT");
+    const result = await finish(exec, into);
+    expect(result.stdout).toBe("ready\ncleaned\n");
+  });
+
+  test("keeps background jobs running when a command is interrupted", async () => {
+    const shell = startShell();
+    await run(shell, "sleep 100 & bg=$!");
+    const into = createLogs();
+    const exec = shell.run("fg", "echo started; sleep 100", into);
+    await waitForText(into.stdout, "started\n");
+    exec.signal("SIGINT");
+    expect((await exec.finished).signal).toBe("SIGINT");
+    expect(await run(shell, 'kill -0 "$bg" && echo alive')).toMatchObject({ stdout: "alive\n" });
+  });
+
+  test("interrupts a command at once, in a shell just started and in one that is warm", async () => {
+    const shell = startShell();
+    const first = shell.run("first", "sleep 100", createLogs());
+    first.signal("SIGINT");
+    expect(await first.finished).toMatchObject({ code: null, signal: "SIGINT", reason: "killed", shellEnded: false });
+    expect(await run(shell, "echo after")).toMatchObject({ stdout: "after\n", facts: { code: 0 } });
+    for (let round = 0; round < 5; round++) {
+      const exec = shell.run(`warm-${round}`, "sleep 100", createLogs());
+      exec.signal("SIGINT");
+      expect(await exec.finished).toMatchObject({ signal: "SIGINT", reason: "killed", shellEnded: false });
+    }
+    expect(await run(shell, "echo still here")).toMatchObject({ stdout: "still here\n", facts: { code: 0 } });
+  });
+
+  test("does not end a command early when it prints an earlier command's marker and report", async () => {
+    const { shell, logs } = startShellWithLogs();
+    expect((await run(shell, "echo one")).stdout).toBe("one\n");
+    // The shell's own stdout so far: its ready marker, "one\n", then marker, status, NUL, cwd, NUL.
+    const report = textOf(logs.stdout).split("one\n")[1]!;
+    expect(report).toMatch(/^[0-9a-f]{32}0\0.*\0$/);
+    const asFormat = report.replaceAll("\0", "\\0");
+    const result = await run(shell, `printf '${asFormat}'; printf '${asFormat}' >&2; echo done`);
+    expect(result.stdout).toBe(`${report}done\n`);
+    expect(result.stderr).toBe(report);
+    expect(result.facts).toMatchObject({ code: 0, shellEnded: false });
+  });
+
+  test("does not end a command early when its output holds marker-like text or the shell's own trace", async () => {
+    const shell = startShell();
+    await run(shell, "set -x");
+    const traced = await run(shell, "echo a; printf '%032x\\0%s\\0' 0 / ; echo b");
+    expect(traced.stdout).toBe(`a\n${"0".repeat(32)}\0/\0b\n`);
+    expect(traced.stderr).toContain("+ echo b\n");
+    expect(traced.facts.code).toBe(0);
+    const verbose = await run(shell, "set +x -v; echo c");
+    expect(verbose.stdout).toBe("c\n");
+    expect(await run(shell, "echo d")).toMatchObject({ stdout: "d\n", facts: { code: 0 } });
+  });
+
+  test("finds the end of a command that redirected the shell's own stdout and stderr", async () => {
+    const shell = startShell();
+    expect(await run(shell, "exec 3>&1 >saved.txt 2>&1; echo hidden")).toMatchObject({ stdout: "", stderr: "", facts: { code: 0 } });
+    expect(await run(shell, "echo also hidden; exec >&3 2>&1; cat saved.txt; rm saved.txt")).toMatchObject({ stdout: "hidden\nalso hidden\n", facts: { code: 0 } });
+  });
+
+  test("takes `return` as the end of the command, with its status", async () => {
+    const shell = startShell();
+    expect(await run(shell, "echo a; return 4; echo b")).toMatchObject({ stdout: "a\n", facts: { code: 4, shellEnded: false } });
+    expect(await run(shell, "set -u; echo ok; set +u")).toMatchObject({ stdout: "ok\n", facts: { code: 0 } });
+  });
+
+  test("ends the shell, as a terminal would, when a command fails under set -e", async () => {
+    const shell = startShell();
+    expect(await run(shell, "set -e; echo on")).toMatchObject({ stdout: "on\n", facts: { code: 0 } });
+    expect(await run(shell, "! true; echo still here")).toMatchObject({ stdout: "still here\n", facts: { code: 0 } });
+    expect(await run(shell, "false")).toMatchObject({ facts: { code: 1, shellEnded: true } });
+    expect(shell.alive).toBe(false);
+  });
+
+  test("passes 1 MB of random bytes through exactly", async () => {
+    const shell = startShell();
+    const into = createLogs();
+    const facts = await shell.run("big", "head -c 1048576 /dev/urandom > big.bin && cat big.bin && head -c 1048576 big.bin >&2", into).finished;
+    expect(facts).toMatchObject({ code: 0, bytes: { stdout: 1048576, stderr: 1048576 } });
+    // The workspace is the same directory inside the sandbox and out.
+    const expected = readFileSync(join(workspace, "big.bin"));
+    expect(Buffer.concat(readAll(into.stdout)).equals(expected)).toBe(true);
+    expect(Buffer.concat(readAll(into.stderr)).equals(expected)).toBe(true);
+    rmSync(join(workspace, "big.bin"));
+  });
+
+  test("holds the command while its log has no room, and loses nothing", async () => {
+    const shell = startShell();
+    const capacity = 64 * 1024;
+    const into = createLogs(capacity);
+    const reader = { position: 0 };
+    into.stdout.addReader(reader);
+    const exec = shell.run("paced", "seq 1 200000", into);
+    const parts: Uint8Array[] = [];
+    let mostAhead = 0;
+    for (;;) {
+      mostAhead = Math.max(mostAhead, into.stdout.end - reader.position);
+      const chunk = into.stdout.read(reader.position, 4096);
+      if (chunk) {
+        parts.push(chunk.bytes);
+        reader.position += chunk.bytes.byteLength;
+        into.stdout.readerMoved();
+      } else if (into.stdout.ended) break;
+      await Bun.sleep(0);
+    }
+    expect((await exec.finished).code).toBe(0);
+    const expected = Array.from({ length: 200000 }, (_, index) => `${index + 1}\n`).join("");
+    expect(Buffer.concat(parts).toString()).toBe(expected);
+    // One capacity, plus at most one read of the shell's log past it.
+    expect(mostAhead).toBeLessThanOrEqual(capacity + 64 * 1024);
+  });
+
+  test("ends with the code of exit, and the shell with it", async () => {
+    const shell = startShell();
+    await run(shell, "cd sub");
+    const into = createLogs();
+    const exiting = shell.run("exit", "echo bye; exit 3", into);
+    const queued = shell.run("after-exit", "echo never", createLogs());
+    const result = await finish(exiting, into);
+    expect(result).toMatchObject({ stdout: "bye\n", facts: { code: 3, signal: null, reason: "exited", shellEnded: true, cwd: join(workspace, "sub") } });
+    expect(await queued.finished).toMatchObject({ ran: false, reason: "killed", signal: "SIGKILL" });
+    expect(shell.alive).toBe(false);
+    expect(() => shell.run("late", "true", createLogs())).toThrow("the shell has ended");
+  });
+
+  test("runs queued commands one at a time, in order", async () => {
+    const shell = startShell();
+    const results = await Promise.all([run(shell, "sleep 0.2; echo 1 > order"), run(shell, "echo 2 >> order"), run(shell, "cat order")]);
+    expect(results[2]!.stdout).toBe("1\n2\n");
+  });
+
+  test("drops a queued command that is interrupted before its turn", async () => {
+    const shell = startShell();
+    const first = shell.run("first", "sleep 0.2", createLogs());
+    const second = shell.run("second", "echo ran > second.txt", createLogs());
+    second.signal("SIGINT");
+    expect(await second.finished).toMatchObject({ ran: false, signal: "SIGINT", reason: "killed" });
+    expect((await first.finished).code).toBe(0);
+    expect(await run(shell, "cat second.txt 2>/dev/null || echo absent")).toMatchObject({ stdout: "absent\n" });
+  });
+
+  test("ends a command at its timeout, with SIGINT first", async () => {
+    const shell = startShell();
+    expect((await run(shell, "sleep 100", { timeoutMs: 100 })).facts).toMatchObject({ code: null, signal: "SIGINT", reason: "timeout", shellEnded: false });
+    expect(await run(shell, "echo after")).toMatchObject({ stdout: "after\n" });
+  });
+
+  test("kills the shell when a timed-out command outlives SIGINT", async () => {
+    const shell = startShell();
+    const result = await run(shell, "trap '' INT; sleep 100", { timeoutMs: 100 });
+    expect(result.facts).toMatchObject({ reason: "timeout", shellEnded: true });
+    expect(shell.alive).toBe(false);
+  });
+
+  test("keeps exactly maxOutputBytes of output and ends the command", async () => {
+    const shell = startShell();
+    const result = await run(shell, "yes", { maxOutputBytes: 1000 });
+    expect(result.stdout).toBe("y\n".repeat(500));
+    expect(result.facts).toMatchObject({ reason: "output_limit", shellEnded: false, bytes: { stdout: 1000, stderr: 0 } });
+    expect(await run(shell, "echo after")).toMatchObject({ stdout: "after\n" });
+  });
+
+  test("gives output of background jobs between commands to the next command", async () => {
+    const shell = startShell();
+    await run(shell, "(sleep 0.1; echo from the background; echo bg-err >&2) & wait_for=$!");
+    const result = await run(shell, 'wait "$wait_for"; echo now');
+    expect(result).toMatchObject({ stdout: "from the background\nnow\n", stderr: "bg-err\n" });
+  });
+
+  test("runs two shells independently", async () => {
+    const [left, right] = [startShell(), startShell()];
+    await Promise.all([run(left, "cd sub; side=left"), run(right, "side=right")]);
+    expect(await run(left, 'echo "$side $PWD"')).toMatchObject({ stdout: `left ${join(workspace, "sub")}\n` });
+    expect(await run(right, 'echo "$side $PWD"')).toMatchObject({ stdout: `right ${workspace}\n` });
+  });
+
+  test("close kills the shell and ends its running command", async () => {
+    const shell = startShell();
+    const exec = shell.run("long", "sleep 100", createLogs());
+    shell.close();
+    expect(await exec.finished).toMatchObject({ reason: "killed", shellEnded: true, signal: "SIGKILL" });
+    expect(shell.alive).toBe(false);
+  });
+});
+
+function readAll(log: OutputLog): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (let offset = log.start; offset < log.end; ) {
+    const chunk = log.read(offset, Infinity)!;
+    parts.push(chunk.bytes);
+    offset += chunk.bytes.byteLength;
+  }
+  return parts;
+}

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { connect, type TestClient } from "../helpers/client.ts";
+import { noBwrap } from "../helpers/sandbox-required.ts";
+
+describe.skipIf(noBwrap)("persistent shells over the wire", () => {
+  let server: TestServer;
+  let client: TestClient;
+  beforeAll(async () => {
+    server = await startServer({ args: ["--sandbox", "bwrap"] });
+    client = await connect(server);
+  });
+  afterAll(async () => {
+    await client[Symbol.asyncDispose]();
+    await server[Symbol.asyncDispose]();
+  });
+
+  test("cd in one exec holds in the next, and exit carries the shell's cwd", async () => {
+    const workspace = client.hello.workspace;
+    const first = await client.exec({ id: "s1", shell: "main", cmd: "mkdir -p a/b && cd a/b" });
+    expect(first.exit).toEqual({ type: "exit", id: "s1", code: 0, signal: null, reason: "exited", durationMs: first.exit.durationMs, cwd: join(workspace, "a/b") });
+    const second = await client.exec({ id: "s2", shell: "main", cmd: "pwd; echo err >&2; exit_code=5; (exit $exit_code)" });
+    expect(second.stdout).toBe(`${join(workspace, "a/b")}\n`);
+    expect(second.stderr).toBe("err\n");
+    expect(second.exit).toMatchObject({ code: 5, cwd: join(workspace, "a/b") });
+    const other = await client.exec({ id: "s3", shell: "other", cmd: "pwd" });
+    expect(other.stdout).toBe(`${workspace}\n`);
+  });
+
+  test("signal SIGINT interrupts the command and the shell lives on", async () => {
+    client.send({ type: "exec", id: "i1", shell: "main", cmd: "echo go; sleep 100" });
+    await client.next((m) => m.type === "output" && m.id === "i1");
+    client.send({ type: "signal", id: "i1", signal: "SIGINT" });
+    const run = await client.runToExit("i1");
+    expect(run.exit).toMatchObject({ code: null, signal: "SIGINT", reason: "killed" });
+    expect((await client.exec({ id: "i2", shell: "main", cmd: "echo alive" })).stdout).toBe("alive\n");
+  });
+
+  test("refuses stdin, and cwd for a shell that already runs", async () => {
+    client.send({ type: "exec", id: "r1", shell: "main", cmd: "cat", stdin: true });
+    expect(await client.next((m) => m.type === "error" && m.id === "r1")).toMatchObject({ code: "bad_message" });
+    client.send({ type: "exec", id: "r2", shell: "main", cmd: "pwd", cwd: "a" });
+    expect(await client.next((m) => m.type === "error" && m.id === "r2")).toMatchObject({ code: "bad_message" });
+  });
+
+  test("exit ends the shell; the next exec with its name starts a new one", async () => {
+    const bye = await client.exec({ id: "e1", shell: "main", cmd: "exit 3" });
+    expect(bye.exit).toMatchObject({ code: 3, reason: "exited" });
+    const fresh = await client.exec({ id: "e2", shell: "main", cmd: "pwd", cwd: "a" });
+    expect(fresh.stdout).toBe(`${join(client.hello.workspace, "a")}\n`);
+  });
+
+  test("list shows shell execs with their shell", async () => {
+    client.send({ type: "list", id: "l" });
+    const list = await client.next((m) => m.type === "execs");
+    expect((list as { execs: { id: string; shell?: string }[] }).execs.find((exec) => exec.id === "s1")).toMatchObject({ shell: "main", state: "exited" });
+  });
+});
