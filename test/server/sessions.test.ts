@@ -342,3 +342,35 @@ describe.skipIf(noBwrap)("a slow viewer", () => {
     viewer.close();
   }, 30_000);
 });
+
+describe.skipIf(noBwrap)("session lifetimes", () => {
+  test("a session with no socket and nothing running is evicted after the idle TTL", async () => {
+    await using server = await startServer({ args: ["--session-idle-ttl", "200ms"] });
+    const client = await connect(server);
+    await client.exec({ id: "done", argv: ["true"] });
+    client.ws.close();
+    await client.closed;
+    // The eviction has no event to await, and a resume would reset the TTL: watch /metrics instead.
+    const detached = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: { authorization: `Bearer ${server.token}` } })).text();
+      return Number(/^bunker_sessions\{state="detached"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    expect(await detached()).toBe(1);
+    while ((await detached()) > 0) await Bun.sleep(50);
+    const again = await resume(server, client.hello, undefined, false);
+    expect(await again.next()).toMatchObject({ type: "error", code: "unknown_session" });
+  });
+
+  test("server shutdown kills the processes of detached sessions too", async () => {
+    const server = await startServer();
+    const client = await connect(server);
+    client.send({ type: "exec", id: "left", argv: ["sleep", "876"] });
+    await client.next((m) => m.type === "started");
+    await pollProc(() => sleepers("876") === 1);
+    client.ws.close();
+    await client.closed;
+    expect(await server.stop()).toBe(0);
+    expect(sleepers("876")).toBe(0);
+    await server[Symbol.asyncDispose]();
+  });
+});
