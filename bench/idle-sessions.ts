@@ -41,7 +41,11 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
   const limit = await ensureFdLimit(count + FD_HEADROOM);
   if (limit < count + FD_HEADROOM) throw new Error(`open-file limit is ${limit}, and ${count + FD_HEADROOM} are needed (ulimit -n)`);
   // Servers that cap the sessions they hold (default 1000) are asked for room for all of them.
-  const args = (await hasServeFlag(context, "--max-sessions")) ? ["--max-sessions", String(count + 1)] : [];
+  const args = [
+    ...((await hasServeFlag(context, "--max-sessions")) ? ["--max-sessions", String(count + 1)] : []),
+    // Every socket of the bench comes from one address.
+    ...((await hasServeFlag(context, "--max-connections-per-address")) ? ["--max-connections-per-address", String(count + 1)] : []),
+  ];
   const rounds = context.quick ? 1 : 3;
   const perSession: number[] = [];
   for (let round = 0; round < rounds; round++) {

@@ -33,50 +33,61 @@ export interface ConnectionSink {
  * output waits for `drain` (in the exec's log, which in turn holds the child).
  */
 export function createConnectionSink(ws: ServerWebSocket<unknown>): ConnectionSink {
-  let closed = false;
-  let waiting: { promise: Promise<void>; resolve: () => void } | undefined;
+  return new WebSocketSink(ws);
+}
 
-  const release = () => {
-    const current = waiting;
-    waiting = undefined;
+/** A class rather than a closure per method: one of these lives as long as every socket, idle or not. */
+class WebSocketSink implements ConnectionSink {
+  #closed = false;
+  #waiting: PromiseWithResolvers<void> | undefined;
+
+  constructor(private readonly ws: ServerWebSocket<unknown>) {}
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  send(text: string): void {
+    if (this.#closed) return;
+    this.#afterSend(this.ws.send(text));
+  }
+
+  sendBinaryPair(header: Uint8Array<ArrayBuffer>, payload: Uint8Array): void {
+    if (this.#closed) return;
+    const ws = this.ws;
+    const status = ws.cork(() => {
+      ws.sendBinary(header);
+      return ws.sendBinary(payload as Uint8Array<ArrayBuffer>);
+    });
+    this.#afterSend(status);
+  }
+
+  congestion(): Promise<void> | undefined {
+    return this.#closed ? undefined : this.#waiting?.promise;
+  }
+
+  onDrain(): void {
+    if (this.#waiting && this.ws.getBufferedAmount() < LOW_WATER_BYTES) this.#release();
+  }
+
+  onClose(): void {
+    this.#closed = true;
+    this.#release();
+  }
+
+  #release(): void {
+    const current = this.#waiting;
+    this.#waiting = undefined;
     current?.resolve();
-  };
+  }
 
-  const afterSend = (status: number) => {
-    if (status !== -1 && ws.getBufferedAmount() <= HIGH_WATER_BYTES) return;
-    waiting ??= Promise.withResolvers<void>();
-    if (ws.getBufferedAmount() > HARD_LIMIT_BYTES) {
-      closed = true;
-      ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent");
-      release();
+  #afterSend(status: number): void {
+    if (status !== -1 && this.ws.getBufferedAmount() <= HIGH_WATER_BYTES) return;
+    this.#waiting ??= Promise.withResolvers<void>();
+    if (this.ws.getBufferedAmount() > HARD_LIMIT_BYTES) {
+      this.#closed = true;
+      this.ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent");
+      this.#release();
     }
-  };
-
-  return {
-    get closed() {
-      return closed;
-    },
-    send(text) {
-      if (closed) return;
-      afterSend(ws.send(text));
-    },
-    sendBinaryPair(header, payload) {
-      if (closed) return;
-      const status = ws.cork(() => {
-        ws.sendBinary(header);
-        return ws.sendBinary(payload as Uint8Array<ArrayBuffer>);
-      });
-      afterSend(status);
-    },
-    congestion() {
-      return closed ? undefined : waiting?.promise;
-    },
-    onDrain() {
-      if (waiting && ws.getBufferedAmount() < LOW_WATER_BYTES) release();
-    },
-    onClose() {
-      closed = true;
-      release();
-    },
-  };
+  }
 }

@@ -8,15 +8,26 @@ export interface RateLimiter {
 }
 
 export function createRateLimiter(ratePerSecond: number, burst: number): RateLimiter {
-  let tokens = burst;
-  let lastMs: number | undefined;
-  return {
-    take(nowMs) {
-      if (lastMs !== undefined) tokens = Math.min(burst, tokens + ((nowMs - lastMs) * ratePerSecond) / 1000);
-      lastMs = nowMs;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-  };
+  return new TokenBucket(ratePerSecond, burst);
+}
+
+/** A class, not a closure: one lives as long as every socket, idle or not. */
+class TokenBucket implements RateLimiter {
+  #tokens: number;
+  #lastMs: number | undefined;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+  ) {
+    this.#tokens = burst;
+  }
+
+  take(nowMs: number): boolean {
+    if (this.#lastMs !== undefined) this.#tokens = Math.min(this.burst, this.#tokens + ((nowMs - this.#lastMs) * this.ratePerSecond) / 1000);
+    this.#lastMs = nowMs;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
 }

@@ -66,7 +66,7 @@ export interface SessionHooks {
 export class Session {
   readonly #execs = new Map<string, ExecRecord>();
   /** Persistent shells by name; one that has ended is replaced by the next exec naming it. */
-  readonly #shells = new Map<string, SessionShell>();
+  readonly #shells: Map<string, SessionShell> = new Map();
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
   readonly #connections = new Map<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
