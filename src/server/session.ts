@@ -13,10 +13,7 @@ import type {
 } from "../protocol/index.ts";
 import { CLOSE_CODES } from "../protocol/index.ts";
 import { isFileRequest } from "../protocol/file-messages.ts";
-import { runExec, type ExecLogs, type ExitFacts, type RunningExec } from "../exec/run-exec.ts";
-import { OutputLog } from "../exec/output-log.ts";
-import { createShellDriver, type ShellDriver, type ShellExec } from "../exec/shell-driver.ts";
-import { SHELL_ARGV } from "../exec/shell-script.ts";
+import { runExec } from "../exec/run-exec.ts";
 import { buildExecEnv } from "../exec/exec-env.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import type { Workspace } from "../workspace/create.ts";
@@ -26,20 +23,10 @@ import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { ExecRecord } from "./exec-record.ts";
+import { SessionShells, type TrackedExec } from "./session-shells.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import { openProtectedPaths } from "../sandbox/protected-paths.ts";
 
-/** Persistent shells one session may hold at once (each is a bash, with its background jobs). */
-const MAX_SHELLS_PER_SESSION = 8;
-
-/** A persistent shell of a session, and the network policy it was started with. */
-interface SessionShell {
-  driver: ShellDriver;
-  allowNetwork: boolean;
-}
-
-/** An exec as #track follows it: a persistent shell's command also reports the shell's cwd. */
-type TrackedExec = Omit<RunningExec, "finished"> & { readonly finished: Promise<ExitFacts & { cwd?: string }> };
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -65,8 +52,8 @@ export interface SessionHooks {
  */
 export class Session {
   readonly #execs = new Map<string, ExecRecord>();
-  /** Persistent shells by name; one that has ended is replaced by the next exec naming it. */
-  readonly #shells: Map<string, SessionShell> = new Map();
+  /** Persistent shells, made on the first shell exec (most sessions have none). */
+  #shells: SessionShells | undefined;
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
   readonly #connections = new Map<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
@@ -233,7 +220,7 @@ export class Session {
     if (message.network === true && !this.options.allowNetwork) {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
     }
-    if (message.shell !== undefined) return this.#execInShell(connection, message, message.shell, message.cmd!, fingerprint);
+    if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
     const cwd = resolveCwd(this.workspace.path, message.cwd);
     if (!cwd.ok) return this.#sendError(connection, cwd.code, cwd.problem, id);
     const rlimits = resolveExecRlimits(this.options.rlimits, message.rlimits);
@@ -276,105 +263,15 @@ export class Session {
     this.#track(connection, record, record.running, cwd.path);
   }
 
-  /**
-   * Runs `cmd` in the session's shell `name`, started by this exec if there is none (or it ended).
-   * cwd, env, rlimits and network shape a shell when it starts; later they are refused, since the
-   * shell keeps its own directory and variables (a command uses cd and export).
-   */
-  #execInShell(connection: SessionConnection, message: ExecMessage, name: string, cmd: string, fingerprint: string): void {
-    const { id } = message;
-    const quoted = JSON.stringify(name);
-    if (message.stdin === true) {
-      return this.#sendError(connection, "bad_message", "stdin: a command in a persistent shell reads /dev/null; send it without shell to feed it stdin", id);
-    }
-    let shell = this.#shells.get(name);
-    if (shell && !shell.driver.alive) {
-      this.#shells.delete(name);
-      shell = undefined;
-    }
-    if (shell) {
-      const setup = (["cwd", "env", "rlimits"] as const).filter((field) => message[field] !== undefined);
-      if (setup.length > 0) {
-        return this.#sendError(connection, "bad_message", `${setup.join(", ")}: shell ${quoted} is already running; these apply when a shell starts (use cd and export in the command)`, id);
-      }
-      if (message.network === false && shell.allowNetwork) {
-        return this.#sendError(connection, "bad_message", `network: shell ${quoted} was started with the network; start another shell with network: false`, id);
-      }
-    } else {
-      shell = this.#startShell(connection, message, name);
-      if (!shell) return;
-    }
-    const limits = this.options.limits;
-    const record = new ExecRecord(id, message, fingerprint, limits.outputLogBytes);
-    const cwdBefore = shell.driver.cwd;
-    let running: ShellExec;
-    try {
-      running = shell.driver.run(id, cmd, record.logs, {
-        timeoutMs: effectiveTimeoutMs(message.timeoutMs, limits),
-        maxOutputBytes: effectiveMaxOutputBytes(message.maxOutputBytes, limits),
-      });
-    } catch (error) {
-      return this.#sendError(connection, "limit_exceeded", (error as Error).message, id);
-    }
-    record.running = running;
-    this.#track(connection, record, running, cwdBefore);
-  }
-
-  /** Starts the bash of shell `name` in the sandbox; on failure the error is sent and nothing is kept. */
-  #startShell(connection: SessionConnection, message: ExecMessage, name: string): SessionShell | undefined {
-    const { id } = message;
-    if (this.#shells.size >= MAX_SHELLS_PER_SESSION) {
-      this.#sendError(connection, "limit_exceeded", `this session already has ${MAX_SHELLS_PER_SESSION} shells, the most it may`, id);
-      return undefined;
-    }
-    const cwd = resolveCwd(this.workspace.path, message.cwd);
-    if (!cwd.ok) {
-      this.#sendError(connection, cwd.code, cwd.problem, id);
-      return undefined;
-    }
-    const rlimits = resolveExecRlimits(this.options.rlimits, message.rlimits);
-    if (!rlimits.ok) {
-      this.#sendError(connection, "forbidden_by_policy", rlimits.problem, id);
-      return undefined;
-    }
-    const backend = this.options.sandbox.backend;
-    const policy = message.network === false ? { ...this.#policy, allowNetwork: false } : this.#policy;
-    // The shell's own output: only its driver reads it, and bash waits when it is full.
-    const logBytes = this.options.limits.outputLogBytes;
-    const logs: ExecLogs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };
-    const protectedPaths = backend.name === "bwrap" ? openProtectedPaths(this.workspace.path, this.options.protectPaths) : [];
-    let running: RunningExec;
-    try {
-      running = runExec(
-        {
-          id: `shell:${name}`,
-          argv: SHELL_ARGV,
-          cwd: cwd.path,
-          env: buildExecEnv({ home: this.workspace.path, tempDir: backend.tempDir(policy), requested: message.env }),
-          stdin: true,
-          // The server's limits apply to each command (see #execInShell), not to the shell's life.
-          timeoutMs: 0,
-          maxOutputBytes: Infinity,
-          rlimits: rlimits.rlimits,
-          ...(this.options.runAs && { runAs: this.options.runAs }),
-          protectedPaths,
-        },
-        backend,
-        policy,
-        logs,
-      );
-    } catch (error) {
-      this.#sendError(connection, "spawn_failed", `could not start the shell ${JSON.stringify(name)}: ${(error as Error).message}`, id);
-      return undefined;
-    } finally {
-      for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
-    }
-    const shell: SessionShell = { driver: createShellDriver({ running, logs, cwd: cwd.path }), allowNetwork: policy.allowNetwork };
-    this.#shells.set(name, shell);
-    void shell.driver.ended.then(() => {
-      if (this.#shells.get(name) === shell) this.#shells.delete(name);
+  #shellsOf(): SessionShells {
+    this.#shells ??= new SessionShells({
+      options: this.options,
+      workspacePath: this.workspace.path,
+      policy: this.#policy,
+      sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
+      track: (connection, record, running, cwdPath) => this.#track(connection, record, running, cwdPath),
     });
-    return shell;
+    return this.#shells;
   }
 
   /** Makes a started exec known: `started` to every socket, its output to the joined ones, then its exit. */
@@ -518,10 +415,7 @@ export class Session {
         record.unsubscribeAll();
         record.running?.terminate("killed", true);
       }
-      for (const shell of this.#shells.values()) shell.driver.close();
-      const shellsEnded = [...this.#shells.values()].map((shell) => shell.driver.ended);
-      await Promise.allSettled([...records.map((record) => record.running?.finished), ...shellsEnded]);
-      this.#shells.clear();
+      await Promise.allSettled([...records.map((record) => record.running?.finished), this.#shells?.closeAll()]);
       for (const [connection, files] of this.#connections) {
         files?.close();
         if (why === "closed") {
