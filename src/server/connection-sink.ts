@@ -1,5 +1,6 @@
 import type { ServerWebSocket } from "bun";
 import { CLOSE_CODES } from "../protocol/index.ts";
+import { errorCodeOf } from "./metrics-sink.ts";
 
 /** Output waits once this much is queued for a client... */
 export const HIGH_WATER_BYTES = 1024 * 1024;
@@ -32,23 +33,47 @@ export interface ConnectionSink {
  * stop being sent well before that: every send checks the queue, and past the high-water mark
  * output waits for `drain` (in the exec's log, which in turn holds the child).
  */
-export function createConnectionSink(ws: ServerWebSocket<unknown>): ConnectionSink {
-  return new WebSocketSink(ws);
+/** A sink that is also the session's handle on its socket (see SessionConnection in session.ts). */
+export interface SocketSink extends ConnectionSink {
+  readonly sink: ConnectionSink;
+  /** Closes the socket. */
+  close(code: number, reason: string): void;
+}
+
+/** `onErrorSent` counts the `error` messages sent, by code (for /metrics). */
+export function createConnectionSink(ws: ServerWebSocket<unknown>, onErrorSent?: (code: string) => void): SocketSink {
+  return new WebSocketSink(ws, onErrorSent);
 }
 
 /** A class rather than a closure per method: one of these lives as long as every socket, idle or not. */
-class WebSocketSink implements ConnectionSink {
+class WebSocketSink implements SocketSink {
   #closed = false;
   #waiting: PromiseWithResolvers<void> | undefined;
 
-  constructor(private readonly ws: ServerWebSocket<unknown>) {}
+  constructor(
+    private readonly ws: ServerWebSocket<unknown>,
+    private readonly onErrorSent: ((code: string) => void) | undefined,
+  ) {}
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** The sink is its own connection handle: no second object per socket. */
+  get sink(): ConnectionSink {
+    return this;
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
   send(text: string): void {
     if (this.#closed) return;
+    if (this.onErrorSent) {
+      const code = errorCodeOf(text);
+      if (code !== undefined) this.onErrorSent(code);
+    }
     this.#afterSend(this.ws.send(text));
   }
 

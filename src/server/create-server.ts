@@ -27,7 +27,6 @@ import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { MAX_NESTING_DEPTH, nestsDeeperThan } from "./connection-limits-nesting.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
-import { countingErrors } from "./metrics-sink.ts";
 import { createSessionGauge } from "./metrics-sessions.ts";
 
 /** HTTP file transfer lives under this path (see serveFileHttp). */
@@ -204,7 +203,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       open(ws) {
         limits.opened(ws.data.remote);
         metrics.connectionOpened();
-        const sink = countingErrors(createConnectionSink(ws as ServerWebSocket<unknown>), metrics.errorSent);
+        const sink = createConnectionSink(ws as ServerWebSocket<unknown>, metrics.errorSent);
         ws.data.sink = sink;
         sockets.add(ws);
         const opened = sessions.open(ws.data.request);
@@ -217,7 +216,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         }
         const { session, resumed } = opened;
         sessionGauge.add(session);
-        const connection: SessionConnection = { sink, close: (code, reason) => ws.close(code, reason) };
+        const connection: SessionConnection = sink;
         ws.data.session = session;
         ws.data.connection = connection;
         const hello: HelloMessage = {

@@ -32,6 +32,12 @@ export type SessionRequest =
  */
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
+  /** One hooks object for every session: an idle session should cost little. */
+  readonly #hooks = {
+    onEnd: (ended: Session) => {
+      if (this.#sessions.get(ended.id) === ended) this.#sessions.delete(ended.id);
+    },
+  };
 
   constructor(
     private readonly options: ServerOptions,
@@ -91,11 +97,7 @@ export class SessionRegistry {
     } catch (error) {
       return { code: "internal", message: `cannot create the workspace: ${(error as Error).message}` };
     }
-    const session = new Session(id, name, randomBytes(24).toString("base64url"), workspace, this.options, this.counters, {
-      onEnd: (ended) => {
-        if (this.#sessions.get(ended.id) === ended) this.#sessions.delete(ended.id);
-      },
-    });
+    const session = new Session(id, name, randomBytes(24).toString("base64url"), workspace, this.options, this.counters, this.#hooks);
     this.#sessions.set(id, session);
     return { session, resumed: false };
   }

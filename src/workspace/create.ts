@@ -42,7 +42,7 @@ export function createWorkspace(root: string, sessionId: string, runAs?: RunAs):
   mkdirSync(path, { recursive: true, mode: 0o700 });
   chmodSync(path, 0o700);
   if (runAs) chownSync(path, runAs.uid, runAs.gid);
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return new WorkspaceDir(path);
 }
 
 /** Whether `runAs` may pass through a directory, by its mode bits. */
@@ -51,4 +51,13 @@ function isTraversableBy(dir: string, runAs: RunAs): boolean {
   if (uid === runAs.uid) return (mode & 0o100) !== 0;
   if (gid === runAs.gid) return (mode & 0o010) !== 0;
   return (mode & 0o001) !== 0;
+}
+
+/** A class rather than an object with a closure: one lives as long as every session. */
+class WorkspaceDir implements Workspace {
+  constructor(readonly path: string) {}
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
 }
