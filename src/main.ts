@@ -30,10 +30,12 @@ async function main(argv: string[]): Promise<void> {
         outcome.shutdown().then(
           () => {
             log.info("stopped", {}, "bunker: stopped");
+            log.flush();
             process.exit(0);
           },
           (error: unknown) => {
             log.error("shutdown.failed", { error: (error as Error).message }, `bunker: shutdown failed: ${(error as Error).message}`);
+            log.flush();
             process.exit(1);
           },
         );

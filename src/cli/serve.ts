@@ -101,6 +101,8 @@ export async function runServe(args: string[], env: Record<string, string | unde
     { url: server.url.href, port: server.port, sandbox: sandbox.info.backend, workspaceRoot, host: settings.hostId, tls: tls !== undefined },
     `bunker listening on ${server.url.href} (sandbox: ${sandbox.info.backend}, workspaces: ${workspaceRoot})`,
   );
+  // Out at once, and before the token line: whoever waits for it is waiting now.
+  log.flush();
   if (generated) {
     // Not a log line: printed once, for the person at the terminal, and never in json format (refused
     // at startup). In a fragment, because browsers never send fragments to servers or in Referer headers.
