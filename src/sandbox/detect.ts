@@ -147,6 +147,19 @@ function findPrlimit(): string | undefined {
 }
 
 function fallback(reason: string): DetectedSandbox {
+  // On Linux the reaper applies the limits (no extra exec); elsewhere prlimit(1), where there is one.
+  const arch = process.platform === "linux" ? reaperArchFor(process.arch) : undefined;
+  if (arch) {
+    const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
+    chmodSync(runtimeDir, 0o755);
+    return {
+      backend: createFallbackBackend({ reaperPath: installReaper(runtimeDir, arch) }),
+      info: { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true },
+      seccomp: false,
+      rlimits: true,
+      dispose: () => rmSync(runtimeDir, { recursive: true, force: true }),
+    };
+  }
   const prlimitPath = findPrlimit();
   return {
     backend: createFallbackBackend(prlimitPath ? { prlimitPath } : {}),
