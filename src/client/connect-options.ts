@@ -1,4 +1,11 @@
-import { NAME_QUERY_PARAM, RESUME_SUBPROTOCOL_PREFIX, SESSION_QUERY_PARAM, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../protocol/index.ts";
+import {
+  CREATE_QUERY_PARAM,
+  NAME_QUERY_PARAM,
+  RESUME_SUBPROTOCOL_PREFIX,
+  SESSION_QUERY_PARAM,
+  SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+} from "../protocol/index.ts";
 import type { BunkerError } from "./errors.ts";
 import { detectHeaderStyle, type HeaderStyle, type WebSocketConstructor } from "./websocket.ts";
 
@@ -17,6 +24,12 @@ export interface ConnectOptions {
   resume?: { session: string; secret: string };
   /** Join the named session, creating it if the server has none of that name. */
   name?: string;
+  /**
+   * Create the new session with an id chosen here (128 random bits, `?session=<id>&create=1`), so
+   * that a load balancer hashing on the session id sends it where its resumes will go
+   * (docs/SCALING.md). Not with `resume` or `name`.
+   */
+  routable?: boolean;
   /** Receives `error` messages that no exec and no request claims. */
   onError?: (error: BunkerError) => void;
 }
@@ -50,6 +63,11 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     if (typeof options.name !== "string" || options.name.length === 0) throw new TypeError(`connect: name must be a non-empty string, got ${JSON.stringify(options.name)}`);
     parsed.searchParams.set(NAME_QUERY_PARAM, options.name);
   }
+  if (options.routable) {
+    if (options.resume || options.name !== undefined) throw new TypeError("connect: routable creates a new session; not with resume or name");
+    parsed.searchParams.set(SESSION_QUERY_PARAM, newSessionId());
+    parsed.searchParams.set(CREATE_QUERY_PARAM, "1");
+  }
   const protocols = [SUBPROTOCOL];
   if (options.resume) {
     const { session, secret } = options.resume;
@@ -79,4 +97,12 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     }
   }
   return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError };
+}
+
+/** 16 random bytes in base64url: the id of a routable session (Web Crypto, so browsers have it too). */
+function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -1,7 +1,7 @@
 import { CLOSE_CODES, decodeServerMessage, type ClientMessage, type HelloMessage, type ServerMessage } from "../protocol/index.ts";
 import { reconnectDelayMs } from "./backoff.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
-import { buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
+import { buildSocketUrl, buildSubprotocols, newSessionId, type ResumeTicket } from "./socket-url.ts";
 
 /** Where a session's connection stands, as the status bar shows it. */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -100,7 +100,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
     setState("connecting", ticket ? `resuming session ${ticket.session}` : "opening a new session");
     let ws: WebSocket;
     try {
-      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session), buildSubprotocols(options.token, ticket?.resumeSecret));
+      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId()), buildSubprotocols(options.token, ticket?.resumeSecret));
     } catch (error) {
       // A token with characters a subprotocol cannot hold: retrying would fail the same way.
       ended = true;

@@ -1,4 +1,5 @@
 import {
+  CREATE_QUERY_PARAM,
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
   SUBPROTOCOL,
@@ -12,11 +13,29 @@ export interface ResumeTicket {
   resumeSecret: string;
 }
 
-/** The WebSocket URL on the page's own host: `ws(s)://host/ws`, plus `?session=<id>` to resume. */
-export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string): string {
+/**
+ * The WebSocket URL on the page's own host: `ws(s)://host/ws`, plus `?session=<id>` to resume, or
+ * `?session=<newId>&create=1` for a new session with an id chosen here, which a load balancer
+ * hashing on the session id sends where its resumes will go (docs/SCALING.md).
+ */
+export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string, newId?: string): string {
   const scheme = page.protocol === "https:" ? "wss:" : "ws:";
-  const query = session === undefined ? "" : `?${new URLSearchParams({ [SESSION_QUERY_PARAM]: session })}`;
+  const params: Record<string, string> | undefined =
+    session !== undefined
+      ? { [SESSION_QUERY_PARAM]: session }
+      : newId !== undefined
+        ? { [SESSION_QUERY_PARAM]: newId, [CREATE_QUERY_PARAM]: "1" }
+        : undefined;
+  const query = params ? `?${new URLSearchParams(params)}` : "";
   return `${scheme}//${page.host}${WEBSOCKET_PATH}${query}`;
+}
+
+/** 16 random bytes in base64url: the id of a session this page creates. */
+export function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /**

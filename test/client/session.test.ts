@@ -150,6 +150,16 @@ describe("closing", () => {
     await expect(handle.exited).rejects.toMatchObject({ code: "session_closed" });
   });
 
+  test("routable: the session gets an id chosen by the client (for load balancers), and resumes with its secret", async () => {
+    const first = await open({ routable: true });
+    expect(first.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(first.resumed).toBe(false);
+    await first.disconnect();
+    await using second = await open({ resume: first.resume });
+    expect(second).toMatchObject({ id: first.id, resumed: true });
+    expect(() => connect(server.url, { routable: true, name: "x" })).toThrow(TypeError);
+  });
+
   test("disconnect leaves the session on the server: its exec runs on and can be resumed", async () => {
     const first = await open();
     const handle = first.exec(["sh", "-c", "sleep 0.2; echo done"]);

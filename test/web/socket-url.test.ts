@@ -9,6 +9,8 @@ describe("buildSocketUrl", () => {
 
   test("names the session to resume in the query, encoded", () => {
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "a-b_c+d")).toBe("ws://h:1/ws?session=a-b_c%2Bd");
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, "NewId_-1")).toBe("ws://h:1/ws?session=NewId_-1&create=1");
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "old", "NewId")).toBe("ws://h:1/ws?session=old");
   });
 });
 
