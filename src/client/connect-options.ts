@@ -1,6 +1,7 @@
 import {
   CREATE_QUERY_PARAM,
   NAME_QUERY_PARAM,
+  newSessionId,
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
   SUBPROTOCOL,
@@ -97,12 +98,4 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     }
   }
   return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError };
-}
-
-/** 16 random bytes in base64url: the id of a routable session (Web Crypto, so browsers have it too). */
-function newSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -5,3 +5,4 @@ export * from "./version.ts";
 export * from "./decode.ts";
 export * from "./file-messages.ts";
 export * from "./binary-frames.ts";
+export * from "./session-id.ts";

@@ -8,9 +8,7 @@
  * setting the sandbox up). Source and contract: reaper/reaper-*.S; the machine code is generated
  * into reaper/reaper-code.ts.
  */
-import { randomBytes } from "node:crypto";
-import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { installFile } from "./install-file.ts";
 import { REAPER_CODE_ARM64_HEX, REAPER_CODE_X64_HEX } from "./reaper/reaper-code.ts";
 
 /** The CPU architectures the reaper exists for, named as `process.arch` names them. */
@@ -74,22 +72,9 @@ function writeProgramHeader(view: DataView, index: number, type: number, flags: 
   view.setBigUint64(at + 48, align, true);
 }
 
-/**
- * Writes the reaper for `arch` to `<dir>/reap-<arch>` (mode 0555) and returns its path. Written to
- * a temporary name and renamed, so a concurrent exec never sees a half-written file.
- */
+/** Writes the reaper for `arch` to `<dir>/reap-<arch>` (mode 0555, see installFile) and returns its path. */
 export function installReaper(dir: string, arch: ReaperArch): string {
-  const path = join(dir, `reap-${arch}`);
-  const temp = join(dir, `.reap-${arch}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    writeFileSync(temp, buildReaperElf(arch), { mode: 0o555, flag: "wx" });
-    chmodSync(temp, 0o555); // the umask may have narrowed the mode
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  return path;
+  return installFile(dir, `reap-${arch}`, buildReaperElf(arch), 0o555);
 }
 
 /** Record kind: the command could not be started; the value is the errno. */

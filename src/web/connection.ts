@@ -1,7 +1,7 @@
-import { CLOSE_CODES, decodeServerMessage, type ClientMessage, type HelloMessage, type ServerMessage } from "../protocol/index.ts";
+import { CLOSE_CODES, decodeServerMessage, newSessionId, type ClientMessage, type HelloMessage, type ServerMessage } from "../protocol/index.ts";
 import { reconnectDelayMs } from "./backoff.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
-import { buildSocketUrl, buildSubprotocols, newSessionId, type ResumeTicket } from "./socket-url.ts";
+import { buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
 
 /** Where a session's connection stands, as the status bar shows it. */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";

@@ -30,14 +30,6 @@ export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, sessio
   return `${scheme}//${page.host}${WEBSOCKET_PATH}${query}`;
 }
 
-/** 16 random bytes in base64url: the id of a session this page creates. */
-export function newSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 /**
  * The subprotocols to offer: `bunker.v1` first (the one the server selects), then the token and the
  * resume secret, which a browser can send in no header but this one.
