@@ -25,7 +25,6 @@ import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
 import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
-import { MAX_NESTING_DEPTH, nestsDeeperThan } from "./connection-limits-nesting.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
 import { createSessionGauge } from "./metrics-sessions.ts";
 
@@ -251,10 +250,6 @@ export function createServer(options: ServerOptions): BunkerServer {
         if (!session || !connection) return;
         if (typeof message !== "string") {
           session.sendError(connection, "bad_message", "binary frames are not messages; send JSON text frames");
-          return;
-        }
-        if (nestsDeeperThan(message, MAX_NESTING_DEPTH)) {
-          session.sendError(connection, "bad_message", `the frame nests arrays and objects deeper than ${MAX_NESTING_DEPTH} levels`);
           return;
         }
         const decoded = decodeClientMessage(message);
