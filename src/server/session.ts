@@ -52,6 +52,11 @@ export interface SessionHooks {
  */
 export class Session {
   readonly #execs = new Map<string, ExecRecord>();
+  /** Finished execs, oldest first, with the bytes each held when it ended; made on the first exit. */
+  #finished: { record: ExecRecord; heldBytes: number }[] | undefined;
+  #finishedHeldBytes = 0;
+  /** The first this many of #finished have had their output discarded. */
+  #finishedDiscarded = 0;
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
@@ -303,7 +308,7 @@ export class Session {
             // Persistent-shell commands: the shell's directory after the command, as the sandbox names it.
             ...(facts.cwd !== undefined && { cwd: facts.cwd }),
           });
-          this.#forgetOldOutput();
+          this.#forgetOldOutput(record);
         },
         (error: unknown) => {
           this.#broadcast({ type: "error", id, code: "internal", message: `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}` });
@@ -313,16 +318,27 @@ export class Session {
       .then(() => this.options.events?.onExecEnd?.({ session: this.id, cwd: cwdPath, exec: record.info() }));
   }
 
-  /** Finished execs keep their output up to a per-session budget, and their records up to a count. */
-  #forgetOldOutput(): void {
+  /**
+   * Finished execs keep their output up to a per-session budget, and their records up to a count,
+   * the oldest going first. Kept as a queue with a running total, so that an exit costs the same
+   * whether the session has run ten commands or ten thousand.
+   */
+  #forgetOldOutput(record: ExecRecord): void {
     const { retainedOutputBytes, retainedExecs } = this.options.limits;
-    let held = 0;
-    const finished = [...this.#execs.values()].filter((record) => record.exited).reverse();
-    for (const record of finished) {
-      held += record.heldBytes;
-      if (held > retainedOutputBytes) record.discardOutput();
+    const finished = (this.#finished ??= []);
+    finished.push({ record, heldBytes: record.heldBytes });
+    this.#finishedHeldBytes += record.heldBytes;
+    while (this.#finishedHeldBytes > retainedOutputBytes && this.#finishedDiscarded < finished.length) {
+      const oldest = finished[this.#finishedDiscarded++]!;
+      oldest.record.discardOutput();
+      this.#finishedHeldBytes -= oldest.heldBytes;
     }
-    for (const record of finished.slice(retainedExecs)) this.#execs.delete(record.id);
+    while (finished.length > retainedExecs) {
+      const gone = finished.shift()!;
+      if (this.#finishedDiscarded > 0) this.#finishedDiscarded--;
+      else this.#finishedHeldBytes -= gone.heldBytes;
+      this.#execs.delete(gone.record.id);
+    }
   }
 
   #withRecord(connection: SessionConnection, id: string, what: string, act: (record: ExecRecord) => void): void {
