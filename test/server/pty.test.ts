@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
 import { decodeOutputHeader } from "../../src/protocol/index.ts";
 import { connect, type BinaryFrame, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import { countProcessesEndingWith, pollProc } from "../helpers/proc.ts";
 
 type Output = Extract<ServerMessage, { type: "output" }>;
 
@@ -56,7 +56,7 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
     client.send({ type: "stdin", id: "bash", data: "sleep 4321\r" });
     await readUntil(client, "bash", /sleep 4321\r\n/, seen);
     // The keystroke must reach the job, not bash before the fork: wait until sleep runs.
-    await pollProc(() => hasProcess("4321"));
+    await pollProc(() => countProcessesEndingWith("4321") > 0);
     client.send({ type: "stdin", id: "bash", data: "\x03" });
     // bash turns bracketed paste on around its prompt: \e[?2004h.
     await readUntil(client, "bash", /\^C\r\n(\x1b\[\?2004h)?prompt> $/, seen);
@@ -73,7 +73,7 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
       const id = `intr-${round}`;
       client.send({ type: "exec", id, cmd: "echo ready; sleep 100", pty: { cols: 80, rows: 24 } });
       await readUntil(client, id, /ready/);
-      await pollProc(() => hasProcess("100"));
+      await pollProc(() => countProcessesEndingWith("100") > 0);
       client.send({ type: "stdin", id, data: "\x03" });
       const rest = await client.runToExit(id);
       expect(rest.exit).toMatchObject({ code: null, signal: "SIGINT", reason: "signaled" });
@@ -131,24 +131,3 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
   });
 });
 
-/** Polls /proc, which has no event to await, for up to 4 s. */
-async function pollProc(holds: () => boolean): Promise<void> {
-  const deadline = Date.now() + 4000;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error("condition did not hold within 4 s");
-    await Bun.sleep(10);
-  }
-}
-
-/** Whether a process whose last argument is `tag` exists. */
-function hasProcess(tag: string): boolean {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").endsWith(`\0${tag}\0`)) return true;
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return false;
-}

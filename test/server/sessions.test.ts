@@ -4,6 +4,7 @@ import { connect, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import { countSleepers, pollProc } from "../helpers/proc.ts";
 
 type Output = Extract<ServerMessage, { type: "output" }>;
 
@@ -237,10 +238,10 @@ describe.skipIf(noBwrap)("bounded sessions", () => {
     client.send({ type: "exec", id: "orphan", argv: ["sleep", "987"] });
     await client.next((m) => m.type === "started");
     // Nothing to await but the kernel: watch /proc until the sleep runs, then until it is gone.
-    await pollProc(() => sleepers("987") === 1);
+    await pollProc(() => countSleepers("987") === 1);
     client.ws.close();
     await client.closed;
-    await pollProc(() => sleepers("987") === 0);
+    await pollProc(() => countSleepers("987") === 0);
     const again = await resume(server, client.hello, undefined, false);
     expect(await again.next()).toMatchObject({ type: "error", code: "unknown_session" });
   });
@@ -259,30 +260,6 @@ describe.skipIf(noBwrap)("bounded sessions", () => {
     expect(transcript.stdout).toBe("got it\n");
   });
 });
-
-/** Polls /proc-based facts, which have no event to await, for up to 4 s. */
-async function pollProc(holds: () => boolean): Promise<void> {
-  const deadline = Date.now() + 4000;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error("condition did not hold within 4 s");
-    await Bun.sleep(20);
-  }
-}
-
-/** Processes whose command line is `sleep <tag>` (under bwrap argv[0] is the resolved path). */
-function sleepers(tag: string): number {
-  const { readdirSync, readFileSync } = require("node:fs") as typeof import("node:fs");
-  let count = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (/^(\/usr)?(\/bin\/)?sleep\0/.test(readFileSync(`/proc/${entry}/cmdline`, "utf8")) && readFileSync(`/proc/${entry}/cmdline`, "utf8").endsWith(`\0${tag}\0`)) count++;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return count;
-}
 
 describe.skipIf(noBwrap)("close with a full ack window", () => {
   test("close ends the session even while an exec waits for acknowledgements that never come", async () => {
@@ -366,11 +343,11 @@ describe.skipIf(noBwrap)("session lifetimes", () => {
     const client = await connect(server);
     client.send({ type: "exec", id: "left", argv: ["sleep", "876"] });
     await client.next((m) => m.type === "started");
-    await pollProc(() => sleepers("876") === 1);
+    await pollProc(() => countSleepers("876") === 1);
     client.ws.close();
     await client.closed;
     expect(await server.stop()).toBe(0);
-    expect(sleepers("876")).toBe(0);
+    expect(countSleepers("876")).toBe(0);
     await server[Symbol.asyncDispose]();
   });
 });
