@@ -3,12 +3,10 @@
  * instances on loopback, with every path it writes under one temporary directory and its error log
  * on stderr.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
-import type { Subprocess } from "bun";
 import { REPO_ROOT } from "../../helpers/server-process.ts";
+import { nginxMissing, runNginx, type NginxRunValues, type RunningNginx } from "./nginx-runner.ts";
 
 /** The shipped config, as an operator copies it. */
 export const CLUSTER_CONF = join(REPO_ROOT, "deploy", "nginx", "cluster.conf");
@@ -16,25 +14,13 @@ export const CLUSTER_CONF = join(REPO_ROOT, "deploy", "nginx", "cluster.conf");
 /** The upstream lines of the shipped config, in order; the test puts one bunker behind each. */
 export const CLUSTER_CONF_SERVERS = ["server 10.0.0.11:7681;", "server 10.0.0.12:7681;", "server 10.0.0.13:7681;"] as const;
 
-/** nginx and openssl live in sbin on Debian, which a non-root PATH may lack. */
-const SEARCH_PATH = `${process.env["PATH"] ?? ""}:/usr/sbin:/sbin:/usr/bin:/bin`;
-
 /** Why nginx cannot run here, or undefined when it can. */
-export function clusterNginxMissing(): string | undefined {
-  if (!Bun.which("nginx", { PATH: SEARCH_PATH })) return "nginx is not installed (apt-get install nginx-light)";
-  if (!Bun.which("openssl", { PATH: SEARCH_PATH })) return "openssl is not installed (apt-get install openssl)";
-  return undefined;
-}
+export const clusterNginxMissing = nginxMissing;
 
 /** What replaces the machine-specific lines of cluster.conf. */
-export interface ClusterConfValues {
+export interface ClusterConfValues extends NginxRunValues {
   /** One loopback port per `server` line, in order. */
   upstreamPorts: readonly number[];
-  httpsPort: number;
-  httpPort: number;
-  certificate: string;
-  key: string;
-  accessLog: string;
 }
 
 /**
@@ -62,112 +48,10 @@ export function renderClusterConf(conf: string, values: ClusterConfValues): stri
 }
 
 /** A running nginx in front of the bunker instances. */
-export interface ClusterNginx extends AsyncDisposable {
-  readonly httpsPort: number;
-  /** The self-signed certificate nginx presents (for 127.0.0.1), for clients to trust. */
-  readonly certificatePem: string;
-  stderr(): string;
-}
-
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = listener;
-  listener.stop(true);
-  return port;
-}
-
-/** Resolves once nginx has started its worker; rejects if it exits first. */
-async function waitForWorker(proc: Subprocess<"ignore", "ignore", "pipe">, onText: (text: string) => void): Promise<void> {
-  const reader = proc.stderr.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`nginx exited before starting its worker:\n${text}`);
-    const chunk = decoder.decode(value, { stream: true });
-    text += chunk;
-    onText(chunk);
-    if (/start worker process \d+/.test(text)) break;
-  }
-  // Keep draining, so that nginx never blocks on a full stderr pipe.
-  void (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      onText(decoder.decode(value, { stream: true }));
-    }
-  })();
-}
+export type ClusterNginx = RunningNginx;
 
 /** Starts nginx with deploy/nginx/cluster.conf in front of the bunker instances on `upstreamPorts`. */
 export async function startClusterNginx(upstreamPorts: readonly number[]): Promise<ClusterNginx> {
-  const dir = mkdtempSync(join(tmpdir(), "bunker-cluster-nginx-"));
-  // Workers run as nobody when nginx starts as root; they only need to reach their temp paths.
-  chmodSync(dir, 0o755);
-  const certificate = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const accessLog = join(dir, "access.log");
-  await execa(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate],
-    { env: { PATH: SEARCH_PATH }, timeout: 30_000 },
-  );
-  const [httpsPort, httpPort] = [await freePort(), await freePort()];
-  writeFileSync(
-    join(dir, "cluster.conf"),
-    renderClusterConf(readFileSync(CLUSTER_CONF, "utf8"), { upstreamPorts, httpsPort, httpPort, certificate, key, accessLog }),
-  );
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    [
-      `pid ${join(dir, "nginx.pid")};`,
-      `lock_file ${join(dir, "nginx.lock")};`,
-      "error_log stderr notice;",
-      "worker_processes 1;",
-      // Each session holds two connections (client and upstream); a test opens dozens at once.
-      "events { worker_connections 1024; }",
-      "http {",
-      ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((name) => `  ${name}_temp_path ${join(dir, name)};`),
-      `  include ${join(dir, "cluster.conf")};`,
-      "}",
-      "",
-    ].join("\n"),
-  );
-  const nginxPath = Bun.which("nginx", { PATH: SEARCH_PATH })!;
-  const proc = Bun.spawn([nginxPath, "-p", dir, "-e", "stderr", "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  let stderr = "";
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      // SIGQUIT: a graceful stop of the master and its worker.
-      proc.kill("SIGQUIT");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      await proc.exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  // A test run that dies must not leave nginx behind.
-  const onExit = () => proc.kill("SIGKILL");
-  process.once("exit", onExit);
-  try {
-    await waitForWorker(proc, (text) => (stderr += text));
-  } catch (error) {
-    process.off("exit", onExit);
-    await stop();
-    throw error;
-  }
-  return {
-    httpsPort,
-    certificatePem: readFileSync(certificate, "utf8"),
-    stderr: () => stderr,
-    async [Symbol.asyncDispose]() {
-      process.off("exit", onExit);
-      await stop();
-    },
-  };
+  // Each session holds two connections (client and upstream); a test opens dozens at once.
+  return runNginx("cluster.conf", (values) => renderClusterConf(readFileSync(CLUSTER_CONF, "utf8"), { upstreamPorts, ...values }), 1024);
 }
