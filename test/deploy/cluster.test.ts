@@ -6,7 +6,7 @@ import type { HelloMessage, OutputMessage, ServerMessage } from "../../src/proto
 import { REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { CLUSTER_CONF, clusterNginxMissing, startClusterNginx, type ClusterNginx } from "./helpers/cluster-nginx.ts";
-import { connectTls, type TlsClient } from "./helpers/tls-client.ts";
+import { connect } from "../helpers/client.ts";
 
 const missing = clusterNginxMissing();
 if (missing && process.env["REQUIRE_SANDBOX"] === "1") throw new Error(`REQUIRE_SANDBOX=1 but ${missing}`);
@@ -59,6 +59,19 @@ function joinOutputs(messages: readonly ServerMessage[], from: number): { bytes:
   }
   return { bytes: Buffer.concat(chunks), contiguous };
 }
+
+/**
+ * The test client through nginx's TLS, keeping its first message: `hello`, or the `error` of a
+ * refusal, which is what a resume of a session on a dead host gets.
+ */
+async function connectTls(url: string, options: { ca: string; token: string; query?: Record<string, string>; protocols?: string[] }) {
+  const client = await connect(
+    { url, token: options.token },
+    { ca: options.ca, waitForHello: false, ...(options.query && { query: options.query }), ...(options.protocols && { protocols: options.protocols }) },
+  );
+  return Object.assign(client, { first: await client.next() });
+}
+type TlsClient = Awaited<ReturnType<typeof connectTls>>;
 
 /** Collects one exec's messages on a socket up to and including its exit. */
 async function untilExit(client: TlsClient, id: string): Promise<ServerMessage[]> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { OutputMessage, ServerMessage } from "../../src/protocol/index.ts";
+import type { OutputMessage } from "../../src/protocol/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { nginxMissing, startNginx, type TestNginx } from "./nginx-process.ts";
-import { connectWss } from "./wss-client.ts";
+import { connect } from "../helpers/client.ts";
 
 const missing = nginxMissing();
 if (missing && process.env["REQUIRE_SANDBOX"] === "1") throw new Error(`REQUIRE_SANDBOX=1 but ${missing}`);
@@ -28,10 +28,10 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
   });
 
   test("runs an exec through the proxy and returns its output and exit whole", async () => {
-    await using client = await connectWss(nginx.wssUrl, { token: server.token!, protocols: ["bunker.v1"], ca: nginx.certificatePem });
+    await using client = await connect({ url: nginx.wssUrl, token: server.token }, { ca: nginx.certificatePem });
     expect(client.hello.type).toBe("hello");
     client.send({ type: "exec", id: "greet", argv: ["echo", "hello through nginx"] });
-    expect(await client.runToExit("greet")).toEqual([
+    expect((await client.runToExit("greet")).messages).toEqual([
       { type: "started", id: "greet", pid: expect.any(Number) },
       { type: "output", id: "greet", stream: "stdout", offset: 0, data: "hello through nginx\n" },
       { type: "exit", id: "greet", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) },
@@ -39,10 +39,10 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
   });
 
   test("streams 20 MB of output through the proxy byte-exact, offsets contiguous", async () => {
-    await using client = await connectWss(nginx.wssUrl, { token: server.token!, protocols: ["bunker.v1"], ca: nginx.certificatePem });
+    await using client = await connect({ url: nginx.wssUrl, token: server.token }, { ca: nginx.certificatePem });
     const count = 2_800_000;
     client.send({ type: "exec", id: "seq", argv: ["seq", "1", String(count)], encoding: "base64" });
-    const messages = await client.runToExit("seq");
+    const { messages } = await client.runToExit("seq");
     const outputs = messages.filter((message): message is OutputMessage => message.type === "output");
     let offset = 0;
     const offsetsContiguous = outputs.every((message) => {
@@ -65,9 +65,9 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
   }, 60_000);
 
   test("passes the token offered as a subprotocol, as browsers send it", async () => {
-    await using client = await connectWss(nginx.wssUrl, { protocols: ["bunker.v1", `bunker.token.${server.token}`], ca: nginx.certificatePem });
+    await using client = await connect({ url: nginx.wssUrl, token: undefined }, { protocols: ["bunker.v1", `bunker.token.${server.token}`], ca: nginx.certificatePem });
     client.send({ type: "exec", id: "browser", argv: ["true"] });
-    const messages: ServerMessage[] = await client.runToExit("browser");
+    const { messages } = await client.runToExit("browser");
     expect(messages.at(-1)).toEqual({ type: "exit", id: "browser", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number) });
   });
 

@@ -38,6 +38,8 @@ export interface ConnectOptions {
   token?: string | undefined;
   /** false: resolve on open without waiting for hello (for refused sockets); `hello` is then undefined. */
   waitForHello?: boolean;
+  /** PEM of a certificate to trust, for wss:// through a TLS proxy. */
+  ca?: string;
   /** Query string to add to the URL (`session=...`, `name=...`). */
   query?: Record<string, string>;
   protocols?: string[];
@@ -51,7 +53,7 @@ export async function connect(server: Pick<TestServer, "url" | "token">, options
   if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
   const url = new URL(server.url);
   for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-  const ws = new WebSocket(url.href, { headers, protocols: options.protocols ?? ["bunker.v1"] } as unknown as string[]);
+  const ws = new WebSocket(url.href, { headers, protocols: options.protocols ?? ["bunker.v1"], ...(options.ca !== undefined && { tls: { ca: options.ca } }) } as unknown as string[]);
   const queue: ServerMessage[] = [];
   const waiters: { matches: (message: ServerMessage) => boolean; resolve: (message: ServerMessage) => void }[] = [];
   let failure: Error | undefined;
