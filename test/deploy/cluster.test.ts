@@ -111,7 +111,7 @@ describe.skipIf(missing !== undefined)("three bunker hosts behind nginx with dep
     } as RequestInit);
 
   test("spreads 30 named sessions over the three hosts, and every resume after a cut connection lands on the owner and replays byte-exact", async () => {
-    using proxy = startTcpProxy(nginx.httpsPort);
+    await using proxy = await startTcpProxy(nginx.httpsPort);
     const viaProxy = `wss://127.0.0.1:${proxy.port}/ws`;
     // The client names each new session with 128 random bits, so that its first connection already
     // carries the key that its resumes will carry.

@@ -72,7 +72,7 @@ describe.skipIf(noBwrap)("sessions that outlive the socket", () => {
   });
 
   test("a TCP connection cut in the middle of a 50 MB stream resumes byte-exact from the last offset received", async () => {
-    using proxy = startTcpProxy(server.port);
+    await using proxy = await startTcpProxy(server.port);
     const count = 6_500_000;
     const expected = seqText(count);
     expect(expected.length).toBeGreaterThan(50_000_000);

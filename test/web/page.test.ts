@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { launchChromium, noBrowserReason } from "./browser.ts";
-import { startTcpProxy } from "./tcp-proxy.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { ACK_WINDOW_BYTES } from "../../src/web/ack-window.ts";
 import { watchOutputFlow, type OutputFlowWatch } from "./output-flow.ts";
 import { PROMPT, escapeRegex, readAllLines, readCols, typeCommand, waitForLines } from "./terminal-screen.ts";
