@@ -1,13 +1,7 @@
 import * as v from "valibot";
-import {
-  OUTPUT_HEADER_KIND,
-  ServerMessageSchema,
-  decodeOutputHeader,
-  decodeServerMessage,
-  describeIssue,
-  type OutputHeader,
-  type ServerMessage,
-} from "../protocol/index.ts";
+import { ServerMessageSchema, decodeServerMessage, describeIssue, type ServerMessage } from "../protocol/index.ts";
+
+export { createBinaryFramePairer, type BinaryFramePairer, type BinaryFrameResult } from "../protocol/index.ts";
 
 /** What one text frame from the server turned out to be. */
 export type TextFrameResult =
@@ -40,53 +34,6 @@ export function decodeServerText(text: string): TextFrameResult {
     return { kind: "message", message: value as ServerMessage };
   }
   return { kind: "violation", problem: result.success ? decoded.problem : describeIssue(result.issues[0]) };
-}
-
-/** What one binary frame turned out to be. */
-export type BinaryFrameResult =
-  | { kind: "output"; header: OutputHeader; bytes: Uint8Array }
-  /** A header this client does not know, or its payload, or a header waiting for its payload. */
-  | { kind: "pending" | "skipped" }
-  | { kind: "violation"; problem: string };
-
-/**
- * Pairs binary frames: a header frame, then the payload frame that belongs to it (see
- * src/protocol/binary-frames.ts). Header kinds this client does not know are skipped with their payload.
- */
-export interface BinaryFramePairer {
-  push(frame: Uint8Array): BinaryFrameResult;
-  /** True between a header and its payload, when a text frame would break the pairing. */
-  readonly awaitingPayload: boolean;
-}
-
-/** Creates the pairer for one connection. */
-export function createBinaryFramePairer(): BinaryFramePairer {
-  let pending: OutputHeader | "skip" | undefined;
-  return {
-    get awaitingPayload() {
-      return pending !== undefined;
-    },
-    push(frame) {
-      if (pending === "skip") {
-        pending = undefined;
-        return { kind: "skipped" };
-      }
-      if (pending !== undefined) {
-        const header = pending;
-        pending = undefined;
-        return { kind: "output", header, bytes: frame };
-      }
-      if (frame.byteLength === 0) return { kind: "violation", problem: "an empty binary frame where a header was due" };
-      if (frame[0] !== OUTPUT_HEADER_KIND) {
-        pending = "skip";
-        return { kind: "skipped" };
-      }
-      const header = decodeOutputHeader(frame);
-      if (!header) return { kind: "violation", problem: "a malformed output header frame" };
-      pending = header;
-      return { kind: "pending" };
-    },
-  };
 }
 
 /** The bytes of a binary message event's data, whichever form the WebSocket delivers it in. */

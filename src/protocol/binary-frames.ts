@@ -64,3 +64,50 @@ export function decodeOutputHeader(frame: Uint8Array): OutputHeader | undefined 
   }
   return { id, stream: BINARY_STREAMS[streamByte]!, offset };
 }
+
+/** What one binary frame turned out to be. */
+export type BinaryFrameResult =
+  | { kind: "output"; header: OutputHeader; bytes: Uint8Array }
+  /** A header the reader does not know, or its payload, or a header waiting for its payload. */
+  | { kind: "pending" | "skipped" }
+  | { kind: "violation"; problem: string };
+
+/**
+ * Pairs binary frames: a header frame, then the payload frame that belongs to it (the layout at
+ * the top of this file). Header kinds the reader does not know are skipped with their payload.
+ */
+export interface BinaryFramePairer {
+  push(frame: Uint8Array): BinaryFrameResult;
+  /** True between a header and its payload, when a text frame would break the pairing. */
+  readonly awaitingPayload: boolean;
+}
+
+/** Creates the pairer for one connection. */
+export function createBinaryFramePairer(): BinaryFramePairer {
+  let pending: OutputHeader | "skip" | undefined;
+  return {
+    get awaitingPayload() {
+      return pending !== undefined;
+    },
+    push(frame) {
+      if (pending === "skip") {
+        pending = undefined;
+        return { kind: "skipped" };
+      }
+      if (pending !== undefined) {
+        const header = pending;
+        pending = undefined;
+        return { kind: "output", header, bytes: frame };
+      }
+      if (frame.byteLength === 0) return { kind: "violation", problem: "an empty binary frame where a header was due" };
+      if (frame[0] !== OUTPUT_HEADER_KIND) {
+        pending = "skip";
+        return { kind: "skipped" };
+      }
+      const header = decodeOutputHeader(frame);
+      if (!header) return { kind: "violation", problem: "a malformed output header frame" };
+      pending = header;
+      return { kind: "pending" };
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { decodeOutputHeader, type OutputHeader } from "../protocol/index.ts";
+import { createBinaryFramePairer, type OutputHeader } from "../protocol/index.ts";
 
 /** One chunk of output: a header frame and the payload frame after it, put together. */
 export interface BinaryOutputChunk extends OutputHeader {
@@ -11,21 +11,16 @@ export interface BinaryFrameReader {
 }
 
 /**
- * Pairs each output header frame with the payload frame that follows it (src/protocol/binary-frames.ts).
- * A header this page does not understand is skipped together with its payload, as the protocol asks.
- * Use one reader per socket: a new socket starts with a header.
+ * Pairs each output header frame with the payload frame that follows it (createBinaryFramePairer in
+ * src/protocol/binary-frames.ts): a header this page does not understand is skipped together with
+ * its payload, as the protocol asks. Use one reader per socket: a new socket starts with a header.
  */
 export function createBinaryFrameReader(): BinaryFrameReader {
-  let next: { kind: "header" } | { kind: "payload"; header: OutputHeader | undefined } = { kind: "header" };
+  const pairer = createBinaryFramePairer();
   return {
     read(frame) {
-      if (next.kind === "header") {
-        next = { kind: "payload", header: decodeOutputHeader(frame) };
-        return undefined;
-      }
-      const { header } = next;
-      next = { kind: "header" };
-      return header && { ...header, bytes: frame };
+      const result = pairer.push(frame);
+      return result.kind === "output" ? { ...result.header, bytes: result.bytes } : undefined;
     },
   };
 }
