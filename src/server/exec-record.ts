@@ -86,6 +86,11 @@ export class ExecRecord implements SubscribedExec {
     }
   }
 
+  /** Whether some connection is still being sent this exec (or holds its output, see releaseHeld). */
+  get streaming(): boolean {
+    return this.#subscriptions.size > 0;
+  }
+
   subscription(sink: ConnectionSink): Subscription | undefined {
     return this.#subscriptions.get(sink);
   }
