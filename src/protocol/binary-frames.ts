@@ -32,19 +32,37 @@ export interface OutputHeader {
 
 const FIXED_BYTES = 11;
 
-/** Encodes an output header frame. */
+/**
+ * Writes the header frames of one exec into one buffer, reused: a streaming exec sends thousands
+ * of headers, and only the stream byte and the offset change between them. Each frame returned is
+ * valid until the next call (WebSocket sends copy it at once).
+ */
+export class OutputHeaderWriter {
+  readonly #frame: Uint8Array<ArrayBuffer>;
+  readonly #view: DataView;
+
+  constructor(id: string) {
+    const idBytes = new TextEncoder().encode(id);
+    if (idBytes.byteLength === 0 || idBytes.byteLength > 255) throw new RangeError("exec id must be 1 to 255 UTF-8 bytes");
+    this.#frame = new Uint8Array(FIXED_BYTES + idBytes.byteLength);
+    this.#view = new DataView(this.#frame.buffer);
+    this.#view.setUint8(0, OUTPUT_HEADER_KIND);
+    this.#view.setUint8(10, idBytes.byteLength);
+    this.#frame.set(idBytes, FIXED_BYTES);
+  }
+
+  /** The header frame of a chunk of `stream` at `offset`. */
+  frame(stream: OutputHeader["stream"], offset: number): Uint8Array<ArrayBuffer> {
+    this.#view.setUint8(1, stream === "stdout" ? 0 : 1);
+    this.#view.setUint32(2, Math.floor(offset / 2 ** 32));
+    this.#view.setUint32(6, offset >>> 0);
+    return this.#frame;
+  }
+}
+
+/** Encodes one output header frame, in a buffer of its own. */
 export function encodeOutputHeader(header: OutputHeader): Uint8Array<ArrayBuffer> {
-  const id = new TextEncoder().encode(header.id);
-  if (id.byteLength === 0 || id.byteLength > 255) throw new RangeError("exec id must be 1 to 255 UTF-8 bytes");
-  const frame = new Uint8Array(FIXED_BYTES + id.byteLength);
-  const view = new DataView(frame.buffer);
-  view.setUint8(0, OUTPUT_HEADER_KIND);
-  view.setUint8(1, header.stream === "stdout" ? 0 : 1);
-  view.setUint32(2, Math.floor(header.offset / 2 ** 32));
-  view.setUint32(6, header.offset >>> 0);
-  view.setUint8(10, id.byteLength);
-  frame.set(id, FIXED_BYTES);
-  return frame;
+  return new OutputHeaderWriter(header.id).frame(header.stream, header.offset);
 }
 
 /** Decodes an output header frame; undefined when the frame is not a valid one. Never throws. */

@@ -1,5 +1,5 @@
 import type { ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
-import { encodeOutputHeader } from "../protocol/index.ts";
+import { OutputHeaderWriter } from "../protocol/index.ts";
 import type { LogReader, OutputLog } from "../exec/output-log.ts";
 import { completeUtf8Length } from "../exec/utf8-chunker.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
@@ -41,6 +41,8 @@ export class Subscription {
   readonly #acked: Record<OutputStream, number>;
   #exitSent = false;
   #closed = false;
+  /** Made on the first binary chunk. */
+  #headers: OutputHeaderWriter | undefined;
 
   constructor(
     readonly exec: SubscribedExec,
@@ -125,7 +127,8 @@ export class Subscription {
     const id = this.exec.id;
     switch (this.options.encoding) {
       case "binary":
-        this.sink.sendBinaryPair(encodeOutputHeader({ id, stream, offset }), bytes);
+        this.#headers ??= new OutputHeaderWriter(id);
+        this.sink.sendBinaryPair(this.#headers.frame(stream, offset), bytes);
         return bytes.byteLength;
       case "base64":
         this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":"${base64(bytes)}"}`);
