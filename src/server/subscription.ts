@@ -128,7 +128,7 @@ export class Subscription {
     switch (this.options.encoding) {
       case "binary":
         this.#headers ??= new OutputHeaderWriter(id);
-        this.sink.sendBinaryPair(this.#headers.frame(stream, offset), bytes);
+        this.sink.sendBinaryPair(this.#headers.frame(stream, offset, bytes.byteLength), bytes);
         return bytes.byteLength;
       case "base64":
         this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":"${base64(bytes)}"}`);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createBinaryFramePairer, decodeServerText } from "../../src/client/decode-frame.ts";
-import { encodeOutputHeader } from "../../src/protocol/index.ts";
+import { encodeOutputHeader, PADDED_HEADER_BYTES } from "../../src/protocol/index.ts";
 
 describe("decodeServerText", () => {
   test("decodes a message the schemas accept", () => {
@@ -48,5 +48,16 @@ describe("createBinaryFramePairer", () => {
 
   test("reports a malformed output header", () => {
     expect(createBinaryFramePairer().push(new Uint8Array([1, 0, 0]))).toEqual({ kind: "violation", problem: "a malformed output header frame" });
+    // The id length says 2 bytes; only 1 follows.
+    expect(createBinaryFramePairer().push(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0x62]))).toEqual({ kind: "violation", problem: "a malformed output header frame" });
+  });
+
+  test("reads the header of a large chunk, padded to PADDED_HEADER_BYTES, ignoring the padding", () => {
+    const padded = encodeOutputHeader({ id: "b", stream: "stdout", offset: 7 }, 64 * 1024);
+    expect(padded.byteLength).toBe(PADDED_HEADER_BYTES);
+    expect(encodeOutputHeader({ id: "b", stream: "stdout", offset: 7 }, 100).byteLength).toBe(12);
+    const pairer = createBinaryFramePairer();
+    expect(pairer.push(padded)).toEqual({ kind: "pending" });
+    expect(pairer.push(new Uint8Array([9]))).toEqual({ kind: "output", header: { id: "b", stream: "stdout", offset: 7 }, bytes: new Uint8Array([9]) });
   });
 });

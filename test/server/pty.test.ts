@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
-import { decodeOutputHeader } from "../../src/protocol/index.ts";
+import { decodeOutputHeader, PADDED_HEADER_BYTES } from "../../src/protocol/index.ts";
 import { connect, type BinaryFrame, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
@@ -95,6 +95,31 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
     const payload = (await client.next((m) => (m as unknown as BinaryFrame).type === "binary")) as unknown as BinaryFrame;
     expect([...payload.bytes]).toEqual([0x61, 0x62, 0x01]);
     expect((await client.next((m) => m.type === "exit" && m.id === "bin")).type).toBe("exit");
+  });
+
+  test("binary encoding pads the headers of large chunks, and the bytes arrive whole and in order", async () => {
+    const total = 1_000_000;
+    client.send({ type: "exec", id: "big-bin", cmd: `head -c ${total} /dev/urandom | tee big.bin`, encoding: "binary" });
+    const received: Uint8Array[] = [];
+    let offset = 0;
+    let padded = 0;
+    for (;;) {
+      const frame = (await client.next((m) => (m as unknown as BinaryFrame).type === "binary" || (m.type === "exit" && m.id === "big-bin"))) as unknown as BinaryFrame | ServerMessage;
+      if (frame.type !== "binary") break;
+      const header = decodeOutputHeader(frame.bytes);
+      const payload = (await client.next((m) => (m as unknown as BinaryFrame).type === "binary")) as unknown as BinaryFrame;
+      if (header?.stream !== "stdout") continue;
+      expect(header).toEqual({ id: "big-bin", stream: "stdout", offset });
+      // Large chunks come with a padded header, small ones with the short form.
+      expect(frame.bytes.byteLength).toBe(payload.bytes.byteLength >= 16 * 1024 ? PADDED_HEADER_BYTES : 11 + "big-bin".length);
+      if (frame.bytes.byteLength === PADDED_HEADER_BYTES) padded++;
+      received.push(payload.bytes);
+      offset += payload.bytes.byteLength;
+    }
+    expect(offset).toBe(total);
+    expect(padded).toBeGreaterThan(0);
+    const file = await Bun.file(`${client.hello!.workspace}/big.bin`).bytes();
+    expect(Buffer.concat(received).equals(Buffer.from(file))).toBe(true);
   });
 
   test("a yes flood into a client that stops acknowledging is held: the log stops growing and nothing is lost", async () => {
