@@ -80,6 +80,9 @@ export function encodeOutputHeader(header: OutputHeader, payloadBytes = 0): Uint
   return new OutputHeaderWriter(header.id).frame(header.stream, header.offset, payloadBytes);
 }
 
+/** One decoder for every header: a stream of output has thousands. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Decodes an output header frame; undefined when the frame is not a valid one. Never throws. */
 export function decodeOutputHeader(frame: Uint8Array): OutputHeader | undefined {
   if (frame.byteLength < FIXED_BYTES + 1 || frame[0] !== OUTPUT_HEADER_KIND) return undefined;
@@ -92,7 +95,7 @@ export function decodeOutputHeader(frame: Uint8Array): OutputHeader | undefined 
   const offset = view.getUint32(2) * 2 ** 32 + view.getUint32(6);
   let id: string;
   try {
-    id = new TextDecoder("utf-8", { fatal: true }).decode(frame.subarray(FIXED_BYTES, FIXED_BYTES + length));
+    id = strictUtf8.decode(frame.subarray(FIXED_BYTES, FIXED_BYTES + length));
   } catch {
     return undefined;
   }
