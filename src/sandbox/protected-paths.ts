@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync } from "node:fs";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
 export const DEFAULT_PROTECTED_PATHS = [".git/hooks", ".git/config"] as const;
@@ -20,39 +20,58 @@ const LEAF_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * swaps the path for a symlink cannot make bwrap bind something else from the host, and nothing is
  * created on the host for a path that does not exist (no stub files). Linux only; the caller
  * closes the fds after the spawn.
+ *
+ * This runs before every exec, so the common case is cheap: a path whose first component does not
+ * exist (most workspaces are not git repositories) costs one lstat that does not throw. Skipping it
+ * opens no window: a command that creates the path later could have written it anyway, and the
+ * next exec protects it.
  */
 export function openProtectedPaths(workspace: string, relativePaths: readonly string[]): OpenedProtectedPath[] {
   const opened: OpenedProtectedPath[] = [];
-  for (const relative of relativePaths) {
-    const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
-    if (components.length === 0 || components.includes("..")) continue;
-    let dir: number;
-    try {
-      dir = openSync(workspace, WALK_FLAGS);
-    } catch {
-      continue;
-    }
-    try {
-      for (const [index, name] of components.entries()) {
-        const last = index === components.length - 1;
-        let next: number;
+  let root: number | undefined;
+  try {
+    for (const relative of relativePaths) {
+      const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
+      if (components.length === 0 || components.includes("..")) continue;
+      if (!lstatSync(`${workspace}/${components[0]}`, { throwIfNoEntry: false })) continue;
+      if (root === undefined) {
         try {
-          next = openSync(`/proc/self/fd/${dir}/${name}`, last ? LEAF_FLAGS : WALK_FLAGS);
+          root = openSync(workspace, WALK_FLAGS);
         } catch {
-          break;
-        }
-        closeSync(dir);
-        dir = next;
-        if (!last) continue;
-        const stats = fstatSync(next);
-        if (stats.isDirectory() || stats.isFile()) {
-          opened.push({ path: `${workspace}/${components.join("/")}`, fd: next });
-          dir = -1;
+          return opened;
         }
       }
-    } finally {
-      if (dir >= 0) closeSync(dir);
+      const leaf = openBeneath(root, components);
+      if (leaf !== undefined) opened.push({ path: `${workspace}/${components.join("/")}`, fd: leaf });
     }
+  } finally {
+    if (root !== undefined) closeSync(root);
   }
   return opened;
+}
+
+/** Opens `components` under the directory `root` without following symlinks; a directory or a regular file, or undefined. */
+function openBeneath(root: number, components: string[]): number | undefined {
+  let dir = root;
+  try {
+    for (const [index, name] of components.entries()) {
+      const last = index === components.length - 1;
+      let next: number;
+      try {
+        next = openSync(`/proc/self/fd/${dir}/${name}`, last ? LEAF_FLAGS : WALK_FLAGS);
+      } catch {
+        return undefined;
+      }
+      if (dir !== root) closeSync(dir);
+      dir = next;
+      if (!last) continue;
+      const stats = fstatSync(next);
+      if (!stats.isDirectory() && !stats.isFile()) return undefined;
+      dir = root;
+      return next;
+    }
+    return undefined;
+  } finally {
+    if (dir !== root) closeSync(dir);
+  }
 }
