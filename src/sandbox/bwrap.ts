@@ -108,12 +108,16 @@ export function buildBwrapArgs(
  * environment is not; bwrap passes its environment on to the command unchanged.
  */
 export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend {
+  // Read-only inside, so only the host changes them: their lookups may be remembered.
+  const isSystem = createVisibility(options.systemMounts.map((mount) => mount.path));
   return {
     name: "bwrap",
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       const [program = "", ...args] = spec.argv;
       const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace]);
-      const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible) : program;
+      const inWorkspace = createVisibility([policy.workspace]);
+      const remembered = (path: string) => isSystem(path) && !inWorkspace(path);
+      const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       return {
         argv: [

@@ -15,19 +15,46 @@ function isExecutableFile(path: string): boolean {
 }
 
 /**
+ * How long a lookup in a system directory is remembered. Commands cannot change those (they are
+ * read-only in the sandbox); the host's package manager can, and a program it installs is found
+ * this long after at most. Every exec looks its program up, and `echo` alone costs four stats.
+ */
+const SYSTEM_LOOKUP_TTL_MS = 1000;
+const SYSTEM_LOOKUP_MAX_ENTRIES = 4096;
+const systemLookups = new Map<string, { executable: boolean; expiresAt: number }>();
+
+function isExecutableSystemFile(path: string): boolean {
+  const now = performance.now();
+  const known = systemLookups.get(path);
+  if (known && known.expiresAt > now) return known.executable;
+  if (systemLookups.size >= SYSTEM_LOOKUP_MAX_ENTRIES) systemLookups.clear();
+  const executable = isExecutableFile(path);
+  systemLookups.set(path, { executable, expiresAt: now + SYSTEM_LOOKUP_TTL_MS });
+  return executable;
+}
+
+/**
  * Finds a bare program name on the command's PATH, the way execvp would inside the sandbox. The
  * reaper execs exactly the path it is given, so the lookup happens here, against the host paths
  * that the sandbox shows unchanged (system directories, the workspace). A name with a slash is
  * returned as it is; undefined when nothing on PATH matches. (Passing an unfound bare name on would
- * make execve run a file of that name in the cwd, which execvp never does.)
+ * make execve run a file of that name in the cwd, which execvp never does.) Lookups under a path
+ * that `isSystem` accepts are remembered for a second; the workspace's never are.
  */
-export function resolveProgram(name: string, pathEnv: string | undefined, cwd: string, visible: VisibleInSandbox): string | undefined {
+export function resolveProgram(
+  name: string,
+  pathEnv: string | undefined,
+  cwd: string,
+  visible: VisibleInSandbox,
+  isSystem: VisibleInSandbox = () => false,
+): string | undefined {
   if (name.includes("/")) return name;
   if (name === "") return undefined;
   for (const entry of (pathEnv ?? "").split(":")) {
     const dir = entry === "" ? cwd : entry.startsWith("/") ? entry : `${cwd}/${entry}`;
     const candidate = `${dir}/${name}`;
-    if (visible(candidate) && isExecutableFile(candidate)) return candidate;
+    if (!visible(candidate)) continue;
+    if (isSystem(candidate) ? isExecutableSystemFile(candidate) : isExecutableFile(candidate)) return candidate;
   }
   return undefined;
 }
