@@ -28,12 +28,20 @@ const LEAF_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  */
 export function openProtectedPaths(workspace: string, relativePaths: readonly string[]): OpenedProtectedPath[] {
   const opened: OpenedProtectedPath[] = [];
+  // The defaults share their first component (.git): look each one up once.
+  const present = new Map<string, boolean>();
   let root: number | undefined;
   try {
     for (const relative of relativePaths) {
       const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
       if (components.length === 0 || components.includes("..")) continue;
-      if (!lstatSync(`${workspace}/${components[0]}`, { throwIfNoEntry: false })) continue;
+      const first = components[0]!;
+      let exists = present.get(first);
+      if (exists === undefined) {
+        exists = lstatSync(`${workspace}/${first}`, { throwIfNoEntry: false }) !== undefined;
+        present.set(first, exists);
+      }
+      if (!exists) continue;
       if (root === undefined) {
         try {
           root = openSync(workspace, WALK_FLAGS);
