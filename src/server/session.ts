@@ -54,9 +54,10 @@ export class Session {
   readonly #execs = new Map<string, ExecRecord>();
   /**
    * The execs some connection is subscribed to: what a drain or a leave has to look at. A session
-   * of an agent remembers thousands of finished execs; a drain must not walk them all.
+   * of an agent remembers thousands of finished execs; a drain must not walk them all. Made on the
+   * first exec: an idle session should cost little.
    */
-  readonly #streaming = new Set<ExecRecord>();
+  #streaming: Set<ExecRecord> | undefined;
   /** Finished execs, oldest first, with the bytes each held when it ended; made on the first exit. */
   #finished: { record: ExecRecord; heldBytes: number }[] | undefined;
   #finishedHeldBytes = 0;
@@ -150,9 +151,9 @@ export class Session {
     this.#connections.delete(connection);
     const held = new Set([connection.sink]);
     const release = () => {
-      for (const record of this.#streaming) {
+      for (const record of this.#streaming ?? []) {
         record.releaseHeld(held);
-        if (!record.streaming) this.#streaming.delete(record);
+        if (!record.streaming) this.#streaming?.delete(record);
       }
     };
     if (this.options.holdOutputMs > 0) setTimeout(release, this.options.holdOutputMs).unref?.();
@@ -163,9 +164,9 @@ export class Session {
   /** After a socket drained: send what waits for it. */
   drained(connection: SessionConnection): void {
     if (connection.sink.congestion()) return;
-    for (const record of this.#streaming) {
+    for (const record of this.#streaming ?? []) {
       record.flushFor(connection.sink);
-      if (!record.streaming) this.#streaming.delete(record);
+      if (!record.streaming) this.#streaming?.delete(record);
     }
   }
 
@@ -301,7 +302,7 @@ export class Session {
     // Only the socket that started the exec acknowledges by its ackWindowBytes; other joined sockets
     // (a viewer, say) are sent what their sockets take.
     for (const joined of this.#connections.keys()) record.subscribe(joined.sink, joined === connection ? {} : { ackWindowBytes: undefined });
-    this.#streaming.add(record);
+    (this.#streaming ??= new Set()).add(record);
     this.options.events?.onExecStart?.({ session: this.id, cwd: cwdPath, exec: record.info() });
     running.finished
       .finally(() => {
@@ -321,7 +322,7 @@ export class Session {
             ...(facts.cwd !== undefined && { cwd: facts.cwd }),
           });
           // Sent its exit everywhere (the usual case): nothing for a drain to look at any more.
-          if (!record.streaming) this.#streaming.delete(record);
+          if (!record.streaming) this.#streaming?.delete(record);
           this.#forgetOldOutput(record);
         },
         (error: unknown) => {
@@ -352,7 +353,7 @@ export class Session {
       if (this.#finishedDiscarded > 0) this.#finishedDiscarded--;
       else this.#finishedHeldBytes -= gone.heldBytes;
       this.#execs.delete(gone.record.id);
-      this.#streaming.delete(gone.record);
+      this.#streaming?.delete(gone.record);
     }
   }
 
@@ -415,7 +416,7 @@ export class Session {
         ...(message.encoding && { encoding: message.encoding }),
         ackWindowBytes: message.ackWindowBytes,
       });
-      this.#streaming.add(record);
+      (this.#streaming ??= new Set()).add(record);
     });
   }
 
