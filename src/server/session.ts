@@ -24,6 +24,7 @@ import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { ExecRecord } from "./exec-record.ts";
 import { SessionShells, type TrackedExec } from "./session-shells.ts";
+import { SmallMap } from "./small-map.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import { openProtectedPaths } from "../sandbox/protected-paths.ts";
 
@@ -66,7 +67,7 @@ export class Session {
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
-  readonly #connections = new Map<SessionConnection, FileHandler | null>();
+  readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
   #running = 0;
   #ended = false;
@@ -449,7 +450,7 @@ export class Session {
         record.running?.terminate("killed", true);
       }
       await Promise.allSettled([...records.map((record) => record.running?.finished), this.#shells?.closeAll()]);
-      for (const [connection, files] of this.#connections) {
+      for (const [connection, files] of this.#connections.entries()) {
         files?.close();
         if (why === "closed") {
           this.#send(connection, { type: "closed", session: this.id });
