@@ -13,6 +13,14 @@ import packageJson from "./package.json" with { type: "json" };
 
 const ROOT = import.meta.dir;
 const DIST = join(ROOT, "dist");
+/**
+ * JavaScriptCore's tier-up thresholds times this until serve listens (it then calls
+ * Bun.unsafe.setJITPolicy(1); other commands at once): startup code runs once, and compiling it
+ * cost more than it saved. High enough that no startup function tiers up (BUN_JSC_useBaselineJIT=0
+ * changes nothing then). Measured: idle RSS 3.8 MiB lower (no JIT compiler code paged in), and
+ * ~2 ms less CPU to "listening".
+ */
+const STARTUP_JIT_POLICY = 100;
 
 /** Release targets of `--all`: the file suffix, Bun's compile target, and how to run it here if we can. */
 const RELEASE_TARGETS = [
@@ -38,10 +46,17 @@ async function compileBinary(outfile: string, commit: string, target?: Bun.Build
       // A server started in some project directory must not pick up that project's .env or bunfig.toml.
       autoloadDotenv: false,
       autoloadBunfig: false,
+      jitPolicy: STARTUP_JIT_POLICY,
     },
     minify: true,
     // Precompiled bytecode: the binary skips parsing its own JavaScript at every start.
     bytecode: true,
+    // Each `await import()` becomes a chunk of its own, loaded (with the Node modules it imports)
+    // only when reached: `serve` never loads the doctor's execa or the client of exec and shell,
+    // and loads the server's own code while the sandbox probe runs (see cli/serve.ts). Measured
+    // against one CommonJS bundle (the default): start 2 to 3 ms faster, idle RSS 0.9 MiB lower.
+    format: "esm",
+    splitting: true,
     define: { BUNKER_BUILD_COMMIT: JSON.stringify(commit) },
     throw: false,
   });

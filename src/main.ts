@@ -7,6 +7,9 @@ import { COMMIT, VERSION } from "./version.ts";
 /** The binary's entry: argv to a command. The only place that calls process.exit. */
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // The binary starts with the JIT's tier-up thresholds raised for serve's startup (build.ts,
+  // jitPolicy; serve lowers them once listening). Every other command runs with the normal policy.
+  if (command !== "serve") Bun.unsafe.setJITPolicy(1);
   switch (command) {
     case "--version":
     case "-v":
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
       };
       process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGINT", () => stop("SIGINT"));
+      outcome.announce();
       return;
     }
     // The other commands load on demand, so that `serve` starts without their code (the doctor's

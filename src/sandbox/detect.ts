@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
@@ -44,10 +44,17 @@ function firstLine(text: string): string {
   return text.trim().split("\n")[0] ?? "";
 }
 
+/** The first bytes a process wrote to `fd`, a file it shared with us (its offset is past them). */
+function readWritten(fd: number, maxBytes = 4096): string {
+  const bytes = new Uint8Array(maxBytes);
+  return new TextDecoder().decode(bytes.subarray(0, readSync(fd, bytes, 0, maxBytes, 0)));
+}
+
 async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined): Promise<ProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
   if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   let seccompFd: number | undefined;
+  let stderrFd: number | undefined;
   try {
     const policy: SandboxPolicy = { workspace, allowNetwork };
     const args = [
@@ -58,27 +65,32 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       "/bin/true",
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
+    // bwrap's stderr goes to an unlinked file, read only if the probe fails: a pipe read as a web
+    // stream paged in the stream machinery at every start (~1 MiB of idle RSS, measured).
+    const stderrPath = join(workspace, ".bwrap-stderr");
+    stderrFd = openSync(stderrPath, "wx+");
+    unlinkSync(stderrPath);
     // Bun.spawn rather than execa here: this runs at every startup, and loading execa alone
     // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
     const proc = Bun.spawn([options.bwrapPath, ...args], {
-      stdio: ["ignore", "ignore", "pipe", "pipe", "pipe", ...(seccompFd === undefined ? [] : [seccompFd])],
+      stdio: ["ignore", "ignore", stderrFd, "pipe", "pipe", ...(seccompFd === undefined ? [] : [seccompFd])],
       env: { PATH: "/usr/bin:/bin" },
       timeout: 10_000,
       ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
     });
-    const [stderr, exitCode] = await Promise.all([new Response(proc.stderr as ReadableStream<Uint8Array>).text(), proc.exited]);
+    const exitCode = await proc.exited;
     for (const index of [3, 4]) {
       const fd = proc.stdio[index];
       if (typeof fd === "number") closeSync(fd);
     }
-    const result = { exitCode, stderr };
-    if (result.exitCode === 0) return { ok: true };
-    const detail = firstLine(String(result.stderr)) || `exit code ${result.exitCode}`;
+    if (exitCode === 0) return { ok: true };
+    const detail = firstLine(readWritten(stderrFd)) || `exit code ${exitCode}`;
     return { ok: false, reason: `bwrap failed its probe: ${detail} (user namespaces disabled, an unprivileged container, or AppArmor's restriction on Ubuntu 24.04 and later)` };
   } catch (error) {
     return { ok: false, reason: `bwrap could not be run: ${(error as Error).message}` };
   } finally {
     if (seccompFd !== undefined) closeSync(seccompFd);
+    if (stderrFd !== undefined) closeSync(stderrFd);
     rmSync(workspace, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,5 @@
+import { writeStderr } from "./log-stderr.ts";
+
 /** How important a log line is; lines below the logger's level are not written. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -59,7 +61,7 @@ export function createLogger(options: LoggerOptions): Logger {
     if (held.length === 0) return;
     const text = held.join("");
     held = [];
-    process.stderr.write(text);
+    writeStderr(text);
   };
   const write =
     options.write ??

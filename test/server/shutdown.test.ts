@@ -44,6 +44,13 @@ test("SIGTERM closes sockets with 1001, kills every tree, exits 0 and leaves not
   expect(tree.filter(isAlive)).toEqual([]);
 });
 
+test("a SIGTERM sent the moment the listening line is read still stops the server cleanly (exit 0)", async () => {
+  // The handlers are installed before the line goes out: a supervisor that reacts to it at once
+  // must not find the signal's default action, which kills the process (exit 143).
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  expect(await server.stop()).toBe(0);
+});
+
 test("SIGKILL of the server still takes its sandboxes down (bwrap --die-with-parent)", async () => {
   await using server = await startServer();
   const client = await connect(server);
