@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
+import { MAX_TIMEOUT_MS } from "../protocol/limits.ts";
 import { SANDBOX_CHOICES } from "../sandbox/detect.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/log.ts";
 import { choice, duration, flag, text, textList, token, uidGid, wholeNumber } from "./field-schemas.ts";

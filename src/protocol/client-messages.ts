@@ -1,5 +1,8 @@
 import * as v from "valibot";
 import { FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
+import { MAX_TIMEOUT_MS } from "./limits.ts";
+
+export { MAX_TIMEOUT_MS };
 
 /** Strings that reach execve or the environment cannot hold NUL. */
 const NoNulStringSchema = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
@@ -50,8 +53,6 @@ export const ShellNameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}
 
 const MAX_ARGV_ITEMS = 4096;
 const MAX_ENV_ENTRIES = 1024;
-/** Larger than any real timer needs, small enough for setTimeout (which overflows past 2^31-1 ms). */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
 
 const EnvSchema = v.pipe(
   v.record(
