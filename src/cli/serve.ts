@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { detectSandbox } from "../sandbox/detect.ts";
+import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
 import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
@@ -132,6 +133,11 @@ export async function runServe(args: string[], env: Record<string, string | unde
       // The binary starts with the JIT's tier-up thresholds raised (build.ts, jitPolicy): startup
       // code runs once and is not worth compiling. From here on, code that runs often is.
       Bun.unsafe.setJITPolicy(1);
+      // What servers killed with SIGKILL left in /tmp goes now, off the path to "listening".
+      setTimeout(() => {
+        const removed = sweepStaleRuntimeDirs();
+        if (removed.length > 0) log.info("runtime.swept", { count: removed.length }, `bunker: removed ${removed.length} runtime director${removed.length === 1 ? "y" : "ies"} left by servers that were killed`);
+      }, 0).unref();
     },
     async shutdown() {
       await server.stop();

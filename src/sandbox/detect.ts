@@ -1,5 +1,4 @@
-import { chmodSync, chownSync, closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync, closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
@@ -10,6 +9,7 @@ import { installReaper, reaperArchFor } from "./reaper.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
+import { createRuntimeDir } from "./runtime-dir.ts";
 import { buildReaperLimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
 import type { RunAs } from "./run-as.ts";
 
@@ -103,14 +103,13 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   if (!arch) return { ok: false, reason: `no reaper for the ${process.arch} architecture` };
   const seccompArch = hostSeccompArch();
   // The reaper must be readable by whatever uid runs bwrap, and nobody else may replace it.
-  const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
-  chmodSync(runtimeDir, 0o755);
-  const dispose = () => rmSync(runtimeDir, { recursive: true, force: true });
+  const runtimeDir = createRuntimeDir();
+  const dispose = () => runtimeDir.dispose();
   const backendOptions: BwrapBackendOptions = {
     bwrapPath,
-    reaperPath: installReaper(runtimeDir, arch),
+    reaperPath: installReaper(runtimeDir.path, arch),
     // Every supported reaper arch has a filter; hostSeccompArch is undefined only elsewhere.
-    ...(seccompArch && { seccompFilterPath: installSeccompFilter(runtimeDir, seccompArch) }),
+    ...(seccompArch && { seccompFilterPath: installSeccompFilter(runtimeDir.path, seccompArch) }),
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
   };
@@ -162,14 +161,13 @@ function fallback(reason: string): DetectedSandbox {
   // On Linux the reaper applies the limits (no extra exec); elsewhere prlimit(1), where there is one.
   const arch = process.platform === "linux" ? reaperArchFor(process.arch) : undefined;
   if (arch) {
-    const runtimeDir = mkdtempSync(join(tmpdir(), "bunker-runtime-"));
-    chmodSync(runtimeDir, 0o755);
+    const runtimeDir = createRuntimeDir();
     return {
-      backend: createFallbackBackend({ reaperPath: installReaper(runtimeDir, arch) }),
+      backend: createFallbackBackend({ reaperPath: installReaper(runtimeDir.path, arch) }),
       info: { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true },
       seccomp: false,
       rlimits: true,
-      dispose: () => rmSync(runtimeDir, { recursive: true, force: true }),
+      dispose: () => runtimeDir.dispose(),
     };
   }
   const prlimitPath = findPrlimit();

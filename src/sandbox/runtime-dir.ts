@@ -1,0 +1,81 @@
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * The directory where a server installs its reaper and seccomp filter. A server that stops removes
+ * it; one killed with SIGKILL cannot, so every start sweeps what such servers left (sweepStaleRuntimeDirs).
+ * The name carries the owner's pid, and a running server touches its directory every minute: a
+ * directory is stale only when its pid is gone and nobody touched it for a while, which also keeps
+ * the directory of a server whose pid this one cannot see (another pid namespace sharing /tmp).
+ */
+const NAME_PATTERN = /^bunker-runtime-(\d+)-[A-Za-z0-9]+$/;
+const HEARTBEAT_MS = 60_000;
+/** Untouched this long (five heartbeats) and without a running owner: stale. */
+const STALE_AFTER_MS = 5 * HEARTBEAT_MS;
+
+export interface RuntimeDir {
+  readonly path: string;
+  /** Removes the directory and stops touching it. */
+  dispose(): void;
+}
+
+/** Makes this server's runtime directory: readable by any uid that runs bwrap, writable by the server alone. */
+export function createRuntimeDir(root = tmpdir()): RuntimeDir {
+  const path = mkdtempSync(join(root, `bunker-runtime-${process.pid}-`));
+  chmodSync(path, 0o755);
+  const heartbeat = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // Removed under us: there is nothing left to keep.
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  return {
+    path,
+    dispose() {
+      clearInterval(heartbeat);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the runtime directories that killed servers of this user left in `root`; returns their
+ * names. Never follows a symlink and never touches another user's directory.
+ */
+export function sweepStaleRuntimeDirs(root = tmpdir(), nowMs = Date.now()): string[] {
+  const uid = process.getuid?.();
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = NAME_PATTERN.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid) continue;
+    const path = join(root, name);
+    const stats = lstatSync(path, { throwIfNoEntry: false });
+    if (!stats?.isDirectory() || (uid !== undefined && stats.uid !== uid)) continue;
+    if (nowMs - stats.mtimeMs < STALE_AFTER_MS || isRunning(pid)) continue;
+    rmSync(path, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
