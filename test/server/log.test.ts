@@ -5,7 +5,7 @@ import { execAuditFields, shortenArgv, shortenCmd } from "../../src/server/log-a
 import { startServer } from "../helpers/server-process.ts";
 import { connect } from "../helpers/client.ts";
 
-const TIME = new Date("2024-06-10T12:00:00.000Z");
+const TIME = () => new Date("2024-06-10T12:00:00.000Z");
 
 describe("log lines", () => {
   test("json: one object a line, the fixed keys first and never replaced by a field", () => {
@@ -28,7 +28,7 @@ describe("log lines", () => {
 
   test("lines below the level are not written", () => {
     const lines: string[] = [];
-    const log = createLogger({ format: "json", level: "warn", write: (line) => lines.push(line), now: () => TIME });
+    const log = createLogger({ format: "json", level: "warn", write: (line) => lines.push(line), now: TIME });
     log.info("quiet");
     log.warn("loud", { n: 1 });
     log.error("louder");
