@@ -1,6 +1,7 @@
 /**
- * Streaming throughput: 200 MB of one command's stdout to one client, bunker (base64 JSON) beside
- * websocketd --binary running the same sandboxed command, alternating round by round.
+ * Streaming throughput: 200 MB of one command's stdout to one client, bunker (binary frames, base64
+ * JSON) beside websocketd --binary and a bare Bun.serve forwarder running the same sandboxed
+ * command, alternating round by round.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { startBunker } from "./lib/bunker-server.ts";
 import { hasBinaryFrames, runAsOf } from "./lib/server-features.ts";
 import { prepareSandbox, withoutFdFlags } from "./lib/sandbox-spawn.ts";
 import { hasWebsocketd, startWebsocketd } from "./lib/websocketd.ts";
+import { startBunForwarder } from "./lib/bun-forwarder.ts";
 import { formatRate, median } from "./stats.ts";
 import { verdict, type BenchContext, type Benchmark, type ResultRow } from "./types.ts";
 
@@ -53,8 +55,8 @@ async function bunkerStreamRate(client: BunkerConnection, id: string, encoding: 
   return STREAM_BYTES / seconds;
 }
 
-/** One connection to websocketd --binary, read until it closes; bytes per second. */
-function websocketdStreamRate(url: string): Promise<number> {
+/** One connection to a peer that sends the stream as binary frames and closes (websocketd --binary, the forwarder); bytes per second. */
+function peerStreamRate(url: string, name: string): Promise<number> {
   const started = performance.now();
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
@@ -69,7 +71,7 @@ function websocketdStreamRate(url: string): Promise<number> {
     ws.addEventListener("close", () => {
       const seconds = (performance.now() - started) / 1000;
       if (received === STREAM_BYTES && intact) resolve(STREAM_BYTES / seconds);
-      else reject(new Error(`websocketd stream: ${received} bytes, intact ${intact}`));
+      else reject(new Error(`${name} stream: ${received} bytes, intact ${intact}`));
     });
   });
 }
@@ -93,10 +95,15 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
     ? stack.use(await startWebsocketd({ argv: withoutFdFlags(command.argv), env: command.env, cwd: client.hello.workspace, binary: true, runAs: runAsOf(client.hello.workspace) }))
     : undefined;
 
+  // The floor under bunker: what Bun.serve and Bun.spawn alone reach here, with the same argv.
+  const forwarder = stack.use(
+    await startBunForwarder({ argv: withoutFdFlags(command.argv), env: command.env, cwd: client.hello.workspace, runAs: runAsOf(client.hello.workspace) }),
+  );
+
   const binary = await hasBinaryFrames(client);
 
   const rounds = context.quick ? 2 : 5;
-  const rates = { base64: [] as number[], binary: [] as number[], websocketd: [] as number[] };
+  const rates = { base64: [] as number[], binary: [] as number[], websocketd: [] as number[], forwarder: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     const steps = [
       async () => rates.base64.push(await bunkerStreamRate(client, `b64-${round}`, "base64")),
@@ -104,8 +111,9 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
         if (binary) rates.binary.push(await bunkerStreamRate(client, `bin-${round}`, "binary"));
       },
       async () => {
-        if (websocketd) rates.websocketd.push(await websocketdStreamRate(websocketd.url));
+        if (websocketd) rates.websocketd.push(await peerStreamRate(websocketd.url, "websocketd"));
       },
+      async () => rates.forwarder.push(await peerStreamRate(forwarder.url, "Bun.serve forwarder")),
     ];
     // Rotate who goes first, so that none always meets a warmer or a busier machine.
     for (let k = 0; k < steps.length; k++) await steps[(k + round) % steps.length]!();
@@ -115,7 +123,9 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
   const base64Rate = median(rates.base64);
   const binaryRate = binary ? median(rates.binary) : undefined;
   const websocketdRate = websocketd ? median(rates.websocketd) : undefined;
-  const beside = websocketdRate === undefined ? "websocketd not installed" : `websocketd --binary: ${formatRate(websocketdRate)}`;
+  const forwarderRate = median(rates.forwarder);
+  const forwarderText = `bare Bun.serve forwarder: ${formatRate(forwarderRate)}${websocketdRate === undefined ? "" : ` (${(forwarderRate / websocketdRate).toFixed(2)}×)`}`;
+  const beside = `${websocketdRate === undefined ? "websocketd not installed" : `websocketd --binary: ${formatRate(websocketdRate)}`}; ${forwarderText}`;
   const where = backend === "bwrap" ? "bwrap" : "no sandbox (bwrap does not work here)";
   const versus = (rate: number) => (websocketdRate === undefined ? formatRate(rate) : `${formatRate(rate)}; ${(rate / websocketdRate).toFixed(2)}× websocketd`);
 
@@ -143,11 +153,14 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
 export const streamThroughput: Benchmark = {
   id: ID,
   method: [
-    "**200 MB stream.** `head -c 200000000 /dev/zero` in the same sandbox on both sides. bunker: one exec with",
+    "**200 MB stream.** `head -c 200000000 /dev/zero` in the same sandbox on every side. bunker: one exec with",
     "`encoding: \"base64\"` and one with `encoding: \"binary\"` (a header frame, then a frame of raw bytes) over a",
     "persistent connection, from `exec` sent to `exit` received; the client parses every message, decodes the base64,",
     "checks that the offsets are contiguous and that every byte is a zero, as a real client has to. websocketd",
-    "`--binary`: one connection, from connect to close, every byte checked the same way. The three take turns,",
+    "`--binary`: one connection, from connect to close, every byte checked the same way. Beside them, the floor",
+    "under bunker: a bare Bun.serve forwarder (bench/peers/bun-forwarder.ts, its own process, the same argv and uid",
+    "as websocketd) that sends each read of the command's stdout as one binary frame, with bunker's backpressure and",
+    "nothing else. The four take turns,",
     "round by round, and the table shows each one's median rate. (The client is not the limit: the same Bun client",
     "reads about 800 MB/s from a bare Bun.serve; websocketd sends 64 KiB frames and reaches the same 350–400 MB/s here",
     "with a Node `ws` client.) A server without binary frames gets \"not measured\" on that row, and its base64 row is",
