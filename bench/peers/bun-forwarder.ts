@@ -56,3 +56,4 @@ const server = Bun.serve<Connection>({
   },
 });
 process.stdout.write(`${server.port}\n`);
+export {};
