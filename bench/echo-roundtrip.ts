@@ -12,6 +12,7 @@ import { sampleInRounds, type Contender } from "./lib/rounds.ts";
 import { runAsOf, type BenchRunAs } from "./lib/server-features.ts";
 import { prepareSandbox, runBareSpawn, withoutFdFlags } from "./lib/sandbox-spawn.ts";
 import { hasWebsocketd, startWebsocketd } from "./lib/websocketd.ts";
+import { startBunExecServer } from "./lib/bun-exec-server.ts";
 import { formatMs, formatPercentiles, printTable, type Percentiles } from "./stats.ts";
 import { notMeasured, verdict, type BenchContext, type Benchmark, type ResultRow } from "./types.ts";
 
@@ -47,10 +48,14 @@ const FASTER_THAN_PEER: Target = {
   detail: (subject, peer) => `${(subject.p50 / peer.p50).toFixed(2)}× websocketd`,
 };
 
-/** The rows: bunker's contender beside a peer's, against a target. */
-const ROWS: { what: string; subject: string; peer: string; peerLabel: string; target: Target }[] = [
-  { what: "echo hi round trip, --sandbox none", subject: "bunker:none", peer: "bare:none", peerLabel: "bare Bun.spawn", target: AT_MOST_HALF_A_MS_OVER_BARE },
-  { what: "echo hi round trip, bwrap", subject: "bunker:bwrap", peer: "bare:bwrap", peerLabel: "bare Bun.spawn", target: AT_MOST_HALF_A_MS_OVER_BARE },
+/**
+ * The rows: bunker's contender beside a peer's, against a target; `floor` adds a contender shown
+ * beside the peer without being judged (what any server in its own process pays).
+ */
+const FLOOR_LABEL = "bare Bun.serve + the same spawn, own process";
+const ROWS: { what: string; subject: string; peer: string; peerLabel: string; floor?: string; target: Target }[] = [
+  { what: "echo hi round trip, --sandbox none", subject: "bunker:none", peer: "bare:none", peerLabel: "bare Bun.spawn", floor: "bunserve:none", target: AT_MOST_HALF_A_MS_OVER_BARE },
+  { what: "echo hi round trip, bwrap", subject: "bunker:bwrap", peer: "bare:bwrap", peerLabel: "bare Bun.spawn", floor: "bunserve:bwrap", target: AT_MOST_HALF_A_MS_OVER_BARE },
   {
     what: "echo hi, bwrap, vs websocketd (a connection per command, its model)",
     subject: "bunker:bwrap",
@@ -158,6 +163,8 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
           return performance.now() - started;
         },
       });
+      const floor = stack.use(await startBunExecServer(command, runAs));
+      contenders.push({ id: `bunserve:${variant.id}`, sample: () => floor.sample() });
       if (variant.id === "bwrap") {
         bwrapWorkspace = { workspace: client.hello.workspace, argv: withoutFdFlags(command.argv), env: command.env, runAs };
         contenders.push({
@@ -174,7 +181,7 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
         });
       }
     } catch (error) {
-      for (const prefix of ["bunker", "bare", "bunker-new-connection"]) missing.set(`${prefix}:${variant.id}`, (error as Error).message);
+      for (const prefix of ["bunker", "bare", "bunker-new-connection", "bunserve"]) missing.set(`${prefix}:${variant.id}`, (error as Error).message);
     }
   }
 
@@ -211,7 +218,7 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
       bench: ID,
       what: row.what,
       measured: `${formatPercentiles(subject)}; ${row.target.detail(subject, peer)}`,
-      beside: `${row.peerLabel}: ${formatPercentiles(peer)}`,
+      beside: [`${row.peerLabel}: ${formatPercentiles(peer)}`, ...(row.floor && figures.get(row.floor) ? [`${FLOOR_LABEL}: ${formatPercentiles(figures.get(row.floor)!)}`] : [])].join("; "),
       target: row.target.text,
       result: verdict(row.target.met(subject, peer)),
     };
