@@ -8,7 +8,7 @@ import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
 import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
-import { readBwrapStatus, readFdToEnd, type BwrapStatus } from "./status-pipes.ts";
+import { closeStatusPipe, createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter } from "./stdin-writer.ts";
@@ -17,6 +17,8 @@ import { createStdinWriter } from "./stdin-writer.ts";
 export const KILL_GRACE_MS = 1000;
 /** After the leader of a process group is gone, how long its escaped descendants may keep our pipes open. */
 const ORPHAN_PIPE_GRACE_MS = 200;
+/** How often a signal sent before the sandbox exists looks again for bwrap's status line. */
+const STATUS_POLL_MS = 2;
 
 /** A validated request to run one command. */
 export interface ExecRequest {
@@ -162,8 +164,22 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   let clientSignalled = false;
   let processExited = false;
   let stdinOpen = request.stdin || terminal !== undefined;
-  let sandboxStatus: BwrapStatus | undefined;
+  const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
+  const jsonFd = fdOf(command.statusFds.jsonStatus);
+  const waitFd = fdOf(command.statusFds.waitStatus);
+  // bwrap's status, read from its pipe when a signal needs the sandbox's pid 1 (status-pipes.ts).
+  const sandboxStatus = jsonFd === undefined ? () => undefined : createBwrapStatusReader(jsonFd);
   const signalsBeforeStart: NodeJS.Signals[] = [];
+  let statusPoll: ReturnType<typeof setTimeout> | undefined;
+  /** Signals sent before the sandbox existed go once bwrap has said where its pid 1 is. */
+  const awaitSandboxStatus = () => {
+    statusPoll ??= setTimeout(() => {
+      statusPoll = undefined;
+      if (processExited) return;
+      if (!sandboxStatus()) return awaitSandboxStatus();
+      for (const signal of signalsBeforeStart.splice(0)) signalTree(signal);
+    }, STATUS_POLL_MS);
+  };
 
   const signalTree = (signal: NodeJS.Signals) => {
     if (processExited) return;
@@ -172,11 +188,13 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return;
     }
     // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
-    if (!sandboxStatus) {
+    const status = sandboxStatus();
+    if (!status) {
       signalsBeforeStart.push(signal);
+      awaitSandboxStatus();
       return;
     }
-    const { childPid, pidNamespace } = sandboxStatus;
+    const { childPid, pidNamespace } = status;
     if (signal === "SIGKILL") {
       signalNamespace(childPid, pidNamespace, signal);
       return;
@@ -204,17 +222,6 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
   const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
 
-  const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
-  const jsonFd = fdOf(command.statusFds.jsonStatus);
-  const waitFd = fdOf(command.statusFds.waitStatus);
-  const statusRead =
-    jsonFd === undefined
-      ? Promise.resolve()
-      : readBwrapStatus(jsonFd, (status) => {
-          sandboxStatus = status;
-          for (const signal of signalsBeforeStart.splice(0)) signalTree(signal);
-        });
-  const waitRecords = waitFd === undefined ? Promise.resolve(undefined) : readFdToEnd(waitFd);
 
   const stdoutPump = terminal
     ? { done: ptyEnded.promise.then(() => (logs.stdout.finish(), logs.stdout.end)), cancel: () => ptyEnded.resolve() }
@@ -244,8 +251,11 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
             stderrPump.cancel();
           })
         : await pumps;
-    await statusRead;
-    const records = decodeReaperRecords((await waitRecords) ?? new Uint8Array());
+    // The reaper wrote its records before it exited, and bwrap exits after it: all are in the pipe.
+    const records = decodeReaperRecords(waitFd === undefined ? new Uint8Array() : readAvailable(waitFd));
+    closeStatusPipe(waitFd);
+    closeStatusPipe(jsonFd);
+    clearTimeout(statusPoll);
     clearTimeout(timeoutTimer);
     clearTimeout(killTimer);
     terminal?.close();
