@@ -329,7 +329,15 @@ async function drainTerminal(lastDataAt: () => number, flowControl: { resumed():
       continue;
     }
     const quietFor = performance.now() - lastDataAt();
-    if (quietFor >= PTY_QUIET_MS) break;
+    if (quietFor >= PTY_QUIET_MS) {
+      // A loop that was busy for longer than the quiet time can run this timer before the terminal's
+      // pending read, and the command's last output would be lost (seen once in CI: `stty size` under
+      // load came back empty). One more turn of the loop, I/O included, then look again.
+      const seen = lastDataAt();
+      await Bun.sleep(1);
+      if (lastDataAt() === seen && !flowControl.resumed()) break;
+      continue;
+    }
     await Bun.sleep(PTY_QUIET_MS - quietFor);
   }
   done();
