@@ -222,7 +222,6 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
   const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
 
-
   const stdoutPump = terminal
     ? { done: ptyEnded.promise.then(() => (logs.stdout.finish(), logs.stdout.end)), cancel: () => ptyEnded.resolve() }
     : pumpOutput(proc.stdout as ReadableStream<Uint8Array>, logs.stdout, budget);
