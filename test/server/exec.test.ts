@@ -128,11 +128,13 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     expect(run.exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "killed" });
   });
 
-  test("timeoutMs kills the whole tree, and no sleep 100 is left on the host", async () => {
-    const run = await client.exec({ id: "timeout", cmd: "sleep 100 & sleep 100", timeoutMs: 500 });
+  test("timeoutMs kills the whole tree, and no sleep of it is left on the host", async () => {
+    // A duration nothing else on the host uses: the check scans every process of the machine (a
+    // developer's own `sleep 100` in another shell once failed it).
+    const run = await client.exec({ id: "timeout", cmd: "sleep 1013 & sleep 1013", timeoutMs: 500 });
     expect(run.exit.reason).toBe("timeout");
     expect(run.exit.code).toBeNull();
-    expect(hostProcessesMatching("sleep 100")).toEqual([]);
+    expect(hostProcessesMatching("sleep 1013")).toEqual([]);
   });
 
   test("a setsid daemon and a double fork are gone once the exec exits", async () => {
