@@ -8,7 +8,8 @@ import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
 import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
-import { closeStatusPipe, createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
+import { closeFd } from "../files/fs-calls.ts";
+import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter } from "./stdin-writer.ts";
@@ -17,7 +18,7 @@ import { createStdinWriter } from "./stdin-writer.ts";
 export const KILL_GRACE_MS = 1000;
 /** After the leader of a process group is gone, how long its escaped descendants may keep our pipes open. */
 const ORPHAN_PIPE_GRACE_MS = 200;
-/** How often a signal sent before the sandbox exists looks again for bwrap's status line. */
+/** How soon a signal sent before the sandbox exists looks again for bwrap's status line. */
 const STATUS_POLL_MS = 2;
 
 /** A validated request to run one command. */
@@ -169,17 +170,6 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   const waitFd = fdOf(command.statusFds.waitStatus);
   // bwrap's status, read from its pipe when a signal needs the sandbox's pid 1 (status-pipes.ts).
   const sandboxStatus = jsonFd === undefined ? () => undefined : createBwrapStatusReader(jsonFd);
-  const signalsBeforeStart: NodeJS.Signals[] = [];
-  let statusPoll: ReturnType<typeof setTimeout> | undefined;
-  /** Signals sent before the sandbox existed go once bwrap has said where its pid 1 is. */
-  const awaitSandboxStatus = () => {
-    statusPoll ??= setTimeout(() => {
-      statusPoll = undefined;
-      if (processExited) return;
-      if (!sandboxStatus()) return awaitSandboxStatus();
-      for (const signal of signalsBeforeStart.splice(0)) signalTree(signal);
-    }, STATUS_POLL_MS);
-  };
 
   const signalTree = (signal: NodeJS.Signals) => {
     if (processExited) return;
@@ -188,10 +178,10 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return;
     }
     // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
+    // A signal sent before bwrap has said where that is tries again shortly (until the exit).
     const status = sandboxStatus();
     if (!status) {
-      signalsBeforeStart.push(signal);
-      awaitSandboxStatus();
+      setTimeout(() => signalTree(signal), STATUS_POLL_MS);
       return;
     }
     const { childPid, pidNamespace } = status;
@@ -252,9 +242,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         : await pumps;
     // The reaper wrote its records before it exited, and bwrap exits after it: all are in the pipe.
     const records = decodeReaperRecords(waitFd === undefined ? new Uint8Array() : readAvailable(waitFd));
-    closeStatusPipe(waitFd);
-    closeStatusPipe(jsonFd);
-    clearTimeout(statusPoll);
+    for (const fd of [waitFd, jsonFd]) if (fd !== undefined) closeFd(fd);
     clearTimeout(timeoutTimer);
     clearTimeout(killTimer);
     terminal?.close();

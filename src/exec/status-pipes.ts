@@ -1,4 +1,4 @@
-import { closeSync, readSync } from "node:fs";
+import { readSync } from "node:fs";
 
 /** What bwrap's --json-status-fd tells about the sandbox it made. */
 export interface BwrapStatus {
@@ -34,28 +34,18 @@ export function readAvailable(fd: number): Uint8Array {
   return chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks));
 }
 
-/** Closes a status pipe; one already closed is fine. */
-export function closeStatusPipe(fd: number | undefined): void {
-  if (fd === undefined) return;
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
-  }
-}
-
 /**
  * Reads bwrap's status pipe as far as it has been written; the status once its first line (child pid
  * and namespaces) is complete. Call again while it is undefined: each call reads what came since.
  */
 export function createBwrapStatusReader(fd: number): () => BwrapStatus | undefined {
-  const decoder = new TextDecoder();
   let buffered = "";
   let status: BwrapStatus | undefined;
   let settled = false;
   return () => {
     if (settled) return status;
-    buffered += decoder.decode(readAvailable(fd), { stream: true });
+    // bwrap writes ASCII JSON: bytes as latin1 need no decoder kept per exec.
+    buffered += Buffer.from(readAvailable(fd)).toString("latin1");
     const newline = buffered.indexOf("\n");
     if (newline < 0) return undefined;
     settled = true;
