@@ -4,6 +4,8 @@
  * applies (wait above 1 MiB queued, go on below 256 KiB), then closes. No protocol, no log, no
  * sessions: what Bun itself costs. Usage: bun bun-forwarder.ts <spec as JSON>; prints its port.
  */
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../../src/server/connection-sink.ts";
+
 interface ForwarderSpec {
   argv: string[];
   env: Record<string, string>;
@@ -12,8 +14,6 @@ interface ForwarderSpec {
 }
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as ForwarderSpec;
-const HIGH_WATER_BYTES = 1024 * 1024;
-const LOW_WATER_BYTES = 256 * 1024;
 
 interface Connection {
   drained?: () => void;
@@ -56,4 +56,3 @@ const server = Bun.serve<Connection>({
   },
 });
 process.stdout.write(`${server.port}\n`);
-export {};
