@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type TestClient } from "../helpers/client.ts";
+import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { TEST_TOKEN } from "../helpers/server-process.ts";
 import { HOST_FILE_SENTINEL, SERVER_SECRET, serverIsRoot, SSH_KEY_SENTINEL, startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
@@ -20,12 +20,10 @@ describe.skipIf(!serverIsRoot)("escape suite controls: no sandbox, commands as r
   let other: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture({ args: ["--sandbox", "none", "--run-as", "0:0"] });
-    client = await connect(fixture.server);
-    other = await connect(fixture.server);
+    client = await fixture.connect();
+    other = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
-    await other?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 
@@ -89,10 +87,9 @@ describe.skipIf(noBwrap || !serverIsRoot)("escape suite controls: bwrap without 
   let client: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture({ args: ["--sandbox", "bwrap", "--run-as", "0:0"] });
-    client = await connect(fixture.server);
+    client = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

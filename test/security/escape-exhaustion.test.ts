@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type TestClient } from "../helpers/client.ts";
+import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
 import { hostProcessesMatching } from "./helpers/host-probes.ts";
@@ -22,12 +22,10 @@ describe.skipIf(noBwrap)("escape suite: resource exhaustion", () => {
   let other: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
-    other = await connect(fixture.server);
+    client = await fixture.connect();
+    other = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
-    await other?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

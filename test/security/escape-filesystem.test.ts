@@ -11,10 +11,9 @@ describe.skipIf(noBwrap)("escape suite: writing outside the workspace", () => {
   let client: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
+    client = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

@@ -2,7 +2,7 @@
 // (docs/SECURITY.md, "Escape suite").
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
-import { connect, type TestClient } from "../helpers/client.ts";
+import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { COMMAND_GID, COMMAND_UID, startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
 import { rawSyscall } from "./helpers/perl-attempts.ts";
@@ -17,10 +17,9 @@ describe.skipIf(noBwrap)("escape suite: privileges and the kernel", () => {
   let client: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
+    client = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

@@ -1,7 +1,7 @@
 // Escape suite: sockets with the network off (docs/SECURITY.md, "Escape suite").
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { connect, type TestClient } from "../helpers/client.ts";
+import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
 import { hostExternalIPv4, listenTcpSentinel, listenUnixSentinel, type SentinelService } from "./helpers/host-probes.ts";
@@ -15,11 +15,10 @@ describe.skipIf(noBwrap)("escape suite: the network is off", () => {
   const services: SentinelService[] = [];
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
+    client = await fixture.connect();
   });
   afterAll(async () => {
     for (const service of services) service.stop();
-    await client?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

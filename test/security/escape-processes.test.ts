@@ -1,7 +1,7 @@
 // Escape suite: host processes, the sandbox's pid 1, and processes that try to outlive their exec
 // (docs/SECURITY.md, "Escape suite").
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect, type TestClient } from "../helpers/client.ts";
+import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
 import { hostProcessesMatching } from "./helpers/host-probes.ts";
@@ -17,12 +17,10 @@ describe.skipIf(noBwrap)("escape suite: processes", () => {
   let other: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
-    other = await connect(fixture.server);
+    client = await fixture.connect();
+    other = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
-    await other?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

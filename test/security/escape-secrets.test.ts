@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { connect, type TestClient } from "../helpers/client.ts";
+import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { TEST_TOKEN } from "../helpers/server-process.ts";
 import { SERVER_SECRET, SSH_KEY_SENTINEL, startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
@@ -14,12 +14,10 @@ describe.skipIf(noBwrap)("escape suite: secrets of the server and the host", () 
   let other: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
-    other = await connect(fixture.server);
+    client = await fixture.connect();
+    other = await fixture.connect();
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
-    await other?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

@@ -14,13 +14,11 @@ describe.skipIf(noBwrap)("escape suite: other sessions", () => {
   let other: TestClient;
   beforeAll(async () => {
     fixture = await startEscapeFixture();
-    client = await connect(fixture.server);
-    other = await connect(fixture.server);
+    client = await fixture.connect();
+    other = await fixture.connect();
     writeFileSync(join(other.hello.workspace, "private.txt"), `${OTHER_SENTINEL}\n`, { mode: 0o644 });
   });
   afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
-    await other?.[Symbol.asyncDispose]();
     await fixture?.dispose();
   });
 

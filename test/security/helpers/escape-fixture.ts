@@ -7,6 +7,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect, type TestClient } from "../../helpers/client.ts";
 import { startServer, type TestServer } from "../../helpers/server-process.ts";
 
 /** The value of the secret variable in the server's environment. */
@@ -36,6 +37,9 @@ export interface EscapeFixture {
   readonly outsideDir: string;
   readonly outsideFile: string;
   readonly workspaceRoot: string;
+  /** A client of the server in a session of its own, closed by dispose. */
+  connect(): Promise<TestClient>;
+  /** Closes the clients connect made, stops the server and removes every host file. */
   dispose(): Promise<void>;
 }
 
@@ -72,6 +76,7 @@ export async function startEscapeFixture(options: EscapeFixtureOptions = {}): Pr
     rmSync(hostDir, { recursive: true, force: true });
     throw error;
   }
+  const clients: TestClient[] = [];
   return {
     server,
     hostDir,
@@ -80,7 +85,13 @@ export async function startEscapeFixture(options: EscapeFixtureOptions = {}): Pr
     outsideDir,
     outsideFile,
     workspaceRoot,
+    async connect() {
+      const client = await connect(server);
+      clients.push(client);
+      return client;
+    },
     async dispose() {
+      for (const client of clients) await client[Symbol.asyncDispose]();
       await server[Symbol.asyncDispose]();
       rmSync(hostDir, { recursive: true, force: true });
     },
