@@ -52,6 +52,19 @@ async function startOnce(binary: string, dir: string, args: string[], readRss: b
   }
 }
 
+/** Two throwaway starts, then `starts` timed ones; the first `rssReadings` of them also read the idle RSS. */
+async function startSeries(binary: string, dir: string, args: string[], starts: number, rssReadings: number): Promise<{ times: number[]; rss: number[] }> {
+  for (let i = 0; i < 2; i++) await startOnce(binary, dir, args, false);
+  const times: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < starts; i++) {
+    const started = await startOnce(binary, dir, args, i < rssReadings);
+    times.push(started.ms);
+    if (i < rssReadings && !Number.isNaN(started.rss)) rss.push(started.rss);
+  }
+  return { times, rss };
+}
+
 async function run(context: BenchContext): Promise<ResultRow[]> {
   if (!existsSync(BINARY)) {
     context.log("binary: dist/bunker is missing; building it with bun build.ts");
@@ -80,26 +93,14 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
     // The floor: a minimal Bun.serve compiled the same way (minified, bytecode), started the same way.
     const floorBinary = join(dir, "minimal-server");
     await execa(BUN, ["build", "--compile", "--minify", "--bytecode", join(import.meta.dir, "peers", "minimal-server.ts"), "--outfile", floorBinary], { timeout: 120_000 });
-    const floorTimes: number[] = [];
-    const floorRss: number[] = [];
-    for (let i = 0; i < 2; i++) await startOnce(floorBinary, dir, [], false);
-    for (let i = 0; i < starts; i++) {
-      const { ms, rss } = await startOnce(floorBinary, dir, [], i < rssReadings);
-      floorTimes.push(ms);
-      if (i < rssReadings) floorRss.push(rss);
-    }
-    const floorStart = `minimal compiled Bun.serve: ${formatMs(median(floorTimes))}`;
+    const floor = await startSeries(floorBinary, dir, [], starts, rssReadings);
+    const floorStart = `minimal compiled Bun.serve: ${formatMs(median(floor.times))}`;
 
     let idleRss: number[] = [];
     for (const variant of START_VARIANTS) {
-      for (let i = 0; i < 2; i++) await startOnce(BINARY, dir, variant.args, false);
-      const times: number[] = [];
-      for (let i = 0; i < starts; i++) {
-        const wantRss = variant === START_VARIANTS[0] && i < rssReadings;
-        const { ms, rss } = await startOnce(BINARY, dir, variant.args, wantRss);
-        times.push(ms);
-        if (wantRss) idleRss.push(rss);
-      }
+      // The idle RSS is read from the default start.
+      const { times, rss } = await startSeries(BINARY, dir, variant.args, starts, variant === START_VARIANTS[0] ? rssReadings : 0);
+      if (variant === START_VARIANTS[0]) idleRss = rss;
       const startMs = median(times);
       rows.push({
         bench: ID,
@@ -111,13 +112,12 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
       });
       context.log(`binary: ${variant.label} done`);
     }
-    idleRss = idleRss.filter((value) => !Number.isNaN(value));
     const rss = median(idleRss);
     rows.push({
       bench: ID,
       what: "idle RSS of the binary, listening, no session",
       measured: `${formatMiB(rss)} (median of ${idleRss.length}, ${SETTLE_MS / 1000} s after listening)`,
-      beside: `minimal compiled Bun.serve: ${formatMiB(median(floorRss))}`,
+      beside: `minimal compiled Bun.serve: ${formatMiB(median(floor.rss))}`,
       target: "≤ 30 MiB",
       result: verdict(rss <= IDLE_RSS_TARGET_BYTES),
     });
