@@ -2,8 +2,11 @@
  * A client that stops reading for 5 s in the middle of 1 GB: are bytes lost, how much does the
  * server's memory grow, and is the command blocked meanwhile (backpressure) or left running?
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startBunForwarder } from "./lib/bun-forwarder.ts";
+import { prepareSandbox, withoutFdFlags, type BenchSandbox } from "./lib/sandbox-spawn.ts";
 import { openBunker } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { hasBinaryFrames } from "./lib/server-features.ts";
@@ -19,6 +22,7 @@ const MAX_RSS_GROWTH_BYTES = 16 * 1024 * 1024;
 /** The command may keep writing while the socket buffers and the 1 MiB queue fill, but not for long. */
 const BLOCKED_WITHIN_MS = 1000;
 const PEER = join(import.meta.dir, "peers", "paused-reader.mjs");
+const STREAM_ARGV = ["head", "-c", String(TOTAL_BYTES), "/dev/zero"];
 
 /** The encodings measured, one entry each: a slow client costs each one differently. */
 const ENCODINGS = ["base64", "binary"] as const;
@@ -94,16 +98,23 @@ async function watchCommand(serverPid: number): Promise<{ stoppedWritingAfterMs:
   return { stoppedWritingAfterMs, wchan };
 }
 
-async function runRound(context: BenchContext, encoding: Encoding): Promise<RoundFacts> {
-  await using server = await startBunker(context, { args: ["--sandbox", "bwrap"] });
-  const rssBefore = readRssBytes(server.pid);
+/** A server under test: bunker, or the bare forwarder beside it. */
+interface Streamer {
+  pid: number;
+  url: string;
+  token: string | undefined;
+}
+
+/** One paused client against `streamer`, reading `mode` ("raw": the forwarder, which has no protocol). */
+async function measureRound(streamer: Streamer, mode: Encoding | "raw"): Promise<RoundFacts> {
+  const rssBefore = readRssBytes(streamer.pid);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, readRssBytes(server.pid) || 0);
+    rssPeak = Math.max(rssPeak, readRssBytes(streamer.pid) || 0);
   }, 50);
   try {
-    const peer = Bun.spawn(["node", PEER, server.url, JSON.stringify(["head", "-c", String(TOTAL_BYTES), "/dev/zero"]), encoding, String(PAUSE_AFTER_BYTES), String(PAUSE_MS)], {
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", BUNKER_TOKEN: server.token ?? "" },
+    const peer = Bun.spawn(["node", PEER, streamer.url, JSON.stringify(STREAM_ARGV), mode, String(PAUSE_AFTER_BYTES), String(PAUSE_MS)], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", BUNKER_TOKEN: streamer.token ?? "" },
       stdout: "pipe",
       stderr: "inherit",
     });
@@ -111,7 +122,7 @@ async function runRound(context: BenchContext, encoding: Encoding): Promise<Roun
     let done: PeerEvent | undefined;
     for await (const line of lines(peer.stdout)) {
       const event = JSON.parse(line) as PeerEvent;
-      if (event.event === "paused") watching = watchCommand(server.pid);
+      if (event.event === "paused") watching = watchCommand(streamer.pid);
       else if (event.event !== "resumed") done = event;
     }
     await peer.exited;
@@ -130,6 +141,22 @@ async function runRound(context: BenchContext, encoding: Encoding): Promise<Roun
   }
 }
 
+async function bunkerRound(context: BenchContext, encoding: Encoding): Promise<RoundFacts> {
+  await using server = await startBunker(context, { args: ["--sandbox", "bwrap"] });
+  return await measureRound({ pid: server.pid, url: server.url, token: server.token }, encoding);
+}
+
+/**
+ * The floor: the bare Bun.serve forwarder (peers/bun-forwarder.ts: Bun.spawn's stdout to
+ * sendBinary, bunker's water marks, nothing else) running the same command under the same bwrap
+ * argv, a fresh one each round like bunker.
+ */
+async function forwarderRound(sandbox: BenchSandbox, workspace: string): Promise<RoundFacts> {
+  const command = sandbox.buildCommand(STREAM_ARGV, workspace);
+  await using forwarder = await startBunForwarder({ argv: withoutFdFlags(command.argv), env: command.env, cwd: workspace });
+  return await measureRound({ pid: forwarder.pid, url: forwarder.url, token: undefined }, "raw");
+}
+
 /** Whether the server under test sends binary frames; asked once, of a throwaway server. */
 async function serverHasBinaryFrames(context: BenchContext): Promise<boolean> {
   await using server = await startBunker(context, { args: ["--sandbox", "bwrap"] });
@@ -141,7 +168,7 @@ async function serverHasBinaryFrames(context: BenchContext): Promise<boolean> {
   }
 }
 
-function rowsFor(encoding: Encoding, facts: readonly RoundFacts[]): ResultRow[] {
+function rowsFor(encoding: Encoding, facts: readonly RoundFacts[], floor: readonly RoundFacts[]): ResultRow[] {
   const worstLost = Math.max(...facts.map((fact) => fact.lostBytes));
   const worstGap = Math.max(...facts.map((fact) => fact.gapBytes));
   const allIntact = facts.every((fact) => fact.intact);
@@ -163,7 +190,7 @@ function rowsFor(encoding: Encoding, facts: readonly RoundFacts[]): ResultRow[] 
       bench: ID,
       what: `${what}: server RSS growth`,
       measured: `+${formatMiB(rssGrowth)} peak over the idle server (median of ${rounds}: ${facts.map((fact) => formatMiB(fact.rssGrowthBytes)).join(", ")})`,
-      beside: "",
+      beside: floor.length > 0 ? `bare Bun.serve forwarder, binary, same command and pause: ${describeGrowth(floor)}` : "",
       target: "≤ +16 MiB",
       result: verdict(rssGrowth <= MAX_RSS_GROWTH_BYTES),
     },
@@ -180,16 +207,33 @@ function rowsFor(encoding: Encoding, facts: readonly RoundFacts[]): ResultRow[] 
   ];
 }
 
+/** The floor's RSS growth, or why it has none: a forwarder that lost bytes or never blocked measured something else. */
+function describeGrowth(floor: readonly RoundFacts[]): string {
+  const broken = floor.find((fact) => fact.lostBytes !== 0 || !fact.intact || !Number.isFinite(fact.stoppedWritingAfterMs));
+  if (broken) return `not comparable (lost ${broken.lostBytes} bytes, blocked: ${Number.isFinite(broken.stoppedWritingAfterMs)})`;
+  return `+${formatMiB(median(floor.map((fact) => fact.rssGrowthBytes)))} (${floor.map((fact) => formatMiB(fact.rssGrowthBytes)).join(", ")})`;
+}
+
 async function run(context: BenchContext): Promise<ResultRow[]> {
+  await using stack = new AsyncDisposableStack();
   const binary = await serverHasBinaryFrames(context);
   const encodings: Encoding[] = ENCODINGS.filter((encoding) => encoding !== "binary" || binary);
+  const scratch = mkdtempSync(join(tmpdir(), "bunker-bench-slow-"));
+  stack.defer(() => rmSync(scratch, { recursive: true, force: true }));
+  const sandbox = await prepareSandbox("bwrap", scratch).catch((error: Error) => {
+    context.log(`slow-client: no bwrap for the forwarder beside bunker (${error.message})`);
+    return undefined;
+  });
+  if (sandbox) stack.defer(() => sandbox.dispose());
   const rounds = context.quick ? 1 : 3;
   const facts = new Map<Encoding, RoundFacts[]>(encodings.map((encoding) => [encoding, []]));
+  const floor: RoundFacts[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const encoding of encodings) facts.get(encoding)!.push(await runRound(context, encoding));
+    for (const encoding of encodings) facts.get(encoding)!.push(await bunkerRound(context, encoding));
+    if (sandbox) floor.push(await forwarderRound(sandbox, scratch));
     context.log(`slow-client: round ${round + 1}/${rounds} done`);
   }
-  const rows = encodings.flatMap((encoding) => rowsFor(encoding, facts.get(encoding)!));
+  const rows = encodings.flatMap((encoding) => rowsFor(encoding, facts.get(encoding)!, encoding === "binary" ? floor : []));
   if (!binary) rows.push(notMeasured(ID, "1 GB, binary frames, bwrap; the client stops reading for 5 s after 100 MB", "needs binary frames", "0 lost; ≤ +16 MiB; blocked within 1 s"));
   return rows;
 }
@@ -206,7 +250,9 @@ export const slowClient: Benchmark = {
     "`write()`, from `/proc/PID/io`) every 50 ms from the pause until 0.25 s before the resume; the row gives how",
     "far into the pause its last write came (the socket buffers and the 1 MiB queue fill first) and the kernel",
     "function it then sleeps in (`wchan`: Bun.spawn's stdout \"pipe\" is a socketpair, so a blocked writer sleeps in",
-    "`sock_alloc_send_pskb`, not `pipe_write`).",
+    "`sock_alloc_send_pskb`, not `pipe_write`). Beside the binary rows, the same client reads the bare Bun.serve",
+    "forwarder (peers/bun-forwarder.ts) running the same command under the same bwrap argv, a fresh one each round:",
+    "the RSS growth of Bun.spawn, Bun.serve and bunker's water marks with nothing of bunker's own.",
   ].join("\n"),
   run,
 };

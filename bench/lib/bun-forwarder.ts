@@ -3,6 +3,7 @@ import { startPeerProcess } from "./peer-process.ts";
 
 export interface BunForwarder extends AsyncDisposable {
   readonly url: string;
+  readonly pid: number;
 }
 
 export interface BunForwarderOptions {
@@ -17,6 +18,7 @@ export async function startBunForwarder(options: BunForwarderOptions): Promise<B
   const { port, proc } = await startPeerProcess("bun-forwarder.ts", options);
   return {
     url: `ws://127.0.0.1:${port}/`,
+    pid: proc.pid,
     async [Symbol.asyncDispose]() {
       proc.kill("SIGTERM");
       await proc.exited;

@@ -1,6 +1,8 @@
 // A bunker client that stops reading for a while in the middle of a stream, under Node with the
 // real `ws` package (ws.pause() stops reading the socket; Bun's WebSocket cannot pause).
-// Usage: BUNKER_TOKEN=... node paused-reader.mjs <url> <argv as JSON> <base64|binary> <pauseAfterBytes> <pauseMs>
+// Usage: BUNKER_TOKEN=... node paused-reader.mjs <url> <argv as JSON> <base64|binary|raw> <pauseAfterBytes> <pauseMs>
+// "raw" reads a peer without bunker's protocol (the bare forwarder): every binary message is
+// output, and a close with 1000 after the last byte stands for the command's exit 0.
 // Prints one JSON line per event: paused, resumed, done.
 import WebSocket from "ws";
 
@@ -39,6 +41,10 @@ function take(offset, bytes) {
 }
 
 ws.on("message", (data, isBinary) => {
+  if (encoding === "raw") {
+    take(received, data);
+    return;
+  }
   if (isBinary) {
     if (header === undefined) {
       header = data[0] === 1 ? { offset: data.readUInt32BE(2) * 2 ** 32 + data.readUInt32BE(6) } : "unknown";
@@ -65,7 +71,10 @@ ws.on("message", (data, isBinary) => {
     if (exit === null && received === 0) ws.close();
   }
 });
-ws.on("close", (code) => emit({ event: "done", received, intact, gapBytes, exit, errors, closeCode: code }));
+ws.on("close", (code) => {
+  if (encoding === "raw" && code === 1000) exit = { code: 0, reason: "closed" };
+  emit({ event: "done", received, intact, gapBytes, exit, errors, closeCode: code });
+});
 ws.on("error", (error) => {
   emit({ event: "error", message: error.message });
   process.exit(1);
