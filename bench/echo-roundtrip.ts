@@ -13,20 +13,26 @@ import { runAsOf, type BenchRunAs } from "./lib/server-features.ts";
 import { prepareSandbox, runBareSpawn, withoutFdFlags } from "./lib/sandbox-spawn.ts";
 import { hasWebsocketd, startWebsocketd } from "./lib/websocketd.ts";
 import { startBunExecServer } from "./lib/bun-exec-server.ts";
+import { BUN } from "../test/helpers/server-process.ts";
 import { formatMs, formatPercentiles, printTable, type Percentiles } from "./stats.ts";
 import { notMeasured, verdict, type BenchContext, type Benchmark, type ResultRow } from "./types.ts";
 
 const ID = "echo";
 const ECHO_ARGV = ["echo", "hi"];
 
+/** bunker's server with the core bwrap policy only: from source, whatever --server says (the binary has no such setting). */
+const CORE_POLICY_SERVER = [BUN, join(import.meta.dir, "peers", "bunker-core-policy.ts")];
+
 /**
- * The server configurations measured, one entry each. A new policy (seccomp, rlimits, run-as) is
+ * The server configurations measured, one entry each: no sandbox; bwrap with the core policy
+ * (namespaces, mounts, the reaper); bwrap with everything a default server applies. A new policy is
  * one more entry here and one more row below.
  */
-const SANDBOX_VARIANTS = [
-  { id: "none", label: "--sandbox none", serverArgs: ["--sandbox", "none"], backend: "none" },
-  { id: "bwrap", label: "bwrap", serverArgs: ["--sandbox", "bwrap"], backend: "bwrap" },
-] as const satisfies { id: string; label: string; serverArgs: string[]; backend: "bwrap" | "none" }[];
+const SANDBOX_VARIANTS: { id: string; serverArgs: string[]; backend: "bwrap" | "none"; policy: "full" | "core"; command?: string[] }[] = [
+  { id: "none", serverArgs: ["--sandbox", "none"], backend: "none", policy: "full" },
+  { id: "core", serverArgs: ["--sandbox", "bwrap"], backend: "bwrap", policy: "core", command: CORE_POLICY_SERVER },
+  { id: "bwrap", serverArgs: ["--sandbox", "bwrap"], backend: "bwrap", policy: "full" },
+];
 
 /** A target as a test of bunker's figure against its peer's, both medians of the same run. */
 interface Target {
@@ -55,7 +61,15 @@ const FASTER_THAN_PEER: Target = {
 const FLOOR_LABEL = "bare Bun.serve + the same spawn, own process";
 const ROWS: { what: string; subject: string; peer: string; peerLabel: string; floor?: string; target: Target }[] = [
   { what: "echo hi round trip, --sandbox none", subject: "bunker:none", peer: "bare:none", peerLabel: "bare Bun.spawn", floor: "bunserve:none", target: AT_MOST_HALF_A_MS_OVER_BARE },
-  { what: "echo hi round trip, bwrap", subject: "bunker:bwrap", peer: "bare:bwrap", peerLabel: "bare Bun.spawn", floor: "bunserve:bwrap", target: AT_MOST_HALF_A_MS_OVER_BARE },
+  {
+    what: "echo hi round trip, bwrap, core policy (namespaces, mounts, reaper)",
+    subject: "bunker:core",
+    peer: "bare:core",
+    peerLabel: "bare Bun.spawn",
+    floor: "bunserve:core",
+    target: AT_MOST_HALF_A_MS_OVER_BARE,
+  },
+  { what: "echo hi round trip, bwrap, full policy (the default)", subject: "bunker:bwrap", peer: "bare:bwrap", peerLabel: "bare Bun.spawn", floor: "bunserve:bwrap", target: AT_MOST_HALF_A_MS_OVER_BARE },
   {
     what: "echo hi, bwrap, vs websocketd (a connection per command, its model)",
     subject: "bunker:bwrap",
@@ -138,9 +152,9 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
 
   for (const variant of SANDBOX_VARIANTS) {
     try {
-      const sandbox = await prepareSandbox(variant.backend, scratch);
+      const sandbox = await prepareSandbox(variant.backend, scratch, variant.policy);
       stack.defer(() => sandbox.dispose());
-      const server = stack.use(await startBunker(context, { args: [...variant.serverArgs] }));
+      const server = stack.use(await startBunker(context, { args: [...variant.serverArgs], ...(variant.command && { command: variant.command }) }));
       const client = await openBunker(server.url, server.token);
       stack.defer(() => client.close());
       let n = 0;
@@ -228,11 +242,14 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
 export const echoRoundTrip: Benchmark = {
   id: ID,
   method: [
-    "**echo hi round trip.** One bunker server per sandbox setting (`--sandbox none`; bwrap with all the server applies",
-    "by default, its seccomp filter included), each with one persistent",
-    "connection; a sample is `exec` sent → `exit` received. *Bare Bun.spawn* is the same argv, environment, cwd and",
-    "stdio that bunker would spawn (built by the same backend code), spawned in the benchmark process: read stdout, wait",
-    "for the exit. Every contender takes one sample in turn (the order rotates), so machine noise hits all alike; each",
+    "**echo hi round trip.** One bunker server per sandbox setting, each with one persistent connection; a sample is",
+    "`exec` sent → `exit` received. The settings: `--sandbox none`; bwrap with the *core policy* (namespaces, mounts,",
+    "the workspace bind and the reaper: bunker's own server code started through bench/peers/bunker-core-policy.ts,",
+    "always from source, since no setting of the binary drops the hardening); bwrap with the *full policy*, everything a",
+    "default server applies (the seccomp filter, resource limits set by the reaper, protected paths, the size cap on",
+    "/tmp, run-as when root). *Bare Bun.spawn* is the same argv, environment, cwd and stdio that bunker spawns for that",
+    "setting (built by the same backend code, limits and all; test/bench/bare-spawn-argv.test.ts holds the two equal),",
+    "spawned in the benchmark process: read stdout, wait for the exit. Every contender takes one sample in turn (the order rotates), so machine noise hits all alike; each",
     "round gives a p50 and a p99 per contender, and the table shows the median over rounds.",
     "",
     "*websocketd* runs one process per connection: that is its only way to run a command, so its round trip is",

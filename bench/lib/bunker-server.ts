@@ -9,7 +9,7 @@ import type { BenchContext } from "../types.ts";
 const STOP_GRACE_MS = 10_000;
 
 /**
- * Starts `bunker serve --port 0` with `args`, from source or from `--server`, and waits until it
+ * Starts `bunker serve --port 0` with `args`, from source, from `--server` or as `options.command`, and waits until it
  * listens. Its workspace root is a fresh directory of mode 0711: a server running as root runs
  * commands as another uid (`--run-as`), which must pass through it. Disposing the server sends
  * SIGTERM, and SIGKILL if it has not exited 10 s later (a server stuck in its shutdown must not
@@ -20,7 +20,8 @@ export async function startBunker(context: BenchContext, options: StartServerOpt
   chmodSync(workspaceRoot, 0o711);
   let server: TestServer;
   try {
-    server = await startServer({ workspaceRoot, ...options, ...(context.serverCommand && { command: context.serverCommand }) });
+    // A command of the benchmark's own (a peer built from bunker's code) wins over --server.
+    server = await startServer({ workspaceRoot, ...options, ...(context.serverCommand && !options.command && { command: context.serverCommand }) });
   } catch (error) {
     rmSync(workspaceRoot, { recursive: true, force: true });
     throw error;

@@ -7,6 +7,9 @@ import { buildExecEnv } from "../../src/exec/exec-env.ts";
 import { buildSpawnStdio, openInputFiles } from "../../src/exec/run-exec.ts";
 import { REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
 import { detectSandbox } from "../../src/sandbox/detect.ts";
+import { DEFAULT_PROTECTED_PATHS, openProtectedPaths, type OpenedProtectedPath } from "../../src/sandbox/protected-paths.ts";
+import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES } from "../../src/sandbox/rlimits.ts";
+import { coreBwrapSandbox } from "./core-policy.ts";
 import type { SandboxCommand } from "../../src/sandbox/types.ts";
 
 /** A sandbox backend detected here, ready to build commands for one workspace. */
@@ -17,18 +20,31 @@ export interface BenchSandbox {
   dispose(): void;
 }
 
-/** Detects `backend` the way `bunker serve --sandbox <backend>` does; throws with the reason when it fails. */
-export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: string): Promise<BenchSandbox> {
+/**
+ * Detects `backend` the way `bunker serve --sandbox <backend>` does; throws with the reason when it
+ * fails. Its commands carry what a default server adds to each exec (the resource limits, the
+ * protected paths that exist, the size of /tmp), or with `policy: "core"` only the core bwrap
+ * policy that peers/bunker-core-policy.ts serves (lib/core-policy.ts).
+ */
+export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: string, policy: "full" | "core" = "full"): Promise<BenchSandbox> {
   const detected = await detectSandbox({ choice: backend, requireSandbox: false, allowNetwork: false, workspaceRoot });
   if (!detected.ok) throw new Error(detected.reason);
-  const { backend: sandbox } = detected.sandbox;
+  const sandbox = policy === "core" ? coreBwrapSandbox(detected.sandbox) : detected.sandbox;
+  // Protected paths stay open as long as a command built with them may be spawned.
+  const opened: OpenedProtectedPath[] = [];
   return {
     buildCommand(argv, workspace) {
-      const policy = { workspace, allowNetwork: false };
-      const env = buildExecEnv({ home: workspace, tempDir: sandbox.tempDir(policy), requested: undefined });
-      return sandbox.buildCommand({ argv, cwd: workspace, env }, policy);
+      const sandboxPolicy = { workspace, allowNetwork: false, tmpSizeBytes: DEFAULT_TMP_SIZE_BYTES };
+      const env = buildExecEnv({ home: workspace, tempDir: sandbox.backend.tempDir(sandboxPolicy), requested: undefined });
+      const protectedPaths = sandbox.backend.name === "bwrap" ? openProtectedPaths(workspace, DEFAULT_PROTECTED_PATHS) : [];
+      opened.push(...protectedPaths);
+      // As a session does (session.ts): the server's limits on every exec, the backend applies what it can.
+      return sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths }, sandboxPolicy);
     },
-    dispose: () => detected.sandbox.dispose(),
+    dispose() {
+      for (const { fd } of opened.splice(0)) closeSync(fd);
+      sandbox.dispose();
+    },
   };
 }
 

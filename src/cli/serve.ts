@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { detectSandbox } from "../sandbox/detect.ts";
+import { detectSandbox, type DetectedSandbox } from "../sandbox/detect.ts";
 import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
 import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, type Logger } from "../server/log.ts";
@@ -31,12 +31,21 @@ function readPem(flag: string, path: string): string {
   }
 }
 
+/** What a program embedding serve may change; nothing here is reachable from flags, environment or config. */
+export interface ServeHooks {
+  /**
+   * Replaces the detected sandbox before the server starts. The benchmarks use it to measure the
+   * core bwrap policy (bench/lib/core-policy.ts), which no setting offers: deny by default.
+   */
+  adjustSandbox?(detected: DetectedSandbox): DetectedSandbox;
+}
+
 /**
  * Runs `bunker serve`: reads its settings, probes the sandbox and starts listening; the outcome's
  * announce() then logs where. Returns undefined when only help was asked for. Throws UsageError
  * for misuse (exit 2).
  */
-export async function runServe(args: string[], env: Record<string, string | undefined>): Promise<ServeOutcome | undefined> {
+export async function runServe(args: string[], env: Record<string, string | undefined>, hooks: ServeHooks = {}): Promise<ServeOutcome | undefined> {
   const settings = parseServeArgs(args, env);
   if (settings === "help") {
     process.stdout.write(SERVE_HELP);
@@ -64,7 +73,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
     import("../server/create-server.ts"),
   ]);
   if (!detected.ok) throw new UsageError(`sandbox: ${detected.reason}`);
-  const sandbox = detected.sandbox;
+  const sandbox = hooks.adjustSandbox ? hooks.adjustSandbox(detected.sandbox) : detected.sandbox;
   if (sandbox.info.backend === "none") {
     const notEnforced = sandbox.info.notEnforced ?? [];
     log.warn(
