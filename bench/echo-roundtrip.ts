@@ -10,7 +10,7 @@ import { openBunker } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { sampleInRounds, type Contender } from "./lib/rounds.ts";
 import { runAsOf, type BenchRunAs } from "./lib/server-features.ts";
-import { prepareSandbox, runBareSpawn, withoutFdFlags } from "./lib/sandbox-spawn.ts";
+import { peerSpawnOf, prepareSandbox, runBareSpawn } from "./lib/sandbox-spawn.ts";
 import { hasWebsocketd, startWebsocketd } from "./lib/websocketd.ts";
 import { startBunExecServer } from "./lib/bun-exec-server.ts";
 import { BUN } from "../test/helpers/server-process.ts";
@@ -180,7 +180,7 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
       const floor = stack.use(await startBunExecServer(command, runAs));
       contenders.push({ id: `bunserve:${variant.id}`, sample: () => floor.sample() });
       if (variant.id === "bwrap") {
-        bwrapWorkspace = { workspace: client.hello.workspace, argv: withoutFdFlags(command.argv), env: command.env, runAs };
+        bwrapWorkspace = { workspace: client.hello.workspace, ...peerSpawnOf(command), runAs };
         contenders.push({
           id: "bunker-new-connection:bwrap",
           async sample() {
@@ -259,9 +259,9 @@ export const echoRoundTrip: Benchmark = {
     "command too (connect, `hello`, exec, `exit`: the same work as websocketd's, plus creating the session's workspace);",
     "and websocketd given a persistent connection the only way it can be, a `sh` read loop that runs the argv once per",
     "line and prints its exit code. websocketd runs the same bwrap argv as bunker minus the flags that read a file",
-    "descriptor websocketd cannot pass its child: `--json-status-fd 3` (bwrap refuses a missing one) and `--seccomp 5`",
+    "descriptor websocketd cannot pass its child: `--json-status-fd 3` (bwrap refuses a missing one), `--seccomp 5`",
     "(loading the filter costs bwrap microseconds; wrapping bwrap in a shell to open it would cost websocketd a whole",
-    "extra exec). Its access log is off, as bunker logs nothing per connection. When bunker runs its commands as",
+    "extra exec) and `--args 6`, the command's environment, which websocketd's bwrap gets as its own instead. Its access log is off, as bunker logs nothing per connection. When bunker runs its commands as",
     "another user (`--run-as`: nobody, for a server running as root), the bare spawn and websocketd (through `setpriv`)",
     "run as that user too. All clients are Bun's WebSocket in the benchmark process.",
   ].join("\n"),

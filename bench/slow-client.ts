@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBunForwarder } from "./lib/bun-forwarder.ts";
-import { prepareSandbox, withoutFdFlags, type BenchSandbox } from "./lib/sandbox-spawn.ts";
+import { peerSpawnOf, prepareSandbox, type BenchSandbox } from "./lib/sandbox-spawn.ts";
 import { openBunker } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { hasBinaryFrames } from "./lib/server-features.ts";
@@ -153,7 +153,7 @@ async function bunkerRound(context: BenchContext, encoding: Encoding): Promise<R
  */
 async function forwarderRound(sandbox: BenchSandbox, workspace: string): Promise<RoundFacts> {
   const command = sandbox.buildCommand(STREAM_ARGV, workspace);
-  await using forwarder = await startBunForwarder({ argv: withoutFdFlags(command.argv), env: command.env, cwd: workspace });
+  await using forwarder = await startBunForwarder({ ...peerSpawnOf(command), cwd: workspace });
   return await measureRound({ pid: forwarder.pid, url: forwarder.url, token: undefined }, "raw");
 }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { openBunker, type BunkerConnection } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { hasBinaryFrames, runAsOf } from "./lib/server-features.ts";
-import { prepareSandbox, withoutFdFlags } from "./lib/sandbox-spawn.ts";
+import { peerSpawnOf, prepareSandbox } from "./lib/sandbox-spawn.ts";
 import { hasWebsocketd, startWebsocketd } from "./lib/websocketd.ts";
 import { startBunForwarder } from "./lib/bun-forwarder.ts";
 import { formatRate, median } from "./stats.ts";
@@ -92,12 +92,12 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
   stack.defer(() => client.close());
   const command = sandbox.buildCommand(STREAM_ARGV, client.hello.workspace);
   const websocketd = hasWebsocketd()
-    ? stack.use(await startWebsocketd({ argv: withoutFdFlags(command.argv), env: command.env, cwd: client.hello.workspace, binary: true, runAs: runAsOf(client.hello.workspace) }))
+    ? stack.use(await startWebsocketd({ ...peerSpawnOf(command), cwd: client.hello.workspace, binary: true, runAs: runAsOf(client.hello.workspace) }))
     : undefined;
 
   // The floor under bunker: what Bun.serve and Bun.spawn alone reach here, with the same argv.
   const forwarder = stack.use(
-    await startBunForwarder({ argv: withoutFdFlags(command.argv), env: command.env, cwd: client.hello.workspace, runAs: runAsOf(client.hello.workspace) }),
+    await startBunForwarder({ ...peerSpawnOf(command), cwd: client.hello.workspace, runAs: runAsOf(client.hello.workspace) }),
   );
 
   const binary = await hasBinaryFrames(client);

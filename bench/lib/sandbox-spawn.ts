@@ -12,10 +12,13 @@ import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES } from "../../src/sandbox/rlimi
 import { coreBwrapSandbox } from "./core-policy.ts";
 import type { SandboxCommand } from "../../src/sandbox/types.ts";
 
+/** A spawn as bunker would make it, with the command's own environment (bwrap gets it through --args, not as its own). */
+export type BenchCommand = SandboxCommand & { execEnv: Record<string, string> };
+
 /** A sandbox backend detected here, ready to build commands for one workspace. */
 export interface BenchSandbox {
   /** The spawn bunker would make for `argv` in `workspace`. */
-  buildCommand(argv: readonly string[], workspace: string): SandboxCommand;
+  buildCommand(argv: readonly string[], workspace: string): BenchCommand;
   /** Removes what detection put on the host (the reaper). */
   dispose(): void;
 }
@@ -39,7 +42,7 @@ export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: s
       const protectedPaths = sandbox.backend.name === "bwrap" ? openProtectedPaths(workspace, DEFAULT_PROTECTED_PATHS) : [];
       opened.push(...protectedPaths);
       // As a session does (session.ts): the server's limits on every exec, the backend applies what it can.
-      return sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths }, sandboxPolicy);
+      return { ...sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths }, sandboxPolicy), execEnv: env };
     },
     dispose() {
       for (const { fd } of opened.splice(0)) closeSync(fd);
@@ -77,7 +80,7 @@ export async function runBareSpawn(command: SandboxCommand, runAs?: { uid: numbe
 }
 
 /** bwrap flags whose value is a file descriptor the spawner must pass. */
-const FD_FLAGS = new Set(["--json-status-fd", "--info-fd", "--seccomp", "--add-seccomp-fd", "--block-fd", "--userns-block-fd", "--sync-fd"]);
+const FD_FLAGS = new Set(["--args", "--json-status-fd", "--info-fd", "--seccomp", "--add-seccomp-fd", "--block-fd", "--userns-block-fd", "--sync-fd"]);
 
 /**
  * The bwrap argv as websocketd can run it. websocketd hands its child only stdin, stdout and
@@ -97,4 +100,13 @@ export function withoutFdFlags(argv: readonly string[]): string[] {
     else kept.push(flags[i]!);
   }
   return end < 0 ? kept : [...kept, ...argv.slice(end)];
+}
+
+/**
+ * What a peer (websocketd, the bare forwarder) spawns for `command`: its argv without the fd flags
+ * (withoutFdFlags), and the command's environment as bwrap's own, which bwrap passes on to the
+ * command since that argv no longer clears it.
+ */
+export function peerSpawnOf(command: BenchCommand): { argv: string[]; env: Record<string, string> } {
+  return { argv: withoutFdFlags(command.argv), env: command.execEnv };
 }

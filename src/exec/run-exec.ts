@@ -13,6 +13,7 @@ import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter } from "./stdin-writer.ts";
+import { openAnonymousFile } from "./anonymous-file.ts";
 
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
@@ -91,16 +92,17 @@ export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFd
     while (stdio.length < fd) stdio.push("ignore");
     stdio[fd] = hostFd;
   };
-  (command.inputFiles ?? []).forEach((file, index) => place(file.fd, inputFds[index]!));
+  [...(command.inputFiles ?? []), ...(command.inputData ?? [])].forEach((input, index) => place(input.fd, inputFds[index]!));
   for (const pass of command.passFds ?? []) place(pass.fd, pass.hostFd);
   return stdio;
 }
 
-/** Opens a command's input files for one spawn (each spawn needs its own read position). */
+/** Opens a command's input files, then its input data, for one spawn (each spawn needs its own read position). */
 export function openInputFiles(command: SandboxCommand): number[] {
   const fds: number[] = [];
   try {
     for (const file of command.inputFiles ?? []) fds.push(openSync(file.path, "r"));
+    for (const data of command.inputData ?? []) fds.push(openAnonymousFile(data.bytes));
   } catch (error) {
     for (const fd of fds) closeSync(fd);
     throw error;

@@ -12,8 +12,10 @@ const JSON_STATUS_FD = 3;
 const WAIT_STATUS_FD = 4;
 /** Child fd bwrap reads the seccomp filter from (see seccomp/). */
 export const SECCOMP_FD = 5;
+/** Child fd bwrap reads the command's environment from, as --args (see buildEnvArgs). */
+const ENV_ARGS_FD = 6;
 /** Child fds of protected paths start here, one each. */
-const FIRST_PROTECTED_FD = 6;
+const FIRST_PROTECTED_FD = 7;
 
 export interface BwrapBackendOptions {
   bwrapPath: string;
@@ -102,10 +104,38 @@ export function buildBwrapArgs(
   ];
 }
 
+const encoder = new TextEncoder();
+/** Linux's MAX_ARG_STRLEN: one argument or NAME=VALUE string, its NUL included. */
+const MAX_ENV_STRING_BYTES = 32 * 4096;
+
 /**
- * The bubblewrap backend. The environment travels as bwrap's own environment rather than as
- * `--setenv` flags, because argv is readable by every local user in /proc/<pid>/cmdline and the
- * environment is not; bwrap passes its environment on to the command unchanged.
+ * The command's environment as bwrap arguments: `--clearenv`, then `--setenv NAME VALUE` for each
+ * variable, NUL-separated for `--args`. Not bwrap's own environment: bwrap runs on the host, before
+ * any namespace exists, and the request's LD_PRELOAD or LD_LIBRARY_PATH (a trailing ":" means the
+ * working directory, the workspace) would load a library the command left in the workspace into
+ * bwrap itself, outside the sandbox. Not argv either: every local user can read /proc/<pid>/cmdline.
+ */
+export function buildEnvArgs(env: Readonly<Record<string, string>>): Uint8Array {
+  let text = "--clearenv\0";
+  for (const [name, value] of Object.entries(env)) {
+    // A NUL would end the argument early and start a bwrap option of the client's choosing.
+    // The protocol refuses such requests; this holds whatever the caller.
+    if (name.includes("\0") || value.includes("\0") || name === "" || name.includes("=")) {
+      throw new Error(`environment variable ${JSON.stringify(name.slice(0, 64))}: names and values cannot hold NUL, names cannot be empty or hold "="`);
+    }
+    // execve refuses any one string longer than this (MAX_ARG_STRLEN): say so before spawning, as a
+    // spawn with the variable in its own environment did, rather than as bwrap's exec failing inside.
+    if (encoder.encode(name).byteLength + encoder.encode(value).byteLength + 2 > MAX_ENV_STRING_BYTES) {
+      throw new Error(`E2BIG: environment variable ${JSON.stringify(name.slice(0, 64))} is longer than the kernel's limit of ${MAX_ENV_STRING_BYTES} bytes for one string`);
+    }
+    text += `--setenv\0${name}\0${value}\0`;
+  }
+  return encoder.encode(text);
+}
+
+/**
+ * The bubblewrap backend. bwrap itself gets an empty environment; the command's comes through a
+ * file bwrap reads as more arguments (buildEnvArgs).
  */
 export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend {
   // Read-only inside, so only the host changes them: their lookups may be remembered.
@@ -122,6 +152,8 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       return {
         argv: [
             options.bwrapPath,
+            "--args",
+            String(ENV_ARGS_FD),
             ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths),
             "--",
             REAPER_SANDBOX_PATH,
@@ -131,11 +163,12 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
             resolved,
             ...args,
           ],
-        env: { ...spec.env },
+        env: {},
         cwd: policy.workspace,
         tree: "pid-namespace",
         statusFds: { jsonStatus: JSON_STATUS_FD, waitStatus: WAIT_STATUS_FD },
         ...(options.seccompFilterPath && { inputFiles: [{ fd: SECCOMP_FD, path: options.seccompFilterPath }] }),
+        inputData: [{ fd: ENV_ARGS_FD, bytes: buildEnvArgs(spec.env) }],
         passFds: (spec.protectedPaths ?? []).map((protectedPath, index) => ({ fd: FIRST_PROTECTED_FD + index, hostFd: protectedPath.fd })),
         detached: false,
       };

@@ -60,6 +60,8 @@ export interface SandboxCommand {
   statusFds: { jsonStatus?: number; waitStatus?: number };
   /** Files to open read-only for each spawn and pass as these child fds (after the status fds). */
   inputFiles?: { fd: number; path: string }[];
+  /** Bytes to pass as these child fds, each in a file of its own with no name, read from its start. */
+  inputData?: { fd: number; bytes: Uint8Array }[];
   /** Already-open host fds to pass as these child fds (the caller closes them after the spawn). */
   passFds?: { fd: number; hostFd: number }[];
   /** Whether spawning needs a new session and process group (setsid) on the host side. */
