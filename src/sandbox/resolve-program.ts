@@ -1,4 +1,5 @@
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 
 /** Whether a host path is also visible at the same place inside the sandbox. */
 export type VisibleInSandbox = (hostPath: string) => boolean;
@@ -51,12 +52,26 @@ export function resolveProgram(
   if (name.includes("/")) return name;
   if (name === "") return undefined;
   for (const entry of (pathEnv ?? "").split(":")) {
-    const dir = entry === "" ? cwd : entry.startsWith("/") ? entry : `${cwd}/${entry}`;
-    const candidate = `${dir}/${name}`;
+    // Normalised first: `<workspace>/../../x` or `/usr/bin/../../x` must not pass for a visible path
+    // (the lookup would then tell the client what exists on the host, where the sandbox sees nothing).
+    const candidate = resolve(cwd, entry, name);
     if (!visible(candidate)) continue;
-    if (isSystem(candidate) ? isExecutableSystemFile(candidate) : isExecutableFile(candidate)) return candidate;
+    if (isSystem(candidate)) {
+      if (isExecutableSystemFile(candidate)) return candidate;
+    } else if (isExecutableFile(candidate) && leadsToVisible(candidate, visible)) {
+      return candidate;
+    }
   }
   return undefined;
+}
+
+/** Whether a path that commands can change (a symlink in the workspace) still ends where the sandbox sees it. */
+function leadsToVisible(path: string, visible: VisibleInSandbox): boolean {
+  try {
+    return visible(realpathSync(path));
+  } catch {
+    return false;
+  }
 }
 
 /** Visibility for bwrap: under one of the mounted system paths or the workspace. */

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createVisibility, resolveProgram } from "../../src/sandbox/resolve-program.ts";
@@ -44,4 +44,31 @@ test("lookups in system directories are remembered for a moment (the host change
   // Within the second the miss is remembered; without isSystem the same lookup sees the new file.
   expect(resolveProgram("installed-later", system, root, visible, visible)).toBeUndefined();
   expect(resolveProgram("installed-later", system, root, visible)).toBe(join(system, "installed-later"));
+});
+
+test("a PATH entry that climbs out with .. is judged where it lands, not where it starts", () => {
+  const workspace = join(root, "climb", "workspace");
+  const outside = join(root, "climb", "host-only");
+  mkdirSync(workspace, { recursive: true });
+  addProgram(outside, "secret-tool");
+  const visible = createVisibility([workspace]);
+  // Both spell a directory outside the workspace that starts with the workspace's own path.
+  expect(resolveProgram("secret-tool", `${workspace}/../host-only`, workspace, visible)).toBeUndefined();
+  expect(resolveProgram("secret-tool", "../host-only", workspace, visible)).toBeUndefined();
+  // Without the workspace in the way the same file is found, so the refusals above are not a miss.
+  expect(resolveProgram("secret-tool", outside, workspace, createVisibility([outside]))).toBe(join(outside, "secret-tool"));
+});
+
+test("a symlink in the workspace that leads out of it finds nothing: the host's files stay unknown", () => {
+  const workspace = join(root, "link", "workspace");
+  const outside = join(root, "link", "host-only");
+  mkdirSync(workspace, { recursive: true });
+  addProgram(outside, "secret-tool");
+  symlinkSync(outside, join(workspace, "bin"));
+  addProgram(join(workspace, "real-bin"), "own-tool");
+  symlinkSync(join(workspace, "real-bin"), join(workspace, "inner"));
+  const visible = createVisibility([workspace]);
+  expect(resolveProgram("secret-tool", join(workspace, "bin"), workspace, visible)).toBeUndefined();
+  // A link that stays inside is followed as the sandbox would follow it.
+  expect(resolveProgram("own-tool", join(workspace, "inner"), workspace, visible)).toBe(join(workspace, "inner", "own-tool"));
 });
