@@ -1,8 +1,8 @@
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 
 /** A path inside the workspace, or why it is refused. */
-export type ConfinedPath = { ok: true; path: string } | { ok: false; code: "path_outside_workspace" | "not_found"; problem: string };
+export type ConfinedPath = { ok: true; path: string } | { ok: false; code: "path_outside_workspace" | "not_found" | "not_directory"; problem: string };
 
 function isInside(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
@@ -11,7 +11,7 @@ function isInside(root: string, path: string): boolean {
 /**
  * Resolves a client's `cwd` against the workspace: relative to it, or absolute inside it. `..`
  * cannot leave, and neither can a symlink (the real path must stay inside too). The directory must
- * exist, since the sandbox changes into it before the command starts.
+ * exist and be a directory, since the sandbox changes into it before the command starts.
  */
 export function resolveCwd(workspace: string, cwd: string | undefined): ConfinedPath {
   if (cwd === undefined || cwd === "" || cwd === ".") return { ok: true, path: workspace };
@@ -27,6 +27,10 @@ export function resolveCwd(workspace: string, cwd: string | undefined): Confined
   }
   if (!isInside(workspace, real)) {
     return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink` };
+  }
+  // Checked here rather than left to the sandbox, whose "Can't chdir" would read as the command's own exit 1.
+  if (!statSync(real, { throwIfNoEntry: false })?.isDirectory()) {
+    return { ok: false, code: "not_directory", problem: `cwd: ${JSON.stringify(cwd)} is not a directory` };
   }
   return { ok: true, path: real };
 }

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveCwd } from "../../src/workspace/confine.ts";
@@ -7,6 +7,8 @@ import { workspaceNameFor } from "../../src/workspace/naming.ts";
 
 const workspace = mkdtempSync(join(tmpdir(), "bunker-confine-"));
 mkdirSync(join(workspace, "sub"));
+writeFileSync(join(workspace, "script.sh"), "echo\n");
+symlinkSync("script.sh", join(workspace, "file-link"));
 symlinkSync("/", join(workspace, "root-link"));
 symlinkSync("sub", join(workspace, "inner-link"));
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
@@ -25,6 +27,11 @@ test("dot-dot, absolute paths outside and symlinks out are refused", () => {
   expect(resolveCwd(workspace, `${workspace}-sibling`)).toMatchObject({ ok: false, code: "path_outside_workspace" });
   expect(resolveCwd(workspace, "root-link")).toMatchObject({ ok: false, code: "path_outside_workspace" });
   expect(resolveCwd(workspace, "missing")).toMatchObject({ ok: false, code: "not_found" });
+});
+
+test("a file, or a link to one, is not a cwd: refused before the sandbox would fail to enter it", () => {
+  expect(resolveCwd(workspace, "script.sh")).toMatchObject({ ok: false, code: "not_directory" });
+  expect(resolveCwd(workspace, "file-link")).toMatchObject({ ok: false, code: "not_directory" });
 });
 
 test("workspace names cannot escape the root and never collide", () => {
