@@ -8,7 +8,13 @@ export { MAX_TIMEOUT_MS };
 const NoNulStringSchema = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
 
 /** An exec id: chosen by the client, unique among the session's execs. */
-export const ExecIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 characters"), v.maxLength(64, "must be 1 to 64 characters"));
+export const ExecIdSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "must be 1 to 64 characters"),
+  v.maxLength(64, "must be 1 to 64 characters"),
+  // A lone surrogate survives JSON but not UTF-8: a binary frame's header would carry U+FFFD instead.
+  v.check((id) => id.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"),
+);
 
 /** Signals a client may send to an exec's process tree. */
 export const SIGNAL_NAMES = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -54,7 +60,13 @@ export const ShellNameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}
 const MAX_ARGV_ITEMS = 4096;
 const MAX_ENV_ENTRIES = 1024;
 
+/** Names that valibot's record (like any careful copy) skips silently: refused rather than dropped. */
+const RESERVED_ENV_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
 const EnvSchema = v.pipe(
+  // An array would pass for a record of "0", "1", ... entries.
+  v.custom<Record<string, unknown>>((input) => typeof input === "object" && input !== null && !Array.isArray(input), "must be an object of name: value strings"),
+  v.check((env) => !Object.keys(env).some((name) => RESERVED_ENV_NAMES.has(name)), "names __proto__, constructor and prototype cannot be set"),
   v.record(
     v.pipe(v.string(), v.regex(/^[^=\0]+$/, "names must be non-empty and hold neither '=' nor NUL")),
     v.pipe(v.string("values must be strings"), v.regex(/^[^\0]*$/, "values must not contain NUL")),

@@ -31,3 +31,18 @@ test("server messages are validated for clients", () => {
   expect(decodeServerMessage(JSON.stringify({ type: "exit", id: "a", code: 0, signal: null, reason: "exited", durationMs: 3 })).ok).toBe(true);
   expect(decodeServerMessage(JSON.stringify({ type: "exit", id: "a", code: 0, signal: null, reason: "vanished", durationMs: 3 })).ok).toBe(false);
 });
+
+test("env must be an object of strings: an array, or a name JavaScript reserves, is refused rather than read oddly or dropped", () => {
+  const decode = (env: string) => decodeClientMessage(`{"type":"exec","id":"e","argv":["env"],"env":${env}}`);
+  expect(decode('["A=1","B=2"]')).toEqual({ ok: false, id: "e", problem: "env: must be an object of name: value strings" });
+  for (const name of ["__proto__", "constructor", "prototype"]) {
+    expect(decode(`{${JSON.stringify(name)}:"x"}`)).toEqual({ ok: false, id: "e", problem: "env: names __proto__, constructor and prototype cannot be set" });
+  }
+  expect(decode('{"__proto__":{"PATH":"/evil"}}')).toMatchObject({ ok: false });
+  expect(decode('{"A":"1"}')).toMatchObject({ ok: true, message: { env: { A: "1" } } });
+});
+
+test("an exec id is well-formed Unicode: a lone surrogate could not be matched in a binary frame's UTF-8 header", () => {
+  expect(decodeClientMessage('{"type":"exec","id":"\\ud800","argv":["true"]}')).toMatchObject({ ok: false, problem: "id: must be well-formed Unicode (no lone surrogate)" });
+  expect(decodeClientMessage(JSON.stringify({ type: "exec", id: "😀".repeat(32), argv: ["true"] }))).toMatchObject({ ok: true });
+});
