@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
 export const DEFAULT_PROTECTED_PATHS = [".git/hooks", ".git/config"] as const;
@@ -59,7 +60,7 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
 }
 
 /** Opens `components` under the directory `root` without following symlinks; a directory or a regular file, or undefined. */
-function openBeneath(root: number, components: string[]): number | undefined {
+function openBeneath(root: number, components: string[], unshared = false): number | undefined {
   let dir = root;
   try {
     for (const [index, name] of components.entries()) {
@@ -70,16 +71,95 @@ function openBeneath(root: number, components: string[]): number | undefined {
       } catch {
         return undefined;
       }
-      if (dir !== root) closeSync(dir);
-      dir = next;
-      if (!last) continue;
+      if (!last) {
+        if (dir !== root) closeSync(dir);
+        dir = next;
+        continue;
+      }
       const stats = fstatSync(next);
-      if (!stats.isDirectory() && !stats.isFile()) return undefined;
+      if (stats.isFile() && stats.nlink > 1 && !unshared) {
+        // Another name for the same file would stay writable: give the protected name a copy of its
+        // own. (A command of another exec that links it again at once only keeps that link; the
+        // name is bound read-only all the same.)
+        closeSync(next);
+        tryUnshareFile(dir, name, stats);
+        return openBeneath(root, components, true);
+      }
+      if (dir !== root) closeSync(dir);
       dir = root;
+      if (stats.isDirectory()) {
+        unshareFilesIn(next);
+        return next;
+      }
+      if (!stats.isFile()) {
+        closeSync(next);
+        return undefined;
+      }
       return next;
     }
     return undefined;
   } finally {
     if (dir !== root) closeSync(dir);
+  }
+}
+
+/**
+ * Replaces `name` in the directory `dir` (an fd) by a copy of it, so that other hard links to the
+ * file no longer reach what is protected. A command could otherwise link `.git/config` to `cfg` in
+ * the exec that creates it, and rewrite it through `cfg` in every later exec, read-only bind or not.
+ * The copy keeps the mode and, when the server may set it, the owner; it is renamed over the name.
+ */
+function unshareFile(dir: number, name: string, stats: Stats): void {
+  const at = (entry: string) => `/proc/self/fd/${dir}/${entry}`;
+  const temporary = `.${name}.bunker-${randomBytes(6).toString("hex")}`;
+  const source = openSync(at(name), LEAF_FLAGS);
+  let copy: number | undefined;
+  try {
+    copy = openSync(at(temporary), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const buffer = new Uint8Array(64 * 1024);
+    for (let position = 0; ; ) {
+      const read = readSync(source, buffer, 0, buffer.byteLength, position);
+      if (read === 0) break;
+      for (let written = 0; written < read; ) written += writeSync(copy, buffer, written, read - written);
+      position += read;
+    }
+    if (process.geteuid?.() === 0) fchownSync(copy, stats.uid, stats.gid);
+    fchmodSync(copy, stats.mode & 0o7777);
+    closeSync(copy);
+    copy = undefined;
+    renameSync(at(temporary), at(name));
+  } catch (error) {
+    if (copy !== undefined) closeSync(copy);
+    try {
+      unlinkSync(at(temporary));
+    } catch {
+      // Never created, or already renamed.
+    }
+    throw error;
+  } finally {
+    closeSync(source);
+  }
+}
+
+/** unshareFile, best effort: a workspace in a state the server cannot fix still gets its exec, its names bound read-only. */
+function tryUnshareFile(dir: number, name: string, stats: Stats): void {
+  try {
+    unshareFile(dir, name, stats);
+  } catch {
+    // Left as it is; the exec goes on.
+  }
+}
+
+/** The files of a protected directory (one level, as git reads hooks) get no other hard links either. */
+function unshareFilesIn(dir: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/self/fd/${dir}`);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const stats = lstatSync(`/proc/self/fd/${dir}/${name}`, { throwIfNoEntry: false });
+    if (stats?.isFile() && stats.nlink > 1) tryUnshareFile(dir, name, stats);
   }
 }

@@ -60,6 +60,19 @@ describe.skipIf(noBwrap)("protected paths and extra host paths", () => {
     expect(run.stdout).toMatch(/^ls: cannot access '\.git\/hooks\/': No such file or directory\nls 2\n.*\.env: No such file or directory\ncat 1\n$/);
   });
 
+  test("a hard link made before the protection no longer reaches the protected file: each protected name gets a copy of its own", async () => {
+    await using fresh = await connect(server);
+    // The exec that creates .git is not protected yet: it links the config and a hook elsewhere.
+    await fresh.exec({ id: "link", cmd: "mkdir -p .git/hooks && echo '[core]' > .git/config && echo ok > .git/hooks/pre-commit && chmod 755 .git/hooks/pre-commit && ln .git/config cfg && ln .git/hooks/pre-commit hook" });
+    const run = await fresh.exec({ id: "write", cmd: "echo '[core] fsmonitor = evil' > cfg; echo evil > hook; cat .git/config .git/hooks/pre-commit; stat -c '%h %a' .git/config .git/hooks/pre-commit" });
+    expect(run.stdout).toBe("[core]\nok\n1 644\n1 755\n");
+    const workspace = fresh.hello.workspace;
+    expect(readFileSync(join(workspace, ".git/config"), "utf8")).toBe("[core]\n");
+    expect(readFileSync(join(workspace, ".git/hooks/pre-commit"), "utf8")).toBe("ok\n");
+    // The other names are now files of their own, which the command may write.
+    expect(readFileSync(join(workspace, "cfg"), "utf8")).toBe("[core] fsmonitor = evil\n");
+  });
+
   test("a protected path that does not exist leaves nothing behind on the host", async () => {
     await using fresh = await connect(server);
     await fresh.exec({ id: "plain", argv: ["true"] });
