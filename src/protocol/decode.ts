@@ -15,7 +15,8 @@ export function describeIssue(issue: v.BaseIssue<unknown>): string {
   const hasCustomMessage = !issue.message.startsWith("Invalid ");
   // The received value is quoted from the client's own frame: keep the reply short whatever it sent.
   const received = issue.received.length > 80 ? `${issue.received.slice(0, 77)}...` : issue.received;
-  const what = hasCustomMessage ? issue.message : `expected ${issue.expected ?? "something else"}, got ${received}`;
+  // JSON has no undefined: a field that reads as undefined is one the message left out.
+  const what = hasCustomMessage ? issue.message : issue.received === "undefined" ? "is required" : `expected ${issue.expected ?? "something else"}, got ${received}`;
   return path ? `${path}: ${what}` : what;
 }
 
