@@ -34,6 +34,8 @@ export interface ShellHost {
   sendError(connection: SessionConnection, code: ErrorCode, message: string, id?: string): void;
   /** Makes a started exec known to the session (started, output, exit). */
   track(connection: SessionConnection, record: ExecRecord, running: TrackedExec, cwdPath: string): void;
+  /** Takes a slot against the exec limits for a live shell; the function returned gives it back. */
+  holdSlot(): () => void;
 }
 
 /**
@@ -45,6 +47,11 @@ export class SessionShells {
   readonly #shells = new Map<string, SessionShell>();
 
   constructor(private readonly host: ShellHost) {}
+
+  /** Whether shell `name` is running, so that a command for it needs no slot of its own. */
+  isLive(name: string): boolean {
+    return this.#shells.get(name)?.driver.alive === true;
+  }
 
   /**
    * Runs `cmd` in the session's shell `name`, started by this exec if there is none (or it ended).
@@ -141,7 +148,10 @@ export class SessionShells {
     }
     const shell: SessionShell = { driver: createShellDriver({ running, logs, cwd: cwd.path }), allowNetwork: policy.allowNetwork };
     this.#shells.set(name, shell);
+    // A live shell is a sandbox of its own, with background jobs: it counts against --max-execs.
+    const releaseSlot = this.host.holdSlot();
     void shell.driver.ended.then(() => {
+      releaseSlot();
       if (this.#shells.get(name) === shell) this.#shells.delete(name);
     });
     return shell;

@@ -31,7 +31,13 @@ import { openProtectedPaths } from "../sandbox/protected-paths.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
+  /** Execs running, persistent-shell commands included (the execs_running gauge). */
   runningExecs: number;
+  /**
+   * Slots taken against --max-execs: a running exec outside a shell, or a live persistent shell
+   * (each a sandbox with up to --limit-processes processes); a shell's command rides on its shell's.
+   */
+  execSlots: number;
 }
 
 /** One socket joined to a session. */
@@ -70,6 +76,8 @@ export class Session {
   readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
   #running = 0;
+  /** This session's share of ServerCounters.execSlots, against --max-execs-per-session. */
+  #slots = 0;
   #ended = false;
   #closing: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -229,11 +237,13 @@ export class Session {
       return this.#sendError(connection, "duplicate_id", `exec id ${JSON.stringify(id)} was already used in this session for a different request`, id);
     }
     const limits = this.options.limits;
-    if (this.#running >= limits.maxExecsPerSession) {
-      return this.#sendError(connection, "limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs, the most it may`, id);
+    // A command for a live shell rides on the shell's slot; anything else needs one of its own.
+    const needsSlot = message.shell === undefined || !this.#shells?.isLive(message.shell);
+    if (needsSlot && this.#slots >= limits.maxExecsPerSession) {
+      return this.#sendError(connection, "limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs and persistent shells, the most it may`, id);
     }
-    if (this.counters.runningExecs >= limits.maxExecs) {
-      return this.#sendError(connection, "limit_exceeded", `the server already runs ${limits.maxExecs} execs, the most it may`, id);
+    if (needsSlot && this.counters.execSlots >= limits.maxExecs) {
+      return this.#sendError(connection, "limit_exceeded", `the server already runs ${limits.maxExecs} execs and persistent shells, the most it may`, id);
     }
     if (message.network === true && !this.options.allowNetwork) {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
@@ -288,8 +298,22 @@ export class Session {
       policy: this.#policy,
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
       track: (connection, record, running, cwdPath) => this.#track(connection, record, running, cwdPath),
+      holdSlot: () => this.#holdSlot(),
     });
     return this.#shells;
+  }
+
+  /** Takes one slot against the exec limits (see ServerCounters.execSlots); the function returned gives it back, once. */
+  #holdSlot(): () => void {
+    this.#slots++;
+    this.counters.execSlots++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#slots--;
+      this.counters.execSlots--;
+    };
   }
 
   /** Makes a started exec known: `started` to every socket, its output to the joined ones, then its exit. */
@@ -305,10 +329,13 @@ export class Session {
     for (const joined of this.#connections.keys()) record.subscribe(joined.sink, joined === connection ? {} : { ackWindowBytes: undefined });
     (this.#streaming ??= new Set()).add(record);
     this.options.events?.onExecStart?.({ session: this.id, cwd: cwdPath, exec: record.info() });
+    // A shell's command rides on its shell's slot (SessionShells holds that one).
+    const releaseSlot = message.shell === undefined ? this.#holdSlot() : undefined;
     running.finished
       .finally(() => {
         this.#running--;
         this.counters.runningExecs--;
+        releaseSlot?.();
         this.#armTimer();
       })
       .then(

@@ -57,3 +57,28 @@ describe.skipIf(noBwrap)("persistent shells over the wire", () => {
     expect((list as { execs: { id: string; shell?: string }[] }).execs.find((exec) => exec.id === "s1")).toMatchObject({ shell: "main", state: "exited" });
   });
 });
+
+describe.skipIf(noBwrap)("persistent shells count against the exec limits", () => {
+  test("a live shell holds a slot of --max-execs-per-session and --max-execs; its commands ride on it", async () => {
+    await using server = await startServer({ args: ["--sandbox", "bwrap", "--max-execs-per-session", "1", "--max-execs", "2"] });
+    await using first = await connect(server);
+    // A background job outlives the command: the shell, not the command, is what holds resources.
+    expect((await first.exec({ id: "a1", shell: "main", cmd: "sleep 30 & echo started" })).stdout).toBe("started\n");
+    expect((await first.exec({ id: "a2", shell: "main", cmd: "echo again" })).stdout).toBe("again\n");
+    first.send({ type: "exec", id: "a3", argv: ["true"] });
+    expect(await first.next((m) => m.type === "error" && m.id === "a3")).toMatchObject({ code: "limit_exceeded" });
+    first.send({ type: "exec", id: "a4", shell: "second", cmd: "true" });
+    expect(await first.next((m) => m.type === "error" && m.id === "a4")).toMatchObject({ code: "limit_exceeded" });
+
+    await using second = await connect(server);
+    expect((await second.exec({ id: "b1", shell: "main", cmd: "true" })).exit).toMatchObject({ code: 0 });
+    await using third = await connect(server);
+    third.send({ type: "exec", id: "c1", argv: ["true"] });
+    const refused = await third.next((m) => m.type === "error" && m.id === "c1");
+    expect(refused).toMatchObject({ code: "limit_exceeded", message: "the server already runs 2 execs and persistent shells, the most it may" });
+
+    // Once the first session's shell has ended, its slot is free again.
+    expect((await first.exec({ id: "a5", shell: "main", cmd: "exit 0" })).exit).toMatchObject({ code: 0 });
+    expect((await third.exec({ id: "c2", argv: ["echo", "in"] })).stdout).toBe("in\n");
+  });
+});
