@@ -109,7 +109,7 @@ export function createServer(options: ServerOptions): BunkerServer {
   const log = options.logger;
   const sockets = new Set<ServerWebSocket<ConnectionData>>();
   const sandboxInfo = describeSandbox(options);
-  const counters: ServerCounters = { runningExecs: 0 };
+  const counters: ServerCounters = { runningExecs: 0, execSlots: 0 };
   const metrics = createServerMetrics();
   const events: ServerEvents = {
     onExecStart: (event) => log.info("exec.start", execAuditFields(event)),
