@@ -12,13 +12,13 @@ import {
   type SandboxInfo,
 } from "../protocol/index.ts";
 import { VERSION } from "../version.ts";
-import { chosenSubprotocol, isAuthorized, offeredSubprotocols } from "./auth.ts";
+import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
 import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type ConnectionSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRefusal, type SessionRequest } from "./session-registry.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
-import { handleFileHttp } from "./file-http.ts";
+import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
 import { terminalPage } from "../web/page.ts";
 import { createServerMetrics, type RejectReason } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
@@ -27,9 +27,6 @@ import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
 import { createSessionGauge } from "./metrics-sessions.ts";
-
-/** HTTP file transfer lives under this path (see serveFileHttp). */
-const FILES_PATH_PREFIX = "/files/";
 
 interface ConnectionData {
   request: SessionRequest;
@@ -188,7 +185,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       const url = new URL(request.url);
       if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
       if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
-      if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileHttp(request, url);
+      if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure });
       if (url.pathname !== WEBSOCKET_PATH) return new Response("not found\n", { status: 404 });
       return upgrade(request, url, server);
     },
@@ -291,24 +288,6 @@ export function createServer(options: ServerOptions): BunkerServer {
       },
     },
   });
-
-  /** `GET`/`PUT /files/<path>?session=<id>`: the token in `Authorization: Bearer`, never in the URL. */
-  async function serveFileHttp(request: Request, url: URL): Promise<Response> {
-    if (!isOriginAllowed(request, options.allowedOrigins, secure)) return new Response("origin not allowed\n", { status: 403 });
-    if (!isAuthorized(request, [], options.token)) {
-      return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
-    }
-    const sessionId = url.searchParams.get("session");
-    const session = sessionId === null ? undefined : sessions.get(sessionId);
-    if (!session) return new Response("unknown_session: no session with that id on this server\n", { status: 404 });
-    let relativePath: string;
-    try {
-      relativePath = decodeURIComponent(url.pathname.slice(FILES_PATH_PREFIX.length));
-    } catch {
-      return new Response("bad_message: the path is not valid percent-encoding\n", { status: 400 });
-    }
-    return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes });
-  }
 
   const port = server.port ?? options.port;
   const scheme = secure ? "wss" : "ws";

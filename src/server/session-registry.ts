@@ -22,9 +22,17 @@ export type SessionRequest =
   /**
    * A new session with an id the client chose (`?session=<id>&create=1`): behind a load balancer
    * that hashes on the session id, the first connection then lands where every resume will. It
-   * gets a resume secret like any session; an id already in use is refused.
+   * gets a resume secret like any session; an id already in use is refused as a failed resume is.
    */
   | { kind: "create"; id: string };
+
+/**
+ * The one refusal for an id the server does not hold and for a missing or wrong secret (and for a
+ * taken id on create), so that the answer does not tell a live id from an unknown one.
+ */
+function unknownSession(id: string): SessionRefusal {
+  return { code: "unknown_session", message: `no session ${JSON.stringify(id)} to resume here with that secret: it ended, lives on another host, or the secret is wrong` };
+}
 
 /**
  * Every session of a server, by id. Sessions outlive sockets, so the registry is bounded: at most
@@ -48,8 +56,25 @@ export class SessionRegistry {
     return this.#sessions.size;
   }
 
-  get(id: string): Session | undefined {
-    return this.#sessions.get(id);
+  /**
+   * The live session `id` if `secret` is its resume secret. Undefined alike for no such session and
+   * for a missing or wrong secret, so that callers give both one answer and ids cannot be probed.
+   */
+  withSecret(id: string, secret: string | undefined): Session | undefined {
+    const session = this.#sessions.get(id);
+    // Hashed even when there is no session, so that the time taken does not tell a live id either.
+    const matches = tokensMatch(secret ?? "", session?.resumeSecret ?? "");
+    return session && !session.ended && secret !== undefined && matches ? session : undefined;
+  }
+
+  /**
+   * The session a file request over HTTP may act on: a named session with the token alone (a name
+   * is not a secret, as on the WebSocket), an anonymous one only with its resume secret.
+   */
+  forFileRequest(id: string, secret: string | undefined): Session | undefined {
+    const named = this.#sessions.get(id);
+    if (named?.name !== undefined && !named.ended) return named;
+    return this.withSecret(id, secret);
   }
 
   /** The session a socket gets, or why it gets none. */
@@ -58,18 +83,16 @@ export class SessionRegistry {
       case "new":
         return this.#create(randomBytes(16).toString("base64url"), undefined);
       case "resume": {
-        const session = this.#sessions.get(request.id);
-        // One answer for "no such session" and "wrong secret", so that ids cannot be probed.
-        if (!session || session.ended || request.secret === undefined || !tokensMatch(request.secret, session.resumeSecret)) {
-          return { code: "unknown_session", message: `no session ${JSON.stringify(request.id)} to resume here with that secret: it ended, lives on another host, or the secret is wrong` };
-        }
-        return { session, resumed: true };
+        const session = this.withSecret(request.id, request.secret);
+        return session ? { session, resumed: true } : unknownSession(request.id);
       }
       case "create": {
         if (!SESSION_NAME_PATTERN.test(request.id)) {
           return { code: "bad_message", message: `session: ${JSON.stringify(request.id.slice(0, 80))} must be 1 to 64 of A-Z a-z 0-9 . _ -` };
         }
-        if (this.#sessions.has(request.id)) return { code: "unknown_session", message: `session id ${JSON.stringify(request.id)} is taken` };
+        // A taken id is refused in a failed resume's words: that a free id creates a session is
+        // inherent, but the refusal adds nothing to tell a live id from any other refused one.
+        if (this.#sessions.has(request.id)) return unknownSession(request.id);
         return this.#create(request.id, undefined);
       }
       case "named": {

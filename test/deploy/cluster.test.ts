@@ -104,9 +104,17 @@ describe.skipIf(missing !== undefined)("three bunker hosts behind nginx with dep
   const direct = () => `wss://127.0.0.1:${nginx.httpsPort}/ws`;
   const resume = (url: string, session: OpenedSession) =>
     connectTls(url, { ca: nginx.certificatePem, token, query: { session: session.name }, protocols: ["bunker.v1", `bunker.resume.${session.hello.resumeSecret}`] });
+  // Named sessions: the token alone reaches their files, as it joins them.
   const fetchOwnerFile = (session: OpenedSession) =>
     fetch(`https://127.0.0.1:${nginx.httpsPort}/files/owner.txt?session=${session.name}`, {
       headers: { authorization: `Bearer ${token}` },
+      tls: { ca: nginx.certificatePem },
+    } as RequestInit);
+  const fileRequest = (method: string, path: string, session: string, headers: Record<string, string>, body?: string) =>
+    fetch(`https://127.0.0.1:${nginx.httpsPort}/files/${path}?session=${session}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...headers },
+      ...(body !== undefined && { body }),
       tls: { ca: nginx.certificatePem },
     } as RequestInit);
 
@@ -175,6 +183,22 @@ describe.skipIf(missing !== undefined)("three bunker hosts behind nginx with dep
 
     await Promise.all(resumed.map((client) => client[Symbol.asyncDispose]()));
   }, 30_000);
+
+  test("an anonymous session created with ?session=<id>&create=1 gets its files through nginx with X-Bunker-Resume-Secret, and not without", async () => {
+    const id = randomBytes(16).toString("base64url");
+    await using client = await connectTls(direct(), { ca: nginx.certificatePem, token, query: { session: id, create: "1" } });
+    expect(client.first).toMatchObject({ type: "hello", session: id, resumed: false });
+    const { resumeSecret, workspace, host } = client.first as HelloMessage;
+    const withSecret = { "x-bunker-resume-secret": resumeSecret };
+    expect((await fileRequest("PUT", "note.txt", id, withSecret, host)).status).toBe(201);
+    const got = await fileRequest("GET", "note.txt", id, withSecret);
+    const refused = await fileRequest("GET", "note.txt", id, {});
+    expect([
+      { status: got.status, body: await got.text() },
+      { status: refused.status, error: refused.headers.get("x-bunker-error") },
+    ]).toEqual([{ status: 200, body: host }, { status: 404, error: "unknown_session" }]);
+    expect(readFileSync(join(workspace, "note.txt"), "utf8")).toBe(host);
+  });
 
   test("when a host stops, its sessions get unknown_session on resume, the others resume untouched, and new sessions go to the live hosts", async () => {
     expect(sessions).toHaveLength(SESSION_COUNT);

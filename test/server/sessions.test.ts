@@ -351,3 +351,27 @@ describe.skipIf(noBwrap)("session lifetimes", () => {
     await server[Symbol.asyncDispose]();
   });
 });
+
+describe("refusals that do not tell a live id", () => {
+  /** The first message of a socket the server refuses, and how the server closed it. */
+  async function refusalOf(server: TestServer, query: Record<string, string>, protocols?: string[]) {
+    const client = await connect(server, { query, waitForHello: false, ...(protocols && { protocols }) });
+    return { first: await client.next(), closed: await client.closed };
+  }
+
+  test("?session=<id>&create=1 with an id in use is refused in exactly a failed resume's words and close", async () => {
+    await using server = await startServer();
+    const id = `chosen-${crypto.randomUUID()}`;
+    await using owner = await connect(server, { query: { session: id, create: "1" } });
+    expect(owner.hello).toMatchObject({ session: id, resumed: false });
+    const message = `no session ${JSON.stringify(id)} to resume here with that secret: it ended, lives on another host, or the secret is wrong`;
+    const taken = await refusalOf(server, { session: id, create: "1" });
+    expect(taken).toEqual({ first: { type: "error", code: "unknown_session", message }, closed: { code: 4404, reason: message.slice(0, 120) } });
+    expect(await refusalOf(server, { session: id }, ["bunker.v1", "bunker.resume.not-the-secret"])).toEqual(taken);
+    expect(await refusalOf(server, { session: id })).toEqual(taken);
+    // An id the server never held gets the same answer, its own id aside.
+    const unknownId = `chosen-${crypto.randomUUID()}`;
+    const unknown = await refusalOf(server, { session: unknownId }, ["bunker.v1", "bunker.resume.not-the-secret"]);
+    expect(JSON.parse(JSON.stringify(unknown).replaceAll(unknownId, id))).toEqual(taken);
+  });
+});
