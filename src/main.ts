@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { printOutput } from "./cli/broken-pipe.ts";
 import { MAIN_HELP } from "./cli/help.ts";
 import { runServe } from "./cli/serve.ts";
 import { UsageError } from "./cli/usage-error.ts";
@@ -13,13 +14,13 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "--version":
     case "-v":
-      process.stdout.write(`bunker ${VERSION} (${COMMIT})\n`);
+      process.exitCode = await printOutput(`bunker ${VERSION} (${COMMIT})\n`);
       return;
     case undefined:
     case "--help":
     case "-h":
     case "help":
-      process.stdout.write(MAIN_HELP);
+      process.exitCode = await printOutput(MAIN_HELP);
       return;
     case "serve": {
       const outcome = await runServe(rest, process.env);
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case "config": {
       const { runConfigCommand } = await import("./cli/config.ts");
-      runConfigCommand(rest, process.env);
+      process.exitCode = await runConfigCommand(rest, process.env);
       return;
     }
     // exit at once: a forwarded stdin may still hold the event loop open.

@@ -1,39 +1,77 @@
+import { resolve } from "node:path";
+import { PATH_FIELDS } from "../config/read-layers.ts";
 import { defaultServeConfig } from "../config/serve-settings.ts";
-import { SERVE_FIELD_NAMES, SERVE_FIELDS, type ServeConfig } from "../config/serve-fields.ts";
+import { envOf, flagOf, SERVE_FIELD_NAMES, SERVE_FIELDS, type ServeFieldName } from "../config/serve-fields.ts";
+import { printOutput } from "./broken-pipe.ts";
 import { CONFIG_HELP } from "./help.ts";
-import { loadServeConfig } from "./serve-args.ts";
+import { loadServeConfig, type LoadedServeConfig } from "./serve-args.ts";
 
-/** What a secret shows as. */
+/** What a secret shows as in the `--sources` table. */
 export const REDACTED = "<redacted>";
 
+/** What `bunker config` prints: the text for stdout, and notes for stderr. */
+export interface ConfigOutput {
+  stdout: string;
+  stderr: string;
+}
+
+function isSecret(name: ServeFieldName): boolean {
+  return "secret" in SERVE_FIELDS[name];
+}
+
 /**
- * Runs `bunker config`: the settings `bunker serve` would run with, given the same flags,
- * environment and config file, as a config file (JSON) or with `--sources` as a table of where each
- * came from. Secrets are redacted. Throws UsageError for misuse, as serve would.
+ * The effective settings as a config file that `serve --config` reads back to the same settings,
+ * except for secrets: those are left out (a placeholder would not start a server, and the real
+ * value must not be printed), each with a note on stderr saying how to give it again. `noAuth`
+ * is the outcome of the layers: false when a token from a higher layer overrides it, since the
+ * file without that token must not mean "accept every client". Paths are absolute, since the
+ * file's reader takes relative ones from the file's directory.
  */
-export function runConfigCommand(args: string[], env: Record<string, string | undefined>, write: (text: string) => void = (text) => void process.stdout.write(text)): void {
-  const loaded = loadServeConfig(args, env, { sources: { type: "boolean" } });
-  if (loaded === "help") {
-    write(CONFIG_HELP);
-    return;
-  }
-  const effective: Record<string, unknown> = { ...defaultServeConfig(process.geteuid?.() ?? -1), ...loaded.merged.values };
-  const shown: ServeConfig = {};
+function renderConfigFile(loaded: LoadedServeConfig): ConfigOutput {
+  const effective: Record<string, unknown> = { ...defaultServeConfig(process.geteuid?.() ?? -1), ...loaded.merged.values, noAuth: loaded.settings.token === undefined };
+  for (const name of PATH_FIELDS) if (typeof effective[name] === "string") effective[name] = resolve(effective[name]);
+  const shown: Record<string, unknown> = {};
+  let stderr = "";
   for (const name of SERVE_FIELD_NAMES) {
     const value = effective[name];
     if (value === undefined) continue;
-    (shown as Record<string, unknown>)[name] = "secret" in SERVE_FIELDS[name] ? REDACTED : value;
+    if (!isSecret(name)) {
+      shown[name] = value;
+    } else if (name !== "token" || typeof loaded.settings.token === "string") {
+      stderr += `bunker: ${name} (from ${loaded.merged.sources[name].label}) is left out, as bunker config prints no secret; give it to serve again: ${flagOf(name)}, ${envOf(name)} or "${name}" in the file\n`;
+    }
   }
-  if (loaded.flags["sources"] !== true) {
-    write(`${JSON.stringify(shown, null, 2)}\n`);
-    return;
-  }
+  return { stdout: `${JSON.stringify(shown, null, 2)}\n`, stderr };
+}
+
+/** `--sources`: each setting, its value (secrets redacted) and the layer it came from. */
+function renderSources(loaded: LoadedServeConfig): ConfigOutput {
+  const effective: Record<string, unknown> = { ...defaultServeConfig(process.geteuid?.() ?? -1), ...loaded.merged.values };
   const rows = SERVE_FIELD_NAMES.map((name) => {
-    const value = (shown as Record<string, unknown>)[name];
+    const value = effective[name];
     const source = loaded.merged.sources[name];
     const unset = name === "token" && !loaded.merged.values.noAuth ? "(generated at startup)" : "(none)";
-    return [name, value === undefined ? unset : JSON.stringify(value), source.kind === "default" ? "default" : source.label];
+    const shown = value === undefined ? unset : isSecret(name) ? REDACTED : JSON.stringify(value);
+    return [name, shown, source.kind === "default" ? "default" : source.label];
   });
   const widths = [0, 1].map((column) => Math.min(40, Math.max(...rows.map((row) => row[column]!.length))));
-  for (const row of rows) write(`${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}\n`);
+  return { stdout: rows.map((row) => `${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}\n`).join(""), stderr: "" };
+}
+
+/**
+ * What `bunker config` prints: the settings `bunker serve` would run with, given the same flags,
+ * environment and config file, as a config file (JSON), or with `--sources` as a table of where each
+ * came from. Throws UsageError for misuse, as serve would.
+ */
+export function renderConfigCommand(args: string[], env: Record<string, string | undefined>): ConfigOutput {
+  const loaded = loadServeConfig(args, env, { sources: { type: "boolean" } });
+  if (loaded === "help") return { stdout: CONFIG_HELP, stderr: "" };
+  return loaded.flags["sources"] === true ? renderSources(loaded) : renderConfigFile(loaded);
+}
+
+/** Runs `bunker config`; resolves with the exit status (141 when stdout's reader went away, as `| head` does). */
+export function runConfigCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  const output = renderConfigCommand(args, env);
+  if (output.stderr) process.stderr.write(output.stderr);
+  return printOutput(output.stdout);
 }

@@ -3,6 +3,7 @@ import type { BackendCheck } from "../sandbox/diagnose-causes.ts";
 import type { HostFacts } from "../sandbox/diagnose-facts.ts";
 import { readHostFacts } from "../sandbox/diagnose-read.ts";
 import { diagnoseSandbox, type SandboxDiagnosis } from "../sandbox/diagnose.ts";
+import { printOutput } from "./broken-pipe.ts";
 import { DOCTOR_HELP } from "./help.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -79,20 +80,16 @@ export function renderDoctorText(report: DoctorReport): string {
 /**
  * Runs `bunker doctor`: reads the host's facts (running the sandbox once, as serve does), prints
  * the diagnosis as text or JSON, and returns the exit code: 0 when a real sandbox works, 1 when
- * only the fallback is left. Throws UsageError for misuse (exit 2).
+ * only the fallback is left, 141 when stdout's reader went away. Throws UsageError for misuse (exit 2).
  */
 export async function runDoctor(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const options = parseDoctorArgs(args);
-  if (options === "help") {
-    process.stdout.write(DOCTOR_HELP);
-    return 0;
-  }
+  if (options === "help") return printOutput(DOCTOR_HELP);
   const facts = await readHostFacts({ env });
   const diagnosis = diagnoseSandbox(facts);
   const sandboxed = diagnosis.checks.some((check) => check.backend !== "none" && check.status === "works");
   const report: DoctorReport = { sandboxed, ...diagnosis, facts };
   // undefined becomes null, so that every field is present for machines: null means "none" or "not known".
   const json = () => `${JSON.stringify(report, (_key, value: unknown) => (value === undefined ? null : value), 2)}\n`;
-  process.stdout.write(options.json ? json() : renderDoctorText(report));
-  return report.sandboxed ? 0 : 1;
+  return printOutput(options.json ? json() : renderDoctorText(report), report.sandboxed ? 0 : 1);
 }

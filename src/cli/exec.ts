@@ -1,6 +1,8 @@
 import { constants } from "node:os";
 import { BunkerError, connect, type ExecCommand, type ExecExit, type ExecHandle, type OutputStream, type Session, type SignalName, type TerminalSize } from "../client/index.ts";
+import { flushed, printOutput, watchOutputErrors } from "./broken-pipe.ts";
 import { EXEC_HELP, parseExecArgs, type ExecSettings } from "./exec-args.ts";
+import { enterRawMode } from "./raw-terminal.ts";
 
 /** Exit status when bunker itself could not run the command (as ssh uses it). */
 export const CLIENT_FAILURE_EXIT = 255;
@@ -19,10 +21,7 @@ const FORWARDED_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGTERM", "SIGHUP",
 /** `bunker exec`: resolves with the exit status for main to exit with. */
 export async function runExecCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const settings = parseExecArgs(args, env);
-  if (settings === "help") {
-    process.stdout.write(EXEC_HELP);
-    return 0;
-  }
+  if (settings === "help") return printOutput(EXEC_HELP);
   return runRemoteCommand(settings, settings.argv);
 }
 
@@ -60,10 +59,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
 
   const cleanups: (() => void)[] = [];
   const rawMode = settings.tty && forwardStdin && process.stdin.isTTY === true;
-  if (rawMode) {
-    process.stdin.setRawMode(true);
-    cleanups.push(() => process.stdin.setRawMode(false));
-  }
+  if (rawMode) cleanups.push(enterRawMode(process.stdin));
   for (const name of FORWARDED_SIGNALS) {
     const forward = () => void handle.signal(name);
     process.on(name, forward);
@@ -76,20 +72,14 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   }
   if (forwardStdin) void forwardLocalStdin(handle);
 
-  const brokenPipe = Promise.withResolvers<number>();
-  const onOutputError = (error: NodeJS.ErrnoException) => brokenPipe.resolve(error.code === "EPIPE" ? 128 + constants.signals.SIGPIPE : CLIENT_FAILURE_EXIT);
-  process.stdout.on("error", onOutputError);
-  process.stderr.on("error", onOutputError);
-  cleanups.push(() => {
-    process.stdout.off("error", onOutputError);
-    process.stderr.off("error", onOutputError);
-  });
+  // Local stdout or stderr closed (`| head`): 141, and the session is closed, which ends the command.
+  const outputFailed = watchOutputErrors(CLIENT_FAILURE_EXIT);
 
   let outcome: { status: number } | { error: unknown };
   try {
     const finished = Promise.all([handle.exited, copyTo(handle.stdout, process.stdout), copyTo(handle.stderr, process.stderr)]);
-    outcome = { status: await Promise.race([finished.then(([exit]) => exitStatus(exit)), brokenPipe.promise]) };
-    await Promise.all([flush(process.stdout), flush(process.stderr)]);
+    outcome = { status: await Promise.race([finished.then(([exit]) => exitStatus(exit)), outputFailed]) };
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   } catch (error) {
     outcome = { error };
   } finally {
@@ -115,10 +105,6 @@ async function copyTo(stream: OutputStream, out: NodeJS.WriteStream): Promise<vo
   for await (const chunk of stream) {
     if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", resolve));
   }
-}
-
-function flush(out: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => out.write("", () => resolve()));
 }
 
 /** Local stdin to the command, then end of file. Stops quietly once the command no longer takes it. */

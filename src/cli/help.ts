@@ -6,7 +6,7 @@ export const MAIN_HELP = `bunker ${VERSION}: sandboxed commands over WebSocket, 
 Usage:
   bunker serve [flags]     start the server (bunker serve --help for its flags)
   bunker doctor [--json]   which sandboxes exist and work here, why not, and the fix
-  bunker config [flags]    the settings serve would run with, secrets redacted (bunker config --help)
+  bunker config [flags]    the settings serve would run with, secrets left out (bunker config --help)
   bunker exec [flags] -- command [args...]
                            run a command on a server, streamed here (bunker exec --help)
   bunker shell [flags]     an interactive shell on a server (bunker shell --help)
@@ -54,8 +54,9 @@ Workspaces:
   --workspace-retention keep|delete
                                what happens to a workspace when its session ends (default delete)
 Limits:
-  --max-execs-per-session N    concurrent execs per session (default 16)
-  --max-execs N                concurrent execs per server (default 64)
+  --max-execs-per-session N    concurrent execs per session (default 16); a live
+                               persistent shell counts as one
+  --max-execs N                concurrent execs per server (default 64; shells count too)
   --exec-timeout-ms N          timeout of execs that give none (default 0: the maximum)
   --max-exec-timeout-ms N      cap on any exec's timeout (default 0: none)
   --max-output-bytes N         default and cap of an exec's output (default: no limit)
@@ -101,11 +102,14 @@ Logs and metrics:
 export const CONFIG_HELP = `Usage: bunker config [serve flags] [--sources]
 
 Prints the settings \`bunker serve\` would run with given the same flags, BUNKER_* environment and
-config file (--config), as a JSON config file; secrets show as "<redacted>". A bad setting exits 2
-with one line naming it, as serve would. The sandbox is not probed: see bunker doctor.
+config file (--config), as a JSON config file that serve --config reads back to the same settings.
+Secrets (the token) are never printed: the file leaves them out, and a line on stderr says how to
+give serve each again. A bad setting exits 2 with one line naming it, as serve would. The sandbox
+is not probed: see bunker doctor.
 
 Flags:
-  --sources                    a table instead: each setting, its value, and where it came from
+  --sources                    a table instead: each setting, its value (a secret as <redacted>),
+                               and where it came from
   --help                       this text
 `;
 

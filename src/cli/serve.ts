@@ -6,6 +6,7 @@ import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
+import { printOutput } from "./broken-pipe.ts";
 import { SERVE_HELP } from "./help.ts";
 import { parseServeArgs } from "./serve-args.ts";
 import { UsageError, quote } from "./usage-error.ts";
@@ -42,13 +43,14 @@ export interface ServeHooks {
 
 /**
  * Runs `bunker serve`: reads its settings, probes the sandbox and starts listening; the outcome's
- * announce() then logs where. Returns undefined when only help was asked for. Throws UsageError
+ * announce() then logs where. Returns undefined when only help was asked for (printed, with
+ * process.exitCode 141 if stdout's reader went away first). Throws UsageError
  * for misuse (exit 2).
  */
 export async function runServe(args: string[], env: Record<string, string | undefined>, hooks: ServeHooks = {}): Promise<ServeOutcome | undefined> {
   const settings = parseServeArgs(args, env);
   if (settings === "help") {
-    process.stdout.write(SERVE_HELP);
+    process.exitCode = await printOutput(SERVE_HELP);
     return undefined;
   }
   const log = createLogger({ format: settings.logFormat, level: settings.logLevel });

@@ -86,8 +86,11 @@ export function readEnvLayer(env: Record<string, string | undefined>): ConfigLay
   return layer;
 }
 
-/** Settings that name files: in a config file, relative paths are taken from the file's directory. */
-const PATH_FIELDS = ["workspaceRoot", "tlsCert", "tlsKey"] as const satisfies ServeFieldName[];
+/**
+ * Settings that name files: in a config file, relative paths are taken from the file's directory;
+ * as a flag or a variable, from the working directory.
+ */
+export const PATH_FIELDS = ["workspaceRoot", "tlsCert", "tlsKey"] as const satisfies ServeFieldName[];
 
 /** Edit distance, case-insensitive: how a misspelt key finds the setting it meant. */
 function distance(a: string, b: string): number {

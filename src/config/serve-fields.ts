@@ -12,7 +12,7 @@ export interface FieldSpec<S extends v.GenericSchema = v.GenericSchema> {
   kind: FieldKind;
   /** One sentence; what leaving it out means is in the sentence. */
   description: string;
-  /** Never printed: `bunker config` shows it redacted, errors show its length only. */
+  /** Never printed: `bunker config` leaves it out of the file and redacts it in --sources; errors show its length only. */
   secret?: boolean;
 }
 

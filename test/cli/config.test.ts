@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadServeConfig, parseServeArgs, type ServeSettings } from "../../src/cli/serve-args.ts";
 import { UsageError } from "../../src/cli/usage-error.ts";
 import { defaultServeConfig } from "../../src/config/serve-settings.ts";
 import { envOf, flagOf, SERVE_FIELD_NAMES, type ServeConfig } from "../../src/config/serve-fields.ts";
-import { runConfigCommand } from "../../src/cli/config.ts";
+import { renderConfigCommand } from "../../src/cli/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunker-config-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -178,32 +178,59 @@ describe("binding and TLS", () => {
 });
 
 describe("bunker config", () => {
-  const run = (args: string[], env: Record<string, string> = {}) => {
-    let out = "";
-    runConfigCommand(args, env, (text) => void (out += text));
-    return out;
-  };
+  const run = (args: string[], env: Record<string, string> = {}) => renderConfigCommand(args, env);
 
-  test("prints every setting as a config file would hold it, defaults included and the token redacted", () => {
+  test("prints every setting as a config file would hold it, defaults included; the token is left out, with a line on stderr", () => {
     const file = configFile({ maxExecs: 5, token: "a-token-that-stays-secret" });
-    const printed = JSON.parse(run(["--config", file, "--port", "9000"], { BUNKER_LOG_FORMAT: "json" }));
-    expect(printed).toEqual({ ...defaultServeConfig(process.geteuid?.() ?? -1), port: 9000, maxExecs: 5, logFormat: "json", token: "<redacted>" });
-    expect(Object.keys(printed)[0]).toBe("host");
+    const { stdout, stderr } = run(["--config", file, "--port", "9000"], { BUNKER_LOG_FORMAT: "json" });
+    expect(JSON.parse(stdout)).toEqual({ ...defaultServeConfig(process.geteuid?.() ?? -1), port: 9000, maxExecs: 5, logFormat: "json" });
+    expect(Object.keys(JSON.parse(stdout))[0]).toBe("host");
+    expect(stderr).toBe(`bunker: token (from ${file}: token) is left out, as bunker config prints no secret; give it to serve again: --token, BUNKER_TOKEN or "token" in the file\n`);
+    expect(stdout + stderr).not.toContain("a-token-that-stays-secret");
   });
 
-  test("--sources says where each setting came from", () => {
+  test("serve --config reads the printed file back to the same settings, once the token is given again", () => {
+    const token = "a-token-from-the-environment";
+    const env = { BUNKER_TOKEN: token, BUNKER_MAX_SESSIONS: "7", BUNKER_ALLOW_ORIGIN: "https://a.example" };
+    // A relative path given as a flag is taken from the working directory; in the file, from the file's.
+    const args = ["--detach-ttl", "30m", "--protect", "secrets", "--workspace-root", "relative/workspaces"];
+    const printed = configFile(run(args, env).stdout);
+    const { warnings: _original, ...original } = settings(args, env);
+    const { warnings: _fromFile, ...fromFile } = settings(["--config", printed], { BUNKER_TOKEN: token });
+    expect(fromFile).toEqual(original);
+    expect(original.token).toBe(token);
+  });
+
+  test("without a token the printed file starts a server that generates one; it never says <redacted>", () => {
+    const printed = configFile(run([], { BUNKER_TOKEN: "a-token-from-the-environment" }).stdout);
+    expect(settings(["--config", printed]).token).toBe("generate");
+    expect(readFileSync(printed, "utf8")).not.toContain("redacted");
+  });
+
+  test("a token that overrides noAuth from a lower layer prints noAuth false: the file without the token never means no auth", () => {
+    const file = configFile({ noAuth: true });
+    const { stdout, stderr } = run(["--config", file], { BUNKER_TOKEN: "a-token-from-the-environment" });
+    expect(JSON.parse(stdout).noAuth).toBe(false);
+    expect(stderr).toStartWith("bunker: token (from BUNKER_TOKEN) is left out");
+    const noAuth = run(["--config", configFile({ token: "a-token-from-the-file-0" })], { BUNKER_NO_AUTH: "1" });
+    expect([JSON.parse(noAuth.stdout).noAuth, JSON.parse(noAuth.stdout).token, noAuth.stderr]).toEqual([true, undefined, ""]);
+  });
+
+  test("--sources says where each setting came from, the token redacted", () => {
     const file = configFile({ maxExecs: 5, token: "a-token-that-stays-secret" });
-    const lines = run(["--config", file, "--port", "9000", "--sources"], { BUNKER_MAX_SESSIONS: "7" }).split("\n");
+    const { stdout, stderr } = run(["--config", file, "--port", "9000", "--sources"], { BUNKER_MAX_SESSIONS: "7" });
+    const lines = stdout.split("\n");
     const row = (name: string) => lines.find((line) => line.startsWith(`${name} `))?.split(/\s{2,}/);
     expect([row("port"), row("token"), row("maxExecs"), row("maxSessions"), row("host"), row("maxOutputBytes")]).toEqual([
       ["port", "9000", "--port"],
-      ["token", '"<redacted>"', `${file}: token`],
+      ["token", "<redacted>", `${file}: token`],
       ["maxExecs", "5", `${file}: maxExecs`],
       ["maxSessions", "7", "BUNKER_MAX_SESSIONS"],
       ["host", '"127.0.0.1"', "default"],
       ["maxOutputBytes", "(none)", "default"],
     ]);
-    expect(lines.join("\n")).not.toContain("a-token-that-stays-secret");
+    expect(stderr).toBe("");
+    expect(stdout).not.toContain("a-token-that-stays-secret");
   });
 
   test("from the binary's entry: a bad setting exits 2 with one line, as serve would", async () => {

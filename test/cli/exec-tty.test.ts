@@ -2,7 +2,7 @@
 // tmux session of a known size and reads the screen back with capture-pane.
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+import { BUN, REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
 
 const noTmuxReason = Bun.which("tmux") ? undefined : "tmux is missing (apt-get install tmux)";
 if (noTmuxReason) console.warn(`skipping the -t tests: ${noTmuxReason}`);
@@ -13,8 +13,8 @@ afterAll(() => server[Symbol.asyncDispose]());
 const MAIN = join(REPO_ROOT, "src", "main.ts");
 let terminals = 0;
 
-/** A tmux server of its own, running one shell line in a 100x30 window. */
-async function openTerminal(line: string) {
+/** A tmux server of its own, running one shell line in a 100x30 window, with `target`'s URL and token. */
+async function openTerminal(line: string, target: TestServer = server) {
   const socket = `bunker-test-${process.pid}-${++terminals}`;
   const tmux = async (...args: string[]) => {
     const proc = Bun.spawn(["tmux", "-L", socket, "-f", "/dev/null", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -23,7 +23,7 @@ async function openTerminal(line: string) {
     return out;
   };
   // The pane outlives bunker, so that its exit status stays on the screen.
-  await tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "t", "-e", `BUNKER_URL=${server.url}`, "-e", `BUNKER_TOKEN=${server.token}`, `${line}; echo EXIT=$?; sleep 600`);
+  await tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "t", "-e", `BUNKER_URL=${target.url}`, "-e", `BUNKER_TOKEN=${target.token}`, `${line}; echo EXIT=$?; sleep 600`);
   const screen = () => tmux("capture-pane", "-p", "-t", "t");
   return {
     screen,
@@ -46,6 +46,8 @@ async function openTerminal(line: string) {
 }
 
 const bunker = `${BUN} ${MAIN}`;
+/** Prints the local terminal's output processing and line editing flags, one a line: `opost` or `-opost`, `icanon` or `-icanon`. */
+const showTerminalModes = "stty -a | grep -ow -- '-\\?opost\\|-\\?icanon'";
 
 describe.skipIf(noTmuxReason !== undefined)("bunker exec -t under tmux", () => {
   test("runs on a terminal of the local size: tput cols prints 100", async () => {
@@ -69,10 +71,33 @@ describe.skipIf(noTmuxReason !== undefined)("bunker exec -t under tmux", () => {
     await terminal.waitFor(/EXIT=130/);
   }, 30_000);
 
-  test("the local terminal leaves raw mode when the command ends", async () => {
-    await using terminal = await openTerminal(`${bunker} exec -t -- true; stty -a | grep -o -- '-*icanon'`);
+  test("output processing is off as in ssh's raw mode: a bare \\n from a program that turned it off moves down without returning", async () => {
+    // Locally on, OPOST would turn that \n into \r\n, and "b" would start at the left edge.
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'stty -opost; printf "a\\nb\\r\\n"'`);
     const screen = await terminal.waitFor(/EXIT=\d+/);
-    expect(screen).toMatch(/^icanon$/m);
+    expect(screen.split("\n").filter(Boolean)).toEqual(["a", " b", "EXIT=0"]);
+  }, 30_000);
+
+  test("the local terminal gets its line editing and output processing back when the command ends", async () => {
+    await using terminal = await openTerminal(`${bunker} exec -t -- true; ${showTerminalModes}`);
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean)).toEqual(["opost", "icanon", "EXIT=0"]);
+  }, 30_000);
+
+  test("the local terminal is restored when the connection is lost mid-command, before bunker says so", async () => {
+    await using own = await startServer();
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'echo ready; exec sleep 100'; echo status=$?; ${showTerminalModes}`, own);
+    await terminal.waitFor(/^ready$/m);
+    await own.stop();
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean).slice(1)).toEqual([expect.stringMatching(/^bunker: /), "status=255", "opost", "icanon", "EXIT=0"]);
+  }, 30_000);
+
+  test("the local terminal is restored when bunker dies of an uncaught error while raw", async () => {
+    const fixture = join(import.meta.dir, "fixtures", "raw-then-crash.ts");
+    await using terminal = await openTerminal(`${BUN} ${fixture} 2>/dev/null; echo status=$?; ${showTerminalModes}`);
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean)).toEqual(["status=1", "opost", "icanon", "EXIT=0"]);
   }, 30_000);
 
   test("bunker shell: typed lines run, Ctrl-C stops the foreground job but not the shell, exit's code comes back", async () => {

@@ -1,6 +1,6 @@
 // The client library under Node 20 with the real `ws` package: an independent peer of the server.
-// Run by test/client/node-peer.test.ts, which bundles src/client/node.ts and starts the server:
-//   BUNKER_CLIENT_MODULE=<bundle> BUNKER_URL=<ws url> BUNKER_TOKEN=<token> node --test ws-client.node.mjs
+// Run by test/client/node-package.test.ts from a Node project that installed the packed package:
+//   BUNKER_CLIENT_MODULE=bunker/client BUNKER_URL=<ws url> BUNKER_TOKEN=<token> node --test ws-client.node.mjs
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
