@@ -5,11 +5,12 @@ const SIGNAL_BY_NUMBER = new Map<number, string>(
 );
 
 /**
- * Reads a wrapper's exit code when the true wait status is unknown. Only when bunker itself killed
- * the tree is 128+N taken to mean signal N; otherwise a command's own `exit 137` stays a code.
+ * Reads a wrapper's exit code when the true wait status is unknown. Only when the tree is known to
+ * have been killed (bunker or the client signalled it, or bwrap's pid 1 died without its record) is
+ * 128+N taken to mean signal N; otherwise a command's own `exit 137` stays a code.
  */
-export function describeExitCode(code: number, killedByBunker: boolean): { code: number | null; signal: string | null } {
-  if (killedByBunker && code > 128 && SIGNAL_BY_NUMBER.has(code - 128)) {
+export function describeExitCode(code: number, killed: boolean): { code: number | null; signal: string | null } {
+  if (killed && code > 128 && SIGNAL_BY_NUMBER.has(code - 128)) {
     return { code: null, signal: SIGNAL_BY_NUMBER.get(code - 128)! };
   }
   return { code, signal: null };

@@ -10,8 +10,10 @@ const START = "\x11";
  * bunker pauses the other side instead: when the log has no room it types STOP (^S) into the
  * terminal, and START (^Q) once there is room. With IXON set (the default, and what a flooding
  * `yes` runs with) the line discipline then holds the program's output and it blocks in write().
- * A program that turned IXON off (raw mode: editors, pagers) is not paused; its log then drops the
- * oldest bytes and a late reader gets a `gap`, so memory stays bounded either way.
+ * A program that turned IXON off (`stty raw`, `stty -ixon`: editors, tmux) cannot be paused at all,
+ * as Bun.Terminal cannot stop reading: past its hard cap the log drops the oldest bytes, and a
+ * reader that was due them gets a `gap`. Memory stays bounded either way, and a client's ack window
+ * still bounds what it is sent (subscription.ts).
  */
 export function createPtyFlowControl(terminal: Bun.Terminal, log: OutputLog): { afterAppend(): void; resumed(): Promise<void> | undefined } {
   let paused: Promise<void> | undefined;

@@ -12,7 +12,7 @@ import { closeFd } from "../files/fs-calls.ts";
 import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { describeExitCode, errnoName } from "./exit-facts.ts";
-import { createStdinWriter } from "./stdin-writer.ts";
+import { createStdinWriter, createTerminalStdinWriter, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
 
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
@@ -140,9 +140,11 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
           flowControl?.afterAppend();
         },
         exit: () => ptyEnded.resolve(),
+        drain: () => terminalStdin?.drained(),
       })
     : undefined;
   const flowControl = terminal ? createPtyFlowControl(terminal, logs.stdout) : undefined;
+  const terminalStdin = terminal ? createTerminalStdinWriter(terminal) : undefined;
   let proc: import("bun").Subprocess;
   let inputFds: number[] = [];
   try {
@@ -163,7 +165,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     for (const fd of inputFds) closeSync(fd);
   }
 
-  const stdinWriter = request.stdin && !terminal ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined;
+  const stdinWriter: StdinWriter | undefined = terminalStdin ?? (request.stdin ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined);
   let clientSignalled = false;
   let processExited = false;
   let stdinOpen = request.stdin || terminal !== undefined;
@@ -249,12 +251,15 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     clearTimeout(killTimer);
     terminal?.close();
 
+    // The reaper writes its record before it exits: without one under bwrap, it was killed (from the
+    // host: an operator, the OOM killer), and bwrap's 128+N reports the signal N that killed it.
+    const reaperKilled = command.tree === "pid-namespace" && waitFd !== undefined && records.waitStatus === undefined;
     const facts =
       records.waitStatus !== undefined
         ? describeWaitStatus(records.waitStatus)
         : proc.signalCode
           ? { code: null, signal: String(proc.signalCode) }
-          : describeExitCode(proc.exitCode ?? 255, killReason !== undefined || clientSignalled);
+          : describeExitCode(proc.exitCode ?? 255, killReason !== undefined || clientSignalled || reaperKilled);
     const reason: ExitReason = killReason ?? (facts.signal ? (clientSignalled ? "killed" : "signaled") : "exited");
     return {
       ...facts,
@@ -275,17 +280,11 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     },
     writeStdin(bytes) {
       if (!stdinOpen) return true;
-      if (terminal) {
-        if (!terminal.closed) terminal.write(bytes);
-        return true;
-      }
       return stdinWriter ? stdinWriter.write(bytes) : true;
     },
     endStdin() {
       if (!stdinOpen) return;
       stdinOpen = false;
-      // A terminal has no end of file of its own: ^D is what a line-reading program takes as one.
-      if (terminal && !terminal.closed) terminal.write("\x04");
       stdinWriter?.end();
     },
     resize(size) {

@@ -11,19 +11,42 @@ export interface StdinWriter {
   end(): void;
 }
 
+/** A terminal's stdin writer also needs the terminal's `drain` event. */
+export interface TerminalStdinWriter extends StdinWriter {
+  /** Call from TerminalOptions.drain: every byte written so far has reached the terminal. */
+  drained(): void;
+}
+
+/** Counts the bytes that wait for a command, against MAX_PENDING_STDIN_BYTES. */
+function createPendingCount(): { take(bytes: number): boolean; release(bytes: number): void; clear(): void } {
+  let pendingBytes = 0;
+  return {
+    take(bytes) {
+      if (pendingBytes + bytes > MAX_PENDING_STDIN_BYTES) return false;
+      pendingBytes += bytes;
+      return true;
+    },
+    release(bytes) {
+      pendingBytes -= bytes;
+    },
+    clear() {
+      pendingBytes = 0;
+    },
+  };
+}
+
 /**
  * Every write is awaited, so that a failure (EPIPE once the child has exited) is caught here and
  * never becomes an unhandled rejection; and the bytes still waiting are counted, so that a client
  * cannot grow the server's memory by writing to a command that never reads.
  */
 export function createStdinWriter(sink: FileSink): StdinWriter {
-  let pendingBytes = 0;
+  const pending = createPendingCount();
   let broken = false;
   let chain: Promise<void> = Promise.resolve();
   return {
     write(bytes) {
-      if (pendingBytes + bytes.byteLength > MAX_PENDING_STDIN_BYTES) return false;
-      pendingBytes += bytes.byteLength;
+      if (!pending.take(bytes.byteLength)) return false;
       chain = chain.then(async () => {
         try {
           if (broken) return;
@@ -33,7 +56,7 @@ export function createStdinWriter(sink: FileSink): StdinWriter {
           // The child closed its stdin; what it did not read is lost, as with any pipe.
           broken = true;
         } finally {
-          pendingBytes -= bytes.byteLength;
+          pending.release(bytes.byteLength);
         }
       });
       return true;
@@ -46,6 +69,34 @@ export function createStdinWriter(sink: FileSink): StdinWriter {
           // Already closed by the child.
         }
       });
+    },
+  };
+}
+
+/**
+ * The same bound for a PTY's keystrokes. Bun.Terminal.write takes every byte and buffers what the
+ * terminal does not take at once; `drain` fires once that buffer is empty. Bytes written since the
+ * last `drain` are counted as waiting, which overcounts only what the terminal took at once. That
+ * could add up without end, since a write the terminal takes whole fires no `drain`: so the last
+ * byte of each write goes in a write of its own, which Bun always buffers (it is below a page) and
+ * follows with a `drain` once it is out.
+ */
+export function createTerminalStdinWriter(terminal: Bun.Terminal): TerminalStdinWriter {
+  const pending = createPendingCount();
+  return {
+    write(bytes) {
+      if (terminal.closed || bytes.byteLength === 0) return true;
+      if (!pending.take(bytes.byteLength)) return false;
+      if (bytes.byteLength > 1) terminal.write(bytes.subarray(0, -1));
+      terminal.write(bytes.subarray(-1));
+      return true;
+    },
+    end() {
+      // A terminal has no end of file of its own: ^D is what a line-reading program takes as one.
+      if (!terminal.closed) terminal.write("\x04");
+    },
+    drained() {
+      pending.clear();
     },
   };
 }

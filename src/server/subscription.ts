@@ -30,15 +30,29 @@ export interface SubscriptionOptions {
   from: Record<OutputStream, number>;
 }
 
+/** Stream offsets `from` (inclusive) to `to` (exclusive) that were sent as a `gap`. */
+interface SentGap {
+  from: number;
+  to: number;
+}
+
 /**
  * One connection's view of one exec: from where it is being sent each stream, in which encoding,
  * and whether it has been sent the exit. Each subscription has its own flow control (its socket's
  * queue and its ack window), so a slow viewer never holds up anyone else; the exec's logs keep
  * room for the subscription furthest ahead.
+ *
+ * The ack window counts bytes sent and not yet acknowledged. A `gap` carries no bytes, so it takes
+ * no room; but it is sent only while the window has room, and data follows it at once. A producer
+ * that cannot be paused (a PTY with IXON off) therefore costs a client that stops acknowledging one
+ * window of data and nothing more, not a stream of gaps each followed by a fresh window.
  */
 export class Subscription {
   readonly #readers: Record<OutputStream, { position: number; retainFrom?: number }>;
+  /** Everything before this offset is acknowledged; at most the reader's position. */
   readonly #acked: Record<OutputStream, number>;
+  /** Gaps sent after `#acked`, oldest first: bytes between `#acked` and the position that were never sent. */
+  readonly #unackedGaps: Record<OutputStream, SentGap[]> = { stdout: [], stderr: [] };
   #exitSent = false;
   #closed = false;
   /** Made on the first binary chunk. */
@@ -66,9 +80,7 @@ export class Subscription {
   /** The client consumed `stream` up to `offset`. */
   ack(stream: OutputStream, offset: number): void {
     if (offset <= this.#acked[stream]) return;
-    const reader = this.#readers[stream];
-    this.#acked[stream] = Math.min(offset, reader.position);
-    if (reader.retainFrom !== undefined) reader.retainFrom = this.#acked[stream];
+    this.#moveAcked(stream, Math.min(offset, this.#readers[stream].position));
     this.exec.logs[stream].readerMoved();
     this.flush();
   }
@@ -104,15 +116,11 @@ export class Subscription {
     for (;;) {
       if (this.sink.closed) return false;
       if (this.sink.congestion()) return false;
-      if (reader.position < log.start) {
-        this.sink.send(JSON.stringify({ type: "gap", id: this.exec.id, stream, from: reader.position, to: log.start }));
-        reader.position = log.start;
-        this.#acked[stream] = Math.max(this.#acked[stream], log.start);
-        if (reader.retainFrom !== undefined) reader.retainFrom = this.#acked[stream];
-      }
-      const window = this.options.ackWindowBytes;
-      const allowed = window === undefined ? MAX_MESSAGE_BYTES : Math.min(MAX_MESSAGE_BYTES, this.#acked[stream] + window - reader.position);
+      const allowed = this.#allowedBytes(stream);
+      // A full window sends nothing, not even a gap: the bytes being dropped meanwhile are reported
+      // in one gap once the client has acknowledged room for what follows it.
       if (allowed <= 0) return true;
+      if (reader.position < log.start) this.#sendGap(stream, log.start);
       const chunk = log.read(reader.position, allowed);
       if (!chunk) return true;
       const sent = this.#send(stream, chunk.offset, chunk.bytes, log);
@@ -120,6 +128,40 @@ export class Subscription {
       reader.position = chunk.offset + sent;
       log.readerMoved();
     }
+  }
+
+  /** How many bytes of `stream` may be sent now, at most one message's worth. */
+  #allowedBytes(stream: OutputStream): number {
+    const window = this.options.ackWindowBytes;
+    if (window === undefined) return MAX_MESSAGE_BYTES;
+    let unacked = this.#readers[stream].position - this.#acked[stream];
+    for (const gap of this.#unackedGaps[stream]) unacked -= gap.to - gap.from;
+    return Math.min(MAX_MESSAGE_BYTES, window - unacked);
+  }
+
+  /** Tells the client that the bytes up to `to` are no longer held; the stream continues there. */
+  #sendGap(stream: OutputStream, to: number): void {
+    const reader = this.#readers[stream];
+    const from = reader.position;
+    this.sink.send(JSON.stringify({ type: "gap", id: this.exec.id, stream, from, to }));
+    reader.position = to;
+    if (this.options.ackWindowBytes === undefined) return;
+    this.#unackedGaps[stream].push({ from, to });
+    this.#moveAcked(stream, this.#acked[stream]);
+  }
+
+  /**
+   * Sets the acknowledged offset. A gap that starts there counts as acknowledged too, as it holds
+   * no bytes the client could still be processing: with everything before it acknowledged (a client
+   * that acks all it was sent, or one that has been sent only this gap), the window starts after it.
+   */
+  #moveAcked(stream: OutputStream, offset: number): void {
+    const gaps = this.#unackedGaps[stream];
+    let acked = offset;
+    while (gaps.length > 0 && gaps[0]!.from <= acked) acked = Math.max(acked, gaps.shift()!.to);
+    this.#acked[stream] = acked;
+    const reader = this.#readers[stream];
+    if (reader.retainFrom !== undefined) reader.retainFrom = acked;
   }
 
   /** Sends bytes at `offset`; returns how many raw bytes went out (UTF-8 holds back a cut character). */
