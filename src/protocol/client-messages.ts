@@ -8,13 +8,14 @@ export { MAX_TIMEOUT_MS };
 const NoNulStringSchema = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
 
 /** An exec id: chosen by the client, unique among the session's execs. */
-export const ExecIdSchema = v.pipe(
-  v.string(),
-  v.minLength(1, "must be 1 to 64 characters"),
-  v.maxLength(64, "must be 1 to 64 characters"),
-  // A lone surrogate survives JSON but not UTF-8: a binary frame's header would carry U+FFFD instead.
-  v.check((id) => id.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"),
-);
+export const ExecIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 characters"), v.maxLength(64, "must be 1 to 64 characters"));
+
+/**
+ * The id a new exec takes. A lone surrogate survives JSON but not UTF-8: the exec's binary frames
+ * would carry U+FFFD in their header instead, and no client could match them. Ids that only refer
+ * to something (list, file requests, stdin to an exec) are echoed in JSON, where any string is fine.
+ */
+const NewExecIdSchema = v.pipe(ExecIdSchema, v.check((id) => id.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"));
 
 /** Signals a client may send to an exec's process tree. */
 export const SIGNAL_NAMES = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -78,7 +79,7 @@ const EnvSchema = v.pipe(
 export const ExecMessageSchema = v.pipe(
   v.object({
     type: v.literal("exec"),
-    id: ExecIdSchema,
+    id: NewExecIdSchema,
     argv: v.optional(
       v.pipe(
         v.array(NoNulStringSchema),

@@ -298,9 +298,15 @@ function rawCloseCode(server: TestServer, bytes: Buffer): Promise<number | null>
   });
 }
 
+/** The server's RSS; 0 once it is gone, so that a sampler still running after a failed test cannot throw into the next file's tests. */
 function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(match?.[1] ?? 0) * 1024;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return 0;
+  }
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
 test(`fuzz (seed ${SEED}): ${WORKERS * BATCHES * BATCH_SIZE} adversarial frames from ${WORKERS} connections; every one answered as specified, others unharmed, memory bounded`, async () => {
@@ -330,6 +336,8 @@ test(`fuzz (seed ${SEED}): ${WORKERS * BATCHES * BATCH_SIZE} adversarial frames 
   const baselineRss = rssBytes(server.pid);
   let peakRss = baselineRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(server.pid))), 100);
+  // Stopped on every way out, failures included.
+  using _sampling = { [Symbol.dispose]: () => clearInterval(sampler) };
 
   // Connections that must each end with one close code.
   const oversized = new Uint8Array(1024 * 1024 + 1).fill(0x20);
