@@ -1,8 +1,18 @@
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from "node:fs";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
 export const DEFAULT_PROTECTED_PATHS = [".git/hooks", ".git/config"] as const;
+
+/** The most entries of a protected directory that are looked at for hard links; a directory with more is refused. */
+const MAX_CHECKED_ENTRIES = 1000;
+
+/**
+ * A protected path that cannot be protected as it is: a file with other hard links (a read-only
+ * bind of one name leaves the others writable). The exec is refused with this message.
+ */
+export class UnprotectablePathError extends Error {
+  override readonly name = "UnprotectablePathError";
+}
 
 /** A protected path opened by the server: the fd pins what bwrap binds read-only at `path`. */
 export interface OpenedProtectedPath {
@@ -26,6 +36,11 @@ const LEAF_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * exist (most workspaces are not git repositories) costs one lstat that does not throw. Skipping it
  * opens no window: a command that creates the path later could have written it anyway, and the
  * next exec protects it.
+ *
+ * A file with other hard links, the path itself or a file directly inside a protected directory,
+ * throws UnprotectablePathError: the exec that created `.git` could have linked `.git/config` to
+ * `cfg` and rewritten it through `cfg` in every later exec. Copying the file apart was tried and
+ * dropped: a sparse 1 GiB file costs nothing to link and a real gigabyte to copy, on the event loop.
  */
 export function openProtectedPaths(workspace: string, relativePaths: readonly string[]): OpenedProtectedPath[] {
   const opened: OpenedProtectedPath[] = [];
@@ -53,6 +68,9 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
       const leaf = openBeneath(root, components);
       if (leaf !== undefined) opened.push({ path: `${workspace}/${components.join("/")}`, fd: leaf });
     }
+  } catch (error) {
+    for (const { fd } of opened) closeSync(fd);
+    throw error;
   } finally {
     if (root !== undefined) closeSync(root);
   }
@@ -60,7 +78,7 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
 }
 
 /** Opens `components` under the directory `root` without following symlinks; a directory or a regular file, or undefined. */
-function openBeneath(root: number, components: string[], unshared = false): number | undefined {
+function openBeneath(root: number, components: string[]): number | undefined {
   let dir = root;
   try {
     for (const [index, name] of components.entries()) {
@@ -71,30 +89,15 @@ function openBeneath(root: number, components: string[], unshared = false): numb
       } catch {
         return undefined;
       }
-      if (!last) {
-        if (dir !== root) closeSync(dir);
-        dir = next;
-        continue;
-      }
-      const stats = fstatSync(next);
-      if (stats.isFile() && stats.nlink > 1 && !unshared) {
-        // Another name for the same file would stay writable: give the protected name a copy of its
-        // own. (A command of another exec that links it again at once only keeps that link; the
-        // name is bound read-only all the same.)
-        closeSync(next);
-        tryUnshareFile(dir, name, stats);
-        return openBeneath(root, components, true);
-      }
       if (dir !== root) closeSync(dir);
+      dir = next;
+      if (!last) continue;
+      const stats = fstatSync(next);
+      // Until `dir = root` below, the finally closes the leaf (dir is next) on every way out.
+      if (!stats.isDirectory() && !stats.isFile()) return undefined;
+      if (stats.isFile()) refuseLinked(stats.nlink, components.join("/"));
+      else refuseLinkedEntries(next, components.join("/"));
       dir = root;
-      if (stats.isDirectory()) {
-        unshareFilesIn(next);
-        return next;
-      }
-      if (!stats.isFile()) {
-        closeSync(next);
-        return undefined;
-      }
       return next;
     }
     return undefined;
@@ -103,63 +106,32 @@ function openBeneath(root: number, components: string[], unshared = false): numb
   }
 }
 
-/**
- * Replaces `name` in the directory `dir` (an fd) by a copy of it, so that other hard links to the
- * file no longer reach what is protected. A command could otherwise link `.git/config` to `cfg` in
- * the exec that creates it, and rewrite it through `cfg` in every later exec, read-only bind or not.
- * The copy keeps the mode and, when the server may set it, the owner; it is renamed over the name.
- */
-function unshareFile(dir: number, name: string, stats: Stats): void {
-  const at = (entry: string) => `/proc/self/fd/${dir}/${entry}`;
-  const temporary = `.${name}.bunker-${randomBytes(6).toString("hex")}`;
-  const source = openSync(at(name), LEAF_FLAGS);
-  let copy: number | undefined;
-  try {
-    copy = openSync(at(temporary), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    const buffer = new Uint8Array(64 * 1024);
-    for (let position = 0; ; ) {
-      const read = readSync(source, buffer, 0, buffer.byteLength, position);
-      if (read === 0) break;
-      for (let written = 0; written < read; ) written += writeSync(copy, buffer, written, read - written);
-      position += read;
-    }
-    if (process.geteuid?.() === 0) fchownSync(copy, stats.uid, stats.gid);
-    fchmodSync(copy, stats.mode & 0o7777);
-    closeSync(copy);
-    copy = undefined;
-    renameSync(at(temporary), at(name));
-  } catch (error) {
-    if (copy !== undefined) closeSync(copy);
-    try {
-      unlinkSync(at(temporary));
-    } catch {
-      // Never created, or already renamed.
-    }
-    throw error;
-  } finally {
-    closeSync(source);
+function refuseLinked(links: number, path: string): void {
+  if (links > 1) {
+    throw new UnprotectablePathError(
+      `${path} has ${links} hard links: its other names would stay writable, so it cannot be protected; remove them, or replace ${path} with a copy (file.read and file.write)`,
+    );
   }
 }
 
-/** unshareFile, best effort: a workspace in a state the server cannot fix still gets its exec, its names bound read-only. */
-function tryUnshareFile(dir: number, name: string, stats: Stats): void {
-  try {
-    unshareFile(dir, name, stats);
-  } catch {
-    // Left as it is; the exec goes on.
-  }
-}
-
-/** The files of a protected directory (one level, as git reads hooks) get no other hard links either. */
-function unshareFilesIn(dir: number): void {
-  let names: string[];
-  try {
-    names = readdirSync(`/proc/self/fd/${dir}`);
-  } catch {
-    return;
+/** Refuses a protected directory that holds a file with other hard links (one level, as git reads hooks). */
+function refuseLinkedEntries(dir: number, path: string): void {
+  const names = readdirSync(`/proc/self/fd/${dir}`);
+  if (names.length > MAX_CHECKED_ENTRIES) {
+    throw new UnprotectablePathError(`${path} holds ${names.length} entries, more than the ${MAX_CHECKED_ENTRIES} that are checked for hard links before each exec`);
   }
   for (const name of names) {
     const stats = lstatSync(`/proc/self/fd/${dir}/${name}`, { throwIfNoEntry: false });
-    if (stats?.isFile() && stats.nlink > 1) tryUnshareFile(dir, name, stats);
+    if (stats?.isFile()) refuseLinked(stats.nlink, `${path}/${name}`);
+  }
+}
+
+/** openProtectedPaths for a session: the refusal as a problem to send, any other failure thrown. */
+export function openProtectedPathsForExec(workspace: string, relativePaths: readonly string[]): { ok: true; opened: OpenedProtectedPath[] } | { ok: false; problem: string } {
+  try {
+    return { ok: true, opened: openProtectedPaths(workspace, relativePaths) };
+  } catch (error) {
+    if (error instanceof UnprotectablePathError) return { ok: false, problem: error.message };
+    throw error;
   }
 }

@@ -5,7 +5,7 @@ import { OutputLog } from "../exec/output-log.ts";
 import { runExec, type ExecLogs, type ExitFacts, type RunningExec } from "../exec/run-exec.ts";
 import { createShellDriver, type ShellDriver, type ShellExec } from "../exec/shell-driver.ts";
 import { SHELL_ARGV } from "../exec/shell-script.ts";
-import { openProtectedPaths } from "../sandbox/protected-paths.ts";
+import { openProtectedPathsForExec } from "../sandbox/protected-paths.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import { resolveCwd } from "../workspace/confine.ts";
@@ -119,7 +119,12 @@ export class SessionShells {
     // The shell's own output: only its driver reads it, and bash waits when it is full.
     const logBytes = this.host.options.limits.outputLogBytes;
     const logs: ExecLogs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };
-    const protectedPaths = backend.name === "bwrap" ? openProtectedPaths(this.host.workspacePath, this.host.options.protectPaths) : [];
+    const opened = backend.name === "bwrap" ? openProtectedPathsForExec(this.host.workspacePath, this.host.options.protectPaths) : { ok: true as const, opened: [] };
+    if (!opened.ok) {
+      this.host.sendError(connection, "forbidden_by_policy", opened.problem, id);
+      return undefined;
+    }
+    const protectedPaths = opened.opened;
     let running: RunningExec;
     try {
       running = runExec(

@@ -26,7 +26,7 @@ import { ExecRecord } from "./exec-record.ts";
 import { SessionShells, type TrackedExec } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
-import { openProtectedPaths } from "../sandbox/protected-paths.ts";
+import { openProtectedPathsForExec } from "../sandbox/protected-paths.ts";
 
 
 /** Counts shared by every session of a server, for server-wide limits. */
@@ -257,8 +257,10 @@ export class Session {
     const backend = this.options.sandbox.backend;
     const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
     const policy = message.network === false ? { ...this.#policy, allowNetwork: false } : this.#policy;
+    const opened = backend.name === "bwrap" ? openProtectedPathsForExec(this.workspace.path, this.options.protectPaths) : { ok: true as const, opened: [] };
+    if (!opened.ok) return this.#sendError(connection, "forbidden_by_policy", opened.problem, id);
+    const protectedPaths = opened.opened;
     const record = new ExecRecord(id, message, fingerprint, this.options.limits.outputLogBytes);
-    const protectedPaths = backend.name === "bwrap" ? openProtectedPaths(this.workspace.path, this.options.protectPaths) : [];
     try {
       record.running = runExec(
         {

@@ -60,17 +60,31 @@ describe.skipIf(noBwrap)("protected paths and extra host paths", () => {
     expect(run.stdout).toMatch(/^ls: cannot access '\.git\/hooks\/': No such file or directory\nls 2\n.*\.env: No such file or directory\ncat 1\n$/);
   });
 
-  test("a hard link made before the protection no longer reaches the protected file: each protected name gets a copy of its own", async () => {
+  test("a protected file with another hard link is refused, not half protected: the other name would stay writable", async () => {
     await using fresh = await connect(server);
-    // The exec that creates .git is not protected yet: it links the config and a hook elsewhere.
-    await fresh.exec({ id: "link", cmd: "mkdir -p .git/hooks && echo '[core]' > .git/config && echo ok > .git/hooks/pre-commit && chmod 755 .git/hooks/pre-commit && ln .git/config cfg && ln .git/hooks/pre-commit hook" });
-    const run = await fresh.exec({ id: "write", cmd: "echo '[core] fsmonitor = evil' > cfg; echo evil > hook; cat .git/config .git/hooks/pre-commit; stat -c '%h %a' .git/config .git/hooks/pre-commit" });
-    expect(run.stdout).toBe("[core]\nok\n1 644\n1 755\n");
-    const workspace = fresh.hello.workspace;
-    expect(readFileSync(join(workspace, ".git/config"), "utf8")).toBe("[core]\n");
-    expect(readFileSync(join(workspace, ".git/hooks/pre-commit"), "utf8")).toBe("ok\n");
-    // The other names are now files of their own, which the command may write.
-    expect(readFileSync(join(workspace, "cfg"), "utf8")).toBe("[core] fsmonitor = evil\n");
+    // The exec that creates .git is not protected yet: it links the config elsewhere.
+    await fresh.exec({ id: "link", cmd: "mkdir -p .git/hooks && echo '[core]' > .git/config && ln .git/config cfg" });
+    fresh.send({ type: "exec", id: "write", cmd: "echo '[core] fsmonitor = evil' > cfg" });
+    const refused = await fresh.next((m) => m.type === "error" && m.id === "write");
+    expect(refused).toMatchObject({ code: "forbidden_by_policy" });
+    expect((refused as { message: string }).message).toStartWith(".git/config has 2 hard links");
+    expect(readFileSync(join(fresh.hello.workspace, ".git/config"), "utf8")).toBe("[core]\n");
+    // Once the other name is gone, execs run again, protected.
+    rmSync(join(fresh.hello.workspace, "cfg"));
+    const run = await fresh.exec({ id: "again", cmd: "echo x >> .git/config; echo $?" });
+    expect(run.stdout).toBe("2\n");
+  });
+
+  test("a hook with another hard link, or a hooks directory too big to check, is refused the same way", async () => {
+    await using fresh = await connect(server);
+    await fresh.exec({ id: "link", cmd: "mkdir -p .git/hooks && echo ok > .git/hooks/pre-commit && ln .git/hooks/pre-commit hook" });
+    fresh.send({ type: "exec", id: "write", argv: ["true"] });
+    expect(await fresh.next((m) => m.type === "error" && m.id === "write")).toMatchObject({ code: "forbidden_by_policy", message: expect.stringContaining(".git/hooks/pre-commit has 2 hard links") });
+    rmSync(join(fresh.hello.workspace, "hook"));
+    // Made on the host: no exec runs while a linked hook is there.
+    for (let index = 0; index < 1001; index++) writeFileSync(join(fresh.hello.workspace, ".git/hooks", `h${index}`), "");
+    fresh.send({ type: "exec", id: "after", argv: ["true"] });
+    expect(await fresh.next((m) => m.type === "error" && m.id === "after")).toMatchObject({ code: "forbidden_by_policy", message: expect.stringContaining("more than the 1000") });
   });
 
   test("a protected path that does not exist leaves nothing behind on the host", async () => {
