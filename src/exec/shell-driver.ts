@@ -43,6 +43,12 @@ const READ_BYTES = 64 * 1024;
 /** Room in the shell's stdin queue that a command line may not use (the start script, a line still in flight). */
 const STDIN_HEADROOM_BYTES = 64 * 1024;
 
+/**
+ * Commands a shell holds waiting behind the running one. A command for a live shell takes no exec
+ * slot of its own (its shell holds one), so this is what bounds them: as many as a session may run.
+ */
+export const MAX_QUEUED_SHELL_COMMANDS = 16;
+
 /** The longest command line (after encoding) that a shell takes; longer commands are refused by `run`. */
 export const MAX_SHELL_LINE_BYTES = MAX_PENDING_STDIN_BYTES - STDIN_HEADROOM_BYTES;
 
@@ -294,6 +300,9 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       const lineBytes = Buffer.byteLength(buildShellCommandLine(cmd, createShellMarker(), true));
       if (lineBytes > MAX_SHELL_LINE_BYTES) {
         throw new RangeError(`cmd: ${lineBytes} bytes once encoded for the shell; a persistent shell takes at most ${MAX_SHELL_LINE_BYTES}`);
+      }
+      if (queue.length >= MAX_QUEUED_SHELL_COMMANDS) {
+        throw new RangeError(`the shell already holds ${MAX_QUEUED_SHELL_COMMANDS} commands waiting for the one it runs; wait for their exits`);
       }
       const settled = Promise.withResolvers<ShellExitFacts>();
       const job: ShellJob = {

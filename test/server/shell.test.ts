@@ -77,6 +77,16 @@ describe.skipIf(noBwrap)("persistent shells count against the exec limits", () =
     const refused = await third.next((m) => m.type === "error" && m.id === "c1");
     expect(refused).toMatchObject({ code: "limit_exceeded", message: "the server already runs 2 execs and persistent shells, the most it may" });
 
+    // Commands waiting in a live shell take no slot, so the shell bounds them itself.
+    first.send({ type: "exec", id: "busy", shell: "main", cmd: "sleep 7.77" });
+    await first.next((m) => m.type === "started" && m.id === "busy");
+    for (let index = 0; index < 16; index++) first.send({ type: "exec", id: `q${index}`, shell: "main", cmd: "true" });
+    first.send({ type: "exec", id: "q16", shell: "main", cmd: "true" });
+    expect(await first.next((m) => m.type === "error" && m.id === "q16")).toMatchObject({ code: "limit_exceeded" });
+    expect(first.takeQueued((m) => m.type === "error" && String(m.id).startsWith("q"))).toEqual([]);
+    first.send({ type: "signal", id: "busy", signal: "SIGINT" });
+    await first.runToExit("q15");
+
     // Once the first session's shell has ended, its slot is free again.
     expect((await first.exec({ id: "a5", shell: "main", cmd: "exit 0" })).exit).toMatchObject({ code: 0 });
     expect((await third.exec({ id: "c2", argv: ["echo", "in"] })).stdout).toBe("in\n");
