@@ -144,7 +144,8 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
     name: "bwrap",
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       const [program = "", ...args] = spec.argv;
-      const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace]);
+      // Everything bound at its own path: the system, the workspace, and the operator's extra paths.
+      const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace, ...(policy.allowRead ?? []), ...(policy.allowWrite ?? [])]);
       const inWorkspace = createVisibility([policy.workspace]);
       const remembered = (path: string) => isSystem(path) && !inWorkspace(path);
       const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;

@@ -109,4 +109,14 @@ describe.skipIf(noBwrap)("protected paths and extra host paths", () => {
     expect(run.stdout).toBe("from the host\nread-only 2\nwritten 0\n");
     expect(readFileSync(join(writable, "result"), "utf8")).toBe("out\n");
   });
+
+  test("a program in an --allow-read path is found on PATH, directly or through a workspace symlink", async () => {
+    writeFileSync(join(readable, "tool"), "#!/bin/sh\necho tool ran\n");
+    chmodSync(join(readable, "tool"), 0o755);
+    await client.exec({ id: "link-tool", cmd: `mkdir -p bin && ln -sf ${readable}/tool bin/tool` });
+    const direct = await client.exec({ id: "direct", argv: ["tool"], env: { PATH: `${readable}:/usr/bin:/bin` } });
+    expect(direct.stdout).toBe("tool ran\n");
+    const linked = await client.exec({ id: "linked", argv: ["tool"], env: { PATH: `${client.hello.workspace}/bin:/usr/bin:/bin` } });
+    expect(linked.stdout).toBe("tool ran\n");
+  });
 });
