@@ -29,7 +29,15 @@ export function resolveCwd(workspace: string, cwd: string | undefined): Confined
     return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink` };
   }
   // Checked here rather than left to the sandbox, whose "Can't chdir" would read as the command's own exit 1.
-  if (!statSync(real, { throwIfNoEntry: false })?.isDirectory()) {
+  let stats;
+  try {
+    stats = statSync(real, { throwIfNoEntry: false });
+  } catch {
+    // A command swapped a component since the realpath (ENOTDIR, ELOOP): as good as gone.
+    stats = undefined;
+  }
+  if (!stats) return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
+  if (!stats.isDirectory()) {
     return { ok: false, code: "not_directory", problem: `cwd: ${JSON.stringify(cwd)} is not a directory` };
   }
   return { ok: true, path: real };
