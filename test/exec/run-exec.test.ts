@@ -1,8 +1,7 @@
 // How an exec's end is reported when its sandbox is ended from outside, through a real server.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { connect, type TestClient } from "../helpers/client.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { pollProc } from "../helpers/proc.ts";
 
@@ -47,37 +46,28 @@ function findReaper(serverPid: number, tag: string): number | undefined {
 }
 
 describe.skipIf(noBwrap)("the exit of a sandbox ended from outside", () => {
-  let server: TestServer;
-  let client: TestClient;
-  beforeAll(async () => {
-    server = await startServer();
-    client = await connect(server);
-  });
-  afterAll(async () => {
-    await client[Symbol.asyncDispose]();
-    await server[Symbol.asyncDispose]();
-  });
+  const shared = useSharedServer();
 
   test("a reaper SIGKILLed from the host is the signal SIGKILL, not a code 137", async () => {
-    client.send({ type: "exec", id: "reaped", argv: ["sleep", "4646"] });
-    await client.next((m) => m.type === "started" && m.id === "reaped");
+    shared.client.send({ type: "exec", id: "reaped", argv: ["sleep", "4646"] });
+    await shared.client.next((m) => m.type === "started" && m.id === "reaped");
     let reaper: number | undefined;
-    await pollProc(() => (reaper = findReaper(server.pid, "4646")) !== undefined);
+    await pollProc(() => (reaper = findReaper(shared.server.pid, "4646")) !== undefined);
     process.kill(reaper!, "SIGKILL");
-    const { exit } = await client.runToExit("reaped");
+    const { exit } = await shared.client.runToExit("reaped");
     expect(exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "signaled" });
   });
 
   test("a command's own exit 137 stays a code", async () => {
-    const { exit } = await client.exec({ id: "own-137", cmd: "exit 137" });
+    const { exit } = await shared.client.exec({ id: "own-137", cmd: "exit 137" });
     expect(exit).toMatchObject({ code: 137, signal: null, reason: "exited" });
   });
 
-  test("a SIGKILL the client sent is still reason killed", async () => {
-    client.send({ type: "exec", id: "client-kill", argv: ["sleep", "4747"] });
-    await client.next((m) => m.type === "started" && m.id === "client-kill");
-    client.send({ type: "signal", id: "client-kill", signal: "SIGKILL" });
-    const { exit } = await client.runToExit("client-kill");
+  test("a SIGKILL the shared.client sent is still reason killed", async () => {
+    shared.client.send({ type: "exec", id: "shared.client-kill", argv: ["sleep", "4747"] });
+    await shared.client.next((m) => m.type === "started" && m.id === "shared.client-kill");
+    shared.client.send({ type: "signal", id: "shared.client-kill", signal: "SIGKILL" });
+    const { exit } = await shared.client.runToExit("shared.client-kill");
     expect(exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "killed" });
   });
 });

@@ -1,9 +1,8 @@
 // The bound on stdin that waits for a command, for pipes and terminals alike, through a real server.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
 import { MAX_PENDING_STDIN_BYTES } from "../../src/exec/stdin-writer.ts";
-import { connect, type TestClient } from "../helpers/client.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
 type Output = Extract<ServerMessage, { type: "output" }>;
@@ -12,16 +11,7 @@ type Output = Extract<ServerMessage, { type: "output" }>;
 const MESSAGE_BYTES = 512 * 1024;
 
 describe.skipIf(noBwrap)("stdin that waits for a command", () => {
-  let server: TestServer;
-  let client: TestClient;
-  beforeAll(async () => {
-    server = await startServer();
-    client = await connect(server);
-  });
-  afterAll(async () => {
-    await client[Symbol.asyncDispose]();
-    await server[Symbol.asyncDispose]();
-  });
+  const shared = useSharedServer();
 
   for (const [kind, options] of [
     ["a pipe", { stdin: true }],
@@ -30,15 +20,15 @@ describe.skipIf(noBwrap)("stdin that waits for a command", () => {
     test(`is refused with limit_exceeded past 8 MiB, message by message, on ${kind} whose program does not read`, async () => {
       const id = `unread-${"pty" in options ? "pty" : "pipe"}`;
       // A terminal in canonical mode would discard what does not fit in a line: raw mode keeps it waiting.
-      client.send({ type: "exec", id, cmd: "stty raw -echo 2>/dev/null; echo ready; exec sleep 4545", ...options });
-      expect(await client.next((m) => m.type === "output" && m.id === id)).toMatchObject({ data: "ready\n" });
+      shared.client.send({ type: "exec", id, cmd: "stty raw -echo 2>/dev/null; echo ready; exec sleep 4545", ...options });
+      expect(await shared.client.next((m) => m.type === "output" && m.id === id)).toMatchObject({ data: "ready\n" });
       const data = Buffer.alloc(MESSAGE_BYTES, "a").toString("base64");
       const messages = 20;
-      for (let index = 0; index < messages; index++) client.send({ type: "stdin", id, data, encoding: "base64" });
+      for (let index = 0; index < messages; index++) shared.client.send({ type: "stdin", id, data, encoding: "base64" });
       // Replies come in order: every refusal is in before the answer to a later request.
-      client.send({ type: "list", id: `${id}-list` });
-      await client.next((m) => m.type === "execs" && m.id === `${id}-list`);
-      const refused = client.takeQueued((m) => m.type === "error" && m.id === id);
+      shared.client.send({ type: "list", id: `${id}-list` });
+      await shared.client.next((m) => m.type === "execs" && m.id === `${id}-list`);
+      const refused = shared.client.takeQueued((m) => m.type === "error" && m.id === id);
       const accepted = MAX_PENDING_STDIN_BYTES / MESSAGE_BYTES;
       expect(refused).toEqual(
         Array.from({ length: messages - accepted }, () => ({
@@ -48,8 +38,8 @@ describe.skipIf(noBwrap)("stdin that waits for a command", () => {
           message: `exec ${JSON.stringify(id)} is not reading its stdin fast enough: too many bytes already wait`,
         })),
       );
-      client.send({ type: "signal", id, signal: "SIGKILL" });
-      expect((await client.runToExit(id)).exit).toMatchObject({ signal: "SIGKILL", reason: "killed" });
+      shared.client.send({ type: "signal", id, signal: "SIGKILL" });
+      expect((await shared.client.runToExit(id)).exit).toMatchObject({ signal: "SIGKILL", reason: "killed" });
     });
   }
 
@@ -60,21 +50,21 @@ describe.skipIf(noBwrap)("stdin that waits for a command", () => {
     // what the terminal takes at once.
     const id = "reader";
     const chunkBytes = 5000;
-    client.send({ type: "exec", id, cmd: "stty raw -echo; echo ready; cat", pty: { cols: 80, rows: 24 } });
+    shared.client.send({ type: "exec", id, cmd: "stty raw -echo; echo ready; cat", pty: { cols: 80, rows: 24 } });
     const isOutput = (m: ServerMessage) => m.type === "output" && m.id === id;
-    expect(((await client.next(isOutput)) as Output).data).toBe("ready\n");
+    expect(((await shared.client.next(isOutput)) as Output).data).toBe("ready\n");
     const data = "a".repeat(chunkBytes);
     let read = 0;
     for (let sent = 0; sent < MAX_PENDING_STDIN_BYTES + 1024 * 1024; sent += chunkBytes) {
-      client.send({ type: "stdin", id, data });
+      shared.client.send({ type: "stdin", id, data });
       while (read < sent + chunkBytes) {
-        const message = await client.next((m) => isOutput(m) || (m.type === "error" && m.id === id));
+        const message = await shared.client.next((m) => isOutput(m) || (m.type === "error" && m.id === id));
         expect(message.type).toBe("output");
         read += (message as Output).data.length;
       }
     }
-    client.send({ type: "signal", id, signal: "SIGKILL" });
-    const rest = await client.runToExit(id);
+    shared.client.send({ type: "signal", id, signal: "SIGKILL" });
+    const rest = await shared.client.runToExit(id);
     expect(rest.errors).toEqual([]);
   }, 30_000);
 });

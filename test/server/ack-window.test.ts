@@ -1,9 +1,9 @@
 // The ack window against programs that cannot be paused: a PTY whose program turned IXON off.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
 import { connect as connectSession } from "../../src/client/index.ts";
-import { connect, type TestClient } from "../helpers/client.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { connect } from "../helpers/client.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
 type Output = Extract<ServerMessage, { type: "output" }>;
@@ -31,30 +31,21 @@ function floodLine(ixonOff: string, fifo: string): string {
 }
 
 describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused", () => {
-  let server: TestServer;
-  let client: TestClient;
-  beforeAll(async () => {
-    server = await startServer();
-    client = await connect(server);
-  });
-  afterAll(async () => {
-    await client[Symbol.asyncDispose]();
-    await server[Symbol.asyncDispose]();
-  });
+  const shared = useSharedServer();
 
   for (const [index, ixonOff] of IXON_OFF.entries()) {
-    test(`\`${ixonOff}\`: a client that does not ack is sent one window and no gap, then one gap and data per window it acks`, async () => {
+    test(`\`${ixonOff}\`: a shared.client that does not ack is sent one window and no gap, then one gap and data per window it acks`, async () => {
       const id = `flood-${index}`;
       const fifo = `flooded-${index}`;
       // Made in the sandbox: a fifo the test's host user made would not be the command's to open.
-      expect((await client.exec({ id: `${id}-fifo`, argv: ["mkfifo", fifo] })).exit).toMatchObject({ code: 0 });
-      client.send({ type: "exec", id, cmd: floodLine(ixonOff, fifo), pty: { cols: 80, rows: 24 }, ackWindowBytes: WINDOW_BYTES });
-      // Once the program has written every byte, the server has read nearly all of them; this
+      expect((await shared.client.exec({ id: `${id}-fifo`, argv: ["mkfifo", fifo] })).exit).toMatchObject({ code: 0 });
+      shared.client.send({ type: "exec", id, cmd: floodLine(ixonOff, fifo), pty: { cols: 80, rows: 24 }, ackWindowBytes: WINDOW_BYTES });
+      // Once the program has written every byte, the shared.server has read nearly all of them; this
       // exec's exit is sent on the same socket after whatever the flood was sent by then.
-      const flooded = await client.exec({ id: `${id}-done`, argv: ["cat", fifo] });
+      const flooded = await shared.client.exec({ id: `${id}-done`, argv: ["cat", fifo] });
       expect(flooded.stdout).toBe("flooded\n");
 
-      const sent = client.takeQueued((m) => "id" in m && m.id === id);
+      const sent = shared.client.takeQueued((m) => "id" in m && m.id === id);
       expect(sent[0]).toMatchObject({ type: "started", id });
       const outputs = sent.filter((m): m is Output => m.type === "output");
       expect(sent.filter((m) => m.type !== "output").map((m) => m.type)).toEqual(["started"]);
@@ -66,8 +57,8 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
       expect(position).toBe(WINDOW_BYTES);
 
       // Acking the window lets the stream resume: the bytes dropped meanwhile come as one gap, then data.
-      client.send({ type: "ack", id, stream: "stdout", offset: position });
-      const gap = await client.next<Gap>((m) => "id" in m && m.id === id);
+      shared.client.send({ type: "ack", id, stream: "stdout", offset: position });
+      const gap = await shared.client.next<Gap>((m) => "id" in m && m.id === id);
       expect(gap).toMatchObject({ type: "gap", id, stream: "stdout", from: WINDOW_BYTES });
       expect(gap.to).toBeGreaterThan(WINDOW_BYTES);
       position = gap.to;
@@ -77,7 +68,7 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
       let unacked = 0;
       let justAcked = false;
       for (;;) {
-        const message = await client.next((m) => "id" in m && m.id === id);
+        const message = await shared.client.next((m) => "id" in m && m.id === id);
         if (message.type === "exit") break;
         if (message.type === "gap") {
           expect(justAcked).toBe(true);
@@ -93,7 +84,7 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
         justAcked = false;
         expect(unacked).toBeLessThanOrEqual(WINDOW_BYTES);
         if (unacked === WINDOW_BYTES) {
-          client.send({ type: "ack", id, stream: "stdout", offset: position });
+          shared.client.send({ type: "ack", id, stream: "stdout", offset: position });
           unacked = 0;
           justAcked = true;
         }
@@ -102,17 +93,17 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
   }
 
   test("a gap after the socket congested, with the window not full, takes no room: the bytes sent before it still count", async () => {
-    // Larger than what the kernel's socket buffers take (a few MiB) before the server's queue congests.
+    // Larger than what the kernel's socket buffers take (a few MiB) before the shared.server's queue congests.
     const window = 16 * 1024 * 1024;
-    await using viewer = await connect(server);
+    await using viewer = await connect(shared.server);
     const socket = viewer.ws as WebSocket & PausableSocket;
     expect((await viewer.exec({ id: "go-fifo", argv: ["mkfifo", "go"] })).exit).toMatchObject({ code: 0 });
     viewer.send({ type: "exec", id: "jam", cmd: "stty raw; read -r _ < go; exec yes", pty: { cols: 80, rows: 24 }, ackWindowBytes: window });
     await viewer.next((m) => m.type === "started" && m.id === "jam");
     // A second socket of the session, to watch the flood while the first is stopped. Joined after
     // the exec started, it is not subscribed to it, so the viewer alone paces its log.
-    await using watcher = await connect(server, { query: { session: viewer.hello.session }, protocols: ["bunker.v1", `bunker.resume.${viewer.hello.resumeSecret}`] });
-    // The viewer stops reading: the server sees TCP backpressure, and its queue congests.
+    await using watcher = await connect(shared.server, { query: { session: viewer.hello.session }, protocols: ["bunker.v1", `bunker.resume.${viewer.hello.resumeSecret}`] });
+    // The viewer stops reading: the shared.server sees TCP backpressure, and its queue congests.
     expect(socket.pause()).toBe(true);
     viewer.send({ type: "exec", id: "go", cmd: "echo > go" });
     // Until the log has dropped bytes the stopped socket was due: well past its hard cap (8 MiB)
@@ -153,8 +144,8 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
     viewer.send({ type: "detach", id: "jam" });
   }, 30_000);
 
-  test("the client library, acking at half its window, holds at most a window and reads through gaps to the exit", async () => {
-    await using session = await connectSession(server.url, { token: server.token! });
+  test("the shared.client library, acking at half its window, holds at most a window and reads through gaps to the exit", async () => {
+    await using session = await connectSession(shared.server.url, { token: shared.server.token! });
     const fifo = "flooded-library";
     expect(await session.exec(["mkfifo", fifo]).exited).toMatchObject({ code: 0 });
     const flood = session.exec(floodLine("stty raw", fifo), { pty: { cols: 80, rows: 24 }, ackWindowBytes: WINDOW_BYTES });

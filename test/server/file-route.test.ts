@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type TestClient } from "../helpers/client.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { connect } from "../helpers/client.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 
 /** What a file request over HTTP presents besides its method and body. */
 interface Presented {
@@ -45,33 +45,25 @@ const unknownSessionAnswer = (method: string): Answer => ({
 const workspaceListing = (workspace: string) => readdirSync(workspace, { recursive: true, encoding: "utf8" }).sort();
 
 describe("the HTTP file route", () => {
-  let server: TestServer;
-  let anonymous: TestClient;
-  beforeAll(async () => {
-    server = await startServer();
-    anonymous = await connect(server);
-  });
-  afterAll(async () => {
-    await anonymous[Symbol.asyncDispose]();
-    await server[Symbol.asyncDispose]();
-  });
+  // Its client is in an anonymous session.
+  const shared = useSharedServer();
 
   const fileRequest = (method: string, path: string, presented: Presented, body?: string): Promise<Response> => {
-    const url = new URL(`http://127.0.0.1:${server.port}/files/${path}`);
+    const url = new URL(`http://127.0.0.1:${shared.server.port}/files/${path}`);
     url.searchParams.set("session", presented.session);
     for (const [key, value] of Object.entries(presented.query ?? {})) url.searchParams.set(key, value);
-    const token = "token" in presented ? presented.token : server.token;
+    const token = "token" in presented ? presented.token : shared.server.token;
     const headers: Record<string, string> = {};
     if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
     if (presented.secret !== undefined) headers["x-bunker-resume-secret"] = presented.secret;
     return fetch(url, { method, headers, ...(body !== undefined && { body }) });
   };
 
-  test("an anonymous session's files are read and written with its resume secret in X-Bunker-Resume-Secret", async () => {
-    const owner = { session: anonymous.hello.session, secret: anonymous.hello.resumeSecret };
+  test("an shared.client session's files are read and written with its resume secret in X-Bunker-Resume-Secret", async () => {
+    const owner = { session: shared.client.hello.session, secret: shared.client.hello.resumeSecret };
     const put = await fileRequest("PUT", "owned/note.txt", owner, "mine");
     expect(put.status).toBe(201);
-    expect(readFileSync(join(anonymous.hello.workspace, "owned/note.txt"), "utf8")).toBe("mine");
+    expect(readFileSync(join(shared.client.hello.workspace, "owned/note.txt"), "utf8")).toBe("mine");
     const get = await fileRequest("GET", "owned/note.txt", owner);
     expect({ status: get.status, body: await get.text() }).toEqual({ status: 200, body: "mine" });
     const head = await fileRequest("HEAD", "owned/note.txt", owner);
@@ -79,7 +71,7 @@ describe("the HTTP file route", () => {
   });
 
   test("a wrong secret, a missing secret, a secret in the URL and an unknown id get byte-identical answers to GET, HEAD and PUT, and a refused PUT writes nothing", async () => {
-    const { session, resumeSecret, workspace } = anonymous.hello;
+    const { session, resumeSecret, workspace } = shared.client.hello;
     writeFileSync(join(workspace, "kept.txt"), "original");
     const before = workspaceListing(workspace);
     // Shaped like a live id and a live secret: only whether they are right differs.
@@ -116,12 +108,12 @@ describe("the HTTP file route", () => {
   });
 
   test("the token is still checked first: the right secret without the token gets 401", async () => {
-    const response = await fileRequest("GET", "kept.txt", { session: anonymous.hello.session, secret: anonymous.hello.resumeSecret, token: undefined });
+    const response = await fileRequest("GET", "kept.txt", { session: shared.client.hello.session, secret: shared.client.hello.resumeSecret, token: undefined });
     expect({ status: response.status, authenticate: response.headers.get("www-authenticate") }).toEqual({ status: 401, authenticate: "Bearer" });
   });
 
   test("a named session's files need the token alone, as joining it on the WebSocket does", async () => {
-    await using named = await connect(server, { query: { name: `shared-${crypto.randomUUID()}` } });
+    await using named = await connect(shared.server, { query: { name: `shared-${crypto.randomUUID()}` } });
     const byName = { session: named.hello.session };
     expect((await fileRequest("PUT", "shared.txt", byName, "for everyone")).status).toBe(201);
     const get = await fileRequest("GET", "shared.txt", byName);
@@ -131,7 +123,7 @@ describe("the HTTP file route", () => {
 
   test("a session created with an id the client chose (?session=<id>&create=1) is anonymous: its files need its secret", async () => {
     const id = `chosen-${crypto.randomUUID()}`;
-    await using chosen = await connect(server, { query: { session: id, create: "1" } });
+    await using chosen = await connect(shared.server, { query: { session: id, create: "1" } });
     expect(await answerOf(await fileRequest("GET", "x", { session: id }))).toEqual(unknownSessionAnswer("GET"));
     const put = await fileRequest("PUT", "x", { session: id, secret: chosen.hello.resumeSecret }, "ok");
     expect(put.status).toBe(201);
