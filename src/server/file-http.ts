@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { openDownload } from "../files/download-reader.ts";
 import { FileError, toFileError } from "../files/file-error.ts";
 import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
@@ -15,8 +16,6 @@ export interface HttpFileTarget {
   readonly limits?: Partial<FileLimits> | undefined;
 }
 
-/** The key of HTTP uploads' partial files (WebSocket uploads use their transfer id). */
-const HTTP_UPLOAD_KEY = "http";
 
 /**
  * Serves `GET`/`HEAD` (download, with a single `Range`) and `PUT` (upload, atomic) of `relativePath`
@@ -89,7 +88,9 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   const declared = request.headers.get("content-length");
   const size = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
   const writer = await openUpload(scope, path.components, path.label, {
-    key: HTTP_UPLOAD_KEY,
+    // A key of its own per PUT (a PUT never resumes): concurrent PUTs to one path each get their own
+    // partial file, and the last to finish wins, instead of unlinking each other's.
+    key: `http-${randomUUID()}`,
     offset: 0,
     size,
     ifExists: request.headers.get("if-none-match")?.trim() === "*" ? "fail" : "overwrite",

@@ -1,5 +1,7 @@
 import { SESSION_QUERY_PARAM } from "../protocol/index.ts";
 import { isAuthorized } from "./auth.ts";
+import { FileError } from "../files/file-error.ts";
+import { fileErrorResponse } from "../files/http-status.ts";
 import { handleFileHttp } from "./file-http.ts";
 import type { ServerOptions } from "./options.ts";
 import { isOriginAllowed } from "./origin.ts";
@@ -52,7 +54,9 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
   try {
     relativePath = decodeURIComponent(url.pathname.slice(FILES_PATH_PREFIX.length));
   } catch {
-    return new Response("bad_message: the path is not valid percent-encoding\n", { status: 400 });
+    return fileErrorResponse(new FileError("bad_message", "the path is not valid percent-encoding"));
   }
+  // No file name holds NUL (%00): answered here, before any call that would throw on it.
+  if (relativePath.includes("\0")) return fileErrorResponse(new FileError("bad_message", "the path must not contain NUL (%00)"));
   return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes });
 }

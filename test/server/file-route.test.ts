@@ -59,7 +59,7 @@ describe("the HTTP file route", () => {
     return fetch(url, { method, headers, ...(body !== undefined && { body }) });
   };
 
-  test("an shared.client session's files are read and written with its resume secret in X-Bunker-Resume-Secret", async () => {
+  test("an anonymous session's files are read and written with its resume secret in X-Bunker-Resume-Secret", async () => {
     const owner = { session: shared.client.hello.session, secret: shared.client.hello.resumeSecret };
     const put = await fileRequest("PUT", "owned/note.txt", owner, "mine");
     expect(put.status).toBe(201);
@@ -105,6 +105,21 @@ describe("the HTTP file route", () => {
     expect(answers).toEqual(expected);
     expect(workspaceListing(workspace)).toEqual(before);
     expect(readFileSync(join(workspace, "kept.txt"), "utf8")).toBe("original");
+  });
+
+  test("concurrent PUTs to one path each finish: one of the bodies is the file, none is told its partial was replaced", async () => {
+    const owner = { session: shared.client.hello.session, secret: shared.client.hello.resumeSecret };
+    const bodies = ["a".repeat(300_000), "b".repeat(300_000), "c".repeat(300_000)];
+    const statuses = await Promise.all(bodies.map(async (body) => (await fileRequest("PUT", "same/target.bin", owner, body)).status));
+    expect(statuses.every((status) => status === 200 || status === 201)).toBe(true);
+    expect(bodies).toContain(readFileSync(join(shared.client.hello.workspace, "same/target.bin"), "utf8"));
+    expect(readdirSync(join(shared.client.hello.workspace, "same"))).toEqual(["target.bin"]);
+  });
+
+  test("a path with NUL (%00) is bad_message, 400, like any other bad path", async () => {
+    const owner = { session: shared.client.hello.session, secret: shared.client.hello.resumeSecret };
+    const response = await fileRequest("GET", "a%00b", owner);
+    expect({ status: response.status, code: response.headers.get("x-bunker-error") }).toEqual({ status: 400, code: "bad_message" });
   });
 
   test("the token is still checked first: the right secret without the token gets 401", async () => {
