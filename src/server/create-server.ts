@@ -13,6 +13,7 @@ import {
 } from "../protocol/index.ts";
 import { VERSION } from "../version.ts";
 import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
+import { isLoopbackHost } from "../config/loopback.ts";
 import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type ConnectionSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
@@ -120,6 +121,8 @@ export function createServer(options: ServerOptions): BunkerServer {
   const limits = createConnectionLimits(options.limits.maxConnections, options.limits.maxConnectionsPerAddress);
   const logRefusal = createRefusalLog(log);
   const secure = options.tls !== undefined;
+  // Bound to loopback: only loopback names are its own (see isOriginAllowed, DNS rebinding).
+  const loopbackOnly = isLoopbackHost(options.host);
   let stopping = false;
 
   const sandboxLabels = { backend: sandboxInfo.backend, network: sandboxInfo.network ?? options.allowNetwork };
@@ -138,7 +141,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       return refuse("not_websocket", remote, "unchecked", 426, "this endpoint speaks WebSocket only\n");
     }
     if (stopping) return refuse("shutting_down", remote, "unchecked", 503, "shutting down\n");
-    if (!isOriginAllowed(request, options.allowedOrigins, secure)) return refuse("origin", remote, "unchecked", 403, "origin not allowed\n");
+    if (!isOriginAllowed(request, options.allowedOrigins, secure, loopbackOnly)) return refuse("origin", remote, "unchecked", 403, "origin not allowed\n");
     const subprotocols = offeredSubprotocols(request);
     const auth = authResultOf(request, subprotocols, options.token);
     if (auth === "missing" || auth === "wrong") {
@@ -185,7 +188,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       const url = new URL(request.url);
       if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
       if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
-      if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure });
+      if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure, loopbackOnly });
       if (url.pathname !== WEBSOCKET_PATH) return new Response("not found\n", { status: 404 });
       return upgrade(request, url, server);
     },

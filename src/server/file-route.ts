@@ -22,6 +22,8 @@ export interface FileRouteContext {
   readonly options: ServerOptions;
   /** Whether the server speaks TLS, which its own origin depends on. */
   readonly secure: boolean;
+  /** The server is bound to loopback: only loopback names are its own origin (see isOriginAllowed). */
+  readonly loopbackOnly: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ function unknownSessionResponse(): Response {
  */
 export async function serveFileRoute(request: Request, url: URL, context: FileRouteContext): Promise<Response> {
   const { options } = context;
-  if (!isOriginAllowed(request, options.allowedOrigins, context.secure)) return new Response("origin not allowed\n", { status: 403 });
+  if (!isOriginAllowed(request, options.allowedOrigins, context.secure, context.loopbackOnly)) return new Response("origin not allowed\n", { status: 403 });
   if (!isAuthorized(request, [], options.token)) {
     return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
   }

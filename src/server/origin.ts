@@ -1,15 +1,29 @@
+import { isLoopbackHost } from "../config/loopback.ts";
+
 /**
  * Whether a WebSocket request's Origin may proceed. Without this check any web page the user
  * visits could drive a server on localhost (cross-site WebSocket hijacking). No Origin header means
  * not a browser, which is allowed; otherwise the origin must be the server's own (scheme, host and
  * port as the request's Host header names them) or listed with --allow-origin.
+ *
+ * A server bound to loopback (`loopbackOnly`) takes only a loopback name as its own: a page whose
+ * own name was rebound to 127.0.0.1 (DNS rebinding) sends a Host that matches its Origin, and would
+ * otherwise pass, which matters most to a server run with --no-auth.
  */
-export function isOriginAllowed(request: Request, allowedOrigins: readonly string[], secure: boolean): boolean {
+export function isOriginAllowed(request: Request, allowedOrigins: readonly string[], secure: boolean, loopbackOnly = false): boolean {
   const origin = request.headers.get("origin");
   if (origin === null) return true;
   if (allowedOrigins.includes("*") || allowedOrigins.includes(origin)) return true;
   const host = request.headers.get("host");
   if (!host) return false;
   const own = `${secure ? "https" : "http"}://${host}`.toLowerCase();
-  return origin.toLowerCase() === own;
+  if (origin.toLowerCase() !== own) return false;
+  return !loopbackOnly || isLoopbackHost(hostnameOf(host));
+}
+
+/** The name in a Host header, without its port: `[::1]:7681` is `[::1]`, `localhost:7681` is `localhost`. */
+function hostnameOf(host: string): string {
+  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
+  const colon = host.lastIndexOf(":");
+  return colon < 0 ? host : host.slice(0, colon);
 }

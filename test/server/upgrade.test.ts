@@ -57,6 +57,16 @@ describe("the upgrade checks token and origin", () => {
   });
 });
 
+test("a server on loopback takes only loopback names as its own origin: a rebound name is refused (DNS rebinding)", async () => {
+  await using server = await startServer({ token: undefined });
+  const port = server.port;
+  // What a page at http://attacker.example:<port> sends once its name resolves to 127.0.0.1.
+  expect(await upgradeStatus(server, { host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` })).toBe(403);
+  for (const name of ["localhost", "127.0.0.1", "app.localhost"]) {
+    expect(await upgradeStatus(server, { host: `${name}:${port}`, origin: `http://${name}:${port}` })).toBe(101);
+  }
+});
+
 test("--allow-origin lets a listed origin in", async () => {
   await using server = await startServer({ args: ["--allow-origin", "https://app.example"] });
   expect(await upgradeStatus(server, { authorization: `Bearer ${server.token}`, origin: "https://app.example" })).toBe(101);
