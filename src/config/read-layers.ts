@@ -123,7 +123,9 @@ export function readConfigFile(path: string): ConfigLayer {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not valid JSON: ${(error as Error).message}`);
+    // The parser quotes the text it choked on, which may be the token itself: name the problem only.
+    const reason = (error as Error).message.replace(/"[^"]*"?/g, "(text not shown)");
+    throw new UsageError(`${path}: not valid JSON: ${reason}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`${path}: must hold one JSON object of settings`);
   const result = v.safeParse(ServeConfigSchema, parsed);

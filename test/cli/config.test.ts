@@ -137,6 +137,13 @@ describe("a bad setting is one line that names it where it was given", () => {
     expect(usageError(["--config", join(dir, "missing.json")])).toBe(`--config: ${JSON.stringify(join(dir, "missing.json"))} cannot be read: ENOENT`);
   });
 
+  test("a JSON error never quotes the text it stopped at: an unquoted token would be printed", () => {
+    const file = configFile('{"token": supersecretvalue1234567890}');
+    const message = usageError(["--config", file]);
+    expect(message).toStartWith(`${file}: not valid JSON: `);
+    expect(message).not.toContain("supersecretvalue");
+  });
+
   test("environment variables are named as such", () => {
     expect(usageError([], { BUNKER_MAX_EXECS: "many" })).toBe('BUNKER_MAX_EXECS: "many" is not a whole number');
     expect(usageError([], { BUNKER_MAX_EXECS: "0" })).toBe('BUNKER_MAX_EXECS: "0" must be between 1 and 1000000');
