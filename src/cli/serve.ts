@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { detectSandbox, type DetectedSandbox } from "../sandbox/detect.ts";
 import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
 import type { BunkerServer } from "../server/create-server.ts";
-import { createLogger, type Logger } from "../server/log.ts";
+import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
 import { printOutput } from "./broken-pipe.ts";
@@ -124,12 +124,12 @@ export async function runServe(args: string[], env: Record<string, string | unde
     server,
     logger: log,
     announce() {
-      // Tests and scripts find the port in this sentence (also inside the json line's msg).
-      log.info(
-        "listening",
-        { url: server.url.href, port: server.port, sandbox: sandbox.info.backend, workspaceRoot, host: settings.hostId, tls: tls !== undefined },
-        `bunker listening on ${server.url.href} (sandbox: ${sandbox.info.backend}, workspaces: ${workspaceRoot})`,
-      );
+      // Tests and scripts find the port in this sentence (also inside the json line's msg). It is
+      // written even below info (--log-level warn): `--port 0` must say which port it took.
+      const fields = { url: server.url.href, port: server.port, sandbox: sandbox.info.backend, workspaceRoot, host: settings.hostId, tls: tls !== undefined };
+      const sentence = `bunker listening on ${server.url.href} (sandbox: ${sandbox.info.backend}, workspaces: ${workspaceRoot})`;
+      if (log.enabled("info")) log.info("listening", fields, sentence);
+      else writeStderr(`${formatLogLine(settings.logFormat, () => new Date(), "info", "listening", fields, sentence)}\n`);
       // Out at once, and before the token line: whoever waits for it is waiting now.
       log.flush();
       if (generated) {

@@ -156,6 +156,12 @@ test("pretty logs keep the startup sentences tests and people read", async () =>
   expect(lines[1]).toMatch(/^token generated for this run: http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
 });
 
+test("--log-level warn still says where the server listens: with --port 0 nothing else would tell", async () => {
+  // startServer waits for exactly this sentence; it would time out without it.
+  await using server = await startServer({ args: ["--log-level", "warn"] });
+  expect(server.stderr()).toContain(`bunker listening on ws://127.0.0.1:${server.port}/ws`);
+});
+
 test("--log-format json refuses to generate a token, which would land in the collected logs", async () => {
   const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--log-format", "json"], { stderr: "pipe", env: { PATH: process.env["PATH"] ?? "" } });
   expect(await proc.exited).toBe(2);
