@@ -74,7 +74,7 @@ function samplesOf(label: string, counts: Map<string, number>): [string, number]
 
 export function createServerMetrics(): ServerMetrics {
   const rejected = labelledCounts(REJECT_REASONS);
-  const closed = new Map<string, number>();
+  const closed = labelledCounts([...[...KNOWN_CLOSE_CODES].map(String), "other"]);
   const errors = labelledCounts(Object.keys(ERROR_CODES) as ErrorCode[]);
   const finished = labelledCounts(EXIT_REASONS);
   const outputBytes = labelledCounts(["stdout", "stderr"] as const);
