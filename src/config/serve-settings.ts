@@ -206,7 +206,8 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
     }
   }
   return {
-    host: all.host,
+    // "[::1]" as a URL writes it: the bind and the URLs built from it want the bare address.
+    host: all.host.replace(/^\[(.*)\]$/, "$1"),
     port: all.port,
     token,
     allowedOrigins: all.allowOrigin,

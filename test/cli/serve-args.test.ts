@@ -50,3 +50,8 @@ test("a bad flag value exits 2 with one line", async () => {
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toBe('bunker: --port: "banana" is not a whole number\n');
 });
+
+test("--host [::1], as URLs write it, binds the bare address", () => {
+  expect(parseServeArgs(["--host", "[::1]"], {})).toMatchObject({ host: "::1" });
+  expect(parseServeArgs(["--host", "::1"], {})).toMatchObject({ host: "::1" });
+});
