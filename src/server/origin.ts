@@ -14,6 +14,9 @@ export function isOriginAllowed(request: Request, allowedOrigins: readonly strin
   const origin = request.headers.get("origin");
   if (origin === null) return true;
   if (allowedOrigins.includes("*") || allowedOrigins.includes(origin)) return true;
+  // As written by hand (`http://App.example:80/`) an allowed origin still means what browsers send.
+  const normal = normalOrigin(origin);
+  if (normal !== undefined && allowedOrigins.some((allowed) => normalOrigin(allowed) === normal)) return true;
   const host = request.headers.get("host");
   if (!host) return false;
   const own = `${secure ? "https" : "http"}://${host}`.toLowerCase();
@@ -26,4 +29,14 @@ function hostnameOf(host: string): string {
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const colon = host.lastIndexOf(":");
   return colon < 0 ? host : host.slice(0, colon);
+}
+
+/** An origin as browsers serialise it: lower-case scheme and host, no default port, no path; undefined when it is not one. */
+function normalOrigin(origin: string): string | undefined {
+  try {
+    const { origin: normal } = new URL(origin);
+    return normal === "null" ? undefined : normal;
+  } catch {
+    return undefined;
+  }
 }

@@ -73,6 +73,12 @@ test("--allow-origin lets a listed origin in", async () => {
   expect(await upgradeStatus(server, { authorization: `Bearer ${server.token}`, origin: "https://other.example" })).toBe(403);
 });
 
+test("--allow-origin written by hand (a trailing slash, upper case, the default port) still matches what browsers send", async () => {
+  await using server = await startServer({ args: ["--allow-origin", "HTTPS://App.Example:443/"] });
+  expect(await upgradeStatus(server, { authorization: `Bearer ${server.token}`, origin: "https://app.example" })).toBe(101);
+  expect(await upgradeStatus(server, { authorization: `Bearer ${server.token}`, origin: "https://app.example:8443" })).toBe(403);
+});
+
 test("--no-auth accepts a client without a token", async () => {
   await using server = await startServer({ token: undefined });
   expect(await upgradeStatus(server, {})).toBe(101);
