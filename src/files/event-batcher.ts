@@ -22,6 +22,8 @@ export interface EventBatcher {
   /** Marks that events were lost (too many directories, say). */
   overflow(): void;
   close(): void;
+  /** Sends what is pending at once (once the connection can take it), then closes. */
+  finish(): Promise<void>;
 }
 
 /** Starts an empty batcher; nothing is sent until an event is pushed. */
@@ -65,6 +67,14 @@ export function createEventBatcher(options: EventBatcherOptions): EventBatcher {
       schedule();
     },
     close() {
+      closed = true;
+      pending = [];
+    },
+    async finish() {
+      const congested = options.congestion();
+      if (congested) await congested;
+      if (closed) return;
+      if (pending.length > 0 || overflowed) options.send(pending, overflowed);
       closed = true;
       pending = [];
     },

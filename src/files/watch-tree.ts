@@ -15,6 +15,8 @@ export interface TreeWatchOptions {
   readonly recursive: boolean;
   congestion(): Promise<void> | undefined;
   send(events: WatchEvent[], overflow: boolean): void;
+  /** The watched directory itself was removed or moved away: its last events are sent, nothing follows. */
+  ended(): void;
 }
 
 /** A directory (and with `recursive` everything under it) being watched. */
@@ -119,7 +121,11 @@ export async function watchTree(scope: FileScope, path: Components, label: strin
 
   const onEvent = async (eventType: string, watched: WatchedDirectory, name: string): Promise<void> => {
     if (closed) return;
-    if (name === watched.components.at(-1) && !(await stillThere(watched))) return unwatchSubtree(watched.components);
+    if (name === watched.components.at(-1) && !(await stillThere(watched))) {
+      unwatchSubtree(watched.components);
+      if (key(watched.components) === key(top.components)) await end();
+      return;
+    }
     const changed = [...watched.components, name];
     const path = formatComponents(changed);
     if (eventType === "change") return batcher.push({ type: "modify", path });
@@ -140,6 +146,17 @@ export async function watchTree(scope: FileScope, path: Components, label: strin
     } finally {
       walkedNow.close();
     }
+  };
+
+  /** The watch cannot go on (its directory is gone): say so with a last `remove`, then stop. */
+  const end = async () => {
+    batcher.push({ type: "remove", path: formatComponents(top.components) });
+    await batcher.finish();
+    if (closed) return;
+    closed = true;
+    for (const watcher of watchers.values()) watcher.close();
+    watchers.clear();
+    options.ended();
   };
 
   try {

@@ -170,7 +170,10 @@ export const FileWatchEventsReplySchema = reply("file.watch.events", {
   /** Events were lost (too many, or the client read too slowly): list the tree again. */
   overflow: v.optional(v.boolean()),
 });
-export const FileUnwatchReplySchema = reply("file.unwatch.result", {});
+export const FileUnwatchReplySchema = reply("file.unwatch.result", {
+  /** Sent without a file.unwatch: the watched directory was removed or moved away, and the watch has ended. */
+  gone: v.optional(v.literal(true)),
+});
 
 /** Every file reply the server may send (spread into the server message variant). */
 export const FILE_REPLY_SCHEMAS = [

@@ -102,6 +102,10 @@ export function createFileHandler(context: FileContext): FileHandler {
           recursive: message.recursive ?? false,
           congestion: () => context.congestion(),
           send: (events, overflow) => send({ type: "file.watch.events", id: message.id, events, ...(overflow && { overflow }) }),
+          ended: () => {
+            peer.ended();
+            send({ type: "file.unwatch.result", id: message.id, gone: true });
+          },
         });
         const begin = () => send({ type: "file.watch.ready", id: message.id, path: watch.path });
         return { kind: "watch", begin, cancel: watch.close, close: watch.close };

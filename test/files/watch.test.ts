@@ -123,3 +123,18 @@ test("watches started one after another, on reused fd numbers, each report their
   const b = await eventsUntil(h, "wb", (event) => event.path === "b/only-b");
   expect([...a.seen, ...b.seen].filter((event) => event.path.includes("only-") && event.path[0] !== event.path.at(-1))).toEqual([]);
 });
+
+test("a watch whose directory is removed or moved away says so: a remove of it, then file.unwatch.result with gone, and its slot is free", async () => {
+  using h = createHarness();
+  mkdirSync(join(h.workspace, "doomed/inner"), { recursive: true });
+  mkdirSync(join(h.workspace, "moved"));
+  await h.request({ type: "file.watch", id: "w1", path: "doomed", recursive: true });
+  await h.request({ type: "file.watch", id: "w2", path: "moved" });
+  rmSync(join(h.workspace, "doomed"), { recursive: true });
+  await eventsUntil(h, "w1", (event) => event.type === "remove" && event.path === "doomed");
+  expect(await h.next((reply) => reply.type === "file.unwatch.result" && reply.id === "w1")).toEqual({ type: "file.unwatch.result", id: "w1", gone: true });
+  renameSync(join(h.workspace, "moved"), join(h.workspace, "elsewhere"));
+  expect(await h.next((reply) => reply.type === "file.unwatch.result" && reply.id === "w2")).toEqual({ type: "file.unwatch.result", id: "w2", gone: true });
+  // Ended: its id is free again, and unwatching it is unknown_transfer.
+  expect(await h.request({ type: "file.watch", id: "w1", path: "." })).toEqual({ type: "file.watch.ready", id: "w1", path: "." });
+});
