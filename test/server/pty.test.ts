@@ -145,8 +145,9 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
     const producedAfter = after.execs.find((exec) => exec.id === "yes")!.bytes.stdout;
     // ^S takes effect within milliseconds of a flood at hundreds of MB/s: allow a few MiB of overshoot.
     expect(producedAfter).toBeLessThan(window + 8 * 1024 * 1024);
-    // A few KiB already in the terminal's own buffer may still come after ^S; a flood would be megabytes.
-    expect(producedAfter - produced).toBeLessThan(64 * 1024);
+    // What the terminal already buffered (its line discipline and flip buffers, up to about 64 KiB
+    // each) may still come after ^S, more of it on a loaded machine; a flood would be megabytes.
+    expect(producedAfter - produced).toBeLessThan(256 * 1024);
     // Acknowledging lets it flow again, from exactly where it stopped.
     client.send({ type: "ack", id: "yes", stream: "stdout", offset: received });
     const next = (await client.next((m) => m.type === "output" && m.id === "yes")) as Output;
