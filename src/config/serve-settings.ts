@@ -1,4 +1,5 @@
-import { accessSync, constants, realpathSync } from "node:fs";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { accessSync, constants, readFileSync, realpathSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { UsageError, quote } from "../cli/usage-error.ts";
@@ -159,6 +160,26 @@ function checkReadable(label: string, path: string): string {
   return path;
 }
 
+/**
+ * That the certificate and the key are PEM and belong together, so that `bunker config` refuses
+ * what `serve` would fail on (KEY_VALUES_MISMATCH at listen). The key's text is never quoted.
+ */
+function checkTlsPair(tls: { certPath: string; keyPath: string }, certLabel: string, keyLabel: string): void {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(tls.certPath));
+  } catch {
+    throw new UsageError(`${certLabel}: ${quote(tls.certPath)} is not a PEM certificate`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(tls.keyPath));
+  } catch {
+    throw new UsageError(`${keyLabel}: ${quote(tls.keyPath)} is not a PEM private key (an encrypted key needs no passphrase here: none can be given)`);
+  }
+  if (!certificate.checkPrivateKey(key)) throw new UsageError(`${keyLabel}: ${quote(tls.keyPath)} is not the private key of ${quote(tls.certPath)}`);
+}
+
 /** Which of token and noAuth decides: the higher layer; both in one layer contradict each other. */
 function resolveToken({ values, sources }: MergedConfig): string | undefined | "generate" {
   if (!values.noAuth) return values.token ?? "generate";
@@ -189,6 +210,7 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
     all.tlsCert === undefined || all.tlsKey === undefined
       ? undefined
       : { certPath: checkReadable(label("tlsCert"), all.tlsCert), keyPath: checkReadable(label("tlsKey"), all.tlsKey) };
+  if (tls) checkTlsPair(tls, label("tlsCert"), label("tlsKey"));
   if (!tls && !isLoopbackHost(all.host)) {
     if (!all.insecureBind) {
       throw new UsageError(

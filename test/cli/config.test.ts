@@ -7,6 +7,7 @@ import { UsageError } from "../../src/cli/usage-error.ts";
 import { defaultServeConfig } from "../../src/config/serve-settings.ts";
 import { envOf, flagOf, SERVE_FIELD_NAMES, type ServeConfig } from "../../src/config/serve-fields.ts";
 import { renderConfigCommand } from "../../src/cli/config.ts";
+import { selfSignedCertificate } from "../helpers/self-signed.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunker-config-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -175,12 +176,20 @@ describe("binding and TLS", () => {
     for (const host of ["127.0.0.1", "127.1.2.3", "::1", "localhost"]) expect(settings(["--host", host]).warnings).toEqual([]);
   });
 
-  test("--tls-cert and --tls-key go together and must be readable", () => {
-    const pem = configFile("not checked here");
+  test("--tls-cert and --tls-key go together, must be readable, and must be a certificate and its own key", () => {
+    const pem = configFile("not a certificate");
     expect(usageError(["--tls-cert", pem])).toBe("--tls-cert: a certificate needs its private key too (--tls-key)");
     expect(usageError([], { BUNKER_TLS_KEY: pem })).toBe("BUNKER_TLS_KEY: a private key needs its certificate too (--tls-cert)");
     expect(usageError(["--tls-cert", pem, "--tls-key", join(dir, "missing.pem")])).toBe(`--tls-key: ${JSON.stringify(join(dir, "missing.pem"))} cannot be read: ENOENT`);
-    expect(settings(["--host", "0.0.0.0", "--tls-cert", pem, "--tls-key", pem])).toMatchObject({ tls: { certPath: pem, keyPath: pem }, warnings: [] });
+    expect(usageError(["--tls-cert", pem, "--tls-key", pem])).toBe(`--tls-cert: ${JSON.stringify(pem)} is not a PEM certificate`);
+    const one = selfSignedCertificate();
+    const other = selfSignedCertificate();
+    const cert = configFile(one.certPem);
+    const key = configFile(one.keyPem);
+    const otherKey = configFile(other.keyPem);
+    // What serve would only find at listen (KEY_VALUES_MISMATCH), bunker config refuses now.
+    expect(usageError(["--tls-cert", cert, "--tls-key", otherKey])).toBe(`--tls-key: ${JSON.stringify(otherKey)} is not the private key of ${JSON.stringify(cert)}`);
+    expect(settings(["--host", "0.0.0.0", "--tls-cert", cert, "--tls-key", key])).toMatchObject({ tls: { certPath: cert, keyPath: key }, warnings: [] });
   });
 });
 
