@@ -1,7 +1,7 @@
 import { constants, type Stats } from "node:fs";
 import { join } from "node:path";
 import { FileError, errnoOf } from "./file-error.ts";
-import { closeFd, fchmodFd, fchownFd, lstatPath, mkdirPath, openFd } from "./fs-calls.ts";
+import { closeFd, fchmodFd, fchownFd, lstatPath, mkdirPath, openFd, readdirBytes } from "./fs-calls.ts";
 import { selectPathScheme, type OpenDir, type PathScheme } from "./platform/index.ts";
 
 /** uid and gid that files the server creates are given. */
@@ -43,10 +43,34 @@ export function entryPath(root: ConfinedRoot, dir: OpenDir, name: string): strin
   return root.scheme.entryPath(dir, name);
 }
 
+/**
+ * An entry's name as its directory holds it: text when it is valid UTF-8, else its bytes (a name
+ * from a tar archive, say). Text cannot carry such a name, and decoding it would name nothing.
+ */
+export type EntryName = string | Buffer;
+
+/** The entries of an open directory, each as an EntryName. */
+export async function readEntryNames(root: ConfinedRoot, dir: OpenDir): Promise<EntryName[]> {
+  return (await readdirBytes(root.scheme.dirPath(dir))).map((bytes) => {
+    const text = bytes.toString("utf8");
+    return Buffer.from(text).equals(bytes) ? text : bytes;
+  });
+}
+
+/** entryPath for an EntryName: a name of bytes gets a path of bytes, which node:fs takes as it is. */
+export function entryPathOf(root: ConfinedRoot, dir: OpenDir, name: EntryName): string | Buffer {
+  return typeof name === "string" ? entryPath(root, dir, name) : Buffer.concat([Buffer.from(`${root.scheme.dirPath(dir)}/`), name]);
+}
+
+/** How a name is shown: as it is, or decoded with U+FFFD for what is not UTF-8. */
+export function nameText(name: EntryName): string {
+  return typeof name === "string" ? name : name.toString("utf8");
+}
+
 /** Opens entry `name` of `dir` as a directory, never through a symlink. Throws the errno (ENOTDIR for a symlink). */
-export async function openDirAt(root: ConfinedRoot, dir: OpenDir, name: string): Promise<OpenDir> {
-  const fd = await openFd(entryPath(root, dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags);
-  const opened = { fd, components: [...dir.components, name], hostPath: join(dir.hostPath, name) };
+export async function openDirAt(root: ConfinedRoot, dir: OpenDir, name: EntryName): Promise<OpenDir> {
+  const fd = await openFd(entryPathOf(root, dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags);
+  const opened = { fd, components: [...dir.components, nameText(name)], hostPath: join(dir.hostPath, nameText(name)) };
   if (!(await root.scheme.verifyDirectory(opened))) {
     closeFd(fd);
     throw new FileError("path_outside_workspace", `${opened.components.join("/")} changed while the server opened it`);
@@ -60,9 +84,9 @@ export function openEntryAt(root: ConfinedRoot, dir: OpenDir, name: string, flag
 }
 
 /** lstat of entry `name` of `dir`, or null when it does not exist. */
-export async function lstatAt(root: ConfinedRoot, dir: OpenDir, name: string): Promise<Stats | null> {
+export async function lstatAt(root: ConfinedRoot, dir: OpenDir, name: EntryName): Promise<Stats | null> {
   try {
-    return await lstatPath(entryPath(root, dir, name));
+    return await lstatPath(entryPathOf(root, dir, name));
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return null;
     throw error;

@@ -4,20 +4,22 @@ import { promisify } from "node:util";
 // node:fs/promises speaks FileHandle, which closes itself on garbage collection and warns; the walk
 // needs plain numeric fds that it closes itself, so these are the callback calls as promises.
 
-export const openFd = promisify(fs.open) as (path: string, flags: number, mode?: number) => Promise<number>;
+export const openFd = promisify(fs.open) as (path: string | Buffer, flags: number, mode?: number) => Promise<number>;
 export const fstatFd = promisify(fs.fstat) as (fd: number) => Promise<fs.Stats>;
 export const fchownFd = promisify(fs.fchown);
 export const fchmodFd = promisify(fs.fchmod) as (fd: number, mode: number) => Promise<void>;
 export const ftruncateFd = promisify(fs.ftruncate) as (fd: number, length: number) => Promise<void>;
 export const fsyncFd = promisify(fs.fsync);
-export const lstatPath = promisify(fs.lstat) as (path: string) => Promise<fs.Stats>;
-export const readlinkPath = promisify(fs.readlink) as (path: string) => Promise<string>;
+export const lstatPath = promisify(fs.lstat) as (path: string | Buffer) => Promise<fs.Stats>;
+export const readlinkPath = promisify(fs.readlink) as (path: string | Buffer) => Promise<string>;
 export const mkdirPath = promisify(fs.mkdir) as (path: string, mode: number) => Promise<void>;
 export const renamePath = promisify(fs.rename);
 export const linkPath = promisify(fs.link);
 export const unlinkPath = promisify(fs.unlink);
-export const rmdirPath = promisify(fs.rmdir) as (path: string) => Promise<void>;
+export const rmdirPath = promisify(fs.rmdir) as (path: string | Buffer) => Promise<void>;
 export const readdirNames = promisify(fs.readdir) as (path: string) => Promise<string[]>;
+/** A directory's names as the bytes they are: not every name is valid UTF-8. */
+export const readdirBytes = (path: string): Promise<Buffer[]> => fs.promises.readdir(path, { encoding: "buffer" });
 export const realpathPath = promisify(fs.realpath) as (path: string) => Promise<string>;
 
 /** Closes an fd, ignoring errors: every caller is already on its way out. */

@@ -1,8 +1,8 @@
 import type { FileEntry } from "../protocol/index.ts";
 import { describeEntry } from "./describe-entry.ts";
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
-import { closeFd, fstatFd, lstatPath, readdirNames, readlinkPath } from "./fs-calls.ts";
-import { entryPath, openDirAt, type ConfinedRoot } from "./confined-root.ts";
+import { closeFd, fstatFd, lstatPath, readlinkPath } from "./fs-calls.ts";
+import { entryPathOf, nameText, openDirAt, readEntryNames, type ConfinedRoot, type EntryName } from "./confined-root.ts";
 import type { FileScope } from "./file-scope.ts";
 import { measureUsage } from "./usage.ts";
 import type { OpenDir } from "./platform/index.ts";
@@ -10,12 +10,12 @@ import { walkPath } from "./walk.ts";
 import type { Components } from "./workspace-path.ts";
 
 /** Describes entry `name` of `dir` as lstat sees it, with a symlink's target; null when it is gone. */
-export async function describeEntryAt(root: ConfinedRoot, dir: OpenDir, name: string): Promise<FileEntry | null> {
-  const path = entryPath(root, dir, name);
+export async function describeEntryAt(root: ConfinedRoot, dir: OpenDir, name: EntryName): Promise<FileEntry | null> {
+  const path = entryPathOf(root, dir, name);
   const stats = await lstatPath(path).catch(() => null);
   if (!stats) return null;
   const target = stats.isSymbolicLink() ? await readlinkPath(path).catch(() => "") : undefined;
-  return describeEntry([...dir.components, name], stats, target);
+  return describeEntry([...dir.components, nameText(name)], stats, target);
 }
 
 /** One path's metadata; a symlink is described, not followed. The workspace itself adds its usage. */
@@ -70,7 +70,8 @@ export async function listDirectory(scope: FileScope, path: Components, label: s
 }
 
 async function listInto(root: ConfinedRoot, dir: OpenDir, depth: number, maxEntries: number, listing: { entries: FileEntry[]; truncated: boolean }): Promise<void> {
-  const names = (await readdirNames(root.scheme.dirPath(dir))).sort();
+  // Names that are not UTF-8 are listed too, decoded with U+FFFD (JSON cannot carry their bytes).
+  const names = (await readEntryNames(root, dir)).sort((a, b) => (nameText(a) < nameText(b) ? -1 : nameText(a) > nameText(b) ? 1 : 0));
   for (const name of names) {
     if (listing.entries.length >= maxEntries) {
       listing.truncated = true;

@@ -1,6 +1,6 @@
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
-import { closeFd, lstatPath, readdirNames, rmdirPath, unlinkPath } from "./fs-calls.ts";
-import { entryPath, lstatAt, openDirAt, type ConfinedRoot } from "./confined-root.ts";
+import { closeFd, lstatPath, rmdirPath, unlinkPath } from "./fs-calls.ts";
+import { entryPath, entryPathOf, lstatAt, openDirAt, readEntryNames, type ConfinedRoot, type EntryName } from "./confined-root.ts";
 import type { FileScope } from "./file-scope.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { walkPath } from "./walk.ts";
@@ -30,7 +30,7 @@ export async function removePath(scope: FileScope, path: Components, label: stri
   }
 }
 
-async function removeDirectory(root: ConfinedRoot, parent: OpenDir, name: string): Promise<void> {
+async function removeDirectory(root: ConfinedRoot, parent: OpenDir, name: EntryName): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     let dir: OpenDir;
     try {
@@ -39,7 +39,7 @@ async function removeDirectory(root: ConfinedRoot, parent: OpenDir, name: string
       const errno = errnoOf(error);
       if (errno === "ENOENT") return;
       // No longer a directory (a symlink or a file swapped in): the name itself goes.
-      if (errno === "ENOTDIR") return await unlinkPath(entryPath(root, parent, name)).catch(() => {});
+      if (errno === "ENOTDIR") return await unlinkPath(entryPathOf(root, parent, name)).catch(() => {});
       throw error;
     }
     try {
@@ -48,22 +48,23 @@ async function removeDirectory(root: ConfinedRoot, parent: OpenDir, name: string
       closeFd(dir.fd);
     }
     try {
-      return await rmdirPath(entryPath(root, parent, name));
+      return await rmdirPath(entryPathOf(root, parent, name));
     } catch (error) {
       const errno = errnoOf(error);
       if (errno === "ENOENT") return;
-      if (errno === "ENOTDIR") return await unlinkPath(entryPath(root, parent, name)).catch(() => {});
+      if (errno === "ENOTDIR") return await unlinkPath(entryPathOf(root, parent, name)).catch(() => {});
       if ((errno !== "ENOTEMPTY" && errno !== "EEXIST") || attempt >= MAX_EMPTY_ATTEMPTS) throw error;
     }
   }
 }
 
+/** Names are read as bytes: one that is not UTF-8 (from a tar archive) must go too, or rmdir fails. */
 async function emptyDirectory(root: ConfinedRoot, dir: OpenDir): Promise<void> {
-  for (const name of await readdirNames(root.scheme.dirPath(dir))) {
-    const stats = await lstatPath(entryPath(root, dir, name)).catch(() => null);
+  for (const name of await readEntryNames(root, dir)) {
+    const stats = await lstatPath(entryPathOf(root, dir, name)).catch(() => null);
     if (!stats) continue;
     if (stats.isDirectory()) await removeDirectory(root, dir, name);
-    else await unlinkPath(entryPath(root, dir, name)).catch((error: unknown) => {
+    else await unlinkPath(entryPathOf(root, dir, name)).catch((error: unknown) => {
       if (errnoOf(error) !== "ENOENT") throw error;
     });
   }

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { FileError } from "./file-error.ts";
-import { closeFd, lstatPath, readdirNames } from "./fs-calls.ts";
-import { entryPath, openDirAt, openRootDir, type ConfinedRoot } from "./confined-root.ts";
+import { closeFd, lstatPath } from "./fs-calls.ts";
+import { entryPathOf, openDirAt, openRootDir, readEntryNames, type ConfinedRoot, type EntryName } from "./confined-root.ts";
 import type { OpenDir } from "./platform/index.ts";
 
 /** lstat calls in flight at once while measuring one directory. */
@@ -22,17 +22,17 @@ export async function measureUsage(root: ConfinedRoot): Promise<number> {
 }
 
 async function measureDirectory(root: ConfinedRoot, dir: OpenDir): Promise<number> {
-  let names: string[];
+  let names: EntryName[];
   try {
-    names = await readdirNames(root.scheme.dirPath(dir));
+    names = await readEntryNames(root, dir);
   } catch {
     return 0;
   }
   let total = 0;
-  const subdirectories: string[] = [];
+  const subdirectories: EntryName[] = [];
   for (let start = 0; start < names.length; start += STAT_BATCH) {
     const batch = names.slice(start, start + STAT_BATCH);
-    const stats = await Promise.all(batch.map((name) => lstatPath(entryPath(root, dir, name)).catch((): Stats | null => null)));
+    const stats = await Promise.all(batch.map((name) => lstatPath(entryPathOf(root, dir, name)).catch((): Stats | null => null)));
     stats.forEach((entry, index) => {
       if (entry?.isFile()) total += entry.size;
       else if (entry?.isDirectory()) subdirectories.push(batch[index]!);

@@ -210,3 +210,24 @@ test("past the queue's length, requests are refused with limit_exceeded until re
   await h.next((reply) => reply.id === "2");
   expect(await h.request({ type: "file.stat", id: "4", path: "." })).toMatchObject({ type: "file.stat.result" });
 });
+
+test("names that are not UTF-8 (from a tar archive, say) are listed decoded, counted, and removed with their directory", async () => {
+  using h = createHarness();
+  const dir = join(h.workspace, "from-tar");
+  mkdirSync(dir);
+  // node:fs takes a name of bytes as it is: "bad\xffname", which no UTF-8 string can spell.
+  const bad = Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([0xff]), Buffer.from("name")]);
+  writeFileSync(bad, "12345");
+  mkdirSync(Buffer.concat([Buffer.from(`${dir}/sub`), Buffer.from([0xfe])]));
+  writeFileSync(join(dir, "ok"), "x");
+  const listed = (await h.request({ type: "file.list", id: "l", path: "from-tar" })) as { entries: { path: string; type: string }[] };
+  expect(listed.entries.map((entry) => [entry.path, entry.type])).toEqual([
+    ["from-tar/bad\ufffdname", "file"],
+    ["from-tar/ok", "file"],
+    ["from-tar/sub\ufffd", "directory"],
+  ]);
+  const stat = (await h.request({ type: "file.stat", id: "s", path: "." })) as { usage: { usedBytes: number } };
+  expect(stat.usage.usedBytes).toBe(6);
+  expect(await h.request({ type: "file.remove", id: "r", path: "from-tar", recursive: true })).toMatchObject({ type: "file.remove.result" });
+  expect(existsSync(dir)).toBe(false);
+});
