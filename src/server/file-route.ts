@@ -10,12 +10,6 @@ import type { SessionRegistry } from "./session-registry.ts";
 /** HTTP file transfer lives under this path. */
 export const FILES_PATH_PREFIX = "/files/";
 
-/**
- * Carries an anonymous session's resume secret on a file request. A header and never the query:
- * URLs end up in access logs and load-balancer keys, where the session id is fine and a secret not.
- */
-export const RESUME_SECRET_HEADER = "x-bunker-resume-secret";
-
 /** What the file route needs of its server. */
 export interface FileRouteContext {
   readonly sessions: SessionRegistry;
@@ -26,21 +20,18 @@ export interface FileRouteContext {
   readonly loopbackOnly: boolean;
 }
 
-/**
- * The one answer for an unknown id and for a missing or wrong secret, so that ids cannot be probed.
- * Built anew each time: a Response's body can be read only once.
- */
+/** The answer for an id this server does not hold. Built anew each time: a Response's body can be read only once. */
 function unknownSessionResponse(): Response {
-  return new Response("unknown_session: no session with that id here, or the resume secret is missing or wrong\n", {
+  return new Response("unknown_session: no session with that id lives on this server\n", {
     status: 404,
     headers: { "content-type": "text/plain; charset=utf-8", "x-bunker-error": "unknown_session" },
   });
 }
 
 /**
- * `GET`/`HEAD`/`PUT /files/<path>?session=<id>`: the token in `Authorization: Bearer`, and for an
- * anonymous session its resume secret in `X-Bunker-Resume-Secret`, as a resume on the WebSocket
- * needs it. A named session needs the token alone.
+ * `GET`/`HEAD`/`PUT /files/<path>?session=<id>`: the token in `Authorization: Bearer`, never in the
+ * URL; the session id in the query, where a load balancer can route on it. Checked in this order:
+ * origin (403), token (401), session (404), then the path and the method.
  */
 export async function serveFileRoute(request: Request, url: URL, context: FileRouteContext): Promise<Response> {
   const { options } = context;
@@ -49,8 +40,7 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
     return new Response("missing or wrong token\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
   }
   const sessionId = url.searchParams.get(SESSION_QUERY_PARAM);
-  const secret = request.headers.get(RESUME_SECRET_HEADER) ?? undefined;
-  const session = sessionId === null ? undefined : context.sessions.forFileRequest(sessionId, secret);
+  const session = sessionId === null ? undefined : context.sessions.forFileRequest(sessionId);
   if (!session) return unknownSessionResponse();
   let relativePath: string;
   try {

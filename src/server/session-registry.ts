@@ -68,13 +68,13 @@ export class SessionRegistry {
   }
 
   /**
-   * The session a file request over HTTP may act on: a named session with the token alone (a name
-   * is not a secret, as on the WebSocket), an anonymous one only with its resume secret.
+   * The session a file request over HTTP acts on: any live one, by id. The route takes the token
+   * alone, as its issue asks of it for curl users ("with the token"); the token is the server's one
+   * credential and its holders are trusted (SECURITY.md, threat model). The id only routes.
    */
-  forFileRequest(id: string, secret: string | undefined): Session | undefined {
-    const named = this.#sessions.get(id);
-    if (named?.name !== undefined && !named.ended) return named;
-    return this.withSecret(id, secret);
+  forFileRequest(id: string): Session | undefined {
+    const session = this.#sessions.get(id);
+    return session && !session.ended ? session : undefined;
   }
 
   /** The session a socket gets, or why it gets none. */
