@@ -6,8 +6,9 @@ import { printOutput } from "./broken-pipe.ts";
 import { CONFIG_HELP } from "./help.ts";
 import { loadServeConfig, type LoadedServeConfig } from "./serve-args.ts";
 
-/** What a secret shows as in the `--sources` table. */
-export const REDACTED = "<redacted>";
+import { REDACTED } from "../config/field-schemas.ts";
+
+export { REDACTED };
 
 /** What `bunker config` prints: the text for stdout, and notes for stderr. */
 export interface ConfigOutput {
@@ -21,8 +22,9 @@ function isSecret(name: ServeFieldName): boolean {
 
 /**
  * The effective settings as a config file that `serve --config` reads back to the same settings,
- * except for secrets: those are left out (a placeholder would not start a server, and the real
- * value must not be printed), each with a note on stderr saying how to give it again. `noAuth`
+ * except for secrets: those show as "<redacted>" (the value itself is never printed), each with a
+ * note on stderr saying how to give it again; serve refuses the placeholder as a token unless a
+ * layer above the file gives the real one. `noAuth`
  * is the outcome of the layers: false when a token from a higher layer overrides it, since the
  * file without that token must not mean "accept every client". Paths are absolute, since the
  * file's reader takes relative ones from the file's directory.
@@ -38,7 +40,8 @@ function renderConfigFile(loaded: LoadedServeConfig): ConfigOutput {
     if (!isSecret(name)) {
       shown[name] = value;
     } else if (name !== "token" || typeof loaded.settings.token === "string") {
-      stderr += `bunker: ${name} (from ${loaded.merged.sources[name].label}) is left out, as bunker config prints no secret; give it to serve again: ${flagOf(name)}, ${envOf(name)} or "${name}" in the file\n`;
+      shown[name] = REDACTED;
+      stderr += `bunker: ${name} (from ${loaded.merged.sources[name].label}) is printed as ${REDACTED}, as bunker config prints no secret; give the real one to serve: ${flagOf(name)}, ${envOf(name)} or "${name}" in the file\n`;
     }
   }
   return { stdout: `${JSON.stringify(shown, null, 2)}\n`, stderr };

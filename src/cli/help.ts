@@ -6,7 +6,7 @@ export const MAIN_HELP = `bunker ${VERSION}: sandboxed commands over WebSocket, 
 Usage:
   bunker serve [flags]     start the server (bunker serve --help for its flags)
   bunker doctor [--json]   which sandboxes exist and work here, why not, and the fix
-  bunker config [flags]    the settings serve would run with, secrets left out (bunker config --help)
+  bunker config [flags]    the settings serve would run with, secrets redacted (bunker config --help)
   bunker exec [flags] -- command [args...]
                            run a command on a server, streamed here (bunker exec --help)
   bunker shell [flags]     an interactive shell on a server (bunker shell --help)
@@ -103,8 +103,8 @@ export const CONFIG_HELP = `Usage: bunker config [serve flags] [--sources]
 
 Prints the settings \`bunker serve\` would run with given the same flags, BUNKER_* environment and
 config file (--config), as a JSON config file that serve --config reads back to the same settings.
-Secrets (the token) are never printed: the file leaves them out, and a line on stderr says how to
-give serve each again. A bad setting exits 2 with one line naming it, as serve would. The sandbox
+Secrets (the token) are never printed: the file holds "<redacted>" in their place, which serve
+refuses as a token, and a line on stderr says how to give serve the real one. A bad setting exits 2 with one line naming it, as serve would. The sandbox
 is not probed: see bunker doctor.
 
 Flags:

@@ -58,9 +58,12 @@ export function uidGid() {
 }
 
 /** A token: long enough that guessing it is hopeless. */
+/** What `bunker config` prints in place of a secret. As a token it is refused once it would be used (serve-settings.ts). */
+export const REDACTED = "<redacted>";
+
 export function token() {
   return v.pipe(
     v.string("is not a string"),
-    v.check((value) => value.length >= 16, "is too short to guess-proof; use at least 16"),
+    v.check((value) => value === REDACTED || value.length >= 16, "is too short to guess-proof; use at least 16"),
   );
 }

@@ -9,7 +9,7 @@ import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES, type Rlimits } from "../sandbo
 import { parseRunAs, type RunAs } from "../sandbox/run-as.ts";
 import { DEFAULT_PROTECTED_PATHS } from "../sandbox/protected-paths.ts";
 import type { LogFormat, LogLevel } from "../server/log.ts";
-import { durationMs } from "./field-schemas.ts";
+import { durationMs, REDACTED } from "./field-schemas.ts";
 import { flagOf, SERVE_FIELD_NAMES, type ServeConfig, type ServeFieldName } from "./serve-fields.ts";
 import { LAYER_KINDS, type ConfigLayer, type LayerKind } from "./read-layers.ts";
 import { isLoopbackHost } from "./loopback.ts";
@@ -182,6 +182,10 @@ function checkTlsPair(tls: { certPath: string; keyPath: string }, certLabel: str
 
 /** Which of token and noAuth decides: the higher layer; both in one layer contradict each other. */
 function resolveToken({ values, sources }: MergedConfig): string | undefined | "generate" {
+  // The printed file read back as it is: only a layer above it (BUNKER_TOKEN, --token) may fill it in.
+  if (values.token === REDACTED && (!values.noAuth || LAYER_KINDS.indexOf(sources.token.kind) > LAYER_KINDS.indexOf(sources.noAuth.kind))) {
+    throw new UsageError(`${sources.token.label}: "${REDACTED}" is what bunker config prints in place of the token, not a token; give the real one with --token, BUNKER_TOKEN or "token" in the file`);
+  }
   if (!values.noAuth) return values.token ?? "generate";
   if (values.token === undefined) return undefined;
   const tokenRank = LAYER_KINDS.indexOf(sources.token.kind);

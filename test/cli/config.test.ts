@@ -196,13 +196,19 @@ describe("binding and TLS", () => {
 describe("bunker config", () => {
   const run = (args: string[], env: Record<string, string> = {}) => renderConfigCommand(args, env);
 
-  test("prints every setting as a config file would hold it, defaults included; the token is left out, with a line on stderr", () => {
+  test("prints every setting as a config file would hold it, defaults included; the token redacted, with a line on stderr", () => {
     const file = configFile({ maxExecs: 5, token: "a-token-that-stays-secret" });
     const { stdout, stderr } = run(["--config", file, "--port", "9000"], { BUNKER_LOG_FORMAT: "json" });
-    expect(JSON.parse(stdout)).toEqual({ ...defaultServeConfig(process.geteuid?.() ?? -1), port: 9000, maxExecs: 5, logFormat: "json" });
+    expect(JSON.parse(stdout)).toEqual({ ...defaultServeConfig(process.geteuid?.() ?? -1), port: 9000, maxExecs: 5, logFormat: "json", token: "<redacted>" });
     expect(Object.keys(JSON.parse(stdout))[0]).toBe("host");
-    expect(stderr).toBe(`bunker: token (from ${file}: token) is left out, as bunker config prints no secret; give it to serve again: --token, BUNKER_TOKEN or "token" in the file\n`);
+    expect(stderr).toBe(`bunker: token (from ${file}: token) is printed as <redacted>, as bunker config prints no secret; give the real one to serve: --token, BUNKER_TOKEN or "token" in the file\n`);
     expect(stdout + stderr).not.toContain("a-token-that-stays-secret");
+  });
+
+  test("serve refuses the printed placeholder as a token, unless a layer above the file gives the real one", () => {
+    const printed = configFile(run([], { BUNKER_TOKEN: "a-token-from-the-environment" }).stdout);
+    expect(usageError(["--config", printed])).toBe(`${printed}: token: "<redacted>" is what bunker config prints in place of the token, not a token; give the real one with --token, BUNKER_TOKEN or "token" in the file`);
+    expect(settings(["--config", printed, "--token", "a-token-given-again-now"]).token).toBe("a-token-given-again-now");
   });
 
   test("serve --config reads the printed file back to the same settings, once the token is given again", () => {
@@ -218,7 +224,7 @@ describe("bunker config", () => {
   });
 
   test("without a token the printed file starts a server that generates one; it never says <redacted>", () => {
-    const printed = configFile(run([], { BUNKER_TOKEN: "a-token-from-the-environment" }).stdout);
+    const printed = configFile(run([]).stdout);
     expect(settings(["--config", printed]).token).toBe("generate");
     expect(readFileSync(printed, "utf8")).not.toContain("redacted");
   });
@@ -227,7 +233,7 @@ describe("bunker config", () => {
     const file = configFile({ noAuth: true });
     const { stdout, stderr } = run(["--config", file], { BUNKER_TOKEN: "a-token-from-the-environment" });
     expect(JSON.parse(stdout).noAuth).toBe(false);
-    expect(stderr).toStartWith("bunker: token (from BUNKER_TOKEN) is left out");
+    expect(stderr).toStartWith("bunker: token (from BUNKER_TOKEN) is printed as <redacted>");
     const noAuth = run(["--config", configFile({ token: "a-token-from-the-file-0" })], { BUNKER_NO_AUTH: "1" });
     expect([JSON.parse(noAuth.stdout).noAuth, JSON.parse(noAuth.stdout).token, noAuth.stderr]).toEqual([true, undefined, ""]);
   });
