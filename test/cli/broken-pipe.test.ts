@@ -27,8 +27,8 @@ describe("a closed stdout ends a command quietly with 141", () => {
     test(`bunker ${args.join(" ")}`, async () => {
       const { stdout, stderr } = await runIntoClosedPipe(args);
       expect(stdout).toBe("status=141\n");
-      // config says on stderr that it left the token out; nothing else is written there.
-      expect(stderr.replace(/^bunker: token \(from BUNKER_TOKEN\) is left out.*\n/, "")).toBe("");
+      // config says on stderr that it printed the token as <redacted>; nothing else is written there.
+      expect(stderr.replace(/^bunker: token \(from BUNKER_TOKEN\) is printed as <redacted>.*\n/, "")).toBe("");
     });
   }
 });
