@@ -1,10 +1,7 @@
 /** The bare Bun.serve forwarder (peers/bun-forwarder.ts) as a benchmark peer, in a process of its own like bunker. */
-import { startPeerProcess } from "./peer-process.ts";
+import { peerServer, startPeerProcess, type PeerServer } from "./peer-process.ts";
 
-export interface BunForwarder extends AsyncDisposable {
-  readonly url: string;
-  readonly pid: number;
-}
+export type BunForwarder = PeerServer;
 
 export interface BunForwarderOptions {
   argv: readonly string[];
@@ -16,12 +13,5 @@ export interface BunForwarderOptions {
 /** Starts the forwarder and waits for its port. */
 export async function startBunForwarder(options: BunForwarderOptions): Promise<BunForwarder> {
   const { port, proc } = await startPeerProcess("bun-forwarder.ts", options);
-  return {
-    url: `ws://127.0.0.1:${port}/`,
-    pid: proc.pid,
-    async [Symbol.asyncDispose]() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
-  };
+  return peerServer(port, proc);
 }

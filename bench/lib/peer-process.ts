@@ -8,6 +8,24 @@ export interface PeerProcess {
   readonly proc: Subprocess;
 }
 
+/** A peer server as the benchmarks hold it: where to connect, its pid, and a dispose that stops it (SIGTERM) and waits. */
+export interface PeerServer extends AsyncDisposable {
+  readonly url: string;
+  readonly pid: number;
+}
+
+/** The PeerServer of a process listening on `port` of loopback. */
+export function peerServer(port: number, proc: Subprocess): PeerServer {
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    pid: proc.pid,
+    async [Symbol.asyncDispose]() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
+
 /** Starts `bench/peers/<file>` with `spec` and waits for the port it prints. */
 export async function startPeerProcess(file: string, spec: unknown): Promise<PeerProcess> {
   const proc = Bun.spawn([BUN, join(import.meta.dir, "..", "peers", file), JSON.stringify(spec)], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });

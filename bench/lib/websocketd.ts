@@ -1,11 +1,9 @@
 /** websocketd (the Debian package) as a benchmark peer: one process per connection, by design. */
 import type { Subprocess } from "bun";
+import { peerServer, type PeerServer } from "./peer-process.ts";
 
 /** A running websocketd. */
-export interface Websocketd extends AsyncDisposable {
-  readonly url: string;
-  readonly pid: number;
-}
+export type Websocketd = PeerServer;
 
 export interface WebsocketdOptions {
   /** The program websocketd runs for every connection. */
@@ -75,12 +73,5 @@ export async function startWebsocketd(options: WebsocketdOptions): Promise<Webso
     proc.kill("SIGKILL");
     throw error;
   }
-  return {
-    url: `ws://127.0.0.1:${port}/`,
-    pid: proc.pid,
-    async [Symbol.asyncDispose]() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
-  };
+  return peerServer(port, proc);
 }
