@@ -2,30 +2,22 @@
 // bwrap is a dynamically linked program that runs on the host, outside every namespace, with the
 // workspace as its working directory: were the request's env its own, LD_PRELOAD or LD_LIBRARY_PATH
 // would load a library a command left in the workspace into bwrap, on the host.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { buildEnvArgs } from "../../src/sandbox/bwrap.ts";
-import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 
 describe.skipIf(noBwrap)("escape suite: loader variables in the request's env", () => {
-  let fixture: EscapeFixture;
-  let client: TestClient;
-  beforeAll(async () => {
-    fixture = await startEscapeFixture();
-    client = await fixture.connect();
-  });
-  afterAll(async () => {
-    await fixture?.dispose();
-  });
+  // Nothing of the escape fixture's host layout is needed: only a bwrap server and a client.
+  const shared = useSharedServer({ args: ["--sandbox", "bwrap"] });
 
   test("LD_DEBUG reaches the command inside, and never bwrap on the host", async () => {
     // glibc writes one file per process that loads with LD_DEBUG set. bwrap links libselinux and
     // libcap; `true` and the reaper (no loader at all) do not: a file naming either came from bwrap.
-    const output = `${client.hello.workspace}/ld-debug`;
-    const run = await client.exec({ id: "debug", argv: ["true"], env: { LD_DEBUG: "libs", LD_DEBUG_OUTPUT: output } });
+    const output = `${shared.client.hello.workspace}/ld-debug`;
+    const run = await shared.client.exec({ id: "debug", argv: ["true"], env: { LD_DEBUG: "libs", LD_DEBUG_OUTPUT: output } });
     expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
-    const read = await client.exec({ id: "read", cmd: "cat ld-debug.*" });
+    const read = await shared.client.exec({ id: "read", cmd: "cat ld-debug.*" });
     expect(read.stdout).toContain("libc.so.6");
     expect(read.stdout).not.toContain("libselinux");
     expect(read.stdout).not.toContain("libcap");
@@ -34,14 +26,14 @@ describe.skipIf(noBwrap)("escape suite: loader variables in the request's env", 
   test("LD_PRELOAD of a missing library troubles only the command, which the loader warns inside", async () => {
     // On the host the warning would come from bwrap before the sandbox exists; inside, the command
     // still runs (the loader ignores what it cannot preload) and says so once.
-    const run = await client.exec({ id: "preload", argv: ["true"], env: { LD_PRELOAD: "/nonexistent/evil.so", LD_LIBRARY_PATH: "/usr/local/lib:" } });
+    const run = await shared.client.exec({ id: "preload", argv: ["true"], env: { LD_PRELOAD: "/nonexistent/evil.so", LD_LIBRARY_PATH: "/usr/local/lib:" } });
     expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
     expect(run.stderr.match(/cannot be preloaded/g) ?? []).toHaveLength(1);
   });
 
   test("a variable longer than execve takes is refused before the spawn, as spawn_failed", async () => {
-    client.send({ type: "exec", id: "huge", argv: ["true"], env: { HUGE: "x".repeat(200_000) } });
-    const error = await client.next((message) => message.type === "error" && message.id === "huge");
+    shared.client.send({ type: "exec", id: "huge", argv: ["true"], env: { HUGE: "x".repeat(200_000) } });
+    const error = await shared.client.next((message) => message.type === "error" && message.id === "huge");
     expect(error).toMatchObject({ code: "spawn_failed" });
     expect((error as { message: string }).message).toContain("E2BIG");
   });
