@@ -63,11 +63,11 @@ describe.skipIf(noBwrap)("the exit of a sandbox ended from outside", () => {
     expect(exit).toMatchObject({ code: 137, signal: null, reason: "exited" });
   });
 
-  test("a SIGKILL the shared.client sent is still reason killed", async () => {
-    shared.client.send({ type: "exec", id: "shared.client-kill", argv: ["sleep", "4747"] });
-    await shared.client.next((m) => m.type === "started" && m.id === "shared.client-kill");
-    shared.client.send({ type: "signal", id: "shared.client-kill", signal: "SIGKILL" });
-    const { exit } = await shared.client.runToExit("shared.client-kill");
+  test("a SIGKILL the client sent is still reason killed", async () => {
+    shared.client.send({ type: "exec", id: "client-kill", argv: ["sleep", "4747"] });
+    await shared.client.next((m) => m.type === "started" && m.id === "client-kill");
+    shared.client.send({ type: "signal", id: "client-kill", signal: "SIGKILL" });
+    const { exit } = await shared.client.runToExit("client-kill");
     expect(exit).toMatchObject({ code: null, signal: "SIGKILL", reason: "killed" });
   });
 });

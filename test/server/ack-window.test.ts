@@ -22,6 +22,14 @@ const FLOOD_BYTES = 24 * 1024 * 1024;
 /** Both ways a program turns IXON off: ^S then does nothing, and the program cannot be paused. */
 const IXON_OFF = ["stty -ixon", "stty raw"];
 
+/** Checks that `message` is output at `position` of the stream; returns how many bytes it carries. */
+function outputAt(message: ServerMessage, position: number): number {
+  expect(message.type).toBe("output");
+  const output = message as Output;
+  expect(output.offset).toBe(position);
+  return output.data.length;
+}
+
 /**
  * A shell line that floods its terminal, then says so on a fifo (blocking until it is read). Long
  * lines: a terminal that translates each "\n" of `yes` into "\r\n" moves only a few MB/s.
@@ -34,13 +42,13 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
   const shared = useSharedServer();
 
   for (const [index, ixonOff] of IXON_OFF.entries()) {
-    test(`\`${ixonOff}\`: a shared.client that does not ack is sent one window and no gap, then one gap and data per window it acks`, async () => {
+    test(`\`${ixonOff}\`: a client that does not ack is sent one window and no gap, then one gap and data per window it acks`, async () => {
       const id = `flood-${index}`;
       const fifo = `flooded-${index}`;
       // Made in the sandbox: a fifo the test's host user made would not be the command's to open.
       expect((await shared.client.exec({ id: `${id}-fifo`, argv: ["mkfifo", fifo] })).exit).toMatchObject({ code: 0 });
       shared.client.send({ type: "exec", id, cmd: floodLine(ixonOff, fifo), pty: { cols: 80, rows: 24 }, ackWindowBytes: WINDOW_BYTES });
-      // Once the program has written every byte, the shared.server has read nearly all of them; this
+      // Once the program has written every byte, the server has read nearly all of them; this
       // exec's exit is sent on the same socket after whatever the flood was sent by then.
       const flooded = await shared.client.exec({ id: `${id}-done`, argv: ["cat", fifo] });
       expect(flooded.stdout).toBe("flooded\n");
@@ -50,10 +58,7 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
       const outputs = sent.filter((m): m is Output => m.type === "output");
       expect(sent.filter((m) => m.type !== "output").map((m) => m.type)).toEqual(["started"]);
       let position = 0;
-      for (const output of outputs) {
-        expect(output.offset).toBe(position);
-        position += output.data.length;
-      }
+      for (const output of outputs) position += outputAt(output, position);
       expect(position).toBe(WINDOW_BYTES);
 
       // Acking the window lets the stream resume: the bytes dropped meanwhile come as one gap, then data.
@@ -76,11 +81,9 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
           position = message.to;
           continue;
         }
-        expect(message.type).toBe("output");
-        const output = message as Output;
-        expect(output.offset).toBe(position);
-        position += output.data.length;
-        unacked += output.data.length;
+        const length = outputAt(message, position);
+        position += length;
+        unacked += length;
         justAcked = false;
         expect(unacked).toBeLessThanOrEqual(WINDOW_BYTES);
         if (unacked === WINDOW_BYTES) {
@@ -93,7 +96,7 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
   }
 
   test("a gap after the socket congested, with the window not full, takes no room: the bytes sent before it still count", async () => {
-    // Larger than what the kernel's socket buffers take (a few MiB) before the shared.server's queue congests.
+    // Larger than what the kernel's socket buffers take (a few MiB) before the server's queue congests.
     const window = 16 * 1024 * 1024;
     await using viewer = await connect(shared.server);
     const socket = viewer.ws as WebSocket & PausableSocket;
@@ -103,7 +106,7 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
     // A second socket of the session, to watch the flood while the first is stopped. Joined after
     // the exec started, it is not subscribed to it, so the viewer alone paces its log.
     await using watcher = await connect(shared.server, { query: { session: viewer.hello.session }, protocols: ["bunker.v1", `bunker.resume.${viewer.hello.resumeSecret}`] });
-    // The viewer stops reading: the shared.server sees TCP backpressure, and its queue congests.
+    // The viewer stops reading: the server sees TCP backpressure, and its queue congests.
     expect(socket.pause()).toBe(true);
     viewer.send({ type: "exec", id: "go", cmd: "echo > go" });
     // Until the log has dropped bytes the stopped socket was due: well past its hard cap (8 MiB)
@@ -128,11 +131,9 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
         gaps.push(message);
         continue;
       }
-      expect(message.type).toBe("output");
-      const output = message as Output;
-      expect(output.offset).toBe(position);
-      position += output.data.length;
-      received += output.data.length;
+      const length = outputAt(message, position);
+      position += length;
+      received += length;
     }
     expect(received).toBe(window);
     expect(gaps[0]?.from).toBeGreaterThan(0);
@@ -144,7 +145,7 @@ describe.skipIf(noBwrap)("an ack window on a PTY whose program cannot be paused"
     viewer.send({ type: "detach", id: "jam" });
   }, 30_000);
 
-  test("the shared.client library, acking at half its window, holds at most a window and reads through gaps to the exit", async () => {
+  test("the client library, acking at half its window, holds at most a window and reads through gaps to the exit", async () => {
     await using session = await connectSession(shared.server.url, { token: shared.server.token! });
     const fifo = "flooded-library";
     expect(await session.exec(["mkfifo", fifo]).exited).toMatchObject({ code: 0 });
