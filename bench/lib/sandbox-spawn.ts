@@ -7,7 +7,7 @@ import { buildExecEnv } from "../../src/exec/exec-env.ts";
 import { buildSpawnStdio, openInputFiles } from "../../src/exec/run-exec.ts";
 import { REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
 import { detectSandbox } from "../../src/sandbox/detect.ts";
-import { DEFAULT_PROTECTED_PATHS, openProtectedPaths, type OpenedProtectedPath } from "../../src/sandbox/protected-paths.ts";
+import { DEFAULT_PROTECTED_PATHS, openProtectedPathsForExec, type OpenedProtectedPath } from "../../src/sandbox/protected-paths.ts";
 import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES } from "../../src/sandbox/rlimits.ts";
 import { coreBwrapSandbox } from "./core-policy.ts";
 import type { SandboxCommand } from "../../src/sandbox/types.ts";
@@ -39,10 +39,11 @@ export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: s
     buildCommand(argv, workspace) {
       const sandboxPolicy = { workspace, allowNetwork: false, tmpSizeBytes: DEFAULT_TMP_SIZE_BYTES };
       const env = buildExecEnv({ home: workspace, tempDir: sandbox.backend.tempDir(sandboxPolicy), requested: undefined });
-      const protectedPaths = sandbox.backend.name === "bwrap" ? openProtectedPaths(workspace, DEFAULT_PROTECTED_PATHS) : [];
-      opened.push(...protectedPaths);
+      const protectedPaths = openProtectedPathsForExec(sandbox.backend.name, workspace, DEFAULT_PROTECTED_PATHS);
+      if (!protectedPaths.ok) throw new Error(protectedPaths.problem);
+      opened.push(...protectedPaths.opened);
       // As a session does (session.ts): the server's limits on every exec, the backend applies what it can.
-      return { ...sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths }, sandboxPolicy), execEnv: env };
+      return { ...sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths: protectedPaths.opened }, sandboxPolicy), execEnv: env };
     },
     dispose() {
       for (const { fd } of opened.splice(0)) closeSync(fd);

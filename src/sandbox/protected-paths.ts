@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from "node:fs";
+import type { SandboxBackendName } from "../protocol/index.ts";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
 export const DEFAULT_PROTECTED_PATHS = [".git/hooks", ".git/config"] as const;
@@ -126,8 +127,17 @@ function refuseLinkedEntries(dir: number, path: string): void {
   }
 }
 
-/** openProtectedPaths for a session: the refusal as a problem to send, any other failure thrown. */
-export function openProtectedPathsForExec(workspace: string, relativePaths: readonly string[]): { ok: true; opened: OpenedProtectedPath[] } | { ok: false; problem: string } {
+/**
+ * The protected paths an exec of `backend` binds: opened under bwrap, none elsewhere (seatbelt
+ * protects by rules, the fallback not at all). The refusal comes back as a problem to send; any
+ * other failure is thrown.
+ */
+export function openProtectedPathsForExec(
+  backend: SandboxBackendName,
+  workspace: string,
+  relativePaths: readonly string[],
+): { ok: true; opened: OpenedProtectedPath[] } | { ok: false; problem: string } {
+  if (backend !== "bwrap") return { ok: true, opened: [] };
   try {
     return { ok: true, opened: openProtectedPaths(workspace, relativePaths) };
   } catch (error) {

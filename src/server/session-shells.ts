@@ -119,7 +119,7 @@ export class SessionShells {
     // The shell's own output: only its driver reads it, and bash waits when it is full.
     const logBytes = this.host.options.limits.outputLogBytes;
     const logs: ExecLogs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };
-    const opened = backend.name === "bwrap" ? openProtectedPathsForExec(this.host.workspacePath, this.host.options.protectPaths) : { ok: true as const, opened: [] };
+    const opened = openProtectedPathsForExec(backend.name, this.host.workspacePath, this.host.options.protectPaths);
     if (!opened.ok) {
       this.host.sendError(connection, "forbidden_by_policy", opened.problem, id);
       return undefined;

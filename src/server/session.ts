@@ -257,7 +257,7 @@ export class Session {
     const backend = this.options.sandbox.backend;
     const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
     const policy = message.network === false ? { ...this.#policy, allowNetwork: false } : this.#policy;
-    const opened = backend.name === "bwrap" ? openProtectedPathsForExec(this.workspace.path, this.options.protectPaths) : { ok: true as const, opened: [] };
+    const opened = openProtectedPathsForExec(backend.name, this.workspace.path, this.options.protectPaths);
     if (!opened.ok) return this.#sendError(connection, "forbidden_by_policy", opened.problem, id);
     const protectedPaths = opened.opened;
     const record = new ExecRecord(id, message, fingerprint, this.options.limits.outputLogBytes);
