@@ -125,7 +125,7 @@ export function buildEnvArgs(env: Readonly<Record<string, string>>): Uint8Array 
     }
     // execve refuses any one string longer than this (MAX_ARG_STRLEN): say so before spawning, as a
     // spawn with the variable in its own environment did, rather than as bwrap's exec failing inside.
-    if (encoder.encode(name).byteLength + encoder.encode(value).byteLength + 2 > MAX_ENV_STRING_BYTES) {
+    if (Buffer.byteLength(name) + Buffer.byteLength(value) + 2 > MAX_ENV_STRING_BYTES) {
       throw new Error(`E2BIG: environment variable ${JSON.stringify(name.slice(0, 64))} is longer than the kernel's limit of ${MAX_ENV_STRING_BYTES} bytes for one string`);
     }
     text += `--setenv\0${name}\0${value}\0`;
