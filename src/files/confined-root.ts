@@ -53,7 +53,8 @@ export type EntryName = string | Buffer;
 export async function readEntryNames(root: ConfinedRoot, dir: OpenDir): Promise<EntryName[]> {
   return (await readdirBytes(root.scheme.dirPath(dir))).map((bytes) => {
     const text = bytes.toString("utf8");
-    return Buffer.from(text).equals(bytes) ? text : bytes;
+    // Only a decoding that produced U+FFFD can have lost bytes: the usual name costs no second buffer.
+    return !text.includes("\uFFFD") || Buffer.from(text).equals(bytes) ? text : bytes;
   });
 }
 
