@@ -31,12 +31,11 @@ export function resolveCwd(workspace: string, cwd: string | undefined): Confined
   // Checked here rather than left to the sandbox, whose "Can't chdir" would read as the command's own exit 1.
   let stats;
   try {
-    stats = statSync(real, { throwIfNoEntry: false });
+    stats = statSync(real);
   } catch {
-    // A command swapped a component since the realpath (ENOTDIR, ELOOP): as good as gone.
-    stats = undefined;
+    // Gone, or a command swapped a component since the realpath (ENOTDIR, ELOOP): as good as gone.
+    return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
   }
-  if (!stats) return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
   if (!stats.isDirectory()) {
     return { ok: false, code: "not_directory", problem: `cwd: ${JSON.stringify(cwd)} is not a directory` };
   }
