@@ -9,6 +9,7 @@ import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES, type Rlimits } from "../sandbo
 import { parseRunAs, type RunAs } from "../sandbox/run-as.ts";
 import { DEFAULT_PROTECTED_PATHS } from "../sandbox/protected-paths.ts";
 import type { LogFormat, LogLevel } from "../server/log.ts";
+import { normalOrigin } from "../server/origin.ts";
 import { durationMs, REDACTED } from "./field-schemas.ts";
 import { flagOf, SERVE_FIELD_NAMES, type ServeConfig, type ServeFieldName } from "./serve-fields.ts";
 import { LAYER_KINDS, type ConfigLayer, type LayerKind } from "./read-layers.ts";
@@ -236,7 +237,8 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
     host: all.host.replace(/^\[(.*)\]$/, "$1"),
     port: all.port,
     token,
-    allowedOrigins: all.allowOrigin,
+    // As browsers serialise origins (`HTTPS://App.example:443/` is `https://app.example`), once here.
+    allowedOrigins: all.allowOrigin.map((origin) => (origin === "*" ? origin : (normalOrigin(origin) ?? origin))),
     workspaceRoot: resolve(all.workspaceRoot),
     workspaceRetention: all.workspaceRetention,
     sandbox: all.sandbox,

@@ -14,9 +14,10 @@ export function isOriginAllowed(request: Request, allowedOrigins: readonly strin
   const origin = request.headers.get("origin");
   if (origin === null) return true;
   if (allowedOrigins.includes("*") || allowedOrigins.includes(origin)) return true;
-  // As written by hand (`http://App.example:80/`) an allowed origin still means what browsers send.
+  // The allowed origins are normalised once, in the settings (normalOrigin); a browser sends its
+  // origin normalised already, so this catches only a client that writes it by hand.
   const normal = normalOrigin(origin);
-  if (normal !== undefined && allowedOrigins.some((allowed) => normalOrigin(allowed) === normal)) return true;
+  if (normal !== undefined && allowedOrigins.includes(normal)) return true;
   const host = request.headers.get("host");
   if (!host) return false;
   const own = `${secure ? "https" : "http"}://${host}`.toLowerCase();
@@ -32,7 +33,7 @@ function hostnameOf(host: string): string {
 }
 
 /** An origin as browsers serialise it: lower-case scheme and host, no default port, no path; undefined when it is not one. */
-function normalOrigin(origin: string): string | undefined {
+export function normalOrigin(origin: string): string | undefined {
   try {
     const { origin: normal } = new URL(origin);
     return normal === "null" ? undefined : normal;
