@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
+import { attachDashValues } from "./dash-values.ts";
 import { parseWholeNumber } from "./parse-numbers.ts";
 import { UsageError, quote } from "./usage-error.ts";
 
@@ -63,7 +64,7 @@ export function parseExecArgs(args: string[], env: Record<string, string | undef
   const { flags: flagArgs, command } = splitCommand(args);
   let parsed;
   try {
-    parsed = parseArgs({ args: flagArgs, options: EXEC_FLAGS, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: attachDashValues(flagArgs, EXEC_FLAGS), options: EXEC_FLAGS, strict: true, allowPositionals: false });
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
   }

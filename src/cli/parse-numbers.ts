@@ -2,7 +2,7 @@ import { UsageError, quote } from "./usage-error.ts";
 
 /** Parses a flag's value as a whole number within bounds, or throws a UsageError that quotes it. */
 export function parseWholeNumber(flag: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: ${quote(value)} is not a whole number`);
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`${flag}: ${quote(value)} is not a whole number between ${min} and ${max}`);
   const number = Number(value);
   if (!Number.isSafeInteger(number) || number < min || number > max) {
     throw new UsageError(`${flag}: ${quote(value)} must be between ${min} and ${max}`);

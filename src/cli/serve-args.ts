@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { flagOf, SERVE_FIELD_NAMES, SERVE_FIELDS } from "../config/serve-fields.ts";
 import { readConfigFile, readEnvLayer, readFlagLayer, type ConfigLayer } from "../config/read-layers.ts";
 import { mergeLayers, resolveServeSettings, type MergedConfig, type ServeSettings } from "../config/serve-settings.ts";
+import { attachDashValues } from "./dash-values.ts";
 import { UsageError } from "./usage-error.ts";
 
 export type { ServeSettings } from "../config/serve-settings.ts";
@@ -33,9 +34,10 @@ export interface LoadedServeConfig {
  * file over defaults. Throws UsageError on misuse; "help" when only help was asked for.
  */
 export function loadServeConfig(args: string[], env: Record<string, string | undefined>, extraFlags: ParseArgsOptionsConfig = {}): LoadedServeConfig | "help" {
+  const options = { ...SERVE_FLAGS, ...extraFlags };
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { ...SERVE_FLAGS, ...extraFlags }, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: attachDashValues(args, options), options, strict: true, allowPositionals: false });
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
   }

@@ -7,10 +7,11 @@ import { parseRunAs } from "../sandbox/run-as.ts";
  * `bunker.json: port: 70000 must be between 0 and 65535`.
  */
 
-/** A whole number from `min` to `max`. */
+/** A whole number from `min` to `max`. Every message says the range, so that the error alone tells what to write. */
 export function wholeNumber(min: number, max: number) {
   const range = `must be between ${min} and ${max}`;
-  return v.pipe(v.number("is not a whole number"), v.safeInteger("is not a whole number"), v.minValue(min, range), v.maxValue(max, range));
+  const notWhole = `is not a whole number between ${min} and ${max}`;
+  return v.pipe(v.number(notWhole), v.safeInteger(notWhole), v.minValue(min, range), v.maxValue(max, range));
 }
 
 /** One of a fixed set of words. */

@@ -45,8 +45,9 @@ function fromText(name: ServeFieldName, raw: string | string[] | boolean, label:
   if (typeof raw === "boolean" || Array.isArray(raw)) return checked(name, raw, label);
   switch (kind) {
     case "number":
-      if (!/^\d+$/.test(raw)) throw new UsageError(`${label}: ${shown(name, raw)} is not a whole number`);
-      return checked(name, Number(raw), label, raw);
+      // Anything but an integer reaches the schema as text, which it refuses with the range; a
+      // negative integer as a number, which it refuses as out of range (`"-1" must be between 0 and 65535`).
+      return checked(name, /^-?\d+$/.test(raw) ? Number(raw) : raw, label, raw);
     case "boolean": {
       const word = raw.toLowerCase();
       if (TRUE_WORDS.has(word)) return true;

@@ -113,9 +113,9 @@ describe("layers", () => {
 
 describe("a bad setting is one line that names it where it was given", () => {
   const cases: [string, () => string, string][] = [
-    ["a string for a number in a file", () => configFile({ maxExecs: "ten" }), 'maxExecs: "ten" is not a whole number'],
+    ["a string for a number in a file", () => configFile({ maxExecs: "ten" }), 'maxExecs: "ten" is not a whole number between 1 and 1000000'],
     ["a number out of range in a file", () => configFile({ port: 70000 }), "port: 70000 must be between 0 and 65535"],
-    ["a fraction in a file", () => configFile({ maxSessions: 1.5 }), "maxSessions: 1.5 is not a whole number"],
+    ["a fraction in a file", () => configFile({ maxSessions: 1.5 }), "maxSessions: 1.5 is not a whole number between 1 and 10000000"],
     ["a bad word in a file", () => configFile({ logFormat: "xml" }), 'logFormat: "xml" is not one of json, pretty'],
     ["a bad list item in a file", () => configFile({ allowOrigin: ["https://a.example", 5] }), "allowOrigin[1]: 5 is not a string"],
     ["a bad duration in a file", () => configFile({ detachTtl: "ten minutes" }), 'detachTtl: "ten minutes" is not a duration such as 30s, 10m or 2h'],
@@ -146,7 +146,7 @@ describe("a bad setting is one line that names it where it was given", () => {
   });
 
   test("environment variables are named as such", () => {
-    expect(usageError([], { BUNKER_MAX_EXECS: "many" })).toBe('BUNKER_MAX_EXECS: "many" is not a whole number');
+    expect(usageError([], { BUNKER_MAX_EXECS: "many" })).toBe('BUNKER_MAX_EXECS: "many" is not a whole number between 1 and 1000000');
     expect(usageError([], { BUNKER_MAX_EXECS: "0" })).toBe('BUNKER_MAX_EXECS: "0" must be between 1 and 1000000');
     expect(usageError([], { BUNKER_ALLOW_NETWORK: "maybe" })).toBe('BUNKER_ALLOW_NETWORK: "maybe" is not true or false (1, 0, true, false, yes, no, on, off)');
     expect(usageError([], { BUNKER_SANDBOX: "docker" })).toBe('BUNKER_SANDBOX: "docker" is not one of auto, bwrap, seatbelt, none');

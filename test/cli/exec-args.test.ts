@@ -62,7 +62,8 @@ test("misuse is a UsageError of one line that quotes the value", () => {
   expect(() => parseExecArgs(["-e", "=x", "true"], {})).toThrow(new UsageError('-e: "=x" is not NAME=VALUE'));
   expect(() => parseExecArgs(["--url", "ftp://h", "true"], {})).toThrow(new UsageError('--url: "ftp://h" is not a ws:// or wss:// URL'));
   expect(() => parseExecArgs(["true"], { BUNKER_URL: "nope" })).toThrow(new UsageError(`BUNKER_URL: "nope" is not a URL such as ${DEFAULT_URL}`));
-  expect(() => parseExecArgs(["--timeout-ms", "soon", "true"], {})).toThrow(new UsageError('--timeout-ms: "soon" is not a whole number'));
+  expect(() => parseExecArgs(["--timeout-ms", "soon", "true"], {})).toThrow(new UsageError('--timeout-ms: "soon" is not a whole number between 0 and 2147483647'));
+  expect(() => parseExecArgs(["--timeout-ms", "-1", "true"], {})).toThrow(new UsageError('--timeout-ms: "-1" must be between 0 and 2147483647'));
   expect(() => parseExecArgs(["--name", "a b", "true"], {})).toThrow(new UsageError('--name: "a b" is not 1 to 64 of A-Z a-z 0-9 . _ -'));
   expect(() => parseExecArgs(["-i", "--no-stdin", "true"], {})).toThrow(UsageError);
   expect(() => parseExecArgs(["--bogus", "true"], {})).toThrow(UsageError);

@@ -39,7 +39,7 @@ test("flags win over the environment", () => {
 });
 
 test("a bad value is a UsageError that quotes it", () => {
-  expect(() => parseServeArgs(["--port", "http"], {})).toThrow(new UsageError('--port: "http" is not a whole number'));
+  expect(() => parseServeArgs(["--port", "http"], {})).toThrow(new UsageError('--port: "http" is not a whole number between 0 and 65535'));
   expect(() => parseServeArgs(["--port", "70000"], {})).toThrow(new UsageError('--port: "70000" must be between 0 and 65535'));
   expect(() => parseServeArgs(["--sandbox", "docker"], {})).toThrow(new UsageError('--sandbox: "docker" is not one of auto, bwrap, seatbelt, none'));
   expect(() => parseServeArgs(["--bogus"], {})).toThrow(UsageError);
@@ -48,7 +48,27 @@ test("a bad value is a UsageError that quotes it", () => {
 test("a bad flag value exits 2 with one line", async () => {
   const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "banana"], { stderr: "pipe", stdout: "pipe" });
   expect(await proc.exited).toBe(2);
-  expect(await new Response(proc.stderr).text()).toBe('bunker: --port: "banana" is not a whole number\n');
+  expect(await new Response(proc.stderr).text()).toBe('bunker: --port: "banana" is not a whole number between 0 and 65535\n');
+});
+
+test("bunker serve with a negative, too large or non-numeric --port exits 2 with one line that quotes it and gives the range", async () => {
+  const run = async (...args: string[]) => {
+    const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", ...args], { stderr: "pipe", stdout: "pipe" });
+    return { code: await proc.exited, stderr: await new Response(proc.stderr).text() };
+  };
+  expect(await run("--port", "-1")).toEqual({ code: 2, stderr: 'bunker: --port: "-1" must be between 0 and 65535\n' });
+  expect(await run("--port=-1")).toEqual({ code: 2, stderr: 'bunker: --port: "-1" must be between 0 and 65535\n' });
+  expect(await run("--port", "70000")).toEqual({ code: 2, stderr: 'bunker: --port: "70000" must be between 0 and 65535\n' });
+  expect(await run("--port", "abc")).toEqual({ code: 2, stderr: 'bunker: --port: "abc" is not a whole number between 0 and 65535\n' });
+});
+
+test("a value that starts with a dash belongs to its flag; one of the command's own flags in its place is a forgotten value", () => {
+  expect(() => parseServeArgs(["--max-execs", "-3"], {})).toThrow(new UsageError('--max-execs: "-3" must be between 1 and 1000000'));
+  expect(() => parseServeArgs([], { BUNKER_PORT: "-1" })).toThrow(new UsageError('BUNKER_PORT: "-1" must be between 0 and 65535'));
+  // A generated token is base64url: one in 64 starts with "-".
+  expect(parseServeArgs(["--token", "-abcdefghijklmnopqrstu"], {})).toMatchObject({ token: "-abcdefghijklmnopqrstu" });
+  expect(() => parseServeArgs(["--host", "--port", "80"], {})).toThrow(new UsageError('--host needs a value, but "--port" follows it; write --host=--port if that is the value'));
+  expect(() => parseServeArgs(["--port", "-h"], {})).toThrow(new UsageError('--port needs a value, but "-h" follows it; write --port=-h if that is the value'));
 });
 
 test("--host [::1], as URLs write it, binds the bare address", () => {
