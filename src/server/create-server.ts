@@ -201,7 +201,6 @@ export function createServer(options: ServerOptions): BunkerServer {
       sendPings: true,
       open(ws) {
         limits.opened(ws.data.remote);
-        metrics.connectionOpened();
         const sink = createConnectionSink(ws as ServerWebSocket<unknown>, metrics.errorSent);
         ws.data.sink = sink;
         sockets.add(ws);
@@ -213,6 +212,8 @@ export function createServer(options: ServerOptions): BunkerServer {
           ws.close(refusal.closeCode, opened.message.slice(0, 120));
           return;
         }
+        // Opened counts sockets that became sessions: a refusal above is counted by its reason instead.
+        metrics.connectionOpened();
         const { session, resumed } = opened;
         sessionGauge.add(session);
         const connection: SessionConnection = sink;

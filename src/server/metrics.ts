@@ -38,7 +38,9 @@ const PROCESS_START_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 /** The server's counters, and their Prometheus text rendering (exposition format 0.0.4). */
 export interface ServerMetrics {
   connectionRejected(reason: RejectReason): void;
+  /** A socket became a session's (hello sent); one refused right after the upgrade is connectionRejected only. */
   connectionOpened(): void;
+  /** Every WebSocket close, refused sockets included. */
   connectionClosed(code: number): void;
   messageReceived(): void;
   errorSent(code: string): void;
@@ -114,9 +116,9 @@ export function createServerMetrics(): ServerMetrics {
           ['{state="detached"}', snapshot.sessions.detached],
         ]),
         family("bunker_connections", "gauge", "Open WebSocket connections.", [["", snapshot.connectionsOpen]]),
-        family("bunker_connections_opened_total", "counter", "WebSocket connections accepted.", [["", opened]]),
+        family("bunker_connections_opened_total", "counter", "WebSocket connections that joined a session (hello sent); refusals are in bunker_connections_rejected_total.", [["", opened]]),
         family("bunker_connections_rejected_total", "counter", "WebSocket connections refused, by reason.", samplesOf("reason", rejected)),
-        family("bunker_connections_closed_total", "counter", "WebSocket connections closed, by close code as the server saw it.", samplesOf("code", closed)),
+        family("bunker_connections_closed_total", "counter", "WebSocket connections closed, by close code as the server saw it; sockets refused right after the upgrade included.", samplesOf("code", closed)),
         family("bunker_messages_received_total", "counter", "Frames received from clients.", [["", messages]]),
         family("bunker_errors_sent_total", "counter", "error messages sent to clients, by code.", samplesOf("code", errors)),
         family("bunker_execs_running", "gauge", "Execs whose process tree is alive.", [["", snapshot.execsRunning]]),

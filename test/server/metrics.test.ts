@@ -139,6 +139,23 @@ describe("GET /metrics on a live server", () => {
     });
     expect(after.get("process_resident_memory_bytes")).toBeGreaterThan(1024 * 1024);
   });
+
+  test("opened counts sockets that became sessions; one refused right after the upgrade counts as rejected by reason, and by its close code", async () => {
+    const keys = ["bunker_connections_opened_total", 'bunker_connections_rejected_total{reason="unknown_session"}', 'bunker_connections_closed_total{code="4404"}'];
+    const counts = async () => pick(parseExposition((await scrape()).text), keys);
+    const before = await counts();
+    const refused = await connect(server, { query: { session: "AAAAAAAAAAAAAAAAAAAAAA" }, waitForHello: false });
+    expect(await refused.next()).toMatchObject({ type: "error", code: "unknown_session" });
+    expect((await refused.closed).code).toBe(4404);
+    const afterRefusal = await counts();
+    await using accepted = await connect(server);
+    const afterSession = await counts();
+    const delta = (after: Record<string, number | undefined>) => Object.fromEntries(keys.map((key) => [key, after[key]! - before[key]!]));
+    expect({ afterRefusal: delta(afterRefusal), afterSession: delta(afterSession) }).toEqual({
+      afterRefusal: { bunker_connections_opened_total: 0, 'bunker_connections_rejected_total{reason="unknown_session"}': 1, 'bunker_connections_closed_total{code="4404"}': 1 },
+      afterSession: { bunker_connections_opened_total: 1, 'bunker_connections_rejected_total{reason="unknown_session"}': 1, 'bunker_connections_closed_total{code="4404"}': 1 },
+    });
+  });
 });
 
 test("--metrics-public serves /metrics without the token; the WebSocket still asks for it", async () => {

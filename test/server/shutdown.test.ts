@@ -1,5 +1,9 @@
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runServe } from "../../src/cli/serve.ts";
+import type { ServerMessage } from "../../src/protocol/index.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { connect } from "../helpers/client.ts";
 
@@ -65,4 +69,76 @@ test("SIGKILL of the server still takes its sandboxes down (bwrap --die-with-par
     for (let attempt = 0; attempt < 200 && isAlive(pid); attempt++) await Bun.sleep(10);
   }
   expect(tree.filter(isAlive)).toEqual([]);
+});
+
+/**
+ * One HTTP/1.1 connection kept open between requests: a request written on it is in the server's
+ * socket before the test's next statement runs, so the test decides what the server did first.
+ */
+async function keepAliveConnection(port: number) {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  let waiting: PromiseWithResolvers<{ status: number; body: unknown }> | undefined;
+  const answer = () => {
+    const end = buffered.indexOf("\r\n\r\n");
+    if (!waiting || end < 0) return;
+    const head = buffered.slice(0, end);
+    const length = Number(/^content-length: *(\d+)/im.exec(head)?.[1] ?? 0);
+    if (buffered.length < end + 4 + length) return;
+    const body = buffered.slice(end + 4, end + 4 + length);
+    buffered = buffered.slice(end + 4 + length);
+    waiting.resolve({ status: Number(head.split(" ")[1]), body: JSON.parse(body) });
+    waiting = undefined;
+  };
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_socket, data) {
+        buffered += decoder.decode(data);
+        answer();
+      },
+      close() {
+        waiting?.reject(new Error("the connection closed before the response"));
+      },
+    },
+  });
+  return {
+    get(path: string) {
+      waiting = Promise.withResolvers();
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      return waiting.promise;
+    },
+    close: () => socket.end(),
+  };
+}
+
+test("shutting down: /healthz says 503 from the first step until the listener closes; sockets get 1001, and the trees are gone when stop resolves", async () => {
+  const workspaceRoot = mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+  try {
+    const outcome = await runServe(["--port", "0", "--no-auth", "--sandbox", "none", "--workspace-root", workspaceRoot, "--log-level", "error", "--host-id", "stopping-host"], {});
+    if (!outcome) throw new Error("serve printed its help");
+    const { server } = outcome;
+    const client = await connect({ url: server.url.href, token: undefined });
+    client.send({ type: "exec", id: "long", argv: ["sleep", "107"] });
+    const started = await client.next<Extract<ServerMessage, { type: "started" }>>((message) => message.type === "started");
+    const http = await keepAliveConnection(server.port);
+    expect(await http.get("/healthz")).toEqual({ status: 200, body: { ok: true, host: "stopping-host", sandbox: "none" } });
+
+    // Written before the stop begins, read by the server only after its first step: the same
+    // connection, accepted while the server was up, gets 503 while the listener still stands.
+    const during = http.get("/healthz");
+    const stopped = outcome.shutdown();
+    expect(await during).toEqual({ status: 503, body: { ok: false, host: "stopping-host", sandbox: "none" } });
+    // A command killed by the shutdown sends no exit: the socket is closed, not told.
+    expect(await client.closed).toEqual({ code: 1001, reason: "server shutting down" });
+    expect(client.takeQueued((message) => message.type === "exit")).toEqual([]);
+    await stopped;
+    expect(isAlive(started.pid)).toBe(false);
+    // The listener is gone once stop resolves.
+    expect(await fetch(`http://127.0.0.1:${server.port}/healthz`).then((response) => response.status, () => "refused")).toBe("refused");
+    http.close();
+  } finally {
+    rmSync(workspaceRoot, { recursive: true, force: true });
+  }
 });
