@@ -1,10 +1,10 @@
-import { constants } from "node:fs";
+import { constants, type BigIntStats } from "node:fs";
 import { FileError, toFileError } from "./file-error.ts";
-import { readAt } from "./fs-calls.ts";
+import { fstatExactFd, readAt } from "./fs-calls.ts";
 import type { FileScope } from "./file-scope.ts";
 import { openContentFile } from "./open-content.ts";
 import { assertOffsetInFile } from "./read-file.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** A file being read in chunks: the whole of it, or the window set before the first read. */
 export interface DownloadReader {
@@ -23,12 +23,15 @@ export interface DownloadReader {
    * reuses; otherwise into a new one.
    */
   read(maxBytes: number, into?: Buffer): Promise<Uint8Array | null>;
+  /** fstat of the open file, times in nanoseconds: HTTP's validators describe what is served. */
+  statExactly(): Promise<BigIntStats>;
   close(): void;
 }
 
 /** Opens a download; the checks are openContentFile's, the same for WebSocket and HTTP. */
-export async function openDownload(scope: FileScope, path: Components, label: string): Promise<DownloadReader> {
-  const file = await openContentFile(scope.root, path, label, constants.O_RDONLY);
+export async function openDownload(scope: FileScope, path: ClientPath): Promise<DownloadReader> {
+  const { label } = path;
+  const file = await openContentFile(scope.root, path, constants.O_RDONLY);
   const size = file.stats.size;
   let offset = 0;
   let length = size;
@@ -64,6 +67,9 @@ export async function openDownload(scope: FileScope, path: Components, label: st
       position += count;
       return buffer.subarray(0, count);
     },
+    statExactly() {
+      return fstatExactFd(file.fd);
+    },
     close() {
       if (closed) return;
       closed = true;
@@ -78,13 +84,13 @@ export async function openDownload(scope: FileScope, path: Components, label: st
 }
 
 /** openDownload, narrowed to a window at once; closes the file again when the window is refused. */
-export async function openDownloadWindow(scope: FileScope, path: Components, label: string, offset: number, length: number | undefined): Promise<DownloadReader> {
-  const reader = await openDownload(scope, path, label);
+export async function openDownloadWindow(scope: FileScope, path: ClientPath, offset: number, length: number | undefined): Promise<DownloadReader> {
+  const reader = await openDownload(scope, path);
   try {
     reader.setWindow(offset, length);
     return reader;
   } catch (error) {
     reader.close();
-    throw toFileError(error, `download ${label}`);
+    throw toFileError(error, `download ${path.label}`);
   }
 }

@@ -25,7 +25,7 @@ export async function startDownload(
 ): Promise<DownloadTransfer> {
   const { id } = message;
   const path = clientPath(scope, message.path);
-  const reader = await openDownloadWindow(scope, path.components, path.label, message.offset ?? 0, message.length);
+  const reader = await openDownloadWindow(scope, path, message.offset ?? 0, message.length);
   let stopped = false;
   const stop = () => {
     stopped = true;

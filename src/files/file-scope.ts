@@ -1,7 +1,7 @@
 import { createConfinedRoot, type ConfinedRoot, type FileOwner } from "./confined-root.ts";
 import { resolveFileLimits, type FileLimits } from "./limits.ts";
 import type { PathScheme } from "./platform/index.ts";
-import { parseWorkspacePath, type Components } from "./workspace-path.ts";
+import { endsAsDirectory, parseWorkspacePath, type ClientPath } from "./workspace-path.ts";
 
 /** Everything a file operation acts within: the confined workspace, its quota, the limits. */
 export interface FileScope {
@@ -31,6 +31,10 @@ export function createFileScope(options: FileScopeOptions): FileScope {
 }
 
 /** A client's path parsed within the scope, with the label its messages use. */
-export function clientPath(scope: FileScope, path: string, field = "path"): { components: Components; label: string } {
-  return { components: parseWorkspacePath(scope.root.workspace, path, field), label: `${field}: ${JSON.stringify(path)}` };
+export function clientPath(scope: FileScope, path: string, field = "path"): ClientPath {
+  return {
+    components: parseWorkspacePath(scope.root.workspace, path, field),
+    label: `${field}: ${JSON.stringify(path)}`,
+    directory: endsAsDirectory(path),
+  };
 }

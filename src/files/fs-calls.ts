@@ -6,6 +6,9 @@ import { promisify } from "node:util";
 
 export const openFd = promisify(fs.open) as (path: string | Buffer, flags: number, mode?: number) => Promise<number>;
 export const fstatFd = promisify(fs.fstat) as (fd: number) => Promise<fs.Stats>;
+/** fstat with times in nanoseconds (and every field a bigint). */
+export const fstatExactFd = (fd: number): Promise<fs.BigIntStats> =>
+  new Promise((resolve, reject) => fs.fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
 export const fchownFd = promisify(fs.fchown);
 export const fchmodFd = promisify(fs.fchmod) as (fd: number, mode: number) => Promise<void>;
 export const ftruncateFd = promisify(fs.ftruncate) as (fd: number, length: number) => Promise<void>;

@@ -7,7 +7,7 @@ import type { FileScope } from "./file-scope.ts";
 import { measureUsage } from "./usage.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { walkPath } from "./walk.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** Describes entry `name` of `dir` as lstat sees it, with a symlink's target; null when it is gone. */
 export async function describeEntryAt(root: ConfinedRoot, dir: OpenDir, name: EntryName): Promise<FileEntry | null> {
@@ -18,13 +18,13 @@ export async function describeEntryAt(root: ConfinedRoot, dir: OpenDir, name: En
   return describeEntry([...dir.components, nameText(name)], stats, target);
 }
 
-/** One path's metadata; a symlink is described, not followed. The workspace itself adds its usage. */
-export async function statPath(
-  scope: FileScope,
-  path: Components,
-  label: string,
-): Promise<{ entry: FileEntry; usage?: { usedBytes: number; quotaBytes: number | null } }> {
-  const walked = await walkPath(scope.root, path, { label, followLast: false });
+/**
+ * One path's metadata; a symlink is described, not followed, unless the path ends in `/` (as
+ * stat(2) does). The workspace itself adds its usage.
+ */
+export async function statPath(scope: FileScope, path: ClientPath): Promise<{ entry: FileEntry; usage?: { usedBytes: number; quotaBytes: number | null } }> {
+  const { label } = path;
+  const walked = await walkPath(scope.root, path.components, { label, followLast: path.directory, directory: path.directory });
   try {
     if (walked.name === null) {
       const entry = describeEntry([], await fstatFd(walked.dir.fd));
@@ -44,8 +44,9 @@ export async function statPath(
  * The entries of a directory, `depth` levels down, in pre-order (a directory, then what is in it),
  * names sorted. Symlinks are listed, never descended. Stops at `maxListEntries` with `truncated`.
  */
-export async function listDirectory(scope: FileScope, path: Components, label: string, depth: number): Promise<{ entries: FileEntry[]; truncated: boolean }> {
-  const walked = await walkPath(scope.root, path, { label, followLast: true });
+export async function listDirectory(scope: FileScope, path: ClientPath, depth: number): Promise<{ entries: FileEntry[]; truncated: boolean }> {
+  const { label } = path;
+  const walked = await walkPath(scope.root, path.components, { label, followLast: true, directory: path.directory });
   let dir: OpenDir = walked.dir;
   try {
     if (walked.name !== null) {

@@ -7,7 +7,7 @@ import type { FileScope } from "./file-scope.ts";
 import { describeEntryAt } from "./inspect.ts";
 import { walkPath, type Walked } from "./walk.ts";
 import { PARENT_DIRECTORY_MODE } from "./write-file.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /**
  * Renames `from` to `to`, both inside the workspace; a symlink is moved itself. Without `overwrite`
@@ -16,21 +16,23 @@ import type { Components } from "./workspace-path.ts";
  */
 export async function movePath(
   scope: FileScope,
-  from: { components: Components; label: string },
-  to: { components: Components; label: string },
+  from: ClientPath,
+  to: ClientPath,
   options: { overwrite: boolean; parents: boolean },
 ): Promise<FileEntry> {
   let source: Walked | undefined;
   let target: Walked | undefined;
   try {
-    source = await walkPath(scope.root, from.components, { label: from.label, followLast: false });
+    source = await walkPath(scope.root, from.components, { label: from.label, followLast: false, directory: from.directory });
     if (source.name === null) throw new FileError("bad_message", `${from.label} is the workspace itself, which cannot be moved`);
     const moved = await lstatAt(scope.root, source.dir, source.name);
     if (!moved) throw new FileError("not_found", `${from.label} does not exist in the workspace`);
+    if (to.directory && !moved.isDirectory()) throw new FileError("not_directory", `${to.label} ends in /, but ${from.label} is not a directory`);
     target = await walkPath(scope.root, to.components, {
       label: to.label,
       followLast: false,
       parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined,
+      directory: to.directory,
     });
     if (target.name === null) throw new FileError("exists", `${to.label} is the workspace itself`);
     const existing = await lstatAt(scope.root, target.dir, target.name);

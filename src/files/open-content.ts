@@ -4,7 +4,7 @@ import { FileError, errnoOf, toFileError } from "./file-error.ts";
 import { closeFd, fstatFd } from "./fs-calls.ts";
 import { lstatAt, openEntryAt, type ConfinedRoot } from "./confined-root.ts";
 import { walkPath, type Walked } from "./walk.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** Times an open is tried again when a symlink appears at the last component between walk and open. */
 const MAX_OPEN_RETRIES = 100;
@@ -22,9 +22,10 @@ export interface OpenContent {
  * opened with O_NOFOLLOW | O_NONBLOCK, then checked on the fd itself (assertContentFile), so what
  * is checked is what is read or written.
  */
-export async function openContentFile(root: ConfinedRoot, path: Components, label: string, flags: number): Promise<OpenContent> {
+export async function openContentFile(root: ConfinedRoot, path: ClientPath, flags: number): Promise<OpenContent> {
+  const { label } = path;
   for (let attempt = 0; ; attempt++) {
-    const walked = await walkPath(root, path, { label, followLast: true });
+    const walked = await walkPath(root, path.components, { label, followLast: true, directory: path.directory });
     if (walked.name === null) {
       walked.close();
       throw new FileError("is_directory", `${label} is the workspace itself, a directory`);

@@ -3,7 +3,7 @@ import { FileError } from "./file-error.ts";
 import { readAt } from "./fs-calls.ts";
 import type { FileScope } from "./file-scope.ts";
 import { openContentFile } from "./open-content.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** Bytes read from a file, and where they sit in it. */
 export interface ReadRange {
@@ -24,8 +24,9 @@ export function assertOffsetInFile(offset: number, size: number, label: string):
  * Reads `length` bytes at `offset` (to the end when length is undefined) in one go. More than
  * `maxMessageBytes` is `too_large`: such reads belong to `file.download`.
  */
-export async function readFileRange(scope: FileScope, path: Components, label: string, offset: number, length: number | undefined): Promise<ReadRange> {
-  const file = await openContentFile(scope.root, path, label, constants.O_RDONLY);
+export async function readFileRange(scope: FileScope, path: ClientPath, offset: number, length: number | undefined): Promise<ReadRange> {
+  const { label } = path;
+  const file = await openContentFile(scope.root, path, constants.O_RDONLY);
   try {
     const size = file.stats.size;
     assertOffsetInFile(offset, size, label);

@@ -4,7 +4,7 @@ import { entryPath, entryPathOf, lstatAt, openDirAt, readEntryNames, type Confin
 import type { FileScope } from "./file-scope.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { walkPath } from "./walk.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** Times a directory is emptied again when something keeps adding to it while it is removed. */
 const MAX_EMPTY_ATTEMPTS = 10;
@@ -14,8 +14,10 @@ const MAX_EMPTY_ATTEMPTS = 10;
  * `recursive`, and is then emptied through directories opened without following symlinks, so a
  * symlink swapped in under it is unlinked, not descended.
  */
-export async function removePath(scope: FileScope, path: Components, label: string, recursive: boolean): Promise<void> {
-  const walked = await walkPath(scope.root, path, { label, followLast: false });
+export async function removePath(scope: FileScope, path: ClientPath, recursive: boolean): Promise<void> {
+  const { label } = path;
+  // With a trailing /, a symlink is refused rather than followed: removing never goes through one.
+  const walked = await walkPath(scope.root, path.components, { label, followLast: false, directory: path.directory });
   try {
     if (walked.name === null) throw new FileError("bad_message", `${label} is the workspace itself, which cannot be removed`);
     const stats = await lstatAt(scope.root, walked.dir, walked.name);

@@ -24,23 +24,23 @@ export async function answerSimpleRequest(scope: FileScope, message: SimpleFileR
   switch (message.type) {
     case "file.stat": {
       const path = clientPath(scope, message.path);
-      return { type: "file.stat.result", id, ...(await statPath(scope, path.components, path.label)) };
+      return { type: "file.stat.result", id, ...(await statPath(scope, path)) };
     }
     case "file.list": {
       const path = clientPath(scope, message.path);
-      return { type: "file.list.result", id, ...(await listDirectory(scope, path.components, path.label, message.depth ?? 1)) };
+      return { type: "file.list.result", id, ...(await listDirectory(scope, path, message.depth ?? 1)) };
     }
     case "file.read": {
       const path = clientPath(scope, message.path);
       const encoding = message.encoding ?? "utf8";
-      const range = await readFileRange(scope, path.components, path.label, message.offset ?? 0, message.length);
+      const range = await readFileRange(scope, path, message.offset ?? 0, message.length);
       const data = range.bytes.toString(encoding === "base64" ? "base64" : "utf8");
       return { type: "file.read.result", id, offset: range.offset, bytes: range.bytes.length, size: range.size, eof: range.eof, encoding, data };
     }
     case "file.write": {
       const path = clientPath(scope, message.path);
       const data = Buffer.from(message.data, message.encoding === "base64" ? "base64" : "utf8");
-      const entry = await writeFile(scope, path.components, path.label, data, {
+      const entry = await writeFile(scope, path, data, {
         ifExists: message.ifExists ?? "overwrite",
         parents: message.parents ?? true,
         mode: message.mode,
@@ -49,7 +49,7 @@ export async function answerSimpleRequest(scope: FileScope, message: SimpleFileR
     }
     case "file.mkdir": {
       const path = clientPath(scope, message.path);
-      return { type: "file.mkdir.result", id, ...(await makeDirectory(scope, path.components, path.label, { parents: message.parents ?? false, mode: message.mode })) };
+      return { type: "file.mkdir.result", id, ...(await makeDirectory(scope, path, { parents: message.parents ?? false, mode: message.mode })) };
     }
     case "file.move": {
       const entry = await movePath(scope, clientPath(scope, message.from, "from"), clientPath(scope, message.to, "to"), {
@@ -60,7 +60,7 @@ export async function answerSimpleRequest(scope: FileScope, message: SimpleFileR
     }
     case "file.remove": {
       const path = clientPath(scope, message.path);
-      await removePath(scope, path.components, path.label, message.recursive ?? false);
+      await removePath(scope, path, message.recursive ?? false);
       return { type: "file.remove.result", id };
     }
     default: {

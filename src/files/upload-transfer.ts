@@ -30,7 +30,7 @@ export interface UploadTransfer {
 export async function startUpload(scope: FileScope, message: FileRequestOf<"file.upload">, peer: TransferPeer): Promise<UploadTransfer> {
   const { id } = message;
   const path = clientPath(scope, message.path);
-  const writer: UploadWriter = await openUpload(scope, path.components, path.label, {
+  const writer: UploadWriter = await openUpload(scope, path, {
     key: id,
     offset: message.offset ?? 0,
     size: message.size,

@@ -10,7 +10,7 @@ import { placeFile, unlinkQuietly } from "./place-file.ts";
 import { assertWithinQuota, measureUsage } from "./usage.ts";
 import { walkPath, type Walked } from "./walk.ts";
 import { PARENT_DIRECTORY_MODE } from "./write-file.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** How an upload opens; the same for file.upload and HTTP PUT. */
 export interface UploadOptions {
@@ -51,14 +51,21 @@ export function partialNameFor(name: string, key: string): string {
  * Opens an upload into a partial file in the target's (pinned) directory. The partial lives across
  * connections, so that `offset` can resume it; the commit is atomic, as for file.write.
  */
-export async function openUpload(scope: FileScope, path: Components, label: string, options: UploadOptions): Promise<UploadWriter> {
+export async function openUpload(scope: FileScope, path: ClientPath, options: UploadOptions): Promise<UploadWriter> {
+  const { label } = path;
   const max = scope.limits.maxTransferBytes;
   if ((options.size ?? 0) > max) throw new FileError("too_large", `${label}: ${options.size} bytes is more than the ${max} one transfer may carry`);
-  const walked = await walkPath(scope.root, path, { label, followLast: true, parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined });
+  const walked = await walkPath(scope.root, path.components, {
+    label,
+    followLast: true,
+    parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined,
+    directory: path.directory,
+  });
   let opened: { fd: number; offset: number; partial: string } | undefined;
   try {
     const name = walked.name;
     if (name === null) throw new FileError("is_directory", `${label} is the workspace itself, a directory`);
+    if (path.directory) throw new FileError("is_directory", `${label} ends in /, so it names a directory, never a file`);
     const existing = await lstatAt(scope.root, walked.dir, name);
     if (existing && !existing.isSymbolicLink()) assertContentFile(existing, label);
     if (existing && options.ifExists === "fail") throw new FileError("exists", `${label} exists already`);

@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
 import { closeFd, readlinkPath } from "./fs-calls.ts";
 import { entryPath, lstatAt, mkdirAt, openDirAt, openRootDir, type ConfinedRoot } from "./confined-root.ts";
@@ -17,6 +18,11 @@ export interface WalkOptions {
   readonly followLast: boolean;
   /** Create missing directories on the way, with this mode. */
   readonly parentsMode?: number | undefined;
+  /**
+   * The path ended in `/`: where it leads must be a directory, or nothing (the caller decides what a
+   * missing name means). A file, or a last symlink that is not followed, is `not_directory`.
+   */
+  readonly directory?: boolean | undefined;
 }
 
 /** Where a path leads: the open directory that holds it, and its name there. */
@@ -66,15 +72,27 @@ export async function walkPath(root: ConfinedRoot, path: Components, options: Wa
   const retry = () => {
     if (++retries > MAX_RACE_RETRIES) throw new FileError("not_found", `${options.label} kept changing while the server walked it`);
   };
+  // As in POSIX, `a.txt/` is ENOTDIR rather than a.txt: the components alone would drop the slash.
+  const assertDirectory = (name: string, stats: Stats | null) => {
+    if (!options.directory || stats === null || stats.isDirectory()) return;
+    const what = stats.isSymbolicLink() ? "a symlink, which this request does not follow" : "not a directory";
+    throw new FileError("not_directory", `${options.label} ends in /, but ${formatComponents([...current.components, name])} is ${what}`);
+  };
   try {
     for (;;) {
       const name = queue[0];
       if (name === undefined) return done(null);
       const last = queue.length === 1;
-      if (last && !options.followLast) return done(name);
+      if (last && !options.followLast) {
+        if (options.directory) assertDirectory(name, await lstatAt(root, current, name));
+        return done(name);
+      }
       if (last) {
         const stats = await lstatAt(root, current, name);
-        if (!stats?.isSymbolicLink()) return done(name);
+        if (!stats?.isSymbolicLink()) {
+          assertDirectory(name, stats);
+          return done(name);
+        }
       } else {
         try {
           const next = await openDirAt(root, current, name);

@@ -8,7 +8,7 @@ import type { OpenDir } from "./platform/index.ts";
 import { TEMP_PREFIX } from "./place-file.ts";
 import { PARTIAL_PREFIX } from "./upload-writer.ts";
 import { walkPath } from "./walk.ts";
-import { formatComponents, type Components } from "./workspace-path.ts";
+import { formatComponents, type ClientPath, type Components } from "./workspace-path.ts";
 
 /** What a watch does, and where its events go. */
 export interface TreeWatchOptions {
@@ -42,8 +42,9 @@ interface WatchedDirectory {
  * symlinks are reported, never followed. Events are `create` or `remove` (from a rename event,
  * by whether the path exists now) and `modify`.
  */
-export async function watchTree(scope: FileScope, path: Components, label: string, options: TreeWatchOptions): Promise<TreeWatch> {
-  const walked = await walkPath(scope.root, path, { label, followLast: true });
+export async function watchTree(scope: FileScope, path: ClientPath, options: TreeWatchOptions): Promise<TreeWatch> {
+  const { label } = path;
+  const walked = await walkPath(scope.root, path.components, { label, followLast: true, directory: path.directory });
   let top: OpenDir;
   try {
     top = walked.name === null ? walked.dir : await openDirAt(scope.root, walked.dir, walked.name);

@@ -3,6 +3,15 @@ import { FileError } from "./file-error.ts";
 /** A path inside the workspace as its components: [] is the workspace itself. */
 export type Components = readonly string[];
 
+/** A client's path as the file operations take it. */
+export interface ClientPath {
+  readonly components: Components;
+  /** How messages name it, e.g. `path: "a/b"`. */
+  readonly label: string;
+  /** It ended in `/` (see endsAsDirectory), so it must lead to a directory. */
+  readonly directory: boolean;
+}
+
 /** Longest name of one path component, in bytes (NAME_MAX on Linux and macOS). */
 const MAX_NAME_BYTES = 255;
 
@@ -45,6 +54,17 @@ export function parseWorkspacePath(workspace: string, path: string, field = "pat
     }
   }
   return components;
+}
+
+/**
+ * Whether a client's path ends in `/` (or `/.`, `/..`): POSIX resolves such a path only to a
+ * directory, and the components alone no longer show it (`a.txt/` and `a.txt` are both ["a.txt"]).
+ */
+export function endsAsDirectory(path: string): boolean {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return false;
+  const last = path.slice(slash + 1);
+  return last === "" || last === "." || last === "..";
 }
 
 /**

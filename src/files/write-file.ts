@@ -9,7 +9,7 @@ import { openContentFile } from "./open-content.ts";
 import { createTempFile, discardTempFile, placeFile } from "./place-file.ts";
 import { assertWithinQuota, measureUsage } from "./usage.ts";
 import { walkPath } from "./walk.ts";
-import type { Components } from "./workspace-path.ts";
+import type { ClientPath } from "./workspace-path.ts";
 
 /** The choices of a file.write. */
 export interface WriteOptions {
@@ -30,19 +30,27 @@ const NEW_FILE_MODE = 0o644;
  * written and synced: readers see the old file or the new one, never a mix. `append` writes in place
  * (at the end), after the fd itself proved to be a regular file with one link.
  */
-export async function writeFile(scope: FileScope, path: Components, label: string, data: Uint8Array, options: WriteOptions): Promise<FileEntry> {
+export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8Array, options: WriteOptions): Promise<FileEntry> {
+  const { label } = path;
   if (data.length > scope.limits.maxMessageBytes) {
     throw new FileError("too_large", `${label}: ${data.length} bytes is more than the ${scope.limits.maxMessageBytes} one message carries; use file.upload`);
   }
-  const walked = await walkPath(scope.root, path, { label, followLast: true, parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined });
+  const walked = await walkPath(scope.root, path.components, {
+    label,
+    followLast: true,
+    parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined,
+    directory: path.directory,
+  });
   try {
     if (walked.name === null) throw new FileError("is_directory", `${label} is the workspace itself, a directory`);
+    // The walk refused a file at a path ending in /; what is left is a directory or nothing, and neither takes bytes.
+    if (path.directory) throw new FileError("is_directory", `${label} ends in /, so it names a directory, never a file`);
     const existing = await lstatAt(scope.root, walked.dir, walked.name);
     if (existing && !existing.isSymbolicLink()) assertContentFile(existing, label);
     if (existing && options.ifExists === "fail") throw new FileError("exists", `${label} exists already`);
     if (existing?.isFile() && options.ifExists === "append") {
       if (scope.quotaBytes !== undefined) assertWithinQuota(scope.quotaBytes, (await measureUsage(scope.root)) + data.length, `appending ${data.length} bytes`);
-      return await appendInPlace(scope, path, label, data, options.mode);
+      return await appendInPlace(scope, path, data, options.mode);
     }
     const replaced = existing?.isFile() ? existing : undefined;
     if (scope.quotaBytes !== undefined) {
@@ -73,8 +81,8 @@ function modeOf(stats: Stats | undefined): number | undefined {
   return stats === undefined ? undefined : stats.mode & 0o7777;
 }
 
-async function appendInPlace(scope: FileScope, path: Components, label: string, data: Uint8Array, mode: number | undefined): Promise<FileEntry> {
-  const file = await openContentFile(scope.root, path, label, constants.O_WRONLY | constants.O_APPEND);
+async function appendInPlace(scope: FileScope, path: ClientPath, data: Uint8Array, mode: number | undefined): Promise<FileEntry> {
+  const file = await openContentFile(scope.root, path, constants.O_WRONLY | constants.O_APPEND);
   try {
     await writeAllAt(file.fd, data, null);
     if (mode !== undefined) await fchmodFd(file.fd, mode);

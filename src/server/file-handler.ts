@@ -98,7 +98,7 @@ export function createFileHandler(context: FileContext): FileHandler {
       }
       case "file.watch": {
         const path = clientPath(scope, message.path);
-        const watch = await watchTree(scope, path.components, path.label, {
+        const watch = await watchTree(scope, path, {
           recursive: message.recursive ?? false,
           congestion: () => context.congestion(),
           send: (events, overflow) => send({ type: "file.watch.events", id: message.id, events, ...(overflow && { overflow }) }),

@@ -4,6 +4,7 @@ import { FileError, toFileError } from "../files/file-error.ts";
 import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
 import { parseRangeHeader } from "../files/http-range.ts";
 import { fileErrorResponse } from "../files/http-status.ts";
+import { fileValidatorsOf, isRangeStillValid, matchesIfNoneMatch, type FileValidators } from "../files/http-validators.ts";
 import type { FileLimits } from "../files/limits.ts";
 import { openUpload } from "../files/upload-writer.ts";
 
@@ -18,10 +19,10 @@ export interface HttpFileTarget {
 
 
 /**
- * Serves `GET`/`HEAD` (download, with a single `Range`) and `PUT` (upload, atomic) of `relativePath`
- * in the target's workspace, with the same code and checks as file.download and file.upload.
- * `relativePath` is the URL path after `/files/`, percent-decoded. Bodies stream both ways, a chunk
- * at a time.
+ * Serves `GET`/`HEAD` (download, with a single `Range`, `If-Range` and `If-None-Match`) and `PUT`
+ * (upload, atomic) of `relativePath` in the target's workspace, with the same code and checks as
+ * file.download and file.upload. `relativePath` is the URL path after `/files/`, percent-decoded.
+ * Bodies stream both ways, a chunk at a time.
  */
 export async function handleFileHttp(request: Request, relativePath: string, target: HttpFileTarget): Promise<Response> {
   const scope = createFileScope({ workspace: target.workspace, owner: target.owner, quotaBytes: target.quotaBytes, limits: target.limits });
@@ -42,9 +43,28 @@ export async function handleFileHttp(request: Request, relativePath: string, tar
 
 async function serveDownload(scope: FileScope, request: Request, relativePath: string): Promise<Response> {
   const path = clientPath(scope, relativePath);
-  const reader = await openDownload(scope, path.components, path.label);
-  const range = parseRangeHeader(request.headers.get("range"), reader.size);
-  const headers: Record<string, string> = { "content-type": "application/octet-stream", "accept-ranges": "bytes" };
+  const reader = await openDownload(scope, path);
+  let validators: FileValidators;
+  try {
+    validators = fileValidatorsOf(await reader.statExactly());
+  } catch (error) {
+    reader.close();
+    throw error;
+  }
+  const { entityTag, lastModified } = validators;
+  // RFC 9110 13.2.2: If-None-Match comes before the range, which a stale If-Range turns into the whole file.
+  if (matchesIfNoneMatch(request.headers.get("if-none-match"), entityTag)) {
+    reader.close();
+    return new Response(null, { status: 304, headers: { etag: entityTag, "last-modified": lastModified } });
+  }
+  const rangeHeader = isRangeStillValid(request.headers.get("if-range"), entityTag) ? request.headers.get("range") : null;
+  const range = parseRangeHeader(rangeHeader, reader.size);
+  const headers: Record<string, string> = {
+    "content-type": "application/octet-stream",
+    "accept-ranges": "bytes",
+    etag: entityTag,
+    "last-modified": lastModified,
+  };
   if (range.kind === "unsatisfiable") {
     reader.close();
     return new Response(`bad_message: the range is past the end of the file (${reader.size} bytes)\n`, {
@@ -87,7 +107,7 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   const path = clientPath(scope, relativePath);
   const declared = request.headers.get("content-length");
   const size = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
-  const writer = await openUpload(scope, path.components, path.label, {
+  const writer = await openUpload(scope, path, {
     // A key of its own per PUT (a PUT never resumes): concurrent PUTs to one path each get their own
     // partial file, and the last to finish wins, instead of unlinking each other's.
     key: `http-${randomUUID()}`,

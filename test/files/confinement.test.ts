@@ -107,6 +107,18 @@ describe.each(SCHEMES)("with the $name path scheme", (pathScheme) => {
     expectOutsideUntouched();
   });
 
+  test("mkdir with parents goes through a symlink to a directory inside, and one leading outside stays exists, with nothing made outside", async () => {
+    expect(await ask({ type: "file.mkdir", path: "in", parents: true })).toMatchObject({ type: "file.mkdir.result", created: false, entry: { path: "d", type: "directory" } });
+    expect(await ask({ type: "file.mkdir", path: "abs-in/", parents: true })).toMatchObject({ type: "file.mkdir.result", created: false, entry: { path: "d" } });
+    for (const path of ["out", "rel-out", "root", "d/inner-out", "d/up"]) {
+      expect({ path, reply: await ask({ type: "file.mkdir", path, parents: true }) }).toMatchObject({
+        path,
+        reply: { type: "error", code: "exists", message: expect.stringContaining("a symlink that leads outside the workspace") },
+      });
+    }
+    expectOutsideUntouched();
+  });
+
   test("dot-dot and absolute paths outside are refused", async () => {
     for (const path of ["..", "../x", "d/../../x", "/etc/passwd", `${workspace}/../x`, `${workspace}-other/x`]) {
       expect({ path, reply: await ask({ type: "file.read", path }) }).toMatchObject({ path, reply: refused("path_outside_workspace") });

@@ -119,6 +119,27 @@ describe.each(SCHEMES)("with the $name path scheme", (pathScheme) => {
     expect(await h.request({ type: "file.mkdir", id: "8", path: ".", parents: true })).toMatchObject({ created: false, entry: { path: "." } });
   });
 
+  test("a trailing slash asks for a directory: on a file it is not_directory, on a directory it changes nothing", async () => {
+    using h = harness();
+    writeFileSync(join(h.workspace, "f"), "kept");
+    mkdirSync(join(h.workspace, "d"));
+    let id = 0;
+    for (const message of [
+      { type: "file.read", path: "f/" },
+      { type: "file.write", path: "f/", data: "x" },
+      { type: "file.stat", path: "f/" },
+      { type: "file.remove", path: "f/" },
+      { type: "file.download", path: "f/" },
+      { type: "file.upload", path: "f/" },
+    ]) {
+      const sent = { ...message, id: String(++id) };
+      expect({ message, reply: await h.request(sent) }).toEqual({ message, reply: error(sent.id, "not_directory") });
+    }
+    expect(readFileSync(join(h.workspace, "f"), "utf8")).toBe("kept");
+    expect(await h.request({ type: "file.stat", id: "s", path: "d/" })).toMatchObject({ type: "file.stat.result", entry: { path: "d", type: "directory" } });
+    expect(await h.request({ type: "file.list", id: "l", path: "d/" })).toMatchObject({ type: "file.list.result", entries: [] });
+  });
+
   test("move renames files, directories and symlinks themselves, and says why it cannot", async () => {
     using h = harness();
     writeFileSync(join(h.workspace, "a"), "A");

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { formatComponents, parseWorkspacePath, resolveLinkTarget } from "../../src/files/workspace-path.ts";
+import { endsAsDirectory, formatComponents, parseWorkspacePath, resolveLinkTarget } from "../../src/files/workspace-path.ts";
 
 const ws = "/srv/ws/abc";
 
@@ -38,6 +38,11 @@ test("dot-dot cannot climb above the workspace, even when it comes back down", (
 test("a component longer than NAME_MAX is bad_message", () => {
   expect(codeOf(() => parseWorkspacePath(ws, `a/${"x".repeat(256)}`))).toBe("bad_message");
   expect(parseWorkspacePath(ws, "x".repeat(255))).toEqual(["x".repeat(255)]);
+});
+
+test("a path ending in /, /. or /.. must name a directory, which its components alone no longer show", () => {
+  for (const path of ["a.txt/", "a.txt//", "a/.", "a/b/..", "/srv/ws/abc/x/", "./"]) expect({ path, directory: endsAsDirectory(path) }).toEqual({ path, directory: true });
+  for (const path of ["a.txt", "a/b", "", ".", "..", "a/.b", "a/..b"]) expect({ path, directory: endsAsDirectory(path) }).toEqual({ path, directory: false });
 });
 
 test("symlink targets resolve against their directory or the workspace, or lead outside", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../helpers/client.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
@@ -44,11 +44,11 @@ describe("the HTTP file route", () => {
   // Its client is in an anonymous session.
   const shared = useSharedServer();
 
-  const fileRequest = (method: string, path: string, presented: Presented, body?: string): Promise<Response> => {
+  const fileRequest = (method: string, path: string, presented: Presented, body?: string, extraHeaders: Record<string, string> = {}): Promise<Response> => {
     const url = new URL(`http://127.0.0.1:${shared.server.port}/files/${path}`);
     url.searchParams.set("session", presented.session);
     const token = "token" in presented ? presented.token : shared.server.token;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
     return fetch(url, { method, headers, ...(body !== undefined && { body }) });
   };
@@ -62,6 +62,76 @@ describe("the HTTP file route", () => {
     expect({ status: get.status, body: await get.text() }).toEqual({ status: 200, body: "mine" });
     const head = await fileRequest("HEAD", "owned/note.txt", owner);
     expect({ status: head.status, length: head.headers.get("content-length") }).toEqual({ status: 200, length: "4" });
+  });
+
+  test("GET and HEAD carry a strong ETag and Last-Modified from the file's metadata, and If-None-Match with that tag gets 304 and no body", async () => {
+    const owner = { session: shared.client.hello.session };
+    const path = join(shared.client.hello.workspace, "tagged.txt");
+    writeFileSync(path, "version one");
+    const stats = statSync(path, { bigint: true });
+    const validators = {
+      etag: `"${[stats.size, stats.mtimeNs, stats.ino].map((value) => value.toString(16)).join("-")}"`,
+      "last-modified": new Date(Number(stats.mtimeNs / 1_000_000n)).toUTCString(),
+    };
+    for (const method of ["GET", "HEAD"]) {
+      const answer = await answerOf(await fileRequest(method, "tagged.txt", owner));
+      expect({ method, answer }).toEqual({
+        method,
+        answer: {
+          status: 200,
+          headers: { "content-type": "application/octet-stream", "accept-ranges": "bytes", "content-length": "11", ...validators },
+          body: method === "GET" ? "version one" : "",
+        },
+      });
+      for (const ifNoneMatch of [validators.etag, `"other", W/${validators.etag}`, "*"]) {
+        const notModified = await answerOf(await fileRequest(method, "tagged.txt", owner, undefined, { "if-none-match": ifNoneMatch }));
+        expect({ method, ifNoneMatch, notModified }).toEqual({ method, ifNoneMatch, notModified: { status: 304, headers: validators, body: "" } });
+      }
+    }
+    const otherTag = await fileRequest("GET", "tagged.txt", owner, undefined, { "if-none-match": '"other"' });
+    expect({ status: otherTag.status, body: await otherTag.text() }).toEqual({ status: 200, body: "version one" });
+  });
+
+  test("a resumed GET is served in part only while If-Range is the file's current ETag: a file replaced in between comes whole, never spliced", async () => {
+    const owner = { session: shared.client.hello.session };
+    expect((await fileRequest("PUT", "resumed.txt", owner, "old-old-old-old")).status).toBe(201);
+    const first = await fileRequest("GET", "resumed.txt", owner);
+    const oldTag = first.headers.get("etag")!;
+    expect(await first.text()).toBe("old-old-old-old");
+    const resume = (ifRange: string) => fileRequest("GET", "resumed.txt", owner, undefined, { range: "bytes=8-", "if-range": ifRange });
+    const unchanged = await resume(oldTag);
+    expect({ status: unchanged.status, range: unchanged.headers.get("content-range"), body: await unchanged.text() }).toEqual({
+      status: 206,
+      range: "bytes 8-14/15",
+      body: "old-old",
+    });
+    // The same size: only the tag tells the two versions apart.
+    expect((await fileRequest("PUT", "resumed.txt", owner, "NEW-NEW-NEW-NEW")).status).toBe(200);
+    const changed = await resume(oldTag);
+    expect({ status: changed.status, range: changed.headers.get("content-range"), body: await changed.text() }).toEqual({
+      status: 200,
+      range: null,
+      body: "NEW-NEW-NEW-NEW",
+    });
+    expect(changed.headers.get("etag")).not.toBe(oldTag);
+    // A weak tag or a date is not a strong validator (RFC 9110 13.1.5): the whole file again.
+    for (const weak of [`W/${changed.headers.get("etag")}`, changed.headers.get("last-modified")!]) {
+      const answer = await resume(weak);
+      expect({ weak, status: answer.status, body: await answer.text() }).toEqual({ weak, status: 200, body: "NEW-NEW-NEW-NEW" });
+    }
+  });
+
+  test("a trailing slash on a file's path is 409 not_directory to GET, HEAD and PUT, and the file stays as it was", async () => {
+    const owner = { session: shared.client.hello.session };
+    writeFileSync(join(shared.client.hello.workspace, "plain.txt"), "plain");
+    for (const method of ["GET", "HEAD", "PUT"]) {
+      const response = await fileRequest(method, "plain.txt/", owner, method === "PUT" ? "replaced" : undefined);
+      expect({ method, status: response.status, code: response.headers.get("x-bunker-error") }).toEqual({ method, status: 409, code: "not_directory" });
+    }
+    const directory = await fileRequest("PUT", "plain-dir/", owner, "body");
+    expect({ status: directory.status, code: directory.headers.get("x-bunker-error") }).toEqual({ status: 409, code: "is_directory" });
+    expect(readFileSync(join(shared.client.hello.workspace, "plain.txt"), "utf8")).toBe("plain");
+    expect(readdirSync(shared.client.hello.workspace)).not.toContain("plain-dir");
   });
 
   test("an id this server does not hold gets 404 unknown_session to GET, HEAD and PUT, and a refused PUT writes nothing anywhere", async () => {
