@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomText } from "../common/random-text.ts";
 import { readFileSync } from "node:fs";
 import { detectSandbox, type DetectedSandbox } from "../sandbox/detect.ts";
 import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
@@ -87,7 +87,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
   const tls = settings.tls && { cert: readPem("--tls-cert", settings.tls.certPath), key: readPem("--tls-key", settings.tls.keyPath) };
 
   const generated = settings.token === "generate";
-  const token = generated ? randomBytes(32).toString("base64url") : settings.token;
+  const token = generated ? randomText(32, "base64url") : settings.token;
   let server: BunkerServer;
   try {
     server = createServer({

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { ipVersionOf } from "../common/ip-address.ts";
 
 /**
  * Whether binding `host` keeps the server on this machine: 127.0.0.0/8, ::1 and localhost. Any
@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   if (bare === "localhost" || bare.endsWith(".localhost")) return true;
-  switch (isIP(bare)) {
+  switch (ipVersionOf(bare)) {
     case 4:
       return bare.startsWith("127.");
     case 6:

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type { KeyObject, X509Certificate } from "node:crypto";
 import { accessSync, constants, readFileSync, realpathSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
@@ -166,6 +166,8 @@ function checkReadable(label: string, path: string): string {
  * what `serve` would fail on (KEY_VALUES_MISMATCH at listen). The key's text is never quoted.
  */
 function checkTlsPair(tls: { certPath: string; keyPath: string }, certLabel: string, keyLabel: string): void {
+  // Loaded here, only with TLS: importing node:crypto cost every start ~5 ms (common/random-text.ts).
+  const { X509Certificate, createPrivateKey } = process.getBuiltinModule("node:crypto");
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(readFileSync(tls.certPath));

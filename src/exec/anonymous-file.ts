@@ -1,5 +1,5 @@
+import { randomText } from "../common/random-text.ts";
 import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -41,7 +41,7 @@ function openTmpfile(directory: string): number | undefined {
 }
 
 function openNamedAndUnlink(directory: string): number {
-  const path = join(directory, `.bunker-${randomBytes(12).toString("hex")}`);
+  const path = join(directory, `.bunker-${randomText(12, "hex")}`);
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     unlinkSync(path);

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomText } from "../common/random-text.ts";
 import { constants } from "node:fs";
 import { FileError, errnoOf } from "./file-error.ts";
 import { closeFd, linkPath, renamePath, unlinkPath } from "./fs-calls.ts";
@@ -11,7 +11,7 @@ export const TEMP_PREFIX = ".bunker-tmp-";
 /** Creates a new, empty temporary file in `dir` (O_EXCL: never an existing file or a symlink). */
 export async function createTempFile(root: ConfinedRoot, dir: OpenDir): Promise<{ fd: number; name: string }> {
   for (;;) {
-    const name = `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`;
+    const name = `${TEMP_PREFIX}${randomText(8, "hex")}`;
     try {
       const fd = await openEntryAt(root, dir, name, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       return { fd, name };

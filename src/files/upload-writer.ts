@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import type { FileEntry } from "../protocol/index.ts";
 import { assertContentFile, describeEntry } from "./describe-entry.ts";
@@ -44,7 +43,7 @@ export const PARTIAL_PREFIX = ".bunker-part-";
 
 /** The partial file of an upload of `name` with resume key `key`: fixed, so that a resume finds it. */
 export function partialNameFor(name: string, key: string): string {
-  return `${PARTIAL_PREFIX}${createHash("sha256").update(`${name}\0${key}`).digest("hex").slice(0, 24)}`;
+  return `${PARTIAL_PREFIX}${new Bun.CryptoHasher("sha256").update(`${name}\0${key}`).digest("hex").slice(0, 24)}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomText } from "../common/random-text.ts";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -9,7 +9,7 @@ import { join } from "node:path";
  */
 export function installFile(dir: string, name: string, bytes: Uint8Array, mode: number): string {
   const path = join(dir, name);
-  const temp = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join(dir, `.${name}.${process.pid}.${randomText(6, "hex")}.tmp`);
   try {
     writeFileSync(temp, bytes, { mode, flag: "wx" });
     chmodSync(temp, mode); // the umask may have narrowed the mode

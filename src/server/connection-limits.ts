@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { ipVersionOf } from "../common/ip-address.ts";
 
 /** Why a connection was refused for the caps; undefined when it may open. */
 export type ConnectionCapRefusal = "too_many_connections" | "too_many_connections_per_address";
@@ -24,7 +24,7 @@ function unmapIPv4(address: string): string {
 export function clientAddress(peer: string | undefined, forwardedFor: string | null, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
     const last = forwardedFor.split(",").at(-1)?.trim() ?? "";
-    if (isIP(last) !== 0) return unmapIPv4(last);
+    if (ipVersionOf(last) !== 0) return unmapIPv4(last);
   }
   return peer ? unmapIPv4(peer) : "unknown";
 }
@@ -43,7 +43,7 @@ function ipv6Groups(address: string): string[] {
  * whole /64, so counting single addresses would not cap it at all.
  */
 export function addressKey(address: string): string {
-  if (isIP(address) !== 6) return address;
+  if (ipVersionOf(address) !== 6) return address;
   return `${ipv6Groups(address.split("%")[0]!).slice(0, 4).join(":")}::/64`;
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { openDownload } from "../files/download-reader.ts";
 import { FileError, toFileError } from "../files/file-error.ts";
 import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
@@ -110,7 +109,7 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   const writer = await openUpload(scope, path, {
     // A key of its own per PUT (a PUT never resumes): concurrent PUTs to one path each get their own
     // partial file, and the last to finish wins, instead of unlinking each other's.
-    key: `http-${randomUUID()}`,
+    key: `http-${crypto.randomUUID()}`,
     offset: 0,
     size,
     ifExists: request.headers.get("if-none-match")?.trim() === "*" ? "fail" : "overwrite",

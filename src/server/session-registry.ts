@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomText } from "../common/random-text.ts";
 import { createWorkspace } from "../workspace/create.ts";
 import { tokensMatch } from "./auth.ts";
 import type { ServerOptions } from "./options.ts";
@@ -81,7 +81,7 @@ export class SessionRegistry {
   open(request: SessionRequest): { session: Session; resumed: boolean } | SessionRefusal {
     switch (request.kind) {
       case "new":
-        return this.#create(randomBytes(16).toString("base64url"), undefined);
+        return this.#create(randomText(16, "base64url"), undefined);
       case "resume": {
         const session = this.withSecret(request.id, request.secret);
         return session ? { session, resumed: true } : unknownSession(request.id);
@@ -120,7 +120,7 @@ export class SessionRegistry {
     } catch (error) {
       return { code: "internal", message: `cannot create the workspace: ${(error as Error).message}` };
     }
-    const session = new Session(id, name, randomBytes(24).toString("base64url"), workspace, this.options, this.counters, this.#hooks);
+    const session = new Session(id, name, randomText(24, "base64url"), workspace, this.options, this.counters, this.#hooks);
     this.#sessions.set(id, session);
     return { session, resumed: false };
   }

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /**
  * The directory name of a session's workspace: a readable prefix of the id, reduced to a safe
  * alphabet so that it can never hold a slash, a dot-dot or a leading dot, plus a hash of the whole
@@ -7,6 +5,6 @@ import { createHash } from "node:crypto";
  */
 export function workspaceNameFor(sessionId: string): string {
   const prefix = sessionId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 32) || "session";
-  const hash = createHash("sha256").update(sessionId).digest("hex").slice(0, 16);
+  const hash = new Bun.CryptoHasher("sha256").update(sessionId).digest("hex").slice(0, 16);
   return `${prefix}-${hash}`;
 }
