@@ -159,7 +159,8 @@ export const AttachMessageSchema = v.object({
   id: ExecIdSchema,
   offsets: v.optional(StreamOffsetsSchema),
   encoding: v.optional(OutputEncodingSchema),
-  ackWindowBytes: v.optional(PositiveIntegerSchema),
+  /** Bounded as on exec: the server keeps what this subscription was sent and has not acknowledged. */
+  ackWindowBytes: v.optional(AckWindowSchema),
 });
 export type AttachMessage = v.InferOutput<typeof AttachMessageSchema>;
 

@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   duplicate_id: "The exec id was used before in this session for a different request (resending the same exec gets `state` instead), or an upload, download or watch with that id is already open on this connection.",
   unknown_exec: "No exec with that id exists in this session.",
   invalid_state:
-    "The exec cannot take this now: stdin without `stdin: true` or after eof, stdin or signal after exit.",
+    "The exec cannot take this now: stdin without `stdin: true` or after eof, resize without a terminal, stdin, signal or resize after exit.",
   path_outside_workspace: "A path (such as `cwd`) would leave the session's workspace.",
   not_found: "A path the message names (such as `cwd`) does not exist.",
   is_directory: "The path is a directory where a file is needed.",

@@ -33,7 +33,7 @@ export async function handleFileHttp(request: Request, relativePath: string, tar
       case "PUT":
         return await receiveUpload(scope, request, relativePath);
       default:
-        return new Response("bad_message: /files/ takes GET, HEAD and PUT\n", { status: 405, headers: { allow: "GET, HEAD, PUT" } });
+        return new Response("bad_message: /files/ takes GET, HEAD and PUT\n", { status: 405, headers: { allow: "GET, HEAD, PUT", "x-bunker-error": "bad_message" } });
     }
   } catch (error) {
     return fileErrorResponse(toFileError(error, `${request.method} ${JSON.stringify(relativePath)}`));

@@ -46,3 +46,71 @@ test("an exec id is well-formed Unicode: a lone surrogate could not be matched i
   expect(decodeClientMessage('{"type":"exec","id":"\\ud800","argv":["true"]}')).toMatchObject({ ok: false, problem: "id: must be well-formed Unicode (no lone surrogate)" });
   expect(decodeClientMessage(JSON.stringify({ type: "exec", id: "😀".repeat(32), argv: ["true"] }))).toMatchObject({ ok: true });
 });
+
+/** A valid exec with one field changed. */
+const exec = (fields: Record<string, unknown>) => ({ type: "exec", id: "b", argv: ["true"], ...fields });
+const MIB = 1024 * 1024;
+
+// Each bound docs/PROTOCOL.md states, at its edge: the last value accepted, and the first refused
+// with bad_message naming the field.
+const bounds: [string, Record<string, unknown>, string | true][] = [
+  ["an exec id of 64 characters", exec({ id: "i".repeat(64) }), true],
+  ["an exec id of 65 characters", exec({ id: "i".repeat(65) }), "id: must be 1 to 64 characters"],
+  ["an empty exec id", exec({ id: "" }), "id: must be 1 to 64 characters"],
+  ["argv of 4096 items", exec({ argv: Array(4096).fill("a") }), true],
+  ["argv of 4097 items", exec({ argv: Array(4097).fill("a") }), "argv: must have at most 4096 items"],
+  ["an empty argv", exec({ argv: [] }), "argv: must hold at least the program"],
+  ["a NUL in argv", exec({ argv: ["a\0b"] }), "argv[0]: must not contain NUL"],
+  ["argv and cmd together", exec({ cmd: "true" }), "exec needs exactly one of argv and cmd"],
+  ["an empty cmd", { type: "exec", id: "b", cmd: "" }, "cmd: must not be empty"],
+  ["a cwd of 4096 characters", exec({ cwd: "c".repeat(4096) }), true],
+  ["a cwd of 4097 characters", exec({ cwd: "c".repeat(4097) }), "cwd: must be at most 4096 characters"],
+  ["env of 1024 entries", exec({ env: Object.fromEntries(Array.from({ length: 1024 }, (_, i) => [`V${i}`, ""])) }), true],
+  ["env of 1025 entries", exec({ env: Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`V${i}`, ""])) }), "env: must have at most 1024 entries"],
+  ["an env name with =", exec({ env: { "A=B": "x" } }), "env.A=B: names must be non-empty and hold neither '=' nor NUL"],
+  ["timeoutMs 0", exec({ timeoutMs: 0 }), true],
+  ["timeoutMs 2147483647", exec({ timeoutMs: 2147483647 }), true],
+  ["timeoutMs 2147483648", exec({ timeoutMs: 2147483648 }), "timeoutMs: must be <= 2147483647"],
+  ["timeoutMs -1", exec({ timeoutMs: -1 }), "timeoutMs: must be >= 0"],
+  ["timeoutMs 1.5", exec({ timeoutMs: 1.5 }), "timeoutMs: must be an integer"],
+  ["maxOutputBytes 1", exec({ maxOutputBytes: 1 }), true],
+  ["maxOutputBytes 0", exec({ maxOutputBytes: 0 }), "maxOutputBytes: must be >= 1"],
+  ["maxOutputBytes 2^53", exec({ maxOutputBytes: 2 ** 53 }), "maxOutputBytes: must be an integer"],
+  ["a pty of 1 x 1000", exec({ pty: { cols: 1, rows: 1000 } }), true],
+  ["a pty 1001 columns wide", exec({ pty: { cols: 1001, rows: 24 } }), "pty.cols: must be <= 1000"],
+  ["a pty 0 rows high", exec({ pty: { cols: 80, rows: 0 } }), "pty.rows: must be >= 1"],
+  ["an exec ackWindowBytes of 64 MiB", exec({ ackWindowBytes: 64 * MIB }), true],
+  ["an exec ackWindowBytes past 64 MiB", exec({ ackWindowBytes: 64 * MIB + 1 }), "ackWindowBytes: must be <= 67108864"],
+  ["an exec ackWindowBytes of 0", exec({ ackWindowBytes: 0 }), "ackWindowBytes: must be >= 1"],
+  ["a shell name of 64 characters", { type: "exec", id: "b", cmd: "true", shell: "s".repeat(64) }, true],
+  ["a shell name of 65 characters", { type: "exec", id: "b", cmd: "true", shell: "s".repeat(65) }, "shell: must be 1 to 64 of A-Z a-z 0-9 . _ -"],
+  ["a shell with argv", exec({ shell: "s" }), "shell: a shell runs `cmd`, not `argv`"],
+  ["a shell with a pty", { type: "exec", id: "b", cmd: "true", shell: "s", pty: { cols: 80, rows: 24 } }, "shell: a persistent shell has no pty of its own"],
+  ["an rlimit of 0", exec({ rlimits: { openFiles: 0 } }), "rlimits.openFiles: must be >= 1"],
+  ["stdin with neither data nor eof", { type: "stdin", id: "b" }, "stdin needs data, eof: true, or both"],
+  ["stdin in hex", { type: "stdin", id: "b", data: "00", encoding: "hex" }, 'encoding: must be "utf8" or "base64"'],
+  ["stdin with only eof", { type: "stdin", id: "b", eof: true }, true],
+  ["a signal not on the list", { type: "signal", id: "b", signal: "SIGSTOP" }, "signal: must be one of SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2"],
+  ["a resize to 1000 x 1000", { type: "resize", id: "b", cols: 1000, rows: 1000 }, true],
+  ["a resize to 0 columns", { type: "resize", id: "b", cols: 0, rows: 24 }, "cols: must be >= 1"],
+  ["an attach offset of -1", { type: "attach", id: "b", offsets: { stdout: -1 } }, "offsets.stdout: must be >= 0"],
+  ["an attach ackWindowBytes of 64 MiB", { type: "attach", id: "b", ackWindowBytes: 64 * MIB }, true],
+  ["an attach ackWindowBytes past 64 MiB", { type: "attach", id: "b", ackWindowBytes: 64 * MIB + 1 }, "ackWindowBytes: must be <= 67108864"],
+  ["an ack of a third stream", { type: "ack", id: "b", stream: "both", offset: 0 }, 'stream: must be "stdout" or "stderr"'],
+  ["an ack without offset", { type: "ack", id: "b" }, "offset: is required"],
+  ["a list id of 65 characters", { type: "list", id: "l".repeat(65) }, "id: must be 1 to 64 characters"],
+  ["a list without id", { type: "list" }, true],
+  ["a file path of 4097 characters", { type: "file.stat", id: "f", path: "p".repeat(4097) }, "path: must be at most 4096 characters"],
+  ["a file.list depth of 64", { type: "file.list", id: "f", path: "", depth: 64 }, true],
+  ["a file.list depth of 65", { type: "file.list", id: "f", path: "", depth: 65 }, "depth: must be <= 64"],
+  ["a file mode of 4096", { type: "file.write", id: "f", path: "a", data: "", mode: 4096 }, "mode: must be <= 4095 (0o7777)"],
+  ["a file.upload with ifExists append", { type: "file.upload", id: "f", path: "a", ifExists: "append" }, 'ifExists: must be "overwrite" or "fail"'],
+];
+
+test.each(bounds)("the documented bound holds: %s", (_what, message, expected) => {
+  const decoded = decodeClientMessage(JSON.stringify(message));
+  if (expected === true) return expect(decoded).toMatchObject({ ok: true });
+  // The reply echoes an id only when it is readable: 1 to 64 characters.
+  const id = String(message["id"]);
+  expect(decoded).toEqual({ ok: false, ...(id.length >= 1 && id.length <= 64 && { id }), problem: expected });
+});
