@@ -1,8 +1,20 @@
 // atob and btoa exist in browsers, Bun and Node >= 16; Buffer does not exist in browsers.
 
+/** The ES2025 base64 decoder (Bun, recent browsers); Node 20 lacks it. */
+interface NativeBase64Constructor {
+  fromBase64?: (text: string) => Uint8Array;
+}
+
+const nativeFromBase64 = (Uint8Array as NativeBase64Constructor).fromBase64;
+
 const PIECE = 0x8000;
 
-/** Standard padded base64 of the bytes. */
+/**
+ * Standard padded base64 of the bytes. Every stdin write goes through here, at about 6 MB/s in Bun
+ * (Uint8Array.prototype.toBase64 does 500 MB/s). Do not speed it up before stdin has flow control
+ * on the server: today this slowness is what keeps a client from outrunning the server's 8 MiB of
+ * pending stdin, past which writes are refused (limit_exceeded) and their bytes lost.
+ */
 export function encodeBase64(bytes: Uint8Array): string {
   let binary = "";
   for (let start = 0; start < bytes.byteLength; start += PIECE) {
@@ -13,6 +25,13 @@ export function encodeBase64(bytes: Uint8Array): string {
 
 /** The bytes of a base64 string; undefined when it is not base64. Never throws. */
 export function decodeBase64(text: string): Uint8Array | undefined {
+  if (nativeFromBase64) {
+    try {
+      return nativeFromBase64(text);
+    } catch {
+      return undefined;
+    }
+  }
   let binary: string;
   try {
     binary = atob(text);

@@ -57,7 +57,7 @@ export interface ExecHandle {
 export interface ExecTransport {
   /** Sends a message; false when the connection is not open. */
   send(message: ClientMessage): boolean;
-  /** Resolves once the socket has little enough queued to take more. */
+  /** Resolves once the socket's received messages have been handled and it has little enough queued to take more. */
   drained(): Promise<void>;
 }
 
@@ -294,6 +294,9 @@ export class ClientExecHandle implements ExecHandle {
 
   #checkWritable(): void {
     if (this.#stdinFailure) throw this.#stdinFailure;
+    if (this.#state === "exited") {
+      throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} has exited: it takes no more stdin`, { execId: this.id });
+    }
     if (!this.#stdinOpen || !this.live) {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} takes no stdin: it was started without stdin, its stdin was ended, or it is over`, { execId: this.id });
     }

@@ -19,7 +19,7 @@ import { createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
-import { OPEN, waitForBufferedBelow, type WebSocketLike } from "./websocket.ts";
+import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
 
 /** The socket's send queue above which stdin writes wait. */
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
@@ -57,7 +57,11 @@ export class ClientSession implements Session {
     this.#resolveClosed = closed.resolve;
     this.#transport = {
       send: (message) => this.#send(message),
-      drained: () => waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES),
+      drained: async () => {
+        // Lets the exec's `exit` and any refusal in before each stdin message (see yieldToSocketEvents).
+        await yieldToSocketEvents();
+        await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
+      },
     };
   }
 

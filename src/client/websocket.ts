@@ -66,6 +66,16 @@ export function openWebSocket(
   return new Loose(url, protocols);
 }
 
+/**
+ * Resolves after the event loop has delivered what the socket received meanwhile. A loop that
+ * sends and awaits only promises runs in microtasks and never lets a `message` event in: a long
+ * stdin write then went on to its end without seeing the command's `exit` or the server's refusals.
+ */
+export function yieldToSocketEvents(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
 /** Resolves when the socket has queued at most `bytes`; a WebSocket has no drain event, so it polls. */
 export async function waitForBufferedBelow(socket: WebSocketLike, bytes: number): Promise<void> {
   while (socket.readyState === OPEN && socket.bufferedAmount > bytes) {
