@@ -254,12 +254,13 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     // The reaper writes its record before it exits: without one under bwrap, it was killed (from the
     // host: an operator, the OOM killer), and bwrap's 128+N reports the signal N that killed it.
     const reaperKilled = command.tree === "pid-namespace" && waitFd !== undefined && records.waitStatus === undefined;
-    const facts =
+    const reported =
       records.waitStatus !== undefined
         ? describeWaitStatus(records.waitStatus)
         : proc.signalCode
           ? { code: null, signal: String(proc.signalCode) }
           : describeExitCode(proc.exitCode ?? 255, killReason !== undefined || clientSignalled || reaperKilled);
+    const facts = records.execErrno !== undefined && reported.code !== null ? { ...reported, code: cannotExecuteCode(records.execErrno) } : reported;
     const reason: ExitReason = killReason ?? (facts.signal ? (clientSignalled ? "killed" : "signaled") : "exited");
     return {
       ...facts,
@@ -300,6 +301,17 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     finished,
   };
 }
+
+/**
+ * The exit code of a command whose execve failed, as shells, `docker exec` and `kubectl exec` give
+ * it: 127 when there is no such file, 126 when it exists but cannot be executed (no x bit, a
+ * directory, not an executable format). The reaper exits 127 for every failure.
+ */
+function cannotExecuteCode(errno: number): number {
+  return errno === ENOENT || errno === ENOTDIR ? 127 : 126;
+}
+const ENOENT = 2;
+const ENOTDIR = 20;
 
 /** Quiet time after which a terminal whose processes are gone is taken to have no more output. */
 const PTY_QUIET_MS = 25;
