@@ -96,6 +96,11 @@ export class OutputLog {
   finish(): void {
     if (this.#ended) return;
     this.#ended = true;
+    // A finished log keeps only its bytes: the last chunk's coalescing buffer (4 to 64 KiB) would
+    // otherwise stay with every finished exec a session remembers, for a few bytes of output each.
+    const last = this.#chunks.at(-1);
+    if (this.#tail && last) last.bytes = last.bytes.slice();
+    this.#tail = undefined;
     this.#releaseRoom();
     this.onChange();
   }

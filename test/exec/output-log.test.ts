@@ -63,3 +63,13 @@ test("small writes are coalesced and stay byte-exact", () => {
   for (let i = 0; i < 1000; i++) log.append(new Uint8Array([i & 0xff]));
   expect(readAll(log, 0)).toEqual(Array.from({ length: 1000 }, (_, i) => i & 0xff));
 });
+
+test("a finished log holds only its bytes, not the buffer that coalesced them", () => {
+  const log = new OutputLog(1 << 20);
+  log.append(new TextEncoder().encode("hi\n"));
+  expect(log.read(0, 1 << 20)!.bytes.buffer.byteLength).toBeGreaterThanOrEqual(4096);
+  log.finish();
+  const held = log.read(0, 1 << 20)!.bytes;
+  expect(new TextDecoder().decode(held)).toBe("hi\n");
+  expect(held.buffer.byteLength).toBe(3);
+});
