@@ -257,6 +257,7 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
       outputLogBytes: all.outputLogBytes,
       retainedOutputBytes: DEFAULT_LIMITS.retainedOutputBytes,
       retainedExecs: DEFAULT_LIMITS.retainedExecs,
+      retainedRequestBytes: DEFAULT_LIMITS.retainedRequestBytes,
       maxConnections: all.maxConnections,
       maxConnectionsPerAddress: all.maxConnectionsPerAddress,
       maxMessagesPerSecond: all.maxMessagesPerSecond,

@@ -89,6 +89,8 @@ export interface ServerLimits {
   retainedOutputBytes: number;
   /** Finished execs a session remembers (ids, exits) before the oldest are forgotten. */
   retainedExecs: number;
+  /** The requests (argv or cmd, env...) of finished execs a session keeps in all, serialised, before the oldest are forgotten. */
+  retainedRequestBytes: number;
   /** Open WebSocket connections, all clients together (`--max-connections`). */
   maxConnections: number;
   /** Open WebSocket connections from one address, an IPv6 /64 counting as one (`--max-connections-per-address`). */
@@ -108,6 +110,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   outputLogBytes: 1024 * 1024,
   retainedOutputBytes: 8 * 1024 * 1024,
   retainedExecs: 10_000,
+  retainedRequestBytes: 8 * 1024 * 1024,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 1000,
   maxMessagesPerSecond: 1000,

@@ -52,6 +52,17 @@ export interface SessionHooks {
   onEnd(session: Session): void;
 }
 
+/** A session's finished execs, oldest first, with running totals so that an exit costs the same at any count. */
+interface FinishedExecs {
+  queue: { record: ExecRecord; heldBytes: number }[];
+  /** Output the queue's records still hold. */
+  heldBytes: number;
+  /** The first this many of the queue have had their output discarded. */
+  discarded: number;
+  /** The requests the queue's records keep, as their serialised length. */
+  requestBytes: number;
+}
+
 /**
  * One session: a workspace, the execs run in it (running or finished), and the sockets joined to
  * it. It outlives its sockets: with none joined, its commands keep running for the detach TTL, and
@@ -65,11 +76,8 @@ export class Session {
    * first exec: an idle session should cost little.
    */
   #streaming: Set<ExecRecord> | undefined;
-  /** Finished execs, oldest first, with the bytes each held when it ended; made on the first exit. */
-  #finished: { record: ExecRecord; heldBytes: number }[] | undefined;
-  #finishedHeldBytes = 0;
-  /** The first this many of #finished have had their output discarded. */
-  #finishedDiscarded = 0;
+  /** Finished execs and their running totals (see #forgetOldOutput); made on the first exit. */
+  #finished: FinishedExecs | undefined;
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
@@ -369,19 +377,24 @@ export class Session {
    * whether the session has run ten commands or ten thousand.
    */
   #forgetOldOutput(record: ExecRecord): void {
-    const { retainedOutputBytes, retainedExecs } = this.options.limits;
-    const finished = (this.#finished ??= []);
-    finished.push({ record, heldBytes: record.heldBytes });
-    this.#finishedHeldBytes += record.heldBytes;
-    while (this.#finishedHeldBytes > retainedOutputBytes && this.#finishedDiscarded < finished.length) {
-      const oldest = finished[this.#finishedDiscarded++]!;
+    const { retainedOutputBytes, retainedExecs, retainedRequestBytes } = this.options.limits;
+    const finished = (this.#finished ??= { queue: [], heldBytes: 0, discarded: 0, requestBytes: 0 });
+    const { queue } = finished;
+    queue.push({ record, heldBytes: record.heldBytes });
+    finished.heldBytes += record.heldBytes;
+    finished.requestBytes += record.fingerprint.length;
+    while (finished.heldBytes > retainedOutputBytes && finished.discarded < queue.length) {
+      const oldest = queue[finished.discarded++]!;
       oldest.record.discardOutput();
-      this.#finishedHeldBytes -= oldest.heldBytes;
+      finished.heldBytes -= oldest.heldBytes;
     }
-    while (finished.length > retainedExecs) {
-      const gone = finished.shift()!;
-      if (this.#finishedDiscarded > 0) this.#finishedDiscarded--;
-      else this.#finishedHeldBytes -= gone.heldBytes;
+    // Records go by count, and by the size of their requests: a session of large commands (files
+    // written through heredocs) must not grow without bound, nor its `execs` and resumed `hello`.
+    while (queue.length > retainedExecs || (finished.requestBytes > retainedRequestBytes && queue.length > 0)) {
+      const gone = queue.shift()!;
+      if (finished.discarded > 0) finished.discarded--;
+      else finished.heldBytes -= gone.heldBytes;
+      finished.requestBytes -= gone.record.fingerprint.length;
       this.#execs.delete(gone.record.id);
       this.#streaming?.delete(gone.record);
     }
