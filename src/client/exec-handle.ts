@@ -137,11 +137,12 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleStarted.resolve({ pid: message.pid, ...(message.pty && { pty: message.pty }), ...(message.shell !== undefined && { shell: message.shell }) });
   }
 
-  onOutput(stream: OutputStreamName, offset: number, bytes: Uint8Array, exact: boolean): void {
+  /** `rawBytes`: the raw length of a utf8 chunk whose text is not their exact UTF-8 (the message's `bytes`). */
+  onOutput(stream: OutputStreamName, offset: number, bytes: Uint8Array, exact: boolean, rawBytes?: number): void {
     if (!this.live) return;
     this.#attachPending = false;
     const target = this.#stream(stream);
-    target.push(offset, bytes, exact);
+    target.push(offset, bytes, exact, rawBytes);
   }
 
   onGap(stream: OutputStreamName, from: number, to: number): void {

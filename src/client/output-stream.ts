@@ -86,9 +86,11 @@ export class OutputBuffer implements OutputStream {
   /**
    * Takes in a chunk at a raw offset. `exact` chunks (base64, binary) know their raw length, so an
    * overlap with bytes already held is cut off; `utf8` chunks do not, so a replay is recognized by
-   * its start offset alone. A chunk past the expected offset records a gap.
+   * its start offset alone, and their end is known once the next one comes, or from `rawBytes` (the
+   * message's `bytes`, sent where invalid UTF-8 made the text's length differ). A chunk past the
+   * expected offset records a gap.
    */
-  push(offset: number, bytes: Uint8Array, exact: boolean): void {
+  push(offset: number, bytes: Uint8Array, exact: boolean, rawBytes?: number): void {
     if (this.#ended || this.#failure) return;
     if (exact) {
       if (offset + bytes.byteLength <= this.#offset) return;
@@ -101,7 +103,7 @@ export class OutputBuffer implements OutputStream {
     }
     if (this.#lastChunk && !this.#lastChunk.exact && offset < this.#lastChunk.end) this.#lastChunk.end = offset;
     if (offset > this.#offset) this.#gaps.push({ from: this.#offset, to: offset });
-    const chunk: Chunk = { bytes, end: offset + bytes.byteLength, exact };
+    const chunk: Chunk = { bytes, end: offset + (rawBytes ?? bytes.byteLength), exact };
     this.#offset = chunk.end;
     this.#lastStart = offset;
     this.#lastChunk = chunk;

@@ -210,7 +210,7 @@ export class ClientSession implements Session {
       case "output": {
         const handle = this.#execs.get(message.id);
         if (!handle) return;
-        if (!handle.jsonDataIsBase64) return handle.onOutput(message.stream, message.offset, new TextEncoder().encode(message.data), false);
+        if (!handle.jsonDataIsBase64) return handle.onOutput(message.stream, message.offset, new TextEncoder().encode(message.data), false, message.bytes);
         const bytes = decodeBase64(message.data);
         if (!bytes) return this.#violate(`output: data of exec ${JSON.stringify(message.id)} is not base64`);
         return handle.onOutput(message.stream, message.offset, bytes, true);

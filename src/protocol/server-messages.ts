@@ -106,6 +106,11 @@ export const OutputMessageSchema = v.object({
   stream: OutputStreamSchema,
   offset: v.number(),
   data: v.string(),
+  /**
+   * utf8 only, and only when `data` is not the exact UTF-8 of the raw bytes (invalid sequences
+   * became U+FFFD): how many raw bytes the message covers, so that offsets stay exact.
+   */
+  bytes: v.optional(v.number()),
 });
 export type OutputMessage = v.InferOutput<typeof OutputMessageSchema>;
 

@@ -194,7 +194,9 @@ export class Subscription {
           complete = bytes.byteLength;
         }
         const data = decoder.decode(text.subarray(0, complete));
-        this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":${JSON.stringify(data)}}`);
+        // Where invalid bytes became U+FFFD the text's length says nothing of the raw bytes: say it.
+        const rawBytes = Buffer.byteLength(data) === complete ? "" : `,"bytes":${complete}`;
+        this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":${JSON.stringify(data)}${rawBytes}}`);
         return complete;
       }
     }

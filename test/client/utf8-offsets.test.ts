@@ -14,13 +14,8 @@ afterAll(() => proxy[Symbol.asyncDispose]());
 /** `\377a\n` over and over: one invalid byte in every three. */
 const INVALID_UTF8_LINES = (bytes: number) => `yes "$(printf '\\377a')" | head -c ${bytes}`;
 
-// BUG (protocol and server: src/protocol/server-messages.ts, src/server/subscription.ts): a utf8
-// `output` message gives the raw offset of its first byte but not how many raw bytes it covers, so
-// OutputBuffer.push (src/client/output-stream.ts) estimates the end as offset + UTF-8 length of the
-// text. The estimate is corrected by the next chunk, but not for the last one: here it reads 2,000
-// where the command wrote 1,200. Fix: a `bytes` field (raw length) on utf8 output messages (or the
-// stream lengths on `exit`), which push then uses as exact.
-test.skip("stream.offset counts the raw bytes of a utf8 exec whose output is not valid UTF-8", async () => {
+// A utf8 `output` message whose text is not the exact UTF-8 of its raw bytes says their count in `bytes`.
+test("stream.offset counts the raw bytes of a utf8 exec whose output is not valid UTF-8", async () => {
   const session = await connect(server.url, { token: server.token! });
   const handle = session.exec(INVALID_UTF8_LINES(1200), { encoding: "utf8", id: "invalid" });
   await Promise.all([handle.stdout.readAll(), handle.exited]);
@@ -29,10 +24,9 @@ test.skip("stream.offset counts the raw bytes of a utf8 exec whose output is not
   await session.close();
 });
 
-// The same BUG seen by an agent that resumes after a network drop: the attach starts at the
-// overestimated offset and the bytes in between are skipped without a gap. Measured with this test:
-// 7,956,310 of 8,000,000 characters arrived, 43,690 lost (a chunk's overestimate), `gaps` empty.
-test.skip("a utf8 exec resumed from stream.offset after a network drop loses no byte and repeats none", async () => {
+// An agent that resumes after a network drop from stream.offset: it was an overestimate, and the
+// bytes in between were skipped without a gap (43,690 of 8,000,000 characters lost, measured).
+test("a utf8 exec resumed from stream.offset after a network drop loses no byte and repeats none", async () => {
   const command = INVALID_UTF8_LINES(8_000_000);
   const reference = await connect(server.url, { token: server.token! });
   const expected = await reference.exec(command, { encoding: "utf8" }).stdout.readAllText();
