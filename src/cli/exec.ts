@@ -107,13 +107,19 @@ async function copyTo(stream: OutputStream, out: NodeJS.WriteStream): Promise<vo
   }
 }
 
-/** Local stdin to the command, then end of file. Stops quietly once the command no longer takes it. */
+/**
+ * Local stdin to the command, then end of file; paced by the server's `stdin.ack` (the library's
+ * write waits), so a command that reads slowly gets all of it. Stops quietly once the command no
+ * longer takes it.
+ */
 async function forwardLocalStdin(handle: ExecHandle): Promise<void> {
   try {
     for await (const chunk of process.stdin) await handle.write(chunk as Uint8Array);
     await handle.end();
   } catch {
-    // The command exited or the connection closed: its exit (or failure) is reported elsewhere.
+    // The command exited or the connection closed: its exit (or failure) is reported elsewhere. A
+    // refused write (printed at the end) still ends stdin, so that the command is not left waiting.
+    await handle.end().catch(() => {});
   } finally {
     process.stdin.pause();
   }

@@ -1,21 +1,24 @@
 // atob and btoa exist in browsers, Bun and Node >= 16; Buffer does not exist in browsers.
 
-/** The ES2025 base64 decoder (Bun, recent browsers); Node 20 lacks it. */
+/** The ES2025 base64 codec (Bun, recent browsers); Node 20 lacks it. */
 interface NativeBase64Constructor {
   fromBase64?: (text: string) => Uint8Array;
 }
+interface NativeBase64Prototype {
+  toBase64?: (this: Uint8Array) => string;
+}
 
 const nativeFromBase64 = (Uint8Array as NativeBase64Constructor).fromBase64;
+const nativeToBase64 = (Uint8Array.prototype as NativeBase64Prototype).toBase64;
 
 const PIECE = 0x8000;
 
 /**
- * Standard padded base64 of the bytes. Every stdin write goes through here, at about 6 MB/s in Bun
- * (Uint8Array.prototype.toBase64 does 500 MB/s). Do not speed it up before stdin has flow control
- * on the server: today this slowness is what keeps a client from outrunning the server's 8 MiB of
- * pending stdin, past which writes are refused (limit_exceeded) and their bytes lost.
+ * Standard padded base64 of the bytes. Every stdin write goes through here: natively where the
+ * runtime can (about 500 MB/s in Bun, against 6 MB/s for the btoa path that Node 20 takes).
  */
 export function encodeBase64(bytes: Uint8Array): string {
+  if (nativeToBase64) return nativeToBase64.call(bytes);
   let binary = "";
   for (let start = 0; start < bytes.byteLength; start += PIECE) {
     binary += String.fromCharCode(...bytes.subarray(start, start + PIECE));

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import {
+  MAX_PENDING_STDIN_BYTES,
   SIGNAL_NAMES,
   TerminalSizeSchema,
   describeIssue,
@@ -95,6 +96,11 @@ export class ClientExecHandle implements ExecHandle {
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
   #writes: Promise<void> = Promise.resolve();
+  /** Raw stdin bytes sent, and how many of all the exec's stdin the server says the command took (`stdin.ack`). */
+  #stdinSent = 0;
+  #stdinTaken = 0;
+  /** Settled by the next `stdin.ack`, or when the exec ends: what a write waiting for room waits on. */
+  #stdinRoom: PromiseWithResolvers<void> | undefined;
 
   constructor(
     init: ExecHandleInit,
@@ -160,6 +166,13 @@ export class ClientExecHandle implements ExecHandle {
     this.stdout.end();
     this.stderr.end();
     this.#settleExited.resolve(facts);
+    this.#releaseStdinRoom();
+  }
+
+  /** The command has taken `offset` bytes of its stdin in all: a write waiting for room may go on. */
+  onStdinAck(offset: number): void {
+    this.#stdinTaken = Math.max(this.#stdinTaken, offset);
+    this.#releaseStdinRoom();
   }
 
   /**
@@ -205,6 +218,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.fail(error);
     this.stderr.fail(error);
+    this.#releaseStdinRoom();
   }
 
   write(data: string | Uint8Array): Promise<void> {
@@ -237,6 +251,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.end();
     this.stderr.end();
+    this.#releaseStdinRoom();
   }
 
   /**
@@ -276,9 +291,10 @@ export class ClientExecHandle implements ExecHandle {
     let start = 0;
     do {
       this.#checkWritable();
+      const piece = bytes.subarray(start, start + STDIN_CHUNK_BYTES);
+      await this.#roomFor(piece.byteLength);
       await this.transport.drained();
       this.#checkWritable();
-      const piece = bytes.subarray(start, start + STDIN_CHUNK_BYTES);
       start += piece.byteLength;
       const last = start >= bytes.byteLength;
       if (piece.byteLength === 0 && !eof) return;
@@ -289,8 +305,27 @@ export class ClientExecHandle implements ExecHandle {
         ...(last && eof && { eof: true }),
       });
       if (!sent) throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(this.id)} was sent`, { execId: this.id });
+      this.#stdinSent += piece.byteLength;
     } while (start < bytes.byteLength);
     if (eof) this.#stdinOpen = false;
+  }
+
+  /**
+   * Waits until `bytes` more fit in what the server holds for a command that has not read them yet
+   * (MAX_PENDING_STDIN_BYTES), as `stdin.ack` tells: past it the server refuses the write and the
+   * bytes are lost. A command that never reads keeps its writer waiting here, as a full pipe would.
+   */
+  async #roomFor(bytes: number): Promise<void> {
+    while (this.#stdinSent - this.#stdinTaken + bytes > MAX_PENDING_STDIN_BYTES) {
+      await (this.#stdinRoom ??= Promise.withResolvers<void>()).promise;
+      this.#checkWritable();
+    }
+  }
+
+  #releaseStdinRoom(): void {
+    const room = this.#stdinRoom;
+    this.#stdinRoom = undefined;
+    room?.resolve();
   }
 
   #checkWritable(): void {

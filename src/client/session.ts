@@ -239,6 +239,8 @@ export class ClientSession implements Session {
         return;
       case "error":
         return this.#routeError(message.code, message.message, message.id);
+      case "stdin.ack":
+        return this.#execs.get(message.id)?.onStdinAck(message.offset);
       default: {
         const unreachable: never = message;
         return unreachable;

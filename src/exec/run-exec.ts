@@ -42,6 +42,8 @@ export interface ExecRequest {
   runAs?: RunAs;
   /** Protected paths the caller opened; it closes them after runExec returns. */
   protectedPaths?: readonly OpenedProtectedPath[];
+  /** How many bytes of stdin the command has taken in all, as it takes them (for `stdin.ack`). */
+  onStdinTaken?: (takenBytes: number) => void;
 }
 
 /** Where an exec's output goes: one log per stream. */
@@ -144,7 +146,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       })
     : undefined;
   const flowControl = terminal ? createPtyFlowControl(terminal, logs.stdout) : undefined;
-  const terminalStdin = terminal ? createTerminalStdinWriter(terminal) : undefined;
+  const terminalStdin = terminal ? createTerminalStdinWriter(terminal, request.onStdinTaken) : undefined;
   let proc: import("bun").Subprocess;
   let inputFds: number[] = [];
   try {
@@ -165,7 +167,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     for (const fd of inputFds) closeSync(fd);
   }
 
-  const stdinWriter: StdinWriter | undefined = terminalStdin ?? (request.stdin ? createStdinWriter(proc.stdin as import("bun").FileSink) : undefined);
+  const stdinWriter: StdinWriter | undefined = terminalStdin ?? (request.stdin ? createStdinWriter(proc.stdin as import("bun").FileSink, request.onStdinTaken) : undefined);
   let clientSignalled = false;
   let processExited = false;
   let stdinOpen = request.stdin || terminal !== undefined;

@@ -1,7 +1,10 @@
 import type { FileSink } from "bun";
+import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 
-/** Bytes of stdin that may wait for a command that does not read, per exec. */
-export const MAX_PENDING_STDIN_BYTES = 8 * 1024 * 1024;
+export { MAX_PENDING_STDIN_BYTES };
+
+/** Told how many bytes of stdin the command has taken in all, after each write that moved it. */
+export type StdinTaken = (takenBytes: number) => void;
 
 /** Writes a client's stdin to a child in order, with a bound on what may wait. */
 export interface StdinWriter {
@@ -40,9 +43,11 @@ function createPendingCount(): { take(bytes: number): boolean; release(bytes: nu
  * never becomes an unhandled rejection; and the bytes still waiting are counted, so that a client
  * cannot grow the server's memory by writing to a command that never reads.
  */
-export function createStdinWriter(sink: FileSink): StdinWriter {
+export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWriter {
   const pending = createPendingCount();
   let broken = false;
+  // Bytes the pipe took, and bytes lost once the command closed its stdin: both leave the bound.
+  let taken = 0;
   let chain: Promise<void> = Promise.resolve();
   return {
     write(bytes) {
@@ -57,6 +62,8 @@ export function createStdinWriter(sink: FileSink): StdinWriter {
           broken = true;
         } finally {
           pending.release(bytes.byteLength);
+          taken += bytes.byteLength;
+          onTaken?.(taken);
         }
       });
       return true;
@@ -81,12 +88,14 @@ export function createStdinWriter(sink: FileSink): StdinWriter {
  * byte of each write goes in a write of its own, which Bun always buffers (it is below a page) and
  * follows with a `drain` once it is out.
  */
-export function createTerminalStdinWriter(terminal: Bun.Terminal): TerminalStdinWriter {
+export function createTerminalStdinWriter(terminal: Bun.Terminal, onTaken?: StdinTaken): TerminalStdinWriter {
   const pending = createPendingCount();
+  let written = 0;
   return {
     write(bytes) {
       if (terminal.closed || bytes.byteLength === 0) return true;
       if (!pending.take(bytes.byteLength)) return false;
+      written += bytes.byteLength;
       if (bytes.byteLength > 1) terminal.write(bytes.subarray(0, -1));
       terminal.write(bytes.subarray(-1));
       return true;
@@ -97,6 +106,7 @@ export function createTerminalStdinWriter(terminal: Bun.Terminal): TerminalStdin
     },
     drained() {
       pending.clear();
+      onTaken?.(written);
     },
   };
 }

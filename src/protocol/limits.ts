@@ -5,3 +5,17 @@
 
 /** Larger than any real timer needs, small enough for setTimeout (which overflows past 2^31-1 ms). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * Bytes of stdin that may wait in the server for a command that has not read them yet, per exec: a
+ * `stdin` message past it is refused (limit_exceeded). A writer that keeps what it sent and was not
+ * yet acknowledged by `stdin.ack` below it is never refused.
+ */
+export const MAX_PENDING_STDIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How far a command's stdin advances between two `stdin.ack` messages. Far enough below the bound
+ * that a writer waiting for room (it has most of the bound outstanding) always gets one, and large
+ * enough that keystrokes and small writes get none.
+ */
+export const STDIN_ACK_STEP_BYTES = 1024 * 1024;

@@ -166,6 +166,18 @@ export const ClosedMessageSchema = v.object({
 });
 export type ClosedMessage = v.InferOutput<typeof ClosedMessageSchema>;
 
+/**
+ * How much of an exec's stdin the command's pipe (or terminal) has taken, counted from the start:
+ * sent to the sockets that wrote stdin, every STDIN_ACK_STEP_BYTES. A writer keeps what it sent
+ * beyond this offset under MAX_PENDING_STDIN_BYTES.
+ */
+export const StdinAckMessageSchema = v.object({
+  type: v.literal("stdin.ack"),
+  id: ExecIdSchema,
+  offset: v.number(),
+});
+export type StdinAckMessage = v.InferOutput<typeof StdinAckMessageSchema>;
+
 /** Every message the server sends, discriminated by `type`. */
 export const ServerMessageSchema = v.variant("type", [
   HelloMessageSchema,
@@ -177,6 +189,7 @@ export const ServerMessageSchema = v.variant("type", [
   ExecsMessageSchema,
   ClosedMessageSchema,
   ErrorMessageSchema,
+  StdinAckMessageSchema,
   ...FILE_REPLY_SCHEMAS,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;

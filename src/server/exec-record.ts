@@ -1,4 +1,5 @@
 import type { ExecInfo, ExecMessage, ExitFactsMessage, ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
+import { STDIN_ACK_STEP_BYTES } from "../protocol/limits.ts";
 import { OutputLog } from "../exec/output-log.ts";
 import type { RunningExec } from "../exec/run-exec.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
@@ -15,6 +16,8 @@ export class ExecRecord implements SubscribedExec {
   running: RunningExec | undefined;
   pid: number | null = null;
   #exit: ExitFactsMessage | undefined;
+  /** The sockets that wrote stdin, and the offset `stdin.ack` last told them; made on the first write. */
+  #stdin: { writers: Set<ConnectionSink>; acked: number } | undefined;
 
   constructor(
     readonly id: string,
@@ -38,6 +41,7 @@ export class ExecRecord implements SubscribedExec {
   /** Records the exit; subscribers get it after the last of their output. */
   finish(exit: ExitFactsMessage): void {
     this.running = undefined;
+    this.#stdin = undefined;
     this.#exit = exit;
     for (const log of Object.values(this.logs)) log.finish();
     this.#flushAll();
@@ -45,6 +49,26 @@ export class ExecRecord implements SubscribedExec {
 
   exitMessage(): ExitMessage | undefined {
     return this.#exit && { type: "exit", id: this.id, ...this.#exit };
+  }
+
+  /** A socket wrote this exec's stdin: from now on it hears how far the command has read (`stdin.ack`). */
+  stdinWrittenBy(sink: ConnectionSink): void {
+    (this.#stdin ??= { writers: new Set(), acked: 0 }).writers.add(sink);
+  }
+
+  /**
+   * The command has taken `offset` bytes of stdin in all. Its writers are told every
+   * STDIN_ACK_STEP_BYTES, so that they keep what waits in the server under its bound.
+   */
+  stdinTaken(offset: number): void {
+    const stdin = this.#stdin;
+    if (!stdin || offset - stdin.acked < STDIN_ACK_STEP_BYTES) return;
+    stdin.acked = offset;
+    const text = JSON.stringify({ type: "stdin.ack", id: this.id, offset });
+    for (const sink of stdin.writers) {
+      if (sink.closed) stdin.writers.delete(sink);
+      else sink.send(text);
+    }
   }
 
   /** Streams this exec to a connection from the given offsets, replacing an earlier subscription of it. */

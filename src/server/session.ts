@@ -288,6 +288,7 @@ export class Session {
           rlimits: rlimits.rlimits,
           ...(this.options.runAs && { runAs: this.options.runAs }),
           protectedPaths,
+          onStdinTaken: (taken) => record.stdinTaken(taken),
         },
         backend,
         policy,
@@ -419,6 +420,7 @@ export class Session {
       if (!running.stdinOpen) {
         return this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} takes no stdin: it was started without stdin: true, or its stdin has ended`, message.id);
       }
+      record.stdinWrittenBy(connection.sink);
       if (message.data !== undefined && message.data.length > 0) {
         const bytes = message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8");
         if (!running.writeStdin(bytes)) {

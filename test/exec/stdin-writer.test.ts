@@ -68,3 +68,20 @@ describe.skipIf(noBwrap)("stdin that waits for a command", () => {
     expect(rest.errors).toEqual([]);
   }, 30_000);
 });
+
+describe.skipIf(noBwrap)("stdin.ack", () => {
+  const shared = useSharedServer();
+
+  test("tells the writer every MiB the command has taken, so it can keep under the bound; small writes get none", async () => {
+    const id = "acked";
+    shared.client.send({ type: "exec", id, argv: ["wc", "-c"], stdin: true });
+    const data = Buffer.alloc(MESSAGE_BYTES, "a").toString("base64");
+    for (let index = 0; index < 8; index++) shared.client.send({ type: "stdin", id, data, encoding: "base64" });
+    shared.client.send({ type: "stdin", id, data: "abc", eof: true });
+    const run = await shared.client.runToExit(id);
+    expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
+    expect(run.stdout).toBe(`${8 * MESSAGE_BYTES + 3}\n`);
+    const acks = run.messages.filter((m) => m.type === "stdin.ack");
+    expect(acks).toEqual([1, 2, 3, 4].map((mib) => ({ type: "stdin.ack", id, offset: mib * 1024 * 1024 })));
+  });
+});
