@@ -1,5 +1,6 @@
 import { CLOSE_CODES, decodeServerMessage, newSessionId, type ClientMessage, type HelloMessage, type ServerMessage } from "../protocol/index.ts";
 import { reconnectDelayMs } from "./backoff.ts";
+import { explainConnectFailure, fetchHealthStatus } from "./connect-failure.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
 import { buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
 
@@ -21,6 +22,8 @@ export interface ConnectionEvents {
   message(message: ServerMessage): void;
   /** Output that came as binary frames. */
   output(chunk: BinaryOutputChunk): void;
+  /** An attempt ended before the server's hello; `why` is the likely cause, in words. */
+  failed(why: string): void;
 }
 
 /** One session, kept connected across network drops. */
@@ -44,9 +47,8 @@ export interface SessionConnectionOptions {
   events: ConnectionEvents;
 }
 
-/** Why a socket closed, in words. A browser reports a refused upgrade (401, 403) as 1006 too. */
-function describeClose(event: CloseEvent, greeted: boolean): string {
-  if (!greeted) return "could not connect (server down, or a wrong token)";
+/** Why a greeted socket closed, in words. */
+function describeClose(event: CloseEvent): string {
   if (event.code === CLOSE_CODES.goingAway) return "the server is shutting down";
   if (event.code === 1006) return "connection lost";
   return `closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`;
@@ -93,6 +95,15 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
     setState("reconnecting", `${why}; retrying in ${Math.ceil(delayMs / 1000)} s`);
     retryTimer = setTimeout(open, delayMs);
   };
+  /** A socket that closed before hello: find out why (the browser does not say), then retry. */
+  const retryAfterFailure = () => {
+    setState("reconnecting", "could not connect");
+    void explainConnectFailure(fetchHealthStatus, options.token !== undefined).then((why) => {
+      if (ended || socket !== undefined) return;
+      events.failed(why);
+      scheduleRetry(why);
+    });
+  };
 
   function open(): void {
     retryTimer = undefined;
@@ -101,10 +112,13 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
     let ws: WebSocket;
     try {
       ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId()), buildSubprotocols(options.token, ticket?.resumeSecret));
-    } catch (error) {
-      // A token with characters a subprotocol cannot hold: retrying would fail the same way.
+    } catch {
+      // A token with characters a subprotocol cannot hold: retrying would fail the same way. The
+      // browser's message quotes the subprotocol, token and all, so it is not shown.
       ended = true;
-      setState("closed", `cannot open a WebSocket: ${(error as Error).message}`);
+      const why = "the token holds characters a WebSocket subprotocol cannot carry; open the address the server printed";
+      setState("closed", why);
+      events.failed(why);
       return;
     }
     ws.binaryType = "arraybuffer";
@@ -140,7 +154,8 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
         open();
         return;
       }
-      scheduleRetry(describeClose(event, wasGreeted));
+      if (wasGreeted) scheduleRetry(describeClose(event));
+      else retryAfterFailure();
     };
     socket = ws;
   }

@@ -29,7 +29,7 @@ function scheduleRender(): void {
     renderQueued = false;
     const active = list.active;
     renderTabBar(tabBar, list.tabs, active, { activate: list.activate, close: list.close, add: () => list.add() });
-    renderStatusBar(statusBar, active?.tab.status, token !== undefined, () => active?.tab.newShell());
+    renderStatusBar(statusBar, active?.tab.status, () => active?.tab.newShell());
     const session = active?.tab.status.hello?.session;
     document.title = session ? `bunker · ${session}` : "bunker";
   });

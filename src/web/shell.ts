@@ -1,4 +1,5 @@
 import type { ClientMessage, ExecInfo, ExitFactsMessage, ServerMessage, TerminalSize } from "../protocol/index.ts";
+import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 import { ACK_WINDOW_BYTES, createAckTracker } from "./ack-window.ts";
 import { describeExit, formatNotice } from "./exit-text.ts";
 import { SHELL_COMMAND, SHELL_ENV } from "./shell-command.ts";
@@ -31,6 +32,10 @@ export interface Shell {
   start(): void;
   /** After a resume: receive output again from the first byte this page does not have. */
   attach(info: ExecInfo): void;
+  /**
+   * What the terminal sends: keystrokes, and its answers to queries in the output. Dropped while
+   * the output the shell wrote before the attach is replayed (see `attach`).
+   */
   input(data: string): void;
   /** Input that is not UTF-8 (xterm's onBinary: one char per byte, from some mouse modes). */
   inputBinary(data: string): void;
@@ -44,6 +49,8 @@ export interface Shell {
 /** Keeps each stdin frame far below the server's 1 MiB frame limit, even when JSON escapes every char. */
 const MAX_STDIN_CHARS = 64 * 1024;
 
+const encoder = new TextEncoder();
+
 /** Creates a shell bound to a terminal; call start() or attach() next. */
 export function createShell(options: ShellOptions): Shell {
   const { id, term, send } = options;
@@ -52,20 +59,56 @@ export function createShell(options: ShellOptions): Shell {
   /** The next stdout byte this page needs: everything before it is written to the terminal. */
   let nextOffset = 0;
   let sentSize: TerminalSize | undefined;
+  /**
+   * Output before this offset was written before the latest attach: a program's queries in it
+   * (`ESC [ c`, `ESC ] 11 ; ?`, DECRQM) were answered then, or never will be usefully. The terminal
+   * answers them again as it replays them, and those answers would land at today's prompt as typed
+   * text, so input is dropped until the replay has been rendered.
+   */
+  let replayEnd = 0;
+  let replaying = false;
   const waitingInput: string[] = [];
+  /**
+   * Stdin is paced by the server's `stdin.ack`: what was sent and is not acknowledged stays under
+   * the 8 MiB the server holds for a program that has not read it (past that a write is refused and
+   * lost), so a 10 MB paste into `cat` waits here, in order, rather than losing its middle.
+   */
+  let stdinSent = 0;
+  let stdinTaken = 0;
+  const stdinWaiting: { message: ClientMessage; bytes: number }[] = [];
+  const pumpStdin = () => {
+    while (stdinWaiting.length > 0 && state === "running") {
+      const next = stdinWaiting[0]!;
+      if (stdinSent - stdinTaken + next.bytes > MAX_PENDING_STDIN_BYTES) return;
+      // A socket that is down keeps the rest for the attach after the reconnect.
+      if (!send(next.message)) return;
+      stdinWaiting.shift();
+      stdinSent += next.bytes;
+    }
+  };
+  const queueStdin = (message: ClientMessage, bytes: number) => {
+    stdinWaiting.push({ message, bytes });
+    pumpStdin();
+  };
   const ack = createAckTracker(ACK_WINDOW_BYTES, (offset) => send({ type: "ack", id, stream: "stdout", offset }));
 
   const notice = (text: string) => term.write(formatNotice(text));
+  const rendered = (offset: number) => {
+    ack.rendered(offset);
+    if (offset >= replayEnd) replaying = false;
+  };
   const end = (text: string, exit?: ExitFactsMessage) => {
     if (state === "exited") return;
     state = "exited";
+    stdinWaiting.length = 0;
     ending = exit ? `shell ${describeExit(exit)}` : text;
     notice(`${ending}; press Enter for a new shell`);
     options.changed();
   };
   const sendStdin = (data: string) => {
     for (let start = 0; start < data.length; start += MAX_STDIN_CHARS) {
-      send({ type: "stdin", id, data: data.slice(start, start + MAX_STDIN_CHARS) });
+      const piece = data.slice(start, start + MAX_STDIN_CHARS);
+      queueStdin({ type: "stdin", id, data: piece }, encoder.encode(piece).byteLength);
     }
   };
   const syncSize = () => {
@@ -97,20 +140,24 @@ export function createShell(options: ShellOptions): Shell {
     },
     attach(info) {
       ack.reset(nextOffset);
+      replayEnd = info.bytes.stdout;
+      replaying = replayEnd > nextOffset;
       send({ type: "attach", id, offsets: { stdout: nextOffset }, encoding: "binary", ackWindowBytes: ACK_WINDOW_BYTES });
       // Whether the last resize before the drop arrived is unknown: send the size again.
       sentSize = undefined;
       // An exec that ended while the page was away still replays its output, then its exit.
       state = "running";
       if (info.state === "running") syncSize();
+      pumpStdin();
       options.changed();
     },
     input(data) {
+      if (replaying) return;
       if (state === "starting") waitingInput.push(data);
       else if (state === "running") sendStdin(data);
     },
     inputBinary(data) {
-      if (state === "running") send({ type: "stdin", id, data: btoa(data), encoding: "base64" });
+      if (state === "running") queueStdin({ type: "stdin", id, data: btoa(data), encoding: "base64" }, data.length);
     },
     resize() {
       if (state === "running") syncSize();
@@ -121,7 +168,7 @@ export function createShell(options: ShellOptions): Shell {
       if (skip >= bytes.byteLength) return;
       const end = offset + bytes.byteLength;
       nextOffset = end;
-      term.write(skip > 0 ? bytes.subarray(skip) : bytes, () => ack.rendered(end));
+      term.write(skip > 0 ? bytes.subarray(skip) : bytes, () => rendered(end));
     },
     handle(message) {
       switch (message.type) {
@@ -135,11 +182,15 @@ export function createShell(options: ShellOptions): Shell {
           const to = message.to;
           notice(`${to - message.from} bytes of output were no longer buffered on the server`);
           nextOffset = Math.max(nextOffset, to);
-          term.write("", () => ack.rendered(to));
+          term.write("", () => rendered(to));
           return;
         }
         case "exit":
           end("shell exited", message);
+          return;
+        case "stdin.ack":
+          stdinTaken = Math.max(stdinTaken, message.offset);
+          pumpStdin();
           return;
         case "error":
           if (state === "exited") return;

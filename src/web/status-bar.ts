@@ -13,7 +13,7 @@ function field(className: string, text: string, title = ""): HTMLSpanElement {
  * left, the shell's state (and a New shell button once it has exited) on the right. The bar's
  * data-connection, data-shell and data-session attributes say the same for tests and styles.
  */
-export function renderStatusBar(bar: HTMLElement, status: TabStatus | undefined, hasToken: boolean, newShell: () => void): void {
+export function renderStatusBar(bar: HTMLElement, status: TabStatus | undefined, newShell: () => void): void {
   if (!status) {
     bar.replaceChildren();
     return;
@@ -24,7 +24,8 @@ export function renderStatusBar(bar: HTMLElement, status: TabStatus | undefined,
   bar.dataset["session"] = hello?.session ?? "";
   const left = document.createElement("div");
   left.className = "status-left";
-  const detail = !hasToken && status.connection !== "open" ? `${status.detail}; no token: open the address the server printed` : status.detail;
+  // A missing or wrong token is explained in the detail itself (connect-failure.ts).
+  const detail = status.detail;
   left.append(field(`state state-${status.connection}`, status.connection, detail));
   if (status.connection !== "open" && detail) left.append(field("detail", detail));
   if (hello) {

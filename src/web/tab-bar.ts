@@ -17,6 +17,8 @@ export function renderTabBar(bar: HTMLElement, tabs: readonly NumberedTab[], act
     select.className = "tab-select";
     select.textContent = `${number} ${tab.status.hello?.session.slice(0, 6) ?? "…"}`;
     select.title = tab.status.hello ? `session ${tab.status.hello.session}` : "connecting";
+    // Which tab is shown, for screen readers too (the class only styles it).
+    if (active?.number === number) select.setAttribute("aria-current", "true");
     select.addEventListener("click", () => actions.activate(number));
     const close = document.createElement("button");
     close.className = "tab-close";

@@ -1,6 +1,8 @@
 import { FitAddon } from "@xterm/addon-fit";
+import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
 import type { HelloMessage } from "../protocol/index.ts";
+import { enableCopy } from "./clipboard.ts";
 import { createSessionConnection, type ConnectionState, type HelloOutcome } from "./connection.ts";
 import { formatNotice } from "./exit-text.ts";
 import type { SavedTab } from "./saved-tabs.ts";
@@ -53,6 +55,11 @@ export function createTab(options: TabOptions): Tab {
   const term = new Terminal(TERMINAL_OPTIONS);
   const fit = new FitAddon();
   term.loadAddon(fit);
+  // Emoji are two cells wide, as glibc's wcwidth and so bash and vim count them (xterm.js's default
+  // Unicode 6 tables make them one, and the cursor lands off the text as soon as a line has one).
+  term.loadAddon(new Unicode11Addon());
+  term.unicode.activeVersion = "11";
+  enableCopy(term);
   term.open(element);
   fit.fit();
   const observer = new ResizeObserver(() => fit.fit());
@@ -60,6 +67,8 @@ export function createTab(options: TabOptions): Tab {
 
   const status: TabStatus = { connection: "connecting", detail: "", hello: undefined, shell: undefined, ending: undefined };
   let shell: Shell | undefined;
+  /** The last "could not connect" written into the terminal, so a retry that fails alike adds no line. */
+  let failureShown: string | undefined;
 
   const changed = () => {
     status.shell = shell?.state;
@@ -109,6 +118,13 @@ export function createTab(options: TabOptions): Tab {
         changed();
       },
       hello: onHello,
+      failed(why) {
+        // Only before the first session: then the terminal would be blank. Later, the status bar says
+        // it, and a line written into a full-screen program's display would spoil it.
+        if (status.hello || why === failureShown) return;
+        failureShown = why;
+        term.write(formatNotice(`could not open a session: ${why}`));
+      },
       message(message) {
         if (shell && "id" in message && message.id === shell.id) shell.handle(message);
         else if (message.type === "error") console.warn(`bunker: ${message.code}: ${message.message}`);
@@ -122,6 +138,8 @@ export function createTab(options: TabOptions): Tab {
   const newShell = () => {
     if (connection.state !== "open" || (shell && shell.state !== "exited")) return;
     startShell();
+    // From the status bar's button too: the keystrokes that follow are for the new shell.
+    term.focus();
   };
   term.onData((data) => {
     if (!shell || shell.state === "exited") {

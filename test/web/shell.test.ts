@@ -90,6 +90,28 @@ describe("a shell in a terminal", () => {
     expect(text()).toBe("abcdef");
   });
 
+  test("drops the terminal's answers to queries in output replayed after an attach, then takes keystrokes again", () => {
+    const { shell, sent } = harness();
+    shell.attach({ ...running, bytes: { stdout: 5, stderr: 0 } });
+    // xterm.js answers the DA1 query in the replayed bytes: that must not reach today's prompt.
+    shell.input("\x1b[?1;2c");
+    shell.output(0, bytes("\x1b[c"));
+    shell.input("\x1b[?1;2c");
+    shell.output(3, bytes("$ "));
+    shell.input("l");
+    expect(sent.filter((message) => message.type === "stdin")).toEqual([{ type: "stdin", id: "shell-1", data: "l" }]);
+  });
+
+  test("takes keystrokes at once after an attach that has nothing to replay", () => {
+    const { shell, sent } = harness();
+    shell.start();
+    shell.handle({ type: "started", id: "shell-1", pid: 7 });
+    shell.output(0, bytes("$ "));
+    shell.attach({ ...running, bytes: { stdout: 2, stderr: 0 } });
+    shell.input("l");
+    expect(sent.filter((message) => message.type === "stdin")).toEqual([{ type: "stdin", id: "shell-1", data: "l" }]);
+  });
+
   test("says so in the terminal when the server lost output, and acks past the gap", () => {
     const { shell, sent, text } = harness();
     shell.start();

@@ -54,3 +54,21 @@ export async function typeCommand(page: Page, line: string): Promise<void> {
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+/** Runs in the page: true when the terminal's buffer, wrapped rows joined, contains `text`. */
+function terminalContains(text: string): boolean {
+  const term = (window as unknown as { __bunkerTerm?: Terminal }).__bunkerTerm;
+  if (!term) return false;
+  const buffer = term.buffer.active;
+  let joined = "";
+  for (let row = 0; row < buffer.length; row++) {
+    const line = buffer.getLine(row);
+    joined += (line?.isWrapped ? "" : "\n") + (line?.translateToString(true) ?? "");
+  }
+  return joined.includes(text);
+}
+
+/** Waits until the terminal shows `text` anywhere, a line the terminal wrapped counting as one. */
+export async function waitForText(page: Page, text: string, timeoutMs = 10_000): Promise<void> {
+  await page.waitForFunction(terminalContains, text, { timeout: timeoutMs, polling: "raf" });
+}

@@ -1,0 +1,35 @@
+/**
+ * The server's public readiness endpoint (src/server/healthz.ts), which answers without a token. The
+ * page may import only src/protocol/, so the path is repeated here.
+ */
+export const HEALTH_PATH = "/healthz";
+
+/** How long the page waits for the health check before it takes the server for unreachable. */
+const HEALTH_TIMEOUT_MS = 5_000;
+
+/** Asks the server's health endpoint: its HTTP status, or a rejection when nothing answers. */
+export type HealthProbe = () => Promise<number>;
+
+/** A probe of `HEALTH_PATH` on the page's own origin. */
+export function fetchHealthStatus(): Promise<number> {
+  return fetch(HEALTH_PATH, { cache: "no-store", signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then((response) => response.status);
+}
+
+/**
+ * Why a WebSocket closed before the server's hello, in words for the person at the page. A browser
+ * reports every refused upgrade (401 for the token, 403, 429, 503) as a bare 1006, so the page asks
+ * the health endpoint: a server that answers there refused this socket, and the token is by far
+ * the likeliest reason; a server that does not answer is down or out of reach.
+ */
+export async function explainConnectFailure(probe: HealthProbe, hasToken: boolean): Promise<string> {
+  let status: number;
+  try {
+    status = await probe();
+  } catch {
+    return "the server does not answer (it is down, or out of reach)";
+  }
+  if (status === 503) return "the server is shutting down";
+  return hasToken
+    ? "the server refused this page's token; open the address the server printed, which ends in #token=…"
+    : "the server wants a token; open the address the server printed, which ends in #token=…";
+}
