@@ -9,6 +9,18 @@ function isKnownFlag(arg: string, options: ParseArgsOptionsConfig): boolean {
 }
 
 /**
+ * The error for a value flag followed by one of the command's flags. Only the flag's own name is
+ * quoted: what follows it (`--token=<secret>`, `-h<secret>` when the value itself starts with a
+ * dash) may be a token or an env value, and the line goes to stderr and from there to logs.
+ */
+function forgottenValue(arg: string, next: string, long: boolean): UsageError {
+  const name = next.startsWith("--") ? next.split("=")[0]! : next.slice(0, 2);
+  const join = (value: string) => (long ? `${arg}=${value}` : `${arg}${value}`);
+  if (name === next) return new UsageError(`${arg} needs a value, but ${quote(next)} follows it; write ${join(next)} if that is the value`);
+  return new UsageError(`${arg} needs a value, but ${quote(`${name}…`)} follows it (the rest not shown); write ${join(`${name}…`)} as one argument if that is the value`);
+}
+
+/**
  * Gives a value flag the next argument even when it starts with a dash (`--port -1`, a token that
  * starts with `-`), as `--port=-1`. node:util parseArgs refuses those as "ambiguous" without
  * quoting the value, which left `--port -1` with an error that said nothing of -1 or of the range.
@@ -28,9 +40,7 @@ export function attachDashValues(args: readonly string[], options: ParseArgsOpti
       result.push(arg);
       continue;
     }
-    if (isKnownFlag(next, options)) {
-      throw new UsageError(`${arg} needs a value, but ${quote(next)} follows it; write ${long ? `${arg}=${next}` : `${arg}${next}`} if that is the value`);
-    }
+    if (isKnownFlag(next, options)) throw forgottenValue(arg, next, long !== undefined);
     // `-e-1` is how parseArgs takes a short flag's value that starts with a dash.
     result.push(long ? `${arg}=${next}` : `${arg}${next}`);
     i++;

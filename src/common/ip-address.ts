@@ -14,5 +14,8 @@ const IPV6_ZONE = /%[0-9a-zA-Z\-.:]+$/;
 export function ipVersionOf(text: string): 0 | 4 | 6 {
   if (IPV4.test(text)) return 4;
   if (!text.includes(":") || /[[\]/?#@\s]/.test(text)) return 0;
-  return URL.canParse(`http://[${text.replace(IPV6_ZONE, "")}]/`) ? 6 : 0;
+  const address = text.replace(IPV6_ZONE, "");
+  // WebKit's parser also takes a single trailing colon after `::` (`::1:`), which is no address.
+  if (/[^:]:$/.test(address)) return 0;
+  return URL.canParse(`http://[${address}]/`) ? 6 : 0;
 }

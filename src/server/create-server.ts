@@ -185,7 +185,10 @@ export function createServer(options: ServerOptions): BunkerServer {
     // The terminal page and its hashed assets, bundled by Bun (into the binary when compiled).
     routes: { "/": terminalPage },
     fetch(request, server) {
-      const url = new URL(request.url);
+      // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
+      // with a stack trace in the log that anyone who reaches the port could cause.
+      const url = URL.parse(request.url);
+      if (url === null) return new Response("bad_message: the Host header is not a host\n", { status: 400, headers: { "x-bunker-error": "bad_message" } });
       if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
       if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
       if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure, loopbackOnly });

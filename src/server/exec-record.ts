@@ -53,7 +53,12 @@ export class ExecRecord implements SubscribedExec {
 
   /** A socket wrote this exec's stdin: from now on it hears how far the command has read (`stdin.ack`). */
   stdinWrittenBy(sink: ConnectionSink): void {
-    (this.#stdin ??= { writers: new Set(), acked: 0 }).writers.add(sink);
+    const { writers } = (this.#stdin ??= { writers: new Set(), acked: 0 });
+    if (writers.has(sink)) return;
+    // Closed writers go here too, not only at the next ack, which a command that never reads never
+    // causes: a client that reconnected and wrote again and again grew the set without end.
+    for (const writer of writers) if (writer.closed) writers.delete(writer);
+    writers.add(sink);
   }
 
   /**

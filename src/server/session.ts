@@ -54,12 +54,15 @@ export interface SessionHooks {
 
 /** A session's finished execs, oldest first, with running totals so that an exit costs the same at any count. */
 interface FinishedExecs {
-  queue: { record: ExecRecord; heldBytes: number }[];
+  queue: { record: ExecRecord; heldBytes: number; requestBytes: number }[];
   /** Output the queue's records still hold. */
   heldBytes: number;
   /** The first this many of the queue have had their output discarded. */
   discarded: number;
-  /** The requests the queue's records keep, as their serialised length. */
+  /**
+   * The requests the queue's records keep, serialised, in UTF-8 bytes as `execs` and `hello` carry
+   * them: a string's length undercounted non-ASCII requests threefold (found by a review).
+   */
   requestBytes: number;
 }
 
@@ -381,9 +384,10 @@ export class Session {
     const { retainedOutputBytes, retainedExecs, retainedRequestBytes } = this.options.limits;
     const finished = (this.#finished ??= { queue: [], heldBytes: 0, discarded: 0, requestBytes: 0 });
     const { queue } = finished;
-    queue.push({ record, heldBytes: record.heldBytes });
+    const requestBytes = Buffer.byteLength(record.fingerprint);
+    queue.push({ record, heldBytes: record.heldBytes, requestBytes });
     finished.heldBytes += record.heldBytes;
-    finished.requestBytes += record.fingerprint.length;
+    finished.requestBytes += requestBytes;
     while (finished.heldBytes > retainedOutputBytes && finished.discarded < queue.length) {
       const oldest = queue[finished.discarded++]!;
       oldest.record.discardOutput();
@@ -395,7 +399,7 @@ export class Session {
       const gone = queue.shift()!;
       if (finished.discarded > 0) finished.discarded--;
       else finished.heldBytes -= gone.heldBytes;
-      finished.requestBytes -= gone.record.fingerprint.length;
+      finished.requestBytes -= gone.requestBytes;
       this.#execs.delete(gone.record.id);
       this.#streaming?.delete(gone.record);
     }
