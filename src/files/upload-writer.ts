@@ -72,10 +72,11 @@ export async function openUpload(scope: FileScope, path: ClientPath, options: Up
     opened = { ...(await openPartial(scope, walked, partial, options.offset)), partial };
     const fd = opened.fd;
     const replacedBytes = existing?.isFile() ? existing.size : 0;
-    const baseline = scope.quotaBytes === undefined ? 0 : (await measureUsage(scope.root)) - opened.offset - replacedBytes;
-    assertWithinQuota(scope.quotaBytes, baseline + (options.size ?? opened.offset), `uploading ${options.size ?? opened.offset} bytes`);
+    const usedAtOpen = scope.quotaBytes === undefined ? 0 : await measureUsage(scope.root);
+    const baseline = usedAtOpen - opened.offset - replacedBytes;
+    assertWithinQuota(scope.quotaBytes, baseline + (options.size ?? opened.offset), `uploading ${options.size ?? opened.offset} bytes`, usedAtOpen);
     const replaced = existing?.isFile() ? { mode: existing.mode & 0o7777, uid: existing.uid, gid: existing.gid } : undefined;
-    return createWriter(scope, walked, { fd, partial, name, label, baseline, offset: opened.offset, replaced }, options);
+    return createWriter(scope, walked, { fd, partial, name, label, baseline, usedAtOpen, offset: opened.offset, replaced }, options);
   } catch (error) {
     if (opened) {
       closeFd(opened.fd);
@@ -86,6 +87,9 @@ export async function openUpload(scope: FileScope, path: ClientPath, options: Up
     throw toFileError(error, `upload ${label}`);
   }
 }
+
+/** Times a fresh upload unlinks and creates its partial file while other uploads of the same id race it. */
+const MAX_FRESH_PARTIAL_ATTEMPTS = 16;
 
 async function openPartial(scope: FileScope, walked: Walked, partial: string, offset: number): Promise<{ fd: number; offset: number }> {
   if (offset > 0) {
@@ -108,9 +112,21 @@ async function openPartial(scope: FileScope, walked: Walked, partial: string, of
       if (errnoOf(error) !== "ENOENT") throw error;
     }
   }
-  await unlinkQuietly(scope.root, walked.dir, partial);
-  const fd = await openEntryAt(scope.root, walked.dir, partial, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-  return { fd, offset: 0 };
+  // A fresh upload replaces the partial file of its id, even one that another socket of the session
+  // creates at the same moment (the same id and path name the same partial file): the last to open
+  // wins, and the others learn at their commit that their partial file was replaced.
+  for (let attempt = 1; ; attempt++) {
+    await unlinkQuietly(scope.root, walked.dir, partial);
+    try {
+      const fd = await openEntryAt(scope.root, walked.dir, partial, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+      return { fd, offset: 0 };
+    } catch (error) {
+      if (errnoOf(error) !== "EEXIST") throw error;
+      if (attempt >= MAX_FRESH_PARTIAL_ATTEMPTS) {
+        throw new FileError("duplicate_id", `another upload to this path with the same id keeps starting at the same moment; give each upload its own id`);
+      }
+    }
+  }
 }
 
 interface WriterState {
@@ -120,6 +136,8 @@ interface WriterState {
   label: string;
   /** Workspace bytes apart from this upload and the file it replaces. */
   baseline: number;
+  /** Workspace bytes when the upload opened: an upload that ends no larger passes the quota (see assertWithinQuota). */
+  usedAtOpen: number;
   offset: number;
   /** The file the upload will replace. */
   replaced: { mode: number; uid: number; gid: number } | undefined;
@@ -146,7 +164,7 @@ function createWriter(scope: FileScope, walked: Walked, state: WriterState, opti
       const end = state.offset + bytes.length;
       if (end > scope.limits.maxTransferBytes) throw new FileError("too_large", `${state.label}: the upload passed the ${scope.limits.maxTransferBytes} bytes one transfer may carry`);
       if (options.size !== undefined && end > options.size) throw new FileError("too_large", `${state.label}: the upload passed its declared size of ${options.size} bytes`);
-      assertWithinQuota(scope.quotaBytes, state.baseline + end, `uploading ${end} bytes`);
+      assertWithinQuota(scope.quotaBytes, state.baseline + end, `uploading ${end} bytes`, state.usedAtOpen);
       if (finished) throw new FileError("unknown_transfer", `${state.label}: the upload is over`);
       const pending = writeAllAt(state.fd, bytes, state.offset);
       writing = pending.catch(() => {});
@@ -163,7 +181,9 @@ function createWriter(scope: FileScope, walked: Walked, state: WriterState, opti
         await fsyncFd(state.fd);
         const ours = await fstatFd(state.fd);
         const named = await lstatAt(scope.root, walked.dir, state.partial);
-        if (!named || named.ino !== ours.ino || named.dev !== ours.dev) throw new FileError("not_found", `${state.label}: the partial upload was moved or replaced before the commit`);
+        if (!named || named.ino !== ours.ino || named.dev !== ours.dev) {
+          throw new FileError("not_found", `${state.label}: the partial upload was moved or replaced before the commit (by a command, or by another upload to this path with the same id)`);
+        }
         await placeFile(scope.root, walked.dir, state.partial, state.name, options.ifExists === "fail", state.label);
         return describeEntry(walked.components, await fstatFd(state.fd));
       } catch (error) {

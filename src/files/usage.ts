@@ -54,9 +54,13 @@ async function measureDirectory(root: ConfinedRoot, dir: OpenDir): Promise<numbe
   return total;
 }
 
-/** Throws `quota_exceeded` unless `usedBytes` more bytes fit the quota (undefined: no quota). */
-export function assertWithinQuota(quotaBytes: number | undefined, usedBytes: number, what: string): void {
-  if (quotaBytes !== undefined && usedBytes > quotaBytes) {
+/**
+ * Throws `quota_exceeded` when the workspace would hold `usedBytes` after the write, past the quota
+ * (undefined: no quota). A write that leaves it no larger than `usedBeforeBytes` passes even past the
+ * quota: a command may have filled the workspace, and truncating or shrinking a file must still work.
+ */
+export function assertWithinQuota(quotaBytes: number | undefined, usedBytes: number, what: string, usedBeforeBytes = -1): void {
+  if (quotaBytes !== undefined && usedBytes > quotaBytes && usedBytes > usedBeforeBytes) {
     throw new FileError("quota_exceeded", `${what} would bring the workspace to ${usedBytes} bytes, past its quota of ${quotaBytes}`);
   }
 }

@@ -1,14 +1,14 @@
 import { constants, type Stats } from "node:fs";
 import type { FileEntry } from "../protocol/index.ts";
 import { assertContentFile, describeEntry } from "./describe-entry.ts";
-import { FileError, toFileError } from "./file-error.ts";
+import { FileError, errnoOf, toFileError } from "./file-error.ts";
 import { closeFd, fchmodFd, fstatFd, fsyncFd, writeAllAt } from "./fs-calls.ts";
-import { lstatAt, settleOwnership } from "./confined-root.ts";
+import { lstatAt, openEntryAt, settleOwnership } from "./confined-root.ts";
 import type { FileScope } from "./file-scope.ts";
 import { openContentFile } from "./open-content.ts";
 import { createTempFile, discardTempFile, placeFile } from "./place-file.ts";
 import { assertWithinQuota, measureUsage } from "./usage.ts";
-import { walkPath } from "./walk.ts";
+import { walkPath, type Walked } from "./walk.ts";
 import type { ClientPath } from "./workspace-path.ts";
 
 /** The choices of a file.write. */
@@ -28,7 +28,8 @@ const NEW_FILE_MODE = 0o644;
 /**
  * Writes a whole file through a temporary file in the same directory, renamed over the target once
  * written and synced: readers see the old file or the new one, never a mix. `append` writes in place
- * (at the end), after the fd itself proved to be a regular file with one link.
+ * (at the end), after the fd itself proved to be a regular file with one link; a missing file is
+ * created in place too (O_EXCL), so that appends racing to create it all land.
  */
 export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8Array, options: WriteOptions): Promise<FileEntry> {
   const { label } = path;
@@ -48,14 +49,18 @@ export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8A
     const existing = await lstatAt(scope.root, walked.dir, walked.name);
     if (existing && !existing.isSymbolicLink()) assertContentFile(existing, label);
     if (existing && options.ifExists === "fail") throw new FileError("exists", `${label} exists already`);
-    if (existing?.isFile() && options.ifExists === "append") {
-      if (scope.quotaBytes !== undefined) assertWithinQuota(scope.quotaBytes, (await measureUsage(scope.root)) + data.length, `appending ${data.length} bytes`);
-      return await appendInPlace(scope, path, data, options.mode);
+    if (options.ifExists === "append" && (existing === null || existing.isFile())) {
+      if (scope.quotaBytes !== undefined) {
+        const used = await measureUsage(scope.root);
+        assertWithinQuota(scope.quotaBytes, used + data.length, `appending ${data.length} bytes`, used);
+      }
+      const created = existing === null ? await createForAppend(scope, walked, walked.name, data, options.mode) : null;
+      return created ?? (await appendInPlace(scope, path, data, options.mode));
     }
     const replaced = existing?.isFile() ? existing : undefined;
     if (scope.quotaBytes !== undefined) {
-      const used = (await measureUsage(scope.root)) - (replaced?.size ?? 0) + data.length;
-      assertWithinQuota(scope.quotaBytes, used, `writing ${data.length} bytes`);
+      const before = await measureUsage(scope.root);
+      assertWithinQuota(scope.quotaBytes, before - (replaced?.size ?? 0) + data.length, `writing ${data.length} bytes`, before);
     }
     const temp = await createTempFile(scope.root, walked.dir);
     try {
@@ -79,6 +84,28 @@ export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8A
 
 function modeOf(stats: Stats | undefined): number | undefined {
   return stats === undefined ? undefined : stats.mode & 0o7777;
+}
+
+/**
+ * Creates a missing file for `append` in place, with O_EXCL: appends that race to create one file
+ * all land in it (through a temporary file and rename, the last rename would drop the others' bytes).
+ * null when the file appeared meanwhile: append to it instead.
+ */
+async function createForAppend(scope: FileScope, walked: Walked, name: string, data: Uint8Array, mode: number | undefined): Promise<FileEntry | null> {
+  let fd: number;
+  try {
+    fd = await openEntryAt(scope.root, walked.dir, name, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (error) {
+    if (errnoOf(error) === "EEXIST") return null;
+    throw error;
+  }
+  try {
+    await settleOwnership(scope.root, fd, mode ?? NEW_FILE_MODE);
+    await writeAllAt(fd, data, null);
+    return describeEntry(walked.components, await fstatFd(fd));
+  } finally {
+    closeFd(fd);
+  }
 }
 
 async function appendInPlace(scope: FileScope, path: ClientPath, data: Uint8Array, mode: number | undefined): Promise<FileEntry> {

@@ -37,11 +37,27 @@ export interface FileHandler {
 /** An upload, download or watch open on this connection, by the id of the request that opened it. */
 type OpenHandle = { kind: "upload"; transfer: UploadTransfer } | { kind: "download" | "watch"; begin(): void; cancel(): void; close(): void };
 
+type OpeningRequest = FileRequestOf<"file.upload" | "file.download" | "file.watch">;
+
+/**
+ * An upload, download or watch request from its arrival until it is open (or failed). A
+ * `file.cancel` or `file.unwatch` that arrives meanwhile marks it `stopped`: it is then opened and
+ * at once ended, without a ready, instead of being refused and going on.
+ */
+interface PendingOpen {
+  readonly type: OpeningRequest["type"];
+  stopped: boolean;
+}
+
+const isOpeningRequest = (message: FileRequest): message is OpeningRequest =>
+  message.type === "file.upload" || message.type === "file.download" || message.type === "file.watch";
+
 /**
  * One connection's file requests. Requests run one at a time in arrival order (a write then a read
  * of the same file sees the write); uploads, downloads and watches, once ready, go on beside the
- * queue. Upload chunks, `file.cancel` and `file.unwatch` act at once. Everything open is released
- * in close().
+ * queue. Upload chunks, `file.cancel` and `file.unwatch` act at once; a cancel or unwatch of a request
+ * still waiting for its turn ends it as soon as it is open, before its ready. Everything open is
+ * released in close().
  */
 export function createFileHandler(context: FileContext): FileHandler {
   const scope: FileScope = createFileScope({
@@ -52,6 +68,7 @@ export function createFileHandler(context: FileContext): FileHandler {
     scheme: context.pathScheme,
   });
   const handles = new Map<string, OpenHandle | "starting">();
+  const pending = new Map<string, PendingOpen[]>();
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
   let closed = false;
@@ -63,7 +80,7 @@ export function createFileHandler(context: FileContext): FileHandler {
     if (!closed) context.sendError(code, text, id);
   };
 
-  const open = async (message: FileRequestOf<"file.upload" | "file.download" | "file.watch">) => {
+  const open = async (message: OpeningRequest, record: PendingOpen) => {
     const { id } = message;
     if (handles.has(id)) throw new FileError("duplicate_id", `an upload, download or watch with id ${JSON.stringify(id)} is open on this connection`);
     if (handles.size >= scope.limits.maxOpenHandles) {
@@ -84,11 +101,34 @@ export function createFileHandler(context: FileContext): FileHandler {
     }
     if (closed) return handle.kind === "upload" ? handle.transfer.close() : handle.close();
     handles.set(id, handle);
+    if (record.stopped) return stopOpened(id, handle);
     if (handle.kind === "upload") handle.transfer.begin();
     else handle.begin();
   };
 
-  const startHandle = async (message: FileRequestOf<"file.upload" | "file.download" | "file.watch">, peer: TransferPeer): Promise<OpenHandle> => {
+  /** Ends an open handle on the client's word: an upload's partial file goes, and the result follows. */
+  const stopOpened = (id: string, handle: OpenHandle) => {
+    if (handle.kind === "upload") return handle.transfer.cancel();
+    if (handle.kind === "download") return handle.cancel();
+    handle.close();
+    handles.delete(id);
+    send({ type: "file.unwatch.result", id });
+  };
+
+  /** Marks the oldest request of `id` and one of `types` that is not open yet as stopped; false when there is none. */
+  const stopPending = (id: string, types: readonly PendingOpen["type"][]): boolean => {
+    const record = pending.get(id)?.find((waiting) => !waiting.stopped && types.includes(waiting.type));
+    if (record) record.stopped = true;
+    return record !== undefined;
+  };
+
+  const forgetPending = (id: string, record: PendingOpen) => {
+    const records = pending.get(id)?.filter((waiting) => waiting !== record) ?? [];
+    if (records.length > 0) pending.set(id, records);
+    else pending.delete(id);
+  };
+
+  const startHandle = async (message: OpeningRequest, peer: TransferPeer): Promise<OpenHandle> => {
     switch (message.type) {
       case "file.upload":
         return { kind: "upload", transfer: await startUpload(scope, message, peer) };
@@ -117,15 +157,17 @@ export function createFileHandler(context: FileContext): FileHandler {
     }
   };
 
-  const run = async (message: FileRequest) => {
+  const run = async (message: FileRequest, record: PendingOpen | undefined) => {
     if (closed) return;
     try {
       if (isSimpleRequest(message)) return send(await answerSimpleRequest(scope, message));
-      if (message.type === "file.upload" || message.type === "file.download" || message.type === "file.watch") return await open(message);
+      if (isOpeningRequest(message) && record) return await open(message, record);
       throw new FileError("internal", `${message.type} reached the request queue`);
     } catch (error) {
       const failure = toFileError(error, message.type);
       sendError(failure.code, failure.message, message.id);
+    } finally {
+      if (record) forgetPending(message.id, record);
     }
   };
 
@@ -134,16 +176,31 @@ export function createFileHandler(context: FileContext): FileHandler {
       return sendError("limit_exceeded", `${scope.limits.maxQueuedRequests} file requests already wait on this connection; wait for replies`, message.id);
     }
     queued++;
-    queue = queue.then(() => run(message)).finally(() => void queued--);
+    let record: PendingOpen | undefined;
+    if (isOpeningRequest(message)) {
+      record = { type: message.type, stopped: false };
+      pending.set(message.id, [...(pending.get(message.id) ?? []), record]);
+    }
+    queue = queue.then(() => run(message, record)).finally(() => void queued--);
   };
 
   /** The open handle of `id` when it is of `kind`, else an `unknown_transfer` error. */
   const handleOf = (id: string, kinds: readonly OpenHandle["kind"][]): OpenHandle | undefined => {
     const handle = handles.get(id);
     if (handle && handle !== "starting" && kinds.includes(handle.kind)) return handle;
+    sendUnknown(id, kinds);
+    return undefined;
+  };
+
+  const sendUnknown = (id: string, kinds: readonly OpenHandle["kind"][]) => {
     const what = kinds.includes("watch") ? "watch" : kinds.length === 1 ? "upload" : "upload or download";
     sendError("unknown_transfer", `no ${what} with id ${JSON.stringify(id)} is open on this connection`, id);
-    return undefined;
+  };
+
+  /** The open handle of `id` when it is of `kind`, without an error: a cancel may find the request still waiting instead. */
+  const openHandleOf = (id: string, kinds: readonly OpenHandle["kind"][]): OpenHandle | undefined => {
+    const handle = handles.get(id);
+    return handle && handle !== "starting" && kinds.includes(handle.kind) ? handle : undefined;
   };
 
   return {
@@ -156,17 +213,17 @@ export function createFileHandler(context: FileContext): FileHandler {
           return;
         }
         case "file.cancel": {
-          const handle = handleOf(message.id, ["upload", "download"]);
-          if (handle?.kind === "upload") handle.transfer.cancel();
-          else handle?.cancel();
+          const handle = openHandleOf(message.id, ["upload", "download"]);
+          if (handle?.kind === "upload") return handle.transfer.cancel();
+          if (handle?.kind === "download") return handle.cancel();
+          if (!stopPending(message.id, ["file.upload", "file.download"])) sendUnknown(message.id, ["upload", "download"]);
           return;
         }
         case "file.unwatch": {
-          const handle = handleOf(message.id, ["watch"]);
-          if (!handle || handle.kind === "upload") return;
-          handle.close();
-          handles.delete(message.id);
-          return send({ type: "file.unwatch.result", id: message.id });
+          const handle = openHandleOf(message.id, ["watch"]);
+          if (handle) return stopOpened(message.id, handle);
+          if (!stopPending(message.id, ["file.watch"])) sendUnknown(message.id, ["watch"]);
+          return;
         }
         default:
           return enqueue(message);

@@ -68,7 +68,7 @@ async function serveDownload(scope: FileScope, request: Request, relativePath: s
     reader.close();
     return new Response(`bad_message: the range is past the end of the file (${reader.size} bytes)\n`, {
       status: 416,
-      headers: { ...headers, "content-range": `bytes */${reader.size}`, "x-bunker-error": "bad_message" },
+      headers: { ...headers, "content-type": "text/plain; charset=utf-8", "content-range": `bytes */${reader.size}`, "x-bunker-error": "bad_message" },
     });
   }
   if (range.kind === "part") {
@@ -104,6 +104,11 @@ async function serveDownload(scope: FileScope, request: Request, relativePath: s
 
 async function receiveUpload(scope: FileScope, request: Request, relativePath: string): Promise<Response> {
   const path = clientPath(scope, relativePath);
+  // RFC 9110 14.5: a PUT with Content-Range carries part of a file, and taking it as the whole would
+  // cut the file down to that part. A PUT here never resumes, so it is refused (400), as the RFC asks.
+  if (request.headers.has("content-range")) {
+    throw new FileError("bad_message", `${path.label}: PUT takes the whole file, and Content-Range is not accepted; resume an upload with file.upload over the WebSocket`);
+  }
   const declared = request.headers.get("content-length");
   const size = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
   const writer = await openUpload(scope, path, {

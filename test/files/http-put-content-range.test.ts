@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "../helpers/client.ts";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { bearer, fileUrl } from "./helpers/real-session.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server[Symbol.asyncDispose]();
+});
+
+test("a PUT with Content-Range is refused with 400 (RFC 9110 14.5) and the file keeps all its bytes", async () => {
+  await using client = await connect(server);
+  const url = fileUrl(server, client, "data/whole.bin");
+  const whole = Buffer.alloc(3000, 7);
+  expect((await fetch(url, { method: "PUT", body: whole, headers: bearer(server) })).status).toBe(201);
+  // A client resuming an upload the way some tools do: the tail only, with its place in Content-Range.
+  const partial = await fetch(url, { method: "PUT", body: "TAIL", headers: { ...bearer(server), "content-range": "bytes 2996-2999/3000" } });
+  expect(partial.status).toBe(400);
+  expect(partial.headers.get("x-bunker-error")).toBe("bad_message");
+  expect(await partial.text()).toContain("Content-Range");
+  expect(readFileSync(join(client.hello.workspace, "data/whole.bin"))).toEqual(whole);
+});
