@@ -14,7 +14,7 @@ import {
   type TerminalSize,
 } from "../protocol/index.ts";
 import { encodeBase64 } from "./base64.ts";
-import { createDeferred } from "./deferred.ts";
+import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
 import { OutputBuffer, type OutputStream } from "./output-stream.ts";
 
@@ -100,7 +100,7 @@ export class ClientExecHandle implements ExecHandle {
   #stdinSent = 0;
   #stdinTaken = 0;
   /** Settled by the next `stdin.ack`, or when the exec ends: what a write waiting for room waits on. */
-  #stdinRoom: PromiseWithResolvers<void> | undefined;
+  #stdinRoom: Deferred<void> | undefined;
 
   constructor(
     init: ExecHandleInit,
@@ -317,7 +317,7 @@ export class ClientExecHandle implements ExecHandle {
    */
   async #roomFor(bytes: number): Promise<void> {
     while (this.#stdinSent - this.#stdinTaken + bytes > MAX_PENDING_STDIN_BYTES) {
-      await (this.#stdinRoom ??= Promise.withResolvers<void>()).promise;
+      await (this.#stdinRoom ??= createDeferred<void>()).promise;
       this.#checkWritable();
     }
   }

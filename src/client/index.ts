@@ -10,6 +10,10 @@ export type { Session, SessionClosed, AttachOptions } from "./session-types.ts";
 export type { ExecHandle, ExecStarted, ExecExit } from "./exec-handle.ts";
 export type { ExecOptions, ExecCommand } from "./exec-options.ts";
 export type { OutputStream, OutputGap } from "./output-stream.ts";
+export type { SessionFiles, WriteOptions } from "./files.ts";
+export type { UploadOptions } from "./file-upload.ts";
+export type { DownloadOptions } from "./file-download.ts";
+export type { FileWatch, FileEvent } from "./file-watch.ts";
 export type { WebSocketLike, WebSocketConstructor } from "./websocket.ts";
 export { BunkerError, CLIENT_ERROR_CODES, type BunkerErrorCode, type ClientErrorCode } from "./errors.ts";
 export {
@@ -18,6 +22,7 @@ export {
   type ErrorCode,
   type ExecInfo,
   type ExecRlimits,
+  type FileEntry,
   type HelloMessage,
   type OutputEncoding,
   type SandboxInfo,

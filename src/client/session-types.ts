@@ -1,6 +1,7 @@
 import type { ExecInfo, HelloMessage, OutputEncoding, SandboxInfo } from "../protocol/index.ts";
 import type { ExecHandle } from "./exec-handle.ts";
 import type { ExecCommand, ExecOptions } from "./exec-options.ts";
+import type { SessionFiles } from "./files.ts";
 
 /** How the socket of a session closed. */
 export interface SessionClosed {
@@ -38,6 +39,8 @@ export interface Session extends AsyncDisposable {
   readonly resume: { session: string; secret: string };
   /** Resolves when the socket has closed. */
   readonly closed: Promise<SessionClosed>;
+  /** The workspace's files: stat, list, read, write, mkdir, move, remove, upload, download, watch. */
+  readonly files: SessionFiles;
   /** Runs a command: an argv array, or a shell line. Throws a TypeError on bad options. */
   exec(command: ExecCommand, options?: ExecOptions): ExecHandle;
   /** Follows an exec of this session from the given offsets (default 0): buffered output is replayed, then live. */

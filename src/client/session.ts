@@ -17,6 +17,8 @@ import { BunkerError } from "./errors.ts";
 import { ClientExecHandle, type ExecHandle, type ExecTransport } from "./exec-handle.ts";
 import { createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
+import type { FileStreamHandler } from "./file-channel.ts";
+import { createSessionFiles, type SessionFiles } from "./files.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
@@ -33,7 +35,11 @@ function isFileReply(message: ServerMessage): message is FileReply {
 /** The client side of one session over one socket. `connect` makes it once `hello` has arrived. */
 export class ClientSession implements Session {
   readonly closed: Promise<SessionClosed>;
+  readonly files: SessionFiles;
   readonly #socket: WebSocketLike;
+  /** Uploads, downloads and watches of this connection, by request id: they get many replies each. */
+  readonly #fileStreams = new Map<string, FileStreamHandler>();
+  #fileRequests = 0;
   readonly #execs = new Map<string, ClientExecHandle>();
   readonly #known = new Map<string, ExecInfo>();
   readonly #requests = new PendingRequests();
@@ -55,6 +61,23 @@ export class ClientSession implements Session {
     const closed = createDeferred<SessionClosed>();
     this.closed = closed.promise;
     this.#resolveClosed = closed.resolve;
+    this.files = createSessionFiles({
+      // `:` is in no id this client makes for an exec, so a file reply or error is never taken for one.
+      nextId: () => `file:${++this.#fileRequests}`,
+      request: (message) => {
+        const reply = this.#requests.add(message.id);
+        if (!this.#send(message)) this.#requests.reject(message.id, this.#closedError());
+        return reply as Promise<FileReply>;
+      },
+      open: (message, handler) => {
+        if (!this.#send(message)) return false;
+        this.#fileStreams.set(message.id, handler);
+        return true;
+      },
+      send: (message) => this.#send(message),
+      release: (id) => void this.#fileStreams.delete(id),
+      drained: () => waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES),
+    });
     this.#transport = {
       send: (message) => this.#send(message),
       drained: async () => {
@@ -172,6 +195,8 @@ export class ClientSession implements Session {
     for (const handle of this.#execs.values()) handle.fail(new BunkerError(error.code, error.message, { execId: handle.id, closeCode: code }));
     this.#execs.clear();
     this.#requests.rejectAll(error);
+    for (const stream of [...this.#fileStreams.values()]) stream.fail(error);
+    this.#fileStreams.clear();
     this.#resolveClosed({ code, reason, ...(this.#violation !== undefined && { violation: this.#violation }) });
   }
 
@@ -190,8 +215,11 @@ export class ClientSession implements Session {
   }
 
   #dispatch(message: ServerMessage): void {
-    // File replies go to their request once file operations exist; until then nothing waits for one.
-    if (isFileReply(message)) return void this.#requests.resolve(message.id, message);
+    if (isFileReply(message)) {
+      const stream = this.#fileStreams.get(message.id);
+      if (stream) return stream.reply(message);
+      return void this.#requests.resolve(message.id, message);
+    }
     this.#dispatchExecMessage(message);
   }
 
@@ -250,6 +278,8 @@ export class ClientSession implements Session {
 
   #routeError(code: string, text: string, id: string | undefined): void {
     const error = new BunkerError(code, text, id === undefined ? {} : { execId: id });
+    const stream = id === undefined ? undefined : this.#fileStreams.get(id);
+    if (stream) return stream.fail(error);
     const handle = id === undefined ? undefined : this.#execs.get(id);
     if (handle) {
       handle.onError(error);

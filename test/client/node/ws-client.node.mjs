@@ -85,3 +85,25 @@ test("resume: a second connection picks the session up and replays an exec", asy
   await second.close();
   assert.equal((await second.closed).code, 4000);
 });
+
+test("files: write, read, a 2 MB upload read back whole (a read then a download), a watch, under Node", async () => {
+  const files = session.files;
+  assert.equal((await files.write("node/a.txt", "from node")).size, 9);
+  assert.equal(await files.read("node/a.txt"), "from node");
+  const big = Uint8Array.from({ length: 2 * 1024 * 1024 }, (_, i) => i % 253);
+  assert.equal((await files.upload("node/big.bin", big)).size, big.length);
+  assert.deepEqual(await files.readBytes("node/big.bin"), big);
+  const watch = await files.watch("node");
+  await files.write("node/new.txt", "x");
+  for await (const event of watch) if (event.path === "node/new.txt") break;
+  await watch.close();
+  await files.remove("node", { recursive: true });
+  assert.equal(await files.exists("node"), false);
+});
+
+test("a slow reader gets all of a 20 MB stdin: writes wait for stdin.ack, under Node", async () => {
+  const input = new Uint8Array(20 * 1024 * 1024).fill(97);
+  const handle = session.exec(["sh", "-c", "sleep 1; wc -c"], { stdin: true });
+  await handle.end(input);
+  assert.equal(await handle.stdout.readAllText(), `${input.byteLength}\n`);
+});

@@ -1,0 +1,83 @@
+import type { FileReply } from "../protocol/index.ts";
+import { decodeBase64 } from "./base64.ts";
+import { BunkerError } from "./errors.ts";
+import type { FileChannel } from "./file-channel.ts";
+
+/** Options of `files.download`. */
+export interface DownloadOptions {
+  /** Where to start, in bytes: resume from the offset a broken download had reached. */
+  offset?: number;
+  /** How many bytes at most (default: to the end). */
+  length?: number;
+}
+
+/**
+ * `file.download` as an async iterable of the file's bytes, in the server's chunks (256 KiB). The
+ * server reads the next chunk only while the socket's queue is short, so a slow network holds the
+ * file, not its memory; chunks the client has received and not yet iterated wait here. Breaking
+ * out of the loop cancels the download.
+ */
+export function downloadFile(channel: FileChannel, path: string, options: DownloadOptions): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const id = channel.nextId();
+      const chunks: Uint8Array[] = [];
+      let ended = false;
+      let failure: BunkerError | undefined;
+      let wake: (() => void) | undefined;
+      const notify = () => {
+        const waiting = wake;
+        wake = undefined;
+        waiting?.();
+      };
+      const opened = channel.open(
+        {
+          type: "file.download",
+          id,
+          path,
+          ...(options.offset !== undefined && { offset: options.offset }),
+          ...(options.length !== undefined && { length: options.length }),
+        },
+        {
+          reply(message: FileReply) {
+            if (message.type === "file.download.chunk") {
+              const bytes = decodeBase64(message.data);
+              if (!bytes) return this.fail(new BunkerError("protocol_violation", `file.download.chunk of ${JSON.stringify(path)} is not base64`));
+              chunks.push(bytes);
+            } else if (message.type === "file.download.done" || message.type === "file.cancel.result") {
+              ended = true;
+              channel.release(id);
+            }
+            notify();
+          },
+          fail(error) {
+            failure = error;
+            channel.release(id);
+            notify();
+          },
+        },
+      );
+      if (!opened) failure = new BunkerError("connection_closed", `the connection closed before the download of ${JSON.stringify(path)} was sent`);
+      return {
+        async next(): Promise<IteratorResult<Uint8Array>> {
+          for (;;) {
+            const chunk = chunks.shift();
+            if (chunk) return { value: chunk, done: false };
+            if (failure) throw failure;
+            if (ended) return { value: undefined, done: true };
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        },
+        async return(): Promise<IteratorResult<Uint8Array>> {
+          if (!ended && !failure) {
+            // The cancel's result (or an error, if it was done meanwhile) is all that follows.
+            ended = true;
+            chunks.length = 0;
+            channel.send({ type: "file.cancel", id });
+          }
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import type { FileEntry, FileReply, FileRequest } from "../protocol/index.ts";
+import { decodeBase64, encodeBase64 } from "./base64.ts";
+import { BunkerError } from "./errors.ts";
+import type { FileChannel } from "./file-channel.ts";
+import { downloadFile, type DownloadOptions } from "./file-download.ts";
+import { uploadFile, type UploadOptions } from "./file-upload.ts";
+import { watchDirectory, type FileWatch } from "./file-watch.ts";
+
+/** Options of `files.write`. */
+export interface WriteOptions {
+  /** `"overwrite"` (default, atomic), `"fail"` (refuse an existing file) or `"append"`. */
+  ifExists?: "overwrite" | "fail" | "append";
+  /** Create missing parent directories (default true). */
+  parents?: boolean;
+  /** Permission bits of a new file (default 0644). */
+  mode?: number;
+}
+
+/**
+ * The workspace's files (PROTOCOL.md, Files), confined to it by the server. Paths are relative to
+ * the workspace (an absolute path inside it works too). Failures reject with a `BunkerError`
+ * whose `code` is the server's (`not_found`, `path_outside_workspace`, `is_directory`, ...).
+ */
+export interface SessionFiles {
+  /** A path's metadata; a symlink is described, not followed. */
+  stat(path: string): Promise<FileEntry>;
+  /** Whether something is at `path` (a dangling symlink counts). */
+  exists(path: string): Promise<boolean>;
+  /** A directory's entries, `depth` levels down (default 1), sorted by path. */
+  list(path: string, options?: { depth?: number }): Promise<FileEntry[]>;
+  /** A file's bytes (all of it, or `length` from `offset`) decoded as UTF-8. */
+  read(path: string, options?: { offset?: number; length?: number }): Promise<string>;
+  /** A file's bytes, all of it or `length` from `offset`. */
+  readBytes(path: string, options?: { offset?: number; length?: number }): Promise<Uint8Array>;
+  /** Writes a whole file atomically (or appends); large data goes as an upload. Resolves with the file's entry. */
+  write(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<FileEntry>;
+  /** Makes a directory, parents included as `mkdir -p` does unless `parents: false`; true when it made it, false when one was there. */
+  mkdir(path: string, options?: { parents?: boolean; mode?: number }): Promise<boolean>;
+  /** Renames `from` to `to`; an existing `to` is refused unless `overwrite`. */
+  move(from: string, to: string, options?: { overwrite?: boolean; parents?: boolean }): Promise<FileEntry>;
+  /** Removes a file, a symlink, or (with `recursive`) a directory and what it holds. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Uploads a file of any size in chunks, with the server's credit window; it appears whole at the end. */
+  upload(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<FileEntry>;
+  /** A file's bytes as they arrive, in chunks; `offset` resumes. */
+  download(path: string, options?: DownloadOptions): AsyncIterable<Uint8Array>;
+  /** Watches a directory (`recursive` for its whole tree); events come in batches the iteration unrolls. */
+  watch(path: string, options?: { recursive?: boolean }): Promise<FileWatch>;
+}
+
+/** A file request before its id is given (Omit over each member of the union). */
+type RequestWithoutId = FileRequest extends infer Request ? (Request extends unknown ? Omit<Request, "id"> : never) : never;
+
+/** What one `file.read` may return (the server's cap). */
+const MAX_READ_BYTES = 1024 * 1024;
+/** Data up to this size goes in one `file.write` (its base64 well inside the 1 MiB default frame); above, an upload. */
+const MAX_WRITE_BYTES = 256 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The file methods of a session, over its channel. */
+export function createSessionFiles(channel: FileChannel): SessionFiles {
+  const ask = async <T extends FileReply["type"]>(request: RequestWithoutId, replyType: T): Promise<Extract<FileReply, { type: T }>> => {
+    const reply = await channel.request({ ...request, id: channel.nextId() } as FileRequest);
+    if (reply.type !== replyType) throw new BunkerError("protocol_violation", `expected ${replyType}, got ${reply.type}`);
+    return reply as Extract<FileReply, { type: T }>;
+  };
+
+  const readBytes = async (path: string, options: { offset?: number; length?: number } = {}): Promise<Uint8Array> => {
+    const offset = options.offset ?? 0;
+    const first = await ask({ type: "file.read", path, offset, length: Math.min(options.length ?? MAX_READ_BYTES, MAX_READ_BYTES), encoding: "base64" }, "file.read.result");
+    const head = decodeBase64(first.data) ?? new Uint8Array(0);
+    const wanted = options.length ?? Infinity;
+    if (first.eof || head.byteLength >= wanted) return head;
+    // The rest of a file larger than one read comes as a download.
+    const parts = [head];
+    const rest = options.length === undefined ? {} : { length: options.length - head.byteLength };
+    for await (const part of downloadFile(channel, path, { offset: offset + first.bytes, ...rest })) parts.push(part);
+    return concat(parts);
+  };
+
+  const write = async (path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<FileEntry> => {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const common = { ...(options.parents !== undefined && { parents: options.parents }), ...(options.mode !== undefined && { mode: options.mode }) };
+    if (bytes.byteLength <= MAX_WRITE_BYTES) {
+      const reply = await ask(
+        { type: "file.write", path, data: encodeBase64(bytes), encoding: "base64", ...(options.ifExists !== undefined && { ifExists: options.ifExists }), ...common },
+        "file.write.result",
+      );
+      return reply.entry;
+    }
+    if (options.ifExists !== "append") return uploadFile(channel, path, bytes, { ...(options.ifExists !== undefined && { ifExists: options.ifExists }), ...common });
+    // An upload replaces; a large append goes as appends of one message each, in order.
+    let entry: FileEntry | undefined;
+    for (let start = 0; start < bytes.byteLength; start += MAX_WRITE_BYTES) {
+      entry = await write(path, bytes.subarray(start, start + MAX_WRITE_BYTES), options);
+    }
+    return entry!;
+  };
+
+  return {
+    async stat(path) {
+      return (await ask({ type: "file.stat", path }, "file.stat.result")).entry;
+    },
+    async exists(path) {
+      try {
+        await ask({ type: "file.stat", path }, "file.stat.result");
+        return true;
+      } catch (error) {
+        if (error instanceof BunkerError && error.code === "not_found") return false;
+        throw error;
+      }
+    },
+    async list(path, options = {}) {
+      return (await ask({ type: "file.list", path, ...(options.depth !== undefined && { depth: options.depth }) }, "file.list.result")).entries;
+    },
+    async read(path, options) {
+      return decoder.decode(await readBytes(path, options));
+    },
+    readBytes,
+    write,
+    async mkdir(path, options = {}) {
+      const reply = await ask({ type: "file.mkdir", path, parents: options.parents ?? true, ...(options.mode !== undefined && { mode: options.mode }) }, "file.mkdir.result");
+      return reply.created;
+    },
+    async move(from, to, options = {}) {
+      const reply = await ask(
+        { type: "file.move", from, to, ...(options.overwrite !== undefined && { overwrite: options.overwrite }), ...(options.parents !== undefined && { parents: options.parents }) },
+        "file.move.result",
+      );
+      return reply.entry;
+    },
+    async remove(path, options = {}) {
+      await ask({ type: "file.remove", path, ...(options.recursive !== undefined && { recursive: options.recursive }) }, "file.remove.result");
+    },
+    upload(path, data, options = {}) {
+      return uploadFile(channel, path, data, options);
+    },
+    download(path, options = {}) {
+      return downloadFile(channel, path, options);
+    },
+    watch(path, options = {}) {
+      return watchDirectory(channel, path, options);
+    },
+  };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.byteLength;
+  }
+  return joined;
+}
