@@ -2,6 +2,7 @@ import { constants, type BigIntStats } from "node:fs";
 import { FileError, toFileError } from "./file-error.ts";
 import { fstatExactFd, readAt } from "./fs-calls.ts";
 import type { FileScope } from "./file-scope.ts";
+import { fileValidatorsOf, isRangeStillValid } from "./http-validators.ts";
 import { openContentFile } from "./open-content.ts";
 import { assertOffsetInFile } from "./read-file.ts";
 import type { ClientPath } from "./workspace-path.ts";
@@ -83,12 +84,26 @@ export async function openDownload(scope: FileScope, path: ClientPath): Promise<
   return reader;
 }
 
-/** openDownload, narrowed to a window at once; closes the file again when the window is refused. */
-export async function openDownloadWindow(scope: FileScope, path: ClientPath, offset: number, length: number | undefined): Promise<DownloadReader> {
+/** What a download asks for: a window of the file, and the version it resumes (see openDownloadWindow). */
+export interface DownloadWindow {
+  readonly offset?: number | undefined;
+  readonly length?: number | undefined;
+  /** The entity tag of the version an earlier download read. */
+  readonly ifRange?: string | undefined;
+}
+
+/**
+ * openDownload, narrowed to a window at once, with the tag of the version opened (HTTP's `ETag`).
+ * When `ifRange` names another version, the window is the whole file, as HTTP's If-Range gives
+ * it, so that a resume never splices two versions. Closes the file again when the window is refused.
+ */
+export async function openDownloadWindow(scope: FileScope, path: ClientPath, window: DownloadWindow): Promise<{ reader: DownloadReader; entityTag: string }> {
   const reader = await openDownload(scope, path);
   try {
-    reader.setWindow(offset, length);
-    return reader;
+    const { entityTag } = fileValidatorsOf(await reader.statExactly());
+    if (isRangeStillValid(window.ifRange ?? null, entityTag)) reader.setWindow(window.offset ?? 0, window.length);
+    else reader.setWindow(0, undefined);
+    return { reader, entityTag };
   } catch (error) {
     reader.close();
     throw toFileError(error, `download ${path.label}`);

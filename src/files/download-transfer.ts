@@ -13,9 +13,10 @@ export interface DownloadTransfer {
 }
 
 /**
- * Opens a download; begin() replies `file.download.ready`, then sends `file.download.chunk`s (base64,
- * `chunkBytes` raw each) and `file.download.done`. Before each read it waits while the connection
- * is congested, so a slow reader holds the file, not the server's memory.
+ * Opens a download (the whole file, from 0, when `ifRange` names another version than the one
+ * opened); begin() replies `file.download.ready` with the version's tag, then sends
+ * `file.download.chunk`s (base64, `chunkBytes` raw each) and `file.download.done`. Before each read
+ * it waits while the connection is congested, so a slow reader holds the file, not the server's memory.
  */
 export async function startDownload(
   scope: FileScope,
@@ -25,7 +26,7 @@ export async function startDownload(
 ): Promise<DownloadTransfer> {
   const { id } = message;
   const path = clientPath(scope, message.path);
-  const reader = await openDownloadWindow(scope, path, message.offset ?? 0, message.length);
+  const { reader, entityTag } = await openDownloadWindow(scope, path, message);
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -53,7 +54,7 @@ export async function startDownload(
 
   return {
     begin() {
-      peer.send({ type: "file.download.ready", id, size: reader.size, offset: reader.offset, length: reader.length });
+      peer.send({ type: "file.download.ready", id, size: reader.size, offset: reader.offset, length: reader.length, etag: entityTag });
       pump().catch((error: unknown) => {
         if (stopped) return;
         stop();

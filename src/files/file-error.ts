@@ -28,6 +28,10 @@ const CODE_OF_ERRNO: Record<string, ErrorCode> = {
   ENAMETOOLONG: "bad_message",
   EINVAL: "bad_message",
   ENXIO: "unsupported_file_type",
+  EACCES: "permission_denied",
+  EPERM: "permission_denied",
+  // Read-only is a fact about the path, like its mode bits, and nothing the server can fix.
+  EROFS: "permission_denied",
 };
 
 /**

@@ -76,10 +76,19 @@ export const FileUploadChunkRequestSchema = request("file.upload.chunk", {
   data: v.string(),
   eof: v.optional(v.boolean()),
 });
+/** A version of a file, as `file.download.ready` and HTTP's `ETag` give it: quotes included. */
+const EntityTagSchema = v.pipe(v.string(), v.maxLength(256, "must be at most 256 characters"));
+
+/**
+ * Bytes of a file in chunks. `ifRange` is the `etag` of an earlier download that this one resumes:
+ * when the file is no longer that version, the whole file comes instead, from offset 0 (as HTTP's
+ * If-Range gives it), so that a resume never splices two versions.
+ */
 export const FileDownloadRequestSchema = request("file.download", {
   path: FilePathSchema,
   offset: v.optional(ByteCountSchema),
   length: v.optional(ByteCountSchema),
+  ifRange: v.optional(EntityTagSchema),
 });
 /** Stops an upload (its partial file is deleted) or a download. */
 export const FileCancelRequestSchema = request("file.cancel", {});
@@ -159,7 +168,8 @@ export const FileUploadReadyReplySchema = reply("file.upload.ready", { offset: v
 /** Bytes up to `offset` are written. */
 export const FileUploadAckReplySchema = reply("file.upload.ack", { offset: v.number() });
 export const FileUploadDoneReplySchema = reply("file.upload.done", { entry: FileEntrySchema });
-export const FileDownloadReadyReplySchema = reply("file.download.ready", { size: v.number(), offset: v.number(), length: v.number() });
+/** The window served (offset 0 and the whole file when `ifRange` named another version), and the version's tag. */
+export const FileDownloadReadyReplySchema = reply("file.download.ready", { size: v.number(), offset: v.number(), length: v.number(), etag: v.string() });
 export const FileDownloadChunkReplySchema = reply("file.download.chunk", { offset: v.number(), data: v.string() });
 export const FileDownloadDoneReplySchema = reply("file.download.done", { offset: v.number(), bytes: v.number() });
 export const FileCancelReplySchema = reply("file.cancel.result", {});

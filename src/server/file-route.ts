@@ -5,6 +5,7 @@ import { fileErrorResponse } from "../files/http-status.ts";
 import { handleFileHttp } from "./file-http.ts";
 import type { ServerOptions } from "./options.ts";
 import { isOriginAllowed } from "./origin.ts";
+import { releaseAfterBody } from "./release-after-body.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 
 /** HTTP file transfer lives under this path. */
@@ -50,5 +51,24 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
   }
   // No file name holds NUL (%00): answered here, before any call that would throw on it.
   if (relativePath.includes("\0")) return fileErrorResponse(new FileError("bad_message", "the path must not contain NUL (%00)"));
-  return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes });
+  // The transfer holds the session as a joined socket would: its TTL must not take the workspace
+  // away under a slow PUT or GET. A PUT's body has been read by the time the answer is made.
+  const release = session.holdForHttp();
+  // A client that goes away before its body is read to the end: Bun aborts the request's signal.
+  request.signal.addEventListener("abort", release, { once: true });
+  let response: Response;
+  try {
+    response = await handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  // Only a GET's 200 or 206 body is the file, read as the client takes it; any other body is a
+  // short text made already, and is left as it is so that it keeps its Content-Length.
+  const streamsFile = request.method === "GET" && (response.status === 200 || response.status === 206);
+  if (!streamsFile) {
+    release();
+    return response;
+  }
+  return releaseAfterBody(response, release);
 }

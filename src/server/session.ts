@@ -92,6 +92,8 @@ export class Session {
   #ended = false;
   #closing: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** HTTP transfers (`/files/`) under way: like a joined socket, each keeps the session from expiring. */
+  #httpTransfers = 0;
 
   constructor(
     readonly id: string,
@@ -179,6 +181,25 @@ export class Session {
     if (this.options.holdOutputMs > 0) setTimeout(release, this.options.holdOutputMs).unref?.();
     else release();
     this.#armTimer();
+  }
+
+  /**
+   * Holds the session for one HTTP file transfer: while any is open, no TTL runs, as with a socket
+   * joined, so a slow PUT or GET to a session without a socket is not cut off by its expiry. The
+   * function returned releases the hold, once; the last release starts the clock again as `leave`
+   * does. A session that ends meanwhile ends all the same (the transfer then fails on its own).
+   */
+  holdForHttp(): () => void {
+    this.#httpTransfers++;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#httpTransfers--;
+      this.#armTimer();
+    };
   }
 
   /** After a socket drained: send what waits for it. */
@@ -473,9 +494,9 @@ export class Session {
     this.#withRecord(connection, message.id, "ack", (record) => record.subscription(connection.sink)?.ack(message.stream ?? "stdout", message.offset));
   }
 
-  /** With no socket joined: a detach TTL while commands run, then an idle TTL. */
+  /** With no socket joined and no HTTP transfer open: a detach TTL while commands run, then an idle TTL. */
   #armTimer(): void {
-    if (this.#ended || this.#connections.size > 0) return;
+    if (this.#ended || this.#connections.size > 0 || this.#httpTransfers > 0) return;
     clearTimeout(this.#timer);
     const ttlMs = this.#running > 0 ? this.options.detachTtlMs : this.options.sessionIdleTtlMs;
     this.#timer = setTimeout(() => void this.close("expired"), ttlMs);

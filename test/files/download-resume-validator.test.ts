@@ -25,14 +25,10 @@ async function download(client: TestClient, message: Record<string, unknown> & {
   }
 }
 
-// Bug: a download over the WebSocket resumes by offset alone, with nothing to tell the version of
-// the file: when the file changed between the two attempts (same size or not), the client splices
-// the old bytes with the new ones and never learns. HTTP has ETag and If-Range for this. Fix outside
-// src/files (the schemas are in src/protocol/file-messages.ts): `file.download.ready` gains `etag`,
-// the same strong tag as HTTP's ETag (fileValidatorsOf over the opened fd), and `file.download`
-// gains `ifRange`: when it is not the current tag, the download starts over at offset 0 (ready says
-// so), as HTTP's If-Range gives the whole file. Unskip then.
-test.skip("a download resumed with ifRange after the file changed starts over at 0 instead of splicing two versions", async () => {
+// A download over the WebSocket once resumed by offset alone, with nothing to tell the version of
+// the file: when the file changed between two attempts, the client spliced old bytes with new ones.
+// Now `file.download.ready` carries HTTP's ETag as `etag`, and `ifRange` works as HTTP's If-Range.
+test("a download resumed with ifRange after the file changed starts over at 0 instead of splicing two versions", async () => {
   await using client = await connect(server);
   await request(client, { type: "file.write", id: "v1", path: "data.txt", data: "a".repeat(600_000) });
   const first = await download(client, { id: "d1", path: "data.txt", length: 300_000 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connect } from "../helpers/client.ts";
+import { existsSync } from "node:fs";
+import { connect, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { bearer, fileUrl } from "./helpers/real-session.ts";
 
@@ -26,15 +27,9 @@ function slowBody(parts: number, everyMs: number): ReadableStream<Uint8Array> {
   });
 }
 
-// Bug: HTTP file requests do not count as use of a session. A session without a socket expires at
-// its idle TTL while a PUT or GET is still streaming: the workspace is deleted under the transfer,
-// and the PUT fails with "the partial upload was moved or replaced". Fix outside src/files: give
-// Session (src/server/session.ts) a `holdForHttp(): () => void` that counts open HTTP transfers,
-// clears the expiry timer while any is open, and on release re-arms it as `leave` does (idle TTL
-// from that moment). serveFileRoute (src/server/file-route.ts) takes the hold before handleFileHttp
-// and releases it when the response body ends or is cancelled (wrap the body stream), or at once
-// for bodiless answers. Unskip then.
-test.skip("a PUT that outlasts the idle TTL of a session without a socket completes, and the session is still there after it", async () => {
+// HTTP file requests once did not count as use of a session: a session without a socket expired at
+// its idle TTL while a PUT or GET still streamed, and its workspace was deleted under the transfer.
+test("a PUT that outlasts the idle TTL of a session without a socket completes, and the session is still there after it", async () => {
   const client = await connect(server);
   const url = fileUrl(server, client, "slow.bin");
   await client[Symbol.asyncDispose]();
@@ -44,4 +39,36 @@ test.skip("a PUT that outlasts the idle TTL of a session without a socket comple
   const head = await fetch(url, { method: "HEAD", headers: bearer(server) });
   expect(head.status).toBe(200);
   expect(head.headers.get("content-length")).toBe(String(parts * 1000));
+});
+
+/** A session without a socket holding a file of `bytes` zero bytes at `path`; its URL. */
+async function detachedSessionWithFile(path: string, bytes: number): Promise<{ client: TestClient; url: string }> {
+  const client = await connect(server);
+  const url = fileUrl(server, client, path);
+  expect((await fetch(url, { method: "PUT", body: new Uint8Array(bytes), headers: bearer(server) })).status).toBe(201);
+  await client[Symbol.asyncDispose]();
+  return { client, url };
+}
+
+test("a GET read slowly past the idle TTL of a session without a socket keeps the session, whose clock starts again when it ends", async () => {
+  // More than loopback's socket buffers hold, read at a rate that takes about twice the TTL.
+  const bytes = 24_000_000;
+  const { url } = await detachedSessionWithFile("big.bin", bytes);
+  const curl = Bun.spawn(["curl", "-sS", "--limit-rate", String(bytes / ((IDLE_TTL_MS * 2) / 1000)), "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", `Authorization: Bearer ${server.token}`, url], { stdout: "pipe" });
+  expect(await new Response(curl.stdout).text()).toBe(`200 ${bytes}`);
+  expect(await curl.exited).toBe(0);
+  const head = await fetch(url, { method: "HEAD", headers: bearer(server) });
+  expect(head.status).toBe(200);
+});
+
+test("a GET the client abandons midway releases the session, which then expires at its idle TTL", async () => {
+  const { client, url } = await detachedSessionWithFile("big.bin", 24_000_000);
+  const abort = new AbortController();
+  const response = await fetch(url, { headers: bearer(server), signal: abort.signal });
+  const reader = response.body!.getReader();
+  expect((await reader.read()).done).toBe(false);
+  abort.abort();
+  const deadline = Date.now() + IDLE_TTL_MS * 4;
+  while (existsSync(client.hello.workspace) && Date.now() < deadline) await Bun.sleep(50);
+  expect(existsSync(client.hello.workspace)).toBe(false);
 });

@@ -28,13 +28,9 @@ afterAll(async () => {
   if (workspaceRoot) rmSync(workspaceRoot, { recursive: true, force: true });
 });
 
-// Bug: a file or directory the server may not open (EACCES, EPERM; a command ran `chmod 000`, say)
-// is answered `internal` ("the server failed in a way that is its own fault") over the WebSocket
-// and 500 over HTTP. Fix outside src/files: add `permission_denied` to ERROR_CODES in
-// src/protocol/errors.ts ("The server's user may not read or change the path.") and to PROTOCOL.md's
-// error table; then map EACCES, EPERM and EROFS to it in CODE_OF_ERRNO (src/files/file-error.ts)
-// and to 403 in src/files/http-status.ts. Unskip then.
-test.skip("a file the server may not read or write is permission_denied, over the socket and as 403 over HTTP", async () => {
+// A file or directory the server may not open (EACCES, EPERM; a command ran `chmod 000`, say) was
+// once `internal` ("the server failed in a way that is its own fault") and 500 over HTTP.
+test("a file the server may not read or write is permission_denied, over the socket and as 403 over HTTP", async () => {
   if (!server) throw new Error("needs root and setpriv to run the server as another uid");
   await using client = await connect(server);
   await request(client, { type: "file.write", id: "w", path: "secret.txt", data: "s" });

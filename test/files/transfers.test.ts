@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileValidatorsOf } from "../../src/files/http-validators.ts";
 import type { ErrorCode } from "../../src/protocol/index.ts";
 import { createHarness, type Harness, type Received } from "./helpers/harness.ts";
 
@@ -144,7 +145,8 @@ describe("download", () => {
     using h = createHarness({ limits: { chunkBytes: 4 } });
     writeFileSync(join(h.workspace, "f"), "0123456789");
     const whole = await download(h, "1", { path: "f" });
-    expect(whole.ready).toEqual({ type: "file.download.ready", id: "1", size: 10, offset: 0, length: 10 });
+    const { entityTag } = fileValidatorsOf(statSync(join(h.workspace, "f"), { bigint: true }));
+    expect(whole.ready).toEqual({ type: "file.download.ready", id: "1", size: 10, offset: 0, length: 10, etag: entityTag });
     expect(whole.chunks.map((part) => [part.offset, part.bytes.toString()])).toEqual([[0, "0123"], [4, "4567"], [8, "89"]]);
     expect(whole.done).toEqual({ type: "file.download.done", id: "1", offset: 10, bytes: 10 });
     const part = await download(h, "2", { path: "f", offset: 3, length: 5 });
@@ -170,6 +172,18 @@ describe("download", () => {
     expect(h.queued()).toEqual([]);
     const flowing = await download(h, "again", { path: "f" });
     expect(flowing.chunks.length).toBe(5);
+  });
+
+  test("ifRange naming another version gets the whole file from 0, and the version's own tag gets the window asked for", async () => {
+    using h = createHarness();
+    writeFileSync(join(h.workspace, "f"), "0123456789");
+    const { entityTag } = fileValidatorsOf(statSync(join(h.workspace, "f"), { bigint: true }));
+    const stale = await download(h, "1", { path: "f", offset: 3, length: 2, ifRange: '"0-0-0"' });
+    expect(stale.ready).toEqual({ type: "file.download.ready", id: "1", size: 10, offset: 0, length: 10, etag: entityTag });
+    expect(Buffer.concat(stale.chunks.map((c) => c.bytes)).toString()).toBe("0123456789");
+    const same = await download(h, "2", { path: "f", offset: 3, length: 2, ifRange: entityTag });
+    expect(same.ready).toEqual({ type: "file.download.ready", id: "2", size: 10, offset: 3, length: 2, etag: entityTag });
+    expect(Buffer.concat(same.chunks.map((c) => c.bytes)).toString()).toBe("34");
   });
 
   test("a file larger than the transfer cap is too_large", async () => {
