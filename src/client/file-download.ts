@@ -9,6 +9,11 @@ export interface DownloadOptions {
   offset?: number;
   /** How many bytes at most (default: to the end). */
   length?: number;
+  /**
+   * With `offset`: the file's `etag` when the broken download began (`file.download.ready`, or the
+   * HTTP ETag). A file that changed since is sent whole from offset 0 instead of spliced.
+   */
+  ifRange?: string;
 }
 
 /**
@@ -37,6 +42,7 @@ export function downloadFile(channel: FileChannel, path: string, options: Downlo
           path,
           ...(options.offset !== undefined && { offset: options.offset }),
           ...(options.length !== undefined && { length: options.length }),
+          ...(options.ifRange !== undefined && { ifRange: options.ifRange }),
         },
         {
           reply(message: FileReply) {
