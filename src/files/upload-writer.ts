@@ -43,7 +43,7 @@ export const PARTIAL_PREFIX = ".bunker-part-";
 
 /** The partial file of an upload of `name` with resume key `key`: fixed, so that a resume finds it. */
 export function partialNameFor(name: string, key: string): string {
-  return `${PARTIAL_PREFIX}${new Bun.CryptoHasher("sha256").update(`${name}\0${key}`).digest("hex").slice(0, 24)}`;
+  return `${PARTIAL_PREFIX}${Bun.CryptoHasher.hash("sha256", `${name}\0${key}`, "hex").slice(0, 24)}`;
 }
 
 /**

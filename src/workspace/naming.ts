@@ -5,6 +5,6 @@
  */
 export function workspaceNameFor(sessionId: string): string {
   const prefix = sessionId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 32) || "session";
-  const hash = new Bun.CryptoHasher("sha256").update(sessionId).digest("hex").slice(0, 16);
+  const hash = Bun.CryptoHasher.hash("sha256", sessionId, "hex").slice(0, 16);
   return `${prefix}-${hash}`;
 }
