@@ -1,16 +1,16 @@
-import { parseArgs } from "node:util";
 import type { BackendCheck } from "../sandbox/diagnose-causes.ts";
 import type { HostFacts } from "../sandbox/diagnose-facts.ts";
 import { readHostFacts } from "../sandbox/diagnose-read.ts";
 import { diagnoseSandbox, type SandboxDiagnosis } from "../sandbox/diagnose.ts";
 import { printOutput } from "./broken-pipe.ts";
 import { DOCTOR_HELP } from "./help.ts";
+import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
 import { UsageError } from "./usage-error.ts";
 
 const DOCTOR_FLAGS = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
-} as const;
+} as const satisfies FlagSpecs;
 
 /** `bunker doctor --json`: the verdict, and the facts it was drawn from (for bug reports). */
 export interface DoctorReport extends SandboxDiagnosis {
@@ -21,14 +21,9 @@ export interface DoctorReport extends SandboxDiagnosis {
 
 /** Parses `bunker doctor` arguments. Throws UsageError on misuse. */
 export function parseDoctorArgs(args: string[]): { json: boolean } | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: DOCTOR_FLAGS, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
-  }
-  if (parsed.values.help) return "help";
-  return { json: parsed.values.json === true };
+  const flags = parseFlags(args, DOCTOR_FLAGS);
+  if (flags["help"]) return "help";
+  return { json: flags["json"] === true };
 }
 
 function describeHost(facts: HostFacts): string {

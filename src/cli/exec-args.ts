@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
-import { attachDashValues } from "./dash-values.ts";
+import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
 import { parseWholeNumber } from "./parse-numbers.ts";
 import { UsageError, quote } from "./usage-error.ts";
 
@@ -36,7 +35,7 @@ const EXEC_FLAGS = {
   name: { type: "string" },
   "timeout-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
-} as const;
+} as const satisfies FlagSpecs;
 
 const VALUE_FLAGS = new Set(["--url", "--token", "--env", "-e", "--cwd", "--name", "--timeout-ms"]);
 
@@ -62,13 +61,9 @@ export function splitCommand(args: string[]): { flags: string[]; command: string
  */
 export function parseExecArgs(args: string[], env: Record<string, string | undefined>, options: { shell?: boolean } = {}): ExecSettings | "help" {
   const { flags: flagArgs, command } = splitCommand(args);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: attachDashValues(flagArgs, EXEC_FLAGS), options: EXEC_FLAGS, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
-  }
-  const flags = parsed.values;
+  const flags = parseFlags(flagArgs, EXEC_FLAGS) as {
+    [Name in keyof typeof EXEC_FLAGS]?: (typeof EXEC_FLAGS)[Name] extends { multiple: true } ? string[] : (typeof EXEC_FLAGS)[Name]["type"] extends "boolean" ? boolean : string;
+  };
   if (flags.help) return "help";
   if (flags.stdin && flags["no-stdin"]) throw new UsageError("-i/--stdin and --no-stdin contradict each other");
   if (command.length === 0 && !options.shell) throw new UsageError("exec needs a command: bunker exec [flags] -- command [args...]");

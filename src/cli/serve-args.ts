@@ -1,15 +1,13 @@
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { flagOf, SERVE_FIELD_NAMES, SERVE_FIELDS } from "../config/serve-fields.ts";
 import { readConfigFile, readEnvLayer, readFlagLayer, type ConfigLayer } from "../config/read-layers.ts";
 import { mergeLayers, resolveServeSettings, type MergedConfig, type ServeSettings } from "../config/serve-settings.ts";
-import { attachDashValues } from "./dash-values.ts";
-import { UsageError } from "./usage-error.ts";
+import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
 
 export type { ServeSettings } from "../config/serve-settings.ts";
 export { ROOT_WORKSPACE_ROOT } from "../config/serve-settings.ts";
 
 /** Every flag of `bunker serve`: one per setting, plus --config and --help. */
-export const SERVE_FLAGS: ParseArgsOptionsConfig = {
+export const SERVE_FLAGS: FlagSpecs = {
   ...Object.fromEntries(
     SERVE_FIELD_NAMES.map((name) => {
       const { kind } = SERVE_FIELDS[name];
@@ -33,15 +31,8 @@ export interface LoadedServeConfig {
  * Reads the settings of `bunker serve`: flags over BUNKER_* environment variables over the config
  * file over defaults. Throws UsageError on misuse; "help" when only help was asked for.
  */
-export function loadServeConfig(args: string[], env: Record<string, string | undefined>, extraFlags: ParseArgsOptionsConfig = {}): LoadedServeConfig | "help" {
-  const options = { ...SERVE_FLAGS, ...extraFlags };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: attachDashValues(args, options), options, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
-  }
-  const flags = parsed.values;
+export function loadServeConfig(args: string[], env: Record<string, string | undefined>, extraFlags: FlagSpecs = {}): LoadedServeConfig | "help" {
+  const flags = parseFlags(args, { ...SERVE_FLAGS, ...extraFlags });
   if (flags["help"]) return "help";
   const configFlag = flags["config"];
   const configPath = typeof configFlag === "string" ? configFlag : env["BUNKER_CONFIG"] || undefined;

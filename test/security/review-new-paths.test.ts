@@ -24,7 +24,7 @@ async function runBunker(args: string[]): Promise<{ code: number; stderr: string
 }
 
 describe("a value flag followed by something that looks like a flag", () => {
-  // attachDashValues (today) quoted the whole following argument and built `--flag=<it>` from it:
+  // The dash-value handling (now in src/cli/parse-flags.ts) quoted the whole following argument and built `--flag=<it>` from it:
   // a token or env value that starts with `-h`, `-t`, `-e`, `-i`, or a forgotten value before
   // `--token=…`, went to stderr (and so to journald or CI logs). parseArgs before it said only
   // "ambiguous" and never quoted the value.
