@@ -1,6 +1,5 @@
 import * as v from "valibot";
 import {
-  MAX_PENDING_STDIN_BYTES,
   SIGNAL_NAMES,
   TerminalSizeSchema,
   describeIssue,
@@ -17,6 +16,7 @@ import { encodeBase64 } from "./base64.ts";
 import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
 import { OutputBuffer, type OutputStream } from "./output-stream.ts";
+import { StdinCredit } from "./stdin-credit.ts";
 
 /** What the server said when the exec's process came to exist. `pid` is null when it is not known (an attach). */
 export interface ExecStarted {
@@ -93,12 +93,13 @@ export class ClientExecHandle implements ExecHandle {
   #state: State;
   #stdinOpen: boolean;
   #stdinFailure: BunkerError | undefined;
+  /** Why the handle stopped following the exec (failed or detached): what a write still waiting rejects with. */
+  #endedBy: BunkerError | undefined;
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
   #writes: Promise<void> = Promise.resolve();
-  /** Raw stdin bytes sent, and how many of all the exec's stdin the server says the command took (`stdin.ack`). */
-  #stdinSent = 0;
-  #stdinTaken = 0;
+  /** What this handle's stdin may still send before the server's bound (`stdin.ack`). */
+  readonly #stdinCredit: StdinCredit;
   /** Settled by the next `stdin.ack`, or when the exec ends: what a write waiting for room waits on. */
   #stdinRoom: Deferred<void> | undefined;
 
@@ -110,6 +111,8 @@ export class ClientExecHandle implements ExecHandle {
     this.#encoding = init.encoding;
     this.#ackWindowBytes = init.ackWindowBytes;
     this.#stdinOpen = init.stdinOpen;
+    // An attached exec may have had stdin from other writers before: its acks count those too.
+    this.#stdinCredit = new StdinCredit(init.attached === undefined);
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
     this.#acked = { ...start };
     this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#consumed("stdout", offset));
@@ -171,7 +174,7 @@ export class ClientExecHandle implements ExecHandle {
 
   /** The command has taken `offset` bytes of its stdin in all: a write waiting for room may go on. */
   onStdinAck(offset: number): void {
-    this.#stdinTaken = Math.max(this.#stdinTaken, offset);
+    this.#stdinCredit.acked(offset);
     this.#releaseStdinRoom();
   }
 
@@ -186,6 +189,8 @@ export class ClientExecHandle implements ExecHandle {
       this.#state = "running";
       this.#attachPending = true;
       this.#settleStarted.resolve({ pid: info.pid });
+      // The exec ran before this handle: its stdin may have had bytes from another writer.
+      this.#stdinCredit.countFromNextAck();
     }
     this.transport.send({
       type: "attach",
@@ -213,6 +218,7 @@ export class ClientExecHandle implements ExecHandle {
   fail(error: BunkerError): void {
     if (!this.live) return;
     this.#state = "failed";
+    this.#endedBy = error;
     this.#stdinOpen = false;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
@@ -247,6 +253,7 @@ export class ClientExecHandle implements ExecHandle {
     this.transport.send({ type: "detach", id: this.id });
     const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
     this.#state = "detached";
+    this.#endedBy = error;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
     this.stdout.end();
@@ -305,7 +312,7 @@ export class ClientExecHandle implements ExecHandle {
         ...(last && eof && { eof: true }),
       });
       if (!sent) throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(this.id)} was sent`, { execId: this.id });
-      this.#stdinSent += piece.byteLength;
+      this.#stdinCredit.sent(piece.byteLength);
     } while (start < bytes.byteLength);
     if (eof) this.#stdinOpen = false;
   }
@@ -316,7 +323,7 @@ export class ClientExecHandle implements ExecHandle {
    * bytes are lost. A command that never reads keeps its writer waiting here, as a full pipe would.
    */
   async #roomFor(bytes: number): Promise<void> {
-    while (this.#stdinSent - this.#stdinTaken + bytes > MAX_PENDING_STDIN_BYTES) {
+    while (!this.#stdinCredit.fits(bytes)) {
       await (this.#stdinRoom ??= createDeferred<void>()).promise;
       this.#checkWritable();
     }
@@ -330,6 +337,8 @@ export class ClientExecHandle implements ExecHandle {
 
   #checkWritable(): void {
     if (this.#stdinFailure) throw this.#stdinFailure;
+    // A drop or a detach while a write waited: its own code (connection_closed, detached), not invalid_state.
+    if (this.#endedBy) throw this.#endedBy;
     if (this.#state === "exited") {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} has exited: it takes no more stdin`, { execId: this.id });
     }

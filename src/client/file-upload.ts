@@ -75,15 +75,21 @@ export async function uploadFile(channel: FileChannel, path: string, data: Uint8
     }
     sent += bytes.byteLength;
   };
-  try {
-    for await (const piece of piecesOf(data, chunkBytes)) await sendChunk(piece.bytes, piece.last);
-  } catch (error) {
-    if (!failure) {
-      channel.send({ type: "file.cancel", id });
-      channel.release(id);
+  const sending = (async () => {
+    try {
+      for await (const piece of piecesOf(data, chunkBytes)) await sendChunk(piece.bytes, piece.last);
+    } catch (error) {
+      if (!failure) {
+        channel.send({ type: "file.cancel", id });
+        channel.release(id);
+      }
+      throw error;
     }
-    throw error;
-  }
+  })();
+  // A failure (the server's error, or the socket closed) settles the upload at once, even while the
+  // source is still producing its next chunk; the sending stops at that chunk.
+  sending.catch(() => {});
+  await Promise.race([sending, done.promise]);
   return done.promise;
 }
 

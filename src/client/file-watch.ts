@@ -3,6 +3,19 @@ import { createDeferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
 
+/** Options of `files.watch`. */
+export interface WatchOptions {
+  /** Watch every directory under it too (default false). */
+  recursive?: boolean;
+}
+
+/**
+ * Events that wait in the client for the iteration, at most: past it they are dropped and
+ * `overflowed` turns true, as the server does for a client that does not read (PROTOCOL.md,
+ * file.watch). The client always reads its socket, so the server's own bound never applies to it.
+ */
+export const MAX_QUEUED_WATCH_EVENTS = 10_000;
+
 /** One change under a watched directory (`path` relative to the workspace). */
 export interface FileEvent {
   type: "create" | "modify" | "remove";
@@ -11,8 +24,9 @@ export interface FileEvent {
 
 /**
  * A running `file.watch`: its events, one at a time, until `close()` (or until the directory is
- * removed or moved away, which ends the iteration). `overflowed` turns true when the server lost
- * events (too many, or read too slowly): list the tree again then.
+ * removed or moved away, which ends the iteration). Leaving a loop over it early (`break`, `return`,
+ * a throw) closes it too, as a loop over a download cancels that. `overflowed` turns true when
+ * events were lost (too many, or read too slowly): list the tree again then.
  */
 export interface FileWatch extends AsyncIterable<FileEvent> {
   /** The watched directory, as the server resolved it. */
@@ -23,7 +37,7 @@ export interface FileWatch extends AsyncIterable<FileEvent> {
 }
 
 /** Starts `file.watch` and resolves once the server watches (its `ready`). */
-export async function watchDirectory(channel: FileChannel, path: string, options: { recursive?: boolean }): Promise<FileWatch> {
+export async function watchDirectory(channel: FileChannel, path: string, options: WatchOptions): Promise<FileWatch> {
   const id = channel.nextId();
   const ready = createDeferred<string>();
   const closed = createDeferred<void>();
@@ -43,8 +57,9 @@ export async function watchDirectory(channel: FileChannel, path: string, options
       reply(message: FileReply) {
         if (message.type === "file.watch.ready") ready.resolve(message.path);
         else if (message.type === "file.watch.events") {
-          events.push(...message.events);
-          if (message.overflow) overflowed = true;
+          const room = MAX_QUEUED_WATCH_EVENTS - events.length;
+          events.push(...message.events.slice(0, Math.max(0, room)));
+          if (message.overflow || message.events.length > room) overflowed = true;
         } else if (message.type === "file.unwatch.result") {
           ended = true;
           channel.release(id);
@@ -85,6 +100,7 @@ export async function watchDirectory(channel: FileChannel, path: string, options
           }
         },
         async return(): Promise<IteratorResult<FileEvent>> {
+          await close();
           return { value: undefined, done: true };
         },
       };

@@ -2,9 +2,59 @@ import type { FileEntry, FileReply, FileRequest } from "../protocol/index.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
-import { downloadFile, type DownloadOptions } from "./file-download.ts";
+import { downloadFile, type DownloadOptions, type FileDownload } from "./file-download.ts";
 import { uploadFile, type UploadOptions } from "./file-upload.ts";
-import { watchDirectory, type FileWatch } from "./file-watch.ts";
+import { watchDirectory, type FileWatch, type WatchOptions } from "./file-watch.ts";
+
+/** Options of `files.read` and `files.readBytes`. */
+export interface ReadOptions {
+  /** First byte (default 0). At the end of the file a read gives nothing; past it, `bad_message`. */
+  offset?: number;
+  /** Bytes wanted (default: to the end). */
+  length?: number;
+}
+
+/** Options of `files.list`. */
+export interface ListOptions {
+  /** 1: the directory's own entries (default); 2: and those of its subdirectories; up to 64. */
+  depth?: number;
+}
+
+/** Options of `files.mkdir`. */
+export interface MkdirOptions {
+  /** Make missing parents and accept an existing directory, as `mkdir -p` (default true). */
+  parents?: boolean;
+  /** Permission bits (default 0755). */
+  mode?: number;
+}
+
+/** Options of `files.move`. */
+export interface MoveOptions {
+  /** Replace an existing `to` (a directory only by an empty one). Default false: `exists`. */
+  overwrite?: boolean;
+  /** Create `to`'s missing parents (default false). */
+  parents?: boolean;
+}
+
+/** Options of `files.remove`. */
+export interface RemoveOptions {
+  /** Remove a directory and everything under it (default false: `is_directory`). */
+  recursive?: boolean;
+}
+
+/** How much the workspace holds, as a stat of the workspace itself reports it. */
+export interface WorkspaceUsage {
+  /** Bytes in the workspace's regular files. */
+  usedBytes: number;
+  /** The server's `--workspace-quota-bytes`; null when there is none. */
+  quotaBytes: number | null;
+}
+
+/** What `files.stat` resolves with: the entry, and for the workspace itself (`"."`) its usage. */
+export type FileStat = FileEntry & { usage?: WorkspaceUsage };
+
+/** What `files.list` resolves with: the entries, and whether the server cut the listing short (at 10,000 entries). */
+export type FileList = FileEntry[] & { truncated: boolean };
 
 /** Options of `files.write`. */
 export interface WriteOptions {
@@ -22,30 +72,30 @@ export interface WriteOptions {
  * whose `code` is the server's (`not_found`, `path_outside_workspace`, `is_directory`, ...).
  */
 export interface SessionFiles {
-  /** A path's metadata; a symlink is described, not followed. */
-  stat(path: string): Promise<FileEntry>;
+  /** A path's metadata; a symlink is described, not followed. For the workspace itself (`"."`), its `usage` too. */
+  stat(path: string): Promise<FileStat>;
   /** Whether something is at `path` (a dangling symlink counts). */
   exists(path: string): Promise<boolean>;
-  /** A directory's entries, `depth` levels down (default 1), sorted by path. */
-  list(path: string, options?: { depth?: number }): Promise<FileEntry[]>;
+  /** A directory's entries, `depth` levels down (default 1), in pre-order; `truncated` when the server stopped at 10,000. */
+  list(path: string, options?: ListOptions): Promise<FileList>;
   /** A file's bytes (all of it, or `length` from `offset`) decoded as UTF-8. */
-  read(path: string, options?: { offset?: number; length?: number }): Promise<string>;
-  /** A file's bytes, all of it or `length` from `offset`. */
-  readBytes(path: string, options?: { offset?: number; length?: number }): Promise<Uint8Array>;
+  read(path: string, options?: ReadOptions): Promise<string>;
+  /** A file's bytes, all of it or `length` from `offset`, from one version of the file. */
+  readBytes(path: string, options?: ReadOptions): Promise<Uint8Array>;
   /** Writes a whole file atomically (or appends); large data goes as an upload. Resolves with the file's entry. */
   write(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<FileEntry>;
   /** Makes a directory, parents included as `mkdir -p` does unless `parents: false`; true when it made it, false when one was there. */
-  mkdir(path: string, options?: { parents?: boolean; mode?: number }): Promise<boolean>;
+  mkdir(path: string, options?: MkdirOptions): Promise<boolean>;
   /** Renames `from` to `to`; an existing `to` is refused unless `overwrite`. */
-  move(from: string, to: string, options?: { overwrite?: boolean; parents?: boolean }): Promise<FileEntry>;
+  move(from: string, to: string, options?: MoveOptions): Promise<FileEntry>;
   /** Removes a file, a symlink, or (with `recursive`) a directory and what it holds. */
-  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  remove(path: string, options?: RemoveOptions): Promise<void>;
   /** Uploads a file of any size in chunks, with the server's credit window; it appears whole at the end. */
   upload(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<FileEntry>;
-  /** A file's bytes as they arrive, in chunks; `offset` resumes. */
-  download(path: string, options?: DownloadOptions): AsyncIterable<Uint8Array>;
+  /** A file's bytes as they arrive, in chunks; `offset` (with `ifRange`) resumes, and `ready` says what the server sends. */
+  download(path: string, options?: DownloadOptions): FileDownload;
   /** Watches a directory (`recursive` for its whole tree); events come in batches the iteration unrolls. */
-  watch(path: string, options?: { recursive?: boolean }): Promise<FileWatch>;
+  watch(path: string, options?: WatchOptions): Promise<FileWatch>;
 }
 
 /** A file request before its id is given (Omit over each member of the union). */
@@ -67,16 +117,20 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
     return reply as Extract<FileReply, { type: T }>;
   };
 
-  const readBytes = async (path: string, options: { offset?: number; length?: number } = {}): Promise<Uint8Array> => {
+  const readBytes = async (path: string, options: ReadOptions = {}): Promise<Uint8Array> => {
     const offset = options.offset ?? 0;
-    const first = await ask({ type: "file.read", path, offset, length: Math.min(options.length ?? MAX_READ_BYTES, MAX_READ_BYTES), encoding: "base64" }, "file.read.result");
-    const head = decodeBase64(first.data) ?? new Uint8Array(0);
-    const wanted = options.length ?? Infinity;
-    if (first.eof || head.byteLength >= wanted) return head;
-    // The rest of a file larger than one read comes as a download.
-    const parts = [head];
-    const rest = options.length === undefined ? {} : { length: options.length - head.byteLength };
-    for await (const part of downloadFile(channel, path, { offset: offset + first.bytes, ...rest })) parts.push(part);
+    const wanted = options.length;
+    if (wanted === undefined || wanted <= MAX_READ_BYTES) {
+      const first = await ask({ type: "file.read", path, offset, length: wanted ?? MAX_READ_BYTES, encoding: "base64" }, "file.read.result");
+      const head = decodeBase64(first.data);
+      if (!head) throw new BunkerError("protocol_violation", `file.read.result of ${JSON.stringify(path)} is not base64`);
+      if (first.eof || wanted !== undefined) return head;
+    }
+    // More than one read holds: all of it comes as one download. Its bytes are of the one version of
+    // the file it opened, where a download of the rest after a read spliced two versions when the
+    // file was replaced in between (and failed with bad_message when it had shrunk).
+    const parts: Uint8Array[] = [];
+    for await (const part of downloadFile(channel, path, { offset, ...(wanted !== undefined && { length: wanted }) })) parts.push(part);
     return concat(parts);
   };
 
@@ -101,7 +155,8 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
 
   return {
     async stat(path) {
-      return (await ask({ type: "file.stat", path }, "file.stat.result")).entry;
+      const reply = await ask({ type: "file.stat", path }, "file.stat.result");
+      return reply.usage ? { ...reply.entry, usage: reply.usage } : reply.entry;
     },
     async exists(path) {
       try {
@@ -113,7 +168,8 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
       }
     },
     async list(path, options = {}) {
-      return (await ask({ type: "file.list", path, ...(options.depth !== undefined && { depth: options.depth }) }, "file.list.result")).entries;
+      const reply = await ask({ type: "file.list", path, ...(options.depth !== undefined && { depth: options.depth }) }, "file.list.result");
+      return Object.assign(reply.entries, { truncated: reply.truncated });
     },
     async read(path, options) {
       return decoder.decode(await readBytes(path, options));

@@ -10,10 +10,21 @@ export type { Session, SessionClosed, AttachOptions } from "./session-types.ts";
 export type { ExecHandle, ExecStarted, ExecExit } from "./exec-handle.ts";
 export type { ExecOptions, ExecCommand } from "./exec-options.ts";
 export type { OutputStream, OutputGap } from "./output-stream.ts";
-export type { SessionFiles, WriteOptions } from "./files.ts";
+export type {
+  SessionFiles,
+  FileStat,
+  FileList,
+  WorkspaceUsage,
+  ReadOptions,
+  ListOptions,
+  WriteOptions,
+  MkdirOptions,
+  MoveOptions,
+  RemoveOptions,
+} from "./files.ts";
 export type { UploadOptions } from "./file-upload.ts";
-export type { DownloadOptions } from "./file-download.ts";
-export type { FileWatch, FileEvent } from "./file-watch.ts";
+export type { DownloadOptions, FileDownload, DownloadReady } from "./file-download.ts";
+export type { FileWatch, FileEvent, WatchOptions } from "./file-watch.ts";
 export type { WebSocketLike, WebSocketConstructor } from "./websocket.ts";
 export { BunkerError, CLIENT_ERROR_CODES, type BunkerErrorCode, type ClientErrorCode } from "./errors.ts";
 export {

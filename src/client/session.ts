@@ -23,6 +23,9 @@ import { PendingRequests } from "./pending-requests.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
 
+/** File request ids are `file:<n>`. `:` is in no id this client makes for an exec. */
+const FILE_ID_PREFIX = "file:";
+
 /** The socket's send queue above which stdin writes wait. */
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -62,8 +65,7 @@ export class ClientSession implements Session {
     this.closed = closed.promise;
     this.#resolveClosed = closed.resolve;
     this.files = createSessionFiles({
-      // `:` is in no id this client makes for an exec, so a file reply or error is never taken for one.
-      nextId: () => `file:${++this.#fileRequests}`,
+      nextId: () => `${FILE_ID_PREFIX}${++this.#fileRequests}`,
       request: (message) => {
         const reply = this.#requests.add(message.id);
         if (!this.#send(message)) this.#requests.reject(message.id, this.#closedError());
@@ -277,7 +279,9 @@ export class ClientSession implements Session {
   }
 
   #routeError(code: string, text: string, id: string | undefined): void {
-    const error = new BunkerError(code, text, id === undefined ? {} : { execId: id });
+    const fileRequest = id !== undefined && this.#isFileId(id);
+    // A file request's id names no exec.
+    const error = new BunkerError(code, text, id === undefined || fileRequest ? {} : { execId: id });
     const stream = id === undefined ? undefined : this.#fileStreams.get(id);
     if (stream) return stream.fail(error);
     const handle = id === undefined ? undefined : this.#execs.get(id);
@@ -287,7 +291,18 @@ export class ClientSession implements Session {
       return;
     }
     if (this.#requests.reject(id, error)) return;
+    // A late answer to a transfer of this connection that has ended: upload chunks that were in
+    // flight when the upload failed, a cancel or an unwatch that crossed the transfer's own end. Its
+    // promise has settled already; it concerns nobody else.
+    if (fileRequest && code === "unknown_transfer") return;
     this.#onError?.(error);
+  }
+
+  /** Whether `id` is one this connection gave a file request (`file:<n>`). */
+  #isFileId(id: string): boolean {
+    if (!id.startsWith(FILE_ID_PREFIX)) return false;
+    const count = Number(id.slice(FILE_ID_PREFIX.length));
+    return Number.isInteger(count) && count >= 1 && count <= this.#fileRequests;
   }
 
   #violate(problem: string): void {

@@ -1,5 +1,5 @@
+import { StdinCredit } from "../client/stdin-credit.ts";
 import type { ClientMessage, ExecInfo, ExitFactsMessage, ServerMessage, TerminalSize } from "../protocol/index.ts";
-import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 import { ACK_WINDOW_BYTES, createAckTracker } from "./ack-window.ts";
 import { describeExit, formatNotice } from "./exit-text.ts";
 import { SHELL_COMMAND, SHELL_ENV } from "./shell-command.ts";
@@ -71,19 +71,20 @@ export function createShell(options: ShellOptions): Shell {
   /**
    * Stdin is paced by the server's `stdin.ack`: what was sent and is not acknowledged stays under
    * the 8 MiB the server holds for a program that has not read it (past that a write is refused and
-   * lost), so a 10 MB paste into `cat` waits here, in order, rather than losing its middle.
+   * lost), so a 10 MB paste into `cat` waits here, in order, rather than losing its middle. A shell
+   * this page starts writes its exec's first byte; one it attaches to (after a reload or a
+   * reconnect) counts from the first ack it hears (see StdinCredit).
    */
-  let stdinSent = 0;
-  let stdinTaken = 0;
+  const stdinCredit = new StdinCredit(true);
   const stdinWaiting: { message: ClientMessage; bytes: number }[] = [];
   const pumpStdin = () => {
     while (stdinWaiting.length > 0 && state === "running") {
       const next = stdinWaiting[0]!;
-      if (stdinSent - stdinTaken + next.bytes > MAX_PENDING_STDIN_BYTES) return;
+      if (!stdinCredit.fits(next.bytes)) return;
       // A socket that is down keeps the rest for the attach after the reconnect.
       if (!send(next.message)) return;
       stdinWaiting.shift();
-      stdinSent += next.bytes;
+      stdinCredit.sent(next.bytes);
     }
   };
   const queueStdin = (message: ClientMessage, bytes: number) => {
@@ -147,6 +148,8 @@ export function createShell(options: ShellOptions): Shell {
       sentSize = undefined;
       // An exec that ended while the page was away still replays its output, then its exit.
       state = "running";
+      // Whatever the old socket had in flight is lost or arrived; no ack for it will reach this one.
+      stdinCredit.restart();
       if (info.state === "running") syncSize();
       pumpStdin();
       options.changed();
@@ -189,7 +192,7 @@ export function createShell(options: ShellOptions): Shell {
           end("shell exited", message);
           return;
         case "stdin.ack":
-          stdinTaken = Math.max(stdinTaken, message.offset);
+          stdinCredit.acked(message.offset);
           pumpStdin();
           return;
         case "error":

@@ -89,16 +89,36 @@ describe("bunker/client in a plain Node project", () => {
     }
   });
 
-  test("TypeScript under Node resolution finds the package's types for both entries, and they reject a wrong option", async () => {
+  test("TypeScript under Node resolution finds the package's types for both entries, can name every type of the file methods, and rejects a wrong option", async () => {
     const source = [
       'import { connect, type ExecExit, type Session } from "bunker/client";',
       'import { connect as connectNode } from "bunker/client/node";',
+      "import type { SessionFiles, FileEntry, FileStat, FileList, WorkspaceUsage, FileWatch, FileEvent, FileDownload, DownloadReady } from \"bunker/client\";",
+      "import type { ReadOptions, ListOptions, WriteOptions, MkdirOptions, MoveOptions, RemoveOptions, UploadOptions, DownloadOptions, WatchOptions } from \"bunker/client\";",
       "export async function run(url: string): Promise<number | null> {",
       '  const session: Session = await (url ? connect : connectNode)(url, { token: "t".repeat(20) });',
       '  const exit: ExecExit = await session.exec(["echo", "hi"], { timeoutMs: 1000 }).exited;',
       "  // @ts-expect-error timeoutMs is a number",
       '  session.exec("true", { timeoutMs: "soon" });',
       "  return exit.code;",
+      "}",
+      "// Every type of the file methods can be named, as a wrapper around them needs.",
+      "export async function copy(files: SessionFiles, options: { read: ReadOptions; list: ListOptions; write: WriteOptions; mkdir: MkdirOptions; move: MoveOptions; remove: RemoveOptions; upload: UploadOptions; download: DownloadOptions; watch: WatchOptions }): Promise<FileEntry> {",
+      '  const root: FileStat = await files.stat(".");',
+      "  const usage: WorkspaceUsage | undefined = root.usage;",
+      '  const listed: FileList = await files.list(".", options.list);',
+      "  const cut: boolean = listed.truncated;",
+      '  const download: FileDownload = files.download("a", options.download);',
+      "  for await (const chunk of download) void chunk.byteLength;",
+      "  const ready: DownloadReady | undefined = download.ready;",
+      '  const watch: FileWatch = await files.watch(".", options.watch);',
+      "  for await (const event of watch) void (event satisfies FileEvent);",
+      '  await files.mkdir("d", options.mkdir);',
+      '  await files.remove("d", options.remove);',
+      '  await files.upload("u", new Uint8Array(1), options.upload);',
+      '  void [usage, cut, ready, await files.read("a", options.read)];',
+      '  await files.write("b", "x", options.write);',
+      '  return files.move("b", "c", options.move);',
       "}",
     ].join("\n");
     writeFileSync(join(consumer, "check.ts"), source);

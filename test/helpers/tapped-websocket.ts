@@ -1,0 +1,61 @@
+// A WebSocket class for the client library that lets a test see the wire: every text frame sent and
+// received, and a wait for the first one that matches. It adds nothing else to Bun's WebSocket.
+
+/** What a tapped socket recorded, and a way to await a frame. */
+export interface WireTap {
+  /** Text frames the client sent, parsed. */
+  readonly sent: Record<string, unknown>[];
+  /** Text frames the client received, parsed. */
+  readonly received: Record<string, unknown>[];
+  /** Raw bytes received in text frames so far. */
+  receivedBytes(): number;
+  /** Resolves with the first frame, already recorded or yet to come, that matches. */
+  until(direction: "sent" | "received", matches: (message: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** The WebSocket class to pass to `connect` (with `tokenVia: "subprotocol"`). */
+  readonly WebSocket: typeof WebSocket;
+}
+
+/** Makes a tap; each socket opened through its class records into it. */
+export function createWireTap(): WireTap {
+  const sent: Record<string, unknown>[] = [];
+  const received: Record<string, unknown>[] = [];
+  let bytes = 0;
+  const waiters: { direction: "sent" | "received"; matches: (message: Record<string, unknown>) => boolean; resolve: (message: Record<string, unknown>) => void }[] = [];
+  const record = (direction: "sent" | "received", text: string) => {
+    const message = JSON.parse(text) as Record<string, unknown>;
+    (direction === "sent" ? sent : received).push(message);
+    for (const waiter of [...waiters]) {
+      if (waiter.direction === direction && waiter.matches(message)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(message);
+      }
+    }
+  };
+  class TappedWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      // Registered first, so the tap sees a frame before the client acts on it.
+      super.addEventListener("message", (event: MessageEvent) => {
+        if (typeof event.data === "string") {
+          bytes += event.data.length;
+          record("received", event.data);
+        }
+      });
+    }
+    override send(data: Parameters<WebSocket["send"]>[0]): void {
+      if (typeof data === "string") record("sent", data);
+      super.send(data);
+    }
+  }
+  return {
+    sent,
+    received,
+    receivedBytes: () => bytes,
+    until(direction, matches) {
+      const found = (direction === "sent" ? sent : received).find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ direction, matches, resolve }));
+    },
+    WebSocket: TappedWebSocket,
+  };
+}
