@@ -60,6 +60,8 @@ export interface ExecTransport {
   send(message: ClientMessage): boolean;
   /** Resolves once the socket's received messages have been handled and it has little enough queued to take more. */
   drained(): Promise<void>;
+  /** Raw bytes one `stdin` message may carry under the server's frame limit (see message-bytes.ts). */
+  readonly messageBytes: number;
 }
 
 /** How a handle begins: a new exec waits for `started`, an attached one is running already. */
@@ -298,7 +300,7 @@ export class ClientExecHandle implements ExecHandle {
     let start = 0;
     do {
       this.#checkWritable();
-      const piece = bytes.subarray(start, start + STDIN_CHUNK_BYTES);
+      const piece = bytes.subarray(start, start + Math.min(STDIN_CHUNK_BYTES, this.transport.messageBytes));
       await this.#roomFor(piece.byteLength);
       await this.transport.drained();
       this.#checkWritable();

@@ -26,4 +26,6 @@ export interface FileChannel {
   release(id: string): void;
   /** Resolves once the socket has little enough queued to take more. */
   drained(): Promise<void>;
+  /** The server's frame limit (`hello.maxFrameBytes`), when it names one. */
+  readonly maxFrameBytes: number | undefined;
 }

@@ -2,6 +2,7 @@ import type { FileEntry, FileReply, FileRequest } from "../protocol/index.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
+import { rawBytesPerMessage } from "./message-bytes.ts";
 import { downloadFile, type DownloadOptions, type FileDownload } from "./file-download.ts";
 import { uploadFile, type UploadOptions } from "./file-upload.ts";
 import { watchDirectory, type FileWatch, type WatchOptions } from "./file-watch.ts";
@@ -103,8 +104,6 @@ type RequestWithoutId = FileRequest extends infer Request ? (Request extends unk
 
 /** What one `file.read` may return (the server's cap). */
 const MAX_READ_BYTES = 1024 * 1024;
-/** Data up to this size goes in one `file.write` (its base64 well inside the 1 MiB default frame); above, an upload. */
-const MAX_WRITE_BYTES = 256 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -137,7 +136,11 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
   const write = async (path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<FileEntry> => {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     const common = { ...(options.parents !== undefined && { parents: options.parents }), ...(options.mode !== undefined && { mode: options.mode }) };
-    if (bytes.byteLength <= MAX_WRITE_BYTES) {
+    // Data that fits one message (256 KiB at the default frame limit) goes as one `file.write`;
+    // the path travels in it too (4096 characters at most, escaped in JSON).
+    const frame = channel.maxFrameBytes;
+    const oneMessage = rawBytesPerMessage(frame === undefined ? undefined : frame - JSON.stringify(path).length);
+    if (bytes.byteLength <= oneMessage) {
       const reply = await ask(
         { type: "file.write", path, data: encodeBase64(bytes), encoding: "base64", ...(options.ifExists !== undefined && { ifExists: options.ifExists }), ...common },
         "file.write.result",
@@ -147,8 +150,8 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
     if (options.ifExists !== "append") return uploadFile(channel, path, bytes, { ...(options.ifExists !== undefined && { ifExists: options.ifExists }), ...common });
     // An upload replaces; a large append goes as appends of one message each, in order.
     let entry: FileEntry | undefined;
-    for (let start = 0; start < bytes.byteLength; start += MAX_WRITE_BYTES) {
-      entry = await write(path, bytes.subarray(start, start + MAX_WRITE_BYTES), options);
+    for (let start = 0; start < bytes.byteLength; start += oneMessage) {
+      entry = await write(path, bytes.subarray(start, start + oneMessage), options);
     }
     return entry!;
   };

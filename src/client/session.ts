@@ -19,6 +19,7 @@ import { createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
 import type { FileStreamHandler } from "./file-channel.ts";
 import { createSessionFiles, type SessionFiles } from "./files.ts";
+import { rawBytesPerMessage } from "./message-bytes.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
@@ -79,6 +80,7 @@ export class ClientSession implements Session {
       send: (message) => this.#send(message),
       release: (id) => void this.#fileStreams.delete(id),
       drained: () => waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES),
+      maxFrameBytes: hello.maxFrameBytes,
     });
     this.#transport = {
       send: (message) => this.#send(message),
@@ -87,6 +89,7 @@ export class ClientSession implements Session {
         await yieldToSocketEvents();
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
       },
+      messageBytes: rawBytesPerMessage(hello.maxFrameBytes),
     };
   }
 

@@ -36,6 +36,16 @@ export const DEFAULT_FILE_LIMITS: FileLimits = {
   maxPendingEvents: 10_000,
 };
 
+/**
+ * The limits under a server's frame limit (`--max-frame-bytes`): an upload chunk travels as base64
+ * inside a JSON message, which must fit one frame, so a small frame limit means small chunks.
+ */
+export function fileLimitsForFrames(maxFrameBytes: number): Partial<FileLimits> {
+  // Base64 is 4 characters for 3 bytes; 512 bytes are left for the message around it (id, offset).
+  const fitting = Math.floor((maxFrameBytes - 512) / 4) * 3;
+  return fitting >= DEFAULT_FILE_LIMITS.chunkBytes ? {} : { chunkBytes: Math.max(3, fitting) };
+}
+
 /** The defaults, with any given field laid over them. */
 export function resolveFileLimits(given: Partial<FileLimits> | undefined): FileLimits {
   return { ...DEFAULT_FILE_LIMITS, ...given };

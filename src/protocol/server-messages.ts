@@ -85,6 +85,8 @@ export const HelloMessageSchema = v.object({
   host: v.string(),
   workspace: v.string(),
   sandbox: SandboxInfoSchema,
+  /** The largest frame the server takes (`--max-frame-bytes`): clients size stdin and file messages to fit. */
+  maxFrameBytes: v.optional(v.number()),
 });
 export type HelloMessage = v.InferOutput<typeof HelloMessageSchema>;
 

@@ -234,6 +234,7 @@ export function createServer(options: ServerOptions): BunkerServer {
           host: options.hostId,
           workspace: session.workspace.path,
           sandbox: sandboxInfo,
+          maxFrameBytes: options.limits.maxFrameBytes,
         };
         sink.send(JSON.stringify(hello));
         session.join(connection);

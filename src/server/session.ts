@@ -20,6 +20,7 @@ import type { Workspace } from "../workspace/create.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
+import { fileLimitsForFrames } from "../files/limits.ts";
 import type { ServerOptions } from "./options.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { ExecRecord } from "./exec-record.ts";
@@ -152,6 +153,7 @@ export class Session {
         workspace: this.workspace.path,
         owner: this.options.runAs,
         quotaBytes: this.options.workspaceQuotaBytes,
+        limits: fileLimitsForFrames(this.options.limits.maxFrameBytes),
         send: (reply) => connection.sink.send(JSON.stringify(reply)),
         sendError: (code, text, id) => this.#sendError(connection, code, text, id),
         congestion: () => connection.sink.congestion(),
