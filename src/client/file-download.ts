@@ -2,6 +2,7 @@ import type { FileReply } from "../protocol/index.ts";
 import { decodeBase64 } from "./base64.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
+import { ReplyQueue } from "./reply-queue.ts";
 
 /** Options of `files.download`. */
 export interface DownloadOptions {
@@ -54,15 +55,7 @@ export function downloadFile(channel: FileChannel, path: string, options: Downlo
     [Symbol.asyncIterator]() {
       const id = channel.nextId();
       ready = undefined;
-      const chunks: Uint8Array[] = [];
-      let ended = false;
-      let failure: BunkerError | undefined;
-      let wake: (() => void) | undefined;
-      const notify = () => {
-        const waiting = wake;
-        wake = undefined;
-        waiting?.();
-      };
+      const chunks = new ReplyQueue<Uint8Array>();
       const opened = channel.open(
         {
           type: "file.download",
@@ -81,34 +74,24 @@ export function downloadFile(channel: FileChannel, path: string, options: Downlo
               if (!bytes) return this.fail(new BunkerError("protocol_violation", `file.download.chunk of ${JSON.stringify(path)} is not base64`));
               chunks.push(bytes);
             } else if (message.type === "file.download.done" || message.type === "file.cancel.result") {
-              ended = true;
               channel.release(id);
+              chunks.end();
             }
-            notify();
           },
           fail(error) {
-            failure = error;
             channel.release(id);
-            notify();
+            chunks.fail(error);
           },
         },
       );
-      if (!opened) failure = new BunkerError("connection_closed", `the connection closed before the download of ${JSON.stringify(path)} was sent`);
+      if (!opened) chunks.fail(new BunkerError("connection_closed", `the connection closed before the download of ${JSON.stringify(path)} was sent`));
       return {
-        async next(): Promise<IteratorResult<Uint8Array>> {
-          for (;;) {
-            const chunk = chunks.shift();
-            if (chunk) return { value: chunk, done: false };
-            if (failure) throw failure;
-            if (ended) return { value: undefined, done: true };
-            await new Promise<void>((resolve) => (wake = resolve));
-          }
-        },
+        next: () => chunks.next(),
         async return(): Promise<IteratorResult<Uint8Array>> {
-          if (!ended && !failure) {
+          if (chunks.open) {
             // The cancel's result (or an error, if it was done meanwhile) is all that follows.
-            ended = true;
-            chunks.length = 0;
+            chunks.end();
+            chunks.clear();
             channel.send({ type: "file.cancel", id });
           }
           return { value: undefined, done: true };

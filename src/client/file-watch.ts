@@ -2,6 +2,7 @@ import type { FileReply } from "../protocol/index.ts";
 import { createDeferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
+import { ReplyQueue } from "./reply-queue.ts";
 
 /** Options of `files.watch`. */
 export interface WatchOptions {
@@ -41,16 +42,8 @@ export async function watchDirectory(channel: FileChannel, path: string, options
   const id = channel.nextId();
   const ready = createDeferred<string>();
   const closed = createDeferred<void>();
-  const events: FileEvent[] = [];
+  const events = new ReplyQueue<FileEvent>();
   let overflowed = false;
-  let ended = false;
-  let failure: BunkerError | undefined;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
   const opened = channel.open(
     { type: "file.watch", id, path, ...(options.recursive !== undefined && { recursive: options.recursive }) },
     {
@@ -61,25 +54,23 @@ export async function watchDirectory(channel: FileChannel, path: string, options
           events.push(...message.events.slice(0, Math.max(0, room)));
           if (message.overflow || message.events.length > room) overflowed = true;
         } else if (message.type === "file.unwatch.result") {
-          ended = true;
           channel.release(id);
+          events.end();
           closed.resolve();
         }
-        notify();
       },
       fail(error) {
-        failure = error;
         channel.release(id);
+        events.fail(error);
         ready.reject(error);
         closed.resolve();
-        notify();
       },
     },
   );
   if (!opened) throw new BunkerError("connection_closed", `the connection closed before the watch of ${JSON.stringify(path)} was sent`);
   const watched = await ready.promise;
   const close = async () => {
-    if (!ended && !failure) channel.send({ type: "file.unwatch", id });
+    if (events.open) channel.send({ type: "file.unwatch", id });
     await closed.promise;
   };
   return {
@@ -90,15 +81,7 @@ export async function watchDirectory(channel: FileChannel, path: string, options
     close,
     [Symbol.asyncIterator]() {
       return {
-        async next(): Promise<IteratorResult<FileEvent>> {
-          for (;;) {
-            const event = events.shift();
-            if (event) return { value: event, done: false };
-            if (ended) return { value: undefined, done: true };
-            if (failure) throw failure;
-            await new Promise<void>((resolve) => (wake = resolve));
-          }
-        },
+        next: () => events.next(),
         async return(): Promise<IteratorResult<FileEvent>> {
           await close();
           return { value: undefined, done: true };
