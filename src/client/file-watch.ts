@@ -69,8 +69,10 @@ export async function watchDirectory(channel: FileChannel, path: string, options
   );
   if (!opened) throw new BunkerError("connection_closed", `the connection closed before the watch of ${JSON.stringify(path)} was sent`);
   const watched = await ready.promise;
+  let unwatchSent = false;
   const close = async () => {
-    if (events.open) channel.send({ type: "file.unwatch", id });
+    // Once: a second `file.unwatch` would meet `unknown_transfer` after the first one's result.
+    if (events.open && !unwatchSent) unwatchSent = channel.send({ type: "file.unwatch", id });
     await closed.promise;
   };
   return {

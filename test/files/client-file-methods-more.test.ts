@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect, type Session } from "../../src/client/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { createWireTap } from "../helpers/tapped-websocket.ts";
 
 let server: TestServer;
 let session: Session;
@@ -70,4 +71,16 @@ test("a command sees what the library wrote, and the library reads what a comman
   expect(await handle.stdout.readAllText()).toBe("api\n");
   await handle.exited;
   expect(await session.files.read("shared/from-cmd.txt")).toBe("cmd\n");
+});
+
+test("closing a watch twice, or from two places at once, sends one unwatch", async () => {
+  const tap = createWireTap();
+  await using watcher = await connect(server.url, { token: server.token!, tokenVia: "subprotocol", WebSocket: tap.WebSocket });
+  await watcher.files.mkdir("watched");
+  const watch = await watcher.files.watch("watched");
+  await Promise.all([watch.close(), watch.close()]);
+  await watch.close();
+  // Answered after anything the closes caused.
+  expect(await watcher.files.exists("watched")).toBe(true);
+  expect(tap.sent.filter((message) => message["type"] === "file.unwatch")).toHaveLength(1);
 });
