@@ -14,6 +14,11 @@ export interface HttpFileTarget {
   readonly quotaBytes: number | undefined;
   /** Sizes and counts; undefined fields take DEFAULT_FILE_LIMITS. */
   readonly limits?: Partial<FileLimits> | undefined;
+  /**
+   * Called when the answer no longer needs the session: once a body that streams the file has been
+   * sent to its end or dropped, and at once for every other answer (see Session.holdForHttp).
+   */
+  readonly release?: () => void;
 }
 
 
@@ -25,11 +30,18 @@ export interface HttpFileTarget {
  */
 export async function handleFileHttp(request: Request, relativePath: string, target: HttpFileTarget): Promise<Response> {
   const scope = createFileScope({ workspace: target.workspace, owner: target.owner, quotaBytes: target.quotaBytes, limits: target.limits });
+  const release = target.release ?? (() => {});
+  // Set by a download that answers with a body streamed from the file: the body releases then.
+  let bodyReleases = false;
+  const releaseAtBodyEnd = () => {
+    bodyReleases = true;
+    return release;
+  };
   try {
     switch (request.method) {
       case "GET":
       case "HEAD":
-        return await serveDownload(scope, request, relativePath);
+        return await serveDownload(scope, request, relativePath, releaseAtBodyEnd);
       case "PUT":
         return await receiveUpload(scope, request, relativePath);
       default:
@@ -37,10 +49,12 @@ export async function handleFileHttp(request: Request, relativePath: string, tar
     }
   } catch (error) {
     return fileErrorResponse(toFileError(error, `${request.method} ${JSON.stringify(relativePath)}`));
+  } finally {
+    if (!bodyReleases) release();
   }
 }
 
-async function serveDownload(scope: FileScope, request: Request, relativePath: string): Promise<Response> {
+async function serveDownload(scope: FileScope, request: Request, relativePath: string, releaseAtBodyEnd: () => () => void): Promise<Response> {
   const path = clientPath(scope, relativePath);
   const reader = await openDownload(scope, path);
   let validators: FileValidators;
@@ -82,20 +96,30 @@ async function serveDownload(scope: FileScope, request: Request, relativePath: s
     return new Response(null, { status, headers });
   }
   const chunkBytes = scope.limits.chunkBytes;
+  const release = releaseAtBodyEnd();
+  const finish = () => {
+    reader.close();
+    release();
+  };
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const chunk = await reader.read(chunkBytes);
+        let chunk: Uint8Array | null;
+        try {
+          chunk = await reader.read(chunkBytes);
+        } catch (error) {
+          finish();
+          throw error;
+        }
         if (chunk === null) {
-          reader.close();
+          finish();
           controller.close();
         } else {
           controller.enqueue(chunk);
         }
       },
-      cancel() {
-        reader.close();
-      },
+      // A client that goes away before the end (Bun also aborts the request's signal then).
+      cancel: finish,
     },
     { highWaterMark: 0 },
   );

@@ -5,7 +5,6 @@ import { fileErrorResponse } from "../files/http-status.ts";
 import { handleFileHttp } from "./file-http.ts";
 import type { ServerOptions } from "./options.ts";
 import { isOriginAllowed } from "./origin.ts";
-import { releaseAfterBody } from "./release-after-body.ts";
 import type { SessionRegistry } from "./session-registry.ts";
 
 /** HTTP file transfer lives under this path. */
@@ -56,19 +55,5 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
   const release = session.holdForHttp();
   // A client that goes away before its body is read to the end: Bun aborts the request's signal.
   request.signal.addEventListener("abort", release, { once: true });
-  let response: Response;
-  try {
-    response = await handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes });
-  } catch (error) {
-    release();
-    throw error;
-  }
-  // Only a GET's 200 or 206 body is the file, read as the client takes it; any other body is a
-  // short text made already, and is left as it is so that it keeps its Content-Length.
-  const streamsFile = request.method === "GET" && (response.status === 200 || response.status === 206);
-  if (!streamsFile) {
-    release();
-    return response;
-  }
-  return releaseAfterBody(response, release);
+  return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes, release });
 }
