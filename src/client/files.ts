@@ -1,6 +1,7 @@
 import type { FileEntry, FileReply, FileRequest } from "../protocol/index.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { BunkerError } from "./errors.ts";
+import { concatBytes } from "./concat-bytes.ts";
 import type { FileChannel } from "./file-channel.ts";
 import { rawBytesPerMessage } from "./message-bytes.ts";
 import { downloadFile, type DownloadOptions, type FileDownload } from "./file-download.ts";
@@ -130,7 +131,7 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
     // file was replaced in between (and failed with bad_message when it had shrunk).
     const parts: Uint8Array[] = [];
     for await (const part of downloadFile(channel, path, { offset, ...(wanted !== undefined && { length: wanted }) })) parts.push(part);
-    return concat(parts);
+    return concatBytes(parts);
   };
 
   const write = async (path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<FileEntry> => {
@@ -203,15 +204,4 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
       return watchDirectory(channel, path, options);
     },
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.byteLength;
-  }
-  return joined;
 }

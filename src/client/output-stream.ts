@@ -1,4 +1,5 @@
 import type { OutputStream as OutputStreamName } from "../protocol/index.ts";
+import { concatBytes } from "./concat-bytes.ts";
 
 /** Bytes `from` (inclusive) to `to` (exclusive) of a stream that never arrived. */
 export interface OutputGap {
@@ -183,13 +184,7 @@ export class OutputBuffer implements OutputStream {
   async readAll(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     for await (const bytes of this) parts.push(bytes);
-    const all = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-    let at = 0;
-    for (const part of parts) {
-      all.set(part, at);
-      at += part.byteLength;
-    }
-    return all;
+    return concatBytes(parts);
   }
 
   async readAllText(): Promise<string> {
