@@ -1,5 +1,6 @@
 import type { FileEntry, FileReply } from "../protocol/index.ts";
 import { encodeBase64 } from "./base64.ts";
+import { concatBytes } from "./concat-bytes.ts";
 import { createDeferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
@@ -104,11 +105,9 @@ async function* piecesOf(data: Uint8Array | AsyncIterable<Uint8Array>, chunkByte
     }
   }
   // An iterable of any chunk sizes: regrouped so that only the final piece is short.
-  let held = new Uint8Array(0);
+  let held: Uint8Array = new Uint8Array(0);
   for await (const chunk of data) {
-    const joined = new Uint8Array(held.byteLength + chunk.byteLength);
-    joined.set(held);
-    joined.set(chunk, held.byteLength);
+    const joined = concatBytes([held, chunk]);
     let start = 0;
     // Keep at least one byte back: whether a piece is the last is known only at the end.
     for (; joined.byteLength - start > chunkBytes; start += chunkBytes) yield { bytes: joined.subarray(start, start + chunkBytes), last: false };

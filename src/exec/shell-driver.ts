@@ -1,6 +1,6 @@
 import type { LogReader, OutputLog } from "./output-log.ts";
 import { KILL_GRACE_MS, type ExecLogs, type ExitFacts, type RunningExec } from "./run-exec.ts";
-import { MAX_PENDING_STDIN_BYTES } from "./stdin-writer.ts";
+import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 import { ShellCommandOutput } from "./shell-command-output.ts";
 import {
   createShellExec,

@@ -1,8 +1,6 @@
 import type { FileSink } from "bun";
 import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 
-export { MAX_PENDING_STDIN_BYTES };
-
 /** Told how many bytes of stdin the command has taken in all, after each write that moved it. */
 export type StdinTaken = (takenBytes: number) => void;
 

@@ -1,7 +1,7 @@
 // The bound on stdin that waits for a command, for pipes and terminals alike, through a real server.
 import { describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
-import { MAX_PENDING_STDIN_BYTES } from "../../src/exec/stdin-writer.ts";
+import { MAX_PENDING_STDIN_BYTES } from "../../src/protocol/limits.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
