@@ -5,18 +5,12 @@ import { createHash } from "node:crypto";
 import { connect } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startServer } from "../helpers/server-process.ts";
+import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
 const session = await connect(server.url, { token: server.token! });
 afterAll(() => session.close());
-
-/** Bytes that no run of zeros would stand in for. */
-function patterned(length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 7919) & 255;
-  return bytes;
-}
 
 test.skipIf(noBwrap)("a write to a command that has exited stops and rejects with invalid_state instead of sending the rest", async () => {
   // `head -c 1` exits after one byte. Before the fix, the write loop ran in microtasks only, so the
@@ -28,19 +22,19 @@ test.skipIf(noBwrap)("a write to a command that has exited stops and rejects wit
     exitedFirst = true;
     return exit;
   });
-  const ended = handle.end(patterned(32 * 1024 * 1024)).then(
+  const ended = handle.end(patternedBytes(32 * 1024 * 1024)).then(
     () => ({ code: "resolved", exitedFirst }),
     (error: { code: string }) => ({ code: error.code, exitedFirst }),
   );
   expect(await ended).toEqual({ code: "invalid_state", exitedFirst: true });
   expect(await exited).toMatchObject({ code: 0, reason: "exited" });
-  expect(await handle.stdout.readAll()).toEqual(patterned(1));
+  expect(await handle.stdout.readAll()).toEqual(patternedBytes(1));
 }, 30_000);
 
 // The server holds at most 8 MiB of unread stdin; the client keeps below it by `stdin.ack`, so a
 // command that reads late still gets every byte (30 MB once gave 60 refusals and a wrong digest).
 test.skipIf(noBwrap)("every byte written reaches a command that starts reading late, in order, then end of file", async () => {
-  const input = patterned(24 * 1024 * 1024);
+  const input = patternedBytes(24 * 1024 * 1024);
   const handle = session.exec(["sh", "-c", "sleep 1; sha256sum"], { stdin: true, timeoutMs: 20_000 });
   const [ended, stdout, exit] = await Promise.all([handle.end(input).then(() => "resolved", (error: { code: string }) => error.code), handle.stdout.readAllText(), handle.exited]);
   expect({ ended, stdout, exit: { code: exit.code, reason: exit.reason }, errors: handle.errors.map((error) => error.code) }).toEqual({

@@ -7,6 +7,7 @@ import { BunkerError, connect, type Session } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { createWireTap, type WireTap } from "../helpers/tapped-websocket.ts";
+import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const MiB = 1024 * 1024;
 let server: TestServer;
@@ -16,13 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server[Symbol.asyncDispose]();
 });
-
-/** Bytes that no run of zeros would stand in for. */
-function patterned(length: number, seed = 0): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 7919 + seed) & 255;
-  return bytes;
-}
 
 async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: string }> {
   try {
@@ -56,12 +50,12 @@ test.skipIf(noBwrap)("a second socket that writes an exec after 10 MiB of earlie
   expect((await first.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   const script = `head -c ${10 * MiB} > /dev/null; echo taken; read _ < gate; head -c ${24 * MiB} | sha256sum`;
   const starter = first.exec(["sh", "-c", script], { id: "paced", stdin: true, timeoutMs: 30_000 });
-  await starter.write(patterned(10 * MiB, 1));
+  await starter.write(patternedBytes(10 * MiB, 1));
   for await (const text of starter.stdout.text()) if (text.includes("taken")) break;
 
   const { session: second, tap } = await tapped({ resume: first.resume });
   const writer = second.attach("paced");
-  const input = patterned(24 * MiB, 2);
+  const input = patternedBytes(24 * MiB, 2);
   const ended = settled(writer.end(input));
   // The command reads nothing now: the writer sends what fits under the bound, then waits.
   await stdinSent(tap, "paced", MiB);
@@ -81,7 +75,7 @@ test.skipIf(noBwrap)("a second socket that writes an exec after 10 MiB of earlie
 test.skipIf(noBwrap)("a write waiting for room rejects with connection_closed when the socket drops", async () => {
   const { session, tap } = await tapped();
   const handle = session.exec(["sleep", "20"], { id: "never-reads", stdin: true, timeoutMs: 20_000 });
-  const writing = settled(handle.write(patterned(20 * MiB)));
+  const writing = settled(handle.write(patternedBytes(20 * MiB)));
   await stdinSent(tap, "never-reads", 8 * MiB);
   await session.disconnect();
   expect(await writing).toEqual({ code: "connection_closed" });
@@ -90,7 +84,7 @@ test.skipIf(noBwrap)("a write waiting for room rejects with connection_closed wh
 test.skipIf(noBwrap)("a write waiting for room rejects with invalid_state when the exec exits meanwhile", async () => {
   const { session, tap } = await tapped();
   const handle = session.exec(["sleep", "20"], { id: "exits", stdin: true, timeoutMs: 20_000 });
-  const writing = settled(handle.write(patterned(20 * MiB)));
+  const writing = settled(handle.write(patternedBytes(20 * MiB)));
   await stdinSent(tap, "exits", 8 * MiB);
   expect(handle.signal("SIGTERM")).toBe(true);
   expect(await writing).toEqual({ code: "invalid_state" });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { BunkerError, connect, type FileWatch, type Session } from "../../src/client/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
+import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 let server: TestServer;
 let session: Session;
@@ -18,7 +19,6 @@ afterAll(async () => {
   await server[Symbol.asyncDispose]();
 });
 
-const patterned = (length: number, seed = 0) => Uint8Array.from({ length }, (_, i) => (i * 7 + seed) % 256);
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: string }> {
@@ -37,8 +37,8 @@ async function requestsFor(path: string, action: () => Promise<unknown>): Promis
 }
 
 test("a write of exactly 256 KiB goes in one message, one byte more as an upload, and both read back exact", async () => {
-  const limit = patterned(256 * 1024, 1);
-  const over = patterned(256 * 1024 + 1, 2);
+  const limit = patternedBytes(256 * 1024, 1);
+  const over = patternedBytes(256 * 1024 + 1, 2);
   expect(await requestsFor("edge/limit.bin", () => session.files.write("edge/limit.bin", limit))).toEqual(["file.write"]);
   expect(await requestsFor("edge/over.bin", () => session.files.write("edge/over.bin", over))).toEqual(["file.upload"]);
   expect(same(await session.files.readBytes("edge/limit.bin"), limit)).toBe(true);
@@ -65,7 +65,7 @@ test("a read at the end gives nothing, past the end is bad_message, and a length
   expect(await session.files.read("edge/ten.txt", { offset: 7, length: 100 })).toBe("789");
   expect(await session.files.read("edge/ten.txt", { offset: 3, length: 0 })).toBe("");
   expect(await settled(session.files.read("edge/ten.txt", { offset: 11 }))).toEqual({ code: "bad_message" });
-  const big = patterned(3 * 1024 * 1024, 3);
+  const big = patternedBytes(3 * 1024 * 1024, 3);
   await session.files.upload("edge/big.bin", big);
   expect((await session.files.readBytes("edge/big.bin", { offset: big.byteLength })).byteLength).toBe(0);
   expect(same(await session.files.readBytes("edge/big.bin", { offset: 100, length: 5 * 1024 * 1024 }), big.subarray(100))).toBe(true);
@@ -75,8 +75,8 @@ test("a read at the end gives nothing, past the end is bad_message, and a length
 // File requests of one connection are handled in order, so a move sent right after readBytes
 // lands between its first `file.read` and the download that fetches the rest.
 test("a file larger than one read that is replaced while it is read comes back as one version, never spliced", async () => {
-  const before = patterned(2 * 1024 * 1024, 4);
-  const after = patterned(2 * 1024 * 1024, 5);
+  const before = patternedBytes(2 * 1024 * 1024, 4);
+  const after = patternedBytes(2 * 1024 * 1024, 5);
   await session.files.upload("swap/f.bin", before);
   await session.files.upload("swap/g.bin", after);
   const [bytes] = await Promise.all([session.files.readBytes("swap/f.bin"), session.files.move("swap/g.bin", "swap/f.bin", { overwrite: true })]);
@@ -84,13 +84,13 @@ test("a file larger than one read that is replaced while it is read comes back a
 });
 
 test("a file larger than one read that shrinks while it is read comes back as its new content, not bad_message", async () => {
-  await session.files.upload("swap/s.bin", patterned(2 * 1024 * 1024, 6));
+  await session.files.upload("swap/s.bin", patternedBytes(2 * 1024 * 1024, 6));
   const [bytes] = await Promise.all([settled(session.files.readBytes("swap/s.bin")), session.files.write("swap/s.bin", "short")]);
   expect(bytes).toEqual({ value: new TextEncoder().encode("short") });
 });
 
 test("a file larger than one read that grows while it is read comes back whole, with what was appended", async () => {
-  const head = patterned(1536 * 1024, 7);
+  const head = patternedBytes(1536 * 1024, 7);
   await session.files.upload("swap/grow.log", head);
   const [text] = await Promise.all([session.files.readBytes("swap/grow.log"), session.files.write("swap/grow.log", "tail", { ifExists: "append" })]);
   expect(same(text, Buffer.concat([head, new TextEncoder().encode("tail")]))).toBe(true);
@@ -138,7 +138,7 @@ test("a stat of the workspace itself reports its usage and quota", async () => {
 });
 
 test("a download tells its file's version, and a resume of a file that changed since says it starts over at 0", async () => {
-  const first = patterned(1024 * 1024, 8);
+  const first = patternedBytes(1024 * 1024, 8);
   await session.files.upload("resume/r.bin", first);
   const broken = session.files.download("resume/r.bin");
   let reached = 0;
@@ -158,7 +158,7 @@ test("a download tells its file's version, and a resume of a file that changed s
   expect(same(Buffer.concat(restParts), first.subarray(reached))).toBe(true);
 
   // Changed: the whole new file comes, and the download says so.
-  const second = patterned(1024 * 1024, 9);
+  const second = patternedBytes(1024 * 1024, 9);
   await session.files.upload("resume/r.bin", second);
   const again = session.files.download("resume/r.bin", { offset: reached, ifRange: etag! });
   const parts: Uint8Array[] = [];

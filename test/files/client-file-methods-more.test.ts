@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect, type Session } from "../../src/client/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
+import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 let server: TestServer;
 let session: Session;
@@ -15,10 +16,8 @@ afterAll(async () => {
   await server[Symbol.asyncDispose]();
 });
 
-const patterned = (length: number, seed = 0) => Uint8Array.from({ length }, (_, i) => (i * 7 + seed) % 256);
-
 test("a write larger than one message goes as an upload, and a read larger than one reply comes back whole", async () => {
-  const data = patterned(3 * 1024 * 1024 + 17);
+  const data = patternedBytes(3 * 1024 * 1024 + 17);
   expect(await session.files.write("large/w.bin", data)).toMatchObject({ path: "large/w.bin", size: data.byteLength });
   expect(Buffer.from(await session.files.readBytes("large/w.bin")).equals(Buffer.from(data))).toBe(true);
   // A range that spans the one-read cap.
@@ -34,7 +33,7 @@ test("a large append lands after what was there, in order", async () => {
 });
 
 test("an upload from an async iterable of odd-sized chunks is byte-exact", async () => {
-  const whole = patterned(1024 * 1024 + 333, 5);
+  const whole = patternedBytes(1024 * 1024 + 333, 5);
   async function* pieces() {
     for (let start = 0; start < whole.byteLength; start += 100_003) yield whole.subarray(start, start + 100_003);
   }
@@ -43,7 +42,7 @@ test("an upload from an async iterable of odd-sized chunks is byte-exact", async
 });
 
 test("breaking out of a download cancels it, and the session goes on", async () => {
-  await session.files.upload("large/d.bin", patterned(4 * 1024 * 1024));
+  await session.files.upload("large/d.bin", patternedBytes(4 * 1024 * 1024));
   let received = 0;
   for await (const part of session.files.download("large/d.bin")) {
     received += part.byteLength;
@@ -52,7 +51,7 @@ test("breaking out of a download cancels it, and the session goes on", async () 
   expect(received).toBeGreaterThan(0);
   const rest = [];
   for await (const part of session.files.download("large/d.bin", { offset: 4 * 1024 * 1024 - 10 })) rest.push(...part);
-  expect(rest).toEqual([...patterned(4 * 1024 * 1024).subarray(-10)]);
+  expect(rest).toEqual([...patternedBytes(4 * 1024 * 1024).subarray(-10)]);
 });
 
 test("failures reject with the server's code", async () => {
