@@ -186,10 +186,9 @@ export function createFileHandler(context: FileContext): FileHandler {
 
   /** The open handle of `id` when it is of `kind`, else an `unknown_transfer` error. */
   const handleOf = (id: string, kinds: readonly OpenHandle["kind"][]): OpenHandle | undefined => {
-    const handle = handles.get(id);
-    if (handle && handle !== "starting" && kinds.includes(handle.kind)) return handle;
-    sendUnknown(id, kinds);
-    return undefined;
+    const handle = openHandleOf(id, kinds);
+    if (!handle) sendUnknown(id, kinds);
+    return handle;
   };
 
   const sendUnknown = (id: string, kinds: readonly OpenHandle["kind"][]) => {
