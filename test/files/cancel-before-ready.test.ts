@@ -23,6 +23,8 @@ async function drain(client: TestClient, id: string): Promise<void> {
   expect(await request(client, { type: "file.stat", id, path: "." })).toMatchObject({ type: "file.stat.result" });
 }
 
+// Each fills a workspace with 5000 files and lists it deeply to keep the queue busy: seconds on a
+// loaded machine, past the default 5 s.
 test("an unwatch sent before the watch's turn ends the watch without a ready, and no events follow", async () => {
   await using client = await connect(server);
   await makeSlowListing(client);
@@ -37,7 +39,7 @@ test("an unwatch sent before the watch's turn ends the watch without a ready, an
   await client.next((message) => message.type === "file.watch.events" && message.id === "probe" && message.events.some((event) => event.path === "changed.txt"));
   await drain(client, "s");
   expect(client.takeQueued((message) => "id" in message && message.id === "w")).toEqual([]);
-});
+}, 20_000);
 
 test("a cancel sent before a download's or an upload's turn ends it without a ready: no chunk, no partial file", async () => {
   await using client = await connect(server);
@@ -55,7 +57,7 @@ test("a cancel sent before a download's or an upload's turn ends it without a re
   expect(readdirSync(client.hello.workspace).sort()).toEqual(["big.txt", "t"]);
   // The ids are free again.
   expect(await request(client, { type: "file.download", id: "d", path: "big.txt", length: 3 })).toMatchObject({ type: "file.download.ready", length: 3 });
-});
+}, 20_000);
 
 test("a cancel or unwatch of an id that was never asked for is still unknown_transfer", async () => {
   await using client = await connect(server);
