@@ -94,7 +94,10 @@ export interface SessionFiles {
   remove(path: string, options?: RemoveOptions): Promise<void>;
   /** Uploads a file of any size in chunks, with the server's credit window; it appears whole at the end. */
   upload(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<FileEntry>;
-  /** A file's bytes as they arrive, in chunks; `offset` (with `ifRange`) resumes, and `ready` says what the server sends. */
+  /**
+   * A file's bytes as they arrive, in chunks, at most `ackWindowBytes` (4 MiB) ahead of the loop;
+   * `offset` (with `ifRange`) resumes, and `ready` says what the server sends.
+   */
   download(path: string, options?: DownloadOptions): FileDownload;
   /** Watches a directory (`recursive` for its whole tree); events come in batches the iteration unrolls. */
   watch(path: string, options?: WatchOptions): Promise<FileWatch>;

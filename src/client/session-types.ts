@@ -41,9 +41,12 @@ export interface Session extends AsyncDisposable {
   readonly closed: Promise<SessionClosed>;
   /** The workspace's files: stat, list, read, write, mkdir, move, remove, upload, download, watch. */
   readonly files: SessionFiles;
-  /** Runs a command: an argv array, or a shell line. Throws a TypeError on bad options. */
+  /** Runs a command: an argv array, or a shell line. Throws a TypeError on bad options (and on an id that starts with `file:`). */
   exec(command: ExecCommand, options?: ExecOptions): ExecHandle;
-  /** Follows an exec of this session from the given offsets (default 0): buffered output is replayed, then live. */
+  /**
+   * Follows an exec of this session from the given offsets (default 0): buffered output is replayed,
+   * then live. Throws a TypeError on bad options, and on an id that starts with `file:`.
+   */
   attach(id: string, offsets?: { stdout?: number; stderr?: number }, options?: AttachOptions): ExecHandle;
   /** The session's execs, running and finished. */
   list(): Promise<ExecInfo[]>;

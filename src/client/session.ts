@@ -15,7 +15,7 @@ import { createDeferred } from "./deferred.ts";
 import { binaryFrameBytes, createBinaryFramePairer, decodeServerText } from "./decode-frame.ts";
 import { BunkerError } from "./errors.ts";
 import { ClientExecHandle, type ExecHandle, type ExecTransport } from "./exec-handle.ts";
-import { createExecIdGenerator } from "./exec-ids.ts";
+import { FILE_ID_PREFIX, assertExecIdNotReserved, createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
 import type { FileStreamHandler } from "./file-channel.ts";
 import { createSessionFiles, type SessionFiles } from "./files.ts";
@@ -23,9 +23,6 @@ import { rawBytesPerMessage } from "./message-bytes.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
-
-/** File request ids are `file:<n>`. `:` is in no id this client makes for an exec. */
-const FILE_ID_PREFIX = "file:";
 
 /** The socket's send queue above which stdin writes wait. */
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
@@ -117,6 +114,7 @@ export class ClientSession implements Session {
 
   exec(command: ExecCommand, options: ExecOptions = {}): ExecHandle {
     const message = buildExecMessage(command, options, this.#makeId);
+    assertExecIdNotReserved("exec", message.id);
     if (this.#execs.get(message.id)?.live) throw new TypeError(`exec: id ${JSON.stringify(message.id)} belongs to an exec this session still follows`);
     const handle = new ClientExecHandle(
       { id: message.id, encoding: message.encoding ?? DEFAULT_ENCODING, ackWindowBytes: message.ackWindowBytes, stdinOpen: message.stdin === true || message.pty !== undefined },
@@ -131,6 +129,7 @@ export class ClientSession implements Session {
     const message = { type: "attach" as const, id, offsets, encoding, ...(options.ackWindowBytes !== undefined && { ackWindowBytes: options.ackWindowBytes }) };
     const checked = v.safeParse(AttachMessageSchema, message);
     if (!checked.success) throw new TypeError(`attach: ${describeIssue(checked.issues[0])} (got ${JSON.stringify(checked.issues[0].input)})`);
+    assertExecIdNotReserved("attach", id);
     if (this.#execs.get(id)?.live) throw new TypeError(`attach: this session already follows exec ${JSON.stringify(id)}`);
     const info = this.#known.get(id);
     const handle = new ClientExecHandle(

@@ -1,4 +1,4 @@
-import type { FileRequestOf } from "../protocol/index.ts";
+import type { ErrorCode, FileRequestOf } from "../protocol/index.ts";
 import { openDownloadWindow } from "./download-reader.ts";
 import { toFileError } from "./file-error.ts";
 import { clientPath, type FileScope } from "./file-scope.ts";
@@ -8,6 +8,8 @@ import type { TransferPeer } from "./upload-transfer.ts";
 export interface DownloadTransfer {
   /** Sends `file.download.ready` and starts sending chunks: call once the transfer is registered. */
   begin(): void;
+  /** The client consumed the download up to `offset` (`file.download.ack`); a bad offset ends it. */
+  ack(offset: number): void;
   cancel(): void;
   close(): void;
 }
@@ -17,6 +19,8 @@ export interface DownloadTransfer {
  * opened); begin() replies `file.download.ready` with the version's tag, then sends
  * `file.download.chunk`s (base64, `chunkBytes` raw each) and `file.download.done`. Before each read
  * it waits while the connection is congested, so a slow reader holds the file, not the server's memory.
+ * With `ackWindowBytes` it also waits while that many bytes are sent and not acknowledged (a chunk
+ * is cut to the room left), so a client that reads its socket at once still holds at most a window.
  */
 export async function startDownload(
   scope: FileScope,
@@ -24,28 +28,49 @@ export async function startDownload(
   peer: TransferPeer,
   congestion: () => Promise<void> | undefined,
 ): Promise<DownloadTransfer> {
-  const { id } = message;
+  const { id, ackWindowBytes } = message;
   const path = clientPath(scope, message.path);
   const { reader, entityTag } = await openDownloadWindow(scope, path, message);
+  /** File offsets: the end of what was sent, and of what the client acknowledged. */
+  let sent = reader.offset;
+  let acked = reader.offset;
   let stopped = false;
+  /** Wakes the pump while it waits for an ack. */
+  let wake: (() => void) | undefined;
   const stop = () => {
     stopped = true;
     reader.close();
     peer.ended();
+    wake?.();
   };
+  const fail = (code: ErrorCode, text: string) => {
+    if (stopped) return;
+    stop();
+    peer.sendError(code, text, id);
+  };
+
+  /** Raw bytes the next chunk may carry: a whole chunk, or what the ack window has room for. */
+  const room = () => Math.min(scope.limits.chunkBytes, ackWindowBytes === undefined ? Infinity : ackWindowBytes - (sent - acked));
 
   const pump = async () => {
     // One buffer for the whole download: each chunk is encoded to base64 before the next read.
     const buffer = Buffer.allocUnsafe(Math.min(scope.limits.chunkBytes, Math.max(1, reader.length)));
-    for (;;) {
+    while (reader.position < reader.length) {
       const congested = congestion();
       if (congested) await congested;
       if (stopped) return;
-      const offset = reader.offset + reader.position;
-      const bytes = await reader.read(scope.limits.chunkBytes, buffer);
+      if (room() <= 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (stopped) return;
+        // The socket may have filled meanwhile: look at it again.
+        continue;
+      }
+      const bytes = await reader.read(room(), buffer);
       if (stopped) return;
       if (bytes === null) break;
-      peer.send({ type: "file.download.chunk", id, offset, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") });
+      peer.send({ type: "file.download.chunk", id, offset: sent, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") });
+      sent += bytes.byteLength;
     }
     const bytes = reader.position;
     stop();
@@ -54,13 +79,21 @@ export async function startDownload(
 
   return {
     begin() {
-      peer.send({ type: "file.download.ready", id, size: reader.size, offset: reader.offset, length: reader.length, etag: entityTag });
+      const ready = { type: "file.download.ready", id, size: reader.size, offset: reader.offset, length: reader.length, etag: entityTag } as const;
+      peer.send(ackWindowBytes === undefined ? ready : { ...ready, ackWindowBytes });
       pump().catch((error: unknown) => {
         if (stopped) return;
-        stop();
         const failure = toFileError(error, `download ${path.label}`);
-        peer.sendError(failure.code, failure.message, id);
+        fail(failure.code, failure.message);
       });
+    },
+    ack(offset) {
+      if (stopped) return;
+      if (offset < reader.offset) return fail("bad_message", `offset: ${offset} is before ${reader.offset}, where the download starts`);
+      if (offset < acked) return fail("bad_message", `offset: ${offset} is below ${acked}, which an earlier file.download.ack acknowledged`);
+      if (offset > sent) return fail("bad_message", `offset: ${offset} is past ${sent}, the end of what the download has sent`);
+      acked = offset;
+      wake?.();
     },
     cancel() {
       if (stopped) return;

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
+import { AckWindowSchema, FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
 import { MAX_TIMEOUT_MS } from "./limits.ts";
 
 export { MAX_TIMEOUT_MS };
@@ -30,9 +30,6 @@ export type OutputEncoding = v.InferOutput<typeof OutputEncodingSchema>;
 export const InputEncodingSchema = v.picklist(["utf8", "base64"], 'must be "utf8" or "base64"');
 
 const PositiveIntegerSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(1, "must be >= 1"));
-/** The server keeps what is sent and not acknowledged, so the window is bounded. */
-export const MAX_ACK_WINDOW_BYTES = 64 * 1024 * 1024;
-const AckWindowSchema = v.pipe(PositiveIntegerSchema, v.maxValue(MAX_ACK_WINDOW_BYTES, `must be <= ${MAX_ACK_WINDOW_BYTES}`));
 const OffsetSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
 
 /** A terminal size in character cells. */

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MAX_ACK_WINDOW_BYTES } from "./limits.ts";
 
 // File requests and their replies: docs/PROTOCOL.md (section Files) is the prose of this file.
 
@@ -13,6 +14,14 @@ const FilePathSchema = v.pipe(
 );
 
 const ByteCountSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
+
+/** An `ackWindowBytes` (exec, attach, file.download): at least one byte, at most 64 MiB. */
+export const AckWindowSchema = v.pipe(
+  v.number(),
+  v.safeInteger("must be an integer"),
+  v.minValue(1, "must be >= 1"),
+  v.maxValue(MAX_ACK_WINDOW_BYTES, `must be <= ${MAX_ACK_WINDOW_BYTES}`),
+);
 
 /** Permission bits, as a number (420 is 0o644). */
 const ModeSchema = v.pipe(v.number(), v.integer("must be an integer"), v.minValue(0, "must be >= 0"), v.maxValue(0o7777, "must be <= 4095 (0o7777)"));
@@ -89,7 +98,11 @@ export const FileDownloadRequestSchema = request("file.download", {
   offset: v.optional(ByteCountSchema),
   length: v.optional(ByteCountSchema),
   ifRange: v.optional(EntityTagSchema),
+  /** Flow control by credit: at most this many bytes sent and not yet acknowledged by `file.download.ack`. */
+  ackWindowBytes: v.optional(AckWindowSchema),
 });
+/** The client has consumed a download up to `offset` (a file offset, as the chunks' are). */
+export const FileDownloadAckRequestSchema = request("file.download.ack", { offset: ByteCountSchema });
 /** Stops an upload (its partial file is deleted) or a download. */
 export const FileCancelRequestSchema = request("file.cancel", {});
 export const FileWatchRequestSchema = request("file.watch", { path: FilePathSchema, recursive: v.optional(v.boolean()) });
@@ -107,6 +120,7 @@ export const FILE_REQUEST_SCHEMAS = [
   FileUploadRequestSchema,
   FileUploadChunkRequestSchema,
   FileDownloadRequestSchema,
+  FileDownloadAckRequestSchema,
   FileCancelRequestSchema,
   FileWatchRequestSchema,
   FileUnwatchRequestSchema,
@@ -168,8 +182,17 @@ export const FileUploadReadyReplySchema = reply("file.upload.ready", { offset: v
 /** Bytes up to `offset` are written. */
 export const FileUploadAckReplySchema = reply("file.upload.ack", { offset: v.number() });
 export const FileUploadDoneReplySchema = reply("file.upload.done", { entry: FileEntrySchema });
-/** The window served (offset 0 and the whole file when `ifRange` named another version), and the version's tag. */
-export const FileDownloadReadyReplySchema = reply("file.download.ready", { size: v.number(), offset: v.number(), length: v.number(), etag: v.string() });
+/**
+ * The range served (offset 0 and the whole file when `ifRange` named another version), and the
+ * version's tag. `ackWindowBytes` echoes the request's: present, the server waits for acks.
+ */
+export const FileDownloadReadyReplySchema = reply("file.download.ready", {
+  size: v.number(),
+  offset: v.number(),
+  length: v.number(),
+  etag: v.string(),
+  ackWindowBytes: v.optional(v.number()),
+});
 export const FileDownloadChunkReplySchema = reply("file.download.chunk", { offset: v.number(), data: v.string() });
 export const FileDownloadDoneReplySchema = reply("file.download.done", { offset: v.number(), bytes: v.number() });
 export const FileCancelReplySchema = reply("file.cancel.result", {});

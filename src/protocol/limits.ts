@@ -1,10 +1,17 @@
 /**
  * Protocol constants that code outside the protocol needs before any schema: the server's settings
- * import them at startup, and the schemas (valibot) load later, while the sandbox probe runs.
+ * import them at startup, and the schemas (valibot) load later, while the sandbox probe runs. Also
+ * the bounds that two schema files share (client-messages.ts imports file-messages.ts, not back).
  */
 
 /** Larger than any real timer needs, small enough for setTimeout (which overflows past 2^31-1 ms). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * The largest `ackWindowBytes` (exec, attach, file.download). An exec's subscription keeps what it
+ * sent and was not acknowledged, so the window is bounded; a download is bounded alike.
+ */
+export const MAX_ACK_WINDOW_BYTES = 64 * 1024 * 1024;
 
 /**
  * Bytes of stdin that may wait in the server for a command that has not read them yet, per exec: a

@@ -1,5 +1,5 @@
 import type { ErrorCode, FileReply, FileRequest, FileRequestOf } from "../protocol/index.ts";
-import { startDownload } from "../files/download-transfer.ts";
+import { startDownload, type DownloadTransfer } from "../files/download-transfer.ts";
 import { FileError, toFileError } from "../files/file-error.ts";
 import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
 import type { FileLimits } from "../files/limits.ts";
@@ -35,7 +35,10 @@ export interface FileHandler {
 }
 
 /** An upload, download or watch open on this connection, by the id of the request that opened it. */
-type OpenHandle = { kind: "upload"; transfer: UploadTransfer } | { kind: "download" | "watch"; begin(): void; cancel(): void; close(): void };
+type OpenHandle =
+  | { kind: "upload"; transfer: UploadTransfer }
+  | ({ kind: "download" } & DownloadTransfer)
+  | { kind: "watch"; begin(): void; cancel(): void; close(): void };
 
 type OpeningRequest = FileRequestOf<"file.upload" | "file.download" | "file.watch">;
 
@@ -55,9 +58,9 @@ const isOpeningRequest = (message: FileRequest): message is OpeningRequest =>
 /**
  * One connection's file requests. Requests run one at a time in arrival order (a write then a read
  * of the same file sees the write); uploads, downloads and watches, once ready, go on beside the
- * queue. Upload chunks, `file.cancel` and `file.unwatch` act at once; a cancel or unwatch of a request
- * still waiting for its turn ends it as soon as it is open, before its ready. Everything open is
- * released in close().
+ * queue. Upload chunks, download acks, `file.cancel` and `file.unwatch` act at once; a cancel or
+ * unwatch of a request still waiting for its turn ends it as soon as it is open, before its ready.
+ * Everything open is released in close().
  */
 export function createFileHandler(context: FileContext): FileHandler {
   const scope: FileScope = createFileScope({
@@ -192,7 +195,7 @@ export function createFileHandler(context: FileContext): FileHandler {
   };
 
   const sendUnknown = (id: string, kinds: readonly OpenHandle["kind"][]) => {
-    const what = kinds.includes("watch") ? "watch" : kinds.length === 1 ? "upload" : "upload or download";
+    const what = kinds.join(" or ");
     sendError("unknown_transfer", `no ${what} with id ${JSON.stringify(id)} is open on this connection`, id);
   };
 
@@ -209,6 +212,11 @@ export function createFileHandler(context: FileContext): FileHandler {
         case "file.upload.chunk": {
           const handle = handleOf(message.id, ["upload"]);
           if (handle?.kind === "upload") handle.transfer.chunk(message);
+          return;
+        }
+        case "file.download.ack": {
+          const handle = handleOf(message.id, ["download"]);
+          if (handle?.kind === "download") handle.ack(message.offset);
           return;
         }
         case "file.cancel": {

@@ -184,6 +184,18 @@ test("bad exec options are a TypeError naming the field and quoting the value", 
   expect(() => handle.resize({ cols: 2000, rows: 1 })).toThrow(TypeError);
 });
 
+test("exec and attach refuse an id that starts with file:, which names the client's file requests, before sending anything", async () => {
+  const { socket, session } = await connectFake();
+  const reserved = new TypeError('exec: id: ids that start with "file:" are the client\'s file request ids (got "file:1")');
+  expect(() => session.exec("true", { id: "file:1" })).toThrow(reserved);
+  expect(() => session.attach("file:1")).toThrow(new TypeError('attach: id: ids that start with "file:" are the client\'s file request ids (got "file:1")'));
+  expect(socket.sent).toEqual([]);
+  // Only the prefix is kept: ids that merely hold it elsewhere are the user's.
+  session.exec("true", { id: "my-file:1" });
+  session.exec("true", { id: "files:1" });
+  expect(socket.sentOfType("exec").map((message) => message["id"])).toEqual(["my-file:1", "files:1"]);
+});
+
 test("close() first detaches execs with an ack window, since the server drops acks after close", async () => {
   const { socket, session } = await connectFake();
   session.exec("yes", { id: "windowed", ackWindowBytes: 1024 });

@@ -14,6 +14,8 @@ import {
   ExecInfoSchema,
   ExecMessageSchema,
   ExitMessageSchema,
+  FileDownloadAckRequestSchema,
+  FileDownloadRequestSchema,
   FileEntrySchema,
   FileListRequestSchema,
   FileMkdirRequestSchema,
@@ -151,8 +153,8 @@ describe("the fenced JSON examples of docs/PROTOCOL.md decode with the real sche
   test("every fenced example parses as JSON, and only placeholders with … are left out", () => {
     expect(unparsed).toEqual([]);
     expect(examples.length).toBeGreaterThan(100);
-    // The upload walk-through elides its data and entries; nothing else may.
-    expect(placeholders.every((text) => text.includes("file.upload") || text === "…")).toBe(true);
+    // The upload and download walk-throughs elide their data and entries; nothing else may.
+    expect(placeholders.every((text) => text.includes("file.upload") || text.includes("file.download") || text === "…")).toBe(true);
   });
 
   const typeOf = (text: string): unknown => (JSON.parse(text) as { type?: unknown }).type;
@@ -218,6 +220,8 @@ describe("every field table of docs/PROTOCOL.md names exactly the schema's field
     ["### Files: file.mkdir", FileMkdirRequestSchema, ["id"]],
     ["### Files: file.move", FileMoveRequestSchema, ["id"]],
     ["### Files: file.upload", FileUploadRequestSchema, ["id"]],
+    ["### Files: file.download", FileDownloadRequestSchema, ["id"]],
+    ["### Files: file.download.ack", FileDownloadAckRequestSchema, ["id"]],
     ["### Files: Entries", FileEntrySchema, []],
   ];
   test.each(cases)("%s", (heading, schema, undocumented) => {
