@@ -108,7 +108,7 @@ export function downloadFile(channel: FileChannel, path: string, options: Downlo
               if (!bytes) return this.fail(new BunkerError("protocol_violation", `file.download.chunk of ${JSON.stringify(path)} is not base64`));
               chunks.push(bytes);
             } else if (message.type === "file.download.done" || message.type === "file.cancel.result") {
-              // Everything was sent: an ack would only cross the end (and get unknown_transfer).
+              // Everything was sent: an ack now would only cross the end (which the server ignores).
               acking = false;
               channel.release(id);
               chunks.end();

@@ -62,6 +62,9 @@ const isOpeningRequest = (message: FileRequest): message is OpeningRequest =>
  * unwatch of a request still waiting for its turn ends it as soon as it is open, before its ready.
  * Everything open is released in close().
  */
+/** How many ended downloads a connection remembers, to ignore acks that crossed their `done`. */
+const ENDED_DOWNLOADS_REMEMBERED = 32;
+
 export function createFileHandler(context: FileContext): FileHandler {
   const scope: FileScope = createFileScope({
     workspace: context.workspace,
@@ -72,6 +75,12 @@ export function createFileHandler(context: FileContext): FileHandler {
   });
   const handles = new Map<string, OpenHandle | "starting">();
   const pending = new Map<string, PendingOpen[]>();
+  /**
+   * Downloads that ended lately, oldest first. The server sends `done` without waiting for acks, so
+   * a client's ack of the last chunks crosses it on the wire: such an ack is not a mistake, and is
+   * ignored rather than answered with `unknown_transfer`.
+   */
+  const endedDownloads = new Set<string>();
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
   let closed = false;
@@ -90,10 +99,14 @@ export function createFileHandler(context: FileContext): FileHandler {
       throw new FileError("limit_exceeded", `this connection has ${scope.limits.maxOpenHandles} uploads, downloads and watches open, the most it may`);
     }
     handles.set(id, "starting");
+    endedDownloads.delete(id);
     const peer: TransferPeer = {
       send,
       sendError: (code, text) => sendError(code, text, id),
-      ended: () => handles.delete(id),
+      ended: () => {
+        handles.delete(id);
+        if (message.type === "file.download") rememberEndedDownload(id);
+      },
     };
     let handle: OpenHandle;
     try {
@@ -107,6 +120,11 @@ export function createFileHandler(context: FileContext): FileHandler {
     if (record.stopped) return stopOpened(id, handle);
     if (handle.kind === "upload") handle.transfer.begin();
     else handle.begin();
+  };
+
+  const rememberEndedDownload = (id: string) => {
+    endedDownloads.add(id);
+    if (endedDownloads.size > ENDED_DOWNLOADS_REMEMBERED) endedDownloads.delete(endedDownloads.values().next().value!);
   };
 
   /** Ends an open handle on the client's word: an upload's partial file goes, and the result follows. */
@@ -215,6 +233,7 @@ export function createFileHandler(context: FileContext): FileHandler {
           return;
         }
         case "file.download.ack": {
+          if (endedDownloads.has(message.id) && !handles.has(message.id)) return;
           const handle = handleOf(message.id, ["download"]);
           if (handle?.kind === "download") handle.ack(message.offset);
           return;
