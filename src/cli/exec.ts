@@ -108,9 +108,9 @@ async function copyTo(stream: OutputStream, out: NodeJS.WriteStream): Promise<vo
 }
 
 /**
- * Local stdin to the command, then end of file; paced by the server's `stdin.ack` (the library's
- * write waits), so a command that reads slowly gets all of it. Stops quietly once the command no
- * longer takes it.
+ * Local stdin to the command, then end of file; paced by the server's stdin credit (the library's
+ * write waits), so a command that reads slowly gets all of it, beside any other writer of the exec.
+ * Stops quietly once the command no longer takes it.
  */
 async function forwardLocalStdin(handle: ExecHandle): Promise<void> {
   try {

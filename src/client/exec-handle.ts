@@ -10,13 +10,14 @@ import {
   type OutputStream as OutputStreamName,
   type SignalName,
   type StartedMessage,
+  type StdinAckMessage,
   type TerminalSize,
 } from "../protocol/index.ts";
 import { encodeBase64 } from "./base64.ts";
 import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
 import { OutputBuffer, type OutputStream } from "./output-stream.ts";
-import { StdinCredit } from "./stdin-credit.ts";
+import { PRE_CREDIT_REFUSAL, StdinCredit } from "./stdin-credit.ts";
 
 /** What the server said when the exec's process came to exist. `pid` is null when it is not known (an attach). */
 export interface ExecStarted {
@@ -104,6 +105,8 @@ export class ClientExecHandle implements ExecHandle {
   readonly #stdinCredit: StdinCredit;
   /** Settled by the next `stdin.ack`, or when the exec ends: what a write waiting for room waits on. */
   #stdinRoom: Deferred<void> | undefined;
+  /** Writes queued or being sent: with none, the handle is idle, and gives back credit when asked to. */
+  #stdinWrites = 0;
 
   constructor(
     init: ExecHandleInit,
@@ -113,7 +116,8 @@ export class ClientExecHandle implements ExecHandle {
     this.#encoding = init.encoding;
     this.#ackWindowBytes = init.ackWindowBytes;
     this.#stdinOpen = init.stdinOpen;
-    // An attached exec may have had stdin from other writers before: its acks count those too.
+    // Matters only with a server that predates credit: an attached exec may have had stdin from
+    // other writers before, and its acks count those too.
     this.#stdinCredit = new StdinCredit(init.attached === undefined);
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
     this.#acked = { ...start };
@@ -174,9 +178,10 @@ export class ClientExecHandle implements ExecHandle {
     this.#releaseStdinRoom();
   }
 
-  /** The command has taken `offset` bytes of its stdin in all: a write waiting for room may go on. */
-  onStdinAck(offset: number): void {
-    this.#stdinCredit.acked(offset);
+  /** Credit for stdin, or how far the command has read it: a write waiting for room may go on. */
+  onStdinAck(message: StdinAckMessage): void {
+    this.#stdinCredit.acked(message);
+    if (this.#stdinWrites === 0) this.#giveBackCredit();
     this.#releaseStdinRoom();
   }
 
@@ -210,6 +215,11 @@ export class ClientExecHandle implements ExecHandle {
    */
   onError(error: BunkerError): void {
     if (!this.live) return;
+    if (error.code === "bad_message" && this.#stdinCredit.asking && error.message === PRE_CREDIT_REFUSAL) {
+      // The server predates stdin credit: the writes pace by `stdin.ack` offsets instead.
+      this.#stdinCredit.refused();
+      return this.#releaseStdinRoom();
+    }
     if (this.#state === "pending") return this.fail(error);
     if (this.#attachPending && (error.code === "unknown_exec" || error.code === "bad_message")) return this.fail(error);
     this.errors.push(error);
@@ -291,19 +301,29 @@ export class ClientExecHandle implements ExecHandle {
   #enqueueStdin(data: string | Uint8Array, eof: boolean): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError(`write: expected a string or a Uint8Array, got ${typeof data}`);
+    this.#stdinWrites++;
     const done = this.#writes.then(() => this.#sendStdin(bytes, eof));
-    this.#writes = done.catch(() => {});
+    this.#writes = done
+      .catch(() => {})
+      .then(() => {
+        if (--this.#stdinWrites === 0) this.#giveBackCredit();
+      });
     return done;
   }
 
   async #sendStdin(bytes: Uint8Array, eof: boolean): Promise<void> {
+    // Stdin is asked for once the exec exists: a refused exec fails the write with its own error.
+    if (this.#state === "pending") await this.started.catch(() => {});
     let start = 0;
     do {
       this.#checkWritable();
-      const piece = bytes.subarray(start, start + Math.min(STDIN_CHUNK_BYTES, this.transport.messageBytes));
-      await this.#roomFor(piece.byteLength);
+      const most = Math.min(STDIN_CHUNK_BYTES, this.transport.messageBytes, bytes.byteLength - start);
+      if (most > 0) await this.#roomFor();
       await this.transport.drained();
       this.#checkWritable();
+      // Cut to the credit there is: a piece waits for room only while there is none at all.
+      const piece = bytes.subarray(start, start + Math.min(most, this.#stdinCredit.available()));
+      if (piece.byteLength === 0 && most > 0) continue;
       start += piece.byteLength;
       const last = start >= bytes.byteLength;
       if (piece.byteLength === 0 && !eof) return;
@@ -320,15 +340,32 @@ export class ClientExecHandle implements ExecHandle {
   }
 
   /**
-   * Waits until `bytes` more fit in what the server holds for a command that has not read them yet
-   * (MAX_PENDING_STDIN_BYTES), as `stdin.ack` tells: past it the server refuses the write and the
-   * bytes are lost. A command that never reads keeps its writer waiting here, as a full pipe would.
+   * Waits until some bytes fit in what the server holds for a command that has not read them yet
+   * (MAX_PENDING_STDIN_BYTES), as its credit tells (see StdinCredit): past it the server refuses the
+   * write and the bytes are lost. A command that never reads keeps its writer waiting here, as a
+   * full pipe would.
    */
-  async #roomFor(bytes: number): Promise<void> {
-    while (!this.#stdinCredit.fits(bytes)) {
+  async #roomFor(): Promise<void> {
+    if (this.#stdinCredit.unasked) this.#askCredit();
+    while (this.#stdinCredit.available() === 0) {
+      // Out of credit while another writer waits for room: what is left goes back, so both go on.
+      this.#giveBackCredit();
       await (this.#stdinRoom ??= createDeferred<void>()).promise;
       this.#checkWritable();
     }
+  }
+
+  /** `credit: true`: asks for stdin credit (the first time), or gives back what is not used. */
+  #askCredit(): void {
+    if (this.transport.send({ type: "stdin", id: this.id, credit: true })) this.#stdinCredit.asked();
+  }
+
+  /**
+   * Answers `contended` when idle or out of credit (see StdinCredit). A detached handle answers too:
+   * the credit is its socket's, and the exec may still have another writer waiting for it.
+   */
+  #giveBackCredit(): void {
+    if (this.#stdinCredit.contended && this.#stdinOpen && (this.live || this.#state === "detached")) this.#askCredit();
   }
 
   #releaseStdinRoom(): void {

@@ -272,7 +272,7 @@ export class ClientSession implements Session {
       case "error":
         return this.#routeError(message.code, message.message, message.id);
       case "stdin.ack":
-        return this.#execs.get(message.id)?.onStdinAck(message.offset);
+        return this.#execs.get(message.id)?.onStdinAck(message);
       default: {
         const unreachable: never = message;
         return unreachable;

@@ -111,7 +111,7 @@ export const ExecMessageSchema = v.pipe(
 );
 export type ExecMessage = v.InferOutput<typeof ExecMessageSchema>;
 
-/** Bytes for an exec's stdin, or its end. */
+/** Bytes for an exec's stdin, or its end, or a request for stdin credit. */
 export const StdinMessageSchema = v.pipe(
   v.object({
     type: v.literal("stdin"),
@@ -119,8 +119,14 @@ export const StdinMessageSchema = v.pipe(
     data: v.optional(v.string()),
     encoding: v.optional(InputEncodingSchema),
     eof: v.optional(v.boolean()),
+    /**
+     * This socket paces its stdin to the exec by credit: after `data`, what it was granted and has
+     * not used goes back, and a `stdin.ack` with `received` and a new `limit` answers (see
+     * StdinAckMessageSchema). Sent before the socket's first byte, and again when asked (`contended`).
+     */
+    credit: v.optional(v.boolean()),
   }),
-  v.check((m) => m.data !== undefined || m.eof === true, "stdin needs data, eof: true, or both"),
+  v.check((m) => m.data !== undefined || m.eof === true || m.credit === true, "stdin needs data, eof: true or credit: true"),
 );
 export type StdinMessage = v.InferOutput<typeof StdinMessageSchema>;
 

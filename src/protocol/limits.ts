@@ -15,8 +15,9 @@ export const MAX_ACK_WINDOW_BYTES = 64 * 1024 * 1024;
 
 /**
  * Bytes of stdin that may wait in the server for a command that has not read them yet, per exec: a
- * `stdin` message past it is refused (limit_exceeded). A writer that keeps what it sent and was not
- * yet acknowledged by `stdin.ack` below it is never refused.
+ * `stdin` message past it is refused (limit_exceeded). A writer that keeps to its credit (the
+ * `limit` of `stdin.ack`) is never refused; so is a sole writer that keeps what it sent and was not
+ * yet acknowledged by `stdin.ack` below it.
  */
 export const MAX_PENDING_STDIN_BYTES = 8 * 1024 * 1024;
 
@@ -26,3 +27,10 @@ export const MAX_PENDING_STDIN_BYTES = 8 * 1024 * 1024;
  * enough that keystrokes and small writes get none.
  */
 export const STDIN_ACK_STEP_BYTES = 1024 * 1024;
+
+/**
+ * The credit a socket gets when it asks (`stdin` with `credit: true`): its window then doubles each
+ * time it uses half, up to its share of MAX_PENDING_STDIN_BYTES. Small, so that what an idle page
+ * holds (and what a dropped socket holds until the server notices) leaves room for other writers.
+ */
+export const STDIN_INITIAL_CREDIT_BYTES = 1024 * 1024;

@@ -169,14 +169,24 @@ export const ClosedMessageSchema = v.object({
 export type ClosedMessage = v.InferOutput<typeof ClosedMessageSchema>;
 
 /**
- * How much of an exec's stdin the command's pipe (or terminal) has taken, counted from the start:
- * sent to the sockets that wrote stdin, every STDIN_ACK_STEP_BYTES. A writer keeps what it sent
- * beyond this offset under MAX_PENDING_STDIN_BYTES.
+ * How much of an exec's stdin the command's pipe (or terminal) has taken, counted from the start.
+ * A socket that wrote stdin without asking for credit gets it every STDIN_ACK_STEP_BYTES, and keeps
+ * what it sent beyond this offset under MAX_PENDING_STDIN_BYTES. A socket that asked for credit
+ * (`stdin` with `credit: true`) gets `limit` instead, and keeps to it.
  */
 export const StdinAckMessageSchema = v.object({
   type: v.literal("stdin.ack"),
   id: ExecIdSchema,
   offset: v.number(),
+  /**
+   * Credit: how many bytes of this exec's stdin this socket may have sent in all (its own, counted
+   * from its first). Set afresh by the answer to `credit: true`, and only raised after it.
+   */
+  limit: v.optional(v.number()),
+  /** Only in the answer to `credit: true`: this socket's bytes the server took in, the count `limit` is in. */
+  received: v.optional(v.number()),
+  /** Another writer waits for room this socket holds: send `credit: true` once idle or out of credit. */
+  contended: v.optional(v.boolean()),
 });
 export type StdinAckMessage = v.InferOutput<typeof StdinAckMessageSchema>;
 

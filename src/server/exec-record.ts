@@ -1,8 +1,8 @@
 import type { ExecInfo, ExecMessage, ExitFactsMessage, ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
-import { STDIN_ACK_STEP_BYTES } from "../protocol/limits.ts";
 import { OutputLog } from "../exec/output-log.ts";
 import type { RunningExec } from "../exec/run-exec.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
+import { StdinLedger } from "./stdin-ledger.ts";
 import { Subscription, type SubscribedExec } from "./subscription.ts";
 
 /**
@@ -16,8 +16,8 @@ export class ExecRecord implements SubscribedExec {
   running: RunningExec | undefined;
   pid: number | null = null;
   #exit: ExitFactsMessage | undefined;
-  /** The sockets that wrote stdin, and the offset `stdin.ack` last told them; made on the first write. */
-  #stdin: { writers: Set<ConnectionSink>; acked: number } | undefined;
+  /** Who wrote stdin and what they are told (`stdin.ack`); made on the first `stdin` message. */
+  #stdin: StdinLedger | undefined;
 
   constructor(
     readonly id: string,
@@ -51,29 +51,29 @@ export class ExecRecord implements SubscribedExec {
     return this.#exit && { type: "exit", id: this.id, ...this.#exit };
   }
 
-  /** A socket wrote this exec's stdin: from now on it hears how far the command has read (`stdin.ack`). */
+  /** A socket sent a `stdin` message: from now on it hears how far the command has read (`stdin.ack`). */
   stdinWrittenBy(sink: ConnectionSink): void {
-    const { writers } = (this.#stdin ??= { writers: new Set(), acked: 0 });
-    if (writers.has(sink)) return;
-    // Closed writers go here too, not only at the next ack, which a command that never reads never
-    // causes: a client that reconnected and wrote again and again grew the set without end.
-    for (const writer of writers) if (writer.closed) writers.delete(writer);
-    writers.add(sink);
+    (this.#stdin ??= new StdinLedger(this.id)).writtenBy(sink);
   }
 
-  /**
-   * The command has taken `offset` bytes of stdin in all. Its writers are told every
-   * STDIN_ACK_STEP_BYTES, so that they keep what waits in the server under its bound.
-   */
+  /** The exec took in `bytes` of a socket's `stdin` message (after stdinWrittenBy). */
+  stdinReceived(sink: ConnectionSink, bytes: number): void {
+    this.#stdin?.received(sink, bytes);
+  }
+
+  /** A socket asked for stdin credit (`credit: true`): it is answered with its limit. */
+  stdinCreditAsked(sink: ConnectionSink): void {
+    (this.#stdin ??= new StdinLedger(this.id)).creditAsked(sink);
+  }
+
+  /** The command has taken `offset` bytes of stdin in all: writers are told (see StdinLedger). */
   stdinTaken(offset: number): void {
-    const stdin = this.#stdin;
-    if (!stdin || offset - stdin.acked < STDIN_ACK_STEP_BYTES) return;
-    stdin.acked = offset;
-    const text = JSON.stringify({ type: "stdin.ack", id: this.id, offset });
-    for (const sink of stdin.writers) {
-      if (sink.closed) stdin.writers.delete(sink);
-      else sink.send(text);
-    }
+    this.#stdin?.taken(offset);
+  }
+
+  /** A socket left the session: what it held of the exec's stdin credit is room again. */
+  stdinWriterLeft(sink: ConnectionSink): void {
+    this.#stdin?.left(sink);
   }
 
   /** Streams this exec to a connection from the given offsets, replacing an earlier subscription of it. */

@@ -173,6 +173,8 @@ export class Session {
     if (!this.#connections.has(connection)) return;
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
+    // Stdin credit the socket held and had not used: it will never send it now.
+    for (const record of this.#execs.values()) record.stdinWriterLeft(connection.sink);
     const held = new Set([connection.sink]);
     const release = () => {
       for (const record of this.#streaming ?? []) {
@@ -453,7 +455,9 @@ export class Session {
         if (!running.writeStdin(bytes)) {
           return this.#sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} is not reading its stdin fast enough: too many bytes already wait`, message.id);
         }
+        record.stdinReceived(connection.sink, bytes.byteLength);
       }
+      if (message.credit) record.stdinCreditAsked(connection.sink);
       if (message.eof) running.endStdin();
     });
   }

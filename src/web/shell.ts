@@ -1,5 +1,5 @@
-import { StdinCredit } from "../client/stdin-credit.ts";
-import type { ClientMessage, ExecInfo, ExitFactsMessage, ServerMessage, TerminalSize } from "../protocol/index.ts";
+import { PRE_CREDIT_REFUSAL, StdinCredit } from "../client/stdin-credit.ts";
+import { STDIN_INITIAL_CREDIT_BYTES, type ClientMessage, type ExecInfo, type ExitFactsMessage, type ServerMessage, type TerminalSize } from "../protocol/index.ts";
 import { ACK_WINDOW_BYTES, createAckTracker } from "./ack-window.ts";
 import { describeExit, formatNotice } from "./exit-text.ts";
 import { SHELL_COMMAND, SHELL_ENV } from "./shell-command.ts";
@@ -69,26 +69,42 @@ export function createShell(options: ShellOptions): Shell {
   let replaying = false;
   const waitingInput: string[] = [];
   /**
-   * Stdin is paced by the server's `stdin.ack`: what was sent and is not acknowledged stays under
-   * the 8 MiB the server holds for a program that has not read it (past that a write is refused and
-   * lost), so a 10 MB paste into `cat` waits here, in order, rather than losing its middle. A shell
-   * this page starts writes its exec's first byte; one it attaches to (after a reload or a
-   * reconnect) counts from the first ack it hears (see StdinCredit).
+   * Stdin is paced by credit from the server (`stdin.ack`'s `limit`): what the page sends stays
+   * under the 8 MiB the server holds for a program that has not read it (past that a write is
+   * refused and lost), so a 10 MB paste into `cat` waits here, in order, rather than losing its
+   * middle. The page asks for credit as soon as its shell runs, on each socket, and the server counts
+   * what earlier sockets and other writers left waiting: a page reloaded or reconnected onto a shell
+   * is as exact as the one that started it (see StdinCredit).
    */
   const stdinCredit = new StdinCredit(true);
-  const stdinWaiting: { message: ClientMessage; bytes: number }[] = [];
+  /** Text waiting for credit, in order; `binary`: one char per byte (xterm's onBinary), sent in base64. */
+  const stdinWaiting: { data: string; binary: boolean }[] = [];
+  const askCredit = () => {
+    if (!stdinCredit.asking && send({ type: "stdin", id, credit: true })) stdinCredit.asked();
+  };
   const pumpStdin = () => {
     while (stdinWaiting.length > 0 && state === "running") {
+      if (stdinCredit.unasked) askCredit();
       const next = stdinWaiting[0]!;
-      if (!stdinCredit.fits(next.bytes)) return;
+      const piece = takePiece(next, stdinCredit.available());
+      if (!piece) {
+        // Out of credit while another writer waits for room: what is left goes back.
+        if (stdinCredit.contended) askCredit();
+        return;
+      }
+      const message: ClientMessage = next.binary ? { type: "stdin", id, data: btoa(piece.data), encoding: "base64" } : { type: "stdin", id, data: piece.data };
       // A socket that is down keeps the rest for the attach after the reconnect.
-      if (!send(next.message)) return;
-      stdinWaiting.shift();
-      stdinCredit.sent(next.bytes);
+      if (!send(message)) return;
+      stdinCredit.sent(piece.bytes);
+      if (piece.data.length === next.data.length) stdinWaiting.shift();
+      else next.data = next.data.slice(piece.data.length);
     }
+    // Idle: credit asked back goes back, and so does what a paste grew beyond a typist's needs, which a
+    // dropped socket would otherwise hold from the page's next socket until the server noticed.
+    if (stdinWaiting.length === 0 && state === "running" && (stdinCredit.contended || stdinCredit.unusedBytes > STDIN_INITIAL_CREDIT_BYTES)) askCredit();
   };
-  const queueStdin = (message: ClientMessage, bytes: number) => {
-    stdinWaiting.push({ message, bytes });
+  const queueStdin = (data: string, binary: boolean) => {
+    stdinWaiting.push({ data, binary });
     pumpStdin();
   };
   const ack = createAckTracker(ACK_WINDOW_BYTES, (offset) => send({ type: "ack", id, stream: "stdout", offset }));
@@ -109,7 +125,7 @@ export function createShell(options: ShellOptions): Shell {
   const sendStdin = (data: string) => {
     for (let start = 0; start < data.length; start += MAX_STDIN_CHARS) {
       const piece = data.slice(start, start + MAX_STDIN_CHARS);
-      queueStdin({ type: "stdin", id, data: piece }, encoder.encode(piece).byteLength);
+      queueStdin(piece, false);
     }
   };
   const syncSize = () => {
@@ -148,9 +164,12 @@ export function createShell(options: ShellOptions): Shell {
       sentSize = undefined;
       // An exec that ended while the page was away still replays its output, then its exit.
       state = "running";
-      // Whatever the old socket had in flight is lost or arrived; no ack for it will reach this one.
+      // Credit is per socket: the server counts what the old one left waiting, not the page.
       stdinCredit.restart();
-      if (info.state === "running") syncSize();
+      if (info.state === "running") {
+        syncSize();
+        askCredit();
+      }
       pumpStdin();
       options.changed();
     },
@@ -160,7 +179,7 @@ export function createShell(options: ShellOptions): Shell {
       else if (state === "running") sendStdin(data);
     },
     inputBinary(data) {
-      if (state === "running") queueStdin({ type: "stdin", id, data: btoa(data), encoding: "base64" }, data.length);
+      if (state === "running") queueStdin(data, true);
     },
     resize() {
       if (state === "running") syncSize();
@@ -178,6 +197,7 @@ export function createShell(options: ShellOptions): Shell {
         case "started":
           state = "running";
           syncSize();
+          askCredit();
           for (const data of waitingInput.splice(0)) sendStdin(data);
           options.changed();
           return;
@@ -192,11 +212,16 @@ export function createShell(options: ShellOptions): Shell {
           end("shell exited", message);
           return;
         case "stdin.ack":
-          stdinCredit.acked(message.offset);
+          stdinCredit.acked(message);
           pumpStdin();
           return;
         case "error":
           if (state === "exited") return;
+          if (message.code === "bad_message" && stdinCredit.asking && message.message === PRE_CREDIT_REFUSAL) {
+            stdinCredit.refused();
+            pumpStdin();
+            return;
+          }
           if (state === "starting") end(`could not start a shell: ${message.code}: ${message.message}`);
           else if (message.code === "unknown_exec" || message.code === "invalid_state") end("the shell is gone");
           else notice(`${message.code}: ${message.message}`);
@@ -206,4 +231,21 @@ export function createShell(options: ShellOptions): Shell {
       }
     },
   };
+}
+
+/**
+ * The longest head of a waiting piece that fits in `availableBytes`: the whole piece, a head cut
+ * at a character boundary, or undefined when not even one character fits.
+ */
+function takePiece(waiting: { data: string; binary: boolean }, availableBytes: number): { data: string; bytes: number } | undefined {
+  if (waiting.binary) {
+    const data = waiting.data.slice(0, availableBytes);
+    return data.length > 0 ? { data, bytes: data.length } : undefined;
+  }
+  const bytes = encoder.encode(waiting.data).byteLength;
+  if (bytes <= availableBytes) return { data: waiting.data, bytes };
+  if (availableBytes === 0) return undefined;
+  // Pieces are at most 64 Ki characters, so this buffer stays small.
+  const { read, written } = encoder.encodeInto(waiting.data, new Uint8Array(availableBytes));
+  return read > 0 ? { data: waiting.data.slice(0, read), bytes: written } : undefined;
 }

@@ -27,6 +27,7 @@ import {
   OutputMessageSchema,
   SignalMessageSchema,
   StdinMessageSchema,
+  StdinAckMessageSchema,
   ErrorMessageSchema,
 } from "../../src/protocol/index.ts";
 
@@ -214,6 +215,7 @@ describe("every field table of docs/PROTOCOL.md names exactly the schema's field
     ["### output", OutputMessageSchema, ["id"]],
     ["### exit", ExitMessageSchema, ["id"]],
     ["### error", ErrorMessageSchema, []],
+    ["### stdin.ack", StdinAckMessageSchema, []],
     ["### Files: file.list", FileListRequestSchema, ["id"]],
     ["### Files: file.read", FileReadRequestSchema, ["id"]],
     ["### Files: file.write", FileWriteRequestSchema, ["id"]],

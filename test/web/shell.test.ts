@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { ClientMessage, ExecInfo } from "../../src/protocol/index.ts";
 import { ACK_WINDOW_BYTES } from "../../src/web/ack-window.ts";
-import { createShell, type ShellTerminal } from "../../src/web/shell.ts";
+import { PRE_CREDIT_REFUSAL } from "../../src/client/stdin-credit.ts";
+import { createShell, type Shell, type ShellTerminal } from "../../src/web/shell.ts";
 import { SHELL_COMMAND, SHELL_ENV } from "../../src/web/shell-command.ts";
 
 /** A terminal that records what is written and renders at once; a sender that records messages. */
@@ -22,6 +23,10 @@ function harness(size = { cols: 80, rows: 24 }) {
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+const creditAsked: ClientMessage = { type: "stdin", id: "shell-1", credit: true };
+/** The server's answer to the page's `credit: true`. */
+const granted = (shell: Shell, limit = 1024 * 1024, received = 0) => shell.handle({ type: "stdin.ack", id: "shell-1", offset: 0, limit, received });
+const stdinData = (sent: ClientMessage[]) => sent.filter((message) => message.type === "stdin" && message.data !== undefined);
 const running: ExecInfo = { id: "shell-1", pty: true, state: "running", pid: 1, startedAt: 0, bytes: { stdout: 0, stderr: 0 } };
 
 describe("a shell in a terminal", () => {
@@ -42,14 +47,16 @@ describe("a shell in a terminal", () => {
     ]);
   });
 
-  test("holds keystrokes typed before started and sends them after it, in order", () => {
+  test("holds keystrokes typed before started, asks for credit at started, and sends them on its answer, in order", () => {
     const { shell, sent } = harness();
     shell.start();
     shell.input("ls");
     shell.input("\r");
     expect(sent).toHaveLength(1);
     shell.handle({ type: "started", id: "shell-1", pid: 7, pty: { cols: 80, rows: 24 } });
-    expect(sent.slice(1)).toEqual([
+    expect(sent.slice(1)).toEqual([creditAsked]);
+    granted(shell);
+    expect(sent.slice(2)).toEqual([
       { type: "stdin", id: "shell-1", data: "ls" },
       { type: "stdin", id: "shell-1", data: "\r" },
     ]);
@@ -64,7 +71,7 @@ describe("a shell in a terminal", () => {
     term.cols = 100;
     shell.resize({ cols: 100, rows: 24 });
     shell.resize({ cols: 100, rows: 24 });
-    expect(sent.slice(1)).toEqual([{ type: "resize", id: "shell-1", cols: 100, rows: 24 }]);
+    expect(sent.filter((message) => message.type === "resize")).toEqual([{ type: "resize", id: "shell-1", cols: 100, rows: 24 }]);
   });
 
   test("writes output to the terminal and acks each quarter window once rendered", () => {
@@ -75,7 +82,7 @@ describe("a shell in a terminal", () => {
     shell.output(0, bytes("hi\r\n"));
     shell.output(4, new Uint8Array(quarter));
     expect(text().startsWith("hi\r\n")).toBe(true);
-    expect(sent.slice(1)).toEqual([{ type: "ack", id: "shell-1", stream: "stdout", offset: quarter + 4 }]);
+    expect(sent.filter((message) => message.type === "ack")).toEqual([{ type: "ack", id: "shell-1", stream: "stdout", offset: quarter + 4 }]);
   });
 
   test("after an attach, writes bytes it already has only once", () => {
@@ -84,7 +91,7 @@ describe("a shell in a terminal", () => {
     shell.handle({ type: "started", id: "shell-1", pid: 7 });
     shell.output(0, bytes("abc"));
     shell.attach(running);
-    expect(sent[1]).toEqual({ type: "attach", id: "shell-1", offsets: { stdout: 3 }, encoding: "binary", ackWindowBytes: ACK_WINDOW_BYTES });
+    expect(sent.filter((message) => message.type === "attach")).toEqual([{ type: "attach", id: "shell-1", offsets: { stdout: 3 }, encoding: "binary", ackWindowBytes: ACK_WINDOW_BYTES }]);
     shell.output(1, bytes("bcdef"));
     shell.output(0, bytes("abc"));
     expect(text()).toBe("abcdef");
@@ -99,17 +106,22 @@ describe("a shell in a terminal", () => {
     shell.input("\x1b[?1;2c");
     shell.output(3, bytes("$ "));
     shell.input("l");
-    expect(sent.filter((message) => message.type === "stdin")).toEqual([{ type: "stdin", id: "shell-1", data: "l" }]);
+    granted(shell);
+    expect(stdinData(sent)).toEqual([{ type: "stdin", id: "shell-1", data: "l" }]);
   });
 
-  test("takes keystrokes at once after an attach that has nothing to replay", () => {
+  test("takes keystrokes at once after an attach that has nothing to replay, and sends them on the new socket's credit", () => {
     const { shell, sent } = harness();
     shell.start();
     shell.handle({ type: "started", id: "shell-1", pid: 7 });
+    granted(shell);
     shell.output(0, bytes("$ "));
     shell.attach({ ...running, bytes: { stdout: 2, stderr: 0 } });
     shell.input("l");
-    expect(sent.filter((message) => message.type === "stdin")).toEqual([{ type: "stdin", id: "shell-1", data: "l" }]);
+    // Credit is per socket: the attach asked again, and the keystroke waits for that answer.
+    expect(sent.filter((message) => message.type === "stdin")).toEqual([creditAsked, creditAsked]);
+    granted(shell);
+    expect(stdinData(sent)).toEqual([{ type: "stdin", id: "shell-1", data: "l" }]);
   });
 
   test("says so in the terminal when the server lost output, and acks past the gap", () => {
@@ -120,7 +132,7 @@ describe("a shell in a terminal", () => {
     shell.output(ACK_WINDOW_BYTES, bytes("tail"));
     expect(text()).toContain(`[bunker] ${ACK_WINDOW_BYTES} bytes of output were no longer buffered on the server`);
     expect(text().endsWith("tail")).toBe(true);
-    expect(sent.slice(1)).toEqual([{ type: "ack", id: "shell-1", stream: "stdout", offset: ACK_WINDOW_BYTES }]);
+    expect(sent.filter((message) => message.type === "ack")).toEqual([{ type: "ack", id: "shell-1", stream: "stdout", offset: ACK_WINDOW_BYTES }]);
   });
 
   test("shows the exit code, then takes no more keystrokes", () => {
@@ -132,7 +144,7 @@ describe("a shell in a terminal", () => {
     expect(shell.state).toBe("exited");
     expect(shell.ending).toBe("shell exited with code 3");
     expect(text()).toContain("[bunker] shell exited with code 3; press Enter for a new shell");
-    expect(sent).toHaveLength(1);
+    expect(stdinData(sent)).toEqual([]);
   });
 
   test("reports an exec the server refused as a shell that could not start", () => {
@@ -142,5 +154,69 @@ describe("a shell in a terminal", () => {
     expect(shell.state).toBe("exited");
     expect(shell.ending).toBe("could not start a shell: limit_exceeded: 16 execs already run in this session");
     expect(text()).toContain("press Enter for a new shell");
+  });
+});
+
+describe("a shell's stdin, paced by credit", () => {
+  /** A running shell whose credit request has been answered with `limit`. */
+  function runningShell(limit: number) {
+    const page = harness();
+    page.shell.start();
+    page.shell.handle({ type: "started", id: "shell-1", pid: 7 });
+    granted(page.shell, limit);
+    return page;
+  }
+
+  test("a paste past the credit goes out up to it, cut at a character boundary, and the rest on more credit", () => {
+    const { shell, sent } = runningShell(10);
+    // "é" is two bytes in UTF-8: ten bytes of credit take "abcdefgh" and "é", not half of the next one.
+    shell.input("abcdefghéé");
+    expect(stdinData(sent)).toEqual([{ type: "stdin", id: "shell-1", data: "abcdefghé" }]);
+    shell.handle({ type: "stdin.ack", id: "shell-1", offset: 0, limit: 12 });
+    expect(stdinData(sent).slice(1)).toEqual([{ type: "stdin", id: "shell-1", data: "é" }]);
+  });
+
+  test("binary input (one char per byte) is cut to the credit too", () => {
+    const { shell, sent } = runningShell(2);
+    shell.inputBinary("\x01\x02\x03");
+    expect(stdinData(sent)).toEqual([{ type: "stdin", id: "shell-1", data: btoa("\x01\x02"), encoding: "base64" }]);
+  });
+
+  test("asked for its credit back while idle, it gives it back at once; while a paste waits, once it is out of credit", () => {
+    const idle = runningShell(1024);
+    idle.shell.handle({ type: "stdin.ack", id: "shell-1", offset: 0, limit: 1024, contended: true });
+    expect(idle.sent.filter((message) => message.type === "stdin")).toEqual([creditAsked, creditAsked]);
+
+    const busy = runningShell(4);
+    busy.shell.input("abcdefgh");
+    busy.shell.handle({ type: "stdin.ack", id: "shell-1", offset: 0, limit: 4, contended: true });
+    expect(busy.sent.filter((message) => message.type === "stdin")).toEqual([creditAsked, { type: "stdin", id: "shell-1", data: "abcd" }, creditAsked]);
+    // Until the answer, a limit without `received` is not acted on.
+    busy.shell.handle({ type: "stdin.ack", id: "shell-1", offset: 0, limit: 100 });
+    expect(stdinData(busy.sent)).toHaveLength(1);
+    granted(busy.shell, 4 + 4, 4);
+    expect(stdinData(busy.sent).slice(1)).toEqual([{ type: "stdin", id: "shell-1", data: "efgh" }]);
+  });
+
+  test("once a paste is out, credit it grew past the first 1 MiB goes back: a dropped socket would hold it from the next", () => {
+    const MiB = 1024 * 1024;
+    const { shell, sent } = runningShell(MiB);
+    shell.input("x".repeat(3 * MiB));
+    expect(stdinData(sent).reduce((sum, message) => sum + (message.type === "stdin" ? message.data!.length : 0), 0)).toBe(MiB);
+    shell.handle({ type: "stdin.ack", id: "shell-1", offset: 0, limit: 5 * MiB });
+    const afterPaste = sent.filter((message) => message.type === "stdin");
+    expect(stdinData(sent).reduce((sum, message) => sum + (message.type === "stdin" ? message.data!.length : 0), 0)).toBe(3 * MiB);
+    // 2 MiB unused once the paste is out: more than a typist needs, so back it goes.
+    expect(afterPaste.slice(-1)).toEqual([creditAsked]);
+    expect(afterPaste.filter((message) => message.type === "stdin" && message.credit)).toHaveLength(2);
+  });
+
+  test("a server that predates credit refuses the request: the page paces by stdin.ack offsets, and shows no error", () => {
+    const { shell, sent, text } = harness();
+    shell.start();
+    shell.handle({ type: "started", id: "shell-1", pid: 7 });
+    shell.input("ls\r");
+    shell.handle({ type: "error", id: "shell-1", code: "bad_message", message: PRE_CREDIT_REFUSAL });
+    expect({ stdin: stdinData(sent), text: text(), state: shell.state }).toEqual({ stdin: [{ type: "stdin", id: "shell-1", data: "ls\r" }], text: "", state: "running" });
   });
 });
