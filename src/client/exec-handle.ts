@@ -13,11 +13,10 @@ import {
   type StdinAckMessage,
   type TerminalSize,
 } from "../protocol/index.ts";
-import { encodeBase64 } from "./base64.ts";
-import { createDeferred, type Deferred } from "./deferred.ts";
+import { createDeferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
 import { OutputBuffer, type OutputStream } from "./output-stream.ts";
-import { PRE_CREDIT_REFUSAL, StdinCredit } from "./stdin-credit.ts";
+import { StdinSender } from "./stdin-sender.ts";
 
 /** What the server said when the exec's process came to exist. `pid` is null when it is not known (an attach). */
 export interface ExecStarted {
@@ -75,9 +74,6 @@ export interface ExecHandleInit {
   attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
 }
 
-/** Most raw bytes in one `stdin` message: its base64 stays well below the server's 1 MiB frame limit. */
-export const STDIN_CHUNK_BYTES = 256 * 1024;
-
 type State = "pending" | "running" | "exited" | "failed" | "detached";
 
 /** The client side of one exec. The session routes the exec's messages to it. */
@@ -100,13 +96,7 @@ export class ClientExecHandle implements ExecHandle {
   #endedBy: BunkerError | undefined;
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
-  #writes: Promise<void> = Promise.resolve();
-  /** What this handle's stdin may still send before the server's bound (`stdin.ack`). */
-  readonly #stdinCredit: StdinCredit;
-  /** Settled by the next `stdin.ack`, or when the exec ends: what a write waiting for room waits on. */
-  #stdinRoom: Deferred<void> | undefined;
-  /** Writes queued or being sent: with none, the handle is idle, and gives back credit when asked to. */
-  #stdinWrites = 0;
+  readonly #stdin: StdinSender;
 
   constructor(
     init: ExecHandleInit,
@@ -118,7 +108,20 @@ export class ClientExecHandle implements ExecHandle {
     this.#stdinOpen = init.stdinOpen;
     // Matters only with a server that predates credit: an attached exec may have had stdin from
     // other writers before, and its acks count those too.
-    this.#stdinCredit = new StdinCredit(init.attached === undefined);
+    this.#stdin = new StdinSender(
+      {
+        id: this.id,
+        transport,
+        // Stdin is asked for once the exec exists: a refused exec fails the write with its own error.
+        untilStarted: () => (this.#state === "pending" ? this.started.then(() => {}, () => {}) : Promise.resolve()),
+        checkWritable: () => this.#checkWritable(),
+        mayGiveBack: () => this.#stdinOpen && (this.live || this.#state === "detached"),
+        ended: () => {
+          this.#stdinOpen = false;
+        },
+      },
+      init.attached === undefined,
+    );
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
     this.#acked = { ...start };
     this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#consumed("stdout", offset));
@@ -175,14 +178,12 @@ export class ClientExecHandle implements ExecHandle {
     this.stdout.end();
     this.stderr.end();
     this.#settleExited.resolve(facts);
-    this.#releaseStdinRoom();
+    this.#stdin.release();
   }
 
   /** Credit for stdin, or how far the command has read it: a write waiting for room may go on. */
   onStdinAck(message: StdinAckMessage): void {
-    this.#stdinCredit.acked(message);
-    if (this.#stdinWrites === 0) this.#giveBackCredit();
-    this.#releaseStdinRoom();
+    this.#stdin.acked(message);
   }
 
   /**
@@ -197,7 +198,7 @@ export class ClientExecHandle implements ExecHandle {
       this.#attachPending = true;
       this.#settleStarted.resolve({ pid: info.pid });
       // The exec ran before this handle: its stdin may have had bytes from another writer.
-      this.#stdinCredit.countFromNextAck();
+      this.#stdin.countFromNextAck();
     }
     this.transport.send({
       type: "attach",
@@ -215,11 +216,8 @@ export class ClientExecHandle implements ExecHandle {
    */
   onError(error: BunkerError): void {
     if (!this.live) return;
-    if (error.code === "bad_message" && this.#stdinCredit.asking && error.message === PRE_CREDIT_REFUSAL) {
-      // The server predates stdin credit: the writes pace by `stdin.ack` offsets instead.
-      this.#stdinCredit.refused();
-      return this.#releaseStdinRoom();
-    }
+    // The server predates stdin credit: the writes pace by `stdin.ack` offsets instead.
+    if (this.#stdin.takeRefusal(error)) return;
     if (this.#state === "pending") return this.fail(error);
     if (this.#attachPending && (error.code === "unknown_exec" || error.code === "bad_message")) return this.fail(error);
     this.errors.push(error);
@@ -236,15 +234,15 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.fail(error);
     this.stderr.fail(error);
-    this.#releaseStdinRoom();
+    this.#stdin.release();
   }
 
   write(data: string | Uint8Array): Promise<void> {
-    return this.#enqueueStdin(data, false);
+    return this.#stdin.write(data, false);
   }
 
   end(data?: string | Uint8Array): Promise<void> {
-    return this.#enqueueStdin(data ?? new Uint8Array(0), true);
+    return this.#stdin.write(data ?? new Uint8Array(0), true);
   }
 
   signal(name: SignalName): boolean {
@@ -270,7 +268,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.end();
     this.stderr.end();
-    this.#releaseStdinRoom();
+    this.#stdin.release();
   }
 
   /**
@@ -296,82 +294,6 @@ export class ClientExecHandle implements ExecHandle {
     if (!this.live || offset <= this.#acked[stream]) return;
     this.#acked[stream] = offset;
     this.transport.send({ type: "ack", id: this.id, stream, offset });
-  }
-
-  #enqueueStdin(data: string | Uint8Array, eof: boolean): Promise<void> {
-    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`write: expected a string or a Uint8Array, got ${typeof data}`);
-    this.#stdinWrites++;
-    const done = this.#writes.then(() => this.#sendStdin(bytes, eof));
-    this.#writes = done
-      .catch(() => {})
-      .then(() => {
-        if (--this.#stdinWrites === 0) this.#giveBackCredit();
-      });
-    return done;
-  }
-
-  async #sendStdin(bytes: Uint8Array, eof: boolean): Promise<void> {
-    // Stdin is asked for once the exec exists: a refused exec fails the write with its own error.
-    if (this.#state === "pending") await this.started.catch(() => {});
-    let start = 0;
-    do {
-      this.#checkWritable();
-      const most = Math.min(STDIN_CHUNK_BYTES, this.transport.messageBytes, bytes.byteLength - start);
-      if (most > 0) await this.#roomFor();
-      await this.transport.drained();
-      this.#checkWritable();
-      // Cut to the credit there is: a piece waits for room only while there is none at all.
-      const piece = bytes.subarray(start, start + Math.min(most, this.#stdinCredit.available()));
-      if (piece.byteLength === 0 && most > 0) continue;
-      start += piece.byteLength;
-      const last = start >= bytes.byteLength;
-      if (piece.byteLength === 0 && !eof) return;
-      const sent = this.transport.send({
-        type: "stdin",
-        id: this.id,
-        ...(piece.byteLength > 0 && { data: encodeBase64(piece), encoding: "base64" as const }),
-        ...(last && eof && { eof: true }),
-      });
-      if (!sent) throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(this.id)} was sent`, { execId: this.id });
-      this.#stdinCredit.sent(piece.byteLength);
-    } while (start < bytes.byteLength);
-    if (eof) this.#stdinOpen = false;
-  }
-
-  /**
-   * Waits until some bytes fit in what the server holds for a command that has not read them yet
-   * (MAX_PENDING_STDIN_BYTES), as its credit tells (see StdinCredit): past it the server refuses the
-   * write and the bytes are lost. A command that never reads keeps its writer waiting here, as a
-   * full pipe would.
-   */
-  async #roomFor(): Promise<void> {
-    if (this.#stdinCredit.unasked) this.#askCredit();
-    while (this.#stdinCredit.available() === 0) {
-      // Out of credit while another writer waits for room: what is left goes back, so both go on.
-      this.#giveBackCredit();
-      await (this.#stdinRoom ??= createDeferred<void>()).promise;
-      this.#checkWritable();
-    }
-  }
-
-  /** `credit: true`: asks for stdin credit (the first time), or gives back what is not used. */
-  #askCredit(): void {
-    if (this.transport.send({ type: "stdin", id: this.id, credit: true })) this.#stdinCredit.asked();
-  }
-
-  /**
-   * Answers `contended` when idle or out of credit (see StdinCredit). A detached handle answers too:
-   * the credit is its socket's, and the exec may still have another writer waiting for it.
-   */
-  #giveBackCredit(): void {
-    if (this.#stdinCredit.contended && this.#stdinOpen && (this.live || this.#state === "detached")) this.#askCredit();
-  }
-
-  #releaseStdinRoom(): void {
-    const room = this.#stdinRoom;
-    this.#stdinRoom = undefined;
-    room?.resolve();
   }
 
   #checkWritable(): void {
