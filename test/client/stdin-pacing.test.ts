@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { BunkerError, connect, type Session } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { createWireTap, type WireTap } from "../helpers/tapped-websocket.ts";
+import { createWireTap, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const MiB = 1024 * 1024;
@@ -24,16 +24,6 @@ async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: s
   } catch (error) {
     return { code: error instanceof BunkerError ? String(error.code) : String(error) };
   }
-}
-
-/** Resolves once the tapped client has sent `bytes` of stdin for `id` (raw, from the base64 it sent). */
-function stdinSent(tap: WireTap, id: string, bytes: number): Promise<unknown> {
-  let total = 0;
-  return tap.until("sent", (message) => {
-    if (message["type"] !== "stdin" || message["id"] !== id || typeof message["data"] !== "string") return false;
-    total += Buffer.from(message["data"], "base64").byteLength;
-    return total >= bytes;
-  });
 }
 
 async function tapped(options: { resume?: Session["resume"] } = {}): Promise<{ session: Session; tap: WireTap }> {

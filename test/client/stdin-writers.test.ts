@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { connect, type Session } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { createWireTap, type WireTap } from "../helpers/tapped-websocket.ts";
+import { createWireTap, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const MiB = 1024 * 1024;
@@ -24,16 +24,6 @@ async function tapped(options: { resume?: Session["resume"] } = {}): Promise<{ s
   const tap = createWireTap();
   const session = await connect(server.url, { token: server.token!, tokenVia: "subprotocol", WebSocket: tap.WebSocket, ...options });
   return { session, tap };
-}
-
-/** Resolves once the tapped client has sent `bytes` of stdin for `id` (raw, from the base64 it sent). */
-function stdinSent(tap: WireTap, id: string, bytes: number): Promise<unknown> {
-  let total = 0;
-  return tap.until("sent", (message) => {
-    if (message["type"] !== "stdin" || message["id"] !== id || typeof message["data"] !== "string") return false;
-    total += Buffer.from(message["data"], "base64").byteLength;
-    return total >= bytes;
-  });
 }
 
 /** The `error` messages a tapped socket received: a refused stdin message would be one. */

@@ -59,3 +59,13 @@ export function createWireTap(): WireTap {
     WebSocket: TappedWebSocket,
   };
 }
+
+/** Resolves once the tapped client has sent `bytes` of stdin for `id` (raw, from the base64 it sent). */
+export function stdinSent(tap: WireTap, id: string, bytes: number): Promise<unknown> {
+  let total = 0;
+  return tap.until("sent", (message) => {
+    if (message["type"] !== "stdin" || message["id"] !== id || typeof message["data"] !== "string") return false;
+    total += Buffer.from(message["data"], "base64").byteLength;
+    return total >= bytes;
+  });
+}
