@@ -115,7 +115,9 @@ export class ClientExecHandle implements ExecHandle {
         // Stdin is asked for once the exec exists: a refused exec fails the write with its own error.
         untilStarted: () => (this.#state === "pending" ? this.started.then(() => {}, () => {}) : Promise.resolve()),
         checkWritable: () => this.#checkWritable(),
-        mayGiveBack: () => this.#stdinOpen && (this.live || this.#state === "detached"),
+        // Not once detached: the socket may hold a newer handle of the exec, and the server's answer
+        // (its count of the socket's bytes) would go to that one, which counts for itself.
+        mayGiveBack: () => this.#stdinOpen && this.live,
         ended: () => {
           this.#stdinOpen = false;
         },
@@ -221,7 +223,14 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#state === "pending") return this.fail(error);
     if (this.#attachPending && (error.code === "unknown_exec" || error.code === "bad_message")) return this.fail(error);
     this.errors.push(error);
-    if (error.code === "limit_exceeded") this.#stdinFailure = error;
+    // A refused stdin write loses its bytes; a refused `credit: true` (no stdin, or it has ended, or
+    // the exec has as many writers as it may) leaves no credit to wait for. Either way later writes
+    // fail with it, and one waiting for room fails now rather than at the exit.
+    const refusesCredit = this.#stdin.awaitingCredit && (error.code === "invalid_state" || error.code === "unknown_exec");
+    if (error.code === "limit_exceeded" || refusesCredit) {
+      this.#stdinFailure = error;
+      this.#stdin.release();
+    }
   }
 
   /** Ends the handle with a failure: the connection closed, or the server refused the exec. */

@@ -81,6 +81,11 @@ export class StdinSender {
     return true;
   }
 
+  /** A `credit: true` was sent and not answered yet: an error for the exec now answers it. */
+  get awaitingCredit(): boolean {
+    return this.#credit.asking;
+  }
+
   /** Wakes a write waiting for room: to go on, or to find the exec ended and fail. */
   release(): void {
     const room = this.#room;
@@ -137,10 +142,7 @@ export class StdinSender {
     if (this.host.transport.send({ type: "stdin", id: this.host.id, credit: true })) this.#credit.asked();
   }
 
-  /**
-   * Answers `contended` when idle or out of credit (see StdinCredit). A detached handle answers too:
-   * the credit is its socket's, and the exec may still have another writer waiting for it.
-   */
+  /** Answers `contended` when idle or out of credit (see StdinCredit), while the handle follows the exec. */
   #giveBackCredit(): void {
     if (this.#credit.contended && this.host.mayGiveBack()) this.#askCredit();
   }

@@ -34,3 +34,9 @@ export const STDIN_ACK_STEP_BYTES = 1024 * 1024;
  * holds (and what a dropped socket holds until the server notices) leaves room for other writers.
  */
 export const STDIN_INITIAL_CREDIT_BYTES = 1024 * 1024;
+
+/**
+ * Sockets that may hold stdin credit for one exec at a time (a page, an agent, a reconnect or two):
+ * every `credit: true` sorts them, so their number is bounded. One more gets `limit_exceeded`.
+ */
+export const MAX_STDIN_CREDIT_WRITERS = 16;

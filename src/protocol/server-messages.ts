@@ -174,6 +174,9 @@ export type ClosedMessage = v.InferOutput<typeof ClosedMessageSchema>;
  * what it sent beyond this offset under MAX_PENDING_STDIN_BYTES. A socket that asked for credit
  * (`stdin` with `credit: true`) gets `limit` instead, and keeps to it.
  */
+/** A count of stdin bytes a client acts on: credit it keeps to must be a whole, non-negative number. */
+const StdinByteCountSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
+
 export const StdinAckMessageSchema = v.object({
   type: v.literal("stdin.ack"),
   id: ExecIdSchema,
@@ -182,9 +185,9 @@ export const StdinAckMessageSchema = v.object({
    * Credit: how many bytes of this exec's stdin this socket may have sent in all (its own, counted
    * from its first). Set afresh by the answer to `credit: true`, and only raised after it.
    */
-  limit: v.optional(v.number()),
+  limit: v.optional(StdinByteCountSchema),
   /** Only in the answer to `credit: true`: this socket's bytes the server took in, the count `limit` is in. */
-  received: v.optional(v.number()),
+  received: v.optional(StdinByteCountSchema),
   /** Another writer waits for room this socket holds: send `credit: true` once idle or out of credit. */
   contended: v.optional(v.boolean()),
 });

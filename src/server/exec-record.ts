@@ -61,9 +61,9 @@ export class ExecRecord implements SubscribedExec {
     this.#stdin?.received(sink, bytes);
   }
 
-  /** A socket asked for stdin credit (`credit: true`): it is answered with its limit. */
-  stdinCreditAsked(sink: ConnectionSink): void {
-    (this.#stdin ??= new StdinLedger(this.id)).creditAsked(sink);
+  /** A socket asked for stdin credit (`credit: true`): it is answered with its limit; false when the exec has as many credit writers as it may. */
+  stdinCreditAsked(sink: ConnectionSink): boolean {
+    return (this.#stdin ??= new StdinLedger(this.id)).creditAsked(sink);
   }
 
   /** The command has taken `offset` bytes of stdin in all: writers are told (see StdinLedger). */

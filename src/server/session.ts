@@ -12,6 +12,7 @@ import type {
   StdinMessage,
 } from "../protocol/index.ts";
 import { CLOSE_CODES } from "../protocol/index.ts";
+import { MAX_STDIN_CREDIT_WRITERS } from "../protocol/limits.ts";
 import { isFileRequest } from "../protocol/file-messages.ts";
 import { runExec } from "../exec/run-exec.ts";
 import { buildExecEnv } from "../exec/exec-env.ts";
@@ -457,7 +458,9 @@ export class Session {
         }
         record.stdinReceived(connection.sink, bytes.byteLength);
       }
-      if (message.credit) record.stdinCreditAsked(connection.sink);
+      if (message.credit && !record.stdinCreditAsked(connection.sink)) {
+        return this.#sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} already has ${MAX_STDIN_CREDIT_WRITERS} sockets with stdin credit, the most it may`, message.id);
+      }
       if (message.eof) running.endStdin();
     });
   }

@@ -1,4 +1,4 @@
-import { MAX_PENDING_STDIN_BYTES, STDIN_ACK_STEP_BYTES, STDIN_INITIAL_CREDIT_BYTES } from "../protocol/limits.ts";
+import { MAX_PENDING_STDIN_BYTES, MAX_STDIN_CREDIT_WRITERS, STDIN_ACK_STEP_BYTES, STDIN_INITIAL_CREDIT_BYTES } from "../protocol/limits.ts";
 import type { StdinAckMessage } from "../protocol/index.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 
@@ -43,8 +43,11 @@ function isWanting(writer: Writer): boolean {
  * holds more than its share while another has none is asked to give back what it does not use
  * (`contended`); it answers with `credit: true` once it is idle or out of credit.
  *
- * Each stdin message and each write to the command costs O(1) here, however many sockets write:
- * only the writers that want more (usually none or one) are looked at then.
+ * At most MAX_STDIN_CREDIT_WRITERS sockets of an exec hold credit: a grant sorts the writers that
+ * want more and a scan looks at every writer, so that bound is what keeps one `credit: true` cheap.
+ *
+ * Messages go out only once a grant's counts are all settled: a send can close its socket (the hard
+ * cap on what a socket has queued), and the close makes the socket leave, which grants again.
  */
 export class StdinLedger {
   /** Bytes the exec took in, from every writer. */
@@ -87,16 +90,19 @@ export class StdinLedger {
   /**
    * A socket asked for credit (`credit: true`), after the bytes of the same message: what it was
    * granted and has not used goes back, it starts again from a small window, and it is answered
-   * with its count (`received`) and its new limit.
+   * with its count (`received`) and its new limit. False, and nothing changes, when the exec
+   * already has MAX_STDIN_CREDIT_WRITERS other writers with credit.
    */
-  creditAsked(sink: ConnectionSink): void {
+  creditAsked(sink: ConnectionSink): boolean {
     this.writtenBy(sink);
     const writer = this.#writers.get(sink)!;
+    if (!writer.credit && this.#creditWriters >= MAX_STDIN_CREDIT_WRITERS) return false;
     if (!writer.credit) this.#creditWriters++;
     this.#change(sink, writer, () => {
       writer.credit = { granted: writer.received, windowBytes: STDIN_INITIAL_CREDIT_BYTES, grantedAt: writer.received, yielding: false };
     });
     this.#grant({ answer: sink, scan: true });
+    return true;
   }
 
   /** The command has taken `offset` bytes of stdin in all. */
@@ -151,6 +157,7 @@ export class StdinLedger {
    */
   #grant({ answer, scan }: { answer?: ConnectionSink; scan: boolean }): void {
     if (this.#creditWriters === 0) return;
+    const told: [ConnectionSink, Pick<StdinAckMessage, "limit" | "received" | "contended">][] = [];
     const shareBytes = Math.floor(MAX_PENDING_STDIN_BYTES / this.#creditWriters);
     let roomBytes = this.#roomBytes();
     const wanting = [...this.#wanting].map((sink) => [sink, this.#writers.get(sink)!] as const);
@@ -176,20 +183,22 @@ export class StdinLedger {
           credit.grantedAt = writer.received;
         });
         roomBytes -= give;
-        this.#tell(sink, { limit: credit.granted, ...(answering && { received: writer.received }) });
+        told.push([sink, { limit: credit.granted, ...(answering && { received: writer.received }) }]);
       } else if (answering) {
-        this.#tell(sink, { limit: credit.granted, received: writer.received });
+        told.push([sink, { limit: credit.granted, received: writer.received }]);
       }
       // Less than half a window, even after what the room allowed: it starves.
       if (unusedOf(writer) < windowBytes / 2) starved = true;
     }
-    if (!starved || !scan) return;
-    for (const [sink, writer] of this.#writers) {
-      const credit = writer.credit;
-      if (!credit || credit.yielding || sink.closed || unusedOf(writer) <= shareBytes) continue;
-      this.#change(sink, writer, () => (credit.yielding = true));
-      this.#tell(sink, { limit: credit.granted, contended: true });
+    if (starved && scan) {
+      for (const [sink, writer] of this.#writers) {
+        const credit = writer.credit;
+        if (!credit || credit.yielding || sink.closed || unusedOf(writer) <= shareBytes) continue;
+        this.#change(sink, writer, () => (credit.yielding = true));
+        told.push([sink, { limit: credit.granted, contended: true }]);
+      }
     }
+    for (const [sink, fields] of told) this.#tell(sink, fields);
   }
 
   #tell(sink: ConnectionSink, fields: Pick<StdinAckMessage, "limit" | "received" | "contended">): void {

@@ -83,3 +83,24 @@ test.skipIf(noBwrap)("a program that reconnects mid-stream resumes the session a
   expect({ stdout: await resumed.stdout.readAllText(), exit: (await resumed.exited).code, errors: errorsOn(tap) }).toEqual({ stdout: `${sha256(whole)}  -\n`, exit: 0, errors: [] });
   await after.close();
 }, 60_000);
+
+// The server answers `credit: true` with invalid_state when the exec takes no stdin; the write waited
+// for an answer that never came, until the command exited (30 s here).
+test.skipIf(noBwrap)("a write through an attached handle fails at once with invalid_state when the exec takes no stdin, or another writer ended it", async () => {
+  const { session: first } = await tapped();
+  const noStdin = first.exec(["sleep", "30"], { id: "no-stdin" });
+  const ended = first.exec(["sleep", "30"], { id: "ended", stdin: true });
+  await Promise.all([noStdin.started, ended.started]);
+  await ended.end();
+  const { session: second } = await tapped({ resume: first.resume });
+  for (const id of ["no-stdin", "ended"]) {
+    const attached = second.attach(id);
+    const failure = await attached.write("x").then(
+      () => "written",
+      (error: unknown) => (error as { code?: string }).code,
+    );
+    expect({ id, failure }).toEqual({ id, failure: "invalid_state" });
+  }
+  await second.disconnect();
+  await first.close();
+});

@@ -3,6 +3,7 @@
 // that finds no room, the holder asked to give it back, and a socket that leaves instead.
 import { describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
+import { MAX_STDIN_CREDIT_WRITERS } from "../../src/protocol/limits.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
 import { roundTrip } from "../helpers/round-trip.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
@@ -115,5 +116,34 @@ describe.skipIf(noBwrap)("stdin credit", () => {
     });
     shared.client.send({ type: "signal", id, signal: "SIGKILL" });
     await shared.client.runToExit(id);
+  });
+
+  test(`at most ${MAX_STDIN_CREDIT_WRITERS} sockets hold credit for one exec: one more is limit_exceeded, the others go on`, async () => {
+    const name = `credit-cap-${crypto.randomUUID()}`;
+    const id = "crowded";
+    const sockets = await Promise.all(Array.from({ length: MAX_STDIN_CREDIT_WRITERS + 1 }, () => connect(shared.server, { query: { name } })));
+    const [starter] = sockets;
+    starter!.send({ type: "exec", id, argv: ["sh", "-c", "exec sleep 4545"], stdin: true });
+    await starter!.next((m) => m.type === "started" && m.id === id);
+    for (const socket of sockets.slice(0, MAX_STDIN_CREDIT_WRITERS)) {
+      socket.send({ type: "stdin", id, credit: true });
+      expect(await nextAck(socket, id)).toMatchObject({ type: "stdin.ack", id, received: 0 });
+    }
+    const extra = sockets[MAX_STDIN_CREDIT_WRITERS]!;
+    extra.send({ type: "stdin", id, credit: true });
+    expect(await extra.next((m) => "id" in m && m.id === id && m.type === "error")).toEqual({
+      type: "error",
+      id,
+      code: "limit_exceeded",
+      message: `exec "${id}" already has ${MAX_STDIN_CREDIT_WRITERS} sockets with stdin credit, the most it may`,
+    });
+    // One that leaves makes a place.
+    await sockets[1]![Symbol.asyncDispose]();
+    await roundTrip(starter!);
+    extra.send({ type: "stdin", id, credit: true });
+    expect(await nextAck(extra, id)).toMatchObject({ type: "stdin.ack", id, received: 0 });
+    starter!.send({ type: "signal", id, signal: "SIGKILL" });
+    await starter!.runToExit(id);
+    for (const socket of [starter!, ...sockets.slice(2)]) await socket[Symbol.asyncDispose]();
   });
 });

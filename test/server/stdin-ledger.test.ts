@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { StdinCredit } from "../../src/client/stdin-credit.ts";
 import type { StdinAckMessage } from "../../src/protocol/index.ts";
-import { MAX_PENDING_STDIN_BYTES } from "../../src/protocol/limits.ts";
+import { MAX_PENDING_STDIN_BYTES, MAX_STDIN_CREDIT_WRITERS } from "../../src/protocol/limits.ts";
 import type { ConnectionSink } from "../../src/server/connection-sink.ts";
 import { StdinLedger } from "../../src/server/stdin-ledger.ts";
 
@@ -60,7 +60,10 @@ function serverReads(exec: ModelExec, writer: ModelWriter): void {
   const message = writer.toServer.shift();
   if (!message) return;
   exec.ledger.writtenBy(writer.sink);
-  if (message.kind === "credit") return exec.ledger.creditAsked(writer.sink);
+  if (message.kind === "credit") {
+    exec.ledger.creditAsked(writer.sink);
+    return;
+  }
   if (exec.received - exec.taken + message.bytes > MAX_PENDING_STDIN_BYTES) {
     exec.refusals++;
     return;
@@ -197,4 +200,92 @@ describe("stdin credit among writers that keep to it", () => {
     }
     expect({ late: late.wanted, refusals: exec.refusals }).toEqual({ late: 0, refusals: 0 });
   });
+});
+
+/** A sink for the ledger alone: records what it was told, and may close itself while being told. */
+interface BareWriter {
+  sink: ConnectionSink;
+  limit: number;
+  sent: number;
+  asking: boolean;
+  /** Its next message closes it before the send returns, as Bun runs the close handler inside ws.close(). */
+  closesOnSend: boolean;
+}
+
+function createBareWriter(ledger: StdinLedger): BareWriter {
+  const writer: BareWriter = { sink: undefined as unknown as ConnectionSink, limit: 0, sent: 0, asking: false, closesOnSend: false };
+  writer.sink = {
+    closed: false,
+    send(text: string) {
+      const ack = JSON.parse(text) as StdinAckMessage;
+      if (ack.limit !== undefined && ack.received !== undefined) Object.assign(writer, { sent: ack.received, limit: ack.limit, asking: false });
+      else if (ack.limit !== undefined && !writer.asking) writer.limit = Math.max(writer.limit, ack.limit);
+      if (writer.closesOnSend) {
+        writer.closesOnSend = false;
+        (writer.sink as { closed: boolean }).closed = true;
+        ledger.left(writer.sink);
+      }
+    },
+    sendBinaryPair() {},
+    congestion: () => undefined,
+    onDrain() {},
+    onClose() {},
+  };
+  return writer;
+}
+
+// A send past a socket's hard cap closes it, and Bun runs the close handler (the socket leaves the
+// session, the ledger grants again) inside that send: a grant that told its writers while it was
+// still counting handed the same room out twice (1.09 MiB past the bound in this model).
+test("a writer that leaves while being told its limit does not make the ledger hand the same room out twice", () => {
+  let seed = 1;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  let worstOverBound = 0;
+  for (let trial = 0; trial < 20_000; trial++) {
+    const ledger = new StdinLedger("x");
+    let received = 0;
+    let taken = 0;
+    const writers: BareWriter[] = [];
+    for (let i = 0, count = 2 + Math.floor(random() * 4); i < count; i++) {
+      const writer = createBareWriter(ledger);
+      writers.push(writer);
+      writer.asking = true;
+      ledger.creditAsked(writer.sink);
+    }
+    for (let step = 0; step < 120; step++) {
+      const live = writers.filter((writer) => !writer.sink.closed);
+      const writer = live[Math.floor(random() * live.length)]!;
+      const roll = random();
+      if (roll < 0.6 && !writer.asking) {
+        // It keeps to its limit: all of what is left, or part of it.
+        const bytes = Math.floor((writer.limit - writer.sent) * (random() < 0.5 ? 1 : random()));
+        if (bytes > 0) {
+          ledger.received(writer.sink, bytes);
+          writer.sent += bytes;
+          received += bytes;
+        }
+      } else if (roll < 0.8) {
+        if (random() < 0.3 && live.length > 2) writer.closesOnSend = true;
+        writer.asking = true;
+        ledger.creditAsked(writer.sink);
+      } else if (roll < 0.9) {
+        const bytes = Math.floor((received - taken) * random() * 0.3);
+        if (bytes > 0) ledger.taken((taken += bytes));
+      }
+      const unused = writers.filter((candidate) => !candidate.sink.closed).reduce((sum, candidate) => sum + Math.max(0, candidate.limit - candidate.sent), 0);
+      worstOverBound = Math.max(worstOverBound, received - taken + unused - MAX_PENDING_STDIN_BYTES);
+    }
+  }
+  expect(worstOverBound).toBeLessThanOrEqual(0);
+});
+
+test(`an exec gives stdin credit to at most ${MAX_STDIN_CREDIT_WRITERS} sockets: one more is refused, and one that left makes a place`, () => {
+  const ledger = new StdinLedger("x");
+  const writers = Array.from({ length: MAX_STDIN_CREDIT_WRITERS + 1 }, () => createBareWriter(ledger));
+  const answers = writers.map((writer) => ledger.creditAsked(writer.sink));
+  expect(answers).toEqual([...Array.from({ length: MAX_STDIN_CREDIT_WRITERS }, () => true), false]);
+  // A writer that has credit may ask again (to give back what it does not use).
+  expect(ledger.creditAsked(writers[0]!.sink)).toBe(true);
+  ledger.left(writers[1]!.sink);
+  expect(ledger.creditAsked(writers[MAX_STDIN_CREDIT_WRITERS]!.sink)).toBe(true);
 });
