@@ -111,7 +111,10 @@ class WebSocketSink implements SocketSink {
     this.#waiting ??= Promise.withResolvers<void>();
     if (this.ws.getBufferedAmount() > HARD_LIMIT_BYTES) {
       this.#closed = true;
-      this.ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent");
+      // Not inside the send: Bun runs the close handler within ws.close() (the socket leaves its
+      // session), and whoever is sending is still in the middle of its own work. Nothing more is
+      // sent meanwhile (closed above).
+      queueMicrotask(() => this.ws.close(CLOSE_CODES.backpressureLimit, "the client does not read what it is sent"));
       this.#release();
     }
   }
