@@ -1,22 +1,16 @@
 // Stdin pacing by `stdin.ack` in the client library when the writer is not the exec's only one, or
 // when the write cannot finish: another socket of the session writing the same exec after earlier
 // stdin, a drop while a write waits for room, and an exit while it waits.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { BunkerError, connect, type Session } from "../../src/client/index.ts";
+import { BunkerError, connect } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { createWireTap, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
+import { connectTapped, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const MiB = 1024 * 1024;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server[Symbol.asyncDispose]();
-});
+const shared = useSharedServer();
 
 async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: string }> {
   try {
@@ -26,24 +20,18 @@ async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: s
   }
 }
 
-async function tapped(options: { resume?: Session["resume"] } = {}): Promise<{ session: Session; tap: WireTap }> {
-  const tap = createWireTap();
-  const session = await connect(server.url, { token: server.token!, tokenVia: "subprotocol", WebSocket: tap.WebSocket, ...options });
-  return { session, tap };
-}
-
 // stdin.ack counts the exec's stdin from its first byte, whoever wrote it. A second writer that
 // took the first ack it heard as its own progress counted 10 MiB of someone else's bytes as room,
 // sent far past the server's 8 MiB bound, and lost bytes to limit_exceeded.
 test.skipIf(noBwrap)("a second socket that writes an exec after 10 MiB of earlier stdin gets every byte through", async () => {
-  const first = await connect(server.url, { token: server.token! });
+  const first = await connect(shared.server.url, { token: shared.server.token! });
   expect((await first.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   const script = `head -c ${10 * MiB} > /dev/null; echo taken; read _ < gate; head -c ${24 * MiB} | sha256sum`;
   const starter = first.exec(["sh", "-c", script], { id: "paced", stdin: true, timeoutMs: 30_000 });
   await starter.write(patternedBytes(10 * MiB, 1));
   for await (const text of starter.stdout.text()) if (text.includes("taken")) break;
 
-  const { session: second, tap } = await tapped({ resume: first.resume });
+  const { session: second, tap } = await connectTapped(shared.server, { resume: first.resume });
   const writer = second.attach("paced");
   const input = patternedBytes(24 * MiB, 2);
   const ended = settled(writer.end(input));
@@ -63,7 +51,7 @@ test.skipIf(noBwrap)("a second socket that writes an exec after 10 MiB of earlie
 }, 30_000);
 
 test.skipIf(noBwrap)("a write waiting for room rejects with connection_closed when the socket drops", async () => {
-  const { session, tap } = await tapped();
+  const { session, tap } = await connectTapped(shared.server);
   const handle = session.exec(["sleep", "20"], { id: "never-reads", stdin: true, timeoutMs: 20_000 });
   const writing = settled(handle.write(patternedBytes(20 * MiB)));
   await stdinSent(tap, "never-reads", 8 * MiB);
@@ -72,7 +60,7 @@ test.skipIf(noBwrap)("a write waiting for room rejects with connection_closed wh
 });
 
 test.skipIf(noBwrap)("a write waiting for room rejects with invalid_state when the exec exits meanwhile", async () => {
-  const { session, tap } = await tapped();
+  const { session, tap } = await connectTapped(shared.server);
   const handle = session.exec(["sleep", "20"], { id: "exits", stdin: true, timeoutMs: 20_000 });
   const writing = settled(handle.write(patternedBytes(20 * MiB)));
   await stdinSent(tap, "exits", 8 * MiB);

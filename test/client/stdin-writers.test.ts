@@ -1,30 +1,18 @@
 // Stdin through the client library when the handle is not the exec's only writer, or not its first:
 // two sockets of one session writing one exec at once, and a program that reconnects mid-stream and
 // goes on writing. Real server, real sockets, a real command that reads late.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { connect, type Session } from "../../src/client/index.ts";
+import { connect } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { createWireTap, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
+import { connectTapped, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const MiB = 1024 * 1024;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server[Symbol.asyncDispose]();
-});
+const shared = useSharedServer();
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-
-async function tapped(options: { resume?: Session["resume"] } = {}): Promise<{ session: Session; tap: WireTap }> {
-  const tap = createWireTap();
-  const session = await connect(server.url, { token: server.token!, tokenVia: "subprotocol", WebSocket: tap.WebSocket, ...options });
-  return { session, tap };
-}
 
 /** The `error` messages a tapped socket received: a refused stdin message would be one. */
 const errorsOn = (tap: WireTap) => tap.received.filter((message) => message["type"] === "error");
@@ -32,13 +20,13 @@ const errorsOn = (tap: WireTap) => tap.received.filter((message) => message["typ
 // With acknowledgements only, the handle that started the exec counted on all 8 MiB and the one that
 // attached sent 2 MiB before its first ack: together past the bound, and a piece was refused.
 test.skipIf(noBwrap)("two sockets of one session write 12 MiB each into one exec at once, and every byte of both arrives", async () => {
-  const { session: first, tap: firstTap } = await tapped();
+  const { session: first, tap: firstTap } = await connectTapped(shared.server);
   expect((await first.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   // Whose byte is whose is told by its top bit: the first writer's are below 128, the second's above.
   const script = "read _ < gate; cat > /tmp/all; LC_ALL=C tr -d '\\200-\\377' < /tmp/all | sha256sum; LC_ALL=C tr -d '\\000-\\177' < /tmp/all | sha256sum";
   const starter = first.exec(["sh", "-c", script], { id: "both", stdin: true, timeoutMs: 60_000 });
   await starter.started;
-  const { session: second, tap: secondTap } = await tapped({ resume: first.resume });
+  const { session: second, tap: secondTap } = await connectTapped(shared.server, { resume: first.resume });
   const attached = second.attach("both");
   const low = patternedBytes(12 * MiB, 1).map((byte) => byte & 0x7f);
   const high = patternedBytes(12 * MiB, 2).map((byte) => byte | 0x80);
@@ -59,7 +47,7 @@ test.skipIf(noBwrap)("two sockets of one session write 12 MiB each into one exec
 // A program that dropped its socket with 7.5 MiB still unread, resumed, and wrote on: it did not
 // know what its old socket had left in the server, sent 2 MiB, and lost a piece to limit_exceeded.
 test.skipIf(noBwrap)("a program that reconnects mid-stream resumes the session and goes on writing: every byte arrives once, in order", async () => {
-  const before = await connect(server.url, { token: server.token! });
+  const before = await connect(shared.server.url, { token: shared.server.token! });
   expect((await before.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   const handle = before.exec(["sh", "-c", "read _ < gate; sha256sum"], { id: "resumed", stdin: true, timeoutMs: 60_000 });
   const head = patternedBytes(7.5 * MiB, 3);
@@ -67,7 +55,7 @@ test.skipIf(noBwrap)("a program that reconnects mid-stream resumes the session a
   // A close sends what the socket holds first: all of `head` reaches the server.
   await before.disconnect();
 
-  const { session: after, tap } = await tapped({ resume: before.resume });
+  const { session: after, tap } = await connectTapped(shared.server, { resume: before.resume });
   const resumed = after.attach("resumed");
   const tail = patternedBytes(12 * MiB, 4);
   const written = resumed.end(tail);
@@ -87,12 +75,12 @@ test.skipIf(noBwrap)("a program that reconnects mid-stream resumes the session a
 // The server answers `credit: true` with invalid_state when the exec takes no stdin; the write waited
 // for an answer that never came, until the command exited (30 s here).
 test.skipIf(noBwrap)("a write through an attached handle fails at once with invalid_state when the exec takes no stdin, or another writer ended it", async () => {
-  const { session: first } = await tapped();
+  const { session: first } = await connectTapped(shared.server);
   const noStdin = first.exec(["sleep", "30"], { id: "no-stdin" });
   const ended = first.exec(["sleep", "30"], { id: "ended", stdin: true });
   await Promise.all([noStdin.started, ended.started]);
   await ended.end();
-  const { session: second } = await tapped({ resume: first.resume });
+  const { session: second } = await connectTapped(shared.server, { resume: first.resume });
   for (const id of ["no-stdin", "ended"]) {
     const attached = second.attach(id);
     const failure = await attached.write("x").then(

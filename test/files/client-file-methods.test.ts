@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { connect, type Session } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server[Symbol.asyncDispose]();
-});
+const shared = useSharedServer();
 
 test("the client library writes, reads, lists, stats, moves, removes, uploads, downloads and watches files", async () => {
-  await using session: Session = await connect(server.url, { token: server.token! });
+  await using session: Session = await connect(shared.server.url, { token: shared.server.token! });
   const { files } = session;
   expect(await files.exists("notes/a.txt")).toBe(false);
   expect(await files.write("notes/a.txt", "hello")).toMatchObject({ path: "notes/a.txt", size: 5 });

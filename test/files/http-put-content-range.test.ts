@@ -1,25 +1,19 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../helpers/client.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 import { bearer, fileUrl } from "./helpers/real-session.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server[Symbol.asyncDispose]();
-});
+const shared = useSharedServer();
 
 test("a PUT with Content-Range is refused with 400 (RFC 9110 14.5) and the file keeps all its bytes", async () => {
-  await using client = await connect(server);
-  const url = fileUrl(server, client, "data/whole.bin");
+  await using client = await connect(shared.server);
+  const url = fileUrl(shared.server, client, "data/whole.bin");
   const whole = Buffer.alloc(3000, 7);
-  expect((await fetch(url, { method: "PUT", body: whole, headers: bearer(server) })).status).toBe(201);
+  expect((await fetch(url, { method: "PUT", body: whole, headers: bearer(shared.server) })).status).toBe(201);
   // A client resuming an upload the way some tools do: the tail only, with its place in Content-Range.
-  const partial = await fetch(url, { method: "PUT", body: "TAIL", headers: { ...bearer(server), "content-range": "bytes 2996-2999/3000" } });
+  const partial = await fetch(url, { method: "PUT", body: "TAIL", headers: { ...bearer(shared.server), "content-range": "bytes 2996-2999/3000" } });
   expect(partial.status).toBe(400);
   expect(partial.headers.get("x-bunker-error")).toBe("bad_message");
   expect(await partial.text()).toContain("Content-Range");

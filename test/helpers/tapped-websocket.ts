@@ -1,6 +1,9 @@
 // A WebSocket class for the client library that lets a test see the wire: every text frame sent and
 // received, and a wait for the first one that matches. It adds nothing else to Bun's WebSocket.
 
+import { connect, type Session } from "../../src/client/index.ts";
+import type { TestServer } from "./server-process.ts";
+
 /** What a tapped socket recorded, and a way to await a frame. */
 export interface WireTap {
   /** Text frames the client sent, parsed. */
@@ -68,4 +71,11 @@ export function stdinSent(tap: WireTap, id: string, bytes: number): Promise<unkn
     total += Buffer.from(message["data"], "base64").byteLength;
     return total >= bytes;
   });
+}
+
+/** A client-library session to `server` whose socket is tapped (token as a subprotocol, as a page sends it). */
+export async function connectTapped(server: TestServer, options: { resume?: Session["resume"] } = {}): Promise<{ session: Session; tap: WireTap }> {
+  const tap = createWireTap();
+  const session = await connect(server.url, { token: server.token!, tokenVia: "subprotocol", WebSocket: tap.WebSocket, ...options });
+  return { session, tap };
 }

@@ -1,7 +1,7 @@
 // The page's stdin pacing (src/web/shell.ts) against a real server: a shell object fed by a real
 // socket opened as the page opens it, with a terminal that renders at once. What a paste needs after
 // a reload (a new page attaching to a shell whose stdin has history) and after a reconnect.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { connect, type Session } from "../../src/client/index.ts";
 import { decodeServerMessage, type ClientMessage, type ExecInfo, type HelloMessage } from "../../src/protocol/index.ts";
@@ -9,16 +9,10 @@ import { createBinaryFrameReader } from "../../src/web/frame-reader.ts";
 import { createShell, type Shell } from "../../src/web/shell.ts";
 import { buildSocketUrl, buildSubprotocols } from "../../src/web/socket-url.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 
 const MiB = 1024 * 1024;
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server[Symbol.asyncDispose]();
-});
+const shared = useSharedServer();
 
 /** ASCII that a raw terminal passes through unchanged, as a paste would bring it. */
 function pasteText(length: number): string {
@@ -89,7 +83,7 @@ function createPage(id: string) {
     },
     /** Opens a socket that resumes `resume`, and attaches the shell to its exec (or starts it, as a new tab does). */
     async open(resume: { session: string; secret: string }, how: "attach" | "start" = "attach"): Promise<PageSocket> {
-      const ws = new WebSocket(buildSocketUrl({ protocol: "http:", host: `127.0.0.1:${server.port}` }, resume.session), buildSubprotocols(server.token, resume.secret));
+      const ws = new WebSocket(buildSocketUrl({ protocol: "http:", host: `127.0.0.1:${shared.server.port}` }, resume.session), buildSubprotocols(shared.server.token, resume.secret));
       ws.binaryType = "arraybuffer";
       const frames = createBinaryFrameReader();
       const state = { ws, dark: false, stdin: 0, text: [] as string[], waiters: [] as { bytes: number; resolve: () => void }[] };
@@ -143,7 +137,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 // already taken 10 MiB took the first ack it heard as its own progress, sent far past the server's
 // bound, and the paste lost its middle to limit_exceeded.
 test.skipIf(noBwrap)("a page reloaded onto a shell whose stdin took 10 MiB before pastes 24 MiB whole", async () => {
-  const library = await connect(server.url, { token: server.token! });
+  const library = await connect(shared.server.url, { token: shared.server.token! });
   expect((await library.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   const earlier = await startRawTerminal(library, "reloaded", `head -c ${10 * MiB} > /dev/null; echo taken; read _ < gate; head -c ${24 * MiB} | sha256sum`);
   await earlier.write(pasteText(10 * MiB));
@@ -161,7 +155,7 @@ test.skipIf(noBwrap)("a page reloaded onto a shell whose stdin took 10 MiB befor
 // those bytes left no room under the bound, no stdin.ack ever came for them, and every later
 // keystroke waited behind them: the terminal took no input again.
 test.skipIf(noBwrap)("after a reconnect that lost a paste in flight, the next paste goes through", async () => {
-  const library = await connect(server.url, { token: server.token! });
+  const library = await connect(shared.server.url, { token: shared.server.token! });
   const page = createPage("dropped");
   const first = await page.open(library.resume, "start");
   await page.shows(/\$ $/);
@@ -184,7 +178,7 @@ test.skipIf(noBwrap)("after a reconnect that lost a paste in flight, the next pa
 // The page counted its stdin from the first ack it heard, and sent 2 MiB before that: onto 7 MiB of
 // keystrokes the terminal had not taken, a piece of the paste was refused (limit_exceeded).
 test.skipIf(noBwrap)("a page reloaded onto a shell that still holds 7 MiB of unread keystrokes pastes 12 MiB whole", async () => {
-  const library = await connect(server.url, { token: server.token! });
+  const library = await connect(shared.server.url, { token: shared.server.token! });
   expect((await library.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   const earlier = await startRawTerminal(library, "unread", `read _ < gate; head -c ${19 * MiB} | sha256sum`);
   const typed = pasteText(7 * MiB);
@@ -204,7 +198,7 @@ test.skipIf(noBwrap)("a page reloaded onto a shell that still holds 7 MiB of unr
 // Two writers at once: the library's handle (which started the shell) counted on all 8 MiB for
 // itself, the page on 2 MiB more, and together they passed the bound.
 test.skipIf(noBwrap)("a page pastes into a shell that another writer fills at the same time, and both arrive whole", async () => {
-  const library = await connect(server.url, { token: server.token! });
+  const library = await connect(shared.server.url, { token: shared.server.token! });
   expect((await library.exec(["mkfifo", "gate"]).exited).code).toBe(0);
   const script = `read _ < gate; head -c ${24 * MiB} > /tmp/all; tr -dc a-z < /tmp/all | sha256sum; tr -dc A-Z < /tmp/all | sha256sum`;
   const other = await startRawTerminal(library, "beside", script);
