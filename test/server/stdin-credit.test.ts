@@ -66,12 +66,18 @@ describe.skipIf(noBwrap)("stdin credit", () => {
     expect((await shared.client.runToExit(id)).errors).toEqual([]);
   });
 
-  test("a second writer that finds no room gets limit 0, the holder is asked for its credit back, and giving it back shares it", async () => {
-    const id = "shared-room";
+  /** Two writers, the first holding all the room: the second's `credit: true` gets limit 0. */
+  async function withNoRoomForSecond(id: string) {
     const { first, second } = await twoWriters(id);
     await fillAsOneWriter(first, id);
     second.send({ type: "stdin", id, credit: true });
     expect(await nextAck(second, id)).toEqual({ type: "stdin.ack", id, offset: 0, limit: 0, received: 0 });
+    return { first, second };
+  }
+
+  test("a second writer that finds no room gets limit 0, the holder is asked for its credit back, and giving it back shares it", async () => {
+    const id = "shared-room";
+    const { first, second } = await withNoRoomForSecond(id);
     // 4.5 MiB unused is past the first writer's share now (4 MiB of two).
     expect(await nextAck(first, id)).toEqual({ type: "stdin.ack", id, offset: 0, limit: 8 * MiB, contended: true });
     first.send({ type: "stdin", id, credit: true });
@@ -92,10 +98,7 @@ describe.skipIf(noBwrap)("stdin credit", () => {
 
   test("a socket that leaves gives the credit it did not use to the writer that waits", async () => {
     const id = "left-room";
-    const { first, second } = await twoWriters(id);
-    await fillAsOneWriter(first, id);
-    second.send({ type: "stdin", id, credit: true });
-    expect(await nextAck(second, id)).toEqual({ type: "stdin.ack", id, offset: 0, limit: 0, received: 0 });
+    const { first, second } = await withNoRoomForSecond(id);
     await first[Symbol.asyncDispose]();
     expect(await nextAck(second, id)).toEqual({ type: "stdin.ack", id, offset: 0, limit: MiB });
     second.send({ type: "signal", id, signal: "SIGKILL" });
