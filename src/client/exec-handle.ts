@@ -91,9 +91,11 @@ export class ClientExecHandle implements ExecHandle {
   readonly #settleExited: { resolve: (exit: ExecExit) => void; reject: (error: Error) => void };
   #state: State;
   #stdinOpen: boolean;
-  #stdinFailure: BunkerError | undefined;
-  /** Why the handle stopped following the exec (failed or detached): what a write still waiting rejects with. */
-  #endedBy: BunkerError | undefined;
+  /**
+   * What a write rejects with: a refused stdin write or credit request, or why the handle stopped
+   * following the exec (failed, detached), whichever came first.
+   */
+  #writeFailure: BunkerError | undefined;
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
   readonly #stdin: StdinSender;
@@ -223,12 +225,9 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#state === "pending") return this.fail(error);
     if (this.#attachPending && (error.code === "unknown_exec" || error.code === "bad_message")) return this.fail(error);
     this.errors.push(error);
-    // A refused stdin write loses its bytes; a refused `credit: true` (no stdin, or it has ended, or
-    // the exec has as many writers as it may) leaves no credit to wait for. Either way later writes
-    // fail with it, and one waiting for room fails now rather than at the exit.
-    const refusesCredit = this.#stdin.awaitingCredit && (error.code === "invalid_state" || error.code === "unknown_exec");
-    if (error.code === "limit_exceeded" || refusesCredit) {
-      this.#stdinFailure = error;
+    // Later writes fail with it, and one waiting for room fails now rather than at the exit.
+    if (this.#stdin.failsWrites(error)) {
+      this.#writeFailure = error;
       this.#stdin.release();
     }
   }
@@ -237,7 +236,7 @@ export class ClientExecHandle implements ExecHandle {
   fail(error: BunkerError): void {
     if (!this.live) return;
     this.#state = "failed";
-    this.#endedBy = error;
+    this.#writeFailure ??= error;
     this.#stdinOpen = false;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
@@ -272,7 +271,7 @@ export class ClientExecHandle implements ExecHandle {
     this.transport.send({ type: "detach", id: this.id });
     const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
     this.#state = "detached";
-    this.#endedBy = error;
+    this.#writeFailure ??= error;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
     this.stdout.end();
@@ -306,13 +305,13 @@ export class ClientExecHandle implements ExecHandle {
   }
 
   #checkWritable(): void {
-    if (this.#stdinFailure) throw this.#stdinFailure;
-    // A drop or a detach while a write waited: its own code (connection_closed, detached), not invalid_state.
-    if (this.#endedBy) throw this.#endedBy;
+    // A refused write, or a drop or a detach while a write waited: its own code (limit_exceeded,
+    // connection_closed, detached), not invalid_state.
+    if (this.#writeFailure) throw this.#writeFailure;
     if (this.#state === "exited") {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} has exited: it takes no more stdin`, { execId: this.id });
     }
-    if (!this.#stdinOpen || !this.live) {
+    if (!this.#stdinOpen) {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} takes no stdin: it was started without stdin, its stdin was ended, or it is over`, { execId: this.id });
     }
   }

@@ -79,9 +79,14 @@ export class StdinCredit {
     this.#contended = false;
   }
 
-  /** The server answered `credit: true` with PRE_CREDIT_REFUSAL: it predates credit. */
-  refused(): void {
+  /**
+   * Whether an error is the answer of a server that predates credit to `credit: true`
+   * (PRE_CREDIT_REFUSAL): from then on writes pace by `stdin.ack` offsets.
+   */
+  takeRefusal(code: string, message: string): boolean {
+    if (code !== "bad_message" || this.#state !== "asking" || message !== PRE_CREDIT_REFUSAL) return false;
     this.#state = "legacy";
+    return true;
   }
 
   /**

@@ -3,10 +3,9 @@ import { encodeBase64 } from "./base64.ts";
 import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { ExecTransport } from "./exec-handle.ts";
-import { PRE_CREDIT_REFUSAL, StdinCredit } from "./stdin-credit.ts";
+import { StdinCredit } from "./stdin-credit.ts";
 
-/** Most raw bytes in one `stdin` message: its base64 stays well below the server's 1 MiB frame limit. */
-export const STDIN_CHUNK_BYTES = 256 * 1024;
+const encoder = new TextEncoder();
 
 /** What a StdinSender needs from the exec handle it writes for. */
 export interface StdinSenderHost {
@@ -46,7 +45,7 @@ export class StdinSender {
 
   /** Queues a write (and end of file); resolves once handed to the socket. */
   write(data: string | Uint8Array, eof: boolean): Promise<void> {
-    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (!(bytes instanceof Uint8Array)) throw new TypeError(`write: expected a string or a Uint8Array, got ${typeof data}`);
     this.#writing++;
     const done = this.#writes.then(() => this.#send(bytes, eof));
@@ -75,15 +74,17 @@ export class StdinSender {
    * offsets from now on, and the error is the sender's, not the exec's.
    */
   takeRefusal(error: BunkerError): boolean {
-    if (error.code !== "bad_message" || !this.#credit.asking || error.message !== PRE_CREDIT_REFUSAL) return false;
-    this.#credit.refused();
+    if (!this.#credit.takeRefusal(error.code, error.message)) return false;
     this.release();
     return true;
   }
 
-  /** A `credit: true` was sent and not answered yet: an error for the exec now answers it. */
-  get awaitingCredit(): boolean {
-    return this.#credit.asking;
+  /**
+   * Whether `error` leaves the writes nothing to wait for: a refused write (its bytes are lost), or
+   * a refused `credit: true` (no stdin, or it has ended, or the exec has as many writers as it may).
+   */
+  failsWrites(error: BunkerError): boolean {
+    return error.code === "limit_exceeded" || (this.#credit.asking && (error.code === "invalid_state" || error.code === "unknown_exec"));
   }
 
   /** Wakes a write waiting for room: to go on, or to find the exec ended and fail. */
@@ -99,7 +100,8 @@ export class StdinSender {
     let start = 0;
     do {
       this.host.checkWritable();
-      const most = Math.min(STDIN_CHUNK_BYTES, transport.messageBytes, bytes.byteLength - start);
+      // messageBytes fits the server's frame limit (256 KiB at most, message-bytes.ts).
+      const most = Math.min(transport.messageBytes, bytes.byteLength - start);
       if (most > 0) await this.#roomFor();
       await transport.drained();
       this.host.checkWritable();

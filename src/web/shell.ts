@@ -1,4 +1,4 @@
-import { PRE_CREDIT_REFUSAL, StdinCredit } from "../client/stdin-credit.ts";
+import { StdinCredit } from "../client/stdin-credit.ts";
 import { STDIN_INITIAL_CREDIT_BYTES, type ClientMessage, type ExecInfo, type ExitFactsMessage, type ServerMessage, type TerminalSize } from "../protocol/index.ts";
 import { ACK_WINDOW_BYTES, createAckTracker } from "./ack-window.ts";
 import { describeExit, formatNotice } from "./exit-text.ts";
@@ -217,8 +217,7 @@ export function createShell(options: ShellOptions): Shell {
           return;
         case "error":
           if (state === "exited") return;
-          if (message.code === "bad_message" && stdinCredit.asking && message.message === PRE_CREDIT_REFUSAL) {
-            stdinCredit.refused();
+          if (stdinCredit.takeRefusal(message.code, message.message)) {
             pumpStdin();
             return;
           }
