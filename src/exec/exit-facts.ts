@@ -29,6 +29,18 @@ const ERRNO_NAMES: Record<number, string> = {
   40: "ELOOP (too many symbolic links)",
 };
 
+/**
+ * The exit code of a command whose execve failed (a Linux errno, from the reaper), as shells,
+ * `docker exec` and `kubectl exec` give it: 127 when there is no such file, 126 when it exists but
+ * cannot be executed (no x bit, a directory, not an executable format). The reaper exits 127 for
+ * every failure.
+ */
+export function cannotExecuteCode(errno: number): number {
+  return errno === LINUX_ENOENT || errno === LINUX_ENOTDIR ? 127 : 126;
+}
+const LINUX_ENOENT = 2;
+const LINUX_ENOTDIR = 20;
+
 /** A readable name for a Linux errno value. */
 export function errnoName(errno: number): string {
   return ERRNO_NAMES[errno] ?? `errno ${errno}`;

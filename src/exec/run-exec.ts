@@ -11,8 +11,8 @@ import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { closeFd } from "../files/fs-calls.ts";
 import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
 import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
-import { describeExitCode, errnoName } from "./exit-facts.ts";
-import { createStdinWriter, createTerminalStdinWriter, type StdinWriter } from "./stdin-writer.ts";
+import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
+import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
 
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
@@ -43,7 +43,7 @@ export interface ExecRequest {
   /** Protected paths the caller opened; it closes them after runExec returns. */
   protectedPaths?: readonly OpenedProtectedPath[];
   /** How many bytes of stdin the command has taken in all, as it takes them (for `stdin.ack`). */
-  onStdinTaken?: (takenBytes: number) => void;
+  onStdinTaken?: StdinTaken;
 }
 
 /** Where an exec's output goes: one log per stream. */
@@ -303,17 +303,6 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     finished,
   };
 }
-
-/**
- * The exit code of a command whose execve failed, as shells, `docker exec` and `kubectl exec` give
- * it: 127 when there is no such file, 126 when it exists but cannot be executed (no x bit, a
- * directory, not an executable format). The reaper exits 127 for every failure.
- */
-function cannotExecuteCode(errno: number): number {
-  return errno === ENOENT || errno === ENOTDIR ? 127 : 126;
-}
-const ENOENT = 2;
-const ENOTDIR = 20;
 
 /** Quiet time after which a terminal whose processes are gone is taken to have no more output. */
 const PTY_QUIET_MS = 25;

@@ -85,7 +85,7 @@ export async function openDownload(scope: FileScope, path: ClientPath): Promise<
 }
 
 /** What a download asks for: a window of the file, and the version it resumes (see openDownloadWindow). */
-export interface DownloadWindow {
+interface DownloadWindow {
   readonly offset?: number | undefined;
   readonly length?: number | undefined;
   /** The entity tag of the version an earlier download read. */

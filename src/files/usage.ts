@@ -59,7 +59,7 @@ async function measureDirectory(root: ConfinedRoot, dir: OpenDir): Promise<numbe
  * (undefined: no quota). A write that leaves it no larger than `usedBeforeBytes` passes even past the
  * quota: a command may have filled the workspace, and truncating or shrinking a file must still work.
  */
-export function assertWithinQuota(quotaBytes: number | undefined, usedBytes: number, what: string, usedBeforeBytes = -1): void {
+export function assertWithinQuota(quotaBytes: number | undefined, usedBytes: number, what: string, usedBeforeBytes: number): void {
   if (quotaBytes !== undefined && usedBytes > quotaBytes && usedBytes > usedBeforeBytes) {
     throw new FileError("quota_exceeded", `${what} would bring the workspace to ${usedBytes} bytes, past its quota of ${quotaBytes}`);
   }

@@ -141,8 +141,7 @@ export class Session {
 
   /** Joins a socket: it receives the output of every exec started from now on. */
   join(connection: SessionConnection): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#disarmTimer();
     this.#connections.set(connection, null);
   }
 
@@ -175,7 +174,7 @@ export class Session {
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
-    for (const record of this.#execs.values()) record.stdinWriterLeft(connection.sink);
+    for (const record of this.#execs.values()) if (record.running) record.stdinWriterLeft(connection.sink);
     const held = new Set([connection.sink]);
     const release = () => {
       for (const record of this.#streaming ?? []) {
@@ -196,8 +195,7 @@ export class Session {
    */
   holdForHttp(): () => void {
     this.#httpTransfers++;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#disarmTimer();
     let held = true;
     return () => {
       if (!held) return;
@@ -504,6 +502,11 @@ export class Session {
   }
 
   /** With no socket joined and no HTTP transfer open: a detach TTL while commands run, then an idle TTL. */
+  #disarmTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   #armTimer(): void {
     if (this.#ended || this.#connections.size > 0 || this.#httpTransfers > 0) return;
     clearTimeout(this.#timer);

@@ -66,13 +66,9 @@ export class StdinLedger {
 
   constructor(readonly id: string) {}
 
-  /** A socket sent a `stdin` message: from now on it hears how far the command has read. */
+  /** A socket sent a `stdin` message: from now on it hears how far the command has read (until it leaves). */
   writtenBy(sink: ConnectionSink): void {
-    if (this.#writers.has(sink)) return;
-    // Closed writers go here too, not only at the next ack, which a command that never reads never
-    // causes: a client that reconnected and wrote again and again grew the map without end.
-    for (const [writer, state] of this.#writers) if (writer.closed) this.#forget(writer, state);
-    this.#writers.set(sink, { received: 0, credit: undefined });
+    if (!this.#writers.has(sink)) this.#writers.set(sink, { received: 0, credit: undefined });
   }
 
   /** The exec took in `bytes` of a socket's `stdin` message. */
@@ -80,6 +76,11 @@ export class StdinLedger {
     const writer = this.#writers.get(sink);
     if (!writer) return;
     this.#received += bytes;
+    // Keystrokes of a writer without credit: nothing of the credit bookkeeping moves.
+    if (!writer.credit) {
+      writer.received += bytes;
+      return;
+    }
     const wanted = this.#wanting.has(sink);
     this.#change(sink, writer, () => (writer.received += bytes));
     // The room is what it was: only a writer that has just come to want more may get some now, or
@@ -111,10 +112,7 @@ export class StdinLedger {
     if (offset - this.#stepAcked >= STDIN_ACK_STEP_BYTES) {
       this.#stepAcked = offset;
       const text = JSON.stringify({ type: "stdin.ack", id: this.id, offset } satisfies StdinAckMessage);
-      for (const [sink, writer] of this.#writers) {
-        if (sink.closed) this.#forget(sink, writer);
-        else if (!writer.credit) sink.send(text);
-      }
+      for (const [sink, writer] of this.#writers) if (!writer.credit) sink.send(text);
     }
     if (this.#wanting.size > 0 && this.#roomBytes() > 0) this.#grant({ scan: false });
   }
@@ -164,10 +162,6 @@ export class StdinLedger {
     wanting.sort((a, b) => unusedOf(a[1]) - unusedOf(b[1]));
     let starved = false;
     for (const [sink, writer] of wanting) {
-      if (sink.closed) {
-        this.#forget(sink, writer);
-        continue;
-      }
       const credit = writer.credit!;
       const answering = sink === answer;
       const unused = unusedOf(writer);
@@ -193,7 +187,7 @@ export class StdinLedger {
     if (starved && scan) {
       for (const [sink, writer] of this.#writers) {
         const credit = writer.credit;
-        if (!credit || credit.yielding || sink.closed || unusedOf(writer) <= shareBytes) continue;
+        if (!credit || credit.yielding || unusedOf(writer) <= shareBytes) continue;
         this.#change(sink, writer, () => (credit.yielding = true));
         told.push([sink, { limit: credit.granted, contended: true }]);
       }
