@@ -1,7 +1,7 @@
 import type { FileEntry, FileReply } from "../protocol/index.ts";
 import { encodeBase64 } from "./base64.ts";
 import { concatBytes } from "./concat-bytes.ts";
-import { createDeferred } from "./deferred.ts";
+import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { FileChannel } from "./file-channel.ts";
 
@@ -25,12 +25,13 @@ export async function uploadFile(channel: FileChannel, path: string, data: Uint8
   const ready = createDeferred<{ chunkBytes: number; windowBytes: number }>();
   const done = createDeferred<FileEntry>();
   let acked = 0;
-  let room: (() => void) | undefined;
+  /** Settled by the next ack (or a failure): what a chunk waiting for the window waits on. */
+  let room: Deferred<void> | undefined;
   let failure: BunkerError | undefined;
   const wake = () => {
     const waiting = room;
     room = undefined;
-    waiting?.();
+    waiting?.resolve();
   };
   const opened = channel.open(
     {
@@ -68,7 +69,7 @@ export async function uploadFile(channel: FileChannel, path: string, data: Uint8
   const { chunkBytes, windowBytes } = await ready.promise;
   let sent = 0;
   const sendChunk = async (bytes: Uint8Array, eof: boolean) => {
-    while (!failure && sent + bytes.byteLength - acked > windowBytes) await new Promise<void>((resolve) => (room = resolve));
+    while (!failure && sent + bytes.byteLength - acked > windowBytes) await (room ??= createDeferred<void>()).promise;
     if (failure) throw failure;
     await channel.drained();
     if (!channel.send({ type: "file.upload.chunk", id, offset: sent, data: encodeBase64(bytes), ...(eof && { eof: true }) })) {

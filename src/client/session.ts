@@ -26,6 +26,7 @@ import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } f
 
 /** The socket's send queue above which stdin writes wait. */
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+const encoder = new TextEncoder();
 
 type Dispatched = Exclude<ServerMessage, FileReply>;
 
@@ -64,11 +65,7 @@ export class ClientSession implements Session {
     this.#resolveClosed = closed.resolve;
     this.files = createSessionFiles({
       nextId: () => `${FILE_ID_PREFIX}${++this.#fileRequests}`,
-      request: (message) => {
-        const reply = this.#requests.add(message.id);
-        if (!this.#send(message)) this.#requests.reject(message.id, this.#closedError());
-        return reply as Promise<FileReply>;
-      },
+      request: (message) => this.#request(message.id, message) as Promise<FileReply>,
       open: (message, handler) => {
         if (!this.#send(message)) return false;
         this.#fileStreams.set(message.id, handler);
@@ -148,9 +145,7 @@ export class ClientSession implements Session {
 
   async list(): Promise<ExecInfo[]> {
     const id = this.#makeId();
-    const reply = this.#requests.add(id);
-    if (!this.#send({ type: "list", id })) this.#requests.reject(id, this.#closedError());
-    const message = await reply;
+    const message = await this.#request(id, { type: "list", id });
     const execs = message.type === "execs" ? message.execs : [];
     for (const info of execs) this.#known.set(info.id, info);
     return execs;
@@ -212,6 +207,13 @@ export class ClientSession implements Session {
     }
   }
 
+  /** Sends a request and resolves with its reply; rejects with connection_closed when it cannot be sent. */
+  #request(id: string, message: ClientMessage): Promise<ServerMessage> {
+    const reply = this.#requests.add(id);
+    if (!this.#send(message)) this.#requests.reject(id, this.#closedError());
+    return reply;
+  }
+
   #send(message: ClientMessage): boolean {
     if (this.#socket.readyState !== OPEN) return false;
     this.#socket.send(JSON.stringify(message));
@@ -242,7 +244,7 @@ export class ClientSession implements Session {
       case "output": {
         const handle = this.#execs.get(message.id);
         if (!handle) return;
-        if (!handle.jsonDataIsBase64) return handle.onOutput(message.stream, message.offset, new TextEncoder().encode(message.data), false, message.bytes);
+        if (!handle.jsonDataIsBase64) return handle.onOutput(message.stream, message.offset, encoder.encode(message.data), false, message.bytes);
         const bytes = decodeBase64(message.data);
         if (!bytes) return this.#violate(`output: data of exec ${JSON.stringify(message.id)} is not base64`);
         return handle.onOutput(message.stream, message.offset, bytes, true);

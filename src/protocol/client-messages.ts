@@ -1,8 +1,6 @@
 import * as v from "valibot";
-import { AckWindowSchema, FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
+import { AckWindowSchema, ByteCountSchema, FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
 import { MAX_TIMEOUT_MS } from "./limits.ts";
-
-export { MAX_TIMEOUT_MS };
 
 /** Strings that reach execve or the environment cannot hold NUL. */
 const NoNulStringSchema = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
@@ -30,7 +28,6 @@ export type OutputEncoding = v.InferOutput<typeof OutputEncodingSchema>;
 export const InputEncodingSchema = v.picklist(["utf8", "base64"], 'must be "utf8" or "base64"');
 
 const PositiveIntegerSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(1, "must be >= 1"));
-const OffsetSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
 
 /** A terminal size in character cells. */
 export const TerminalSizeSchema = v.object({
@@ -149,8 +146,8 @@ export type ResizeMessage = v.InferOutput<typeof ResizeMessageSchema>;
 
 /** Byte offsets per stream that a client already holds. */
 export const StreamOffsetsSchema = v.object({
-  stdout: v.optional(OffsetSchema),
-  stderr: v.optional(OffsetSchema),
+  stdout: v.optional(ByteCountSchema),
+  stderr: v.optional(ByteCountSchema),
 });
 
 /**
@@ -179,7 +176,7 @@ export const AckMessageSchema = v.object({
   type: v.literal("ack"),
   id: ExecIdSchema,
   stream: v.optional(v.picklist(["stdout", "stderr"], 'must be "stdout" or "stderr"')),
-  offset: OffsetSchema,
+  offset: ByteCountSchema,
 });
 export type AckMessage = v.InferOutput<typeof AckMessageSchema>;
 

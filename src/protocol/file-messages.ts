@@ -13,7 +13,8 @@ const FilePathSchema = v.pipe(
   v.regex(/^[^\0]*$/, "must not contain NUL"),
 );
 
-const ByteCountSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
+/** A byte count or offset: a whole number, 0 or more. */
+export const ByteCountSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
 
 /** An `ackWindowBytes` (exec, attach, file.download): at least one byte, at most 64 MiB. */
 export const AckWindowSchema = v.pipe(

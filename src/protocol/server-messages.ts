@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { ERROR_CODES, type ErrorCode } from "./errors.ts";
 import { ExecIdSchema, TerminalSizeSchema } from "./client-messages.ts";
-import { FILE_REPLY_SCHEMAS } from "./file-messages.ts";
+import { ByteCountSchema, FILE_REPLY_SCHEMAS } from "./file-messages.ts";
 
 export const SANDBOX_BACKENDS = ["bwrap", "seatbelt", "none"] as const;
 export const SandboxBackendNameSchema = v.picklist(SANDBOX_BACKENDS);
@@ -174,9 +174,6 @@ export type ClosedMessage = v.InferOutput<typeof ClosedMessageSchema>;
  * what it sent beyond this offset under MAX_PENDING_STDIN_BYTES. A socket that asked for credit
  * (`stdin` with `credit: true`) gets `limit` instead, and keeps to it.
  */
-/** A count of stdin bytes a client acts on: credit it keeps to must be a whole, non-negative number. */
-const StdinByteCountSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(0, "must be >= 0"));
-
 export const StdinAckMessageSchema = v.object({
   type: v.literal("stdin.ack"),
   id: ExecIdSchema,
@@ -185,9 +182,9 @@ export const StdinAckMessageSchema = v.object({
    * Credit: how many bytes of this exec's stdin this socket may have sent in all (its own, counted
    * from its first). Set afresh by the answer to `credit: true`, and only raised after it.
    */
-  limit: v.optional(StdinByteCountSchema),
+  limit: v.optional(ByteCountSchema),
   /** Only in the answer to `credit: true`: this socket's bytes the server took in, the count `limit` is in. */
-  received: v.optional(StdinByteCountSchema),
+  received: v.optional(ByteCountSchema),
   /** Another writer waits for room this socket holds: send `credit: true` once idle or out of credit. */
   contended: v.optional(v.boolean()),
 });
