@@ -3,22 +3,15 @@
 // stdin, a drop while a write waits for room, and an exit while it waits.
 import { expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { BunkerError, connect } from "../../src/client/index.ts";
+import { connect } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
-import { connectTapped, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
+import { connectTapped, stdinSent } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
+import { settled } from "../helpers/settled.ts";
 
 const MiB = 1024 * 1024;
 const shared = useSharedServer();
-
-async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: string }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { code: error instanceof BunkerError ? String(error.code) : String(error) };
-  }
-}
 
 // stdin.ack counts the exec's stdin from its first byte, whoever wrote it. A second writer that
 // took the first ack it heard as its own progress counted 10 MiB of someone else's bytes as room,

@@ -2,10 +2,11 @@
 // offsets at and past the end, a file replaced between the parts of one read, what a listing or a
 // stat of the workspace says beyond its entries, and resuming a download of a file that changed.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { BunkerError, connect, type FileWatch, type Session } from "../../src/client/index.ts";
+import { connect, type FileWatch, type Session } from "../../src/client/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
+import { settled } from "../helpers/settled.ts";
 
 let server: TestServer;
 let session: Session;
@@ -20,14 +21,6 @@ afterAll(async () => {
 });
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
-
-async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: string }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { code: error instanceof BunkerError ? String(error.code) : String(error) };
-  }
-}
 
 /** The request types the client sent for `path` while `action` ran. */
 async function requestsFor(path: string, action: () => Promise<unknown>): Promise<string[]> {

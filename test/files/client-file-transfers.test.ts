@@ -5,6 +5,7 @@ import { BunkerError, connect, type Session } from "../../src/client/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
+import { settled } from "../helpers/settled.ts";
 
 let server: TestServer;
 /** A server whose workspaces hold at most 1 MiB through the file API. */
@@ -22,14 +23,6 @@ afterAll(async () => {
 
 async function* inPieces(data: Uint8Array, pieceBytes: number): AsyncGenerator<Uint8Array> {
   for (let start = 0; start < data.byteLength; start += pieceBytes) yield data.subarray(start, start + pieceBytes);
-}
-
-async function settled<T>(promise: Promise<T>): Promise<{ value: T } | { code: string }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { code: error instanceof BunkerError ? String(error.code) : String(error) };
-  }
 }
 
 test("an upload the server refuses at a chunk (quota_exceeded) rejects with that code, and its chunks in flight raise no other error", async () => {

@@ -10,8 +10,6 @@ export interface WireTap {
   readonly sent: Record<string, unknown>[];
   /** Text frames the client received, parsed. */
   readonly received: Record<string, unknown>[];
-  /** Raw bytes received in text frames so far. */
-  receivedBytes(): number;
   /** Resolves with the first frame, already recorded or yet to come, that matches. */
   until(direction: "sent" | "received", matches: (message: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   /** The WebSocket class to pass to `connect` (with `tokenVia: "subprotocol"`). */
@@ -22,7 +20,6 @@ export interface WireTap {
 export function createWireTap(): WireTap {
   const sent: Record<string, unknown>[] = [];
   const received: Record<string, unknown>[] = [];
-  let bytes = 0;
   const waiters: { direction: "sent" | "received"; matches: (message: Record<string, unknown>) => boolean; resolve: (message: Record<string, unknown>) => void }[] = [];
   const record = (direction: "sent" | "received", text: string) => {
     const message = JSON.parse(text) as Record<string, unknown>;
@@ -40,7 +37,6 @@ export function createWireTap(): WireTap {
       // Registered first, so the tap sees a frame before the client acts on it.
       super.addEventListener("message", (event: MessageEvent) => {
         if (typeof event.data === "string") {
-          bytes += event.data.length;
           record("received", event.data);
         }
       });
@@ -53,7 +49,6 @@ export function createWireTap(): WireTap {
   return {
     sent,
     received,
-    receivedBytes: () => bytes,
     until(direction, matches) {
       const found = (direction === "sent" ? sent : received).find(matches);
       if (found) return Promise.resolve(found);

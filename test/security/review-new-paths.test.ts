@@ -10,7 +10,8 @@ import { runServe, type ServeOutcome } from "../../src/cli/serve.ts";
 import { ipVersionOf } from "../../src/common/ip-address.ts";
 import { RESUME_SUBPROTOCOL_PREFIX, type ExecInfo, type ServerMessage } from "../../src/protocol/index.ts";
 import { clientAddress } from "../../src/server/connection-limits.ts";
-import { connect, type TestClient } from "../helpers/client.ts";
+import { connect } from "../helpers/client.ts";
+import { roundTrip } from "../helpers/round-trip.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { BUN, REPO_ROOT, startServer, TEST_TOKEN, type TestServer } from "../helpers/server-process.ts";
 
@@ -88,12 +89,6 @@ function liveInstances(className: string): number {
   return count;
 }
 
-/** Sends a `list` and waits for its answer: every message sent before it has been handled. */
-async function roundTrip(client: TestClient, id: string): Promise<Extract<ServerMessage, { type: "execs" }>> {
-  client.send({ type: "list", id });
-  return client.next((message) => message.type === "execs" && message.id === id);
-}
-
 describe.skipIf(noBwrap)("stdin of a command that does not read", () => {
   let server: Awaited<ReturnType<typeof startInProcess>>;
   beforeAll(async () => {
@@ -111,11 +106,11 @@ describe.skipIf(noBwrap)("stdin of a command that does not read", () => {
     await using client = await connect({ url: server.url, token: TEST_TOKEN });
     client.send({ type: "exec", id: "unread", argv: ["sleep", "4545"], stdin: true });
     await client.next((message) => message.type === "started" && message.id === "unread");
-    await roundTrip(client, "warm");
+    await roundTrip(client);
     const before = heapAfterGc();
     const messages = 300_000;
     for (let index = 0; index < messages; index++) client.send({ type: "stdin", id: "unread", data: "x" });
-    await roundTrip(client, "sent");
+    await roundTrip(client);
     expect(client.takeQueued((message) => message.type === "error")).toEqual([]);
     const grownBytes = heapAfterGc() - before;
     // The bytes themselves (300 kB, 64 KiB of it in the pipe) and a chunk or two of slack.
@@ -136,7 +131,7 @@ describe.skipIf(noBwrap)("stdin of a command that does not read", () => {
       client.send({ type: "stdin", id: "digest", data: bytes.toString("base64"), encoding: "base64" });
     }
     client.send({ type: "stdin", id: "digest", eof: true });
-    await roundTrip(client, "queued");
+    await roundTrip(client);
     expect((await client.exec({ id: "go", argv: ["touch", "go"] })).exit).toMatchObject({ code: 0 });
     const run = await client.runToExit("digest");
     expect(run.errors).toEqual([]);
@@ -156,10 +151,10 @@ describe.skipIf(noBwrap)("stdin of a command that does not read", () => {
         { query: { session: owner.hello.session }, protocols: ["bunker.v1", `${RESUME_SUBPROTOCOL_PREFIX}${owner.hello.resumeSecret}`] },
       );
       writer.send({ type: "stdin", id: "held", data: "" });
-      await roundTrip(writer, "written");
+      await roundTrip(writer);
       await writer[Symbol.asyncDispose]();
     }
-    await roundTrip(owner, "after");
+    await roundTrip(owner);
     // The owner's socket, and a few that the collector has not reached: never one per reconnect.
     expect(liveInstances("WebSocketSink")).toBeLessThan(10);
     owner.send({ type: "signal", id: "held", signal: "SIGKILL" });

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { buildExecEnv } from "../../src/exec/exec-env.ts";
 import { createSeatbeltBackend } from "../../src/sandbox/seatbelt.ts";
 import { connect } from "../helpers/client.ts";
-import { nextFor, roundTrip } from "../helpers/round-trip.ts";
+import { replyOf, roundTrip } from "../helpers/round-trip.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
@@ -24,12 +24,12 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, the checks of an exec and who gets w
     ];
     for (const [exec, code] of cases) {
       client.send({ type: "exec", ...exec });
-      expect(await nextFor(client, String(exec["id"]))).toMatchObject({ type: "error", id: exec["id"], code });
+      expect(await replyOf(client, String(exec["id"]))).toMatchObject({ type: "error", id: exec["id"], code });
     }
     // A cwd that is a file is not_directory; an exec refused before started leaves its id free.
     await client.exec({ id: "mk-file", argv: ["touch", "plain"] });
     client.send({ type: "exec", id: "o5", argv: ["true"], cwd: "plain" });
-    expect(await nextFor(client, "o5")).toMatchObject({ type: "error", code: "not_directory" });
+    expect(await replyOf(client, "o5")).toMatchObject({ type: "error", code: "not_directory" });
     expect((await client.exec({ id: "o5", argv: ["true"] })).exit).toMatchObject({ code: 0 });
   });
 
@@ -55,7 +55,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, the checks of an exec and who gets w
     expect(failed.messages as unknown[]).toEqual(expected);
     expect(seen.messages as unknown[]).toEqual(expected);
     agent.send({ type: "exec", id: "missing", argv: ["/opt/no-such-program"] });
-    expect(await nextFor(agent, "missing")).toMatchObject({ type: "state", id: "missing", exec: { state: "exited", exit: { code: 127 } } });
+    expect(await replyOf(agent, "missing")).toMatchObject({ type: "state", id: "missing", exec: { state: "exited", exit: { code: 127 } } });
     await roundTrip(viewer);
     expect(viewer.takeQueued((m) => "id" in m && m.id === "missing")).toEqual([]);
   });
@@ -63,11 +63,11 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, the checks of an exec and who gets w
   test("an attach by a socket that already receives the exec replaces its subscription: a full replay, and one exit", async () => {
     const client = shared.client;
     client.send({ type: "exec", id: "again", argv: ["cat"], stdin: true });
-    await nextFor(client, "again");
+    await replyOf(client, "again");
     client.send({ type: "stdin", id: "again", data: "one\n" });
-    expect(await nextFor(client, "again")).toEqual({ type: "output", id: "again", stream: "stdout", offset: 0, data: "one\n" });
+    expect(await replyOf(client, "again")).toEqual({ type: "output", id: "again", stream: "stdout", offset: 0, data: "one\n" });
     client.send({ type: "attach", id: "again" });
-    expect(await nextFor(client, "again")).toEqual({ type: "output", id: "again", stream: "stdout", offset: 0, data: "one\n" });
+    expect(await replyOf(client, "again")).toEqual({ type: "output", id: "again", stream: "stdout", offset: 0, data: "one\n" });
     client.send({ type: "stdin", id: "again", data: "two\n", eof: true });
     const rest = await client.runToExit("again");
     expect(rest.messages).toEqual([
@@ -112,7 +112,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, output kept for finished execs", () 
     const client = shared.client;
     // "late" starts first and ends last; "early" starts second and ends first.
     client.send({ type: "exec", id: "late", cmd: `read go; head -c ${bytes} /dev/zero | tr '\\0' a`, stdin: true });
-    await nextFor(client, "late");
+    await replyOf(client, "late");
     expect((await client.exec({ id: "early", cmd: `head -c ${bytes} /dev/zero | tr '\\0' b` })).stdout.length).toBe(bytes);
     client.send({ type: "stdin", id: "late", data: "go\n", eof: true });
     expect((await client.runToExit("late")).stdout.length).toBe(bytes);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { decodeOutputHeader, decodeServerMessage, type ServerMessage } from "../../src/protocol/index.ts";
 import { connect, type BinaryFrame } from "../helpers/client.ts";
-import { nextFor, roundTrip } from "../helpers/round-trip.ts";
+import { replyOf, roundTrip } from "../helpers/round-trip.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
@@ -44,7 +44,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
 
   test("a PTY exec's started echoes its size", async () => {
     shared.client.send({ type: "exec", id: "pty-size", argv: ["true"], pty: { cols: 120, rows: 40 } });
-    expect(await nextFor(shared.client, "pty-size")).toEqual({ type: "started", id: "pty-size", pid: expect.any(Number), pty: { cols: 120, rows: 40 } });
+    expect(await replyOf(shared.client, "pty-size")).toEqual({ type: "started", id: "pty-size", pid: expect.any(Number), pty: { cols: 120, rows: 40 } });
     expect((await shared.client.runToExit("pty-size")).exit).toMatchObject({ code: 0 });
   });
 
@@ -55,7 +55,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
     expect(run.messages[0]).toEqual({ type: "started", id: "shell-cd", pid: expect.any(Number), shell });
     expect(run.exit).toEqual({ type: "exit", id: "shell-cd", code: 0, signal: null, reason: "exited", durationMs: expect.any(Number), cwd: `${shared.client.hello.workspace}/sub` });
     shared.client.send({ type: "list", id: "shell-list" });
-    const listed = (await nextFor(shared.client, "shell-list")) as Extract<ServerMessage, { type: "execs" }>;
+    const listed = (await replyOf(shared.client, "shell-list")) as Extract<ServerMessage, { type: "execs" }>;
     expect(listed.execs.find((exec) => exec.id === "shell-cd")).toMatchObject({ cmd: "cd sub", shell, state: "exited", exit: { cwd: `${shared.client.hello.workspace}/sub` } });
   });
 
@@ -65,12 +65,12 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
     await client.exec({ id: "q-start", cmd: "true", shell });
     expect((await client.exec({ id: "q-nonet", cmd: "echo hi", shell, network: false })).stdout).toBe("hi\n");
     client.send({ type: "exec", id: "q-0", cmd: "sleep 30", shell });
-    await nextFor(client, "q-0");
+    await replyOf(client, "q-0");
     for (let index = 1; index <= 17; index++) client.send({ type: "exec", id: `q-${index}`, cmd: "true", shell });
     for (let index = 1; index <= 16; index++) {
-      expect(await nextFor(client, `q-${index}`)).toEqual({ type: "started", id: `q-${index}`, pid: expect.any(Number), shell });
+      expect(await replyOf(client, `q-${index}`)).toEqual({ type: "started", id: `q-${index}`, pid: expect.any(Number), shell });
     }
-    expect(await nextFor(client, "q-17")).toEqual({
+    expect(await replyOf(client, "q-17")).toEqual({
       type: "error",
       id: "q-17",
       code: "limit_exceeded",
@@ -78,18 +78,18 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
     });
     client.send({ type: "signal", id: "q-0", signal: "SIGKILL" });
     for (let index = 0; index <= 16; index++) {
-      expect(await nextFor(client, `q-${index}`)).toMatchObject({ type: "exit", code: null, signal: "SIGKILL", reason: "killed" });
+      expect(await replyOf(client, `q-${index}`)).toMatchObject({ type: "exit", code: null, signal: "SIGKILL", reason: "killed" });
     }
   });
 
   test("an exec resent with its fields in another order and an unknown field gets state; a default given outright is another request", async () => {
     await shared.client.exec({ id: "resent", argv: ["echo", "once"], env: { A: "1", B: "2" } });
     shared.client.send({ future: true, env: { A: "1", B: "2" }, argv: ["echo", "once"], id: "resent", type: "exec" });
-    expect(await nextFor(shared.client, "resent")).toMatchObject({ type: "state", id: "resent", exec: { state: "exited", argv: ["echo", "once"], bytes: { stdout: 5, stderr: 0 } } });
+    expect(await replyOf(shared.client, "resent")).toMatchObject({ type: "state", id: "resent", exec: { state: "exited", argv: ["echo", "once"], bytes: { stdout: 5, stderr: 0 } } });
     const different = 'exec id "resent" was already used in this session for a different request';
     for (const changed of [{ stdin: false }, { env: { B: "2", A: "1" } }]) {
       shared.client.send({ type: "exec", id: "resent", argv: ["echo", "once"], env: { A: "1", B: "2" }, ...changed });
-      expect(await nextFor(shared.client, "resent")).toEqual({ type: "error", id: "resent", code: "duplicate_id", message: different });
+      expect(await replyOf(shared.client, "resent")).toEqual({ type: "error", id: "resent", code: "duplicate_id", message: different });
     }
   });
 
@@ -104,17 +104,17 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
     ];
     for (const message of messages) {
       shared.client.send(message);
-      expect(await nextFor(shared.client, "ghost")).toEqual({ type: "error", id: "ghost", code: "unknown_exec", message: `no exec with id "ghost" in this session (${message.type})` });
+      expect(await replyOf(shared.client, "ghost")).toEqual({ type: "error", id: "ghost", code: "unknown_exec", message: `no exec with id "ghost" in this session (${message.type})` });
     }
   });
 
   test("stdin after eof is invalid_state, for a pipe and for a PTY, and a resize without a terminal is too", async () => {
     for (const exec of [{ id: "eof-pipe", argv: ["cat"], stdin: true }, { id: "eof-pty", argv: ["cat"], pty: { cols: 80, rows: 24 } }]) {
       shared.client.send({ type: "exec", ...exec });
-      await nextFor(shared.client, exec.id);
+      await replyOf(shared.client, exec.id);
       if (exec.id === "eof-pipe") {
         shared.client.send({ type: "resize", id: exec.id, cols: 10, rows: 10 });
-        expect(await nextFor(shared.client, exec.id)).toEqual({ type: "error", id: exec.id, code: "invalid_state", message: `exec "${exec.id}" has no terminal to resize: start it with pty` });
+        expect(await replyOf(shared.client, exec.id)).toEqual({ type: "error", id: exec.id, code: "invalid_state", message: `exec "${exec.id}" has no terminal to resize: start it with pty` });
       }
       // A terminal's ^D ends input at the start of a line only: the PTY's line ends before it.
       shared.client.send({ type: "stdin", id: exec.id, data: exec.id === "eof-pty" ? "a\r" : "a", eof: true });
@@ -128,14 +128,14 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
   test("attach past what a stream produced is bad_message naming the offset; detach and ack of an exec not received do nothing", async () => {
     await shared.client.exec({ id: "short", argv: ["echo", "ab"] });
     shared.client.send({ type: "attach", id: "short", offsets: { stdout: 4 } });
-    expect(await nextFor(shared.client, "short")).toEqual({ type: "error", id: "short", code: "bad_message", message: "offsets.stdout: 4 is past the 3 bytes the exec has produced" });
+    expect(await replyOf(shared.client, "short")).toEqual({ type: "error", id: "short", code: "bad_message", message: "offsets.stdout: 4 is past the 3 bytes the exec has produced" });
     shared.client.send({ type: "detach", id: "short" });
     shared.client.send({ type: "ack", id: "short", offset: 3 });
     await roundTrip(shared.client);
     expect(shared.client.takeQueued((m) => "id" in m && m.id === "short")).toEqual([]);
     // An attach from the end of both streams sends the exit alone.
     shared.client.send({ type: "attach", id: "short", offsets: { stdout: 3, stderr: 0 } });
-    expect(await nextFor(shared.client, "short")).toMatchObject({ type: "exit", id: "short", code: 0 });
+    expect(await replyOf(shared.client, "short")).toMatchObject({ type: "exit", id: "short", code: 0 });
   });
 
   test("list echoes its id, and a list without one gets execs without one", async () => {
@@ -207,23 +207,23 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
   test("ackWindowBytes is at most 64 MiB, on exec and on attach alike", async () => {
     const tooLarge = 64 * 1024 * 1024 + 1;
     shared.client.send({ type: "exec", id: "window", argv: ["echo", "w"], ackWindowBytes: tooLarge });
-    expect(await nextFor(shared.client, "window")).toEqual({ type: "error", id: "window", code: "bad_message", message: "ackWindowBytes: must be <= 67108864" });
+    expect(await replyOf(shared.client, "window")).toEqual({ type: "error", id: "window", code: "bad_message", message: "ackWindowBytes: must be <= 67108864" });
     await shared.client.exec({ id: "window", argv: ["echo", "w"] });
     shared.client.send({ type: "attach", id: "window", ackWindowBytes: tooLarge });
-    expect(await nextFor(shared.client, "window")).toEqual({ type: "error", id: "window", code: "bad_message", message: "ackWindowBytes: must be <= 67108864" });
+    expect(await replyOf(shared.client, "window")).toEqual({ type: "error", id: "window", code: "bad_message", message: "ackWindowBytes: must be <= 67108864" });
   });
 
   test("acks: one past what was sent counts as what was sent, one below an earlier ack is ignored, and an attach without a window is not held", async () => {
     const client = shared.client;
     const window = 1024;
     client.send({ type: "exec", id: "acks", cmd: "head -c 4096 /dev/zero | tr '\\0' a", ackWindowBytes: window });
-    expect(await nextFor(client, "acks")).toMatchObject({ type: "started" });
+    expect(await replyOf(client, "acks")).toMatchObject({ type: "started" });
     let position = 0;
     /** Takes `bytes` more of output, then checks after a round trip that nothing more was sent. */
     const receive = async (bytes: number) => {
       const end = position + bytes;
       while (position < end) {
-        const message = await nextFor(client, "acks");
+        const message = await replyOf(client, "acks");
         expect(message).toMatchObject({ type: "output", offset: position });
         position += (message as Output).data.length;
       }
@@ -261,7 +261,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
     expect(received).toBe(window);
     for (;;) {
       agent.send({ type: "ack", id: "acked", stream: "stdout", offset: received });
-      const message = await nextFor(agent, "acked");
+      const message = await replyOf(agent, "acked");
       if (message.type === "exit") break;
       expect(message).toMatchObject({ type: "output", offset: received });
       received += (message as Output).data.length;

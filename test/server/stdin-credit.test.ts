@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import type { ServerMessage } from "../../src/protocol/index.ts";
 import { MAX_STDIN_CREDIT_WRITERS } from "../../src/protocol/limits.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
-import { roundTrip } from "../helpers/round-trip.ts";
+import { replyOf, roundTrip } from "../helpers/round-trip.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
@@ -111,7 +111,7 @@ describe.skipIf(noBwrap)("stdin credit", () => {
     shared.client.send({ type: "exec", id, argv: ["sleep", "30"] });
     await shared.client.next((m) => m.type === "started" && m.id === id);
     shared.client.send({ type: "stdin", id, credit: true });
-    expect(await shared.client.next((m) => "id" in m && m.id === id)).toEqual({
+    expect(await replyOf(shared.client, id)).toEqual({
       type: "error",
       id,
       code: "invalid_state",

@@ -1,11 +1,9 @@
 import type { ServerMessage } from "../../../src/protocol/index.ts";
 import { connect, type TestClient } from "../../helpers/client.ts";
+import { replyOf } from "../../helpers/round-trip.ts";
 import type { TestServer } from "../../helpers/server-process.ts";
 
-/** The next message with this id: a reply, an error, or one of a transfer's messages. */
-export function replyOf<T extends ServerMessage = ServerMessage>(client: TestClient, id: string): Promise<T> {
-  return client.next<T>((message) => "id" in message && message.id === id);
-}
+export { replyOf };
 
 /** Sends a file request and waits for its first reply (or error). */
 export function request<T extends ServerMessage = ServerMessage>(client: TestClient, message: Record<string, unknown> & { type: string; id: string }): Promise<T> {
