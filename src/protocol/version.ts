@@ -10,6 +10,9 @@ export const TOKEN_SUBPROTOCOL_PREFIX = "bunker.token.";
 /** The path of the WebSocket endpoint. */
 export const WEBSOCKET_PATH = "/ws";
 
+/** The readiness endpoint (GET): answers without the token, for probes that cannot carry one. */
+export const HEALTHZ_PATH = "/healthz";
+
 /** A resume secret rides as a subprotocol beside `bunker.v1`, so that it never lands in a URL. */
 export const RESUME_SUBPROTOCOL_PREFIX = "bunker.resume.";
 

@@ -1,5 +1,6 @@
-/** The readiness endpoint: answers without the token, for probes that cannot carry one. */
-export const HEALTHZ_PATH = "/healthz";
+import { HEALTHZ_PATH } from "../protocol/version.ts";
+
+export { HEALTHZ_PATH };
 
 /** The body of `GET /healthz`. It says no more than which instance this is and what it sandboxes with. */
 export interface HealthzBody {

@@ -1,8 +1,4 @@
-/**
- * The server's public readiness endpoint (src/server/healthz.ts), which answers without a token. The
- * page may import only src/protocol/, so the path is repeated here.
- */
-export const HEALTH_PATH = "/healthz";
+import { HEALTHZ_PATH } from "../protocol/version.ts";
 
 /** How long the page waits for the health check before it takes the server for unreachable. */
 const HEALTH_TIMEOUT_MS = 5_000;
@@ -10,9 +6,9 @@ const HEALTH_TIMEOUT_MS = 5_000;
 /** Asks the server's health endpoint: its HTTP status, or a rejection when nothing answers. */
 export type HealthProbe = () => Promise<number>;
 
-/** A probe of `HEALTH_PATH` on the page's own origin. */
+/** A probe of the server's health endpoint (HEALTHZ_PATH, no token needed) on the page's own origin. */
 export function fetchHealthStatus(): Promise<number> {
-  return fetch(HEALTH_PATH, { cache: "no-store", signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then((response) => response.status);
+  return fetch(HEALTHZ_PATH, { cache: "no-store", signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then((response) => response.status);
 }
 
 /**

@@ -25,9 +25,8 @@ export function renderStatusBar(bar: HTMLElement, status: TabStatus | undefined,
   const left = document.createElement("div");
   left.className = "status-left";
   // A missing or wrong token is explained in the detail itself (connect-failure.ts).
-  const detail = status.detail;
-  left.append(field(`state state-${status.connection}`, status.connection, detail));
-  if (status.connection !== "open" && detail) left.append(field("detail", detail));
+  left.append(field(`state state-${status.connection}`, status.connection, status.detail));
+  if (status.connection !== "open" && status.detail) left.append(field("detail", status.detail));
   if (hello) {
     const sandbox = hello.sandbox;
     const notEnforced = sandbox.notEnforced?.length ? ` Not enforced: ${sandbox.notEnforced.join("; ")}` : "";
