@@ -1,3 +1,4 @@
+import { connect, type BunkerError } from "../../src/client/index.ts";
 import type { WebSocketConstructor, WebSocketLike } from "../../src/client/websocket.ts";
 
 type Listener = (event: never) => void;
@@ -104,4 +105,13 @@ export function helloMessage(fields: Record<string, unknown> = {}): Record<strin
     sandbox: { backend: "none" },
     ...fields,
   };
+}
+
+/** A session of the client library connected to a fake server, past its `hello` (with `hello`'s fields). */
+export async function connectFake(options: { hello?: Record<string, unknown>; onError?: (error: BunkerError) => void } = {}) {
+  const server = createFakeServer();
+  const connecting = connect("ws://fake/ws", { token: "tok", WebSocket: server.WebSocket, ...(options.onError && { onError: options.onError }) });
+  await Promise.resolve();
+  server.socket.serverSends(helloMessage(options.hello));
+  return { server, socket: server.socket, session: await connecting };
 }

@@ -1,17 +1,9 @@
 // files.download against a scripted fake server, frame by frame: the window it asks for, the acks it
 // sends as the loop consumes, and none where the server wants none.
 import { expect, test } from "bun:test";
-import { BunkerError, connect } from "../../src/client/index.ts";
+import type { BunkerError } from "../../src/client/index.ts";
 import { DEFAULT_DOWNLOAD_WINDOW_BYTES } from "../../src/client/file-download.ts";
-import { createFakeServer, helloMessage, type FakeSocket } from "./fake-socket.ts";
-
-async function connectFake(onError?: (error: BunkerError) => void) {
-  const server = createFakeServer();
-  const connecting = connect("ws://fake/ws", { token: "tok", WebSocket: server.WebSocket, ...(onError && { onError }) });
-  await Promise.resolve();
-  server.socket.serverSends(helloMessage());
-  return { socket: server.socket, session: await connecting };
-}
+import { connectFake, type FakeSocket } from "./fake-socket.ts";
 
 const ready = (fields: Record<string, unknown> = {}) => ({ type: "file.download.ready", id: "file:1", size: 8, offset: 0, length: 8, etag: '"e"', ...fields });
 
@@ -61,7 +53,7 @@ test("acks each quarter window as the loop comes back for more, counting from re
 
 test("an unknown_transfer for an ack that crossed done is no one's error", async () => {
   const errors: BunkerError[] = [];
-  const { socket, session } = await connectFake((error) => errors.push(error));
+  const { socket, session } = await connectFake({ onError: (error) => errors.push(error) });
   const download = session.files.download("a.bin", { ackWindowBytes: 4 });
   const iterator = download[Symbol.asyncIterator]();
   socket.serverSends(ready({ ackWindowBytes: 4 }));

@@ -3,18 +3,10 @@
 import { expect, test } from "bun:test";
 import { BunkerError, connect } from "../../src/client/index.ts";
 import { encodeOutputHeader } from "../../src/protocol/index.ts";
-import { createFakeServer, helloMessage } from "./fake-socket.ts";
-
-async function connectFake(hello: Record<string, unknown> = {}) {
-  const server = createFakeServer();
-  const connecting = connect("ws://fake/ws", { token: "tok", WebSocket: server.WebSocket });
-  await Promise.resolve();
-  server.socket.serverSends(helloMessage(hello));
-  return { server, socket: server.socket, session: await connecting };
-}
+import { connectFake, createFakeServer, helloMessage } from "./fake-socket.ts";
 
 test("resolves with the session's hello, and offers the token as a subprotocol to a browser-shaped class", async () => {
-  const { socket, session } = await connectFake({ session: "abc", resumeSecret: "xyz" });
+  const { socket, session } = await connectFake({ hello: { session: "abc", resumeSecret: "xyz" } });
   expect(socket.protocols).toEqual(["bunker.v1", "bunker.token.tok"]);
   expect(socket.binaryType).toBe("arraybuffer");
   expect(session.id).toBe("abc");

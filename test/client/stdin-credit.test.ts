@@ -3,20 +3,11 @@
 // read the request, a holder asked for its credit back mid-write) or not at all (a server that
 // predates credit).
 import { expect, test } from "bun:test";
-import { connect } from "../../src/client/index.ts";
 import { PRE_CREDIT_REFUSAL, StdinCredit } from "../../src/client/stdin-credit.ts";
-import { createFakeServer, helloMessage, type FakeSocket } from "./fake-socket.ts";
+import { connectFake, type FakeSocket } from "./fake-socket.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-async function connectFake() {
-  const server = createFakeServer();
-  const connecting = connect("ws://fake/ws", { token: "tok", WebSocket: server.WebSocket });
-  await Promise.resolve();
-  server.socket.serverSends(helloMessage());
-  return { socket: server.socket, session: await connecting };
-}
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -2,17 +2,16 @@
 // two sockets of one session writing one exec at once, and a program that reconnects mid-stream and
 // goes on writing. Real server, real sockets, a real command that reads late.
 import { expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { connect } from "../../src/client/index.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
 import { connectTapped, stdinSent, type WireTap } from "../helpers/tapped-websocket.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
+import { sha256Hex } from "../helpers/sha256.ts";
 
 const MiB = 1024 * 1024;
 const shared = useSharedServer();
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** The `error` messages a tapped socket received: a refused stdin message would be one. */
 const errorsOn = (tap: WireTap) => tap.received.filter((message) => message["type"] === "error");
@@ -38,7 +37,7 @@ test.skipIf(noBwrap)("two sockets of one session write 12 MiB each into one exec
   // Sockets have no order between them: the second one's last pieces must be in before the end of file.
   await second.list();
   await starter.end();
-  expect({ stdout: await starter.stdout.readAllText(), exit: (await starter.exited).code }).toEqual({ stdout: `${sha256(low)}  -\n${sha256(high)}  -\n`, exit: 0 });
+  expect({ stdout: await starter.stdout.readAllText(), exit: (await starter.exited).code }).toEqual({ stdout: `${sha256Hex(low)}  -\n${sha256Hex(high)}  -\n`, exit: 0 });
   expect({ first: errorsOn(firstTap), second: errorsOn(secondTap), handles: [...starter.errors, ...attached.errors] }).toEqual({ first: [], second: [], handles: [] });
   await second.disconnect();
   await first.close();
@@ -68,7 +67,7 @@ test.skipIf(noBwrap)("a program that reconnects mid-stream resumes the session a
   const whole = new Uint8Array(head.byteLength + tail.byteLength);
   whole.set(head);
   whole.set(tail, head.byteLength);
-  expect({ stdout: await resumed.stdout.readAllText(), exit: (await resumed.exited).code, errors: errorsOn(tap) }).toEqual({ stdout: `${sha256(whole)}  -\n`, exit: 0, errors: [] });
+  expect({ stdout: await resumed.stdout.readAllText(), exit: (await resumed.exited).code, errors: errorsOn(tap) }).toEqual({ stdout: `${sha256Hex(whole)}  -\n`, exit: 0, errors: [] });
   await after.close();
 }, 60_000);
 

@@ -1,13 +1,13 @@
 // `bunker exec` with a large file piped in, as in `tar -c src | bunker exec -- tar -x`: what
 // `kubectl exec -i` and `docker exec -i` deliver whole, whatever the speed of the remote reader.
 import { afterAll, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
 import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
+import { sha256Hex } from "../helpers/sha256.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
@@ -62,7 +62,6 @@ test.skipIf(noBwrap)("piped stdin and a second writer of the same exec in a name
   await other.list();
   await proc.stdin.end();
   const [code, stdout, stderr] = await outcome;
-  const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-  expect({ code, stdout, stderr, errors: attached.errors }).toEqual({ code: 0, stdout: `${sha256(piped)}  -\n${sha256(written)}  -\n`, stderr: "", errors: [] });
+  expect({ code, stdout, stderr, errors: attached.errors }).toEqual({ code: 0, stdout: `${sha256Hex(piped)}  -\n${sha256Hex(written)}  -\n`, stderr: "", errors: [] });
   await other.disconnect();
 }, 60_000);

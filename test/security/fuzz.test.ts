@@ -15,6 +15,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { connect as connectTcp } from "node:net";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { createRandom } from "../helpers/random.ts";
 
 const SEED = Number(process.env["FUZZ_SEED"] ?? 0x5eed_b0c5);
 const WORKERS = 8;
@@ -22,22 +23,6 @@ const BATCHES = 26;
 const BATCH_SIZE = 100;
 const RATE = 5000;
 
-/** mulberry32: small, fast, and the same everywhere. */
-function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
-  const ascii = (length: number) => String.fromCharCode(...Array.from({ length }, () => int(0x20, 0x7e)));
-  const bytes = (length: number) => Uint8Array.from({ length }, () => int(0, 255));
-  return { next, int, pick, ascii, bytes };
-}
 type Random = ReturnType<typeof createRandom>;
 
 /** What one frame must get back: a reply of this type (with this code and id), or nothing. */

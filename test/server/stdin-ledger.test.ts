@@ -9,19 +9,14 @@ import type { StdinAckMessage } from "../../src/protocol/index.ts";
 import { MAX_PENDING_STDIN_BYTES, MAX_STDIN_CREDIT_WRITERS } from "../../src/protocol/limits.ts";
 import type { ConnectionSink } from "../../src/server/connection-sink.ts";
 import { StdinLedger } from "../../src/server/stdin-ledger.ts";
+import { createRandom } from "../helpers/random.ts";
 
 const MiB = 1024 * 1024;
 
-/** A small deterministic generator (mulberry32), so that a failing order can be replayed. */
-function createRandom(seed: number): (below: number) => number {
-  let state = seed >>> 0;
-  return (below) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * below);
-  };
+/** A whole number below `below`, from a replayable generator. */
+function createBelow(seed: number): (below: number) => number {
+  const { int } = createRandom(seed);
+  return (below) => int(0, below - 1);
 }
 
 /** One socket: its acks on the way to the client, its messages on the way to the server. */
@@ -104,7 +99,7 @@ function clientWrites(writer: ModelWriter, most: number): void {
 describe("stdin credit among writers that keep to it", () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     test(`never lets what waits pass the bound, and every writer finishes once the command reads (seed ${seed})`, () => {
-      const random = createRandom(seed);
+      const random = createBelow(seed);
       const exec: ModelExec = { ledger: new StdinLedger("x"), received: 0, taken: 0, refusals: 0 };
       const writers: ModelWriter[] = [createWriter(24 * MiB), createWriter(24 * MiB)];
       let wantedInAll = 48 * MiB;
@@ -238,8 +233,7 @@ function createBareWriter(ledger: StdinLedger): BareWriter {
 // session, the ledger grants again) inside that send: a grant that told its writers while it was
 // still counting handed the same room out twice (1.09 MiB past the bound in this model).
 test("a writer that leaves while being told its limit does not make the ledger hand the same room out twice", () => {
-  let seed = 1;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const { next: random } = createRandom(1);
   let worstOverBound = 0;
   for (let trial = 0; trial < 20_000; trial++) {
     const ledger = new StdinLedger("x");

@@ -2,7 +2,6 @@
 // socket opened as the page opens it, with a terminal that renders at once. What a paste needs after
 // a reload (a new page attaching to a shell whose stdin has history) and after a reconnect.
 import { expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { connect, type Session } from "../../src/client/index.ts";
 import { decodeServerMessage, type ClientMessage, type ExecInfo, type HelloMessage } from "../../src/protocol/index.ts";
 import { createBinaryFrameReader } from "../../src/web/frame-reader.ts";
@@ -10,6 +9,7 @@ import { createShell, type Shell } from "../../src/web/shell.ts";
 import { buildSocketUrl, buildSubprotocols } from "../../src/web/socket-url.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
+import { sha256Hex } from "../helpers/sha256.ts";
 
 const MiB = 1024 * 1024;
 const shared = useSharedServer();
@@ -131,7 +131,6 @@ async function startRawTerminal(session: Session, id: string, script: string) {
   return handle;
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 // stdin.ack counts the exec's stdin from its first byte. A page reloaded onto a shell that had
 // already taken 10 MiB took the first ack it heard as its own progress, sent far past the server's
@@ -147,7 +146,7 @@ test.skipIf(noBwrap)("a page reloaded onto a shell whose stdin took 10 MiB befor
   const paste = pasteText(24 * MiB);
   page.shell.input(paste);
   expect((await library.exec(["sh", "-c", "echo go > gate"]).exited).code).toBe(0);
-  expect(await page.shows(new RegExp(`${sha256(paste)}|limit_exceeded`))).toBe(sha256(paste));
+  expect(await page.shows(new RegExp(`${sha256Hex(paste)}|limit_exceeded`))).toBe(sha256Hex(paste));
   await library.close();
 }, 30_000);
 
@@ -171,7 +170,7 @@ test.skipIf(noBwrap)("after a reconnect that lost a paste in flight, the next pa
   // The rest of the first paste, which did not fit before the drop, goes first: the command hashes
   // the first 12 MiB this socket sent.
   const shown = await page.shows(/\b[0-9a-f]{64}\b|limit_exceeded/);
-  expect(shown).toBe(sha256(second.stdinText(12 * MiB)));
+  expect(shown).toBe(sha256Hex(second.stdinText(12 * MiB)));
   await library.close();
 }, 30_000);
 
@@ -191,7 +190,7 @@ test.skipIf(noBwrap)("a page reloaded onto a shell that still holds 7 MiB of unr
   page.shell.input(paste);
   // No room is left for the page until the command reads: the 7 MiB and the library's unused credit fill it.
   expect((await library.exec(["sh", "-c", "echo go > gate"]).exited).code).toBe(0);
-  expect(await page.shows(/\b[0-9a-f]{64}\b|limit_exceeded/)).toBe(sha256(typed + paste));
+  expect(await page.shows(/\b[0-9a-f]{64}\b|limit_exceeded/)).toBe(sha256Hex(typed + paste));
   await library.close();
 }, 30_000);
 
@@ -212,7 +211,7 @@ test.skipIf(noBwrap)("a page pastes into a shell that another writer fills at th
   await socket.stdinReached(MiB);
   expect((await library.exec(["sh", "-c", "echo go > gate"]).exited).code).toBe(0);
   await written;
-  const shown = await page.shows(new RegExp(`${sha256(upper)}|limit_exceeded`));
-  expect({ shown, lower: await page.shows(new RegExp(`${sha256(lower)}|limit_exceeded`)), errors: other.errors }).toEqual({ shown: sha256(upper), lower: sha256(lower), errors: [] });
+  const shown = await page.shows(new RegExp(`${sha256Hex(upper)}|limit_exceeded`));
+  expect({ shown, lower: await page.shows(new RegExp(`${sha256Hex(lower)}|limit_exceeded`)), errors: other.errors }).toEqual({ shown: sha256Hex(upper), lower: sha256Hex(lower), errors: [] });
   await library.close();
 }, 30_000);
