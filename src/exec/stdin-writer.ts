@@ -18,22 +18,9 @@ export interface TerminalStdinWriter extends StdinWriter {
   drained(): void;
 }
 
-/** Counts the bytes that wait for a command, against MAX_PENDING_STDIN_BYTES. */
-function createPendingCount(): { take(bytes: number): boolean; release(bytes: number): void; clear(): void } {
-  let pendingBytes = 0;
-  return {
-    take(bytes) {
-      if (pendingBytes + bytes > MAX_PENDING_STDIN_BYTES) return false;
-      pendingBytes += bytes;
-      return true;
-    },
-    release(bytes) {
-      pendingBytes -= bytes;
-    },
-    clear() {
-      pendingBytes = 0;
-    },
-  };
+/** Whether `bytes` more may wait for a command that has `accepted` bytes and taken `taken`. */
+function fitsPending(accepted: number, taken: number, bytes: number): boolean {
+  return accepted - taken + bytes <= MAX_PENDING_STDIN_BYTES;
 }
 
 /** Writes below this size that arrive while the pipe is busy are copied together into one chunk. */
@@ -53,9 +40,10 @@ const CHUNK_BYTES = 64 * 1024;
  * arrive while it is busy are copied into shared chunks of up to 64 KiB.
  */
 export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWriter {
-  const pending = createPendingCount();
   let broken = false;
-  // Bytes the pipe took, and bytes lost once the command closed its stdin: both leave the bound.
+  // Bytes accepted from clients; bytes the pipe took, and bytes lost once the command closed its
+  // stdin: the difference waits, against the bound.
+  let accepted = 0;
   let taken = 0;
   const queue: { bytes: Uint8Array; used: number }[] = [];
   /** The last chunk of the queue while small writes may still be copied into it. */
@@ -96,7 +84,6 @@ export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWr
         // The child closed its stdin; what it did not read is lost, as with any pipe.
         broken = true;
       } finally {
-        pending.release(bytes.byteLength);
         taken += bytes.byteLength;
         onTaken?.(taken);
       }
@@ -114,7 +101,8 @@ export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWr
   return {
     write(bytes) {
       if (ending) return true;
-      if (!pending.take(bytes.byteLength)) return false;
+      if (!fitsPending(accepted, taken, bytes.byteLength)) return false;
+      accepted += bytes.byteLength;
       enqueue(bytes);
       if (!pumping) void pump();
       return true;
@@ -136,12 +124,13 @@ export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWr
  * follows with a `drain` once it is out.
  */
 export function createTerminalStdinWriter(terminal: Bun.Terminal, onTaken?: StdinTaken): TerminalStdinWriter {
-  const pending = createPendingCount();
   let written = 0;
+  // What the terminal had taken at its last `drain`: everything written by then.
+  let taken = 0;
   return {
     write(bytes) {
       if (terminal.closed || bytes.byteLength === 0) return true;
-      if (!pending.take(bytes.byteLength)) return false;
+      if (!fitsPending(written, taken, bytes.byteLength)) return false;
       written += bytes.byteLength;
       if (bytes.byteLength > 1) terminal.write(bytes.subarray(0, -1));
       terminal.write(bytes.subarray(-1));
@@ -152,8 +141,8 @@ export function createTerminalStdinWriter(terminal: Bun.Terminal, onTaken?: Stdi
       if (!terminal.closed) terminal.write("\x04");
     },
     drained() {
-      pending.clear();
-      onTaken?.(written);
+      taken = written;
+      onTaken?.(taken);
     },
   };
 }
