@@ -83,17 +83,19 @@ export interface RunningExec {
 }
 
 /**
- * The stdio of a sandbox spawn: stdin, stdout, stderr, then one pipe per status fd the backend
- * asked for (fd 3, 4, ...), then the input files as already-open fds. Shared with the benchmark, so
- * that its bare spawn is the same spawn.
+ * The stdio of a sandbox spawn: stdin, stdout, stderr, a pipe at each status fd the backend asked
+ * for, the input files as already-open fds, and nothing at the fds between them. Only the status
+ * fds may be pipes: runExec closes exactly those after the exit, and a pipe at a gap (fd 3 when the
+ * fallback's reaper reports on fd 4) leaked one socket per exec. Shared with the benchmark, so that
+ * its bare spawn is the same spawn.
  */
 export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = []): ("pipe" | "ignore" | number)[] {
-  const extraPipes = Math.max(0, (command.statusFds.jsonStatus ?? 0) - 2, (command.statusFds.waitStatus ?? 0) - 2);
-  const stdio: ("pipe" | "ignore" | number)[] = [stdin ? "pipe" : "ignore", "pipe", "pipe", ...Array<"pipe">(extraPipes).fill("pipe")];
-  const place = (fd: number, hostFd: number) => {
-    while (stdio.length < fd) stdio.push("ignore");
-    stdio[fd] = hostFd;
+  const stdio: ("pipe" | "ignore" | number)[] = [stdin ? "pipe" : "ignore", "pipe", "pipe"];
+  const place = (fd: number, what: "pipe" | number) => {
+    while (stdio.length <= fd) stdio.push("ignore");
+    stdio[fd] = what;
   };
+  for (const fd of [command.statusFds.jsonStatus, command.statusFds.waitStatus]) if (fd !== undefined) place(fd, "pipe");
   [...(command.inputFiles ?? []), ...(command.inputData ?? [])].forEach((input, index) => place(input.fd, inputFds[index]!));
   for (const pass of command.passFds ?? []) place(pass.fd, pass.hostFd);
   return stdio;
