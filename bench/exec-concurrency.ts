@@ -1,6 +1,7 @@
 /**
  * Exec throughput with 8 commands in flight under bwrap, beside in-process Bun.spawn of the same
- * argv at the same concurrency, alternating round by round.
+ * argv at the same concurrency, and beside the floor of any server in a process of its own (a bare
+ * Bun.serve that makes the same spawn per message), taking turns round by round.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { openBunker } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { prepareSandbox, runBareSpawn } from "./lib/sandbox-spawn.ts";
 import { runAsOf } from "./lib/server-features.ts";
+import { startBunExecServer } from "./lib/bun-exec-server.ts";
 import { median } from "./stats.ts";
 import { notMeasured, verdict, type BenchContext, type Benchmark, type ResultRow } from "./types.ts";
 
@@ -52,27 +54,34 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
   };
   const runAs = runAsOf(client.hello.workspace);
   const bareJob = () => runBareSpawn(command, runAs);
+  const floor = stack.use(await startBunExecServer(command, runAs));
+  const floorJob = async () => void (await floor.sample());
 
   const perRound = context.quick ? 48 : 160;
   const rounds = context.quick ? 2 : 5;
   await throughput(CONCURRENCY * 2, CONCURRENCY, bunkerJob);
   await throughput(CONCURRENCY * 2, CONCURRENCY, bareJob);
-  const bunkerRates: number[] = [];
-  const bareRates: number[] = [];
+  await throughput(CONCURRENCY * 2, CONCURRENCY, floorJob);
+  const contenders = [
+    { job: bunkerJob, rates: [] as number[] },
+    { job: bareJob, rates: [] as number[] },
+    { job: floorJob, rates: [] as number[] },
+  ];
   for (let round = 0; round < rounds; round++) {
-    const runBunker = async () => bunkerRates.push(await throughput(perRound, CONCURRENCY, bunkerJob));
-    const runBare = async () => bareRates.push(await throughput(perRound, CONCURRENCY, bareJob));
-    for (const step of round % 2 === 0 ? [runBunker, runBare] : [runBare, runBunker]) await step();
+    // The order rotates, so that no contender always runs right after the same other one.
+    for (let turn = 0; turn < contenders.length; turn++) {
+      const { job, rates } = contenders[(round + turn) % contenders.length]!;
+      rates.push(await throughput(perRound, CONCURRENCY, job));
+    }
     context.log(`concurrency: round ${round + 1}/${rounds} done`);
   }
-  const bunkerRate = median(bunkerRates);
-  const bareRate = median(bareRates);
+  const [bunkerRate, bareRate, floorRate] = contenders.map(({ rates }) => median(rates)) as [number, number, number];
   return [
     {
       bench: ID,
       what,
       measured: `${bunkerRate.toFixed(0)} execs/s; ${(bunkerRate / bareRate).toFixed(2)}× bare`,
-      beside: `bare Bun.spawn: ${bareRate.toFixed(0)} execs/s`,
+      beside: `bare Bun.spawn: ${bareRate.toFixed(0)} execs/s; bare Bun.serve + the same spawn, own process: ${floorRate.toFixed(0)} execs/s (${(floorRate / bareRate).toFixed(2)}×)`,
       target: TARGET,
       result: verdict(bunkerRate >= 0.95 * bareRate),
     },
@@ -84,8 +93,10 @@ export const execConcurrency: Benchmark = {
   method: [
     `**Exec throughput at concurrency ${CONCURRENCY}.** \`echo hi\` under bwrap, ${CONCURRENCY} execs in flight at all times over one`,
     "connection (one session; its limit is 16), counted from the first `exec` sent to the last `exit` received. Beside",
-    `it, ${CONCURRENCY} in-process Bun.spawn loops run the same bwrap argv. The two alternate round by round (160 execs a round);`,
-    "the table shows each one's median rate.",
+    `it, ${CONCURRENCY} in-process Bun.spawn loops run the same bwrap argv, and, as a floor that is not judged, the bare`,
+    "Bun.serve of the echo rows in a process of its own, sent the same",
+    `${CONCURRENCY} requests at a time. The three take turns round by round, the order rotating (160 execs a round); the table`,
+    "shows each one's median rate.",
   ].join("\n"),
   run,
 };

@@ -3,7 +3,7 @@ import type { SandboxCommand } from "../../src/sandbox/types.ts";
 import { startPeerProcess } from "./peer-process.ts";
 
 export interface BunExecServer extends AsyncDisposable {
-  /** One round trip: a message sent, the command run once, "done" received; milliseconds. */
+  /** One round trip: a message sent, the command run once, "done" received; milliseconds. Several may be in flight. */
   sample(): Promise<number>;
 }
 
@@ -15,12 +15,14 @@ export async function startBunExecServer(command: SandboxCommand, runAs: { uid: 
     ws.addEventListener("open", () => resolve(), { once: true });
     ws.addEventListener("error", () => reject(new Error("Bun.serve exec server: connection failed")), { once: true });
   });
-  let waiting: (() => void) | undefined;
-  ws.addEventListener("message", () => waiting?.());
+  // Replies carry no id: every request is the same command, so each "done" settles the oldest
+  // request still waiting (with several in flight, that is enough to count a rate).
+  const waiting: (() => void)[] = [];
+  ws.addEventListener("message", () => waiting.shift()?.());
   return {
     async sample() {
       const { promise, resolve } = Promise.withResolvers<void>();
-      waiting = resolve;
+      waiting.push(resolve);
       const started = performance.now();
       ws.send("run");
       await promise;
