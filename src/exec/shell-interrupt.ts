@@ -43,7 +43,7 @@ function ignoresSigint(pid: number): boolean {
 
 /** Every process under `rootPid` (itself included), by host pid, with its depth below the root. */
 function readTree(rootPid: number): Map<number, ProcessFacts & { depth: number }> {
-  const parents = new Map<number, { ppid: number; startTime: string }>();
+  const parents = new Map<number, ProcessParent>();
   for (const entry of readdirSync("/proc")) {
     const code = entry.charCodeAt(0);
     if (code < 48 || code > 57) continue;
@@ -53,10 +53,32 @@ function readTree(rootPid: number): Map<number, ProcessFacts & { depth: number }
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     parents.set(Number(entry), { ppid: Number(fields[1]), startTime: fields[19] ?? "" });
   }
+  return treeUnder(rootPid, parents, (pid) => readText(`/proc/${pid}/cmdline`));
+}
+
+/** A process's parent as /proc/<pid>/stat named it. */
+export interface ProcessParent {
+  ppid: number;
+  startTime: string;
+}
+
+/**
+ * The processes under `rootPid` among `parents`, each with its argv from `cmdlineOf`. A process
+ * whose argv can no longer be read has exited since `parents` was read, and is left out: a pass
+ * that only met such processes ends the search (counting it as growth spun the server forever,
+ * found by a soak of persistent shells interrupted by timeouts and output limits).
+ */
+export function treeUnder(
+  rootPid: number,
+  parents: ReadonlyMap<number, ProcessParent>,
+  cmdlineOf: (pid: number) => string | undefined,
+): Map<number, ProcessFacts & { depth: number }> {
   const tree = new Map<number, ProcessFacts & { depth: number }>();
-  const add = (pid: number, depth: number) => {
-    const cmdline = readText(`/proc/${pid}/cmdline`);
-    if (cmdline !== undefined) tree.set(pid, { ...parents.get(pid)!, cmdline, depth });
+  const add = (pid: number, depth: number): boolean => {
+    const cmdline = cmdlineOf(pid);
+    if (cmdline === undefined) return false;
+    tree.set(pid, { ...parents.get(pid)!, cmdline, depth });
+    return true;
   };
   if (!parents.has(rootPid)) return tree;
   add(rootPid, 0);
@@ -66,8 +88,7 @@ function readTree(rootPid: number): Map<number, ProcessFacts & { depth: number }
     for (const [pid, facts] of parents) {
       const parent = tree.get(facts.ppid);
       if (tree.has(pid) || !parent) continue;
-      add(pid, parent.depth + 1);
-      grew = true;
+      if (add(pid, parent.depth + 1)) grew = true;
     }
   }
   return tree;
