@@ -27,7 +27,6 @@ import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
 import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
-import { createSessionGauge } from "./metrics-sessions.ts";
 
 interface ConnectionData {
   request: SessionRequest;
@@ -117,7 +116,6 @@ export function createServer(options: ServerOptions): BunkerServer {
     },
   };
   const sessions = new SessionRegistry({ ...options, events }, counters);
-  const sessionGauge = createSessionGauge();
   const limits = createConnectionLimits(options.limits.maxConnections, options.limits.maxConnectionsPerAddress);
   const logRefusal = createRefusalLog(log);
   const secure = options.tls !== undefined;
@@ -126,7 +124,7 @@ export function createServer(options: ServerOptions): BunkerServer {
   let stopping = false;
 
   const sandboxLabels = { backend: sandboxInfo.backend, network: sandboxInfo.network ?? options.allowNetwork };
-  const snapshot = () => ({ sessions: sessionGauge.count(), connectionsOpen: limits.open, execsRunning: counters.runningExecs, sandbox: sandboxLabels });
+  const snapshot = () => ({ sessions: sessions.countByConnection(), connectionsOpen: limits.open, execsRunning: counters.runningExecs, sandbox: sandboxLabels });
 
   /** Answers an upgrade request with an HTTP error, counted and (within the log budget) logged. */
   const refuse = (reason: RejectReason, remote: string, auth: AuthResult | "unchecked", status: number, text: string, headers: Record<string, string> = {}) => {
@@ -218,7 +216,6 @@ export function createServer(options: ServerOptions): BunkerServer {
         // Opened counts sockets that became sessions: a refusal above is counted by its reason instead.
         metrics.connectionOpened();
         const { session, resumed } = opened;
-        sessionGauge.add(session);
         const connection: SessionConnection = sink;
         ws.data.session = session;
         ws.data.connection = connection;

@@ -57,6 +57,18 @@ export class SessionRegistry {
   }
 
   /**
+   * The sessions held, as /metrics counts them: live (a socket joined) or detached (none). Counted
+   * from the registry itself, which lets go of a session as it ends: a separate set of sessions,
+   * pruned only when /metrics was scraped, held every ended session's records and output on a
+   * server nobody scraped (found by a soak: 200 closed sessions of 256 KiB each kept 50 MB).
+   */
+  countByConnection(): { live: number; detached: number } {
+    let live = 0;
+    for (const session of this.#sessions.values()) if (session.connectionCount > 0) live++;
+    return { live, detached: this.#sessions.size - live };
+  }
+
+  /**
    * The live session `id` if `secret` is its resume secret. Undefined alike for no such session and
    * for a missing or wrong secret, so that callers give both one answer and ids cannot be probed.
    */

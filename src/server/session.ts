@@ -96,6 +96,8 @@ export class Session {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** HTTP transfers (`/files/`) under way: like a joined socket, each keeps the session from expiring. */
   #httpTransfers = 0;
+  /** Timers of sockets that left while their hold on output runs (see leave); cleared at the end. */
+  #holds: Set<ReturnType<typeof setTimeout>> | undefined;
 
   constructor(
     readonly id: string,
@@ -182,8 +184,18 @@ export class Session {
         if (!record.streaming) this.#streaming?.delete(record);
       }
     };
-    if (this.options.holdOutputMs > 0) setTimeout(release, this.options.holdOutputMs).unref?.();
-    else release();
+    // An ended session holds nothing: its timer would keep it, with all its records and output, in
+    // memory for the whole hold (found by a soak of sessions opened and closed).
+    if (this.options.holdOutputMs > 0 && !this.#ended) {
+      const timer = setTimeout(() => {
+        this.#holds?.delete(timer);
+        release();
+      }, this.options.holdOutputMs);
+      timer.unref?.();
+      (this.#holds ??= new Set()).add(timer);
+    } else {
+      release();
+    }
     this.#armTimer();
   }
 
@@ -523,6 +535,8 @@ export class Session {
     this.#closing ??= (async () => {
       this.#ended = true;
       clearTimeout(this.#timer);
+      for (const timer of this.#holds ?? []) clearTimeout(timer);
+      this.#holds = undefined;
       this.hooks.onEnd(this);
       const records = [...this.#execs.values()];
       for (const record of records) {

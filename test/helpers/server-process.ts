@@ -16,6 +16,8 @@ export interface TestServer extends AsyncDisposable {
   readonly workspaceRoot: string;
   /** Everything the server wrote on stderr so far. */
   stderr(): string;
+  /** The first match of `pattern` in what the server writes on stderr from now on, waiting for it. */
+  nextStderr(pattern: RegExp): Promise<RegExpExecArray>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;
   readonly process: Subprocess;
@@ -43,6 +45,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
     { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env }, stdout: "ignore", stderr: "pipe" },
   );
   let stderr = "";
+  const stderrWaiters = new Set<{ pattern: RegExp; from: number; resolve: (match: RegExpExecArray) => void }>();
+  const appendStderr = (text: string) => {
+    stderr += text;
+    for (const waiter of stderrWaiters) {
+      const match = waiter.pattern.exec(stderr.slice(waiter.from));
+      if (match) {
+        stderrWaiters.delete(waiter);
+        waiter.resolve(match);
+      }
+    }
+  };
   const reader = proc.stderr.getReader();
   const decoder = new TextDecoder();
   const port = await new Promise<number>((resolve, reject) => {
@@ -53,7 +66,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
           reject(new Error(`server exited before listening: ${stderr}`));
           return;
         }
-        stderr += decoder.decode(value, { stream: true });
+        appendStderr(decoder.decode(value, { stream: true }));
         const match = /listening on ws:\/\/[^:]+:(\d+)\//.exec(stderr);
         if (match && (token !== "generate" || options.env?.["BUNKER_TOKEN"] !== undefined || /#token=[A-Za-z0-9_-]+\n/.test(stderr))) {
           resolve(Number(match[1]));
@@ -61,7 +74,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
           for (;;) {
             const next = await reader.read();
             if (next.done) return;
-            stderr += decoder.decode(next.value, { stream: true });
+            appendStderr(decoder.decode(next.value, { stream: true }));
           }
         }
       }
@@ -80,6 +93,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
     pid: proc.pid,
     workspaceRoot,
     stderr: () => stderr,
+    nextStderr: (pattern) => new Promise((resolve) => stderrWaiters.add({ pattern, from: stderr.length, resolve })),
     stop,
     process: proc,
     async [Symbol.asyncDispose]() {
