@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** The host pids of every process in a PID namespace, found by its inode in /proc/<pid>/ns/pid. */
 export function pidsInNamespace(namespaceInode: number): number[] {
@@ -43,4 +43,23 @@ export function signalNamespace(initPid: number, namespaceInode: number, signal:
 /** Sends `signal` to a whole process group (the exec was spawned as its leader). */
 export function signalProcessGroup(leaderPid: number, signal: NodeJS.Signals): void {
   signalQuietly(-leaderPid, signal);
+}
+
+/** Whether a process group exists (a process may be spawned before it makes its own group). */
+export function processGroupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a process has children now; undefined where the kernel cannot tell (no /proc/<pid>/task/<pid>/children). */
+export function hasChildren(pid: number): boolean | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").length > 0;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,7 +10,7 @@ import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { closeFd } from "../files/fs-calls.ts";
 import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
-import { signalNamespace, signalProcessGroup } from "./process-tree.ts";
+import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup } from "./process-tree.ts";
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
@@ -21,6 +21,8 @@ export const KILL_GRACE_MS = 1000;
 const ORPHAN_PIPE_GRACE_MS = 200;
 /** How soon a signal sent before the sandbox exists looks again for bwrap's status line. */
 const STATUS_POLL_MS = 2;
+/** How many times a signal looks again for its process group to be formed (about a second) before it is sent anyway. */
+const GROUP_FORMING_ATTEMPTS = 500;
 
 /** A validated request to run one command. */
 export interface ExecRequest {
@@ -179,10 +181,25 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   // bwrap's status, read from its pipe when a signal needs the sandbox's pid 1 (status-pipes.ts).
   const sandboxStatus = jsonFd === undefined ? () => undefined : createBwrapStatusReader(jsonFd);
 
+  // A signal to the process group right after the spawn could be lost (found by a soak: 8 of 20
+  // SIGTERMs to a PTY exec under --sandbox none): the group does not exist until the PTY's setsid
+  // has run, and under the reaper a catchable signal that comes before it has forked the command
+  // stays pending on the reaper, which blocks signals, and the command never gets it. So the signal
+  // waits, a few milliseconds at most, until the group exists and the reaper has a child.
+  const signalGroupOnceFormed = (signal: NodeJS.Signals, attemptsLeft: number) => {
+    if (processExited) return;
+    const formed = processGroupExists(proc.pid) && (waitFd === undefined || signal === "SIGKILL" || hasChildren(proc.pid) !== false);
+    if (!formed && attemptsLeft > 0) {
+      setTimeout(() => signalGroupOnceFormed(signal, attemptsLeft - 1), STATUS_POLL_MS);
+      return;
+    }
+    signalProcessGroup(proc.pid, signal);
+  };
+
   const signalTree = (signal: NodeJS.Signals) => {
     if (processExited) return;
     if (command.tree === "process-group") {
-      signalProcessGroup(proc.pid, signal);
+      signalGroupOnceFormed(signal, GROUP_FORMING_ATTEMPTS);
       return;
     }
     // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.

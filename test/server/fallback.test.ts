@@ -54,3 +54,20 @@ test("auto falls back to none when bwrap cannot run, with the reason in hello", 
   expect(client.hello.sandbox).toMatchObject({ backend: "none", reason: "bwrap is not installed (apt-get install bubblewrap)" });
   expect(server.stderr()).toContain("WARNING: commands run WITHOUT a sandbox (bwrap is not installed");
 });
+
+test.each([
+  ["on a terminal", { pty: { cols: 80, rows: 24 } }],
+  ["on pipes", {}],
+])("with --sandbox none, a signal sent right after started reaches the command %s, every time", async (_, how) => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  await using client = await connect(server);
+  // Before the group was formed (a PTY's setsid) or the reaper had forked, 8 of 20 were lost.
+  for (const [attempt, signal] of (["SIGTERM", "SIGINT", "SIGKILL", "SIGTERM", "SIGINT", "SIGKILL", "SIGTERM", "SIGINT", "SIGTERM", "SIGTERM"] as const).entries()) {
+    const id = `early-${attempt}`;
+    client.send({ type: "exec", id, argv: ["sleep", "30"], ...how });
+    await client.next((message) => message.type === "started" && message.id === id);
+    client.send({ type: "signal", id, signal });
+    const run = await client.runToExit(id);
+    expect(run.exit).toMatchObject({ signal, reason: "killed" });
+  }
+});
