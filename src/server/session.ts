@@ -1,4 +1,4 @@
-import { chownSync, closeSync, mkdirSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync } from "node:fs";
 import type {
   AckMessage,
   AttachMessage,
@@ -334,7 +334,10 @@ export class Session {
         record.logs,
       );
     } catch (error) {
-      return this.#sendError(connection, "spawn_failed", `could not start ${JSON.stringify(argv[0])}: ${(error as Error).message}`, id);
+      // A spawn into a directory that is gone fails as if the sandbox's program were missing
+      // ("ENOENT ... posix_spawn '/usr/bin/bwrap'"): say what is really missing.
+      const why = existsSync(cwd.path) ? (error as Error).message : `its working directory ${cwd.path} no longer exists (was the workspace removed?)`;
+      return this.#sendError(connection, "spawn_failed", `could not start ${JSON.stringify(argv[0])}: ${why}`, id);
     } finally {
       for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
     }
@@ -538,6 +541,13 @@ export class Session {
       for (const timer of this.#holds ?? []) clearTimeout(timer);
       this.#holds = undefined;
       this.hooks.onEnd(this);
+      // The id (or name) is free from here on: a new session of it may start before this one's
+      // processes are gone, and gets the same workspace path. This one's directory moves out of the
+      // way first, or its removal below would delete the new session's workspace (found by a race
+      // hunt: a named session closed and joined again 0 to 4 ms later lost its workspace 6 times in 10).
+      // File requests still under way would resolve their paths in the new one: they end now.
+      if (this.options.workspaceRetention === "delete") this.workspace.setAside();
+      for (const [, files] of this.#connections.entries()) files?.close();
       const records = [...this.#execs.values()];
       for (const record of records) {
         // A full ack window would otherwise hold the killed tree's last output, and the close with it.
@@ -545,8 +555,7 @@ export class Session {
         record.running?.terminate("killed", true);
       }
       await Promise.allSettled([...records.map((record) => record.running?.finished), this.#shells?.closeAll()]);
-      for (const [connection, files] of this.#connections.entries()) {
-        files?.close();
+      for (const connection of this.#connections.keys()) {
         if (why === "closed") {
           this.#send(connection, { type: "closed", session: this.id });
           connection.close(CLOSE_CODES.sessionClosed, "session closed");

@@ -1,5 +1,6 @@
-import { chmodSync, chownSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, chownSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { randomText } from "../common/random-text.ts";
 import { workspaceNameFor } from "./naming.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
 
@@ -30,6 +31,12 @@ export function ensureWorkspaceRoot(root: string, runAs?: RunAs): string {
 export interface Workspace {
   /** Absolute, symlink-free host path. */
   path: string;
+  /**
+   * Moves the directory out of `path`, to a hidden name beside it, so that `path` is free at once
+   * for a new session of the same id or name while this one's processes are still being ended;
+   * `remove` then removes it there. When the move fails, the directory stays where it is.
+   */
+  setAside(): void;
   remove(): void;
 }
 
@@ -55,9 +62,25 @@ function isTraversableBy(dir: string, runAs: RunAs): boolean {
 
 /** A class rather than an object with a closure: one lives as long as every session. */
 class WorkspaceDir implements Workspace {
-  constructor(readonly path: string) {}
+  /** Where the directory is now: `path`, or its hidden name once set aside. */
+  #current: string;
+
+  constructor(readonly path: string) {
+    this.#current = path;
+  }
+
+  setAside(): void {
+    // Workspace names never start with a dot (naming.ts): a hidden name cannot be any session's.
+    const aside = join(dirname(this.path), `.ended-${basename(this.path)}-${randomText(6, "hex")}`);
+    try {
+      renameSync(this.#current, aside);
+      this.#current = aside;
+    } catch {
+      // Gone already, or not ours to move: removed (or not) where it is.
+    }
+  }
 
   remove(): void {
-    rmSync(this.path, { recursive: true, force: true });
+    rmSync(this.#current, { recursive: true, force: true });
   }
 }

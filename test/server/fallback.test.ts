@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { startServer } from "../helpers/server-process.ts";
 import { connect } from "../helpers/client.ts";
 
@@ -70,4 +71,17 @@ test.each([
     const run = await client.runToExit(id);
     expect(run.exit).toMatchObject({ signal, reason: "killed" });
   }
+});
+
+test("with --sandbox none, an exec after the workspace itself was removed fails saying so, and the server goes on", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  await using client = await connect(server);
+  // From outside (an operator, a cleanup job), or by the command itself when the server does not
+  // run as root, so that its commands run as the workspace's owner.
+  rmSync(client.hello.workspace, { recursive: true, force: true });
+  client.send({ type: "exec", id: "after", argv: ["true"] });
+  const error = await client.next((message) => message.type === "error" && message.id === "after");
+  expect(error).toMatchObject({ code: "spawn_failed", message: `could not start "true": its working directory ${client.hello.workspace} no longer exists (was the workspace removed?)` });
+  await using other = await connect(server);
+  expect((await other.exec({ id: "ok", argv: ["true"] })).exit.code).toBe(0);
 });

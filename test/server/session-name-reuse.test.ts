@@ -1,0 +1,89 @@
+/**
+ * A session's name (or client-chosen id) is free as soon as the session starts to end, and a new
+ * session may take it while the old one's processes are still being ended: the two have one
+ * workspace path. Found by a race hunt: the old session's removal of its workspace then deleted the
+ * new session's (6 of 10 named sessions closed and joined again within 4 ms), and every later exec
+ * in it failed. The registry is driven directly here, so that the new session always comes in
+ * between the start of the old one's close and its end.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SessionRegistry } from "../../src/server/session-registry.ts";
+import { DEFAULT_DETACH_TTL_MS, DEFAULT_HOLD_OUTPUT_MS, DEFAULT_LIMITS, DEFAULT_SESSION_IDLE_TTL_MS, type ServerOptions } from "../../src/server/options.ts";
+import { createFallbackBackend } from "../../src/sandbox/fallback.ts";
+import { createLogger } from "../../src/server/log.ts";
+import { DEFAULT_RLIMITS } from "../../src/sandbox/rlimits.ts";
+import type { Session } from "../../src/server/session.ts";
+
+const root = mkdtempSync(join(tmpdir(), "bunker-name-reuse-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function registry(workspaceRetention: "keep" | "delete"): SessionRegistry {
+  const options: ServerOptions = {
+    host: "127.0.0.1",
+    port: 0,
+    token: undefined,
+    allowedOrigins: [],
+    workspaceRoot: root,
+    workspaceRetention,
+    sandbox: { backend: createFallbackBackend(), info: { backend: "none", reason: "test" } as ServerOptions["sandbox"]["info"], seccomp: false, rlimits: false, dispose() {} },
+    allowNetwork: false,
+    limits: DEFAULT_LIMITS,
+    runAs: undefined,
+    rlimits: DEFAULT_RLIMITS,
+    tmpSizeBytes: 0,
+    protectPaths: [],
+    allowRead: [],
+    allowWrite: [],
+    workspaceQuotaBytes: undefined,
+    detachTtlMs: DEFAULT_DETACH_TTL_MS,
+    holdOutputMs: DEFAULT_HOLD_OUTPUT_MS,
+    sessionIdleTtlMs: DEFAULT_SESSION_IDLE_TTL_MS,
+    hostId: "test",
+    tls: undefined,
+    metricsPublic: false,
+    trustProxy: false,
+    logger: createLogger({ format: "pretty", level: "error" }),
+  };
+  return new SessionRegistry(options, { runningExecs: 0, execSlots: 0 });
+}
+
+function opened(result: ReturnType<SessionRegistry["open"]>): Session {
+  if (!("session" in result)) throw new Error(`refused: ${result.message}`);
+  return result.session;
+}
+
+test.each([
+  ["a name", { kind: "named", name: "reused" }],
+  ["an id chosen by the client", { kind: "create", id: "chosen-id" }],
+] as const)("a new session of %s taken while the old one still ends keeps its workspace, and the old one's files go", async (_, request) => {
+  const sessions = registry("delete");
+  const old = opened(sessions.open(request));
+  writeFileSync(join(old.workspace.path, "old.txt"), "old");
+  const closing = old.close("closed");
+
+  const again = opened(sessions.open(request));
+  expect(again).not.toBe(old);
+  expect(again.workspace.path).toBe(old.workspace.path);
+  writeFileSync(join(again.workspace.path, "new.txt"), "new");
+  await closing;
+
+  expect(readdirSync(again.workspace.path).filter((name) => !name.startsWith("."))).toEqual(["new.txt"]);
+  // Nothing of the old session is left beside it.
+  expect(readdirSync(root).filter((name) => name.includes("ended"))).toEqual([]);
+  await again.close("closed");
+  expect(existsSync(again.workspace.path)).toBe(false);
+});
+
+test("with --workspace-retention keep, a name's new session has the workspace its old one left", async () => {
+  const sessions = registry("keep");
+  const old = opened(sessions.open({ kind: "named", name: "kept" }));
+  writeFileSync(join(old.workspace.path, "old.txt"), "old");
+  const closing = old.close("closed");
+  const again = opened(sessions.open({ kind: "named", name: "kept" }));
+  await closing;
+  expect(readdirSync(again.workspace.path)).toContain("old.txt");
+  await again.close("closed");
+});
