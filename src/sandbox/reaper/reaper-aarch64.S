@@ -30,11 +30,18 @@
 	.globl	_start
 _start:
 	/* SIGKILL when the outer bwrap dies; set after our own execve, so that no
-	 * credential change can clear it. */
+	 * credential change can clear it. Only as pid 1 (under bwrap): under
+	 * --sandbox none the lifeline ends us instead, and we take the command's
+	 * process group with us (see reaper-x86_64.S). */
+	mov	x8, #172		/* getpid */
+	svc	#0
+	cmp	x0, #1
+	b.ne	.Lpdeath_set
 	mov	x0, #1			/* PR_SET_PDEATHSIG */
 	mov	x1, #9			/* SIGKILL */
 	mov	x8, #167		/* prctl */
 	svc	#0
+.Lpdeath_set:
 
 	/* Not dumpable, so that a command cannot write our memory through
 	 * /proc/1/mem (see reaper-x86_64.S). */
@@ -267,6 +274,25 @@ _start:
 	mov	x0, #127
 	b	.Lexit
 .Lorphaned:
+	/* The server is gone. Under bwrap the namespace dies with the reaper; under
+	 * --sandbox none there is no namespace, so the command's process group goes
+	 * first (kill(0): the caller's own group, the reaper included; as pid 1 of
+	 * a namespace the reaper is immune to a signal from inside it). Only when
+	 * we lead the group: a reaper started in someone else's group, as a test
+	 * does, must not take that group down. */
+	mov	x0, #0
+	mov	x8, #155		/* getpgid(0) */
+	svc	#0
+	mov	x9, x0
+	mov	x8, #172		/* getpid */
+	svc	#0
+	cmp	x0, x9
+	b.ne	.Lorphan_exit
+	mov	x0, #0			/* pid 0: our process group */
+	mov	x1, #9			/* SIGKILL */
+	mov	x8, #129		/* kill */
+	svc	#0
+.Lorphan_exit:
 	mov	x0, #137		/* as if the parent-death SIGKILL had come in time */
 .Lexit:
 	mov	x8, #94			/* exit_group */

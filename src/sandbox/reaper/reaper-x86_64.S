@@ -16,7 +16,9 @@
  * command has ended (daemons and `sleep 100 &` go with it), reaps every orphan
  * the kernel re-parents to it until then, and exits early when the server is
  * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
- * fd 4, which only the server holds, is closed (the lifeline, see below). The
+ * fd 4, which only the server holds, is closed (the lifeline, see below).
+ * Under --sandbox none it runs without a namespace, as the leader of the
+ * command's process group, and takes that group down when the server is gone. The
  * code only addresses the stack, never its own addresses, so it runs wherever
  * it is loaded.
  *
@@ -31,11 +33,20 @@
 _start:
 	/* SIGKILL when the outer bwrap dies. --die-with-parent sets the same
 	 * just before bwrap's execve of us, but an execve that changes
-	 * credentials clears it; set after our own execve, nothing clears ours. */
+	 * credentials clears it; set after our own execve, nothing clears ours.
+	 * Only as pid 1 (under bwrap): under --sandbox none our parent is the
+	 * server, and a reaper killed with it left the command's process group
+	 * running; there the lifeline ends us instead, and we take the group
+	 * with us (.Lorphaned). */
+	mov	$39, %eax		/* getpid */
+	syscall
+	cmp	$1, %eax
+	jne	.Lpdeath_set
 	mov	$1, %edi		/* PR_SET_PDEATHSIG */
 	mov	$9, %esi		/* SIGKILL */
 	mov	$157, %eax		/* prctl */
 	syscall
+.Lpdeath_set:
 
 	/* Not dumpable: /proc/1/mem and the other ptrace-guarded files of pid 1
 	 * become root's, so a command (same uid) cannot write the reaper's memory
@@ -277,6 +288,25 @@ _start:
 	mov	$127, %edi
 	jmp	.Lexit
 .Lorphaned:
+	/* The server is gone. Under bwrap the namespace dies with the reaper; under
+	 * --sandbox none there is no namespace, so the command's process group goes
+	 * first (kill(0): the caller's own group, the reaper included; as pid 1 of
+	 * a namespace the reaper is immune to a signal from inside it). Only when
+	 * the group is ours (we lead it): a reaper started inside someone else's
+	 * group, as a test does, must not take that group down. */
+	xor	%edi, %edi
+	mov	$121, %eax		/* getpgid(0) */
+	syscall
+	mov	%eax, %r12d
+	mov	$39, %eax		/* getpid */
+	syscall
+	cmp	%eax, %r12d
+	jne	.Lorphan_exit
+	xor	%edi, %edi		/* pid 0: our process group */
+	mov	$9, %esi		/* SIGKILL */
+	mov	$62, %eax		/* kill */
+	syscall
+.Lorphan_exit:
 	mov	$137, %edi		/* as if the parent-death SIGKILL had come in time */
 .Lexit:
 	mov	$231, %eax		/* exit_group */
