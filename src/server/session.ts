@@ -531,6 +531,25 @@ export class Session {
   }
 
   /**
+   * A workspace that cannot be removed (a read-only or busy mount in it; as a non-root server, a
+   * directory a command made read-only) stays on disk, said in the log: it threw out of a close
+   * that nothing awaited, and the unhandled rejection ended the server (found by a crash hunt).
+   */
+  #removeWorkspace(): void {
+    try {
+      this.workspace.remove();
+    } catch (error) {
+      // The error names the path that could not go (set aside, it is not workspace.path).
+      const reason = (error as Error).message;
+      this.options.logger.warn(
+        "workspace.remove_failed",
+        { session: this.id, workspace: this.workspace.path, error: reason },
+        `bunker: the workspace of session ${this.id} could not be removed (${reason}); what is left of it stays on disk`,
+      );
+    }
+  }
+
+  /**
    * Ends the session: every tree is killed at once, retention applies, and every joined socket is
    * closed. Resolves when all processes are gone.
    */
@@ -562,7 +581,7 @@ export class Session {
         }
       }
       this.#connections.clear();
-      if (this.options.workspaceRetention === "delete") this.workspace.remove();
+      if (this.options.workspaceRetention === "delete") this.#removeWorkspace();
     })();
     return this.#closing;
   }
