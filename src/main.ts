@@ -46,6 +46,10 @@ async function main(argv: string[]): Promise<void> {
       };
       process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGINT", () => stop("SIGINT"));
+      // A hangup (the terminal closed, an ssh session dropped) stops the server as cleanly as
+      // SIGTERM: its default action killed it on the spot, every process tree and workspace left
+      // behind (found by a crash hunt). bunker has nothing to reload.
+      process.on("SIGHUP", () => stop("SIGHUP"));
       outcome.announce();
       return;
     }

@@ -5,22 +5,27 @@ import type { FileSink } from "bun";
  * stream measured 1.5 to 2.5 ms of the binary's start to "listening" and 1.3 MiB of its idle RSS,
  * and the server never needs it. Both write through the same kind of non-blocking sink: a full
  * pipe queues the text rather than stalling the server, and a process.exit drops what is still
- * queued, as before. The logger and serve's token line both write through here, so their lines
+ * queued. The logger and serve's token line both write through here, so their lines
  * keep their order.
  */
 let sink: FileSink | undefined;
+/** Set once a write failed: stderr is gone (its reader closed it), and later lines are dropped. */
+let broken = false;
 
-/** Writes `text` to stderr now (or queues it behind what the pipe has not taken yet). */
+/**
+ * Writes `text` to stderr now (or queues it behind what the pipe has not taken yet). A stderr that
+ * can no longer be written (EPIPE: `bunker serve 2>&1 | head`, a log collector that went away, a
+ * closed terminal) costs the log, not the server: the first failed write ended the process with
+ * every session in it, its processes left running and its workspaces on disk (found by a crash
+ * hunt). Lines from then on are dropped.
+ */
 export function writeStderr(text: string): void {
+  if (broken) return;
   sink ??= Bun.stderr.writer();
   try {
     sink.write(text);
     sink.flush();
-  } catch (error) {
-    // A closed stderr (EPIPE) ends the process, as process.stderr's unhandled "error" event did;
-    // thrown from a task of its own, so that the code that logged is not cut short.
-    setImmediate(() => {
-      throw error;
-    });
+  } catch {
+    broken = true;
   }
 }

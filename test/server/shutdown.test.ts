@@ -150,3 +150,45 @@ test("shutting down: /healthz says 503 from the first step until the listener cl
     rmSync(workspaceRoot, { recursive: true, force: true });
   }
 });
+
+test("SIGHUP (a closed terminal, a dropped ssh session) stops the server as SIGTERM does: 1001, no tree left, exit 0", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  const client = await connect(server);
+  client.send({ type: "exec", id: "long", cmd: "sleep 108 & sleep 108" });
+  await client.next((m) => m.type === "started");
+  const tree = descendantsOf(server.pid);
+  expect(tree.length).toBeGreaterThan(0);
+  const stopped = server.nextStderr(/stopped/);
+  server.process.kill("SIGHUP");
+  expect(await server.process.exited).toBe(0);
+  await stopped;
+  expect((await client.closed).code).toBe(1001);
+  expect(tree.filter(isAlive)).toEqual([]);
+});
+
+test("a stderr whose reader went away costs the log, not the server: commands still run, SIGTERM still exits 0", async () => {
+  // Not startServer: its reader of stderr never lets go.
+  const workspaceRoot = mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--workspace-root", workspaceRoot], { stderr: "pipe", stdout: "ignore" });
+  try {
+    const reader = proc.stderr.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!/listening on ws:\/\/[^:]+:(\d+)\//.test(text)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the server exited before listening: ${text}`);
+      text += decoder.decode(value, { stream: true });
+    }
+    const port = Number(/listening on ws:\/\/[^:]+:(\d+)\//.exec(text)![1]);
+    // Closes the pipe's only reader: every later log line meets EPIPE (the first ended the server).
+    await reader.cancel();
+    await using client = await connect({ url: `ws://127.0.0.1:${port}/ws`, token: undefined });
+    for (const round of [1, 2, 3]) expect((await client.exec({ id: `after-${round}`, argv: ["echo", "logged"] })).stdout).toBe("logged\n");
+    expect(proc.exitCode).toBeNull();
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  } finally {
+    proc.kill("SIGKILL");
+    rmSync(workspaceRoot, { recursive: true, force: true });
+  }
+});
