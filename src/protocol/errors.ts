@@ -14,7 +14,7 @@ export const ERROR_CODES = {
   not_directory: "The path, or one of its parents, is not a directory where one is needed.",
   exists: "The path exists already and the request asked not to replace it.",
   too_large: "The file or transfer is larger than the server accepts for this request.",
-  quota_exceeded: "The write would take the workspace past its quota (`--workspace-quota-bytes`).",
+  quota_exceeded: "The write would take the workspace past its quota (`--workspace-quota-bytes`), or the filesystem has no room left for it (`ENOSPC`, `EDQUOT`).",
   permission_denied: "The server's user may not read or change the path (its permissions, or a read-only filesystem).",
   unsupported_file_type: "The path is a fifo, device, socket, or a file with several hard links, which the server does not touch.",
   unknown_session: "No session with that id lives on this server (it ended, or lives on another host), or the resume secret is wrong.",

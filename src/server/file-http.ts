@@ -147,7 +147,13 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   });
   try {
     if (request.body) {
-      for await (const chunk of request.body) await writer.write(chunk);
+      for await (const chunk of request.body) {
+        // A write that fails (a full disk: ENOSPC) is the server's side, not a body that broke
+        // off: it was answered 400 bad_message, blaming the client (found by a crash hunt).
+        await writer.write(chunk).catch((error: unknown) => {
+          throw toFileError(error, `write ${path.label}`);
+        });
+      }
     }
   } catch (error) {
     await writer.abandon(false);

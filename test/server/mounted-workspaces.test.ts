@@ -1,9 +1,10 @@
 /**
- * A workspace that cannot be removed when its session ends must not take the server down. Found by
- * a crash hunt: the removal threw out of a close that nothing awaited, and the unhandled rejection
- * ended the server, every other session with it. Here a mount inside the workspace makes the
- * removal fail (EBUSY), as a read-only or busy mount would in production, or, for a server that
- * does not run as root, a directory that a command made read-only.
+ * Workspaces on filesystems that refuse: found by a crash hunt. A workspace that cannot be removed
+ * when its session ends took the server down (the removal threw out of a close that nothing
+ * awaited, and the unhandled rejection ended the server, every other session with it); here a
+ * mount inside the workspace makes the removal fail (EBUSY), as a busy or read-only mount would in
+ * production, or, for a server that does not run as root, a directory that a command made
+ * read-only. And a full disk was answered as the client's fault.
  */
 import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, execaSync } from "execa";
 import { connect } from "../helpers/client.ts";
+import { bearer, fileUrl } from "../files/helpers/real-session.ts";
 import { startServer } from "../helpers/server-process.ts";
 
 /** Whether this process may mount (root with CAP_SYS_ADMIN): the test needs it, and says so where it is missing. */
@@ -62,4 +64,26 @@ test.skipIf(!mountable)("a session whose workspace cannot be removed ends, says 
   const after = await bystander.exec({ id: "after", argv: ["echo", "alive"] });
   expect(after.stdout).toBe("alive\n");
   bystander.send({ type: "signal", id: "long", signal: "SIGKILL" });
+});
+
+test.skipIf(!mountable)("a PUT that fills the disk is 507 quota_exceeded, not the client's bad_message, and leaves no partial file", async () => {
+  const workspaceRoot = mkdtempSync(join(tmpdir(), "bunker-full-disk-"));
+  roots.push(workspaceRoot);
+  await execa("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", workspaceRoot]);
+  try {
+    await using server = await startServer({ args: ["--sandbox", "none"], workspaceRoot });
+    await using client = await connect(server);
+    const url = fileUrl(server, client, "big.bin");
+    const headers = bearer(server);
+    const full = await fetch(url, { method: "PUT", body: new Uint8Array(2 * 1024 * 1024), headers });
+    expect(full.status).toBe(507);
+    expect(full.headers.get("x-bunker-error")).toBe("quota_exceeded");
+    expect(await full.text()).toContain("ENOSPC");
+    // The partial file went with the failure: the room is there again.
+    const small = await fetch(url, { method: "PUT", body: new Uint8Array(100 * 1024), headers });
+    expect(small.status).toBe(201);
+  } finally {
+    await execa("umount", ["--lazy", workspaceRoot]);
+    rmSync(workspaceRoot, { recursive: true, force: true });
+  }
 });
