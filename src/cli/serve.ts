@@ -6,6 +6,7 @@ import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
+import { lockWorkspaceRoot, type RootLock } from "../workspace/root-lock.ts";
 import { printOutput } from "./broken-pipe.ts";
 import { SERVE_HELP } from "./help.ts";
 import { parseServeArgs } from "./serve-args.ts";
@@ -56,8 +57,10 @@ export async function runServe(args: string[], env: Record<string, string | unde
   const log = createLogger({ format: settings.logFormat, level: settings.logLevel });
   for (const warning of settings.warnings) log.warn("config.warning", {}, warning);
   let workspaceRoot: string;
+  let rootLock: RootLock;
   try {
     workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
+    rootLock = lockWorkspaceRoot(workspaceRoot);
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }
@@ -74,7 +77,10 @@ export async function runServe(args: string[], env: Record<string, string | unde
     }),
     import("../server/create-server.ts"),
   ]);
-  if (!detected.ok) throw new UsageError(`sandbox: ${detected.reason}`);
+  if (!detected.ok) {
+    rootLock.release();
+    throw new UsageError(`sandbox: ${detected.reason}`);
+  }
   const sandbox = hooks.adjustSandbox ? hooks.adjustSandbox(detected.sandbox) : detected.sandbox;
   if (sandbox.info.backend === "none") {
     const notEnforced = sandbox.info.notEnforced ?? [];
@@ -118,6 +124,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
     });
   } catch (error) {
     sandbox.dispose();
+    rootLock.release();
     throw new UsageError(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
   }
   return {
@@ -153,6 +160,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
     async shutdown() {
       await server.stop();
       sandbox.dispose();
+      rootLock.release();
     },
   };
 }
