@@ -7,6 +7,7 @@ import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
 import { lockWorkspaceRoot, type RootLock } from "../workspace/root-lock.ts";
+import { removeEndedWorkspaces, setAsideLeftWorkspaces } from "../workspace/left-workspaces.ts";
 import { printOutput } from "./broken-pipe.ts";
 import { SERVE_HELP } from "./help.ts";
 import { parseServeArgs } from "./serve-args.ts";
@@ -64,6 +65,8 @@ export async function runServe(args: string[], env: Record<string, string | unde
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }
+  // Before listening: no new session may get the files of one a killed server left behind.
+  if (settings.workspaceRetention === "delete") setAsideLeftWorkspaces(workspaceRoot);
   // The probe's bwrap runs in its own process while this one loads the server's code (sessions,
   // exec, files: a chunk of its own, see build.ts), which `serve` needs only from here on: ~2.5 ms
   // of loading under a ~7 ms probe instead of after it (measured: "listening" 1 to 2 ms sooner).
@@ -151,10 +154,13 @@ export async function runServe(args: string[], env: Record<string, string | unde
       // The binary starts with the JIT's tier-up thresholds raised (build.ts, jitPolicy): startup
       // code runs once and is not worth compiling. From here on, code that runs often is.
       Bun.unsafe.setJITPolicy(1);
-      // What servers killed with SIGKILL left in /tmp goes now, off the path to "listening".
+      // What servers killed with SIGKILL left in /tmp and in the root goes now, off the path to "listening".
       setTimeout(() => {
         const removed = sweepStaleRuntimeDirs();
         if (removed.length > 0) log.info("runtime.swept", { count: removed.length }, `bunker: removed ${removed.length} runtime director${removed.length === 1 ? "y" : "ies"} left by servers that were killed`);
+        const ended = removeEndedWorkspaces(workspaceRoot);
+        if (ended.removed > 0) log.info("workspaces.swept", { count: ended.removed }, `bunker: removed ${ended.removed} workspace${ended.removed === 1 ? "" : "s"} of sessions that had ended`);
+        if (ended.failure !== undefined) log.warn("workspace.remove_failed", { workspace: workspaceRoot, error: ended.failure }, `bunker: a workspace of a session that had ended could not be removed (${ended.failure}); what is left of it stays on disk`);
       }, 0).unref();
     },
     async shutdown() {
