@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isRunning } from "../common/process-running.ts";
 
 /**
  * The directory where a server installs its reaper and seccomp filter. A server that stops removes
@@ -42,15 +43,6 @@ export function createRuntimeDir(root = tmpdir()): RuntimeDir {
   };
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Removes the runtime directories that killed servers of this user left in `root`; returns their

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { isRunning } from "../common/process-running.ts";
 
 /**
  * One server per workspace root. Two servers on one root share the directory of a name (named
@@ -27,16 +28,6 @@ function startTimeOf(pid: number): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, and another user's.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** The identity this server writes into the lock: "pid starttime". */
 function identityOf(pid: number): string {
   return `${pid} ${startTimeOf(pid) ?? "-"}`;
@@ -47,7 +38,7 @@ function holderRuns(content: string): number | undefined {
   const [pidText, startTime] = content.trim().split(" ");
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  if (!isAlive(pid)) return undefined;
+  if (!isRunning(pid)) return undefined;
   const now = startTimeOf(pid);
   if (now !== undefined && startTime !== "-" && now !== startTime) return undefined;
   return pid;
