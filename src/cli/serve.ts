@@ -6,7 +6,7 @@ import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
-import { lockWorkspaceRoot, type RootLock } from "../workspace/root-lock.ts";
+import { registerInWorkspaceRoot, type RootRegistration } from "../workspace/root-lock.ts";
 import { removeEndedWorkspaces, setAsideLeftWorkspaces } from "../workspace/left-workspaces.ts";
 import { printOutput } from "./broken-pipe.ts";
 import { SERVE_HELP } from "./help.ts";
@@ -58,15 +58,25 @@ export async function runServe(args: string[], env: Record<string, string | unde
   const log = createLogger({ format: settings.logFormat, level: settings.logLevel });
   for (const warning of settings.warnings) log.warn("config.warning", {}, warning);
   let workspaceRoot: string;
-  let rootLock: RootLock;
+  let rootLock: RootRegistration;
   try {
     workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
-    rootLock = lockWorkspaceRoot(workspaceRoot);
+    rootLock = registerInWorkspaceRoot(workspaceRoot, settings.workspaceRetention);
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }
-  // Before listening: no new session may get the files of one a killed server left behind.
-  if (settings.workspaceRetention === "delete") setAsideLeftWorkspaces(workspaceRoot);
+  if (rootLock.others.length > 0) {
+    log.warn(
+      "workspace_root.shared",
+      { workspaceRoot, others: rootLock.others.join(",") },
+      `WARNING: ${workspaceRoot} is also the workspace root of another bunker server (pid ${rootLock.others.join(", ")}): a session name used on both gets one workspace, and one server's end of it deletes the other's. Give each server its own --workspace-root.`,
+    );
+  } else if (settings.workspaceRetention === "delete" && rootLock.leftByKilledDeleter) {
+    // Alone on the root, after a server that was to delete its workspaces was killed: before
+    // listening, so that no new session gets the files of one it left. (With another server here
+    // they may be its live ones; workspaces a server kept on purpose, `keep`, are never touched.)
+    setAsideLeftWorkspaces(workspaceRoot);
+  }
   // The probe's bwrap runs in its own process while this one loads the server's code (sessions,
   // exec, files: a chunk of its own, see build.ts), which `serve` needs only from here on: ~2.5 ms
   // of loading under a ~7 ms probe instead of after it (measured: "listening" 1 to 2 ms sooner).
@@ -158,6 +168,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
       setTimeout(() => {
         const removed = sweepStaleRuntimeDirs();
         if (removed.length > 0) log.info("runtime.swept", { count: removed.length }, `bunker: removed ${removed.length} runtime director${removed.length === 1 ? "y" : "ies"} left by servers that were killed`);
+        // Set aside by this server (alone on its root) or by sessions that ended: never another server's live ones.
         const ended = removeEndedWorkspaces(workspaceRoot);
         if (ended.removed > 0) log.info("workspaces.swept", { count: ended.removed }, `bunker: removed ${ended.removed} workspace${ended.removed === 1 ? "" : "s"} of sessions that had ended`);
         if (ended.failure !== undefined) log.warn("workspace.remove_failed", { workspace: workspaceRoot, error: ended.failure }, `bunker: a workspace of a session that had ended could not be removed (${ended.failure}); what is left of it stays on disk`);
