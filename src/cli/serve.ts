@@ -7,7 +7,7 @@ import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
 import { registerInWorkspaceRoot, type RootRegistration } from "../workspace/root-lock.ts";
-import { removeEndedWorkspaces, setAsideLeftWorkspaces } from "../workspace/left-workspaces.ts";
+import { removeEndedWorkspaces } from "../workspace/ended-workspaces.ts";
 import { printOutput } from "./broken-pipe.ts";
 import { SERVE_HELP } from "./help.ts";
 import { parseServeArgs } from "./serve-args.ts";
@@ -61,7 +61,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
   let rootLock: RootRegistration;
   try {
     workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
-    rootLock = registerInWorkspaceRoot(workspaceRoot, settings.workspaceRetention);
+    rootLock = registerInWorkspaceRoot(workspaceRoot);
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }
@@ -71,11 +71,6 @@ export async function runServe(args: string[], env: Record<string, string | unde
       { workspaceRoot, others: rootLock.others.join(",") },
       `WARNING: ${workspaceRoot} is also the workspace root of another bunker server (pid ${rootLock.others.join(", ")}): a session name used on both gets one workspace, and one server's end of it deletes the other's. Give each server its own --workspace-root.`,
     );
-  } else if (settings.workspaceRetention === "delete" && rootLock.leftByKilledDeleter) {
-    // Alone on the root, after a server that was to delete its workspaces was killed: before
-    // listening, so that no new session gets the files of one it left. (With another server here
-    // they may be its live ones; workspaces a server kept on purpose, `keep`, are never touched.)
-    setAsideLeftWorkspaces(workspaceRoot);
   }
   // The probe's bwrap runs in its own process while this one loads the server's code (sessions,
   // exec, files: a chunk of its own, see build.ts), which `serve` needs only from here on: ~2.5 ms
@@ -168,16 +163,18 @@ export async function runServe(args: string[], env: Record<string, string | unde
       setTimeout(() => {
         const removed = sweepStaleRuntimeDirs();
         if (removed.length > 0) log.info("runtime.swept", { count: removed.length }, `bunker: removed ${removed.length} runtime director${removed.length === 1 ? "y" : "ies"} left by servers that were killed`);
-        // Set aside by this server (alone on its root) or by sessions that ended: never another server's live ones.
         const ended = removeEndedWorkspaces(workspaceRoot);
         if (ended.removed > 0) log.info("workspaces.swept", { count: ended.removed }, `bunker: removed ${ended.removed} workspace${ended.removed === 1 ? "" : "s"} of sessions that had ended`);
         if (ended.failure !== undefined) log.warn("workspace.remove_failed", { workspace: workspaceRoot, error: ended.failure }, `bunker: a workspace of a session that had ended could not be removed (${ended.failure}); what is left of it stays on disk`);
       }, 0).unref();
     },
     async shutdown() {
-      await server.stop();
-      sandbox.dispose();
-      rootLock.release();
+      try {
+        await server.stop();
+        sandbox.dispose();
+      } finally {
+        rootLock.release();
+      }
     },
   };
 }

@@ -1,122 +1,126 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isRunning } from "../common/process-running.ts";
+import { randomText } from "../common/random-text.ts";
 
 /**
- * The servers that use a workspace root, each named by a file in it: `.bunker-server.<pid>.lock`,
- * holding the pid and, on Linux, the process's start time, so that a pid reused after a crash (a
- * container restarted on the same volume, where every server is pid 1 or near it) is never taken
- * for a live server. A server tells from them whether it is alone on its root: only then may it
- * delete the workspaces it finds there (left by a server that was killed). Two servers on one root
- * still run (refusing the second one broke setups that run two on the default root), but they share
- * the directory of every name: each is told, in a warning, who else is there. A server in another
- * PID namespace (a replica sharing the volume) cannot be seen by its pid, so every server also
- * writes its PID namespace and touches its file every minute: the file of a server in another
- * namespace counts as live while it was touched lately, and a server that is unsure it is alone
- * deletes nothing. The file also says the server's retention: a file left by a server that was to
- * delete its workspaces tells the next one that it was killed before it could.
+ * The servers that use a workspace root, each named by a file in it. Two servers on one root share
+ * the directory of every session name, and one's end of a session deletes the other's workspace of
+ * that name (found by a crash hunt): each server is told, in a warning at startup, who else is
+ * there. Only told: refusing the second server broke setups that run two on the default root, and
+ * nothing here ever deletes a workspace (a first version that swept what a killed server left could
+ * take a live server's workspaces for left ones, found by a review: a root on NFS shared by two
+ * hosts, whose PID namespaces look alike).
+ *
+ * A file holds its server's pid, the process's start time, its PID namespace and the boot id, so
+ * that a pid reused after a crash (a restarted container, where every server is pid 1 or near it)
+ * is never taken for a live server. From another machine or namespace the pid tells nothing: such a
+ * file counts as live while it was touched lately (every server touches its own every minute).
  */
-const FILE_PATTERN = /^\.bunker-server\.(\d+)\.lock$/;
+const FILE_PATTERN = /^\.bunker-server\.(\d+)\.[0-9a-f]+\.lock$/;
 const HEARTBEAT_MS = 60_000;
 /** Touched within this (two heartbeats and some): its server may still run where we cannot see it. */
 const FRESH_FOR_MS = 150_000;
 
 /** This server's entry in a root. */
 export interface RootRegistration {
-  /** Pids of the other servers that use the root now; empty when this server is alone on it. */
+  /** Pids of the other servers that use the root now (as their files name them); empty when alone. */
   readonly others: readonly number[];
-  /**
-   * Whether a server that ran with `--workspace-retention delete` is gone without removing its file:
-   * it was killed, and the workspaces it should have deleted may still be here.
-   */
-  readonly leftByKilledDeleter: boolean;
   /** Removes this server's file, once. */
   release(): void;
 }
 
-/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where unknown. */
-function startTimeOf(pid: number): string | undefined {
+function readText(path: string): string | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return readFileSync(path, "latin1").trim();
   } catch {
     return undefined;
   }
 }
 
-/** This process's PID namespace ("pid:[4026531836]"), "-" where unknown. */
-function pidNamespace(): string {
+/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where unknown. */
+function startTimeOf(pid: number): string | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+/** Where this process runs: its PID namespace and the machine's boot; undefined where unknown (no /proc). */
+function placeOfThisProcess(): string | undefined {
   try {
-    return readlinkSync("/proc/self/ns/pid");
+    const bootId = readText("/proc/sys/kernel/random/boot_id");
+    return bootId === undefined ? undefined : `${readlinkSync("/proc/self/ns/pid")}@${bootId}`;
   } catch {
-    return "-";
+    return undefined;
   }
 }
 
 /**
- * Whether the server a file names still runs: in this PID namespace its pid and start time tell;
- * from another one (or without /proc) they cannot, and only the heartbeat can.
+ * Whether the server a file names runs: where this process runs too, its pid and start time tell;
+ * from elsewhere (or without /proc, or where its start time cannot be read) they cannot.
  */
-function holderState(content: string, namespace: string): "runs" | "gone" | "unknown" {
-  const [pidText, startTime, holderNamespace] = content.trim().split(" ");
+function holderState(content: string, place: string | undefined): "runs" | "gone" | "unknown" {
+  const [pidText, startTime, holderPlace] = content.split(" ");
   const pid = Number(pidText);
-  if (!Number.isSafeInteger(pid) || pid <= 0) return "gone";
-  if (holderNamespace === undefined || holderNamespace === "-" || holderNamespace !== namespace) return "unknown";
+  if (!Number.isSafeInteger(pid) || pid <= 0 || startTime === undefined || place === undefined || holderPlace !== place) return "unknown";
   if (!isRunning(pid)) return "gone";
-  return startTimeOf(pid) === startTime ? "runs" : "gone";
+  const now = startTimeOf(pid);
+  if (now === undefined) return "unknown";
+  return now === startTime ? "runs" : "gone";
 }
 
-/**
- * Registers this server in `root` (a real path): removes the files of servers that are gone and
- * returns the pids of those that still run.
- */
-export function registerInWorkspaceRoot(root: string, retention: "keep" | "delete"): RootRegistration {
-  const namespace = pidNamespace();
-  const others: number[] = [];
-  let leftByKilledDeleter = false;
-  for (const name of readdirSync(root)) {
-    const match = FILE_PATTERN.exec(name);
-    if (!match || Number(match[1]) === process.pid) continue;
-    const path = join(root, name);
-    let content = "";
+/** Registers this server in `root` (a real path): files of servers that are gone go, and the pids of the others come back. */
+export function registerInWorkspaceRoot(root: string): RootRegistration {
+  const place = placeOfThisProcess();
+  const content = `${process.pid} ${startTimeOf(process.pid) ?? "-"} ${place ?? "-"}\n`;
+  // Unique even for servers that share a pid (pid 1 in their containers), and whole before it can
+  // be read: written under a hidden name, then renamed into place.
+  const name = `.bunker-server.${process.pid}.${randomText(6, "hex")}.lock`;
+  const path = join(root, name);
+  const writeOwnFile = () => {
+    const partial = `${path}.part`;
+    const fd = openSync(partial, "w", 0o600);
     try {
-      content = readFileSync(path, "latin1");
-    } catch {
-      continue;
+      writeSync(fd, content);
+    } finally {
+      closeSync(fd);
     }
-    const state = holderState(content, namespace);
-    const touchedMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    renameSync(partial, path);
+  };
+  writeOwnFile();
+  const others: number[] = [];
+  for (const entry of readdirSync(root)) {
+    const match = FILE_PATTERN.exec(entry);
+    if (!match || entry === name) continue;
+    const other = join(root, entry);
+    const state = holderState(readText(other) ?? "", place);
+    const touchedMs = statSync(other, { throwIfNoEntry: false })?.mtimeMs ?? 0;
     if (state === "runs" || (state === "unknown" && Date.now() - touchedMs < FRESH_FOR_MS)) {
       others.push(Number(match[1]));
       continue;
     }
-    if (content.trim().split(" ")[3] === "delete") leftByKilledDeleter = true;
     try {
-      unlinkSync(path);
+      unlinkSync(other);
     } catch {
       // Removed meanwhile.
     }
-  }
-  const path = join(root, `.bunker-server.${process.pid}.lock`);
-  const fd = openSync(path, "w", 0o600);
-  try {
-    writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? "-"} ${namespace} ${retention}\n`);
-  } finally {
-    closeSync(fd);
   }
   const heartbeat = setInterval(() => {
     try {
       const now = new Date();
       utimesSync(path, now, now);
     } catch {
-      // Removed under us: the next server cannot see this one; nothing else breaks.
+      // Removed under us (by hand, or by a server that could not see this one): put it back.
+      try {
+        writeOwnFile();
+      } catch {
+        // The root is gone or read-only: nothing else depends on the file.
+      }
     }
   }, HEARTBEAT_MS);
   heartbeat.unref();
   let held = true;
   return {
     others,
-    leftByKilledDeleter,
     release() {
       if (!held) return;
       held = false;

@@ -1,0 +1,31 @@
+import { lstatSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * Workspaces that ending sessions set aside (`.ended-…`, see create.ts) and that a server killed
+ * meanwhile did not get to delete: the next server on the root deletes them. Nothing else in the
+ * root is touched: not the workspaces a killed server left under their own names (from another
+ * host sharing the root, they may be a live server's; a review found a first version that swept
+ * them doing just that), not anything that is not bunker's.
+ */
+const ENDED_PREFIX = ".ended-";
+
+function isDirectory(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+/** Deletes the set-aside workspaces in `root`; returns how many went and the first failure, if any. */
+export function removeEndedWorkspaces(root: string): { removed: number; failure?: string } {
+  let removed = 0;
+  let failure: string | undefined;
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(ENDED_PREFIX) || !isDirectory(join(root, name))) continue;
+    try {
+      rmSync(join(root, name), { recursive: true, force: true });
+      removed++;
+    } catch (error) {
+      failure ??= (error as Error).message;
+    }
+  }
+  return failure === undefined ? { removed } : { removed, failure };
+}
