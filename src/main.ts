@@ -1,9 +1,21 @@
 #!/usr/bin/env bun
+import { readFileSync } from "node:fs";
 import { printOutput } from "./cli/broken-pipe.ts";
 import { MAIN_HELP } from "./cli/help.ts";
 import { runServe } from "./cli/serve.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { COMMIT, VERSION } from "./version.ts";
+
+/** Whether the process was started with this signal ignored (SigIgn in /proc/self/status; false where unknown). */
+function ignoredAtStart(signal: "SIGHUP"): boolean {
+  const number = { SIGHUP: 1 }[signal];
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "latin1"))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(number - 1))) !== 0n;
+  } catch {
+    return false;
+  }
+}
 
 /** The binary's entry: argv to a command. The only place that calls process.exit. */
 async function main(argv: string[]): Promise<void> {
@@ -48,8 +60,9 @@ async function main(argv: string[]): Promise<void> {
       process.on("SIGINT", () => stop("SIGINT"));
       // A hangup (the terminal closed, an ssh session dropped) stops the server as cleanly as
       // SIGTERM: its default action killed it on the spot, every process tree and workspace left
-      // behind (found by a crash hunt). bunker has nothing to reload.
-      process.on("SIGHUP", () => stop("SIGHUP"));
+      // behind (found by a crash hunt). bunker has nothing to reload. Unless it was started with
+      // SIGHUP ignored (`nohup bunker serve &`): a handler would undo what nohup asked for.
+      if (!ignoredAtStart("SIGHUP")) process.on("SIGHUP", () => stop("SIGHUP"));
       outcome.announce();
       return;
     }

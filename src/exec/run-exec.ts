@@ -10,7 +10,7 @@ import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { closeFd } from "../files/fs-calls.ts";
 import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
-import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup } from "./process-tree.ts";
+import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly } from "./process-tree.ts";
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
@@ -193,7 +193,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       setTimeout(() => signalGroupOnceFormed(signal, attemptsLeft - 1), STATUS_POLL_MS);
       return;
     }
-    signalProcessGroup(proc.pid, signal);
+    // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
+    if (processGroupExists(proc.pid)) signalProcessGroup(proc.pid, signal);
+    else signalQuietly(proc.pid, signal);
   };
 
   const signalTree = (signal: NodeJS.Signals) => {

@@ -24,7 +24,14 @@ export function writeStderr(text: string): void {
   sink ??= Bun.stderr.writer();
   try {
     sink.write(text);
-    sink.flush();
+    // A full pipe makes flush a promise, which rejects with EPIPE if the reader goes away while it
+    // waits: unhandled, that ended the process all the same (found by a review).
+    const flushed: unknown = sink.flush();
+    if (flushed instanceof Promise) {
+      flushed.catch(() => {
+        broken = true;
+      });
+    }
   } catch {
     broken = true;
   }

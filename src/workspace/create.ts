@@ -34,7 +34,7 @@ export interface Workspace {
   /**
    * Moves the directory out of `path`, to a hidden name beside it, so that `path` is free at once
    * for a new session of the same id or name while this one's processes are still being ended;
-   * `remove` then removes it there. When the move fails, the directory stays where it is.
+   * `remove` then removes it there. When the move fails, `remove` does nothing.
    */
   setAside(): void;
   remove(): void;
@@ -65,6 +65,9 @@ class WorkspaceDir implements Workspace {
   /** Where the directory is now: `path`, or its hidden name once set aside. */
   #current: string;
 
+  /** Set when setAside could not move the directory: what is at `path` may be another session's by now. */
+  #stuck = false;
+
   constructor(readonly path: string) {
     this.#current = path;
   }
@@ -76,11 +79,16 @@ class WorkspaceDir implements Workspace {
       renameSync(this.#current, aside);
       this.#current = aside;
     } catch {
-      // Gone already, or not ours to move: removed (or not) where it is.
+      // Gone already (removed from outside), a mount point, not ours to move: not removed either.
+      this.#stuck = true;
     }
   }
 
   remove(): void {
+    // A directory that could not be set aside is not removed: a new session of the same name may
+    // have made its own at `path` meanwhile (found by a review; an inode check does not tell, as a
+    // new directory often gets the inode number of the one just removed).
+    if (this.#stuck) return;
     rmSync(this.#current, { recursive: true, force: true });
   }
 }

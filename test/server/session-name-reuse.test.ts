@@ -87,3 +87,16 @@ test("with --workspace-retention keep, a name's new session has the workspace it
   expect(readdirSync(again.workspace.path)).toContain("old.txt");
   await again.close("closed");
 });
+
+test("when the old workspace cannot be set aside (removed from outside already), the old session's end leaves the new one's alone", async () => {
+  const sessions = registry("delete");
+  const old = opened(sessions.open({ kind: "named", name: "vanished" }));
+  rmSync(old.workspace.path, { recursive: true, force: true });
+  const closing = old.close("closed");
+  const again = opened(sessions.open({ kind: "named", name: "vanished" }));
+  writeFileSync(join(again.workspace.path, "new.txt"), "new");
+  await closing;
+  expect(readdirSync(again.workspace.path).filter((name) => !name.startsWith("."))).toEqual(["new.txt"]);
+  await again.close("closed");
+  expect(existsSync(again.workspace.path)).toBe(false);
+});

@@ -166,7 +166,10 @@ test("SIGHUP (a closed terminal, a dropped ssh session) stops the server as SIGT
   expect(tree.filter(isAlive)).toEqual([]);
 });
 
-test("a stderr whose reader went away costs the log, not the server: commands still run, SIGTERM still exits 0", async () => {
+test.each([
+  ["read to the listening line, then closed", false],
+  ["never read after the listening line until the pipe is full, then closed (a flush was waiting)", true],
+])("a stderr whose reader went away costs the log, not the server (%s): commands still run, SIGTERM still exits 0", async (_, fillFirst) => {
   // Not startServer: its reader of stderr never lets go.
   const workspaceRoot = mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
   const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--workspace-root", workspaceRoot], { stderr: "pipe", stdout: "ignore" });
@@ -180,9 +183,14 @@ test("a stderr whose reader went away costs the log, not the server: commands st
       text += decoder.decode(value, { stream: true });
     }
     const port = Number(/listening on ws:\/\/[^:]+:(\d+)\//.exec(text)![1]);
-    // Closes the pipe's only reader: every later log line meets EPIPE (the first ended the server).
-    await reader.cancel();
     await using client = await connect({ url: `ws://127.0.0.1:${port}/ws`, token: undefined });
+    if (fillFirst) {
+      // Two audit lines an exec, unread: the pipe (64 KiB) fills and the server's flush waits.
+      for (let round = 0; round < 400; round++) await client.exec({ id: `fill-${round}`, argv: ["true"] });
+    }
+    // Closes the pipe's only reader: every later log line meets EPIPE (the first ended the server,
+    // and so did a flush that was waiting when the reader went away).
+    await reader.cancel();
     for (const round of [1, 2, 3]) expect((await client.exec({ id: `after-${round}`, argv: ["echo", "logged"] })).stdout).toBe("logged\n");
     expect(proc.exitCode).toBeNull();
     proc.kill("SIGTERM");
@@ -191,4 +199,13 @@ test("a stderr whose reader went away costs the log, not the server: commands st
     proc.kill("SIGKILL");
     rmSync(workspaceRoot, { recursive: true, force: true });
   }
+});
+
+test("started with SIGHUP ignored (`nohup bunker serve &`), the server keeps running through a hangup", async () => {
+  await using server = await startServer({ command: ["nohup", process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts")], args: ["--sandbox", "none"] });
+  await using client = await connect(server);
+  server.process.kill("SIGHUP");
+  // Answered after the signal: had it stopped the server, the socket would have closed with 1001.
+  expect((await client.exec({ id: "after", argv: ["echo", "still"] })).stdout).toBe("still\n");
+  expect(server.process.exitCode).toBeNull();
 });
