@@ -280,11 +280,13 @@ _start:
 	 * a namespace the reaper is immune to a signal from inside it). Only when
 	 * we lead the group: a reaper started in someone else's group, as a test
 	 * does, must not take that group down. */
+	mov	x8, #172		/* getpid */
+	svc	#0
+	cmp	x0, #1			/* pid 1: the namespace goes with us, and its */
+	b.eq	.Lorphan_exit		/* group may be one outside it (no kill there) */
+	mov	x9, x0
 	mov	x0, #0
 	mov	x8, #155		/* getpgid(0) */
-	svc	#0
-	mov	x9, x0
-	mov	x8, #172		/* getpid */
 	svc	#0
 	cmp	x0, x9
 	b.ne	.Lorphan_exit

@@ -294,11 +294,13 @@ _start:
 	 * a namespace the reaper is immune to a signal from inside it). Only when
 	 * the group is ours (we lead it): a reaper started inside someone else's
 	 * group, as a test does, must not take that group down. */
+	mov	$39, %eax		/* getpid */
+	syscall
+	cmp	$1, %eax		/* pid 1: the namespace goes with us, and its */
+	je	.Lorphan_exit		/* group may be one outside it (no kill there) */
+	mov	%eax, %r12d
 	xor	%edi, %edi
 	mov	$121, %eax		/* getpgid(0) */
-	syscall
-	mov	%eax, %r12d
-	mov	$39, %eax		/* getpid */
 	syscall
 	cmp	%eax, %r12d
 	jne	.Lorphan_exit
