@@ -146,12 +146,12 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
   });
 
   test("SIGINT from the client reaches every process of the tree", async () => {
-    client.send({ type: "exec", id: "sigint", cmd: "trap 'echo got-int; exit 5' INT; echo ready; sleep 30 & wait" });
+    client.send({ type: "exec", id: "sigint", cmd: "trap 'echo got-int; exit 5' INT; echo ready; sleep 1031 & wait" });
     await client.next((m) => m.type === "output" && m.id === "sigint" && m.data === "ready\n");
     client.send({ type: "signal", id: "sigint", signal: "SIGINT" });
     const run = await client.runToExit("sigint");
     expect(run.stdout).toBe("got-int\n");
-    expect(hostProcessesMatching("sleep 30")).toEqual([]);
+    expect(hostProcessesMatching("sleep 1031")).toEqual([]);
     expect(run.exit).toMatchObject({ code: 5, reason: "exited" });
   });
 
