@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, promises as fsPromises } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -14,14 +14,17 @@ function isDirectory(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
-/** Deletes the set-aside workspaces in `root`; returns how many went and the first failure, if any. */
-export function removeEndedWorkspaces(root: string): { removed: number; failure?: string } {
+/**
+ * Deletes the set-aside workspaces in `root`; resolves with how many went and the first failure, if
+ * any. Asynchronous: a large tree left behind must not stall the first connections (a review).
+ */
+export async function removeEndedWorkspaces(root: string): Promise<{ removed: number; failure?: string }> {
   let removed = 0;
   let failure: string | undefined;
-  for (const name of readdirSync(root)) {
+  for (const name of await fsPromises.readdir(root)) {
     if (!name.startsWith(ENDED_PREFIX) || !isDirectory(join(root, name))) continue;
     try {
-      rmSync(join(root, name), { recursive: true, force: true });
+      await fsPromises.rm(join(root, name), { recursive: true, force: true });
       removed++;
     } catch (error) {
       failure ??= (error as Error).message;
