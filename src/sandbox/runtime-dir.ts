@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isRunning } from "../common/process-running.ts";
@@ -66,8 +66,30 @@ export function sweepStaleRuntimeDirs(root = tmpdir(), nowMs = Date.now()): stri
     const stats = lstatSync(path, { throwIfNoEntry: false });
     if (!stats?.isDirectory() || (uid !== undefined && stats.uid !== uid)) continue;
     if (nowMs - stats.mtimeMs < STALE_AFTER_MS || isRunning(pid)) continue;
+    killProcessesNaming(path, uid);
     rmSync(path, { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
+}
+
+/**
+ * SIGKILLs the processes of this user whose argv names `path`: what a killed server's sandboxes
+ * left. bwrap killed within milliseconds of a spawn can leave its inner half blocked for good,
+ * before the reaper that would have ended it runs (found by a crash hunt; SECURITY.md); its argv
+ * binds the server's reaper from this directory. Only for a directory already known to be stale,
+ * so a live server's sandboxes (which name its own, touched directory) are never touched.
+ */
+function killProcessesNaming(path: string, uid: number | undefined): void {
+  for (const entry of readdirSync("/proc")) {
+    const code = entry.charCodeAt(0);
+    if (code < 48 || code > 57) continue;
+    try {
+      if (uid !== undefined && lstatSync(`/proc/${entry}`).uid !== uid) continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0");
+      if (argv.some((arg) => arg === path || arg.startsWith(`${path}/`))) process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // Gone meanwhile, not ours, or no /proc (macOS: nothing to find this way).
+    }
+  }
 }

@@ -50,3 +50,20 @@ test("the sweep removes only directories of dead servers that nobody touched for
   expect(lstatSync(link).isSymbolicLink()).toBe(true);
   expect(existsSync(join(valuable, "keep"))).toBe(true);
 });
+
+test("the sweep also kills what a killed server's sandboxes left (a process naming its stale directory), and nothing else", async () => {
+  const dead = await deadPid();
+  const stale = makeDir(`bunker-runtime-${dead}-ffffff`, 60 * 60 * 1000);
+  const live = makeDir(`bunker-runtime-${process.pid}-gggggg`, 0);
+  // As bwrap's blocked inner half names the reaper it was to run: an argument under the directory.
+  const leaked = Bun.spawn(["sh", "-c", "sleep 30", "leaked", `${stale}/reap-x64`]);
+  const bystander = Bun.spawn(["sh", "-c", "sleep 30", "bystander", `${live}/reap-x64`]);
+  try {
+    expect(sweepStaleRuntimeDirs(root)).toEqual([`bunker-runtime-${dead}-ffffff`]);
+    expect(await leaked.exited).toBe(137);
+    expect(bystander.exitCode).toBeNull();
+  } finally {
+    leaked.kill("SIGKILL");
+    bystander.kill("SIGKILL");
+  }
+});
