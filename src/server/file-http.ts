@@ -19,6 +19,11 @@ export interface HttpFileTarget {
    * sent to its end or dropped, and at once for every other answer (see Session.holdForHttp).
    */
   readonly release?: () => void;
+  /**
+   * Whether the session has ended. A PUT checks before it puts its file in place: the path is a
+   * name, and once a session has ended a new session of the same name may own it (a review).
+   */
+  readonly ended?: () => boolean;
 }
 
 
@@ -43,7 +48,7 @@ export async function handleFileHttp(request: Request, relativePath: string, tar
       case "HEAD":
         return await serveDownload(scope, request, relativePath, releaseAtBodyEnd);
       case "PUT":
-        return await receiveUpload(scope, request, relativePath);
+        return await receiveUpload(scope, request, relativePath, target.ended ?? (() => false));
       default:
         return new Response("bad_message: /files/ takes GET, HEAD and PUT\n", { status: 405, headers: { allow: "GET, HEAD, PUT", "x-bunker-error": "bad_message" } });
     }
@@ -126,7 +131,7 @@ async function serveDownload(scope: FileScope, request: Request, relativePath: s
   return new Response(body, { status, headers });
 }
 
-async function receiveUpload(scope: FileScope, request: Request, relativePath: string): Promise<Response> {
+async function receiveUpload(scope: FileScope, request: Request, relativePath: string, ended: () => boolean): Promise<Response> {
   const path = clientPath(scope, relativePath);
   // RFC 9110 14.5: a PUT with Content-Range carries part of a file, and taking it as the whole would
   // cut the file down to that part. A PUT here never resumes, so it is refused (400), as the RFC asks.
@@ -159,6 +164,10 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
     await writer.abandon(false);
     if (error instanceof FileError) throw error;
     throw new FileError("bad_message", `the request body ended early: ${(error as Error).message}`);
+  }
+  if (ended()) {
+    await writer.abandon(false);
+    throw new FileError("not_found", `${path.label}: the session ended while the body was being received; nothing was written`);
   }
   const replacing = writer.replacing;
   const entry = await writer.commit();

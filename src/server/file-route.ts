@@ -55,5 +55,11 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
   const release = session.holdForHttp();
   // A client that goes away before its body is read to the end: Bun aborts the request's signal.
   request.signal.addEventListener("abort", release, { once: true });
-  return handleFileHttp(request, relativePath, { workspace: session.workspace.path, owner: options.runAs, quotaBytes: options.workspaceQuotaBytes, release });
+  return handleFileHttp(request, relativePath, {
+    workspace: session.workspace.path,
+    owner: options.runAs,
+    quotaBytes: options.workspaceQuotaBytes,
+    release,
+    ended: () => session.ended,
+  });
 }

@@ -7,7 +7,7 @@
  * between the start of the old one's close and its end.
  */
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SessionRegistry } from "../../src/server/session-registry.ts";
@@ -16,6 +16,8 @@ import { createFallbackBackend } from "../../src/sandbox/fallback.ts";
 import { createLogger } from "../../src/server/log.ts";
 import { DEFAULT_RLIMITS } from "../../src/sandbox/rlimits.ts";
 import type { Session } from "../../src/server/session.ts";
+import { connect } from "../helpers/client.ts";
+import { startServer } from "../helpers/server-process.ts";
 
 const root = mkdtempSync(join(tmpdir(), "bunker-name-reuse-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -99,4 +101,41 @@ test("when the old workspace cannot be set aside (removed from outside already),
   expect(readdirSync(again.workspace.path).filter((name) => !name.startsWith("."))).toEqual(["new.txt"]);
   await again.close("closed");
   expect(existsSync(again.workspace.path)).toBe(false);
+});
+
+test("a PUT under way when its session ends puts nothing in the workspace of the next session of that name", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  const old = await connect(server, { query: { name: "upload" } });
+  const url = `http://127.0.0.1:${server.port}/files/late.txt?session=upload`;
+  // A body that sends its first bytes now and the rest when the test says so.
+  let finish!: () => void;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("first "));
+      finish = () => {
+        controller.enqueue(new TextEncoder().encode("last\n"));
+        controller.close();
+      };
+    },
+  });
+  // The server has the request, and is reading its body, once its partial file is in the workspace.
+  const receiving = new Promise<void>((resolve) => {
+    const watcher = watch(old.hello.workspace, (_, name) => {
+      if (name?.startsWith(".bunker-part")) {
+        watcher.close();
+        resolve();
+      }
+    });
+  });
+  const put = fetch(url, { method: "PUT", body, headers: { authorization: `Bearer ${server.token}` }, duplex: "half" } as RequestInit);
+  await receiving;
+  old.send({ type: "close" });
+  await old.next((message) => message.type === "closed");
+  await using again = await connect(server, { query: { name: "upload" } });
+  expect(again.hello.resumed).toBe(false);
+  finish();
+  const answer = await put;
+  expect(answer.status).toBe(404);
+  expect(await answer.text()).toContain("the session ended while the body was being received");
+  expect((await again.exec({ id: "ls", argv: ["ls"] })).stdout).toBe("");
 });
