@@ -1,21 +1,12 @@
 #!/usr/bin/env bun
-import { readFileSync } from "node:fs";
+import { ignoresSignal } from "./common/proc.ts";
 import { printOutput } from "./cli/broken-pipe.ts";
 import { MAIN_HELP } from "./cli/help.ts";
 import { runServe } from "./cli/serve.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { COMMIT, VERSION } from "./version.ts";
 
-/** Whether the process was started with this signal ignored (SigIgn in /proc/self/status; false where unknown). */
-function ignoredAtStart(signal: "SIGHUP"): boolean {
-  const number = { SIGHUP: 1 }[signal];
-  try {
-    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "latin1"))?.[1];
-    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(number - 1))) !== 0n;
-  } catch {
-    return false;
-  }
-}
+const SIGHUP_NUMBER = 1;
 
 /** The binary's entry: argv to a command. The only place that calls process.exit. */
 async function main(argv: string[]): Promise<void> {
@@ -62,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
       // SIGTERM: its default action killed it on the spot, every process tree and workspace left
       // behind (found by a crash hunt). bunker has nothing to reload. Unless it was started with
       // SIGHUP ignored (`nohup bunker serve &`): a handler would undo what nohup asked for.
-      if (!ignoredAtStart("SIGHUP")) process.on("SIGHUP", () => stop("SIGHUP"));
+      if (ignoresSignal("self", SIGHUP_NUMBER) !== true) process.on("SIGHUP", () => stop("SIGHUP"));
       outcome.announce();
       return;
     }

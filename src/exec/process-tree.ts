@@ -1,19 +1,17 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
+import { isRunning, readProcText, visiblePids } from "../common/proc.ts";
 
 /** The host pids of every process in a PID namespace, found by its inode in /proc/<pid>/ns/pid. */
 export function pidsInNamespace(namespaceInode: number): number[] {
   const wanted = `pid:[${namespaceInode}]`;
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    const code = entry.charCodeAt(0);
-    if (code < 48 || code > 57) continue;
+  return visiblePids().filter((pid) => {
     try {
-      if (readlinkSync(`/proc/${entry}/ns/pid`) === wanted) pids.push(Number(entry));
+      return readlinkSync(`/proc/${pid}/ns/pid`) === wanted;
     } catch {
       // The process ended while we looked, or is not ours to inspect.
+      return false;
     }
-  }
-  return pids;
+  });
 }
 
 /** Sends a signal and ignores "no such process": the target may have ended on its own a moment ago. */
@@ -47,19 +45,11 @@ export function signalProcessGroup(leaderPid: number, signal: NodeJS.Signals): v
 
 /** Whether a process group exists (a process may be spawned before it makes its own group). */
 export function processGroupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return isRunning(-pgid);
 }
 
 /** Whether a process has children now; undefined where the kernel cannot tell (no /proc/<pid>/task/<pid>/children). */
 export function hasChildren(pid: number): boolean | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").length > 0;
-  } catch {
-    return undefined;
-  }
+  const children = readProcText(`/proc/${pid}/task/${pid}/children`);
+  return children === undefined ? undefined : children.length > 0;
 }

@@ -188,13 +188,14 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   // waits, a few milliseconds at most, until the group exists and the reaper has a child.
   const signalGroupOnceFormed = (signal: NodeJS.Signals, attemptsLeft: number) => {
     if (processExited) return;
-    const formed = processGroupExists(proc.pid) && (waitFd === undefined || signal === "SIGKILL" || hasChildren(proc.pid) !== false);
+    const groupExists = processGroupExists(proc.pid);
+    const formed = groupExists && (waitFd === undefined || signal === "SIGKILL" || hasChildren(proc.pid) !== false);
     if (!formed && attemptsLeft > 0) {
       setTimeout(() => signalGroupOnceFormed(signal, attemptsLeft - 1), STATUS_POLL_MS);
       return;
     }
     // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
-    if (processGroupExists(proc.pid)) signalProcessGroup(proc.pid, signal);
+    if (groupExists) signalProcessGroup(proc.pid, signal);
     else signalQuietly(proc.pid, signal);
   };
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { ignoresSignal, readProcText, statFields, visiblePids } from "../common/proc.ts";
 import { signalQuietly } from "./process-tree.ts";
 
 /**
@@ -18,7 +18,7 @@ import { signalQuietly } from "./process-tree.ts";
 /** When, after the first SIGINT, to look for processes that missed it. */
 const FOLLOW_UP_DELAYS_MS = [2, 10, 30, 100, 300];
 
-const SIGINT_MASK = 1n << 1n;
+const SIGINT = 2;
 
 interface ProcessFacts {
   ppid: number;
@@ -28,32 +28,21 @@ interface ProcessFacts {
   cmdline: string;
 }
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "latin1");
-  } catch {
-    return undefined;
-  }
-}
-
+/** Unknown (gone meanwhile) counts as ignoring: no follow-up for it. */
 function ignoresSigint(pid: number): boolean {
-  const match = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readText(`/proc/${pid}/status`) ?? "");
-  return match === null || (BigInt(`0x${match[1]}`) & SIGINT_MASK) !== 0n;
+  return ignoresSignal(pid, SIGINT) !== false;
 }
 
 /** Every process under `rootPid` (itself included), by host pid, with its depth below the root. */
 function readTree(rootPid: number): Map<number, ProcessFacts & { depth: number }> {
   const parents = new Map<number, ProcessParent>();
-  for (const entry of readdirSync("/proc")) {
-    const code = entry.charCodeAt(0);
-    if (code < 48 || code > 57) continue;
-    const stat = readText(`/proc/${entry}/stat`);
+  for (const pid of visiblePids()) {
+    const stat = readProcText(`/proc/${pid}/stat`);
     if (!stat) continue;
-    // The command name may hold spaces and parentheses: the fields start after the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    parents.set(Number(entry), { ppid: Number(fields[1]), startTime: fields[19] ?? "" });
+    const fields = statFields(stat);
+    parents.set(pid, { ppid: Number(fields[1]), startTime: fields[19] ?? "" });
   }
-  return treeUnder(rootPid, parents, (pid) => readText(`/proc/${pid}/cmdline`));
+  return treeUnder(rootPid, parents, (pid) => readProcText(`/proc/${pid}/cmdline`));
 }
 
 /** A process's parent as /proc/<pid>/stat named it. */
@@ -94,7 +83,7 @@ export function treeUnder(
   return tree;
 }
 
-const procAvailable = readText("/proc/self/stat") !== undefined;
+const procAvailable = readProcText("/proc/self/stat") !== undefined;
 
 /** Where to interrupt: the process tree of the shell's exec, and how to tell the shell in it. */
 export interface InterruptTarget {

@@ -1,7 +1,7 @@
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isRunning } from "../common/process-running.ts";
+import { isRunning, readProcText, visiblePids } from "../common/proc.ts";
 
 /**
  * The directory where a server installs its reaper and seccomp filter. A server that stops removes
@@ -81,15 +81,13 @@ export function sweepStaleRuntimeDirs(root = tmpdir(), nowMs = Date.now()): stri
  * so a live server's sandboxes (which name its own, touched directory) are never touched.
  */
 function killProcessesNaming(path: string, uid: number | undefined): void {
-  for (const entry of readdirSync("/proc")) {
-    const code = entry.charCodeAt(0);
-    if (code < 48 || code > 57) continue;
+  for (const pid of visiblePids()) {
     try {
-      if (uid !== undefined && lstatSync(`/proc/${entry}`).uid !== uid) continue;
-      const argv = readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0");
-      if (argv.some((arg) => arg === path || arg.startsWith(`${path}/`))) process.kill(Number(entry), "SIGKILL");
+      if (uid !== undefined && lstatSync(`/proc/${pid}`).uid !== uid) continue;
+      const argv = (readProcText(`/proc/${pid}/cmdline`) ?? "").split("\0");
+      if (argv.some((arg) => arg === path || arg.startsWith(`${path}/`))) process.kill(pid, "SIGKILL");
     } catch {
-      // Gone meanwhile, not ours, or no /proc (macOS: nothing to find this way).
+      // Gone meanwhile, or not ours.
     }
   }
 }

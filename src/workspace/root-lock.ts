@@ -1,6 +1,6 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { isRunning } from "../common/process-running.ts";
+import { isRunning, readProcText, startTimeOf } from "../common/proc.ts";
 import { randomText } from "../common/random-text.ts";
 
 /**
@@ -31,17 +31,7 @@ export interface RootRegistration {
 }
 
 function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "latin1").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where unknown. */
-function startTimeOf(pid: number): string | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  return readProcText(path)?.trim();
 }
 
 /** Where this process runs: its PID namespace and the machine's boot; undefined where unknown (no /proc). */

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { registerInWorkspaceRoot } from "../../src/workspace/root-lock.ts";
+import { startTimeOf } from "../../src/common/proc.ts";
 import { connect } from "../helpers/client.ts";
 import { startServer } from "../helpers/server-process.ts";
 
@@ -24,11 +25,6 @@ const freshRoot = () => {
 const HERE = `${readlinkSync("/proc/self/ns/pid")}@${readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim()}`;
 const longAgo = new Date(Date.now() - 3600_000);
 const serverFiles = (root: string) => readdirSync(root).filter((name) => name.startsWith(".bunker-server."));
-
-function startTimeOf(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
-}
 
 /** Writes a server's file into `root`, last touched at `touched`. */
 function plantServerFile(root: string, pid: number, content: string, touched = longAgo): string {
@@ -62,7 +58,7 @@ test("servers with one pid (pid 1 in their containers) each have a file of their
 
 test.each([
   ["whose process is gone", () => `${2 ** 22 + 7} 100 ${HERE}\n`],
-  ["whose pid now belongs to another process (a restart reused it)", () => `1 ${Number(startTimeOf(1)) + 1} ${HERE}\n`],
+  ["whose pid now belongs to another process (a restart reused it)", () => `1 ${Number(startTimeOf(1)!) + 1} ${HERE}\n`],
   ["of another machine or PID namespace, not touched for an hour", () => `4242 100 pid:[1]@another-boot\n`],
 ])("a server file %s is removed and not counted", (_, content) => {
   const root = freshRoot();
