@@ -163,13 +163,10 @@ export async function runServe(args: string[], env: Record<string, string | unde
       setTimeout(() => {
         const removed = sweepStaleRuntimeDirs();
         if (removed.length > 0) log.info("runtime.swept", { count: removed.length }, `bunker: removed ${removed.length} runtime director${removed.length === 1 ? "y" : "ies"} left by servers that were killed`);
-        void removeEndedWorkspaces(workspaceRoot).then(
-          (ended) => {
-            if (ended.removed > 0) log.info("workspaces.swept", { count: ended.removed }, `bunker: removed ${ended.removed} workspace${ended.removed === 1 ? "" : "s"} of sessions that had ended`);
-            if (ended.failure !== undefined) log.warn("workspace.remove_failed", { workspace: workspaceRoot, error: ended.failure }, `bunker: a workspace of a session that had ended could not be removed (${ended.failure}); what is left of it stays on disk`);
-          },
-          (error: unknown) => log.warn("workspace.remove_failed", { workspace: workspaceRoot, error: (error as Error).message }, `bunker: the workspace root could not be read for ended workspaces (${(error as Error).message})`),
-        );
+        void removeEndedWorkspaces(workspaceRoot).then((ended) => {
+          if (ended.removed > 0) log.info("workspaces.swept", { count: ended.removed }, `bunker: removed ${ended.removed} workspace${ended.removed === 1 ? "" : "s"} of sessions that had ended`);
+          if (ended.failure !== undefined) log.warn("workspace.remove_failed", { workspace: workspaceRoot, error: ended.failure }, `bunker: a workspace of a session that had ended could not be removed (${ended.failure}); what is left of it stays on disk`);
+        });
       }, 0).unref();
     },
     async shutdown() {

@@ -60,35 +60,36 @@ function isTraversableBy(dir: string, runAs: RunAs): boolean {
   return (mode & 0o001) !== 0;
 }
 
+/** How the name of a workspace set aside by its ending session starts (see setAside). */
+export const ENDED_WORKSPACE_PREFIX = ".ended-";
+
 /** A class rather than an object with a closure: one lives as long as every session. */
 class WorkspaceDir implements Workspace {
-  /** Where the directory is now: `path`, or its hidden name once set aside. */
-  #current: string;
-
-  /** Set when setAside could not move the directory: what is at `path` may be another session's by now. */
-  #stuck = false;
+  /**
+   * What remove() removes: `path`, or its hidden name once set aside; undefined when setAside could
+   * not move it, for a new session of the same name may have made its own at `path` meanwhile
+   * (found by a review; an inode check does not tell, as a new directory often gets the inode
+   * number of the one just removed).
+   */
+  #removable: string | undefined;
 
   constructor(readonly path: string) {
-    this.#current = path;
+    this.#removable = path;
   }
 
   setAside(): void {
     // Workspace names never start with a dot (naming.ts): a hidden name cannot be any session's.
-    const aside = join(dirname(this.path), `.ended-${basename(this.path)}-${randomText(6, "hex")}`);
+    const aside = join(dirname(this.path), `${ENDED_WORKSPACE_PREFIX}${basename(this.path)}-${randomText(6, "hex")}`);
     try {
-      renameSync(this.#current, aside);
-      this.#current = aside;
+      renameSync(this.path, aside);
+      this.#removable = aside;
     } catch {
       // Gone already (removed from outside), a mount point, not ours to move: not removed either.
-      this.#stuck = true;
+      this.#removable = undefined;
     }
   }
 
   remove(): void {
-    // A directory that could not be set aside is not removed: a new session of the same name may
-    // have made its own at `path` meanwhile (found by a review; an inode check does not tell, as a
-    // new directory often gets the inode number of the one just removed).
-    if (this.#stuck) return;
-    rmSync(this.#current, { recursive: true, force: true });
+    if (this.#removable !== undefined) rmSync(this.#removable, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 import { lstatSync, promises as fsPromises } from "node:fs";
 import { join } from "node:path";
+import { ENDED_WORKSPACE_PREFIX } from "./create.ts";
 
 /**
  * Workspaces that ending sessions set aside (`.ended-…`, see create.ts) and that a server killed
@@ -8,7 +9,6 @@ import { join } from "node:path";
  * host sharing the root, they may be a live server's; a review found a first version that swept
  * them doing just that), not anything that is not bunker's.
  */
-const ENDED_PREFIX = ".ended-";
 
 function isDirectory(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
@@ -21,8 +21,14 @@ function isDirectory(path: string): boolean {
 export async function removeEndedWorkspaces(root: string): Promise<{ removed: number; failure?: string }> {
   let removed = 0;
   let failure: string | undefined;
-  for (const name of await fsPromises.readdir(root)) {
-    if (!name.startsWith(ENDED_PREFIX) || !isDirectory(join(root, name))) continue;
+  let names: string[];
+  try {
+    names = await fsPromises.readdir(root);
+  } catch (error) {
+    return { removed: 0, failure: (error as Error).message };
+  }
+  for (const name of names) {
+    if (!name.startsWith(ENDED_WORKSPACE_PREFIX) || !isDirectory(join(root, name))) continue;
     try {
       await fsPromises.rm(join(root, name), { recursive: true, force: true });
       removed++;
