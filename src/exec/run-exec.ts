@@ -258,11 +258,18 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     }
   });
 
+  const pumps = Promise.all([stdoutPump.done, stderrPump.done]);
+  // Usually both pipes have ended before the exit is seen: then the orphan grace (a timer and a
+  // race, ~20 µs on the way to every exit message) has nothing to wait for.
+  let pumpsEnded = false;
+  pumps.then(
+    () => (pumpsEnded = true),
+    () => {},
+  );
   const finished = (async (): Promise<ExitFacts> => {
     await exited;
-    const pumps = Promise.all([stdoutPump.done, stderrPump.done]);
     const [stdoutBytes, stderrBytes] =
-      command.tree === "process-group"
+      command.tree === "process-group" && !pumpsEnded
         ? await withOrphanGrace(pumps, logs, () => {
             stdoutPump.cancel();
             stderrPump.cancel();
