@@ -292,7 +292,8 @@ export class Session {
     if (needsSlot && this.counters.execSlots >= limits.maxExecs) {
       return this.#sendError(connection, "limit_exceeded", `the server already runs ${limits.maxExecs} execs and persistent shells, the most it may`, id);
     }
-    if (message.network === true && !this.options.allowNetwork) {
+    // As hello says it (sandbox.network): under none commands always have the network, so `true` restates it.
+    if (message.network === true && !(this.options.sandbox.info.network ?? this.options.allowNetwork)) {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
     }
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);

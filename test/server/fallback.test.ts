@@ -16,6 +16,10 @@ test("with --sandbox none, hello says so and commands run in the workspace with 
   expect(env.stdout).not.toContain("fallback-secret-1234");
   expect(env.stdout).toContain(`HOME=${client.hello.workspace}\n`);
   expect(env.stdout).toContain(`TMPDIR=${client.hello.workspace}/.tmp\n`);
+
+  // hello says commands have the network here, so network: true restates the policy and runs.
+  expect(client.hello.sandbox.network).toBe(true);
+  expect((await client.exec({ id: "net", argv: ["true"], network: true })).exit).toMatchObject({ code: 0, reason: "exited" });
 });
 
 test("with --sandbox none, a timeout still kills the whole process group", async () => {
