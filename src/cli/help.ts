@@ -69,6 +69,9 @@ Limits:
                                (default 1000); more: 429
   --max-messages-per-second N  per connection, twice that in a burst (default 1000); more closes
                                the connection with 4029 (its session goes on)
+  --idle-timeout DURATION      a connection silent this long, pongs included, is closed (1006);
+                               idle ones are pinged before (default 45s: about every 30s, within
+                               a proxy's usual 60s; 8s to 960s)
 
 Sandbox policy:
   --run-as UID[:GID]           host uid/gid of commands (env BUNKER_RUN_AS; default 65534 when the server is root)

@@ -53,6 +53,15 @@ export function duration() {
   );
 }
 
+/** A duration of whole seconds from `minSeconds` to `maxSeconds`, kept as written. */
+export function secondsDuration(minSeconds: number, maxSeconds: number) {
+  return v.pipe(
+    duration(),
+    v.check((value) => durationMs(value)! % 1000 === 0, "is not a whole number of seconds"),
+    v.check((value) => durationMs(value)! >= minSeconds * 1000 && durationMs(value)! <= maxSeconds * 1000, `is not from ${minSeconds}s to ${maxSeconds}s`),
+  );
+}
+
 /** `UID` or `UID:GID`. */
 export function uidGid() {
   return v.pipe(v.string("is not UID or UID:GID"), v.check((value) => parseRunAs(value) !== undefined, "is not UID or UID:GID"));

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { MAX_TIMEOUT_MS } from "../protocol/limits.ts";
 import { SANDBOX_CHOICES } from "../sandbox/detect.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../server/log.ts";
-import { choice, duration, flag, text, textList, token, uidGid, wholeNumber } from "./field-schemas.ts";
+import { choice, duration, flag, secondsDuration, text, textList, token, uidGid, wholeNumber } from "./field-schemas.ts";
 
 /** How a flag or an environment variable spells a field's value. */
 export type FieldKind = "text" | "number" | "boolean" | "list";
@@ -50,6 +50,11 @@ export const SERVE_FIELDS = {
   maxConnections: field(wholeNumber(1, 10_000_000), "number", "Open WebSocket connections, all clients together; default 10000."),
   maxConnectionsPerAddress: field(wholeNumber(1, 10_000_000), "number", "Open WebSocket connections per client address (IPv6: per /64); default 1000."),
   maxMessagesPerSecond: field(wholeNumber(1, 1_000_000), "number", "Messages per second per connection, twice that in a burst; more closes it with 4029. Default 1000."),
+  idleTimeout: field(
+    secondsDuration(8, 960),
+    "text",
+    "How long a connection may stay silent, pongs included, before it is closed; idle ones are pinged well before. Default 45s (pings about every 30s); 8s to 960s.",
+  ),
   detachTtl: field(duration(), "text", "How long commands keep running with no socket joined; default 10m."),
   sessionIdleTtl: field(duration(), "text", "How long a session with no socket and nothing running stays resumable; default 10m."),
   holdOutput: field(duration(), "text", "After a socket drops, how long commands block rather than drop output; default 60s."),

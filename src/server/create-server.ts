@@ -198,7 +198,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       backpressureLimit: BACKPRESSURE_LIMIT_BYTES,
       closeOnBackpressureLimit: true,
       perMessageDeflate: false,
-      idleTimeout: 120,
+      idleTimeout: options.limits.idleTimeoutSeconds,
       sendPings: true,
       open(ws) {
         limits.opened(ws.data.remote);

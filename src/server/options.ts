@@ -97,6 +97,12 @@ export interface ServerLimits {
   maxConnectionsPerAddress: number;
   /** Messages a connection may send per second on average; twice as many may come in a burst (`--max-messages-per-second`). */
   maxMessagesPerSecond: number;
+  /**
+   * Seconds a connection may stay silent, pongs included, before it is closed (`--idle-timeout`).
+   * Bun pings an idle one before then: at 45 s, about every 30 s, within the 60 s that proxies
+   * (nginx's proxy_read_timeout, load balancers) give an idle connection by default.
+   */
+  idleTimeoutSeconds: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -114,6 +120,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 10_000,
   maxConnectionsPerAddress: 1000,
   maxMessagesPerSecond: 1000,
+  idleTimeoutSeconds: 45,
 };
 
 /** Defaults of the session lifetimes. */

@@ -18,8 +18,16 @@ test("defaults: 127.0.0.1:7681, a generated token, auto sandbox, no network, nev
     runAs: asRoot ? { uid: 65534, gid: 65534 } : undefined,
     rlimits: { cpuSeconds: 600, addressSpaceBytes: 8 * 1024 ** 3, fileSizeBytes: 2 * 1024 ** 3, openFiles: 4096, processes: 1024 },
     tmpSizeBytes: 512 * 1024 * 1024,
-    limits: { maxExecsPerSession: 16, maxExecs: 64, maxFrameBytes: 1048576 },
+    limits: { maxExecsPerSession: 16, maxExecs: 64, maxFrameBytes: 1048576, idleTimeoutSeconds: 45 },
   });
+});
+
+test("--idle-timeout takes whole seconds from 8s to 960s (Bun's range)", () => {
+  expect(parseServeArgs(["--idle-timeout", "2m"], {})).toMatchObject({ limits: { idleTimeoutSeconds: 120 } });
+  expect(parseServeArgs([], { BUNKER_IDLE_TIMEOUT: "8" })).toMatchObject({ limits: { idleTimeoutSeconds: 8 } });
+  expect(() => parseServeArgs(["--idle-timeout", "7s"], {})).toThrow(new UsageError('--idle-timeout: "7s" is not from 8s to 960s'));
+  expect(() => parseServeArgs(["--idle-timeout", "17m"], {})).toThrow(new UsageError('--idle-timeout: "17m" is not from 8s to 960s'));
+  expect(() => parseServeArgs(["--idle-timeout", "8500ms"], {})).toThrow(new UsageError('--idle-timeout: "8500ms" is not a whole number of seconds'));
 });
 
 test("--run-as takes UID or UID:GID, and a server that is not root cannot switch", () => {

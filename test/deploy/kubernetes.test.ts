@@ -124,7 +124,7 @@ describe("deploy/kubernetes/ (checked offline: no cluster is reachable from the 
       "nginx.ingress.kubernetes.io/proxy-body-size": "1g",
       "nginx.ingress.kubernetes.io/ssl-redirect": "true",
     });
-    // Longer than bunker's idle timeout (about 120 s), so only a dead peer is ever cut.
+    // Longer than bunker's idle timeout (45 s by default), so only a dead peer is ever cut.
     expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"])).toBeGreaterThan(120);
   });
 
