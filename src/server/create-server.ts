@@ -61,7 +61,9 @@ const BACKPRESSURE_LIMIT_BYTES = 64 * 1024 * 1024;
  */
 function sessionRequestOf(url: URL, subprotocols: readonly string[]): SessionRequest {
   const id = url.searchParams.get(SESSION_QUERY_PARAM);
-  if (id !== null && url.searchParams.get(CREATE_QUERY_PARAM) === "1") return { kind: "create", id };
+  const create = url.searchParams.get(CREATE_QUERY_PARAM);
+  // `true` as well as `1`: a client that spells the flag as most query strings do must not be taken for a resume.
+  if (id !== null && (create === "1" || create === "true")) return { kind: "create", id };
   if (id !== null) {
     const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
     return { kind: "resume", id, secret };

@@ -196,6 +196,11 @@ describe.skipIf(noBwrap)("sessions that outlive the socket", () => {
     expect(await byName.next()).toMatchObject({ type: "error", code: "unknown_session" });
     await using back = await resume(server, first.hello);
     expect(back.hello).toMatchObject({ session: id, resumed: true });
+
+    // create=true is create=1, not a resume of an id nobody has.
+    const spelled = `chosen-${crypto.randomUUID()}`;
+    await using second = await connect(server, { query: { session: spelled, create: "true" } });
+    expect(second.hello).toMatchObject({ session: spelled, resumed: false });
   });
 
   test("a bad session name is refused with a reason", async () => {
