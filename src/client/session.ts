@@ -265,6 +265,7 @@ export class ClientSession implements Session {
         return;
       }
       case "execs":
+      case "pong":
         if (message.id !== undefined) this.#requests.resolve(message.id, message);
         return;
       case "closed":

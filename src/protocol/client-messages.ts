@@ -193,6 +193,17 @@ export const ListMessageSchema = v.object({
 });
 export type ListMessage = v.InferOutput<typeof ListMessageSchema>;
 
+/**
+ * Is the connection alive? Answered with `pong` at once. WebSocket pings are invisible to a
+ * browser's WebSocket (and to most client APIs), so a client that must notice a half-open
+ * connection (a NAT or proxy that dropped it without a FIN) asks in the protocol itself.
+ */
+export const PingMessageSchema = v.object({
+  type: v.literal("ping"),
+  id: v.optional(ExecIdSchema),
+});
+export type PingMessage = v.InferOutput<typeof PingMessageSchema>;
+
 /** End the session now: every tree is killed, retention applies, every socket of it is closed. */
 export const CloseMessageSchema = v.object({
   type: v.literal("close"),
@@ -209,6 +220,7 @@ export const ClientMessageSchema = v.variant("type", [
   DetachMessageSchema,
   AckMessageSchema,
   ListMessageSchema,
+  PingMessageSchema,
   CloseMessageSchema,
   ...FILE_REQUEST_SCHEMAS,
 ]);
@@ -224,6 +236,7 @@ export const CLIENT_MESSAGE_TYPES = [
   "detach",
   "ack",
   "list",
+  "ping",
   "close",
   ...FILE_REQUEST_TYPES,
 ] as const;

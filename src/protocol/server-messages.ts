@@ -161,6 +161,13 @@ export const ExecsMessageSchema = v.object({
 });
 export type ExecsMessage = v.InferOutput<typeof ExecsMessageSchema>;
 
+/** Reply to `ping`, at once; `id` echoed. */
+export const PongMessageSchema = v.object({
+  type: v.literal("pong"),
+  id: v.optional(v.string()),
+});
+export type PongMessage = v.InferOutput<typeof PongMessageSchema>;
+
 /** The session has ended (after `close`); the server closes the socket with 4000 next. */
 export const ClosedMessageSchema = v.object({
   type: v.literal("closed"),
@@ -199,6 +206,7 @@ export const ServerMessageSchema = v.variant("type", [
   ExitMessageSchema,
   StateMessageSchema,
   ExecsMessageSchema,
+  PongMessageSchema,
   ClosedMessageSchema,
   ErrorMessageSchema,
   StdinAckMessageSchema,

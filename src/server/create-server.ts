@@ -27,8 +27,9 @@ import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
 import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
+import { watchLiveness, type LivenessMarks } from "./liveness.ts";
 
-interface ConnectionData {
+interface ConnectionData extends LivenessMarks {
   request: SessionRequest;
   /** The client's address (see clientAddress). */
   remote: string;
@@ -168,6 +169,8 @@ export function createServer(options: ServerOptions): BunkerServer {
       remote,
       auth,
       openedAtMs: Date.now(),
+      heardAtMs: performance.now(),
+      pingedAtMs: 0,
       rate: createRateLimiter(maxMessagesPerSecond, 2 * maxMessagesPerSecond),
       messages: 0,
       rateLimited: false,
@@ -241,6 +244,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       },
       message(ws, message) {
         const arrivedMs = performance.now();
+        ws.data.heardAtMs = arrivedMs;
         metrics.messageReceived();
         const data = ws.data;
         if (data.rateLimited) return;
@@ -276,6 +280,12 @@ export function createServer(options: ServerOptions): BunkerServer {
         const { session, connection } = ws.data;
         if (session && connection) session.drained(connection);
       },
+      pong(ws) {
+        ws.data.heardAtMs = performance.now();
+      },
+      ping(ws) {
+        ws.data.heardAtMs = performance.now();
+      },
       close(ws, code, reason) {
         sockets.delete(ws);
         limits.closed(ws.data.remote);
@@ -296,6 +306,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     },
   });
 
+  const liveness = watchLiveness(sockets, options.limits.idleTimeoutSeconds * 1000);
   const port = server.port ?? options.port;
   const scheme = secure ? "wss" : "ws";
   const url = new URL(`${scheme}://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}${WEBSOCKET_PATH}`);
@@ -305,6 +316,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     port,
     async stop() {
       stopping = true;
+      liveness.stop();
       for (const ws of sockets) ws.close(CLOSE_CODES.goingAway, "server shutting down");
       await sessions.closeAll();
       await server.stop(true);

@@ -247,6 +247,8 @@ export class Session {
         return this.#ack(connection, message);
       case "list":
         return this.#send(connection, { type: "execs", ...(message.id !== undefined && { id: message.id }), execs: this.execInfos() });
+      case "ping":
+        return this.#send(connection, { type: "pong", ...(message.id !== undefined && { id: message.id }) });
       case "close":
         void this.close("closed");
         return;

@@ -4,13 +4,14 @@
 import { expect, test } from "bun:test";
 import { connect as connectTcp, type Socket } from "node:net";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { connect } from "../helpers/client.ts";
 
 const IDLE_TIMEOUT_SECONDS = 8;
 
 /** A WebSocket opened over raw TCP: the opcodes of the server's frames as they come, and its end. */
 interface RawSocket {
   socket: Socket;
-  /** Resolves at the first frame of this opcode; undefined if the connection ends first. */
+  /** The next frame of this opcode not yet taken, waiting for it; undefined if the connection ends first. */
   frame(opcode: number): Promise<{ payload: Buffer } | undefined>;
   /** Resolves when the server ends the TCP connection, with whether it sent a close frame. */
   ended: Promise<{ closeFrame: boolean }>;
@@ -21,6 +22,8 @@ interface RawSocket {
 function openRaw(server: TestServer): Promise<RawSocket> {
   return new Promise((resolve, reject) => {
     const waiters: { opcode: number; resolve: (frame: { payload: Buffer } | undefined) => void }[] = [];
+    const unclaimed: { opcode: number; payload: Buffer }[] = [];
+    let closed = false;
     let buffer = Buffer.alloc(0);
     let upgraded = false;
     let closeFrame = false;
@@ -32,7 +35,12 @@ function openRaw(server: TestServer): Promise<RawSocket> {
     });
     const raw: RawSocket = {
       socket,
-      frame: (opcode) => new Promise((found) => waiters.push({ opcode, resolve: found })),
+      frame: (opcode) => {
+        const index = unclaimed.findIndex((frame) => frame.opcode === opcode);
+        if (index >= 0) return Promise.resolve({ payload: unclaimed.splice(index, 1)[0]!.payload });
+        if (closed) return Promise.resolve(undefined);
+        return new Promise((found) => waiters.push({ opcode, resolve: found }));
+      },
       ended: ended.promise,
       send(opcode, payload) {
         const key = Buffer.from([1, 2, 3, 4]);
@@ -64,13 +72,17 @@ function openRaw(server: TestServer): Promise<RawSocket> {
         const payload = buffer.subarray(start, start + length);
         buffer = buffer.subarray(start + length);
         if (opcode === 0x8) closeFrame = true;
-        for (const waiter of waiters.filter((w) => w.opcode === opcode)) {
+        const waiter = waiters.find((w) => w.opcode === opcode);
+        if (waiter) {
           waiters.splice(waiters.indexOf(waiter), 1);
           waiter.resolve({ payload });
+        } else {
+          unclaimed.push({ opcode, payload });
         }
       }
     });
     socket.on("close", () => {
+      closed = true;
       for (const waiter of waiters.splice(0)) waiter.resolve(undefined);
       ended.resolve({ closeFrame });
     });
@@ -78,10 +90,18 @@ function openRaw(server: TestServer): Promise<RawSocket> {
   });
 }
 
-test("an idle connection is pinged before the idle timeout; one that answers stays, one that sends nothing is closed at it without a close frame", async () => {
+/** A command that prints every 200 ms for longer than the test: output flows to its socket throughout. */
+const CHATTY = JSON.stringify({ type: "exec", id: "chatty", cmd: "while :; do echo x; sleep 0.2; done" });
+
+test("an idle connection is pinged before the idle timeout; one that answers stays, one that sends nothing is closed at it without a close frame, output flowing to it or not", async () => {
   await using server = await startServer({ args: ["--idle-timeout", `${IDLE_TIMEOUT_SECONDS}s`] });
   const silent = await openRaw(server);
+  // Sends its exec, then nothing, not even a pong: a peer gone without a FIN. Bun's own idle timer
+  // restarts on every send, so output flowing to it kept it open for good.
+  const silentBusy = await openRaw(server);
+  silentBusy.send(0x1, Buffer.from(CHATTY));
   const answering = await openRaw(server);
+  answering.send(0x1, Buffer.from(CHATTY));
   const startedAt = performance.now();
   // The answering socket pongs each ping, as every WebSocket library does.
   const pongAll = async () => {
@@ -96,6 +116,10 @@ test("an idle connection is pinged before the idle timeout; one that answers sta
   expect(await silent.frame(0x9)).toBeDefined();
   expect(performance.now() - startedAt).toBeLessThan(IDLE_TIMEOUT_SECONDS * 1000);
   expect(await silent.ended).toEqual({ closeFrame: false });
+  expect(await silentBusy.frame(0x9)).toBeDefined();
+  expect(await silentBusy.ended).toEqual({ closeFrame: false });
+  // The server let it go while output still flowed to the socket that stayed.
+  expect(await answering.frame(0x1)).toBeDefined();
 
   // Past the idle timeout, by another ping's worth, the socket that pongs is still open.
   const secondPing = await answering.frame(0x9);
@@ -105,3 +129,16 @@ test("an idle connection is pinged before the idle timeout; one that answers sta
   expect(answering.socket.destroyed).toBe(false);
   answering.socket.destroy();
 }, 30_000);
+
+test("ping is answered at once with pong, its id echoed, even while a command runs", async () => {
+  await using server = await startServer();
+  await using client = await connect(server);
+  client.send({ type: "exec", id: "busy", cmd: "sleep 5" });
+  await client.next((message) => message.type === "started");
+  client.send({ type: "ping", id: "p1" });
+  expect(await client.next((message) => message.type === "pong")).toEqual({ type: "pong", id: "p1" });
+  client.send({ type: "ping" });
+  expect(await client.next((message) => message.type === "pong")).toEqual({ type: "pong" });
+  client.send({ type: "ping", id: "" });
+  expect(await client.next((message) => message.type === "error")).toMatchObject({ code: "bad_message", message: "id: must be 1 to 64 characters" });
+});
