@@ -8,6 +8,7 @@ import {
   TOKEN_SUBPROTOCOL_PREFIX,
 } from "../protocol/index.ts";
 import type { BunkerError } from "./errors.ts";
+import { DEFAULT_KEEPALIVE, type KeepaliveOptions } from "./keepalive.ts";
 import { detectHeaderStyle, type HeaderStyle, type WebSocketConstructor } from "./websocket.ts";
 
 /** Options of `connect`. Every field is optional. */
@@ -33,6 +34,17 @@ export interface ConnectOptions {
   routable?: boolean;
   /** Receives `error` messages that no exec and no request claims. */
   onError?: (error: BunkerError) => void;
+  /**
+   * How long `connect` waits for `hello` (the TCP and TLS connection, the upgrade and the server's
+   * first message together) before it gives up with `connect_failed`. Default 30000; 0 waits forever.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Noticing a dead connection: after `idleMs` (default 15000) without any message the session
+   * sends `ping`, and when nothing at all arrives within `timeoutMs` (default 10000) after it, drops
+   * the socket and fails what waits with `connection_closed`, as a network drop does. `false`: never.
+   */
+  keepalive?: boolean | Partial<KeepaliveOptions>;
 }
 
 /** Everything `connect` needs to open the socket, with defaults applied and misuse rejected. */
@@ -43,7 +55,17 @@ export interface ResolvedConnectOptions {
   WebSocket: WebSocketConstructor;
   headerStyle: HeaderStyle;
   onError: ((error: BunkerError) => void) | undefined;
+  /** 0: no timeout. */
+  connectTimeoutMs: number;
+  /** Undefined: no keepalive. */
+  keepalive: KeepaliveOptions | undefined;
 }
+
+/** The default of `connectTimeoutMs`: far above a slow TLS handshake, far below "forever". */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+/** The longest delay setTimeout takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Characters an HTTP token (and so a subprotocol) may hold. */
 const TOKEN_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -97,5 +119,23 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
       throw new TypeError(`connect: tokenVia must be "header" or "subprotocol", got ${JSON.stringify(via)}`);
     }
   }
-  return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError };
+  const connectTimeoutMs = options.connectTimeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : checkTimerMs("connectTimeoutMs", options.connectTimeoutMs, 0);
+  return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError, connectTimeoutMs, keepalive: resolveKeepalive(options.keepalive) };
+}
+
+function resolveKeepalive(keepalive: ConnectOptions["keepalive"]): KeepaliveOptions | undefined {
+  if (keepalive === false) return undefined;
+  if (keepalive === undefined || keepalive === true) return DEFAULT_KEEPALIVE;
+  if (typeof keepalive !== "object" || keepalive === null) throw new TypeError(`connect: keepalive must be true, false or { idleMs, timeoutMs }, got ${JSON.stringify(keepalive)}`);
+  return {
+    idleMs: keepalive.idleMs === undefined ? DEFAULT_KEEPALIVE.idleMs : checkTimerMs("keepalive.idleMs", keepalive.idleMs, 1),
+    timeoutMs: keepalive.timeoutMs === undefined ? DEFAULT_KEEPALIVE.timeoutMs : checkTimerMs("keepalive.timeoutMs", keepalive.timeoutMs, 1),
+  };
+}
+
+function checkTimerMs(name: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_TIMER_MS) {
+    throw new TypeError(`connect: ${name} must be an integer number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${typeof value === "number" ? value : JSON.stringify(value)}`);
+  }
+  return value;
 }

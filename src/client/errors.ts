@@ -5,11 +5,11 @@ import type { ErrorCode } from "../protocol/index.ts";
  * table). A server `error` keeps the server's code (src/protocol/errors.ts).
  */
 export const CLIENT_ERROR_CODES = {
-  connect_failed: "The WebSocket did not open or closed before `hello`: a wrong URL, a refused connection, a wrong token (401), an origin the server refuses (403).",
-  connection_closed: "The connection closed while something still waited for the server (an exec's exit, a `list` reply).",
+  connect_failed: "The WebSocket did not open or closed before `hello`, or `hello` did not come within `connectTimeoutMs`: a wrong URL, a refused connection, a wrong token (401), an origin the server refuses (403), a listener or network that does not answer.",
+  connection_closed: "The connection closed or dropped, or the keepalive found it dead, while something still waited for the server (an exec's exit, a `list` reply).",
   protocol_violation: "The server sent a frame the protocol does not allow; the client closed the connection with 1002.",
   unsupported_protocol: "The server's `hello.protocol` is a major version this client does not speak.",
-  session_closed: "The session ended (`close` from some socket of it: close code 4000) before the exec exited, or a resume found no session (4404).",
+  session_closed: "The session ended (`close` from some socket of it: close code 4000) before the exec exited.",
   detached: "The exec was detached from this connection before it exited; it may still run on the server.",
 } as const;
 

@@ -37,7 +37,7 @@ export interface Session extends AsyncDisposable {
   readonly hello: HelloMessage;
   /** What `connect(url, { resume })` needs to reconnect to this session. A secret: do not log it. */
   readonly resume: { session: string; secret: string };
-  /** Resolves when the socket has closed. */
+  /** Resolves when the socket has closed, or when the keepalive gave it up for dead (code 1006). */
   readonly closed: Promise<SessionClosed>;
   /** The workspace's files: stat, list, read, write, mkdir, move, remove, upload, download, watch. */
   readonly files: SessionFiles;

@@ -13,16 +13,17 @@ import {
 import { decodeBase64 } from "./base64.ts";
 import { createDeferred } from "./deferred.ts";
 import { binaryFrameBytes, createBinaryFramePairer, decodeServerText } from "./decode-frame.ts";
-import { BunkerError } from "./errors.ts";
+import { BunkerError, quiet } from "./errors.ts";
 import { ClientExecHandle, type ExecHandle, type ExecTransport } from "./exec-handle.ts";
 import { FILE_ID_PREFIX, assertExecIdNotReserved, createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
 import type { FileStreamHandler } from "./file-channel.ts";
 import { createSessionFiles, type SessionFiles } from "./files.ts";
+import { startKeepalive, type Keepalive, type KeepaliveOptions } from "./keepalive.ts";
 import { rawBytesPerMessage } from "./message-bytes.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
-import { OPEN, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
+import { OPEN, dropWebSocket, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
 
 /** The socket's send queue above which stdin writes wait. */
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
@@ -51,14 +52,19 @@ export class ClientSession implements Session {
   readonly #onError: ((error: BunkerError) => void) | undefined;
   readonly #resolveClosed: (closed: SessionClosed) => void;
   #violation: string | undefined;
+  readonly #keepalive: Keepalive | undefined;
+  /** onClose has run: the socket closed, or the keepalive gave up on it and settled everything. */
+  #socketGone = false;
 
   constructor(
     socket: WebSocketLike,
     readonly hello: HelloMessage,
     onError: ((error: BunkerError) => void) | undefined,
+    keepalive?: KeepaliveOptions,
   ) {
     this.#socket = socket;
     this.#onError = onError;
+    this.#keepalive = keepalive && this.#startKeepalive(keepalive);
     for (const info of hello.execs) this.#known.set(info.id, info);
     const closed = createDeferred<SessionClosed>();
     this.closed = closed.promise;
@@ -173,7 +179,8 @@ export class ClientSession implements Session {
 
   /** Takes one frame from the socket. */
   receive(data: unknown): void {
-    if (this.#violation !== undefined) return;
+    if (this.#violation !== undefined || this.#socketGone) return;
+    this.#keepalive?.received();
     if (typeof data === "string") {
       if (this.#pairer.awaitingPayload) return this.#violate("a text frame arrived between an output header and its payload");
       const result = decodeServerText(data);
@@ -190,6 +197,9 @@ export class ClientSession implements Session {
 
   /** The socket closed: everything still waiting fails. */
   onClose(code: number, reason: string): void {
+    if (this.#socketGone) return;
+    this.#socketGone = true;
+    this.#keepalive?.stop();
     const error = this.#closedError(code, reason);
     for (const handle of this.#execs.values()) handle.fail(new BunkerError(error.code, error.message, { execId: handle.id, closeCode: code }));
     this.#execs.clear();
@@ -215,7 +225,7 @@ export class ClientSession implements Session {
   }
 
   #send(message: ClientMessage): boolean {
-    if (this.#socket.readyState !== OPEN) return false;
+    if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
     this.#socket.send(JSON.stringify(message));
     return true;
   }
@@ -308,6 +318,24 @@ export class ClientSession implements Session {
     if (!id.startsWith(FILE_ID_PREFIX)) return false;
     const count = Number(id.slice(FILE_ID_PREFIX.length));
     return Number.isInteger(count) && count >= 1 && count <= this.#fileRequests;
+  }
+
+  #startKeepalive(options: KeepaliveOptions): Keepalive {
+    return startKeepalive(options, {
+      ping: () => {
+        // With an id, so that a server without `ping` answers with an error of that id, which its
+        // pending request takes, rather than an error for the oldest request or for onError.
+        const id = this.#makeId();
+        quiet(this.#request(id, { type: "ping", id }));
+      },
+      dead: (reason) => {
+        // Settled as a drop that the socket has not reported (1006: no close frame), before the
+        // socket is let go, whose own close event may come late or never (a browser's closing
+        // handshake with a peer that does not answer).
+        this.onClose(1006, reason);
+        dropWebSocket(this.#socket);
+      },
+    });
   }
 
   #violate(problem: string): void {

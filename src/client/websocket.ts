@@ -22,6 +22,8 @@ export interface WebSocketLike {
   binaryType: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake: `ws` and Bun have it, browsers do not. */
+  terminate?(): void;
   addEventListener(type: "open", listener: () => void): void;
   addEventListener(type: "message", listener: (event: WebSocketMessageEventLike) => void): void;
   addEventListener(type: "close", listener: (event: WebSocketCloseEventLike) => void): void;
@@ -64,6 +66,16 @@ export function openWebSocket(
   if (style === "ws") return new Loose(url, protocols, hasHeaders ? { headers } : undefined);
   if (style === "bun" && hasHeaders) return new Loose(url, { protocols, headers });
   return new Loose(url, protocols);
+}
+
+/**
+ * Lets go of a socket given up on (no `hello` in time, no answer to a ping). A closing handshake
+ * would wait for a peer that does not answer (`ws` for 30 s), so `terminate` where the class has it;
+ * a browser's WebSocket can only start the handshake.
+ */
+export function dropWebSocket(socket: WebSocketLike): void {
+  if (typeof socket.terminate === "function") socket.terminate();
+  else socket.close();
 }
 
 /**

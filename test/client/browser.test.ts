@@ -6,12 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { launchChromium, noBrowserReason } from "../web/browser.ts";
 
 let server: TestServer;
 let browser: Browser;
 let page: Page;
 let bundleDir: string;
+let bundle: string;
 
 describe.skipIf(noBrowserReason !== undefined)("the client library in headless Chromium", () => {
   beforeAll(async () => {
@@ -21,7 +23,7 @@ describe.skipIf(noBrowserReason !== undefined)("the client library in headless C
     writeFileSync(entry, `import * as client from ${JSON.stringify(join(REPO_ROOT, "src", "client", "index.ts"))};\n(globalThis as any).bunkerClient = client;\n`);
     const built = await Bun.build({ entrypoints: [entry], target: "browser", format: "iife" });
     if (!built.success) throw new Error(`bundling the client failed: ${built.logs.join("\n")}`);
-    const bundle = await built.outputs[0]!.text();
+    bundle = await built.outputs[0]!.text();
     expect(bundle).not.toContain("require(\"ws\")");
     browser = await launchChromium();
     // A page of the server's own origin, so that the Origin check lets its sockets through.
@@ -64,5 +66,35 @@ describe.skipIf(noBrowserReason !== undefined)("the client library in headless C
       );
     }, server.url);
     expect(code).toBe("connect_failed");
+  });
+
+  // A browser's WebSocket can neither ping nor terminate: the session sends `ping` and, when nothing
+  // answers, settles everything itself rather than wait for a closing handshake that never ends.
+  test("a relay frozen mid-command: the keepalive settles closed and exited with connection_closed", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    // The page comes through the relay too, so that its origin is the one its socket goes to.
+    const relayed = await (await browser.newContext()).newPage();
+    await relayed.goto(`http://127.0.0.1:${proxy.port}/client-test`);
+    await relayed.addScriptTag({ content: bundle });
+    await relayed.exposeFunction("freezeRelay", () => proxy.freeze());
+    const result = await relayed.evaluate(
+      async ({ url, token }) => {
+        const { connect } = (globalThis as any).bunkerClient;
+        const session = await connect(url, { token, keepalive: { idleMs: 200, timeoutMs: 1000 } });
+        const sleeper = session.exec(["sh", "-c", "echo ready; exec sleep 100"]);
+        const stdout = sleeper.stdout[Symbol.asyncIterator]();
+        await stdout.next();
+        await (globalThis as any).freezeRelay();
+        const closed = await session.closed;
+        const exited = await sleeper.exited.then(
+          () => "exited",
+          (error: { code: string }) => error.code,
+        );
+        return { closed, exited };
+      },
+      { url: `ws://127.0.0.1:${proxy.port}/ws`, token: server.token },
+    );
+    expect(result).toEqual({ closed: { code: 1006, reason: "keepalive: no message within 1000 ms of a ping" }, exited: "connection_closed" });
+    await relayed.close();
   });
 });

@@ -53,3 +53,29 @@ test("misuse is a TypeError that quotes the value but never a secret", () => {
     new TypeError("connect: the token holds characters a subprotocol cannot carry; send it as a header"),
   );
 });
+
+test("connectTimeoutMs defaults to 30 s and keepalive to a ping after 15 s of silence with 10 s for an answer", () => {
+  expect(resolveConnectOptions("ws://h/ws", { WebSocket: BrowserLike })).toMatchObject({ connectTimeoutMs: 30_000, keepalive: { idleMs: 15_000, timeoutMs: 10_000 } });
+  expect(resolveConnectOptions("ws://h/ws", { WebSocket: BrowserLike, keepalive: true }).keepalive).toEqual({ idleMs: 15_000, timeoutMs: 10_000 });
+});
+
+test("connectTimeoutMs 0 waits forever, keepalive false never pings, and a partial keepalive keeps the other default", () => {
+  const resolved = resolveConnectOptions("ws://h/ws", { WebSocket: BrowserLike, connectTimeoutMs: 0, keepalive: false });
+  expect({ connectTimeoutMs: resolved.connectTimeoutMs, keepalive: resolved.keepalive }).toEqual({ connectTimeoutMs: 0, keepalive: undefined });
+  expect(resolveConnectOptions("ws://h/ws", { WebSocket: BrowserLike, keepalive: { idleMs: 5000 } }).keepalive).toEqual({ idleMs: 5000, timeoutMs: 10_000 });
+  expect(resolveConnectOptions("ws://h/ws", { WebSocket: BrowserLike, keepalive: { timeoutMs: 1 } }).keepalive).toEqual({ idleMs: 15_000, timeoutMs: 1 });
+});
+
+test("a timeout that is not a whole number of milliseconds a timer can wait is a TypeError quoting it", () => {
+  const range = (name: string, min: number, got: string) =>
+    new TypeError(`connect: ${name} must be an integer number of milliseconds from ${min} to 2147483647, got ${got}`);
+  const resolve = (options: Parameters<typeof resolveConnectOptions>[1]) => () => resolveConnectOptions("ws://h/ws", { WebSocket: BrowserLike, ...options });
+  expect(resolve({ connectTimeoutMs: -1 })).toThrow(range("connectTimeoutMs", 0, "-1"));
+  expect(resolve({ connectTimeoutMs: 1.5 })).toThrow(range("connectTimeoutMs", 0, "1.5"));
+  expect(resolve({ connectTimeoutMs: Infinity })).toThrow(range("connectTimeoutMs", 0, "Infinity"));
+  expect(resolve({ connectTimeoutMs: 2 ** 31 })).toThrow(range("connectTimeoutMs", 0, "2147483648"));
+  expect(resolve({ connectTimeoutMs: "30s" as unknown as number })).toThrow(range("connectTimeoutMs", 0, '"30s"'));
+  expect(resolve({ keepalive: { idleMs: 0 } })).toThrow(range("keepalive.idleMs", 1, "0"));
+  expect(resolve({ keepalive: { timeoutMs: NaN } })).toThrow(range("keepalive.timeoutMs", 1, "NaN"));
+  expect(resolve({ keepalive: "on" as unknown as boolean })).toThrow(new TypeError('connect: keepalive must be true, false or { idleMs, timeoutMs }, got "on"'));
+});

@@ -7,24 +7,45 @@ export interface TcpProxy extends AsyncDisposable {
   readonly port: number;
   /** Destroys every connection through the proxy; new ones are accepted as before. */
   dropAll(): void;
+  /**
+   * From now on forwards nothing and closes nothing, as a relay stopped with SIGSTOP: the bytes
+   * already in flight stay in the kernel's buffers, neither end hears of a close, and a new
+   * connection is accepted (the kernel's backlog does that for a stopped process) and never answered.
+   */
+  freeze(): void;
 }
 
 /** Starts a proxy on 127.0.0.1, port 0, to `127.0.0.1:targetPort`. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const freezers = new Set<() => void>();
+  let frozen = false;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
   };
   const server = createServer((client) => {
+    if (frozen) {
+      track(client);
+      client.pause();
+      return;
+    }
     const upstream = connect(targetPort, "127.0.0.1");
     track(client);
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+    client.on("close", () => frozen || upstream.destroy());
+    upstream.on("close", () => frozen || client.destroy());
+    const freezeOne = () => {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    };
+    freezers.add(freezeOne);
+    client.on("close", () => freezers.delete(freezeOne));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -33,6 +54,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port: address.port,
     dropAll() {
       for (const socket of sockets) socket.destroy();
+    },
+    freeze() {
+      frozen = true;
+      for (const freezeOne of freezers) freezeOne();
     },
     async [Symbol.asyncDispose]() {
       for (const socket of sockets) socket.destroy();
