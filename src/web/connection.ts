@@ -3,6 +3,7 @@ import { reconnectDelayMs } from "./backoff.ts";
 import { explainConnectFailure, fetchHealthStatus } from "./connect-failure.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
 import { buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
+import { DEFAULT_KEEPALIVE, startKeepalive } from "../client/keepalive.ts";
 
 /** Where a session's connection stands, as the status bar shows it. */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -48,10 +49,10 @@ export interface SessionConnectionOptions {
 }
 
 /** Why a greeted socket closed, in words. */
-function describeClose(event: CloseEvent): string {
-  if (event.code === CLOSE_CODES.goingAway) return "the server is shutting down";
-  if (event.code === 1006) return "connection lost";
-  return `closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`;
+function describeClose(code: number, reason: string): string {
+  if (code === CLOSE_CODES.goingAway) return "the server is shutting down";
+  if (code === 1006) return "connection lost";
+  return `closed (${code}${reason ? ` ${reason}` : ""})`;
 }
 
 /**
@@ -124,7 +125,23 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
     ws.binaryType = "arraybuffer";
     const frames = createBinaryFrameReader();
     let rejection: string | undefined;
+    // A browser cannot see WebSocket pings: a connection that a NAT, proxy or sleeping laptop
+    // dropped without a FIN looks like a quiet one, and the page would show "connected" over a dead
+    // socket forever. It asks with `ping` after a silence and treats no answer as a drop (which
+    // also bounds an attempt that never gets its hello). Closing such a socket can take the browser
+    // a long time, so the page lets go of it at once and reconnects.
+    const keepalive = startKeepalive(DEFAULT_KEEPALIVE, {
+      ping: () => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "ping" } satisfies ClientMessage));
+      },
+      dead: (why) => {
+        ws.onclose = null;
+        ws.close();
+        closed(ws, 1006, why);
+      },
+    });
     ws.onmessage = (event: MessageEvent) => {
+      keepalive.received();
       if (event.data instanceof ArrayBuffer) {
         const chunk = frames.read(new Uint8Array(event.data));
         if (chunk) events.output(chunk);
@@ -138,25 +155,30 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       }
       const message = decoded.message;
       if (message.type === "hello") onHello(message);
+      else if (message.type === "pong") return;
       else if (!greeted && message.type === "error" && message.code === "unknown_session") rejection = message.message;
       else events.message(message);
     };
-    ws.onclose = (event: CloseEvent) => {
+    ws.onclose = (event: CloseEvent) => closed(ws, event.code, event.reason);
+
+    /** The socket is gone (closed, or given up by the keepalive): resume, open anew, or retry later. */
+    function closed(ws: WebSocket, code: number, reason: string): void {
+      keepalive.stop();
       if (socket !== ws) return;
       socket = undefined;
       const wasGreeted = greeted;
       greeted = false;
       if (ended) return;
-      const sessionGone = rejection !== undefined || event.code === CLOSE_CODES.unknownSession || event.code === CLOSE_CODES.sessionClosed;
+      const sessionGone = rejection !== undefined || code === CLOSE_CODES.unknownSession || code === CLOSE_CODES.sessionClosed;
       if (sessionGone && ticket) {
-        lost = { session: ticket.session, why: rejection ?? (event.reason || "the session ended") };
+        lost = { session: ticket.session, why: rejection ?? (reason || "the session ended") };
         ticket = undefined;
         open();
         return;
       }
-      if (wasGreeted) scheduleRetry(describeClose(event));
+      if (wasGreeted) scheduleRetry(describeClose(code, reason));
       else retryAfterFailure();
-    };
+    }
     socket = ws;
   }
 

@@ -162,4 +162,17 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page in headless Ch
     await waitForLines(dropped, ["echo after-drop$", "^after-drop$", PROMPT]);
     await dropped.context().close();
   });
+
+  test("notices a connection that went silent without a close (a frozen relay) and starts reconnecting", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    // The page's timers run on Playwright's clock, so its keepalive's 25 s pass at once.
+    const frozen = await openPage(proxy.port, (opened) => void opened.clock.install());
+    proxy.freeze();
+    // Nothing arrives and no close comes: without the keepalive the page says "open" for good.
+    expect(await frozen.locator("#status").getAttribute("data-connection")).toBe("open");
+    await frozen.clock.runFor(30_000);
+    // Given up on, and trying again (through the frozen relay, so not back yet).
+    expect(["reconnecting", "connecting"]).toContain((await frozen.locator("#status").getAttribute("data-connection"))!);
+    await frozen.context().close();
+  });
 });
