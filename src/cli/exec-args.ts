@@ -6,6 +6,11 @@ import { UsageError, quote } from "./usage-error.ts";
 /** The server `bunker exec` talks to when neither --url nor BUNKER_URL says otherwise. */
 export const DEFAULT_URL = "ws://127.0.0.1:7681/ws";
 
+/** How long `bunker exec` keeps trying to get back to its command after the connection drops. */
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 30_000;
+/** Past the server's default --hold-output (60 s) output may already be lost; an hour is plenty. */
+const MAX_RECONNECT_TIMEOUT_MS = 3_600_000;
+
 /** Whether local stdin is forwarded. `auto`: when stdin is not a terminal, or with -t. */
 export type StdinMode = "auto" | "always" | "never";
 
@@ -13,6 +18,8 @@ export type StdinMode = "auto" | "always" | "never";
 export interface ExecSettings {
   url: string;
   token: string | undefined;
+  /** Where the token came from, for messages that tell the user what to check. */
+  tokenSource: "--token" | "BUNKER_TOKEN" | undefined;
   tty: boolean;
   stdin: StdinMode;
   env: Record<string, string>;
@@ -20,6 +27,8 @@ export interface ExecSettings {
   /** A named session to run in; it outlives the command. Absent: a new session, ended afterwards. */
   name: string | undefined;
   timeoutMs: number | undefined;
+  /** How long to try to reconnect after the connection drops mid-command; 0: give up at once. */
+  reconnectTimeoutMs: number;
   /** The command. Empty only for `bunker shell`, which then starts a login shell. */
   argv: string[];
 }
@@ -34,10 +43,11 @@ const EXEC_FLAGS = {
   cwd: { type: "string" },
   name: { type: "string" },
   "timeout-ms": { type: "string" },
+  "reconnect-timeout-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies FlagSpecs;
 
-const VALUE_FLAGS = new Set(["--url", "--token", "--env", "-e", "--cwd", "--name", "--timeout-ms"]);
+const VALUE_FLAGS = new Set(["--url", "--token", "--env", "-e", "--cwd", "--name", "--timeout-ms", "--reconnect-timeout-ms"]);
 
 /**
  * Splits the arguments into bunker's flags and the command. The command starts after `--`, or at
@@ -68,22 +78,29 @@ export function parseExecArgs(args: string[], env: Record<string, string | undef
   if (flags.stdin && flags["no-stdin"]) throw new UsageError("-i/--stdin and --no-stdin contradict each other");
   if (command.length === 0 && !options.shell) throw new UsageError("exec needs a command: bunker exec [flags] -- command [args...]");
 
+  const tokenSource = flags.token !== undefined ? "--token" : env["BUNKER_TOKEN"] !== undefined ? "BUNKER_TOKEN" : undefined;
   const token = flags.token ?? env["BUNKER_TOKEN"];
-  if (token !== undefined && token.length === 0) throw new UsageError("--token: the token is empty");
+  // Named by where it came from: an empty BUNKER_TOKEN blamed on --token sent users to a flag they never passed.
+  if (token !== undefined && token.length === 0) {
+    throw new UsageError(tokenSource === "BUNKER_TOKEN" ? "BUNKER_TOKEN: the token is empty; unset it for a server run with --no-auth" : "--token: the token is empty");
+  }
   const name = flags.name;
   if (name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
     throw new UsageError(`--name: ${quote(name)} is not 1 to 64 of A-Z a-z 0-9 . _ -`);
   }
   const timeout = flags["timeout-ms"];
+  const reconnect = flags["reconnect-timeout-ms"];
   return {
     url: normalizeUrl(flags.url ?? env["BUNKER_URL"] ?? DEFAULT_URL, flags.url !== undefined ? "--url" : "BUNKER_URL"),
     token,
+    tokenSource,
     tty: options.shell === true || flags.tty === true,
     stdin: flags.stdin ? "always" : flags["no-stdin"] ? "never" : "auto",
     env: parseEnvAssignments(flags.env ?? [], env),
     cwd: flags.cwd,
     name,
     timeoutMs: timeout === undefined ? undefined : parseWholeNumber("--timeout-ms", timeout, 0, MAX_TIMEOUT_MS),
+    reconnectTimeoutMs: reconnect === undefined ? DEFAULT_RECONNECT_TIMEOUT_MS : parseWholeNumber("--reconnect-timeout-ms", reconnect, 0, MAX_RECONNECT_TIMEOUT_MS),
     argv: command,
   };
 }
@@ -136,12 +153,22 @@ Exits with the command's exit code, or 128 + the signal number when a signal end
   --name NAME        run in the named session (it and its workspace outlive the command);
                      without it, a new session is made and ended afterwards
   --timeout-ms N     end the command after N ms
+  --reconnect-timeout-ms N
+                     after the connection drops, keep trying to get back to the command
+                     for N ms (default ${DEFAULT_RECONNECT_TIMEOUT_MS}; 0: give up at once)
 
 Stdin is forwarded, end of file included, when it is not a terminal (a pipe or a file), and
 always with -t or -i; otherwise the command's stdin is /dev/null. Ctrl-C sends SIGINT to the
-command (with -t it is typed into the terminal instead). Exit codes of bunker itself: 2 for a
-misused flag, 255 when it could not run the command (connection, token, refusal), 127 when the
-server could not start it.
+command (with -t it is typed into the terminal instead).
+
+When the connection drops mid-command (not a server shutting down), bunker reconnects to the
+session and carries on where the output stopped: no byte twice, none missing; stdin, signals and
+resizes go on to the command, and the exit status is the command's. Stdin bytes in flight at
+the drop may be lost.
+
+Exit codes of bunker itself: 2 for a misused flag, 255 when it could not run the command
+(connection, token, refusal) or lost it (then the message names the session and exec left on
+the server), 127 when the server could not start it.
 `;
 
 /** `bunker shell --help`. */

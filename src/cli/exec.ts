@@ -1,8 +1,11 @@
 import { constants } from "node:os";
-import { BunkerError, connect, type ExecCommand, type ExecExit, type ExecHandle, type OutputStream, type Session, type SignalName, type TerminalSize } from "../client/index.ts";
+import { BunkerError, connect, type ExecCommand, type ExecExit, type Session, type SignalName, type TerminalSize } from "../client/index.ts";
 import { flushed, printOutput, watchOutputErrors } from "./broken-pipe.ts";
+import { describeRefusal, type ConnectContext } from "./connect-failure.ts";
 import { EXEC_HELP, parseExecArgs, type ExecSettings } from "./exec-args.ts";
 import { enterRawMode } from "./raw-terminal.ts";
+import { ResumableExec, type ExecOutcome } from "./resumable-exec.ts";
+import { forwardStdin } from "./stdin-forward.ts";
 
 /** Exit status when bunker itself could not run the command (as ssh uses it). */
 export const CLIENT_FAILURE_EXIT = 255;
@@ -35,62 +38,99 @@ export function exitStatus(exit: ExecExit): number {
 
 /** Runs one command with the local terminal and stdio wired to it; resolves with the exit status. */
 export async function runRemoteCommand(settings: ExecSettings, command: ExecCommand): Promise<number> {
-  const forwardStdin = settings.stdin === "always" || (settings.stdin === "auto" && (settings.tty || process.stdin.isTTY !== true));
+  const stdinForwarded = settings.stdin === "always" || (settings.stdin === "auto" && (settings.tty || process.stdin.isTTY !== true));
+  const context = { tokenSource: settings.tokenSource };
   let session: Session;
   try {
     session = await connect(settings.url, { ...(settings.token !== undefined && { token: settings.token }), ...(settings.name !== undefined && { name: settings.name }) });
   } catch (error) {
-    return fail(error);
+    return fail(error, context);
   }
   const terminal = settings.tty ? localTerminalSize() : undefined;
-  let handle: ExecHandle;
+  const rawMode = settings.tty && stdinForwarded && process.stdin.isTTY === true;
+  // In raw mode a bare \n does not return to the left edge (output processing is off).
+  const notice = (text: string) => void process.stderr.write(rawMode ? `\r\nbunker: ${text}\r\n` : `bunker: ${text}\n`);
+  let exec: ResumableExec;
   try {
-    handle = session.exec(command, {
-      ...(Object.keys(settings.env).length > 0 && { env: settings.env }),
-      ...(settings.cwd !== undefined && { cwd: settings.cwd }),
-      ...(settings.timeoutMs !== undefined && { timeoutMs: settings.timeoutMs }),
-      ...(settings.tty ? { pty: terminal ?? { cols: 80, rows: 24 } } : { stdin: forwardStdin }),
-      ackWindowBytes: ACK_WINDOW_BYTES,
+    exec = new ResumableExec(session, {
+      url: settings.url,
+      token: settings.token,
+      tokenSource: settings.tokenSource,
+      command,
+      execOptions: {
+        ...(Object.keys(settings.env).length > 0 && { env: settings.env }),
+        ...(settings.cwd !== undefined && { cwd: settings.cwd }),
+        ...(settings.timeoutMs !== undefined && { timeoutMs: settings.timeoutMs }),
+        ...(settings.tty ? { pty: terminal ?? { cols: 80, rows: 24 } } : { stdin: stdinForwarded }),
+        ackWindowBytes: ACK_WINDOW_BYTES,
+      },
+      reconnectTimeoutMs: settings.reconnectTimeoutMs,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      notice,
+      ...(terminal && { terminalSize: () => localTerminalSize() ?? terminal }),
     });
   } catch (error) {
     await session.close();
-    return fail(error);
+    return fail(error, context);
   }
 
   const cleanups: (() => void)[] = [];
-  const rawMode = settings.tty && forwardStdin && process.stdin.isTTY === true;
   if (rawMode) cleanups.push(enterRawMode(process.stdin));
   for (const name of FORWARDED_SIGNALS) {
-    const forward = () => void handle.signal(name);
+    const forward = () => exec.signal(name);
     process.on(name, forward);
     cleanups.push(() => process.off(name, forward));
   }
   if (terminal) {
-    const resize = () => void handle.resize(localTerminalSize() ?? terminal);
+    const resize = () => exec.resize(localTerminalSize() ?? terminal);
     process.on("SIGWINCH", resize);
     cleanups.push(() => process.off("SIGWINCH", resize));
   }
-  if (forwardStdin) void forwardLocalStdin(handle);
+  // Piped data cut at a drop is worth a warning; keystrokes (-t) are seen on the screen.
+  const stdinRetried = settings.tty ? undefined : () => notice("a stdin write was cut off by the drop and sent again: the command may get part of it twice, or miss bytes sent just before");
+  if (stdinForwarded) void forwardStdin(process.stdin, exec, stdinRetried);
 
   // Local stdout or stderr closed (`| head`): 141, and the session is closed, which ends the command.
   const outputFailed = watchOutputErrors(CLIENT_FAILURE_EXIT);
 
-  let outcome: { status: number } | { error: unknown };
+  let outcome: ExecOutcome | { kind: "status"; status: number };
   try {
-    const finished = Promise.all([handle.exited, copyTo(handle.stdout, process.stdout), copyTo(handle.stderr, process.stderr)]);
-    outcome = { status: await Promise.race([finished.then(([exit]) => exitStatus(exit)), outputFailed]) };
+    outcome = await Promise.race([exec.outcome, outputFailed.then((status) => ({ kind: "status" as const, status }))]);
+    if (outcome.kind === "status") exec.abandon();
     await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   } catch (error) {
-    outcome = { error };
+    outcome = { kind: "error", error };
   } finally {
     // The terminal leaves raw mode before anything more is printed.
     for (const cleanup of cleanups) cleanup();
   }
-  const status = "status" in outcome ? outcome.status : fail(outcome.error);
-  for (const error of handle.errors) process.stderr.write(`bunker: ${error.message}\n`);
+  const status = statusOf(outcome, context);
+  // A refused stdin, signal or resize only says the command no longer takes them (it exited, or is
+  // exiting: the server's refusal can arrive before the exit it races with); the status says the rest.
+  for (const error of exec.errors) if (error.code !== "invalid_state") process.stderr.write(`bunker: ${error.message}\n`);
   // A new session ends with the command (its workspace goes); a named one stays for the next.
-  await (settings.name === undefined ? session.close() : session.disconnect());
+  await (settings.name === undefined ? exec.session.close() : exec.session.disconnect());
   return status;
+}
+
+/** The status to exit with, printing why when the command's own status is not known. */
+function statusOf(outcome: ExecOutcome | { kind: "status"; status: number }, context: ConnectContext): number {
+  switch (outcome.kind) {
+    case "exit":
+      return exitStatus(outcome.exit);
+    case "status":
+      return outcome.status;
+    case "error":
+      return fail(outcome.error, context);
+    case "lost":
+      process.stderr.write(`bunker: ${outcome.message}\n`);
+      return CLIENT_FAILURE_EXIT;
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
 }
 
 /** The local terminal's size, when stdout (or stderr) is one. */
@@ -100,34 +140,10 @@ function localTerminalSize(): TerminalSize | undefined {
   return { cols: Math.min(tty.columns, 1000), rows: Math.min(tty.rows, 1000) };
 }
 
-/** Writes a stream out as it arrives, reading no faster than the local side takes it. */
-async function copyTo(stream: OutputStream, out: NodeJS.WriteStream): Promise<void> {
-  for await (const chunk of stream) {
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", resolve));
-  }
-}
-
-/**
- * Local stdin to the command, then end of file; paced by the server's stdin credit (the library's
- * write waits), so a command that reads slowly gets all of it, beside any other writer of the exec.
- * Stops quietly once the command no longer takes it.
- */
-async function forwardLocalStdin(handle: ExecHandle): Promise<void> {
-  try {
-    for await (const chunk of process.stdin) await handle.write(chunk as Uint8Array);
-    await handle.end();
-  } catch {
-    // The command exited or the connection closed: its exit (or failure) is reported elsewhere. A
-    // refused write (printed at the end) still ends stdin, so that the command is not left waiting.
-    await handle.end().catch(() => {});
-  } finally {
-    process.stdin.pause();
-  }
-}
-
 /** Reports why the command could not run, in one line, and picks the exit status. */
-function fail(error: unknown): number {
+function fail(error: unknown, context: ConnectContext): number {
   if (!(error instanceof BunkerError) && !(error instanceof TypeError)) throw error;
-  process.stderr.write(`bunker: ${error.message}\n`);
+  const refusal = error instanceof BunkerError ? describeRefusal(error, context) : undefined;
+  process.stderr.write(`bunker: ${refusal ?? error.message}\n`);
   return error instanceof BunkerError && error.code === "spawn_failed" ? SPAWN_FAILED_EXIT : CLIENT_FAILURE_EXIT;
 }

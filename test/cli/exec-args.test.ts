@@ -1,17 +1,19 @@
 import { expect, test } from "bun:test";
-import { DEFAULT_URL, normalizeUrl, parseEnvAssignments, parseExecArgs, splitCommand } from "../../src/cli/exec-args.ts";
+import { DEFAULT_RECONNECT_TIMEOUT_MS, DEFAULT_URL, normalizeUrl, parseEnvAssignments, parseExecArgs, splitCommand } from "../../src/cli/exec-args.ts";
 import { UsageError } from "../../src/cli/usage-error.ts";
 
 test("defaults: the local server, stdin decided by the terminal, no PTY", () => {
   expect(parseExecArgs(["--", "ls"], {})).toEqual({
     url: DEFAULT_URL,
     token: undefined,
+    tokenSource: undefined,
     tty: false,
     stdin: "auto",
     env: {},
     cwd: undefined,
     name: undefined,
     timeoutMs: undefined,
+    reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
     argv: ["ls"],
   });
 });
@@ -26,8 +28,19 @@ test("the command starts after -- or at the first argument that is not a flag", 
 
 test("flags win over BUNKER_URL and BUNKER_TOKEN", () => {
   const env = { BUNKER_URL: "ws://env:1/ws", BUNKER_TOKEN: "env-token" };
-  expect(parseExecArgs(["true"], env)).toMatchObject({ url: "ws://env:1/ws", token: "env-token" });
-  expect(parseExecArgs(["--url", "ws://flag:2/ws", "--token", "flag-token", "true"], env)).toMatchObject({ url: "ws://flag:2/ws", token: "flag-token" });
+  expect(parseExecArgs(["true"], env)).toMatchObject({ url: "ws://env:1/ws", token: "env-token", tokenSource: "BUNKER_TOKEN" });
+  expect(parseExecArgs(["--url", "ws://flag:2/ws", "--token", "flag-token", "true"], env)).toMatchObject({ url: "ws://flag:2/ws", token: "flag-token", tokenSource: "--token" });
+});
+
+test("an empty token is blamed on where it came from: BUNKER_TOKEN, or --token", () => {
+  expect(() => parseExecArgs(["true"], { BUNKER_TOKEN: "" })).toThrow(new UsageError("BUNKER_TOKEN: the token is empty; unset it for a server run with --no-auth"));
+  expect(() => parseExecArgs(["--token", "", "true"], { BUNKER_TOKEN: "set" })).toThrow(new UsageError("--token: the token is empty"));
+});
+
+test("--reconnect-timeout-ms takes 0 (no reconnect) up to an hour", () => {
+  expect(parseExecArgs(["--reconnect-timeout-ms", "0", "true"], {})).toMatchObject({ reconnectTimeoutMs: 0, argv: ["true"] });
+  expect(parseExecArgs(["--reconnect-timeout-ms", "1500", "true"], {})).toMatchObject({ reconnectTimeoutMs: 1500 });
+  expect(() => parseExecArgs(["--reconnect-timeout-ms", "3600001", "true"], {})).toThrow(new UsageError('--reconnect-timeout-ms: "3600001" must be between 0 and 3600000'));
 });
 
 test("-t, -i, --no-stdin, -e, --cwd, --name and --timeout-ms", () => {

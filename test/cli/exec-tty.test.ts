@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BUN, REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 
 const noTmuxReason = Bun.which("tmux") ? undefined : "tmux is missing (apt-get install tmux)";
 if (noTmuxReason) console.warn(`skipping the -t tests: ${noTmuxReason}`);
@@ -13,8 +14,8 @@ afterAll(() => server[Symbol.asyncDispose]());
 const MAIN = join(REPO_ROOT, "src", "main.ts");
 let terminals = 0;
 
-/** A tmux server of its own, running one shell line in a 100x30 window, with `target`'s URL and token. */
-async function openTerminal(line: string, target: TestServer = server) {
+/** A tmux server of its own, running one shell line in a 100x30 window (or `cols` wide), with `target`'s URL and token. */
+async function openTerminal(line: string, target: Pick<TestServer, "url" | "token"> = server, cols = 100) {
   const socket = `bunker-test-${process.pid}-${++terminals}`;
   const tmux = async (...args: string[]) => {
     const proc = Bun.spawn(["tmux", "-L", socket, "-f", "/dev/null", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -23,7 +24,7 @@ async function openTerminal(line: string, target: TestServer = server) {
     return out;
   };
   // The pane outlives bunker, so that its exit status stays on the screen.
-  await tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "t", "-e", `BUNKER_URL=${target.url}`, "-e", `BUNKER_TOKEN=${target.token}`, `${line}; echo EXIT=$?; sleep 600`);
+  await tmux("new-session", "-d", "-x", String(cols), "-y", "30", "-s", "t", "-e", `BUNKER_URL=${target.url}`, "-e", `BUNKER_TOKEN=${target.token}`, `${line}; echo EXIT=$?; sleep 600`);
   const screen = () => tmux("capture-pane", "-p", "-t", "t");
   return {
     screen,
@@ -91,6 +92,26 @@ describe.skipIf(noTmuxReason !== undefined)("bunker exec -t under tmux", () => {
     await own.stop();
     const screen = await terminal.waitFor(/EXIT=\d+/);
     expect(screen.split("\n").filter(Boolean).slice(1)).toEqual([expect.stringMatching(/^bunker: /), "status=255", "opost", "icanon", "EXIT=0"]);
+  }, 30_000);
+
+  test("a dropped connection is resumed in raw mode: the notices start at the left edge, keys still reach the command", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    const target = { url: `ws://127.0.0.1:${proxy.port}/ws`, token: server.token };
+    // Wide enough for the notice on one line.
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'echo ready; read line; echo got-$line'`, target, 160);
+    await terminal.waitFor(/^ready$/m);
+    proxy.dropAll();
+    await terminal.waitFor(/^bunker: reconnected; the output goes on from where it stopped$/m);
+    await terminal.sendKeys("abc", "Enter");
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean)).toEqual([
+      "ready",
+      expect.stringMatching(/^bunker: the connection was lost \(1006\); reconnecting to session "[^"]+" to follow exec "[^"]+"\.\.\.$/),
+      "bunker: reconnected; the output goes on from where it stopped",
+      "abc",
+      "got-abc",
+      "EXIT=0",
+    ]);
   }, 30_000);
 
   test("the local terminal is restored when bunker dies of an uncaught error while raw", async () => {

@@ -1,0 +1,75 @@
+import { BunkerError, connect, type Session } from "../client/index.ts";
+import { handshakeStatus } from "./connect-failure.ts";
+
+/** The wait before the second attempt; it doubles each time up to MAX_DELAY_MS. The first is at once. */
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 5_000;
+/**
+ * How long one attempt may take. A connect has no way to be cancelled, and over a network that
+ * swallows packets it could hang for the whole budget; an attempt that answers late is closed.
+ */
+const ATTEMPT_TIMEOUT_MS = 10_000;
+
+/** How a reconnect ended: back in the session, the session gone, refused for good, or out of time. */
+export type ReconnectResult =
+  | { kind: "resumed"; session: Session }
+  | { kind: "gone"; error: BunkerError }
+  | { kind: "refused"; error: BunkerError }
+  | { kind: "timed_out"; error: unknown }
+  | { kind: "abandoned" };
+
+export interface ReconnectOptions {
+  url: string;
+  token: string | undefined;
+  resume: { session: string; secret: string };
+  /** The whole budget: attempts are made until this long after the call, the last one then. */
+  timeoutMs: number;
+  /** Checked between attempts: true once nobody waits for the outcome any more. */
+  abandoned(): boolean;
+}
+
+/**
+ * Resumes a session after its socket dropped: attempts at once, then with doubling waits, until
+ * one succeeds or `timeoutMs` has passed. A session the server no longer has (`unknown_session`)
+ * and a refused token (401, 403) end it at once: no later attempt can do better. Anything else
+ * (refused or reset connections, 503 while a server restarts behind a balancer) is tried again.
+ */
+export async function reconnectSession(options: ReconnectOptions): Promise<ReconnectResult> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown = new BunkerError("connect_failed", "no attempt was made");
+  for (let attempt = 0; ; attempt++) {
+    const leftMs = deadline - Date.now();
+    if (attempt > 0 && leftMs <= 0) return { kind: "timed_out", error: lastError };
+    // The last wait is cut short, so that one attempt is made at the deadline.
+    const delayMs = attempt === 0 ? 0 : Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS, leftMs);
+    if (delayMs > 0) await Bun.sleep(delayMs);
+    if (options.abandoned()) return { kind: "abandoned" };
+    try {
+      const session = await connectWithin(options, Math.min(ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)));
+      if (options.abandoned()) {
+        await session.disconnect();
+        return { kind: "abandoned" };
+      }
+      return { kind: "resumed", session };
+    } catch (error) {
+      if (error instanceof BunkerError && (error.code === "unknown_session" || error.code === "session_closed")) return { kind: "gone", error };
+      const status = error instanceof BunkerError ? handshakeStatus(error) : undefined;
+      if (error instanceof BunkerError && (status === 401 || status === 403)) return { kind: "refused", error };
+      lastError = error;
+    }
+  }
+}
+
+/** `connect` with a resume, rejected after `timeoutMs`; a session that arrives later is let go. */
+function connectWithin(options: ReconnectOptions, timeoutMs: number): Promise<Session> {
+  const connecting = connect(options.url, { ...(options.token !== undefined && { token: options.token }), resume: options.resume });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new BunkerError("connect_failed", `the server did not answer within ${Math.round(timeoutMs / 1000)} s`));
+      // Disconnect, not close: the session and the command in it are what we came back for.
+      connecting.then((late) => late.disconnect(), () => {});
+    }, timeoutMs);
+  });
+  return Promise.race([connecting, timedOut]).finally(() => clearTimeout(timer));
+}
