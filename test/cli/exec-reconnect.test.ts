@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
 import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
-import { startGatedProxy } from "./gated-proxy.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
@@ -169,7 +168,7 @@ describe("bunker exec when the connection drops", () => {
   }, 30_000);
 
   test("a session that ended while disconnected: exit 255, naming the session and the exec", async () => {
-    await using proxy = await startGatedProxy(server.port);
+    await using proxy = await startTcpProxy(server.port);
     const { proc, stdout, stderr } = spawnThrough(proxy.port, ["--name", "reconnect-gone", "--", "sh", "-c", "echo ready; exec sleep 100"]);
     await stdout.readUntilText(/ready\n/);
     proxy.setOpen(false);
@@ -191,7 +190,7 @@ describe("bunker exec when the connection drops", () => {
   }, 30_000);
 
   test("when the attempts run out: exit 255, naming the session and the exec, which runs on", async () => {
-    await using proxy = await startGatedProxy(server.port);
+    await using proxy = await startTcpProxy(server.port);
     const { proc, stdout, stderr } = spawnThrough(proxy.port, ["--name", "reconnect-timeout", "--reconnect-timeout-ms", "1500", "--", "sh", "-c", "echo ready; exec sleep 100"]);
     await stdout.readUntilText(/ready\n/);
     proxy.setOpen(false);

@@ -4,11 +4,12 @@
 // An example that starts with its own `import` runs whole; the snippets after it take the
 // `session` (and `url`, `token`) that example makes, as the text says.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { REPO_ROOT, startServer } from "../helpers/server-process.ts";
+import { bundleNodeClient } from "../helpers/node-client-bundle.ts";
 
 const server = await startServer();
 const work = mkdtempSync(join(tmpdir(), "bunker-client-docs-"));
@@ -17,11 +18,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-beforeAll(async () => {
-  const built = await Bun.build({ entrypoints: [join(REPO_ROOT, "src", "client", "node.ts")], target: "node", format: "esm", external: ["ws"], outdir: work, naming: "node.mjs" });
-  if (!built.success) throw new Error(`bundling the client failed:\n${built.logs.join("\n")}`);
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(work, "node_modules"));
-});
+beforeAll(() => bundleNodeClient(work));
 
 /** The URL the examples name; each run swaps in the test server's. */
 const DOCUMENTED_URL = '"ws://127.0.0.1:7681/ws"';

@@ -8,6 +8,7 @@ import { settled } from "../helpers/settled.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+import { readUntil } from "../helpers/read-until.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
@@ -15,16 +16,6 @@ afterAll(() => server[Symbol.asyncDispose]());
 /** Short enough for a test, long enough for a loaded machine to answer a ping in time. */
 const KEEPALIVE = { idleMs: 200, timeoutMs: 1000 };
 
-/** Reads a stream until its text ends with `expected`, leaving the rest to the same iterator. */
-async function readUntil(iterator: AsyncIterator<Uint8Array>, expected: string): Promise<void> {
-  let text = "";
-  const decoder = new TextDecoder();
-  while (!text.endsWith(expected)) {
-    const { done, value } = await iterator.next();
-    if (done) throw new Error(`the stream ended before ${JSON.stringify(expected)}; got ${JSON.stringify(text)}`);
-    text += decoder.decode(value, { stream: true });
-  }
-}
 
 /** A TCP listener that accepts and never says a byte; `clientLetGo` resolves once the client has closed its connection. */
 async function startSilentListener() {

@@ -3,11 +3,12 @@
 // too), the event loop (timers run before sockets' reads after a long task), timers that keep a
 // process alive unless unref'd, and the base64 path (no ES2025 codec, so Buffer).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, startServer } from "../helpers/server-process.ts";
+import { bundleNodeClient } from "../helpers/node-client-bundle.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 
 const server = await startServer();
@@ -17,19 +18,7 @@ afterAll(async () => {
   rmSync(bundleDir, { recursive: true, force: true });
 });
 
-beforeAll(async () => {
-  const built = await Bun.build({
-    entrypoints: [join(REPO_ROOT, "src", "client", "node.ts"), join(REPO_ROOT, "src", "client", "base64.ts")],
-    target: "node",
-    format: "esm",
-    external: ["ws"],
-    outdir: bundleDir,
-    naming: "[name].mjs",
-  });
-  if (!built.success) throw new Error(`bundling the client failed:\n${built.logs.join("\n")}`);
-  // `ws` resolves from the bundle's folder, as from a project that installed the package.
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(bundleDir, "node_modules"));
-});
+beforeAll(() => bundleNodeClient(bundleDir, ["node.ts", "base64.ts"]));
 
 /**
  * Runs one case of liveness.node.mjs under node (or bun); `onEvent` sees each JSON line as it comes. Resolves

@@ -2,23 +2,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BunkerError, connect, type ExecHandle, type Session } from "../../src/client/index.ts";
 import { startServer } from "../helpers/server-process.ts";
+import { readUntil } from "../helpers/read-until.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
 
 const open = (options: Parameters<typeof connect>[1] = {}) => connect(server.url, { token: server.token!, ...options });
 
-/** Reads a stream until its text ends with `expected` (the stream stays readable by the same iterator). */
-async function readUntil(iterator: AsyncIterator<Uint8Array>, expected: string): Promise<string> {
-  let text = "";
-  const decoder = new TextDecoder();
-  while (!text.endsWith(expected)) {
-    const { done, value } = await iterator.next();
-    if (done) throw new Error(`the stream ended before ${JSON.stringify(expected)}; got ${JSON.stringify(text)}`);
-    text += decoder.decode(value, { stream: true });
-  }
-  return text;
-}
 
 async function collect(handle: ExecHandle) {
   const [stdout, stderr, exit] = await Promise.all([handle.stdout.readAllText(), handle.stderr.readAllText(), handle.exited]);

@@ -13,6 +13,13 @@ export interface TcpProxy extends AsyncDisposable {
    * connection is accepted (the kernel's backlog does that for a stopped process) and never answered.
    */
   freeze(): void;
+  /**
+   * While false, each new connection is destroyed as soon as it is accepted, as a network that is
+   * down does to a client trying to reconnect; connections already through stay. Open at the start.
+   */
+  setOpen(open: boolean): void;
+  /** Connections refused so far while closed. */
+  readonly refused: number;
 }
 
 /** Starts a proxy on 127.0.0.1, port 0, to `127.0.0.1:targetPort`. */
@@ -20,12 +27,20 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const freezers = new Set<() => void>();
   let frozen = false;
+  let open = true;
+  let refused = 0;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
   };
   const server = createServer((client) => {
+    if (!open) {
+      refused++;
+      client.on("error", () => {});
+      client.destroy();
+      return;
+    }
     if (frozen) {
       track(client);
       client.pause();
@@ -58,6 +73,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     freeze() {
       frozen = true;
       for (const freezeOne of freezers) freezeOne();
+    },
+    setOpen(value) {
+      open = value;
+    },
+    get refused() {
+      return refused;
     },
     async [Symbol.asyncDispose]() {
       for (const socket of sockets) socket.destroy();
