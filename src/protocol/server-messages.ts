@@ -65,6 +65,12 @@ export const ExecInfoSchema = v.object({
   exit: v.optional(ExitFactsSchema),
   /** Bytes produced so far per stream (the offsets at which live output continues). */
   bytes: v.object({ stdout: v.number(), stderr: v.number() }),
+  /**
+   * For an exec that takes stdin (`stdin: true`, or a PTY): the stdin bytes the server took in from
+   * every socket, and whether `eof` came. A client resuming after a drop resends what it wrote past
+   * `received`: bytes in flight on the dead socket never arrived.
+   */
+  stdin: v.optional(v.object({ received: ByteCountSchema, ended: v.boolean() })),
 });
 export type ExecInfo = v.InferOutput<typeof ExecInfoSchema>;
 

@@ -18,6 +18,9 @@ export class ExecRecord implements SubscribedExec {
   #exit: ExitFactsMessage | undefined;
   /** Who wrote stdin and what they are told (`stdin.ack`); made on the first `stdin` message. */
   #stdin: StdinLedger | undefined;
+  /** Stdin bytes taken in from every socket, and whether `eof` came (ExecInfo.stdin). */
+  #stdinReceived = 0;
+  #stdinEnded = false;
 
   constructor(
     readonly id: string,
@@ -58,7 +61,13 @@ export class ExecRecord implements SubscribedExec {
 
   /** The exec took in `bytes` of a socket's `stdin` message (after stdinWrittenBy). */
   stdinReceived(sink: ConnectionSink, bytes: number): void {
+    this.#stdinReceived += bytes;
     this.#stdin?.received(sink, bytes);
+  }
+
+  /** A socket sent `eof`: the command's stdin is closed. */
+  stdinEnded(): void {
+    this.#stdinEnded = true;
   }
 
   /** A socket asked for stdin credit (`credit: true`): it is answered with its limit; false when the exec has as many credit writers as it may. */
@@ -162,6 +171,7 @@ export class ExecRecord implements SubscribedExec {
       startedAt: this.startedAt,
       ...(this.#exit && { exit: this.#exit }),
       bytes: { stdout: this.logs.stdout.end, stderr: this.logs.stderr.end },
+      ...((request.stdin === true || request.pty !== undefined) && { stdin: { received: this.#stdinReceived, ended: this.#stdinEnded } }),
     };
   }
 }

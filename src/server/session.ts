@@ -477,7 +477,10 @@ export class Session {
       if (message.credit && !record.stdinCreditAsked(connection.sink)) {
         return this.#sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} already has ${MAX_STDIN_CREDIT_WRITERS} sockets with stdin credit, the most it may`, message.id);
       }
-      if (message.eof) running.endStdin();
+      if (message.eof) {
+        running.endStdin();
+        record.stdinEnded();
+      }
     });
   }
 
