@@ -1,4 +1,4 @@
-import { chownSync, closeSync, existsSync, mkdirSync } from "node:fs";
+import { chownSync, mkdirSync } from "node:fs";
 import type {
   AckMessage,
   AttachMessage,
@@ -14,22 +14,17 @@ import type {
 import { CLOSE_CODES } from "../protocol/index.ts";
 import { MAX_STDIN_CREDIT_WRITERS } from "../protocol/limits.ts";
 import { isFileRequest } from "../protocol/file-messages.ts";
-import { runExec } from "../exec/run-exec.ts";
-import { buildExecEnv } from "../exec/exec-env.ts";
-import { resolveCwd } from "../workspace/confine.ts";
 import type { Workspace } from "../workspace/create.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
 import type { ServerOptions } from "./options.ts";
-import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
-import { ExecRecord } from "./exec-record.ts";
+import type { ExecRecord } from "./exec-record.ts";
+import { launchExec } from "./exec-launch.ts";
+import { FinishedExecs } from "./finished-execs.ts";
 import { SessionShells, type TrackedExec } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
-import { resolveExecRlimits } from "../sandbox/rlimits.ts";
-import { openProtectedPathsForExec } from "../sandbox/protected-paths.ts";
-
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -54,20 +49,6 @@ export interface SessionHooks {
   onEnd(session: Session): void;
 }
 
-/** A session's finished execs, oldest first, with running totals so that an exit costs the same at any count. */
-interface FinishedExecs {
-  queue: { record: ExecRecord; heldBytes: number; requestBytes: number }[];
-  /** Output the queue's records still hold. */
-  heldBytes: number;
-  /** The first this many of the queue have had their output discarded. */
-  discarded: number;
-  /**
-   * The requests the queue's records keep, serialised, in UTF-8 bytes as `execs` and `hello` carry
-   * them: a string's length undercounted non-ASCII requests threefold (found by a review).
-   */
-  requestBytes: number;
-}
-
 /**
  * One session: a workspace, the execs run in it (running or finished), and the sockets joined to
  * it. It outlives its sockets: with none joined, its commands keep running for the detach TTL, and
@@ -81,7 +62,7 @@ export class Session {
    * first exec: an idle session should cost little.
    */
   #streaming: Set<ExecRecord> | undefined;
-  /** Finished execs and their running totals (see #forgetOldOutput); made on the first exit. */
+  /** Finished execs, the oldest forgotten first (see FinishedExecs); made on the first exit. */
   #finished: FinishedExecs | undefined;
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
@@ -299,52 +280,9 @@ export class Session {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
     }
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
-    const cwd = resolveCwd(this.workspace.path, message.cwd);
-    if (!cwd.ok) return this.#sendError(connection, cwd.code, cwd.problem, id);
-    const rlimits = resolveExecRlimits(this.options.rlimits, message.rlimits);
-    if (!rlimits.ok) return this.#sendError(connection, "forbidden_by_policy", rlimits.problem, id);
-
-    const backend = this.options.sandbox.backend;
-    const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
-    const policy = message.network === false ? { ...this.#policy, allowNetwork: false } : this.#policy;
-    const opened = openProtectedPathsForExec(backend.name, this.workspace.path, this.options.protectPaths);
-    if (!opened.ok) return this.#sendError(connection, "forbidden_by_policy", opened.problem, id);
-    const protectedPaths = opened.opened;
-    const record = new ExecRecord(id, message, fingerprint, this.options.limits.outputLogBytes);
-    try {
-      record.running = runExec(
-        {
-          id,
-          argv,
-          cwd: cwd.path,
-          env: buildExecEnv({
-            home: this.workspace.path,
-            tempDir: backend.tempDir(policy),
-            requested: message.env,
-            terminal: message.pty !== undefined,
-          }),
-          stdin: message.stdin === true,
-          timeoutMs: effectiveTimeoutMs(message.timeoutMs, limits),
-          maxOutputBytes: effectiveMaxOutputBytes(message.maxOutputBytes, limits),
-          ...(message.pty && { pty: message.pty }),
-          rlimits: rlimits.rlimits,
-          ...(this.options.runAs && { runAs: this.options.runAs }),
-          protectedPaths,
-          onStdinTaken: (taken) => record.stdinTaken(taken),
-        },
-        backend,
-        policy,
-        record.logs,
-      );
-    } catch (error) {
-      // A spawn into a directory that is gone fails as if the sandbox's program were missing
-      // ("ENOENT ... posix_spawn '/usr/bin/bwrap'"): say what is really missing.
-      const why = existsSync(cwd.path) ? (error as Error).message : `its working directory ${cwd.path} no longer exists (was the workspace removed?)`;
-      return this.#sendError(connection, "spawn_failed", `could not start ${JSON.stringify(argv[0])}: ${why}`, id);
-    } finally {
-      for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
-    }
-    this.#track(connection, record, record.running, cwd.path);
+    const launched = launchExec({ workspacePath: this.workspace.path, options: this.options, policy: this.#policy }, message, fingerprint);
+    if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
+    this.#track(connection, launched.record, launched.record.running!, launched.cwdPath);
   }
 
   #shellsOf(): SessionShells {
@@ -407,7 +345,10 @@ export class Session {
           });
           // Sent its exit everywhere (the usual case): nothing for a drain to look at any more.
           if (!record.streaming) this.#streaming?.delete(record);
-          this.#forgetOldOutput(record);
+          (this.#finished ??= new FinishedExecs(this.options.limits)).add(record, (gone) => {
+            this.#execs.delete(gone.id);
+            this.#streaming?.delete(gone);
+          });
         },
         (error: unknown) => {
           this.#broadcast({ type: "error", id, code: "internal", message: `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}` });
@@ -415,36 +356,6 @@ export class Session {
         },
       )
       .then(() => this.options.events?.onExecEnd?.({ session: this.id, cwd: cwdPath, exec: record.info() }));
-  }
-
-  /**
-   * Finished execs keep their output up to a per-session budget, and their records up to a count,
-   * the oldest going first. Kept as a queue with a running total, so that an exit costs the same
-   * whether the session has run ten commands or ten thousand.
-   */
-  #forgetOldOutput(record: ExecRecord): void {
-    const { retainedOutputBytes, retainedExecs, retainedRequestBytes } = this.options.limits;
-    const finished = (this.#finished ??= { queue: [], heldBytes: 0, discarded: 0, requestBytes: 0 });
-    const { queue } = finished;
-    const requestBytes = Buffer.byteLength(record.fingerprint);
-    queue.push({ record, heldBytes: record.heldBytes, requestBytes });
-    finished.heldBytes += record.heldBytes;
-    finished.requestBytes += requestBytes;
-    while (finished.heldBytes > retainedOutputBytes && finished.discarded < queue.length) {
-      const oldest = queue[finished.discarded++]!;
-      oldest.record.discardOutput();
-      finished.heldBytes -= oldest.heldBytes;
-    }
-    // Records go by count, and by the size of their requests: a session of large commands (files
-    // written through heredocs) must not grow without bound, nor its `execs` and resumed `hello`.
-    while (queue.length > retainedExecs || (finished.requestBytes > retainedRequestBytes && queue.length > 0)) {
-      const gone = queue.shift()!;
-      if (finished.discarded > 0) finished.discarded--;
-      else finished.heldBytes -= gone.heldBytes;
-      finished.requestBytes -= gone.requestBytes;
-      this.#execs.delete(gone.record.id);
-      this.#streaming?.delete(gone.record);
-    }
   }
 
   #withRecord(connection: SessionConnection, id: string, what: string, act: (record: ExecRecord) => void): void {

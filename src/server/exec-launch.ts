@@ -1,0 +1,72 @@
+import { closeSync, existsSync } from "node:fs";
+import type { ErrorCode, ExecMessage } from "../protocol/index.ts";
+import { buildExecEnv } from "../exec/exec-env.ts";
+import { runExec } from "../exec/run-exec.ts";
+import { openProtectedPathsForExec } from "../sandbox/protected-paths.ts";
+import { resolveExecRlimits } from "../sandbox/rlimits.ts";
+import type { SandboxPolicy } from "../sandbox/types.ts";
+import { resolveCwd } from "../workspace/confine.ts";
+import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
+import { ExecRecord } from "./exec-record.ts";
+import type { ServerOptions } from "./options.ts";
+
+/** What launching an exec needs of its session. */
+export interface LaunchContext {
+  readonly workspacePath: string;
+  readonly options: ServerOptions;
+  /** The session's policy; a request may only narrow it (`network: false`). */
+  readonly policy: SandboxPolicy;
+}
+
+export type LaunchResult = { ok: true; record: ExecRecord; cwdPath: string } | { ok: false; code: ErrorCode; problem: string };
+
+/**
+ * Spawns an exec that passed the session's own checks (its id, the exec slots, the network): its
+ * working directory, resource limits and protected paths are resolved here, in the documented
+ * order, and a refusal comes back as the error to send. On success `record.running` is the exec.
+ */
+export function launchExec(context: LaunchContext, message: ExecMessage, fingerprint: string): LaunchResult {
+  const { options, workspacePath } = context;
+  const cwd = resolveCwd(workspacePath, message.cwd);
+  if (!cwd.ok) return { ok: false, code: cwd.code, problem: cwd.problem };
+  const rlimits = resolveExecRlimits(options.rlimits, message.rlimits);
+  if (!rlimits.ok) return { ok: false, code: "forbidden_by_policy", problem: rlimits.problem };
+
+  const backend = options.sandbox.backend;
+  const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
+  const policy = message.network === false ? { ...context.policy, allowNetwork: false } : context.policy;
+  const opened = openProtectedPathsForExec(backend.name, workspacePath, options.protectPaths);
+  if (!opened.ok) return { ok: false, code: "forbidden_by_policy", problem: opened.problem };
+  const protectedPaths = opened.opened;
+  const { limits } = options;
+  const record = new ExecRecord(message.id, message, fingerprint, limits.outputLogBytes);
+  try {
+    record.running = runExec(
+      {
+        id: message.id,
+        argv,
+        cwd: cwd.path,
+        env: buildExecEnv({ home: workspacePath, tempDir: backend.tempDir(policy), requested: message.env, terminal: message.pty !== undefined }),
+        stdin: message.stdin === true,
+        timeoutMs: effectiveTimeoutMs(message.timeoutMs, limits),
+        maxOutputBytes: effectiveMaxOutputBytes(message.maxOutputBytes, limits),
+        ...(message.pty && { pty: message.pty }),
+        rlimits: rlimits.rlimits,
+        ...(options.runAs && { runAs: options.runAs }),
+        protectedPaths,
+        onStdinTaken: (taken) => record.stdinTaken(taken),
+      },
+      backend,
+      policy,
+      record.logs,
+    );
+  } catch (error) {
+    // A spawn into a directory that is gone fails as if the sandbox's program were missing
+    // ("ENOENT ... posix_spawn '/usr/bin/bwrap'"): say what is really missing.
+    const why = existsSync(cwd.path) ? (error as Error).message : `its working directory ${cwd.path} no longer exists (was the workspace removed?)`;
+    return { ok: false, code: "spawn_failed", problem: `could not start ${JSON.stringify(argv[0])}: ${why}` };
+  } finally {
+    for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
+  }
+  return { ok: true, record, cwdPath: cwd.path };
+}
