@@ -38,6 +38,12 @@ export interface SocketSink extends ConnectionSink {
   readonly sink: ConnectionSink;
   /** Closes the socket. */
   close(code: number, reason: string): void;
+  /**
+   * What was handed to the socket so far, in bytes (text counted by its length, which is its size
+   * for ASCII and less otherwise): with the amount still buffered, how far the peer has taken what
+   * it was sent (see liveness.ts).
+   */
+  readonly handedBytes: number;
 }
 
 /** `onErrorSent` counts the `error` messages sent, by code (for /metrics). */
@@ -48,6 +54,7 @@ export function createConnectionSink(ws: ServerWebSocket<unknown>, onErrorSent?:
 /** A class rather than a closure per method: one of these lives as long as every socket, idle or not. */
 class WebSocketSink implements SocketSink {
   #closed = false;
+  #handed = 0;
   #waiting: PromiseWithResolvers<void> | undefined;
 
   constructor(
@@ -57,6 +64,10 @@ class WebSocketSink implements SocketSink {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get handedBytes(): number {
+    return this.#handed;
   }
 
   /** The sink is its own connection handle: no second object per socket. */
@@ -74,12 +85,14 @@ class WebSocketSink implements SocketSink {
       const code = errorCodeOf(text);
       if (code !== undefined) this.onErrorSent(code);
     }
+    this.#handed += text.length;
     this.#afterSend(this.ws.send(text));
   }
 
   sendBinaryPair(header: Uint8Array<ArrayBuffer>, payload: Uint8Array): void {
     if (this.#closed) return;
     const ws = this.ws;
+    this.#handed += header.byteLength + payload.byteLength;
     const status = ws.cork(() => {
       ws.sendBinary(header);
       return ws.sendBinary(payload as Uint8Array<ArrayBuffer>);

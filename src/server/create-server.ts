@@ -15,7 +15,7 @@ import { VERSION } from "../version.ts";
 import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
 import { isOriginAllowed } from "./origin.ts";
-import { createConnectionSink, type ConnectionSink } from "./connection-sink.ts";
+import { createConnectionSink, type SocketSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRefusal, type SessionRequest } from "./session-registry.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
@@ -39,7 +39,7 @@ interface ConnectionData extends LivenessMarks {
   messages: number;
   /** Set once the connection was closed for its message rate: what still arrives is dropped. */
   rateLimited: boolean;
-  sink?: ConnectionSink;
+  sink?: SocketSink;
   session?: Session;
   connection?: SessionConnection;
 }
@@ -171,6 +171,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       openedAtMs: Date.now(),
       heardAtMs: performance.now(),
       pingedAtMs: 0,
+      takenAtSweep: -1,
       rate: createRateLimiter(maxMessagesPerSecond, 2 * maxMessagesPerSecond),
       messages: 0,
       rateLimited: false,

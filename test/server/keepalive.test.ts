@@ -67,6 +67,10 @@ function openRaw(server: TestServer): Promise<RawSocket> {
           if (buffer.length < 4) return;
           length = buffer.readUInt16BE(2);
           start = 4;
+        } else if (length === 127) {
+          if (buffer.length < 10) return;
+          length = Number(buffer.readBigUInt64BE(2));
+          start = 10;
         }
         if (buffer.length < start + length) return;
         const payload = buffer.subarray(start, start + length);
@@ -148,3 +152,4 @@ test("ping is answered at once with pong, its id echoed, even while a command ru
   client.send({ type: "ping", id: "" });
   expect(await client.next((message) => message.type === "error")).toMatchObject({ code: "bad_message", message: "id: must be 1 to 64 characters" });
 });
+
