@@ -163,8 +163,8 @@ command (with -t it is typed into the terminal instead).
 
 When the connection drops mid-command (not a server shutting down), bunker reconnects to the
 session and carries on where the output stopped: no byte twice, none missing; stdin, signals and
-resizes go on to the command, and the exit status is the command's. Stdin bytes in flight at
-the drop may be lost.
+resizes go on to the command, and the exit status is the command's. Piped stdin goes on exactly
+too: the server says how much of it arrived, and bunker sends the rest again.
 
 Exit codes of bunker itself: 2 for a misused flag, 255 when it could not run the command
 (connection, token, refusal) or lost it (then the message names the session and exec left on

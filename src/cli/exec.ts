@@ -65,6 +65,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
         ackWindowBytes: ACK_WINDOW_BYTES,
       },
       reconnectTimeoutMs: settings.reconnectTimeoutMs,
+      sessionNamed: settings.name !== undefined,
       stdout: process.stdout,
       stderr: process.stderr,
       notice,
@@ -87,9 +88,11 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
     process.on("SIGWINCH", resize);
     cleanups.push(() => process.off("SIGWINCH", resize));
   }
-  // Piped data cut at a drop is worth a warning; keystrokes (-t) are seen on the screen.
-  const stdinRetried = settings.tty ? undefined : () => notice("a stdin write was cut off by the drop and sent again: the command may get part of it twice, or miss bytes sent just before");
-  if (stdinForwarded) void forwardStdin(process.stdin, exec, stdinRetried);
+  // Stdin is exact across a drop when the server says what it took in (ExecInfo.stdin). When it
+  // does not (an older server), piped data cut at a drop is worth a warning; keystrokes (-t) are
+  // seen on the screen.
+  const stdinInexact = settings.tty ? undefined : () => notice("a stdin write was cut off by the drop and sent again: the command may get part of it twice, or miss bytes sent just before");
+  if (stdinForwarded) void forwardStdin(process.stdin, exec, stdinInexact);
 
   // Local stdout or stderr closed (`| head`): 141, and the session is closed, which ends the command.
   const outputFailed = watchOutputErrors(CLIENT_FAILURE_EXIT);

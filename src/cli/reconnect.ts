@@ -4,10 +4,7 @@ import { handshakeStatus } from "./connect-failure.ts";
 /** The wait before the second attempt; it doubles each time up to MAX_DELAY_MS. The first is at once. */
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
-/**
- * How long one attempt may take. A connect has no way to be cancelled, and over a network that
- * swallows packets it could hang for the whole budget; an attempt that answers late is closed.
- */
+/** How long one attempt may take (the library's connectTimeoutMs): a network that swallows packets must not eat the whole budget. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
 /** How a reconnect ended: back in the session, the session gone, refused for good, or out of time. */
@@ -26,6 +23,11 @@ export interface ReconnectOptions {
   timeoutMs: number;
   /** Checked between attempts: true once nobody waits for the outcome any more. */
   abandoned(): boolean;
+  /**
+   * A session got back after the outcome was abandoned (`| head` closed meanwhile) is closed, which
+   * ends the command, rather than only left: a new session ends with its command (exit 141).
+   */
+  endIfAbandoned: boolean;
 }
 
 /**
@@ -45,9 +47,13 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
     if (delayMs > 0) await Bun.sleep(delayMs);
     if (options.abandoned()) return { kind: "abandoned" };
     try {
-      const session = await connectWithin(options, Math.min(ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)));
+      const session = await connect(options.url, {
+        ...(options.token !== undefined && { token: options.token }),
+        resume: options.resume,
+        connectTimeoutMs: Math.min(ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)),
+      });
       if (options.abandoned()) {
-        await session.disconnect();
+        await (options.endIfAbandoned ? session.close().catch(() => {}) : session.disconnect());
         return { kind: "abandoned" };
       }
       return { kind: "resumed", session };
@@ -58,18 +64,4 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
       lastError = error;
     }
   }
-}
-
-/** `connect` with a resume, rejected after `timeoutMs`; a session that arrives later is let go. */
-function connectWithin(options: ReconnectOptions, timeoutMs: number): Promise<Session> {
-  const connecting = connect(options.url, { ...(options.token !== undefined && { token: options.token }), resume: options.resume });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new BunkerError("connect_failed", `the server did not answer within ${Math.round(timeoutMs / 1000)} s`));
-      // Disconnect, not close: the session and the command in it are what we came back for.
-      connecting.then((late) => late.disconnect(), () => {});
-    }, timeoutMs);
-  });
-  return Promise.race([connecting, timedOut]).finally(() => clearTimeout(timer));
 }

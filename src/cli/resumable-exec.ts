@@ -2,7 +2,7 @@ import { BunkerError, type ExecCommand, type ExecExit, type ExecHandle, type Exe
 import { CLOSE_CODES } from "../protocol/index.ts";
 import { describeRefusal, type ConnectContext } from "./connect-failure.ts";
 import { reconnectSession } from "./reconnect.ts";
-import type { StdinTarget } from "./stdin-forward.ts";
+import type { StdinCount, StdinTarget } from "./stdin-forward.ts";
 import { quote } from "./usage-error.ts";
 
 /** How following an exec ended: its exit, a failure to run it, or the connection lost for good. */
@@ -21,6 +21,8 @@ export interface ResumableExecOptions extends ConnectContext {
   execOptions: ExecOptions & { ackWindowBytes: number };
   /** 0: a dropped connection is the end. */
   reconnectTimeoutMs: number;
+  /** A named session stays when bunker gives up on the command; a new one ends with it. */
+  sessionNamed: boolean;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   /** Prints one line of bunker's own while the command runs. */
@@ -43,6 +45,8 @@ export class ResumableExec implements StdinTarget {
   /** The handle following the exec now; undefined while reconnecting and once it is over. */
   #handle: ExecHandle | undefined;
   readonly #handles: ExecHandle[] = [];
+  /** Each reconnect's handle: what the resumed session's hello said of the exec's stdin, when it said. */
+  readonly #resumedStdin = new WeakMap<ExecHandle, StdinCount>();
   /** Each stream's copying so far: a new handle's output is written once the one before is. */
   #copied: Record<"stdout" | "stderr", Promise<void>> = { stdout: Promise.resolve(), stderr: Promise.resolve() };
   #started = false;
@@ -83,6 +87,10 @@ export class ResumableExec implements StdinTarget {
     if (this.#handle !== undefined && this.#handle !== after) return Promise.resolve(this.#handle);
     if (this.#over) return Promise.resolve(undefined);
     return this.#waiters.promise;
+  }
+
+  resumedStdin(handle: ExecHandle): StdinCount | undefined {
+    return this.#resumedStdin.get(handle);
   }
 
   /** Sends a signal to the command now, or once reconnected when the connection is down. */
@@ -147,6 +155,7 @@ export class ResumableExec implements StdinTarget {
       resume: this.#session.resume,
       timeoutMs,
       abandoned: () => this.#abandoned,
+      endIfAbandoned: !this.#options.sessionNamed,
     });
     switch (result.kind) {
       case "resumed":
@@ -166,20 +175,25 @@ export class ResumableExec implements StdinTarget {
     }
 
     this.#session = result.session;
-    const known = result.session.hello.execs.some((info) => info.id === old.id);
+    const known = result.session.hello.execs.find((info) => info.id === old.id);
     let handle: ExecHandle;
+    let stdin: StdinCount | undefined;
     if (known) {
       // From what arrived, not what was acknowledged: the old handle's buffer still holds (and is
       // writing out) everything up to its offsets, and the server keeps everything past the last ack.
       handle = result.session.attach(old.id, { stdout: old.stdout.offset, stderr: old.stderr.offset }, { ackWindowBytes: this.#options.execOptions.ackWindowBytes });
+      stdin = known.stdin;
     } else if (!this.#started) {
       // The exec may never have reached the server. Sent again with its id, it runs once: a server
       // that has it answers with its state, and the library attaches.
       handle = result.session.exec(this.#options.command, { ...this.#options.execOptions, id: old.id });
+      // Nothing of its stdin went anywhere: the library writes only once an exec has started.
+      stdin = { received: 0, ended: false };
     } else {
       return { kind: "lost", message: `reconnected, but session ${quote(session)} no longer has exec ${quote(old.id)}: its outcome is unknown` };
     }
     this.#options.notice("reconnected; the output goes on from where it stopped");
+    if (stdin) this.#resumedStdin.set(handle, stdin);
     this.#adopt(handle);
     return handle;
   }
