@@ -18,7 +18,8 @@ export type ReconnectResult =
 export interface ReconnectOptions {
   url: string;
   token: string | undefined;
-  resume: { session: string; secret: string };
+  /** With `replaces`, the server cuts the old socket before it greets the new one (see resumable-exec.ts). */
+  resume: { session: string; secret: string; replaces?: string };
   /** The whole budget: attempts are made until this long after the call, the last one then. */
   timeoutMs: number;
   /** Checked between attempts: true once nobody waits for the outcome any more. */

@@ -152,7 +152,9 @@ export class ResumableExec implements StdinTarget {
     const result = await reconnectSession({
       url: this.#options.url,
       token: this.#options.token,
-      resume: this.#session.resume,
+      // The old socket is cut before the server counts the stdin it took in: a stalled relay could
+      // otherwise deliver bytes through it after they were sent again on the new one.
+      resume: { ...this.#session.resume, ...(this.#session.connection !== undefined && { replaces: this.#session.connection }) },
       timeoutMs,
       abandoned: () => this.#abandoned,
       endIfAbandoned: !this.#options.sessionNamed,

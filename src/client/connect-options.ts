@@ -3,6 +3,7 @@ import {
   NAME_QUERY_PARAM,
   newSessionId,
   RESUME_SUBPROTOCOL_PREFIX,
+  REPLACES_QUERY_PARAM,
   SESSION_QUERY_PARAM,
   SUBPROTOCOL,
   TOKEN_SUBPROTOCOL_PREFIX,
@@ -22,8 +23,12 @@ export interface ConnectOptions {
   tokenVia?: "header" | "subprotocol";
   /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Bun, Node >= 22); the Node entry passes `ws`. */
   WebSocket?: WebSocketConstructor;
-  /** Reconnect to a session after its socket dropped: `session.resume` of the earlier connection. */
-  resume?: { session: string; secret: string };
+  /**
+   * Reconnect to a session after its socket dropped: `session.resume` of the earlier connection.
+   * `replaces`: that connection's `session.connection`, which the server then cuts before it greets
+   * this one, so that nothing the old socket still carries (a stalled relay) arrives after.
+   */
+  resume?: { session: string; secret: string; replaces?: string };
   /** Join the named session, creating it if the server has none of that name. */
   name?: string;
   /**
@@ -98,6 +103,11 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     if (typeof secret !== "string" || !TOKEN_CHARS.test(secret)) throw new TypeError("connect: resume.secret must be the session's resumeSecret");
     parsed.searchParams.set(SESSION_QUERY_PARAM, session);
     protocols.push(`${RESUME_SUBPROTOCOL_PREFIX}${secret}`);
+    const { replaces } = options.resume;
+    if (replaces !== undefined) {
+      if (typeof replaces !== "string" || replaces.length === 0) throw new TypeError(`connect: resume.replaces must be a connection id, got ${JSON.stringify(replaces)}`);
+      parsed.searchParams.set(REPLACES_QUERY_PARAM, replaces);
+    }
   }
 
   const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;

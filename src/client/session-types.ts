@@ -37,6 +37,11 @@ export interface Session extends AsyncDisposable {
   readonly hello: HelloMessage;
   /** What `connect(url, { resume })` needs to reconnect to this session. A secret: do not log it. */
   readonly resume: { session: string; secret: string };
+  /**
+   * This socket's id within the session, for `connect(url, { resume: { ...resume, replaces } })`:
+   * the server cuts this socket before it greets the new one. Undefined from an older server.
+   */
+  readonly connection: string | undefined;
   /** Resolves when the socket has closed, or when the keepalive gave it up for dead (code 1006). */
   readonly closed: Promise<SessionClosed>;
   /** The workspace's files: stat, list, read, write, mkdir, move, remove, upload, download, watch. */

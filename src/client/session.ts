@@ -114,6 +114,10 @@ export class ClientSession implements Session {
   get resume(): { session: string; secret: string } {
     return { session: this.hello.session, secret: this.hello.resumeSecret };
   }
+  /** This socket's id within the session (`resume.replaces` of a later connect); undefined from an older server. */
+  get connection(): string | undefined {
+    return this.hello.connection;
+  }
 
   exec(command: ExecCommand, options: ExecOptions = {}): ExecHandle {
     const message = buildExecMessage(command, options, this.#makeId);

@@ -84,6 +84,8 @@ export const HelloMessageSchema = v.object({
   name: v.optional(v.string()),
   /** Presented with the session id to resume this session after a drop. Never logged. */
   resumeSecret: v.string(),
+  /** This socket's id within the session: a resume that `replaces` it cuts it first. */
+  connection: v.optional(v.string()),
   resumed: v.boolean(),
   /** The session's execs: empty for a new session. */
   execs: v.array(ExecInfoSchema),

@@ -24,3 +24,8 @@ export const SESSION_QUERY_PARAM = "session";
 export const NAME_QUERY_PARAM = "name";
 /** `?session=<id>&create=1`: create a session with that id instead of resuming one. */
 export const CREATE_QUERY_PARAM = "create";
+/**
+ * `?session=<id>&replaces=<connection>` on a resume: the socket of that session whose `hello` said
+ * `connection: <connection>` is cut before this one is greeted (see create-server.ts).
+ */
+export const REPLACES_QUERY_PARAM = "replaces";

@@ -7,6 +7,7 @@ import {
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
   CREATE_QUERY_PARAM,
+  REPLACES_QUERY_PARAM,
   WEBSOCKET_PATH,
   type HelloMessage,
   type SandboxInfo,
@@ -28,9 +29,14 @@ import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
 import { watchLiveness, type LivenessMarks } from "./liveness.ts";
+import { randomText } from "../common/random-text.ts";
 
 interface ConnectionData extends LivenessMarks {
   request: SessionRequest;
+  /** This socket's id within its session (hello.connection). */
+  connectionId: string;
+  /** On a resume: the connection of the same session to cut before this one is greeted. */
+  replaces: string | undefined;
   /** The client's address (see clientAddress). */
   remote: string;
   auth: AuthResult;
@@ -166,6 +172,8 @@ export function createServer(options: ServerOptions): BunkerServer {
     const { maxMessagesPerSecond } = options.limits;
     const data: ConnectionData = {
       request: sessionRequestOf(url, subprotocols),
+      connectionId: randomText(9, "base64url"),
+      replaces: url.searchParams.get(REPLACES_QUERY_PARAM) ?? undefined,
       remote,
       auth,
       openedAtMs: Date.now(),
@@ -222,6 +230,14 @@ export function createServer(options: ServerOptions): BunkerServer {
         // Opened counts sockets that became sessions: a refusal above is counted by its reason instead.
         metrics.connectionOpened();
         const { session, resumed } = opened;
+        // The client says its old socket is dead (its keepalive gave up on it) but the server may
+        // still hold it, and a stalled relay could yet deliver stdin through it: after the resend
+        // from hello's stdin counts, those bytes would arrive twice. Cut first, then count.
+        if (resumed && ws.data.replaces !== undefined) {
+          for (const other of sockets) {
+            if (other !== ws && other.data.session === session && other.data.connectionId === ws.data.replaces) other.terminate();
+          }
+        }
         const connection: SessionConnection = sink;
         ws.data.session = session;
         ws.data.connection = connection;
@@ -232,6 +248,7 @@ export function createServer(options: ServerOptions): BunkerServer {
           session: session.id,
           ...(session.name !== undefined && { name: session.name }),
           resumeSecret: session.resumeSecret,
+          connection: ws.data.connectionId,
           resumed,
           execs: resumed ? session.execInfos() : [],
           host: options.hostId,

@@ -8,7 +8,7 @@ import { createRandom } from "../helpers/random.ts";
 import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 import { sha256Hex } from "../helpers/sha256.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
-import { startLaggingProxy } from "./lagging-proxy.ts";
+import { startLaggingProxy } from "../helpers/lagging-proxy.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());

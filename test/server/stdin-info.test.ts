@@ -5,6 +5,7 @@ import type { ExecInfo, ServerMessage } from "../../src/protocol/index.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
 import { replyOf } from "../helpers/round-trip.ts";
 import { startServer } from "../helpers/server-process.ts";
+import { startLaggingProxy } from "../helpers/lagging-proxy.ts";
 
 /** The exec's info as `list` reports it to `client`. */
 async function infoOf(client: TestClient, id: string): Promise<ExecInfo | undefined> {
@@ -56,4 +57,39 @@ test("ExecInfo.stdin counts the bytes taken in from every socket and says when e
   await back.next((message) => message.type === "started" && message.id === "tty");
   expect((await infoOf(back, "tty"))?.stdin).toEqual({ received: 0, ended: false });
   back.send({ type: "signal", id: "tty", signal: "SIGKILL" });
+});
+
+test("a resume that replaces the old socket cuts it before it counts: stdin the old one still carried never arrives", async () => {
+  await using server = await startServer();
+  await using proxy = await startLaggingProxy(server.port);
+  const old = await connect({ url: `ws://127.0.0.1:${proxy.port}/ws`, token: server.token });
+  expect(old.hello.connection).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  old.send({ type: "exec", id: "cat", argv: ["cat"], stdin: true });
+  await old.next((message) => message.type === "started" && message.id === "cat");
+  old.send({ type: "stdin", id: "cat", data: "A\n" });
+  await stdoutReaches(old, "cat", 2);
+  // The next message's last bytes wait in the relay: the server has not got it, and the relay
+  // could still deliver it later (a stalled connection, not a cut one).
+  const held = proxy.lag(16);
+  old.send({ type: "stdin", id: "cat", data: "X\n" });
+  await held;
+
+  const resume = ["bunker.v1", `bunker.resume.${old.hello.resumeSecret}`];
+  await using back = await connect(server, { query: { session: old.hello.session, replaces: old.hello.connection! }, protocols: resume });
+  expect(back.hello.connection).not.toBe(old.hello.connection);
+  expect(back.hello.execs.find((exec) => exec.id === "cat")?.stdin).toEqual({ received: 2, ended: false });
+  // Cut by the server before it greeted the new socket; what the relay held goes nowhere now.
+  await old.closed;
+  proxy.releaseAll();
+
+  back.send({ type: "attach", id: "cat", offsets: { stdout: 2 } });
+  back.send({ type: "stdin", id: "cat", data: "X\n", eof: true });
+  let text = "";
+  for (;;) {
+    const message = await back.next((m) => (m.type === "output" || m.type === "exit") && m.id === "cat");
+    if (message.type === "exit") break;
+    if (message.type === "output") text += message.data;
+  }
+  expect(text).toBe("X\n");
+  expect((await infoOf(back, "cat"))?.stdin).toEqual({ received: 4, ended: true });
 });

@@ -17,6 +17,8 @@ export interface LaggingProxy extends AsyncDisposable {
   passed(bytes: number): Promise<void>;
   /** Destroys every connection, and the bytes kept back with them; new ones pass everything at once. */
   dropAll(): void;
+  /** Stops lagging: what is kept back goes on now, to connections still open. */
+  releaseAll(): void;
 }
 
 /** Starts a proxy on 127.0.0.1, port 0, to `127.0.0.1:targetPort`. */
@@ -87,6 +89,10 @@ export async function startLaggingProxy(targetPort: number): Promise<LaggingProx
     },
     passed(bytes) {
       return until(() => passedBytes >= bytes);
+    },
+    releaseAll() {
+      lagBytes = 0;
+      release();
     },
     dropAll() {
       lagBytes = 0;
