@@ -6,8 +6,6 @@ import { runServe } from "./cli/serve.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { COMMIT, VERSION } from "./version.ts";
 
-const SIGHUP_NUMBER = 1;
-
 /** The binary's entry: argv to a command. The only place that calls process.exit. */
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -53,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
       // SIGTERM: its default action killed it on the spot, every process tree and workspace left
       // behind (found by a crash hunt). bunker has nothing to reload. Unless it was started with
       // SIGHUP ignored (`nohup bunker serve &`): a handler would undo what nohup asked for.
-      if (ignoresSignal("self", SIGHUP_NUMBER) !== true) process.on("SIGHUP", () => stop("SIGHUP"));
+      if (ignoresSignal("self", "SIGHUP") !== true) process.on("SIGHUP", () => stop("SIGHUP"));
       outcome.announce();
       return;
     }

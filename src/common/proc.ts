@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
 
 /** What /proc tells about processes, for the few places that look: Linux only, nothing elsewhere. */
 
@@ -52,8 +53,8 @@ export function startTimeOf(pid: number): string | undefined {
   return stat === undefined ? undefined : statFields(stat)[19];
 }
 
-/** Whether a process ignores a signal (by number), from SigIgn in its status; undefined where unknown. */
-export function ignoresSignal(pid: number | "self", signalNumber: number): boolean | undefined {
+/** Whether a process ignores a signal, from SigIgn in its status; undefined where unknown. */
+export function ignoresSignal(pid: number | "self", signal: "SIGHUP" | "SIGINT"): boolean | undefined {
   const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readProcText(`/proc/${pid}/status`) ?? "")?.[1];
-  return mask === undefined ? undefined : (BigInt(`0x${mask}`) & (1n << BigInt(signalNumber - 1))) !== 0n;
+  return mask === undefined ? undefined : (BigInt(`0x${mask}`) & (1n << BigInt(constants.signals[signal] - 1))) !== 0n;
 }

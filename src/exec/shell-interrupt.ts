@@ -18,19 +18,14 @@ import { signalQuietly } from "./process-tree.ts";
 /** When, after the first SIGINT, to look for processes that missed it. */
 const FOLLOW_UP_DELAYS_MS = [2, 10, 30, 100, 300];
 
-const SIGINT = 2;
-
-interface ProcessFacts {
-  ppid: number;
-  /** Start time in clock ticks since boot: a pid reused by another process has another. */
-  startTime: string;
+interface ProcessFacts extends ProcessParent {
   /** NUL-separated argv; it changes when the process execs another program (a forked bash keeps bash's). */
   cmdline: string;
 }
 
 /** Unknown (gone meanwhile) counts as ignoring: no follow-up for it. */
 function ignoresSigint(pid: number): boolean {
-  return ignoresSignal(pid, SIGINT) !== false;
+  return ignoresSignal(pid, "SIGINT") !== false;
 }
 
 /** Every process under `rootPid` (itself included), by host pid, with its depth below the root. */
@@ -48,6 +43,7 @@ function readTree(rootPid: number): Map<number, ProcessFacts & { depth: number }
 /** A process's parent as /proc/<pid>/stat named it. */
 export interface ProcessParent {
   ppid: number;
+  /** Start time in clock ticks since boot: a pid reused by another process has another. */
   startTime: string;
 }
 

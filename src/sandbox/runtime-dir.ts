@@ -43,7 +43,6 @@ export function createRuntimeDir(root = tmpdir()): RuntimeDir {
   };
 }
 
-
 /**
  * Removes the runtime directories that killed servers of this user left in `root`; returns their
  * names. Never follows a symlink and never touches another user's directory.

@@ -262,9 +262,9 @@ export function createServer(options: ServerOptions): BunkerServer {
       },
       message(ws, message) {
         const arrivedMs = performance.now();
-        ws.data.heardAtMs = arrivedMs;
         metrics.messageReceived();
         const data = ws.data;
+        data.heardAtMs = arrivedMs;
         if (data.rateLimited) return;
         data.messages++;
         if (!data.rate.take(arrivedMs)) {

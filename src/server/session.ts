@@ -21,7 +21,7 @@ import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
 import type { ServerOptions } from "./options.ts";
 import type { ExecRecord } from "./exec-record.ts";
-import { launchExec } from "./exec-launch.ts";
+import { launchExec, type LaunchContext } from "./exec-launch.ts";
 import { FinishedExecs } from "./finished-execs.ts";
 import { SessionShells, type TrackedExec } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
@@ -69,6 +69,8 @@ export class Session {
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
   readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
+  /** What launchExec needs of this session, made once. */
+  readonly #launchContext: LaunchContext;
   #running = 0;
   /** This session's share of ServerCounters.execSlots, against --max-execs-per-session. */
   #slots = 0;
@@ -97,6 +99,7 @@ export class Session {
       allowWrite: options.allowWrite,
       protectPaths: options.protectPaths,
     };
+    this.#launchContext = { workspacePath: workspace.path, options, policy: this.#policy };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) {
       mkdirSync(tempDir, { recursive: true, mode: 0o700 });
@@ -280,7 +283,7 @@ export class Session {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
     }
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
-    const launched = launchExec({ workspacePath: this.workspace.path, options: this.options, policy: this.#policy }, message, fingerprint);
+    const launched = launchExec(this.#launchContext, message, fingerprint);
     if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
     this.#track(connection, launched.record, launched.record.running!, launched.cwdPath);
   }
