@@ -1,4 +1,4 @@
-import type { BunkerError } from "../client/index.ts";
+import { BunkerError } from "../client/index.ts";
 
 /** What a connect failure's message can be explained with. */
 export interface ConnectContext {
@@ -39,4 +39,10 @@ export function describeRefusal(error: BunkerError, context: ConnectContext): st
     default:
       return undefined;
   }
+}
+
+/** An error's message, or for a refused handshake what bunker says about its status. */
+export function failureText(error: unknown, context: ConnectContext): string {
+  if (error instanceof BunkerError) return describeRefusal(error, context) ?? error.message;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -2,6 +2,7 @@ import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
 import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
 import { parseWholeNumber } from "./parse-numbers.ts";
 import { UsageError, quote } from "./usage-error.ts";
+import type { ConnectContext } from "./connect-failure.ts";
 
 /** The server `bunker exec` talks to when neither --url nor BUNKER_URL says otherwise. */
 export const DEFAULT_URL = "ws://127.0.0.1:7681/ws";
@@ -19,7 +20,7 @@ export interface ExecSettings {
   url: string;
   token: string | undefined;
   /** Where the token came from, for messages that tell the user what to check. */
-  tokenSource: "--token" | "BUNKER_TOKEN" | undefined;
+  tokenSource: ConnectContext["tokenSource"];
   tty: boolean;
   stdin: StdinMode;
   env: Record<string, string>;

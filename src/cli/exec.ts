@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import { BunkerError, connect, type ExecCommand, type ExecExit, type Session, type SignalName, type TerminalSize } from "../client/index.ts";
 import { flushed, printOutput, watchOutputErrors } from "./broken-pipe.ts";
-import { describeRefusal, type ConnectContext } from "./connect-failure.ts";
+import { failureText, type ConnectContext } from "./connect-failure.ts";
 import { EXEC_HELP, parseExecArgs, type ExecSettings } from "./exec-args.ts";
 import { enterRawMode } from "./raw-terminal.ts";
 import { ResumableExec, type ExecOutcome } from "./resumable-exec.ts";
@@ -39,12 +39,11 @@ export function exitStatus(exit: ExecExit): number {
 /** Runs one command with the local terminal and stdio wired to it; resolves with the exit status. */
 export async function runRemoteCommand(settings: ExecSettings, command: ExecCommand): Promise<number> {
   const stdinForwarded = settings.stdin === "always" || (settings.stdin === "auto" && (settings.tty || process.stdin.isTTY !== true));
-  const context = { tokenSource: settings.tokenSource };
   let session: Session;
   try {
     session = await connect(settings.url, { ...(settings.token !== undefined && { token: settings.token }), ...(settings.name !== undefined && { name: settings.name }) });
   } catch (error) {
-    return fail(error, context);
+    return fail(error, settings);
   }
   const terminal = settings.tty ? localTerminalSize() : undefined;
   const rawMode = settings.tty && stdinForwarded && process.stdin.isTTY === true;
@@ -73,7 +72,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
     });
   } catch (error) {
     await session.close();
-    return fail(error, context);
+    return fail(error, settings);
   }
 
   const cleanups: (() => void)[] = [];
@@ -97,7 +96,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   // Local stdout or stderr closed (`| head`): 141, and the session is closed, which ends the command.
   const outputFailed = watchOutputErrors(CLIENT_FAILURE_EXIT);
 
-  let outcome: ExecOutcome | { kind: "status"; status: number };
+  let outcome: Ending;
   try {
     outcome = await Promise.race([exec.outcome, outputFailed.then((status) => ({ kind: "status" as const, status }))]);
     if (outcome.kind === "status") exec.abandon();
@@ -108,7 +107,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
     // The terminal leaves raw mode before anything more is printed.
     for (const cleanup of cleanups) cleanup();
   }
-  const status = statusOf(outcome, context);
+  const status = statusOf(outcome, settings);
   // A refused stdin, signal or resize only says the command no longer takes them (it exited, or is
   // exiting: the server's refusal can arrive before the exit it races with); the status says the rest.
   for (const error of exec.errors) if (error.code !== "invalid_state") process.stderr.write(`bunker: ${error.message}\n`);
@@ -118,7 +117,10 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
 }
 
 /** The status to exit with, printing why when the command's own status is not known. */
-function statusOf(outcome: ExecOutcome | { kind: "status"; status: number }, context: ConnectContext): number {
+/** How bunker exec ends: the exec's outcome, or a status of its own (local output closed). */
+type Ending = ExecOutcome | { kind: "status"; status: number };
+
+function statusOf(outcome: Ending, context: ConnectContext): number {
   switch (outcome.kind) {
     case "exit":
       return exitStatus(outcome.exit);
@@ -146,7 +148,6 @@ function localTerminalSize(): TerminalSize | undefined {
 /** Reports why the command could not run, in one line, and picks the exit status. */
 function fail(error: unknown, context: ConnectContext): number {
   if (!(error instanceof BunkerError) && !(error instanceof TypeError)) throw error;
-  const refusal = error instanceof BunkerError ? describeRefusal(error, context) : undefined;
-  process.stderr.write(`bunker: ${refusal ?? error.message}\n`);
+  process.stderr.write(`bunker: ${failureText(error, context)}\n`);
   return error instanceof BunkerError && error.code === "spawn_failed" ? SPAWN_FAILED_EXIT : CLIENT_FAILURE_EXIT;
 }

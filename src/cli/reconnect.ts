@@ -39,7 +39,8 @@ export interface ReconnectOptions {
  */
 export async function reconnectSession(options: ReconnectOptions): Promise<ReconnectResult> {
   const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown = new BunkerError("connect_failed", "no attempt was made");
+  // Set by the first attempt, which is made whatever the budget: only a later one can run out of time.
+  let lastError: unknown;
   for (let attempt = 0; ; attempt++) {
     const leftMs = deadline - Date.now();
     if (attempt > 0 && leftMs <= 0) return { kind: "timed_out", error: lastError };
@@ -59,9 +60,11 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
       }
       return { kind: "resumed", session };
     } catch (error) {
-      if (error instanceof BunkerError && (error.code === "unknown_session" || error.code === "session_closed")) return { kind: "gone", error };
-      const status = error instanceof BunkerError ? handshakeStatus(error) : undefined;
-      if (error instanceof BunkerError && (status === 401 || status === 403)) return { kind: "refused", error };
+      if (error instanceof BunkerError) {
+        if (error.code === "unknown_session" || error.code === "session_closed") return { kind: "gone", error };
+        const status = handshakeStatus(error);
+        if (status === 401 || status === 403) return { kind: "refused", error };
+      }
       lastError = error;
     }
   }

@@ -1,6 +1,6 @@
 import { BunkerError, type ExecCommand, type ExecExit, type ExecHandle, type ExecOptions, type OutputStream, type Session, type SignalName, type TerminalSize } from "../client/index.ts";
 import { CLOSE_CODES } from "../protocol/index.ts";
-import { describeRefusal, type ConnectContext } from "./connect-failure.ts";
+import { failureText, type ConnectContext } from "./connect-failure.ts";
 import { reconnectSession } from "./reconnect.ts";
 import type { StdinCount, StdinTarget } from "./stdin-forward.ts";
 import { quote } from "./usage-error.ts";
@@ -134,7 +134,7 @@ export class ResumableExec implements StdinTarget {
   #failed(handle: ExecHandle, error: unknown): ExecOutcome {
     // An attach after a reconnect finds the exec gone (a server that let its record go meanwhile).
     if (handle !== this.#handles[0] && error instanceof BunkerError && error.code === "unknown_exec") {
-      return { kind: "lost", message: `reconnected, but session ${quote(this.#session.id)} no longer has exec ${quote(handle.id)}: its outcome is unknown` };
+      return lostExec(this.#session.id, handle.id);
     }
     return { kind: "error", error };
   }
@@ -167,9 +167,9 @@ export class ResumableExec implements StdinTarget {
       case "gone":
         return { kind: "lost", message: `the connection was lost, and session ${quote(session)} is gone from the server (${result.error.code}), exec ${quote(old.id)} with it: its outcome is unknown` };
       case "refused":
-        return { kind: "lost", message: `could not reconnect: ${messageOf(result.error, this.#options)}; ${where}` };
+        return { kind: "lost", message: `could not reconnect: ${failureText(result.error, this.#options)}; ${where}` };
       case "timed_out":
-        return { kind: "lost", message: `could not reconnect within ${seconds(timeoutMs)} (${messageOf(result.error, this.#options)}); ${where}` };
+        return { kind: "lost", message: `could not reconnect within ${seconds(timeoutMs)} (${failureText(result.error, this.#options)}); ${where}` };
       default: {
         const unreachable: never = result;
         return unreachable;
@@ -192,7 +192,7 @@ export class ResumableExec implements StdinTarget {
       // Nothing of its stdin went anywhere: the library writes only once an exec has started.
       stdin = { received: 0, ended: false };
     } else {
-      return { kind: "lost", message: `reconnected, but session ${quote(session)} no longer has exec ${quote(old.id)}: its outcome is unknown` };
+      return lostExec(session, old.id);
     }
     this.#options.notice("reconnected; the output goes on from where it stopped");
     if (stdin) this.#resumedStdin.set(handle, stdin);
@@ -247,8 +247,7 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** An error's message, or for a refused handshake what bunker says about the status. */
-function messageOf(error: unknown, context: ConnectContext): string {
-  if (error instanceof BunkerError) return describeRefusal(error, context) ?? error.message;
-  return error instanceof Error ? error.message : String(error);
+/** Back in the session, but the session no longer has the exec (a server that let its record go). */
+function lostExec(session: string, exec: string): ExecOutcome {
+  return { kind: "lost", message: `reconnected, but session ${quote(session)} no longer has exec ${quote(exec)}: its outcome is unknown` };
 }

@@ -1,5 +1,6 @@
 import {
   CREATE_QUERY_PARAM,
+  MAX_TIMEOUT_MS,
   NAME_QUERY_PARAM,
   newSessionId,
   RESUME_SUBPROTOCOL_PREFIX,
@@ -69,8 +70,6 @@ export interface ResolvedConnectOptions {
 /** The default of `connectTimeoutMs`: far above a slow TLS handshake, far below "forever". */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
-/** The longest delay setTimeout takes; a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Characters an HTTP token (and so a subprotocol) may hold. */
 const TOKEN_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -144,8 +143,8 @@ function resolveKeepalive(keepalive: ConnectOptions["keepalive"]): KeepaliveOpti
 }
 
 function checkTimerMs(name: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_TIMER_MS) {
-    throw new TypeError(`connect: ${name} must be an integer number of milliseconds from ${min} to ${MAX_TIMER_MS}, got ${typeof value === "number" ? value : JSON.stringify(value)}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_TIMEOUT_MS) {
+    throw new TypeError(`connect: ${name} must be an integer number of milliseconds from ${min} to ${MAX_TIMEOUT_MS}, got ${typeof value === "number" ? value : JSON.stringify(value)}`);
   }
   return value;
 }

@@ -137,7 +137,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       dead: (why) => {
         ws.onclose = null;
         ws.close();
-        closed(ws, 1006, why);
+        closed(1006, why);
       },
     });
     ws.onmessage = (event: MessageEvent) => {
@@ -159,10 +159,10 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       else if (!greeted && message.type === "error" && message.code === "unknown_session") rejection = message.message;
       else events.message(message);
     };
-    ws.onclose = (event: CloseEvent) => closed(ws, event.code, event.reason);
+    ws.onclose = (event: CloseEvent) => closed(event.code, event.reason);
 
     /** The socket is gone (closed, or given up by the keepalive): resume, open anew, or retry later. */
-    function closed(ws: WebSocket, code: number, reason: string): void {
+    function closed(code: number, reason: string): void {
       keepalive.stop();
       if (socket !== ws) return;
       socket = undefined;
