@@ -46,7 +46,8 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, log: Output
       if (room) await room;
       const { done, value } = await reader.read();
       if (done) break;
-      log.append(takeWithinBudget(value, budget));
+      // Each read is a new buffer that only this pump has seen: the log may free it when done.
+      log.append(takeWithinBudget(value, budget), true);
     }
   } finally {
     // The reader is not released: nothing reads the stream after it, and releaseLock cost 8 to 16 µs

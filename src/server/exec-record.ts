@@ -29,7 +29,8 @@ export class ExecRecord implements SubscribedExec {
     readonly fingerprint: string,
     logBytes: number,
   ) {
-    this.logs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };
+    // Subscriptions send what they read before reading on: the logs may free what they drop.
+    this.logs = { stdout: new OutputLog(logBytes, true), stderr: new OutputLog(logBytes, true) };
     for (const log of Object.values(this.logs)) log.onChange = () => this.#flushAll();
   }
 

@@ -73,3 +73,57 @@ test("a finished log holds only its bytes, not the buffer that coalesced them", 
   expect(new TextDecoder().decode(held)).toBe("hi\n");
   expect(held.buffer.byteLength).toBe(3);
 });
+
+// Freeing: a log whose readers never keep what they read frees the buffers it owns as it drops them
+// (a detached buffer reads as empty), and never one that something else may still read.
+const LARGE = 32 * 1024;
+
+test("a freeing log frees an owned chunk's buffer when it drops it, and the bytes it still holds stay exact", () => {
+  const log = new OutputLog(LARGE, true);
+  const first = bytes(LARGE, 0x31);
+  const second = bytes(LARGE, 0x32);
+  log.append(first, true);
+  expect(first.byteLength).toBe(LARGE);
+  log.append(second, true);
+  expect(first.byteLength).toBe(0);
+  expect(second.byteLength).toBe(LARGE);
+  expect([log.start, log.end, log.heldBytes]).toEqual([LARGE, 2 * LARGE, LARGE]);
+  expect(readAll(log, 0)).toEqual([...bytes(LARGE, 0x32)]);
+});
+
+test("a freeing log frees a small owned chunk once copied, and keeps its bytes", () => {
+  const log = new OutputLog(1 << 20, true);
+  const small = new TextEncoder().encode("hi\n");
+  log.append(small, true);
+  expect(small.byteLength).toBe(0);
+  expect(new TextDecoder().decode(log.read(0, 100)!.bytes)).toBe("hi\n");
+  log.finish();
+  expect(new TextDecoder().decode(log.read(0, 100)!.bytes)).toBe("hi\n");
+});
+
+test("discard frees what the log owned; chunks not owned, and logs that do not free, are never touched", () => {
+  const freeing = new OutputLog(1 << 20, true);
+  const owned = bytes(LARGE);
+  const lent = bytes(LARGE);
+  freeing.append(owned, true);
+  freeing.append(lent);
+  freeing.discard();
+  expect([owned.byteLength, lent.byteLength]).toEqual([0, LARGE]);
+
+  // The shell's log: its commands' logs keep views of what it held.
+  const shell = new OutputLog(LARGE);
+  const kept = [bytes(LARGE), bytes(LARGE), new Uint8Array(3)];
+  for (const chunk of kept) shell.append(chunk, true);
+  shell.discard();
+  expect(kept.map((chunk) => chunk.byteLength)).toEqual([LARGE, LARGE, 3]);
+});
+
+test("a partly trimmed chunk stays whole until all of it is dropped", () => {
+  const log = new OutputLog(LARGE, true);
+  const first = bytes(LARGE, 0x31);
+  log.append(first, true);
+  log.append(bytes(LARGE / 2, 0x32), true);
+  expect(first.byteLength).toBe(LARGE);
+  expect(log.start).toBe(LARGE / 2);
+  expect(readAll(log, 0)).toEqual([...bytes(LARGE / 2, 0x31), ...bytes(LARGE / 2, 0x32)]);
+});
