@@ -1,6 +1,6 @@
 import { BunkerError, type ExecHandle, type ExecInfo } from "../client/index.ts";
 import { MAX_PENDING_STDIN_BYTES } from "../protocol/index.ts";
-import { StdinTail } from "./stdin-tail.ts";
+import { StdinTail } from "../common/stdin-tail.ts";
 
 /** What the server had of an exec's stdin: bytes taken in from every socket, and whether `eof` came. */
 export type StdinCount = NonNullable<ExecInfo["stdin"]>;

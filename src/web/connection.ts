@@ -57,13 +57,17 @@ function describeClose(code: number, reason: string): string {
 
 /**
  * Opens a session and keeps it: after a drop it reconnects with backoff and resumes the session
- * with its id (`?session=`) and resume secret (a subprotocol). When the server no longer has the
- * session (`unknown_session`, close 4404 or 4000) it opens a new one at once and says so in the
- * next `hello` outcome.
+ * with its id (`?session=`) and resume secret (a subprotocol), and `&replaces=` the dropped socket's
+ * `connection`: the server cuts that socket before it greets the new one, so stdin the page sent
+ * into it can no longer arrive after the resume has sent it again (see shell.ts). When the server
+ * no longer has the session (`unknown_session`, close 4404 or 4000) it opens a new one at once and
+ * says so in the next `hello` outcome.
  */
 export function createSessionConnection(options: SessionConnectionOptions): SessionConnection {
   const { events } = options;
   let ticket = options.resume;
+  /** The `connection` of the last greeted socket, for the next resume to replace. */
+  let replaces: string | undefined;
   let lost: { session: string; why: string } | undefined;
   let state: ConnectionState = "connecting";
   let socket: WebSocket | undefined;
@@ -80,6 +84,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
   const onHello = (hello: HelloMessage) => {
     const asked = ticket;
     ticket = { session: hello.session, resumeSecret: hello.resumeSecret };
+    replaces = hello.connection;
     let outcome: HelloOutcome = { kind: "new" };
     if (asked && hello.resumed && hello.session === asked.session) outcome = { kind: "resumed" };
     else if (asked) outcome = { kind: "replaced", lostSession: asked.session, why: "the server did not resume it" };
@@ -112,7 +117,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
     setState("connecting", ticket ? `resuming session ${ticket.session}` : "opening a new session");
     let ws: WebSocket;
     try {
-      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId()), buildSubprotocols(options.token, ticket?.resumeSecret));
+      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId(), replaces), buildSubprotocols(options.token, ticket?.resumeSecret));
     } catch {
       // A token with characters a subprotocol cannot hold: retrying would fail the same way. The
       // browser's message quotes the subprotocol, token and all, so it is not shown.
@@ -141,6 +146,8 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       },
     });
     ws.onmessage = (event: MessageEvent) => {
+      // A socket the page let go of (the keepalive gave up on it) may still deliver while it closes.
+      if (socket !== ws) return;
       keepalive.received();
       if (event.data instanceof ArrayBuffer) {
         const chunk = frames.read(new Uint8Array(event.data));
@@ -173,6 +180,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       if (sessionGone && ticket) {
         lost = { session: ticket.session, why: rejection ?? (reason || "the session ended") };
         ticket = undefined;
+        replaces = undefined;
         open();
         return;
       }

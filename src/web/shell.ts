@@ -2,6 +2,7 @@ import { StdinCredit } from "../client/stdin-credit.ts";
 import { STDIN_INITIAL_CREDIT_BYTES, type ClientMessage, type ExecInfo, type ExitFactsMessage, type ServerMessage, type TerminalSize } from "../protocol/index.ts";
 import { ACK_WINDOW_BYTES, createAckTracker } from "./ack-window.ts";
 import { describeExit, formatNotice } from "./exit-text.ts";
+import { SentStdin } from "./sent-stdin.ts";
 import { SHELL_COMMAND, SHELL_ENV } from "./shell-command.ts";
 
 /** starting: exec (or attach) sent, keystrokes wait; running: keystrokes go; exited: Enter starts a new one. */
@@ -78,7 +79,11 @@ export function createShell(options: ShellOptions): Shell {
    */
   const stdinCredit = new StdinCredit(true);
   /** Text waiting for credit, in order; `binary`: one char per byte (xterm's onBinary), sent in base64. */
-  const stdinWaiting: { data: string; binary: boolean }[] = [];
+  const stdinWaiting: WaitingStdin[] = [];
+  /** What this page sent that the server may not have taken in, for a resume to send again. */
+  let sentStdin = new SentStdin(0);
+  /** The server's count of the exec's stdin at this socket's first byte; undefined where unknown. */
+  let socketStart: number | undefined = 0;
   const askCredit = () => {
     if (!stdinCredit.asking && send({ type: "stdin", id, credit: true })) stdinCredit.asked();
   };
@@ -95,7 +100,8 @@ export function createShell(options: ShellOptions): Shell {
       const message: ClientMessage = next.binary ? { type: "stdin", id, data: btoa(piece.data), encoding: "base64" } : { type: "stdin", id, data: piece.data };
       // A socket that is down keeps the rest for the attach after the reconnect.
       if (!send(message)) return;
-      stdinCredit.sent(piece.bytes);
+      stdinCredit.sent(piece.bytes.byteLength);
+      if (!next.resend) sentStdin.sent(piece.bytes);
       if (piece.data.length === next.data.length) stdinWaiting.shift();
       else next.data = next.data.slice(piece.data.length);
     }
@@ -106,6 +112,26 @@ export function createShell(options: ShellOptions): Shell {
   const queueStdin = (data: string, binary: boolean) => {
     stdinWaiting.push({ data, binary });
     pumpStdin();
+  };
+  /**
+   * After a resume, what the server lacks of this page's stdin goes first, before anything still
+   * waiting: bytes in flight on the dropped socket never arrived, and since the resume replaced that
+   * socket (connection.ts) none of them can arrive later through it.
+   */
+  const resendMissing = (info: ExecInfo) => {
+    // A resend that another drop cut short is superseded by this resume's count.
+    while (stdinWaiting[0]?.resend) stdinWaiting.shift();
+    socketStart = undefined;
+    // A server that gives no count (older than ExecInfo.stdin) gets nothing again, as before.
+    if (!info.stdin || info.stdin.ended || info.state !== "running") return;
+    const { received } = info.stdin;
+    socketStart = received;
+    const missing = sentStdin.missingAfter(received);
+    if (!missing) {
+      console.warn(`bunker: keystrokes sent to ${id} just before the drop may be lost: the server has ${received} bytes of its stdin, which is not a count this page can resume from`);
+      return;
+    }
+    stdinWaiting.unshift(...missing.flatMap(binaryPieces).map((data) => ({ data, binary: true, resend: true })));
   };
   const ack = createAckTracker(ACK_WINDOW_BYTES, (offset) => send({ type: "ack", id, stream: "stdout", offset }));
 
@@ -118,6 +144,7 @@ export function createShell(options: ShellOptions): Shell {
     if (state === "exited") return;
     state = "exited";
     stdinWaiting.length = 0;
+    sentStdin = new SentStdin(0);
     ending = exit ? `shell ${describeExit(exit)}` : text;
     notice(`${ending}; press Enter for a new shell`);
     options.changed();
@@ -166,6 +193,7 @@ export function createShell(options: ShellOptions): Shell {
       state = "running";
       // Credit is per socket: the server counts what the old one left waiting, not the page.
       stdinCredit.restart();
+      resendMissing(info);
       if (info.state === "running") {
         syncSize();
         askCredit();
@@ -212,6 +240,9 @@ export function createShell(options: ShellOptions): Shell {
           end("shell exited", message);
           return;
         case "stdin.ack":
+          // The command took `offset` of its stdin; the answer to `credit: true` counts this socket's.
+          sentStdin.arrived(message.offset);
+          if (message.received !== undefined && socketStart !== undefined) sentStdin.arrived(socketStart + message.received);
           stdinCredit.acked(message);
           pumpStdin();
           return;
@@ -232,19 +263,41 @@ export function createShell(options: ShellOptions): Shell {
   };
 }
 
+/** Stdin waiting to go; `binary`: one char per byte; `resend`: bytes a resume sends again (see SentStdin). */
+interface WaitingStdin {
+  data: string;
+  binary: boolean;
+  resend?: boolean;
+}
+
 /**
- * The longest head of a waiting piece that fits in `availableBytes`: the whole piece, a head cut
- * at a character boundary, or undefined when not even one character fits.
+ * The longest head of a waiting piece that fits in `availableBytes`, with its bytes as the server
+ * counts them: the whole piece, a head cut at a character boundary, or undefined when not even one
+ * character fits.
  */
-function takePiece(waiting: { data: string; binary: boolean }, availableBytes: number): { data: string; bytes: number } | undefined {
+function takePiece(waiting: WaitingStdin, availableBytes: number): { data: string; bytes: Uint8Array } | undefined {
   if (waiting.binary) {
     const data = waiting.data.slice(0, availableBytes);
-    return data.length > 0 ? { data, bytes: data.length } : undefined;
+    return data.length > 0 ? { data, bytes: Uint8Array.from(data, (char) => char.charCodeAt(0)) } : undefined;
   }
-  const bytes = encoder.encode(waiting.data).byteLength;
-  if (bytes <= availableBytes) return { data: waiting.data, bytes };
+  const bytes = encoder.encode(waiting.data);
+  if (bytes.byteLength <= availableBytes) return { data: waiting.data, bytes };
   if (availableBytes === 0) return undefined;
   // Pieces are at most 64 Ki characters, so this buffer stays small.
-  const { read, written } = encoder.encodeInto(waiting.data, new Uint8Array(availableBytes));
-  return read > 0 ? { data: waiting.data.slice(0, read), bytes: written } : undefined;
+  const head = new Uint8Array(availableBytes);
+  const { read, written } = encoder.encodeInto(waiting.data, head);
+  return read > 0 ? { data: waiting.data.slice(0, read), bytes: head.subarray(0, written) } : undefined;
+}
+
+/** Bytes as binary stdin pieces (one char per byte) of at most MAX_STDIN_CHARS. */
+function binaryPieces(bytes: Uint8Array): string[] {
+  const pieces: string[] = [];
+  for (let start = 0; start < bytes.byteLength; start += MAX_STDIN_CHARS) {
+    const end = Math.min(start + MAX_STDIN_CHARS, bytes.byteLength);
+    let piece = "";
+    // fromCharCode takes its bytes as arguments: a few thousand at a time stay far below any limit.
+    for (let at = start; at < end; at += 4096) piece += String.fromCharCode(...bytes.subarray(at, Math.min(at + 4096, end)));
+    pieces.push(piece);
+  }
+  return pieces;
 }

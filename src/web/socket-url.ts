@@ -1,5 +1,6 @@
 import {
   CREATE_QUERY_PARAM,
+  REPLACES_QUERY_PARAM,
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
   SUBPROTOCOL,
@@ -14,15 +15,16 @@ export interface ResumeTicket {
 }
 
 /**
- * The WebSocket URL on the page's own host: `ws(s)://host/ws`, plus `?session=<id>` to resume, or
- * `?session=<newId>&create=1` for a new session with an id chosen here, which a load balancer
- * hashing on the session id sends where its resumes will go (docs/SCALING.md).
+ * The WebSocket URL on the page's own host: `ws(s)://host/ws`, plus `?session=<id>` to resume (with
+ * `&replaces=<connection>`, the socket the resume takes over from), or `?session=<newId>&create=1`
+ * for a new session with an id chosen here, which a load balancer hashing on the session id sends
+ * where its resumes will go (docs/SCALING.md).
  */
-export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string, newId?: string): string {
+export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string, newId?: string, replaces?: string): string {
   const scheme = page.protocol === "https:" ? "wss:" : "ws:";
   const params: Record<string, string> | undefined =
     session !== undefined
-      ? { [SESSION_QUERY_PARAM]: session }
+      ? { [SESSION_QUERY_PARAM]: session, ...(replaces !== undefined && { [REPLACES_QUERY_PARAM]: replaces }) }
       : newId !== undefined
         ? { [SESSION_QUERY_PARAM]: newId, [CREATE_QUERY_PARAM]: "1" }
         : undefined;

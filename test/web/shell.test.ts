@@ -219,4 +219,36 @@ describe("a shell's stdin, paced by credit", () => {
     shell.handle({ type: "error", id: "shell-1", code: "bad_message", message: PRE_CREDIT_REFUSAL });
     expect({ stdin: stdinData(sent), text: text(), state: shell.state }).toEqual({ stdin: [{ type: "stdin", id: "shell-1", data: "ls\r" }], text: "", state: "running" });
   });
+
+  test("after a resume, sends again what the server lacks of its stdin, counted in UTF-8 bytes, before the keystrokes that wait", () => {
+    const { shell, sent } = harness();
+    shell.start();
+    shell.handle({ type: "started", id: "shell-1", pid: 7 });
+    granted(shell);
+    shell.input("é1");
+    shell.input("日2");
+    shell.attach({ ...running, stdin: { received: 3, ended: false } });
+    shell.input("x");
+    sent.length = 0;
+    granted(shell);
+    expect(stdinData(sent)).toEqual([
+      { type: "stdin", id: "shell-1", data: Buffer.from("日2").toString("base64"), encoding: "base64" },
+      { type: "stdin", id: "shell-1", data: "x" },
+    ]);
+  });
+
+  test("after a resume, sends nothing again when the server has it all, or gives no count (an older server)", () => {
+    for (const stdin of [{ received: 2, ended: false }, undefined]) {
+      const { shell, sent } = harness();
+      shell.start();
+      shell.handle({ type: "started", id: "shell-1", pid: 7 });
+      granted(shell);
+      shell.input("ab");
+      shell.attach({ ...running, ...(stdin && { stdin }) });
+      shell.input("x");
+      sent.length = 0;
+      granted(shell);
+      expect(stdinData(sent)).toEqual([{ type: "stdin", id: "shell-1", data: "x" }]);
+    }
+  });
 });

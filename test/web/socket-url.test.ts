@@ -12,6 +12,11 @@ describe("buildSocketUrl", () => {
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, "NewId_-1")).toBe("ws://h:1/ws?session=NewId_-1&create=1");
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "old", "NewId")).toBe("ws://h:1/ws?session=old");
   });
+
+  test("names the socket a resume replaces, and only on a resume", () => {
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "old", "NewId", "conn_-1")).toBe("ws://h:1/ws?session=old&replaces=conn_-1");
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, "NewId", "conn_-1")).toBe("ws://h:1/ws?session=NewId&create=1");
+  });
 });
 
 describe("buildSubprotocols", () => {

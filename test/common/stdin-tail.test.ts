@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { StdinTail } from "../../src/cli/stdin-tail.ts";
+import { StdinTail } from "../../src/common/stdin-tail.ts";
 import { patternedBytes } from "../helpers/patterned-bytes.ts";
 
 const joined = (views: Uint8Array[] | undefined) => (views ? Buffer.concat(views) : undefined);
