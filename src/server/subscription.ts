@@ -8,7 +8,8 @@ import type { ConnectionSink } from "./connection-sink.ts";
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 const STREAMS = ["stdout", "stderr"] as const;
-const decoder = new TextDecoder("utf-8", { fatal: false });
+// ignoreBOM: a byte-order mark is output like any other character (by default each decode drops one at its start).
+const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
@@ -179,26 +180,39 @@ export class Subscription {
         let text = bytes;
         let complete = completeUtf8Length(bytes);
         if (complete === 0) {
-          // Only the start of a character is here: join it with the rest from the next chunk.
-          const rest = log.read(offset + bytes.byteLength, 4 - bytes.byteLength);
-          if (rest) {
-            text = new Uint8Array(bytes.byteLength + rest.bytes.byteLength);
-            text.set(bytes);
-            text.set(rest.bytes, bytes.byteLength);
-            complete = completeUtf8Length(text);
-          }
+          // Only the start of a character is here: join it with the rest, which may itself be cut
+          // across more than one chunk (e2 | 82 | ac): a read of one chunk stalled the stream there.
+          text = joinCharacter(bytes, offset, log);
+          complete = completeUtf8Length(text);
           // At the end of the stream a cut character is sent as it is (it decodes to U+FFFD).
           if (complete === 0 && !(log.ended && offset + text.byteLength >= log.end)) return 0;
           if (complete === 0) complete = text.byteLength;
         } else if (complete < bytes.byteLength && log.ended && offset + bytes.byteLength >= log.end) {
           complete = bytes.byteLength;
         }
-        const data = decoder.decode(text.subarray(0, complete));
-        // Where invalid bytes became U+FFFD the text's length says nothing of the raw bytes: say it.
-        const rawBytes = Buffer.byteLength(data) === complete ? "" : `,"bytes":${complete}`;
+        const raw = text.subarray(0, complete);
+        const data = decoder.decode(raw);
+        // Where invalid bytes became U+FFFD, data is not the raw bytes: say how many it covers. (Its
+        // UTF-8 length can still match: a cut 3-byte character becomes U+FFFD, 3 bytes too.)
+        const exact = Buffer.byteLength(data) === complete && !(data.includes("\uFFFD") && !Buffer.from(data).equals(raw));
+        const rawBytes = exact ? "" : `,"bytes":${complete}`;
         this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":${JSON.stringify(data)}${rawBytes}}`);
         return complete;
       }
     }
   }
+}
+
+/** `head` (the start of a character) joined with up to 3 following bytes of `log`, from however many chunks hold them. */
+function joinCharacter(head: Uint8Array, offset: number, log: OutputLog): Uint8Array {
+  const joined = new Uint8Array(4);
+  joined.set(head);
+  let length = head.byteLength;
+  while (length < 4) {
+    const next = log.read(offset + length, 4 - length);
+    if (!next || next.offset !== offset + length) break;
+    joined.set(next.bytes, length);
+    length += next.bytes.byteLength;
+  }
+  return joined.subarray(0, length);
 }

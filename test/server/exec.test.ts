@@ -97,6 +97,23 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     expect(outputs.at(-1)!.offset + Buffer.byteLength(outputs.at(-1)!.data)).toBe(4);
   });
 
+  test("a character cut at the end of the stream says how many raw bytes its U+FFFD covers, even when its UTF-8 is as long", async () => {
+    // Three bytes of a four-byte character: one U+FFFD, itself three bytes of UTF-8.
+    const run = await client.exec({ id: "cut-end", cmd: "printf 'ok\\360\\237\\230'" });
+    const outputs = run.messages.filter((m) => m.type === "output") as { data: string; offset: number; bytes?: number }[];
+    expect(outputs.map((m) => m.data).join("")).toBe("ok\uFFFD");
+    const last = outputs.at(-1)!;
+    expect(last.offset + (last.bytes ?? Buffer.byteLength(last.data))).toBe(5);
+    expect(outputs.some((m) => m.bytes !== undefined)).toBe(true);
+  });
+
+  test("a byte-order mark is output like any other character, not dropped", async () => {
+    const run = await client.exec({ id: "bom", cmd: "printf '\\357\\273\\277hi'" });
+    expect(run.stdout).toBe("\uFEFFhi");
+    const outputs = run.messages.filter((m) => m.type === "output") as { bytes?: number }[];
+    expect(outputs.every((m) => m.bytes === undefined)).toBe(true);
+  });
+
   test("invalid UTF-8 bytes become U+FFFD while offsets count raw bytes", async () => {
     const run = await client.exec({ id: "invalid", cmd: "printf 'a\\377b'" });
     expect(run.stdout).toBe("a\uFFFDb");

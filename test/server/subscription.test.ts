@@ -1,0 +1,45 @@
+import { expect, test } from "bun:test";
+import { OutputLog } from "../../src/exec/output-log.ts";
+import type { ConnectionSink } from "../../src/server/connection-sink.ts";
+import { Subscription } from "../../src/server/subscription.ts";
+
+/** What a subscription sends for one exec's logs, parsed; the sink never congests. */
+function subscribe(logs: { stdout: OutputLog; stderr: OutputLog }) {
+  const messages: { type: string; data?: string; offset?: number; bytes?: number }[] = [];
+  const sink: ConnectionSink = {
+    closed: false,
+    send: (text) => messages.push(JSON.parse(text)),
+    sendBinaryPair: () => {},
+    congestion: () => undefined,
+    onDrain: () => {},
+    onClose: () => {},
+  };
+  const exec = {
+    id: "e",
+    logs,
+    exitMessage: () => (logs.stdout.ended && logs.stderr.ended ? { type: "exit" as const, id: "e", code: 0, signal: null, reason: "exited" as const, durationMs: 1 } : undefined),
+  };
+  const subscription = new Subscription(exec, sink, { encoding: "utf8", ackWindowBytes: undefined, from: { stdout: 0, stderr: 0 } });
+  for (const log of Object.values(logs)) log.onChange = () => subscription.flush();
+  return messages;
+}
+
+// Found by a review: the rest of a cut character was read from one log chunk only, so a character
+// cut across three reads (a large read ending in its first byte, a one-byte read, a large read
+// starting with its last) stalled the stream there for good: no more output, no exit.
+test("a UTF-8 character cut across three log chunks is sent whole, then the rest and the exit", () => {
+  const logs = { stdout: new OutputLog(1 << 20, true), stderr: new OutputLog(1 << 20, true) };
+  const messages = subscribe(logs);
+  const before = new Uint8Array(20_000).fill(0x61);
+  before[19_999] = 0xe2;
+  const after = new Uint8Array(20_000).fill(0x62);
+  after[0] = 0xac;
+  logs.stdout.append(before, true);
+  logs.stdout.append(Uint8Array.of(0x82), true);
+  logs.stdout.append(after, true);
+  logs.stdout.finish();
+  logs.stderr.finish();
+  const text = messages.filter((m) => m.type === "output").map((m) => m.data).join("");
+  expect(text).toBe(`${"a".repeat(19_999)}€${"b".repeat(19_999)}`);
+  expect(messages.at(-1)!.type).toBe("exit");
+});
