@@ -110,7 +110,8 @@ type RequestWithoutId = FileRequest extends infer Request ? (Request extends unk
 const MAX_READ_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: a file that starts with a byte-order mark reads with it, as it is on disk.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The file methods of a session, over its channel. */
 export function createSessionFiles(channel: FileChannel): SessionFiles {

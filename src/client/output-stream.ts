@@ -172,7 +172,7 @@ export class OutputBuffer implements OutputStream {
   }
 
   async *text(): AsyncGenerator<string> {
-    const decoder = new TextDecoder();
+    const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
     for await (const bytes of this) {
       const text = decoder.decode(bytes, { stream: true });
       if (text) yield text;
@@ -188,7 +188,7 @@ export class OutputBuffer implements OutputStream {
   }
 
   async readAllText(): Promise<string> {
-    return new TextDecoder().decode(await this.readAll());
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(await this.readAll());
   }
 
   #wakeReader(): void {

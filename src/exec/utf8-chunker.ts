@@ -28,7 +28,8 @@ export function completeUtf8Length(bytes: Uint8Array): number {
   return end;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: false });
+// ignoreBOM: a byte-order mark is text like any other (by default a decode drops one at its start).
+const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /**
  * Decodes a byte stream to text chunk by chunk without splitting a multi-byte character: an

@@ -81,7 +81,8 @@ export function encodeOutputHeader(header: OutputHeader, payloadBytes = 0): Uint
 }
 
 /** One decoder for every header: a stream of output has thousands. */
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: an id that starts with U+FEFF keeps it (by default a decode drops it).
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Decodes an output header frame; undefined when the frame is not a valid one. Never throws. */
 export function decodeOutputHeader(frame: Uint8Array): OutputHeader | undefined {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createBinaryFramePairer, decodeServerText } from "../../src/client/decode-frame.ts";
-import { encodeOutputHeader, PADDED_HEADER_BYTES } from "../../src/protocol/index.ts";
+import { decodeOutputHeader, encodeOutputHeader, PADDED_HEADER_BYTES } from "../../src/protocol/index.ts";
 
 describe("decodeServerText", () => {
   test("decodes a message the schemas accept", () => {
@@ -60,4 +60,8 @@ describe("createBinaryFramePairer", () => {
     expect(pairer.push(padded)).toEqual({ kind: "pending" });
     expect(pairer.push(new Uint8Array([9]))).toEqual({ kind: "output", header: { id: "b", stream: "stdout", offset: 7 }, bytes: new Uint8Array([9]) });
   });
+});
+
+test("a binary header keeps an id that starts with a byte-order mark (a decoder drops it by default)", () => {
+  expect(decodeOutputHeader(encodeOutputHeader({ id: "\uFEFFx", stream: "stdout", offset: 5 }))).toEqual({ id: "\uFEFFx", stream: "stdout", offset: 5 });
 });

@@ -32,6 +32,16 @@ describe("exec", () => {
     expect(result).toMatchObject({ stdout: "hello\n", stderr: "oops\n", exit: { code: 0, signal: null, reason: "exited" } });
   });
 
+  test("a byte-order mark in the output is text like any other: readAllText and text() keep it", async () => {
+    const printBom = ["printf", "\\357\\273\\277hi"];
+    expect((await collect(session.exec(printBom))).stdout).toBe("\uFEFFhi");
+    let streamed = "";
+    for await (const text of session.exec(printBom).stdout.text()) streamed += text;
+    expect(streamed).toBe("\uFEFFhi");
+    await session.files.write("bom.txt", "\uFEFFhi");
+    expect(await session.files.read("bom.txt")).toBe("\uFEFFhi");
+  });
+
   test("a shell line that exits 3 is an exit, not a rejection", async () => {
     expect((await collect(session.exec("exit 3"))).exit).toMatchObject({ code: 3, signal: null, reason: "exited" });
   });
