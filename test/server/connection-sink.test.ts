@@ -27,3 +27,14 @@ test("a send past the hard cap marks the sink closed at once and closes the sock
   await Promise.resolve();
   expect(events).toEqual(["send returned", "close 4008"]);
 });
+
+// The liveness sweep compares handedBytes with the socket's queue, which counts UTF-8 bytes: counted
+// by string length, a slow reader of non-ASCII text seemed to take less than it did.
+test("handedBytes counts text by its UTF-8 size, as the socket's queue does", () => {
+  const ws = { send: () => 1, getBufferedAmount: () => 0, close: () => {} } as unknown as ServerWebSocket<unknown>;
+  const sink = createConnectionSink(ws);
+  const text = '{"type":"output","data":"日本語 ✓ 🎉"}';
+  sink.send(text);
+  expect(sink.handedBytes).toBe(Buffer.byteLength(text));
+  expect(sink.handedBytes).toBeGreaterThan(text.length);
+});
