@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { launchChromium, noBrowserReason } from "./browser.ts";
+import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, typeCommand, waitForLines, waitForText } from "./terminal-screen.ts";
 
 let server: TestServer;
@@ -22,15 +22,9 @@ async function waitForStatus(page: Page, text: string, timeoutMs = 10_000): Prom
 }
 
 describe.skipIf(noBrowserReason !== undefined)("the terminal page's connection, token and accessibility", () => {
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterAll(async () => {
-    // The server first: a browser that a timed-out test left dead makes close() throw.
-    await server?.[Symbol.asyncDispose]();
-    await browser?.close();
+  withServerAndBrowser((started, launched) => {
+    server = started;
+    browser = launched;
   });
 
   // Bug: a refused upgrade reaches a browser as a bare 1006. The page showed an empty terminal and

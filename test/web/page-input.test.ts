@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Terminal } from "@xterm/xterm";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { launchChromium, noBrowserReason } from "./browser.ts";
+import type { TestServer } from "../helpers/server-process.ts";
+import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, escapeRegex, readCols, typeCommand, waitForLines } from "./terminal-screen.ts";
 
 let server: TestServer;
@@ -62,17 +62,11 @@ function waitForClipboard(target: Page, expected: string, timeoutMs = 5_000): Pr
 const writeClipboard = (target: Page, text: string) => target.evaluate((value) => navigator.clipboard.writeText(value), text);
 
 describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboard in the terminal page", () => {
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
+  withServerAndBrowser(async (started, launched) => {
+    server = started;
+    browser = launched;
     context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${server.port}` });
-  }, 60_000);
-
-  afterAll(async () => {
-    // The server first: a browser that a timed-out test left dead makes close() throw.
-    await server?.[Symbol.asyncDispose]();
-    await browser?.close();
   });
 
   test("echoes CJK, emoji and combining marks typed in, and keeps 256-colour and truecolor attributes", async () => {

@@ -2,11 +2,11 @@
 // the connection is lost. The page resumes its session and sends again exactly what the server did
 // not take in (ExecInfo.stdin.received), and its resume replaces the old socket, so that what the
 // relay held can never arrive as well.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startHoldingProxy, type HoldingProxy } from "../helpers/holding-proxy.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { launchChromium, noBrowserReason } from "./browser.ts";
+import type { TestServer } from "../helpers/server-process.ts";
+import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, escapeRegex, waitForLines } from "./terminal-screen.ts";
 
 /** Multi-byte UTF-8 too: the page counts bytes as the server does. */
@@ -44,15 +44,9 @@ async function enterAfterTheDrop(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(noBrowserReason !== undefined)("keystrokes across a dropped connection in the terminal page", () => {
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterAll(async () => {
-    // The server first: a browser that a timed-out test left dead makes close() throw.
-    await server?.[Symbol.asyncDispose]();
-    await browser?.close();
+  withServerAndBrowser((started, launched) => {
+    server = started;
+    browser = launched;
   });
 
   test("sends again the keystrokes a cut connection lost, before the Enter typed after them, each once", async () => {
