@@ -120,15 +120,36 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     }
   };
 
+  /** Whether something (of any type, not followed) is at `components` now. */
+  const exists = async (components: string[]): Promise<boolean> => {
+    const walked = await walkPath(root, components, { label: formatComponents(components), followLast: false }).catch(() => null);
+    if (!walked) return false;
+    try {
+      return walked.name === null || (await lstatAt(root, walked.dir, walked.name)) !== null;
+    } finally {
+      walked.close();
+    }
+  };
+
   const onEvent = async (eventType: string, watched: WatchedDirectory, name: string): Promise<void> => {
     if (closed) return;
-    if (name === watched.components.at(-1) && !(await stillThere(watched))) {
-      unwatchSubtree(watched.components);
-      if (key(watched.components) === key(top.components)) await end();
-      return;
-    }
     const changed = [...watched.components, name];
     const path = formatComponents(changed);
+    if (name === watched.components.at(-1)) {
+      if (!(await stillThere(watched))) {
+        unwatchSubtree(watched.components);
+        if (key(watched.components) === key(top.components)) await end();
+        return;
+      }
+      // Bun names a change of the directory itself (chmod, touch) by the directory's own name: a
+      // `change` with no child of that name is the directory's, not a path inside it (the watch said
+      // `modify w/w` for `touch w`, a path that never existed). A child of that name removed is a
+      // `rename`. A subdirectory's own change is reported by its parent's watch; the top's is said here.
+      if (eventType === "change" && !(await exists(changed))) {
+        if (key(watched.components) === key(top.components)) batcher.push({ type: "modify", path: formatComponents(top.components) });
+        return;
+      }
+    }
     if (eventType === "change") return batcher.push({ type: "modify", path });
     unwatchSubtree(changed);
     const walkedNow = await walkPath(root, changed, { label: path, followLast: false }).catch(() => null);

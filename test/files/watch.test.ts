@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileReply } from "../../src/protocol/index.ts";
@@ -137,4 +137,25 @@ test("a watch whose directory is removed or moved away says so: a remove of it, 
   expect(await h.next((reply) => reply.type === "file.unwatch.result" && reply.id === "w2")).toEqual({ type: "file.unwatch.result", id: "w2", gone: true });
   // Ended: its id is free again, and unwatching it is unknown_transfer.
   expect(await h.request({ type: "file.watch", id: "w1", path: "." })).toEqual({ type: "file.watch.ready", id: "w1", path: "." });
+});
+
+// Found by an audit: Bun names a change of a watched directory itself (chmod, touch) by the
+// directory's own name, and the watch joined it on: `touch w` was `modify w/w`, a path that never was.
+test("a change of a watched directory itself is reported at its own path, and a child of the same name still at its", async () => {
+  using h = createHarness();
+  mkdirSync(join(h.workspace, "w/sub"), { recursive: true });
+  await h.request({ type: "file.watch", id: "tree", path: "w", recursive: true });
+  await h.request({ type: "file.watch", id: "flat", path: "w/sub" });
+  chmodSync(join(h.workspace, "w/sub"), 0o700);
+  utimesSync(join(h.workspace, "w"), new Date(), new Date());
+  writeFileSync(join(h.workspace, "w/sub/marker"), "x");
+  const tree = await eventsUntil(h, "tree", (event) => event.path === "w/sub/marker");
+  const flat = await eventsUntil(h, "flat", (event) => event.path === "w/sub/marker");
+  const paths = [...tree.seen, ...flat.seen].map((event) => event.path);
+  expect(paths.filter((path) => path === "w/sub/sub" || path === "w/w")).toEqual([]);
+  expect(tree.seen).toContainEqual({ type: "modify", path: "w/sub" });
+  expect(flat.seen).toContainEqual({ type: "modify", path: "w/sub" });
+  writeFileSync(join(h.workspace, "w/sub/sub"), "a child named as its directory");
+  await eventsUntil(h, "flat", (event) => event.type === "create" && event.path === "w/sub/sub");
+  await eventsUntil(h, "tree", (event) => event.type === "create" && event.path === "w/sub/sub");
 });
