@@ -184,6 +184,13 @@ function createWriter(scope: FileScope, walked: Walked, state: WriterState, opti
         if (!named || named.ino !== ours.ino || named.dev !== ours.dev) {
           throw new FileError("not_found", `${state.label}: the partial upload was moved or replaced before the commit (by a command, or by another upload to this path with the same id)`);
         }
+        if (!(await directoryStillAt(scope, walked))) {
+          // Its bytes would land where the directory went, and the reply would name a path that holds
+          // nothing (or leads outside the workspace, through a symlink put in its place): refused as a
+          // directory that went away is, and the partial file goes.
+          await unlinkQuietly(scope.root, walked.dir, state.partial);
+          throw new FileError("not_found", `${state.label}: its directory was moved or replaced before the commit (by a command)`);
+        }
         await placeFile(scope.root, walked.dir, state.partial, state.name, options.ifExists === "fail", state.label);
         return describeEntry(walked.components, await fstatFd(state.fd));
       } catch (error) {
@@ -205,4 +212,16 @@ function createWriter(scope: FileScope, walked: Walked, state: WriterState, opti
       });
     },
   };
+}
+
+/** Whether the directory an upload holds open is still the one its path leads to now. */
+async function directoryStillAt(scope: FileScope, walked: Walked): Promise<boolean> {
+  const now = await walkPath(scope.root, walked.components, { label: "the upload's directory", followLast: false }).catch(() => null);
+  if (!now) return false;
+  try {
+    const [held, found] = await Promise.all([fstatFd(walked.dir.fd), fstatFd(now.dir.fd)]);
+    return held.dev === found.dev && held.ino === found.ino;
+  } finally {
+    now.close();
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileValidatorsOf } from "../../src/files/http-validators.ts";
 import type { ErrorCode } from "../../src/protocol/index.ts";
@@ -39,6 +39,26 @@ describe("upload", () => {
     expect(statSync(join(h.workspace, "dir")).uid).toBe(65534);
     chunk(h, "u", 11, "late");
     expect(await nextOf(h, "u")).toEqual(refused("u", "unknown_transfer"));
+  });
+
+  // Found by an audit: the bytes went where the directory had gone, and `done` named the old path,
+  // which held nothing (or, with a symlink put in the directory's place, led outside the workspace).
+  test("an upload whose directory a command moves away before the commit is refused, as one whose directory is deleted, and leaves nothing", async () => {
+    using h = createHarness();
+    await h.request({ type: "file.upload", id: "moved", path: "d1/f", size: 6, parents: true });
+    chunk(h, "moved", 0, "abc");
+    await nextOf(h, "moved");
+    renameSync(join(h.workspace, "d1"), join(h.workspace, "d2"));
+    chunk(h, "moved", 3, "def", true);
+    expect(await nextOf(h, "moved")).toEqual(refused("moved", "not_found"));
+    expect(readdirSync(join(h.workspace, "d2"))).toEqual([]);
+
+    await h.request({ type: "file.upload", id: "swapped", path: "s/f", size: 3, parents: true });
+    renameSync(join(h.workspace, "s"), join(h.workspace, "s.old"));
+    mkdirSync(join(h.workspace, "s"));
+    chunk(h, "swapped", 0, "xyz", true);
+    expect(await nextOf(h, "swapped")).toEqual(refused("swapped", "not_found"));
+    expect([readdirSync(join(h.workspace, "s")), readdirSync(join(h.workspace, "s.old"))]).toEqual([[], []]);
   });
 
   test("a chunk at the wrong offset, too large, or past the window ends the upload and deletes its partial file", async () => {
