@@ -34,7 +34,7 @@ export async function movePath(
       parentsMode: options.parents ? PARENT_DIRECTORY_MODE : undefined,
       directory: to.directory,
     });
-    if (target.name === null) throw new FileError("exists", `${to.label} is the workspace itself`);
+    if (target.name === null) throw new FileError("bad_message", `${to.label} is the workspace itself, which cannot be replaced`);
     const existing = await lstatAt(scope.root, target.dir, target.name);
     if (existing && !options.overwrite) throw new FileError("exists", `${to.label} exists already; give overwrite: true to replace it`);
     try {

@@ -155,6 +155,8 @@ describe.each(SCHEMES)("with the $name path scheme", (pathScheme) => {
     expect(await h.request({ type: "file.move", id: "6", from: "d", to: "d/e/inside" })).toEqual(error("6", "bad_message"));
     expect(await h.request({ type: "file.move", id: "7", from: "missing", to: "x" })).toEqual(error("7", "not_found"));
     expect(await h.request({ type: "file.move", id: "8", from: ".", to: "x" })).toEqual(error("8", "bad_message"));
+    // The workspace as `to` is refused as it is as `from` (it was `exists`, where the spec says bad_message).
+    expect(await h.request({ type: "file.move", id: "8b", from: "link", to: ".", overwrite: true })).toEqual(error("8b", "bad_message"));
     expect(await h.request({ type: "file.move", id: "9", from: "link", to: "moved-link" })).toMatchObject({ entry: { type: "symlink", target: "/etc/passwd" } });
     expect(await h.request({ type: "file.move", id: "10", from: "new/dir/b", to: "d", overwrite: true })).toEqual(error("10", "is_directory"));
     expect(await h.request({ type: "file.move", id: "11", from: "d", to: "../x" })).toEqual(error("11", "path_outside_workspace"));
