@@ -1,4 +1,5 @@
 import { randomText } from "../common/random-text.ts";
+import { allowedPathProblem } from "../config/allowed-paths.ts";
 import { readFileSync } from "node:fs";
 import { detectSandbox, type DetectedSandbox } from "../sandbox/detect.ts";
 import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
@@ -64,6 +65,15 @@ export async function runServe(args: string[], env: Record<string, string | unde
     rootLock = registerInWorkspaceRoot(workspaceRoot);
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
+  }
+  for (const [flag, paths, writable] of [["--allow-read", settings.allowRead, false], ["--allow-write", settings.allowWrite, true]] as const) {
+    for (const path of paths) {
+      const problem = allowedPathProblem(path, writable, workspaceRoot);
+      if (problem) {
+        rootLock.release();
+        throw new UsageError(`${flag}: ${quote(path)} cannot be given to commands: ${problem}`);
+      }
+    }
   }
   if (rootLock.others.length > 0) {
     log.warn(
