@@ -46,8 +46,10 @@ describe.skipIf(noBwrap)("escape suite: writing outside the workspace", () => {
     // `..` is in the tmpfs bwrap made to hold the mount point, which bunker remounts read-only.
     expect(run.exit).toMatchObject({ code: 2, reason: "exited" });
     expect(run.stderr).toBe("/bin/sh: 1: cannot create ../planted.txt: Read-only file system\n");
-    // The server's own file (the servers of a root register in it) and the session's workspace: nothing planted.
-    expect(readdirSync(fixture.workspaceRoot).map((name) => name.replace(/^\.bunker-server\.\d+\.[0-9a-f]+\.lock$/, "<server file>")).sort()).toEqual(["<server file>", basename(client.hello.workspace)].sort());
+    // The server's own file (the servers of a root register in it), the key of workspace names and
+    // the session's workspace: nothing planted.
+    const entries = readdirSync(fixture.workspaceRoot).map((name) => name.replace(/^\.bunker-server\.\d+\.[0-9a-f]+\.lock$/, "<server file>"));
+    expect(entries.sort()).toEqual(["<server file>", ".bunker-naming-key", basename(client.hello.workspace)].sort());
   });
 
   test("writing through a symlink made in the workspace that points out fails: its target does not exist inside", async () => {
