@@ -283,3 +283,37 @@ test(`an exec gives stdin credit to at most ${MAX_STDIN_CREDIT_WRITERS} sockets:
   ledger.left(writers[1]!.sink);
   expect(ledger.creditAsked(writers[MAX_STDIN_CREDIT_WRITERS]!.sink)).toBe(true);
 });
+
+// Found by a flaky client test (1 run in ~20): a second writer answered with more than half a
+// window and less than a whole came to want more while not yet starved, used the rest, and waited
+// for a grant while the first writer kept credit it did not use; nobody asked for it back.
+test("a writer that uses the last of its credit while another holds more than its share has the holder asked to give back", () => {
+  const sinkOf = () => {
+    const got: StdinAckMessage[] = [];
+    const sink = { closed: false, send: (text: string) => void got.push(JSON.parse(text) as StdinAckMessage), sendBinaryPair() {}, congestion: () => undefined, onDrain() {}, onClose() {} };
+    return { sink, got, limit: () => got.filter((ack) => ack.limit !== undefined).at(-1)?.limit ?? 0 };
+  };
+  const ledger = new StdinLedger("paced");
+  const first = sinkOf();
+  const second = sinkOf();
+  // The first writer sends 10 MiB while the command reads them 512 KiB behind, then all of them.
+  ledger.writtenBy(first.sink);
+  ledger.creditAsked(first.sink);
+  for (let sent = 0; sent < 10 * MiB; ) {
+    const bytes = Math.min(256 * 1024, first.limit() - sent, 10 * MiB - sent);
+    ledger.received(first.sink, bytes);
+    sent += bytes;
+    ledger.taken(Math.max(0, sent - 512 * 1024));
+  }
+  ledger.taken(10 * MiB);
+  ledger.writtenBy(second.sink);
+  ledger.creditAsked(second.sink);
+  const answered = second.limit();
+  expect(answered).toBeGreaterThan(512 * 1024);
+  expect(answered).toBeLessThan(MiB);
+  // The second writer sends all it may; the command reads nothing now.
+  for (let sent = 0; sent < answered; sent += 256 * 1024) ledger.received(second.sink, Math.min(256 * 1024, answered - sent));
+  expect(first.got.at(-1)).toMatchObject({ contended: true });
+  ledger.creditAsked(first.sink);
+  expect(second.limit()).toBeGreaterThan(answered);
+});
