@@ -73,7 +73,7 @@ export function sweepStaleRuntimeDirs(root = tmpdir(), nowMs = Date.now()): stri
 }
 
 /**
- * SIGKILLs the processes of this user whose argv names `path`: what a killed server's sandboxes
+ * SIGKILLs the processes of this user (of any user, for root) whose argv names `path`: what a killed server's sandboxes
  * left. bwrap killed within milliseconds of a spawn can leave its inner half blocked for good,
  * before the reaper that would have ended it runs (found by a crash hunt; SECURITY.md); its argv
  * binds the server's reaper from this directory. Only for a directory already known to be stale,
@@ -82,7 +82,10 @@ export function sweepStaleRuntimeDirs(root = tmpdir(), nowMs = Date.now()): stri
 function killProcessesNaming(path: string, uid: number | undefined): void {
   for (const pid of visiblePids()) {
     try {
-      if (uid !== undefined && lstatSync(`/proc/${pid}`).uid !== uid) continue;
+      // A root server's sandboxes run as the run-as uid (nobody), not as root: it looks at every
+      // uid's processes (found by an audit: they were skipped). The directory is root's and its name
+      // random, so a process that names it is one of that server's.
+      if (uid !== undefined && uid !== 0 && lstatSync(`/proc/${pid}`).uid !== uid) continue;
       const argv = (readProcText(`/proc/${pid}/cmdline`) ?? "").split("\0");
       if (argv.some((arg) => arg === path || arg.startsWith(`${path}/`))) process.kill(pid, "SIGKILL");
     } catch {

@@ -67,3 +67,20 @@ test("the sweep also kills what a killed server's sandboxes left (a process nami
     bystander.kill("SIGKILL");
   }
 });
+
+// Found by an audit: a root server's sandboxes run as the run-as uid, and the sweep looked only at
+// processes of its own uid, so what a killed root server left ran on.
+test.skipIf(process.getuid?.() !== 0)("run as root, the sweep also kills a leaked process of another uid that names the stale directory", async () => {
+  const dead = await deadPid();
+  const stale = makeDir(`bunker-runtime-${dead}-hhhhhh`, 60 * 60 * 1000);
+  const leaked = Bun.spawn(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "sh", "-c", "echo ready; sleep 30", "leaked", `${stale}/reap-x64`], { stdout: "pipe" });
+  try {
+    // Once it speaks it is sh, as 65534 (setpriv itself, still root, would be swept without the fix).
+    await leaked.stdout.getReader().read();
+    expect(lstatSync(`/proc/${leaked.pid}`).uid).toBe(65534);
+    expect(sweepStaleRuntimeDirs(root)).toEqual([`bunker-runtime-${dead}-hhhhhh`]);
+    expect(await leaked.exited).toBe(137);
+  } finally {
+    leaked.kill("SIGKILL");
+  }
+});
