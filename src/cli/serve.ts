@@ -7,6 +7,7 @@ import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
 import { ensureWorkspaceRoot } from "../workspace/create.ts";
+import { namingKeyOf } from "../workspace/naming.ts";
 import { registerInWorkspaceRoot, type RootRegistration } from "../workspace/root-lock.ts";
 import { removeEndedWorkspaces } from "../workspace/ended-workspaces.ts";
 import { printOutput } from "./broken-pipe.ts";
@@ -63,6 +64,8 @@ export async function runServe(args: string[], env: Record<string, string | unde
   try {
     workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
     rootLock = registerInWorkspaceRoot(workspaceRoot);
+    // Made (or read) now, so that a root where it cannot be is refused at start, not at the first session.
+    namingKeyOf(workspaceRoot);
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomText } from "../common/random-text.ts";
 import { namingKeyOf, workspaceNameFor } from "./naming.ts";
@@ -45,10 +45,9 @@ export interface Workspace {
  * that commands can write in it). The root must be a real path.
  */
 export function createWorkspace(root: string, sessionId: string, runAs?: RunAs): Workspace {
+  // Keyed (see namingKeyOf). A workspace kept from before names were keyed is not taken over: the
+  // unkeyed name is the predictable path the key retires, where a command could have planted one.
   const path = join(root, workspaceNameFor(sessionId, namingKeyOf(root)));
-  // A workspace kept (--workspace-retention keep) from before names were keyed moves to its new name.
-  const unkeyed = join(root, workspaceNameFor(sessionId));
-  if (!existsSync(path) && existsSync(unkeyed)) renameSync(unkeyed, path);
   mkdirSync(path, { recursive: true, mode: 0o700 });
   chmodSync(path, 0o700);
   if (runAs) chownSync(path, runAs.uid, runAs.gid);

@@ -1,6 +1,6 @@
 import { closeSync, constants, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { randomText } from "../common/random-text.ts";
 
 /** The file in the workspace root that holds the key workspace names are made with (see workspaceNameFor). */
 export const NAMING_KEY_FILE = ".bunker-naming-key";
@@ -38,19 +38,26 @@ export function namingKeyOf(root: string): Uint8Array {
     key = readFileSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    const draft = `${path}.${process.pid}.${randomBytes(6).toString("hex")}`;
-    const fd = openSync(draft, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    // Not node:crypto: loading it costs `serve` ~5 ms of start (common/random-text.ts).
+    const draft = `${path}.${process.pid}.${randomText(6, "hex")}`;
     try {
-      writeSync(fd, randomBytes(32));
+      const fd = openSync(draft, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        writeSync(fd, crypto.getRandomValues(new Uint8Array(32)));
+      } finally {
+        closeSync(fd);
+      }
+      try {
+        linkSync(draft, path);
+      } catch (linkError) {
+        if ((linkError as NodeJS.ErrnoException).code !== "EEXIST") throw linkError;
+      }
     } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(draft, path);
-    } catch (linkError) {
-      if ((linkError as NodeJS.ErrnoException).code !== "EEXIST") throw linkError;
-    } finally {
-      unlinkSync(draft);
+      try {
+        unlinkSync(draft);
+      } catch {
+        // Never made: the open failed.
+      }
     }
     key = readFileSync(path);
   }

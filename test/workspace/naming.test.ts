@@ -27,11 +27,11 @@ test("a named session's workspace cannot be found from its name, and keeps its p
   expect(basename(createWorkspace(other, "named:project").path)).not.toBe(basename(first.path));
 });
 
-test("a workspace kept from before names were keyed moves to its keyed name with its files", () => {
-  const root = join(scratch, "kept");
-  mkdirSync(join(root, workspaceNameFor("named:old")), { recursive: true });
-  writeFileSync(join(root, workspaceNameFor("named:old"), "notes.txt"), "still here");
-  const workspace = createWorkspace(root, "named:old");
-  expect(readFileSync(join(workspace.path, "notes.txt"), "utf8")).toBe("still here");
-  expect(existsSync(join(root, workspaceNameFor("named:old")))).toBe(false);
+// The unkeyed name is the predictable path the key retires: what sits there is never taken over.
+test("a directory at a session's unkeyed name is not made its workspace", () => {
+  const root = join(scratch, "planted");
+  mkdirSync(join(root, workspaceNameFor("named:victim")), { recursive: true });
+  writeFileSync(join(root, workspaceNameFor("named:victim"), "planted"), "x");
+  const workspace = createWorkspace(root, "named:victim");
+  expect(existsSync(join(workspace.path, "planted"))).toBe(false);
 });
