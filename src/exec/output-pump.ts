@@ -46,8 +46,10 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, log: Output
       if (room) await room;
       const { done, value } = await reader.read();
       if (done) break;
-      // Each read is a new buffer that only this pump has seen: the log may free it when done.
-      log.append(takeWithinBudget(value, budget), true);
+      // Each read is a new buffer that only this pump has seen: the log may free it when done. Only
+      // a read that is its whole buffer is claimed, should a later Bun hand out views of a shared one.
+      const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+      log.append(takeWithinBudget(value, budget), whole);
     }
   } finally {
     // The reader is not released: nothing reads the stream after it, and releaseLock cost 8 to 16 µs

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
 import { OutputHeaderWriter } from "../protocol/index.ts";
 import type { LogReader, OutputLog } from "../exec/output-log.ts";
@@ -193,8 +194,9 @@ export class Subscription {
         const raw = text.subarray(0, complete);
         const data = decoder.decode(raw);
         // Where invalid bytes became U+FFFD, data is not the raw bytes: say how many it covers. (Its
-        // UTF-8 length can still match: a cut 3-byte character becomes U+FFFD, 3 bytes too.)
-        const exact = Buffer.byteLength(data) === complete && !(data.includes("\uFFFD") && !Buffer.from(data).equals(raw));
+        // UTF-8 length can still match: the first 3 bytes of a cut 4-byte character become one
+        // U+FFFD, 3 bytes too.)
+        const exact = isUtf8(raw);
         const rawBytes = exact ? "" : `,"bytes":${complete}`;
         this.sink.send(`{"type":"output","id":${JSON.stringify(id)},"stream":"${stream}","offset":${offset},"data":${JSON.stringify(data)}${rawBytes}}`);
         return complete;
