@@ -63,20 +63,22 @@ export async function runServe(args: string[], env: Record<string, string | unde
   let rootLock: RootRegistration;
   try {
     workspaceRoot = ensureWorkspaceRoot(settings.workspaceRoot, settings.runAs);
-    rootLock = registerInWorkspaceRoot(workspaceRoot);
-    // Made (or read) now, so that a root where it cannot be is refused at start, not at the first session.
-    namingKeyOf(workspaceRoot);
   } catch (error) {
     throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }
+  // Here, not with the other settings: the workspace root is known (and real) only once it exists.
   for (const [flag, paths, writable] of [["--allow-read", settings.allowRead, false], ["--allow-write", settings.allowWrite, true]] as const) {
     for (const path of paths) {
       const problem = allowedPathProblem(path, writable, workspaceRoot);
-      if (problem) {
-        rootLock.release();
-        throw new UsageError(`${flag}: ${quote(path)} cannot be given to commands: ${problem}`);
-      }
+      if (problem) throw new UsageError(`${flag}: ${quote(path)} cannot be given to commands: ${problem}`);
     }
+  }
+  try {
+    // Made (or read) now, so that a root where it cannot be is refused at start, not at the first session.
+    namingKeyOf(workspaceRoot);
+    rootLock = registerInWorkspaceRoot(workspaceRoot);
+  } catch (error) {
+    throw new UsageError(`--workspace-root: ${(error as Error).message}`);
   }
   if (rootLock.others.length > 0) {
     log.warn(

@@ -1,11 +1,6 @@
 import { realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
-
-/** Whether `path` is `other`, lies inside it, or holds it (both real, absolute paths). */
-function overlaps(path: string, other: string): boolean {
-  const within = (inner: string, outer: string) => inner === outer || inner.startsWith(outer.endsWith("/") ? outer : `${outer}/`);
-  return within(path, other) || within(other, path);
-}
+import { isInside } from "../workspace/confine.ts";
 
 /**
  * Why an `--allow-read`/`--allow-write` path would undo the isolation between sessions, or
@@ -14,14 +9,13 @@ function overlaps(path: string, other: string): boolean {
  * showed every session's workspace to every command, writable (found by an audit). Writable, a
  * folder that holds the temporary directory would also hold the runtime directory of the reaper
  * that every session's commands start through (writable there by a server that runs commands as
- * itself).
+ * itself). Both paths are real ones (the settings resolve allowed paths; ensureWorkspaceRoot the root).
  */
 export function allowedPathProblem(path: string, writable: boolean, workspaceRoot: string, temporaryDir = tmpdir()): string | undefined {
-  const root = realpathSync(workspaceRoot);
-  if (overlaps(path, root)) return `it overlaps the workspace root ${root}: every session's workspace would be open to every command`;
+  if (isInside(path, workspaceRoot) || isInside(workspaceRoot, path)) return `it overlaps the workspace root ${workspaceRoot}: every session's workspace would be open to every command`;
   if (writable) {
     const temporary = realpathSync(temporaryDir);
-    if (temporary === path || temporary.startsWith(`${path}/`)) return `it holds ${temporary}, where the server keeps what every session's commands start through`;
+    if (isInside(path, temporary)) return `it holds ${temporary}, where the server keeps what every session's commands start through`;
   }
   return undefined;
 }

@@ -4,7 +4,8 @@ import { isAbsolute, resolve } from "node:path";
 /** A path inside the workspace, or why it is refused. */
 export type ConfinedPath = { ok: true; path: string } | { ok: false; code: "path_outside_workspace" | "not_found" | "not_directory"; problem: string };
 
-function isInside(root: string, path: string): boolean {
+/** Whether `path` is `root` or lies under it (both absolute, without `..`). */
+export function isInside(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
 }
 
