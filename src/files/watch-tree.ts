@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { watch, type FSWatcher } from "node:fs";
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
 import { closeFd, fstatFd, lstatPath, readdirNames } from "./fs-calls.ts";
@@ -135,7 +136,9 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     if (closed) return;
     const changed = [...watched.components, name];
     const path = formatComponents(changed);
-    if (name === watched.components.at(-1)) {
+    // The name Bun gives the directory's own events: its last component, or for the workspace
+    // itself the workspace directory's name on the host.
+    if (name === (watched.components.at(-1) ?? basename(root.workspace))) {
       if (!(await stillThere(watched))) {
         unwatchSubtree(watched.components);
         if (key(watched.components) === key(top.components)) await end();

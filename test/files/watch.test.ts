@@ -159,3 +159,14 @@ test("a change of a watched directory itself is reported at its own path, and a 
   await eventsUntil(h, "flat", (event) => event.type === "create" && event.path === "w/sub/sub");
   await eventsUntil(h, "tree", (event) => event.type === "create" && event.path === "w/sub/sub");
 });
+
+test("a change of the workspace itself under a watch of it is reported as `.`, never as a child named like its directory", async () => {
+  using h = createHarness();
+  await h.request({ type: "file.watch", id: "top", path: "." });
+  chmodSync(h.workspace, 0o750);
+  writeFileSync(join(h.workspace, "marker"), "x");
+  const { seen } = await eventsUntil(h, "top", (event) => event.path === "marker");
+  expect(seen.filter((event) => event.path !== "marker" && event.path !== ".")).toEqual([]);
+  expect(seen).toContainEqual({ type: "modify", path: "." });
+});
+
