@@ -7,7 +7,7 @@ import { lstatAt, openEntryAt, settleOwnership } from "./confined-root.ts";
 import type { FileScope } from "./file-scope.ts";
 import { placeFile, unlinkQuietly } from "./place-file.ts";
 import { assertWithinQuota, measureUsage } from "./usage.ts";
-import { walkPath, type Walked } from "./walk.ts";
+import { isStillAt, walkPath, type Walked } from "./walk.ts";
 import { PARENT_DIRECTORY_MODE } from "./write-file.ts";
 import type { ClientPath } from "./workspace-path.ts";
 
@@ -216,12 +216,5 @@ function createWriter(scope: FileScope, walked: Walked, state: WriterState, opti
 
 /** Whether the directory an upload holds open is still the one its path leads to now. */
 async function directoryStillAt(scope: FileScope, walked: Walked): Promise<boolean> {
-  const now = await walkPath(scope.root, walked.components, { label: "the upload's directory", followLast: false }).catch(() => null);
-  if (!now) return false;
-  try {
-    const [held, found] = await Promise.all([fstatFd(walked.dir.fd), fstatFd(now.dir.fd)]);
-    return held.dev === found.dev && held.ino === found.ino;
-  } finally {
-    now.close();
-  }
+  return isStillAt(scope.root, walked.components.slice(0, -1), await fstatFd(walked.dir.fd));
 }

@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
-import { closeFd, readlinkPath } from "./fs-calls.ts";
+import { closeFd, fstatFd, readlinkPath } from "./fs-calls.ts";
 import { entryPath, lstatAt, mkdirAt, openDirAt, openRootDir, type ConfinedRoot } from "./confined-root.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { formatComponents, resolveLinkTarget, type Components } from "./workspace-path.ts";
@@ -149,3 +149,19 @@ export async function walkPath(root: ConfinedRoot, path: Components, options: Wa
 function notFound(label: string, missing: Components): FileError {
   return new FileError("not_found", `${label} does not exist in the workspace (no ${formatComponents(missing)})`);
 }
+
+/**
+ * Whether what is at `path` now (not followed) is the file or directory `identity` was taken from:
+ * a watched directory that a command moved or replaced, or an upload's directory, is not.
+ */
+export async function isStillAt(root: ConfinedRoot, path: Components, identity: { dev: number; ino: number }): Promise<boolean> {
+  const walked = await walkPath(root, path, { label: formatComponents(path), followLast: false }).catch(() => null);
+  if (!walked) return false;
+  try {
+    const stats = walked.name === null ? await fstatFd(walked.dir.fd) : await lstatAt(root, walked.dir, walked.name);
+    return stats !== null && stats.dev === identity.dev && stats.ino === identity.ino;
+  } finally {
+    walked.close();
+  }
+}
+

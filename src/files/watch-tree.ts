@@ -8,7 +8,7 @@ import type { FileScope } from "./file-scope.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { TEMP_PREFIX } from "./place-file.ts";
 import { PARTIAL_PREFIX } from "./upload-writer.ts";
-import { walkPath } from "./walk.ts";
+import { isStillAt, walkPath } from "./walk.ts";
 import { formatComponents, type ClientPath, type Components } from "./workspace-path.ts";
 
 /** What a watch does, and where its events go. */
@@ -110,16 +110,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
   };
 
   /** Whether the directory a watcher was started on is still at its place (Bun reports its own removal as a child of its name). */
-  const stillThere = async (watched: WatchedDirectory): Promise<boolean> => {
-    const walkedNow = await walkPath(root, watched.components, { label: "watched directory", followLast: false }).catch(() => null);
-    if (!walkedNow) return false;
-    try {
-      const stats = walkedNow.name === null ? await fstatFd(walkedNow.dir.fd) : await lstatAt(root, walkedNow.dir, walkedNow.name);
-      return stats !== null && stats.dev === watched.dev && stats.ino === watched.ino;
-    } finally {
-      walkedNow.close();
-    }
-  };
+  const stillThere = (watched: WatchedDirectory): Promise<boolean> => isStillAt(root, watched.components, watched);
 
   /** Whether something (of any type, not followed) is at `components` now. */
   const exists = async (components: string[]): Promise<boolean> => {
