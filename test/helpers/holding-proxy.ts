@@ -5,6 +5,7 @@
 // lagging-proxy.ts keeps only the newest bytes, across connections. Here later connections pass
 // everything, so the client can come back through the same relay while the old connection holds.
 import { connect, createServer, type Socket } from "node:net";
+import { listenOnLoopback } from "./listen-loopback.ts";
 
 export interface HoldingProxy extends AsyncDisposable {
   readonly port: number;
@@ -60,11 +61,9 @@ export async function startHoldingProxy(targetPort: number): Promise<HoldingProx
       relayed.delete(pair);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the proxy has no TCP address");
+  const port = await listenOnLoopback(server);
   return {
-    port: address.port,
+    port,
     hold() {
       heldBytes = 0;
       for (const pair of relayed) pair.held ??= [];

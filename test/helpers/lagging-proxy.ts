@@ -4,6 +4,7 @@
 // sending meanwhile (whatever pacing it keeps to sees all but those bytes arrive). It also counts
 // what it passed on, so that a test cuts at a point of the transfer without polling the server.
 import { connect, createServer, type Socket } from "node:net";
+import { listenOnLoopback } from "./listen-loopback.ts";
 
 export interface LaggingProxy extends AsyncDisposable {
   readonly port: number;
@@ -78,11 +79,9 @@ export async function startLaggingProxy(targetPort: number): Promise<LaggingProx
       for (const wake of waiters) wake();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the proxy has no TCP address");
+  const port = await listenOnLoopback(server);
   return {
-    port: address.port,
+    port,
     lag(bytes) {
       lagBytes = bytes;
       return until(() => keptBytes >= bytes);

@@ -1,6 +1,7 @@
 // A real proxy: node:net pipes apply backpressure both ways, so the proxy holds no more than its
 // buffers, and a cut (dropAll) reaches both ends without a WebSocket close.
 import { createServer, connect, type Socket } from "node:net";
+import { listenOnLoopback } from "./listen-loopback.ts";
 
 /** A TCP proxy in front of a server, whose connections a test can cut: a network drop on demand. */
 export interface TcpProxy extends AsyncDisposable {
@@ -62,11 +63,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     freezers.add(freezeOne);
     client.on("close", () => freezers.delete(freezeOne));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the proxy has no TCP address");
+  const port = await listenOnLoopback(server);
   return {
-    port: address.port,
+    port,
     dropAll() {
       for (const socket of sockets) socket.destroy();
     },
