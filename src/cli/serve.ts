@@ -97,6 +97,8 @@ export async function runServe(args: string[], env: Record<string, string | unde
       allowNetwork: settings.allowNetwork,
       workspaceRoot,
       runAs: settings.runAs,
+      allowRead: settings.allowRead,
+      allowWrite: settings.allowWrite,
     }),
     import("../server/create-server.ts"),
   ]);
@@ -112,6 +114,10 @@ export async function runServe(args: string[], env: Record<string, string | unde
       { reason: sandbox.info.reason, notEnforced },
       `WARNING: commands run WITHOUT a sandbox (${sandbox.info.reason}). Not enforced: ${notEnforced.join("; ")}.`,
     );
+  } else if (sandbox.info.backend === "bwrap" && sandbox.info.notEnforced !== undefined) {
+    // Seatbelt always lists what it cannot enforce (hello carries it); bwrap only when it lost a part.
+    const { notEnforced } = sandbox.info;
+    log.warn("sandbox.weakened", { backend: sandbox.info.backend, notEnforced }, `WARNING: the ${sandbox.info.backend} sandbox runs without: ${notEnforced.join("; ")}.`);
   }
   const tls = settings.tls && { cert: readPem("--tls-cert", settings.tls.certPath), key: readPem("--tls-key", settings.tls.keyPath) };
 

@@ -3,6 +3,7 @@ import { buildReaperLimitArgs } from "./rlimits.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 import type { SystemMount } from "./system-mounts.ts";
 import { createVisibility, resolveProgram } from "./resolve-program.ts";
+import type { SetupNamespace } from "./setup-namespace.ts";
 
 /** Where the reaper (see reaper.ts) appears inside the sandbox. */
 export const REAPER_SANDBOX_PATH = "/run/bunker/reap";
@@ -14,8 +15,11 @@ const WAIT_STATUS_FD = 4;
 export const SECCOMP_FD = 5;
 /** Child fd bwrap reads the command's environment from, as --args (see buildEnvArgs). */
 const ENV_ARGS_FD = 6;
+/** Child fds nsenter enters the setup namespace through (setup-namespace.ts): its user, then its mounts. */
+const SETUP_USER_NS_FD = 7;
+const SETUP_MOUNT_NS_FD = 8;
 /** Child fds of protected paths start here, one each. */
-const FIRST_PROTECTED_FD = 7;
+const FIRST_PROTECTED_FD = 9;
 
 export interface BwrapBackendOptions {
   bwrapPath: string;
@@ -26,6 +30,26 @@ export interface BwrapBackendOptions {
   lookUpPrograms?: boolean;
   /** Host path of the installed seccomp filter (seccomp/install-filter.ts); bwrap loads it from fd 5. */
   seccompFilterPath?: string;
+  /** Where bwrap sets each sandbox up (setup-namespace.ts); without it, on the host itself. */
+  setupNamespace?: SetupNamespace;
+}
+
+/**
+ * How bwrap is started: through nsenter into the setup namespace when there is one, which then
+ * executes bwrap there (no fork: the spawned pid is bwrap's). The namespace fds reach bwrap and
+ * its pid 1, the reaper, which closes them before the command runs; with them a process could
+ * enter nothing anyway, holding no capability over the namespace's owner.
+ */
+export function buildBwrapLaunch(options: BwrapBackendOptions): { argv: string[]; passFds: { fd: number; hostFd: number }[] } {
+  const setup = options.setupNamespace;
+  if (!setup) return { argv: [options.bwrapPath], passFds: [] };
+  return {
+    argv: [setup.nsenterPath, `--user=/proc/self/fd/${SETUP_USER_NS_FD}`, `--mount=/proc/self/fd/${SETUP_MOUNT_NS_FD}`, "--preserve-credentials", "--", options.bwrapPath],
+    passFds: [
+      { fd: SETUP_USER_NS_FD, hostFd: setup.userFd },
+      { fd: SETUP_MOUNT_NS_FD, hostFd: setup.mountFd },
+    ],
+  };
 }
 
 function systemMountArgs(mounts: readonly SystemMount[]): string[] {
@@ -150,9 +174,10 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const remembered = (path: string) => isSystem(path) && !inWorkspace(path);
       const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
+      const launch = buildBwrapLaunch(options);
       return {
         argv: [
-            options.bwrapPath,
+            ...launch.argv,
             "--args",
             String(ENV_ARGS_FD),
             ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths),
@@ -170,7 +195,10 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
         statusFds: { jsonStatus: JSON_STATUS_FD, waitStatus: WAIT_STATUS_FD },
         ...(options.seccompFilterPath && { inputFiles: [{ fd: SECCOMP_FD, path: options.seccompFilterPath }] }),
         inputData: [{ fd: ENV_ARGS_FD, bytes: buildEnvArgs(spec.env) }],
-        passFds: (spec.protectedPaths ?? []).map((protectedPath, index) => ({ fd: FIRST_PROTECTED_FD + index, hostFd: protectedPath.fd })),
+        passFds: [
+          ...launch.passFds,
+          ...(spec.protectedPaths ?? []).map((protectedPath, index) => ({ fd: FIRST_PROTECTED_FD + index, hostFd: protectedPath.fd })),
+        ],
         detached: false,
       };
     },

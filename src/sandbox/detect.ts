@@ -1,8 +1,8 @@
-import { chownSync, closeSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from "node:fs";
+import { chownSync, closeSync, mkdtempSync, openSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
-import { buildBwrapArgs, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
+import { buildBwrapArgs, buildBwrapLaunch, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
 import { installReaper, reaperArchFor } from "./reaper.ts";
@@ -12,6 +12,8 @@ import { readSystemMounts } from "./system-mounts.ts";
 import { createRuntimeDir } from "./runtime-dir.ts";
 import { buildReaperLimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
 import type { RunAs } from "./run-as.ts";
+import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "./setup-namespace.ts";
+import { readWrittenText } from "./written-text.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
 export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
@@ -24,6 +26,9 @@ export interface DetectSandboxOptions {
   workspaceRoot: string;
   /** The uid and gid commands run as: the probe runs as them too. */
   runAs?: RunAs | undefined;
+  /** The extra host paths commands may read and write: bwrap's setup namespace shows them. */
+  allowRead?: readonly string[];
+  allowWrite?: readonly string[];
 }
 
 /** The backend the server runs with, what hello reports about it, and what to clean up at exit. */
@@ -39,16 +44,6 @@ export interface DetectedSandbox {
 }
 
 export type DetectSandboxResult = { ok: true; sandbox: DetectedSandbox } | { ok: false; reason: string };
-
-function firstLine(text: string): string {
-  return text.trim().split("\n")[0] ?? "";
-}
-
-/** The first bytes a process wrote to `fd`, a file it shared with us (its offset is past them). */
-function readWritten(fd: number, maxBytes = 4096): string {
-  const bytes = new Uint8Array(maxBytes);
-  return new TextDecoder().decode(bytes.subarray(0, readSync(fd, bytes, 0, maxBytes, 0)));
-}
 
 async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined): Promise<ProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
@@ -72,8 +67,15 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     unlinkSync(stderrPath);
     // Bun.spawn rather than execa here: this runs at every startup, and loading execa alone
     // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
-    const proc = Bun.spawn([options.bwrapPath, ...args], {
-      stdio: ["ignore", "ignore", stderrFd, "pipe", "pipe", ...(seccompFd === undefined ? [] : [seccompFd])],
+    // Launched as every exec is: in the setup namespace when there is one.
+    const launch = buildBwrapLaunch(options);
+    const stdio: ("pipe" | "ignore" | number)[] = ["ignore", "ignore", stderrFd, "pipe", "pipe", seccompFd ?? "ignore"];
+    for (const pass of launch.passFds) {
+      while (stdio.length <= pass.fd) stdio.push("ignore");
+      stdio[pass.fd] = pass.hostFd;
+    }
+    const proc = Bun.spawn([...launch.argv, ...args], {
+      stdio: stdio as ["ignore", "ignore", number, ...("pipe" | "ignore" | number)[]],
       env: { PATH: "/usr/bin:/bin" },
       timeout: 10_000,
       ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
@@ -84,7 +86,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       if (typeof fd === "number") closeSync(fd);
     }
     if (exitCode === 0) return { ok: true };
-    const detail = firstLine(readWritten(stderrFd)) || `exit code ${exitCode}`;
+    const detail = readWrittenText(stderrFd) || `exit code ${exitCode}`;
     return { ok: false, reason: `bwrap failed its probe: ${detail} (user namespaces disabled, an unprivileged container, or AppArmor's restriction on Ubuntu 24.04 and later)` };
   } catch (error) {
     return { ok: false, reason: `bwrap could not be run: ${(error as Error).message}` };
@@ -113,21 +115,60 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
   };
-  const probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs);
+  const setup = await makeSetupNamespace(backendOptions, options);
+  let probe: ProbeResult = setup.ok ? await probeBwrap({ ...backendOptions, setupNamespace: setup.namespace }, options.workspaceRoot, options.allowNetwork, options.runAs) : setup;
+  const unconfinedSetup = probe.ok ? undefined : probe.reason;
+  if (setup.ok && probe.ok) backendOptions.setupNamespace = setup.namespace;
+  else {
+    if (setup.ok) closeSetupNamespace(setup.namespace);
+    probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs);
+  }
   if (!probe.ok) {
     dispose();
     return probe;
   }
+  const namespace = backendOptions.setupNamespace;
   return {
     ok: true,
     sandbox: {
       backend: createBwrapBackend(backendOptions),
-      info: { backend: "bwrap", network: options.allowNetwork },
+      info: {
+        backend: "bwrap",
+        network: options.allowNetwork,
+        ...(unconfinedSetup !== undefined && { notEnforced: [`setup namespace: ${unconfinedSetup}; bwrap makes its mount points on the host, where a command racing it can redirect them (docs/SECURITY.md)`] }),
+      },
       seccomp: backendOptions.seccompFilterPath !== undefined,
       rlimits: true,
-      dispose,
+      dispose() {
+        if (namespace) closeSetupNamespace(namespace);
+        dispose();
+      },
     },
   };
+}
+
+/** bwrap's setup namespace (setup-namespace.ts) for this server's workspaces, or why there is none. */
+async function makeSetupNamespace(backend: BwrapBackendOptions, options: DetectSandboxOptions): Promise<{ ok: true; namespace: SetupNamespace } | { ok: false; reason: string }> {
+  const nsenterPath = Bun.which("nsenter", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" });
+  if (!nsenterPath) return { ok: false, reason: "nsenter (util-linux) is not installed" };
+  // bwrap itself must be found in there: it is, unless it lies outside the system directories.
+  const systemPaths = backend.systemMounts.map((mount) => mount.path);
+  const bwrapVisible = systemPaths.some((path) => backend.bwrapPath.startsWith(`${path}/`));
+  try {
+    const namespace = await openSetupNamespace({
+      bwrapPath: backend.bwrapPath,
+      nsenterPath,
+      systemMounts: backend.systemMounts,
+      readFiles: [backend.reaperPath, ...(bwrapVisible ? [] : [backend.bwrapPath])],
+      workspaceRoot: options.workspaceRoot,
+      ...(options.allowRead && { allowRead: options.allowRead }),
+      ...(options.allowWrite && { allowWrite: options.allowWrite }),
+      runAs: options.runAs,
+    });
+    return { ok: true, namespace };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
 }
 
 async function detectSeatbelt(options: DetectSandboxOptions): Promise<DetectSandboxResult> {

@@ -17,9 +17,12 @@ import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 const scratch = mkdtempSync(join(tmpdir(), "bunker-test-bench-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** The reaper sits in each process's own runtime directory: the one part of the argv that may differ. */
+/**
+ * The reaper sits in each process's own runtime directory: the one part of the argv that may differ.
+ * The spawn's nsenter prefix (the setup namespace) is not in /proc: nsenter executes bwrap.
+ */
 function normalise(argv: readonly string[]): string[] {
-  return argv.map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
+  return argv.slice(argv.findIndex((arg) => arg.endsWith("/bwrap"))).map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
 }
 
 /** The argv of the bwrap that runs a long `cat` for a client of a server started with `command`. */
@@ -43,6 +46,8 @@ describe.skipIf(noBwrap)("the benchmarks' bare spawn", () => {
     try {
       const bare = sandbox.buildCommand(["cat"], workspace).argv;
       expect(normalise(bare)).toEqual(normalise(argv));
+      // The bare spawn enters the setup namespace as the server's does (they differ only in fds).
+      expect(bare[0]).toEndWith("/nsenter");
       expect(argv).toContain("--seccomp");
       expect(argv.join(" ")).toContain("/run/bunker/reap -l ");
     } finally {
@@ -56,6 +61,7 @@ describe.skipIf(noBwrap)("the benchmarks' bare spawn", () => {
     try {
       const bare = sandbox.buildCommand(["cat"], workspace).argv;
       expect(normalise(bare)).toEqual(normalise(argv));
+      expect(bare[0]).toEndWith("/bwrap");
       expect(argv).not.toContain("--seccomp");
       expect(argv).not.toContain("--size");
       expect(argv.join(" ")).not.toContain("/run/bunker/reap -l ");
