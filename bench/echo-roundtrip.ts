@@ -3,9 +3,7 @@
  * very same sandbox argv and beside websocketd running the same bwrap argv, all sampled in turn in
  * the same run. Standalone: bun bench/echo-roundtrip.ts [samplesPerRound]
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { openBunker } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { sampleInRounds, type Contender } from "./lib/rounds.ts";
@@ -146,17 +144,16 @@ async function run(context: BenchContext, samplesPerRound = context.quick ? 30 :
   await using stack = new AsyncDisposableStack();
   const contenders: Contender[] = [];
   const missing = new Map<string, string>();
-  const scratch = mkdtempSync(join(tmpdir(), "bunker-bench-echo-"));
-  stack.defer(() => rmSync(scratch, { recursive: true, force: true }));
   let bwrapWorkspace: { workspace: string; argv: string[]; env: Record<string, string>; runAs: BenchRunAs | undefined } | undefined;
 
   for (const variant of SANDBOX_VARIANTS) {
     try {
-      const sandbox = await prepareSandbox(variant.backend, scratch, variant.policy);
-      stack.defer(() => sandbox.dispose());
       const server = stack.use(await startBunker(context, { args: [...variant.serverArgs], ...(variant.command && { command: variant.command }) }));
       const client = await openBunker(server.url, server.token);
       stack.defer(() => client.close());
+      // Detected for the server's workspace root and user, as the server's own sandbox was.
+      const sandbox = await prepareSandbox(variant.backend, dirname(client.hello.workspace), variant.policy, runAsOf(client.hello.workspace));
+      stack.defer(() => sandbox.dispose());
       let n = 0;
       contenders.push({
         id: `bunker:${variant.id}`,

@@ -3,9 +3,7 @@
  * argv at the same concurrency, and beside the floor of any server in a process of its own (a bare
  * Bun.serve that makes the same spawn per message), taking turns round by round.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { openBunker } from "./lib/bunker-client.ts";
 import { startBunker } from "./lib/bunker-server.ts";
 import { prepareSandbox, runBareSpawn } from "./lib/sandbox-spawn.ts";
@@ -33,18 +31,17 @@ async function throughput(total: number, concurrency: number, job: (n: number) =
 async function run(context: BenchContext): Promise<ResultRow[]> {
   const what = `exec throughput, ${CONCURRENCY} in flight, bwrap`;
   await using stack = new AsyncDisposableStack();
-  const scratch = mkdtempSync(join(tmpdir(), "bunker-bench-concurrency-"));
-  stack.defer(() => rmSync(scratch, { recursive: true, force: true }));
+  const server = stack.use(await startBunker(context, { args: ["--sandbox", "bwrap"] }));
+  const client = await openBunker(server.url, server.token);
+  stack.defer(() => client.close());
   let sandbox;
   try {
-    sandbox = await prepareSandbox("bwrap", scratch);
+    // Detected for the server's workspace root and user, as the server's own sandbox was.
+    sandbox = await prepareSandbox("bwrap", dirname(client.hello.workspace), "full", runAsOf(client.hello.workspace));
   } catch (error) {
     return [notMeasured(ID, what, (error as Error).message, TARGET)];
   }
   stack.defer(() => sandbox.dispose());
-  const server = stack.use(await startBunker(context, { args: ["--sandbox", "bwrap"] }));
-  const client = await openBunker(server.url, server.token);
-  stack.defer(() => client.close());
   const command = sandbox.buildCommand(ARGV, client.hello.workspace);
 
   let id = 0;

@@ -18,7 +18,7 @@ mkdirSync(join(workspace, ".git", "hooks"), { recursive: true });
 writeFileSync(join(workspace, ".git", "config"), "[core]\n");
 const asRoot = process.geteuid?.() === 0;
 if (asRoot) chownSync(workspace, NOBODY.uid, NOBODY.gid);
-const full = await prepareSandbox("bwrap", runtime, "full");
+const full = await prepareSandbox("bwrap", runtime, "full", asRoot ? NOBODY : undefined);
 const core = await prepareSandbox("bwrap", runtime, "core");
 const commands = { full: full.buildCommand(["echo", "hi"], workspace), core: core.buildCommand(["echo", "hi"], workspace) };
 

@@ -27,10 +27,12 @@ export interface BenchSandbox {
  * Detects `backend` the way `bunker serve --sandbox <backend>` does; throws with the reason when it
  * fails. Its commands carry what a default server adds to each exec (the resource limits, the
  * protected paths that exist, the size of /tmp), or with `policy: "core"` only the core bwrap
- * policy that peers/bunker-core-policy.ts serves (lib/core-policy.ts).
+ * policy that peers/bunker-core-policy.ts serves (lib/core-policy.ts). As a server's, bwrap's setup
+ * namespace holds `workspaceRoot` and is made as `runAs`: commands must be for workspaces under it
+ * and spawned as that user (runBareSpawn checks that they exit 0, so a mismatch cannot pass for speed).
  */
-export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: string, policy: "full" | "core" = "full"): Promise<BenchSandbox> {
-  const detected = await detectSandbox({ choice: backend, requireSandbox: false, allowNetwork: false, workspaceRoot });
+export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: string, policy: "full" | "core" = "full", runAs?: { uid: number; gid: number }): Promise<BenchSandbox> {
+  const detected = await detectSandbox({ choice: backend, requireSandbox: false, allowNetwork: false, workspaceRoot, runAs });
   if (!detected.ok) throw new Error(detected.reason);
   const sandbox = policy === "core" ? coreBwrapSandbox(detected.sandbox) : detected.sandbox;
   // Protected paths stay open as long as a command built with them may be spawned.
@@ -73,11 +75,13 @@ export async function runBareSpawn(command: SandboxCommand, runAs?: { uid: numbe
     for (const fd of inputFds) closeSync(fd);
   }
   await new Response(proc.stdout).text();
-  await proc.exited;
+  const exitCode = await proc.exited;
   for (const index of [command.statusFds.jsonStatus, command.statusFds.waitStatus]) {
     const fd = index === undefined ? undefined : proc.stdio[index];
     if (typeof fd === "number") closeSync(fd);
   }
+  // A spawn that failed fast would pass for a fast one.
+  if (exitCode !== 0) throw new Error(`the bare spawn exited ${exitCode}: ${(await new Response(proc.stderr).text()).trim().slice(0, 300)}`);
 }
 
 /** bwrap flags whose value is a file descriptor the spawner must pass. */
@@ -89,8 +93,12 @@ const FD_FLAGS = new Set(["--args", "--json-status-fd", "--info-fd", "--seccomp"
  * "Write to info_fd: Bad file descriptor") and `--seccomp 5` (the filter: loading it costs bwrap
  * microseconds, so its absence does not favour websocketd measurably). The reaper runs unwatched
  * without fd 4, as it does by design when fd 4 is absent. Flags after bwrap's `--` belong to the command.
+ * The enter in front goes too (it joins the setup namespace through fds 7 and 8): peers run
+ * bwrap itself on the host, as they would without bunker.
  */
-export function withoutFdFlags(argv: readonly string[]): string[] {
+export function withoutFdFlags(launch: readonly string[]): string[] {
+  // From bwrap on: enter, which joins the setup namespace through fds, runs it otherwise.
+  const argv = launch.slice(Math.max(0, launch.findIndex((arg) => arg.endsWith("/bwrap"))));
   // bwrap's own "--" comes right before the reaper; a wrapper in front (prlimit) may have one too.
   const reaper = argv.indexOf(REAPER_SANDBOX_PATH);
   const end = reaper > 0 && argv[reaper - 1] === "--" ? reaper - 1 : argv.indexOf("--");

@@ -4,6 +4,7 @@ import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./
 import type { SystemMount } from "./system-mounts.ts";
 import { createVisibility, resolveProgram } from "./resolve-program.ts";
 import type { SetupNamespace } from "./setup-namespace.ts";
+import { ENTER_MOUNT_NS_FD, ENTER_USER_NS_FD } from "./enter.ts";
 
 /** Where the reaper (see reaper.ts) appears inside the sandbox. */
 export const REAPER_SANDBOX_PATH = "/run/bunker/reap";
@@ -15,10 +16,7 @@ const WAIT_STATUS_FD = 4;
 export const SECCOMP_FD = 5;
 /** Child fd bwrap reads the command's environment from, as --args (see buildEnvArgs). */
 const ENV_ARGS_FD = 6;
-/** Child fds nsenter enters the setup namespace through (setup-namespace.ts): its user, then its mounts. */
-const SETUP_USER_NS_FD = 7;
-const SETUP_MOUNT_NS_FD = 8;
-/** Child fds of protected paths start here, one each. */
+/** Child fds of protected paths start here, one each (7 and 8 are enter's, see enter.ts). */
 const FIRST_PROTECTED_FD = 9;
 
 export interface BwrapBackendOptions {
@@ -35,19 +33,18 @@ export interface BwrapBackendOptions {
 }
 
 /**
- * How bwrap is started: through nsenter into the setup namespace when there is one, which then
- * executes bwrap there (no fork: the spawned pid is bwrap's). The namespace fds reach bwrap and
- * its pid 1, the reaper, which closes them before the command runs; with them a process could
- * enter nothing anyway, holding no capability over the namespace's owner.
+ * How bwrap is started: through enter (enter.ts) into the setup namespace when there is one, which
+ * then executes bwrap there (no fork: the spawned pid is bwrap's). enter closes the namespace fds
+ * before bwrap runs.
  */
 export function buildBwrapLaunch(options: BwrapBackendOptions): { argv: string[]; passFds: { fd: number; hostFd: number }[] } {
   const setup = options.setupNamespace;
   if (!setup) return { argv: [options.bwrapPath], passFds: [] };
   return {
-    argv: [setup.nsenterPath, `--user=/proc/self/fd/${SETUP_USER_NS_FD}`, `--mount=/proc/self/fd/${SETUP_MOUNT_NS_FD}`, "--preserve-credentials", "--", options.bwrapPath],
+    argv: [setup.enterPath, options.bwrapPath],
     passFds: [
-      { fd: SETUP_USER_NS_FD, hostFd: setup.userFd },
-      { fd: SETUP_MOUNT_NS_FD, hostFd: setup.mountFd },
+      { fd: ENTER_USER_NS_FD, hostFd: setup.userFd },
+      { fd: ENTER_MOUNT_NS_FD, hostFd: setup.mountFd },
     ],
   };
 }

@@ -6,6 +6,7 @@ import { buildBwrapArgs, buildBwrapLaunch, createBwrapBackend, REAPER_SANDBOX_PA
 import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
 import { installReaper, reaperArchFor } from "./reaper.ts";
+import { installEnter } from "./enter.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
@@ -115,7 +116,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
   };
-  const setup = await makeSetupNamespace(backendOptions, options);
+  const setup = await makeSetupNamespace(backendOptions, installEnter(runtimeDir.path, arch), options);
   let probe: ProbeResult = setup.ok ? await probeBwrap({ ...backendOptions, setupNamespace: setup.namespace }, options.workspaceRoot, options.allowNetwork, options.runAs) : setup;
   const unconfinedSetup = probe.ok ? undefined : probe.reason;
   if (setup.ok && probe.ok) backendOptions.setupNamespace = setup.namespace;
@@ -148,16 +149,14 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
 }
 
 /** bwrap's setup namespace (setup-namespace.ts) for this server's workspaces, or why there is none. */
-async function makeSetupNamespace(backend: BwrapBackendOptions, options: DetectSandboxOptions): Promise<{ ok: true; namespace: SetupNamespace } | { ok: false; reason: string }> {
-  const nsenterPath = Bun.which("nsenter", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" });
-  if (!nsenterPath) return { ok: false, reason: "nsenter (util-linux) is not installed" };
+async function makeSetupNamespace(backend: BwrapBackendOptions, enterPath: string, options: DetectSandboxOptions): Promise<{ ok: true; namespace: SetupNamespace } | { ok: false; reason: string }> {
   // bwrap itself must be found in there: it is, unless it lies outside the system directories.
   const systemPaths = backend.systemMounts.map((mount) => mount.path);
   const bwrapVisible = systemPaths.some((path) => backend.bwrapPath.startsWith(`${path}/`));
   try {
     const namespace = await openSetupNamespace({
       bwrapPath: backend.bwrapPath,
-      nsenterPath,
+      enterPath,
       systemMounts: backend.systemMounts,
       readFiles: [backend.reaperPath, ...(bwrapVisible ? [] : [backend.bwrapPath])],
       workspaceRoot: options.workspaceRoot,

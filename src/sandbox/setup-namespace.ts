@@ -6,7 +6,7 @@ import type { SystemMount } from "./system-mounts.ts";
 import { readWrittenText } from "./written-text.ts";
 
 /**
- * The user and mount namespaces every exec's bwrap runs its setup in (entered with nsenter).
+ * The user and mount namespaces every exec's bwrap runs its setup in (entered with enter.ts).
  *
  * Why: bwrap makes each bind's mount point by path, following symlinks (stat then creat, which
  * truncates, for a file; mkdir for a directory and its parents), after pivot_root, with the host
@@ -19,14 +19,15 @@ import { readWrittenText } from "./written-text.ts";
  * not write anyway. The namespace holds no process: its two fds keep it.
  */
 export interface SetupNamespace {
-  nsenterPath: string;
+  /** The installed enter program (enter.ts), which starts bwrap in here. */
+  enterPath: string;
   userFd: number;
   mountFd: number;
 }
 
 export interface SetupNamespaceOptions {
   bwrapPath: string;
-  nsenterPath: string;
+  enterPath: string;
   systemMounts: readonly SystemMount[];
   /** Host paths the setup must read: the reaper, and bwrap itself when it lies outside the system directories. */
   readFiles: readonly string[];
@@ -49,7 +50,7 @@ const CREATE_TIMEOUT_MS = 10_000;
  * bwrap's flags for the namespace. Only a user namespace is new besides the mounts. /dev holds the
  * host's device nodes that the inner `--dev` binds, each bound alone: not bwrap's own `--dev`,
  * which makes bwrap map the uid to 0 first and nest a second user namespace, whose parent (the
- * mount namespace's owner) nsenter cannot name; not the host's whole /dev, whose /dev/shm anyone
+ * mount namespace's owner) could not be opened to be joined; not the host's whole /dev, whose /dev/shm anyone
  * may write; and not read-only, which bwrap makes `nodev` too. /proc is the host's, writable as on
  * the host (a file there can be opened, not made), because the inner bwrap mounts a new proc and
  * the kernel allows that only where an unlocked proc is already visible.
@@ -118,7 +119,7 @@ export async function openSetupNamespace(options: SetupNamespaceOptions): Promis
     if (fstatSync(opened[1]!).ino !== mountNamespace) throw new Error("the setup namespace's process was gone before its namespaces were opened");
     proc.stdin.end();
     if ((await proc.exited) !== 0) throw await failed();
-    return { nsenterPath: options.nsenterPath, userFd: opened[0]!, mountFd: opened[1]! };
+    return { enterPath: options.enterPath, userFd: opened[0]!, mountFd: opened[1]! };
   } catch (error) {
     for (const fd of opened) closeSync(fd);
     proc?.kill("SIGKILL");

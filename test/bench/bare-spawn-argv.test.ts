@@ -19,7 +19,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * The reaper sits in each process's own runtime directory: the one part of the argv that may differ.
- * The spawn's nsenter prefix (the setup namespace) is not in /proc: nsenter executes bwrap.
+ * The spawn's enter prefix (the setup namespace) is not in /proc: enter executes bwrap.
  */
 function normalise(argv: readonly string[]): string[] {
   return argv.slice(argv.findIndex((arg) => arg.endsWith("/bwrap"))).map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
@@ -46,8 +46,8 @@ describe.skipIf(noBwrap)("the benchmarks' bare spawn", () => {
     try {
       const bare = sandbox.buildCommand(["cat"], workspace).argv;
       expect(normalise(bare)).toEqual(normalise(argv));
-      // The bare spawn enters the setup namespace as the server's does (they differ only in fds).
-      expect(bare[0]).toEndWith("/nsenter");
+      // The bare spawn enters the setup namespace as the server's does (enter, then bwrap).
+      expect(bare[0]).toMatch(/\/enter-(x64|arm64)$/);
       expect(argv).toContain("--seccomp");
       expect(argv.join(" ")).toContain("/run/bunker/reap -l ");
     } finally {

@@ -1,0 +1,69 @@
+/*
+ * enter PROGRAM ARGS... (x86_64 Linux, static, no libc, position-independent)
+ *
+ * Starts bwrap inside bunker's setup namespace (setup-namespace.ts): joins the
+ * user namespace open at fd 7, then the mount namespace open at fd 8 (the
+ * mount namespace's owner must be joined first, for the capability to join
+ * it), closes both, and executes PROGRAM with ARGS and the environment it was
+ * given. Credentials stay as they are (nsenter's --preserve-credentials).
+ * This is all nsenter(1) did for us; nsenter is a dynamically linked program
+ * that also sets up a locale, and cost ~0.7 ms per exec here, this ~0.
+ * Exit code 126 and a line on stderr when a namespace cannot be joined, 127
+ * when PROGRAM cannot be executed. The code addresses only the stack and,
+ * relative to itself, its messages, so it runs wherever it is loaded.
+ */
+	.text
+	.globl	_start
+_start:
+	mov	$7, %edi
+	mov	$0x10000000, %esi	/* CLONE_NEWUSER */
+	mov	$308, %eax		/* setns */
+	syscall
+	test	%eax, %eax
+	jnz	.Lsetns_failed
+	mov	$8, %edi
+	mov	$0x00020000, %esi	/* CLONE_NEWNS */
+	mov	$308, %eax		/* setns */
+	syscall
+	test	%eax, %eax
+	jnz	.Lsetns_failed
+	mov	$7, %edi
+	mov	$3, %eax		/* close */
+	syscall
+	mov	$8, %edi
+	mov	$3, %eax		/* close */
+	syscall
+
+	/* At entry: argc at 0(%rsp), argv[0] at 8(%rsp), NULL after argv, then envp. */
+	mov	(%rsp), %rcx
+	cmp	$2, %rcx
+	jl	.Lexec_failed
+	lea	16(%rsp), %rsi		/* argv + 1 */
+	mov	(%rsi), %rdi		/* argv[1] */
+	lea	16(%rsp,%rcx,8), %rdx	/* envp = argv + argc + 1 */
+	mov	$59, %eax		/* execve */
+	syscall
+
+.Lexec_failed:
+	lea	exec_message(%rip), %rsi
+	mov	$(exec_message_end - exec_message), %edx
+	mov	$127, %ebx
+	jmp	.Lfail
+.Lsetns_failed:
+	lea	setns_message(%rip), %rsi
+	mov	$(setns_message_end - setns_message), %edx
+	mov	$126, %ebx
+.Lfail:
+	mov	$2, %edi
+	mov	$1, %eax		/* write */
+	syscall
+	mov	%ebx, %edi
+	mov	$60, %eax		/* exit */
+	syscall
+
+setns_message:
+	.ascii	"bunker enter: cannot join the setup namespace (setns on fd 7 or 8)\n"
+setns_message_end:
+exec_message:
+	.ascii	"bunker enter: cannot execute the program (execve)\n"
+exec_message_end:
