@@ -190,6 +190,14 @@ function rootOnlyWarnings(facts: HostFacts): string[] {
   return warnings;
 }
 
+/** bwrap works, but not in its setup namespace: the server will run, weakened (SECURITY.md). */
+function setupNamespaceWarnings(facts: HostFacts): string[] {
+  const probe = facts.setupNamespaceProbe;
+  if (probe === undefined || probe.exitCode === 0) return [];
+  const why = probe.spawnError ?? (firstLine(probe.stderr) || (probe.timedOut ? "it timed out" : `exit code ${probe.exitCode}`));
+  return [`bwrap's setup namespace does not work here (${why}): the server will start with the sandbox.weakened warning, and bwrap will make its mount points on the host (docs/SECURITY.md)`];
+}
+
 /** The bwrap verdict: installed? runnable here? and if not, why, and what to do. */
 export function diagnoseBwrap(facts: HostFacts): BackendCheck {
   if (facts.platform !== "linux") {
@@ -219,7 +227,7 @@ export function diagnoseBwrap(facts: HostFacts): BackendCheck {
   if (probe.exitCode === 0) {
     return backendCheck("bwrap", "works", {
       reason: `${version} at ${facts.bwrapPath} ran /bin/true with the server's flags`,
-      warnings: rootOnlyWarnings(facts),
+      warnings: [...rootOnlyWarnings(facts), ...setupNamespaceWarnings(facts)],
     });
   }
   if (probe.timedOut) {

@@ -72,6 +72,12 @@ export interface HostFacts {
   container: ContainerHint | undefined;
   /** One run of bwrap with the server's own flags; undefined when it was not attempted. */
   bwrapProbe: ProgramOutcome | undefined;
+  /**
+   * The same run inside bwrap's setup namespace (setup-namespace.ts), as the server makes its
+   * execs; undefined when it was not attempted (the plain run failed). A namespace that could not
+   * be made is a spawnError.
+   */
+  setupNamespaceProbe: ProgramOutcome | undefined;
   /** seatbelt.ts's probe; undefined when it was not attempted (not macOS). */
   seatbeltProbe: ProbeResult | undefined;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { buildBwrapArgs, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
+import { buildBwrapArgs, buildBwrapLaunch, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import type { ProgramOutcome } from "./diagnose-facts.ts";
 
 /** Long enough for a loaded machine; a working bwrap running /bin/true takes milliseconds. */
@@ -22,7 +22,8 @@ function firstLine(text: string): string {
 
 /**
  * Runs bwrap once with exactly the flags every exec gets (buildBwrapArgs, the reaper as pid 1,
- * fds 3 and 4 as the server opens them) around /bin/true, and reports how it ended: a failure is
+ * fds 3 and 4 as the server opens them, in `backend.setupNamespace` when it has one) around
+ * /bin/true, and reports how it ended: a failure is
  * data, with bwrap's own words. The throwaway workspace is gone when it returns; the reaper in
  * `backend.reaperPath` is the caller's.
  */
@@ -32,9 +33,18 @@ export async function runBwrapProbe(backend: BwrapBackendOptions, options: Bwrap
     workspace = mkdtempSync(join(options.workspaceRoot, ".probe-"));
     const policy = { workspace, allowNetwork: options.allowNetwork };
     const args = [...buildBwrapArgs(backend, policy, workspace), "--", REAPER_SANDBOX_PATH, "/bin/true"];
-    const result = await execa(backend.bwrapPath, args, {
+    const launch = buildBwrapLaunch(backend);
+    // Fds 5 and up: the setup namespace's at their numbers, nothing between.
+    const extra: ("ignore" | number)[] = [];
+    for (const pass of launch.passFds) {
+      while (extra.length <= pass.fd - 5) extra.push("ignore");
+      extra[pass.fd - 5] = pass.hostFd;
+    }
+    const [program, ...prefix] = launch.argv;
+    const result = await execa(program!, [...prefix, ...args], {
       reject: false,
-      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      // execa takes an fd number at any position, but its types refuse a spread of them.
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", ...extra] as unknown as ["ignore", "pipe", "pipe", "pipe", "pipe"],
       env: { PATH: "/usr/bin:/bin" },
       extendEnv: false,
       timeout: PROBE_TIMEOUT_MS,

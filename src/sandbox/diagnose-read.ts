@@ -13,6 +13,8 @@ import {
   type UsernsSysctls,
 } from "./diagnose-facts.ts";
 import { installReaper, reaperArchFor, type ReaperArch } from "./reaper.ts";
+import { installEnter } from "./enter.ts";
+import { closeSetupNamespace, openSetupNamespace } from "./setup-namespace.ts";
 import { probeSeatbelt, SANDBOX_EXEC_PATH } from "./seatbelt.ts";
 import { readSystemMounts } from "./system-mounts.ts";
 
@@ -62,17 +64,33 @@ async function readBwrapVersion(bwrapPath: string): Promise<string | undefined> 
   return result.exitCode === 0 ? parseBwrapVersion(String(result.stdout)) : undefined;
 }
 
-/** The probe with a reaper of its own, installed for it and removed after, as detect.ts installs the server's. */
-async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<ProgramOutcome> {
+/**
+ * The probe with a reaper of its own, installed for it and removed after, as detect.ts installs the
+ * server's; then, when bwrap works, the same probe in a setup namespace, as the server runs its execs.
+ */
+async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain: ProgramOutcome; setupNamespace: ProgramOutcome | undefined }> {
   let runtimeDir: string | undefined;
   try {
     runtimeDir = mkdtempSync(join(tmpdir(), "bunker-doctor-"));
     // The reaper must be readable by whatever uid runs bwrap.
     chmodSync(runtimeDir, 0o755);
     const backend = { bwrapPath, reaperPath: installReaper(runtimeDir, arch), systemMounts: readSystemMounts() };
-    return await runBwrapProbe(backend, { workspaceRoot: tmpdir(), allowNetwork: false });
+    const probeOptions = { workspaceRoot: tmpdir(), allowNetwork: false };
+    const plain = await runBwrapProbe(backend, probeOptions);
+    if (plain.exitCode !== 0) return { plain, setupNamespace: undefined };
+    let namespace;
+    try {
+      namespace = await openSetupNamespace({ ...backend, enterPath: installEnter(runtimeDir, arch), readFiles: [backend.reaperPath], workspaceRoot: tmpdir() });
+    } catch (error) {
+      return { plain, setupNamespace: { exitCode: undefined, stderr: "", timedOut: false, spawnError: (error as Error).message } };
+    }
+    try {
+      return { plain, setupNamespace: await runBwrapProbe({ ...backend, setupNamespace: namespace }, probeOptions) };
+    } finally {
+      closeSetupNamespace(namespace);
+    }
   } catch (error) {
-    return { exitCode: undefined, stderr: "", timedOut: false, spawnError: `could not prepare the probe: ${(error as Error).message}` };
+    return { plain: { exitCode: undefined, stderr: "", timedOut: false, spawnError: `could not prepare the probe: ${(error as Error).message}` }, setupNamespace: undefined };
   } finally {
     if (runtimeDir !== undefined) rmSync(runtimeDir, { recursive: true, force: true });
   }
@@ -89,7 +107,7 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
   const arch = reaperArchFor(process.arch);
   const osRelease = readText("/etc/os-release") ?? readText("/usr/lib/os-release");
   const status = linux ? readText("/proc/self/status") : undefined;
-  const [bwrapVersion, bwrapProbe, seatbeltProbe] = await Promise.all([
+  const [bwrapVersion, bwrapProbes, seatbeltProbe] = await Promise.all([
     bwrapPath ? readBwrapVersion(bwrapPath) : undefined,
     bwrapPath && arch ? probeBwrap(bwrapPath, arch) : undefined,
     process.platform === "darwin" ? probeSeatbelt() : undefined,
@@ -116,7 +134,8 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
           pid1Cgroup: readText("/proc/1/cgroup"),
         })
       : undefined,
-    bwrapProbe,
+    bwrapProbe: bwrapProbes?.plain,
+    setupNamespaceProbe: bwrapProbes?.setupNamespace,
     seatbeltProbe,
   };
 }

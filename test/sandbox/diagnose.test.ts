@@ -22,6 +22,7 @@ function ubuntuFacts(overrides: Partial<HostFacts> = {}): HostFacts {
     seccomp: { supported: true, mode: 0 },
     container: undefined,
     bwrapProbe: { exitCode: 0, stderr: "", timedOut: false },
+    setupNamespaceProbe: { exitCode: 0, stderr: "", timedOut: false },
     seatbeltProbe: undefined,
     ...overrides,
   };
@@ -111,6 +112,18 @@ describe("bwrap on Linux", () => {
       status: "works",
       warnings: ["works because bunker runs as root: AppArmor's user namespace restriction would stop bwrap started as any other user"],
     });
+  });
+
+  test("works, with a warning, when bwrap runs but not in its setup namespace (the server starts weakened)", () => {
+    const refused = ubuntuFacts({ setupNamespaceProbe: { exitCode: undefined, stderr: "", timedOut: false, spawnError: "bwrap could not make the setup namespace: No permissions to create new namespace" } });
+    expect(bwrapCheck(refused)).toMatchObject({
+      status: "works",
+      warnings: [
+        "bwrap's setup namespace does not work here (bwrap could not make the setup namespace: No permissions to create new namespace): the server will start with the sandbox.weakened warning, and bwrap will make its mount points on the host (docs/SECURITY.md)",
+      ],
+    });
+    const failedInside = ubuntuFacts({ setupNamespaceProbe: failedProbe("bwrap: Can't mount proc on /newroot/proc: Operation not permitted") });
+    expect(bwrapCheck(failedInside).warnings).toEqual([expect.stringContaining("(bwrap: Can't mount proc on /newroot/proc: Operation not permitted)")]);
   });
 
   test("blames kernel.unprivileged_userns_clone=0 when user namespaces are off for non-root users", () => {
