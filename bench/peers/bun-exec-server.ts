@@ -5,10 +5,17 @@
  * and nothing else: no protocol, no validation, no sessions, no logs.
  * Usage: bun bun-exec-server.ts <{ command, runAs } as JSON>; prints its port.
  */
+import { openSync } from "node:fs";
 import type { SandboxCommand } from "../../src/sandbox/types.ts";
 import { runBareSpawn } from "../lib/sandbox-spawn.ts";
 
-const { command, runAs } = JSON.parse(process.argv[2] ?? "{}") as { command: SandboxCommand; runAs?: { uid: number; gid: number } };
+const { command: given, runAs } = JSON.parse(process.argv[2] ?? "{}") as { command: SandboxCommand; runAs?: { uid: number; gid: number } };
+// The fds the command passes (the setup namespace's, protected paths) are the benchmark's, our
+// parent's: the same files, opened here through its /proc entry.
+const command: SandboxCommand = {
+  ...given,
+  passFds: (given.passFds ?? []).map((pass) => ({ fd: pass.fd, hostFd: openSync(`/proc/${process.ppid}/fd/${pass.hostFd}`, "r") })),
+};
 
 const server = Bun.serve({
   hostname: "127.0.0.1",
