@@ -64,7 +64,7 @@ export function buildBwrapArgs(
   policy: SandboxPolicy,
   cwd: string,
   pty = false,
-  protectedPaths: readonly { path: string }[] = [],
+  protectedPaths: readonly { path: string; pinned?: true }[] = [],
 ): string[] {
   return [
     // user, pid, ipc, uts, cgroup and net namespaces; the network comes back only when allowed.
@@ -106,8 +106,9 @@ export function buildBwrapArgs(
     ...(policy.allowRead ?? []).flatMap((path) => ["--ro-bind", path, path]),
     ...(policy.allowWrite ?? []).flatMap((path) => ["--bind", path, path]),
     // Protected paths inside the workspace, read-only, bound from fds the server opened without
-    // following symlinks (protected-paths.ts); they must come after the workspace bind.
-    ...protectedPaths.flatMap((protectedPath, index) => ["--ro-bind-fd", String(FIRST_PROTECTED_FD + index), protectedPath.path]),
+    // following symlinks (protected-paths.ts); they must come after the workspace bind. The
+    // directories on their way (.git) are pinned first: bound writable onto themselves, mount points.
+    ...protectedPaths.flatMap((protectedPath, index) => [protectedPath.pinned ? "--bind-fd" : "--ro-bind-fd", String(FIRST_PROTECTED_FD + index), protectedPath.path]),
     "--ro-bind",
     options.reaperPath,
     REAPER_SANDBOX_PATH,

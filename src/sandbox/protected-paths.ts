@@ -15,11 +15,17 @@ export class UnprotectablePathError extends Error {
   override readonly name = "UnprotectablePathError";
 }
 
-/** A protected path opened by the server: the fd pins what bwrap binds read-only at `path`. */
+/**
+ * A protected path opened by the server: the fd pins what bwrap binds at `path`, read-only; or,
+ * with `pinned`, a directory on the way to one (`.git` for `.git/hooks`), bound writable onto
+ * itself so that it is a mount point, which a command cannot rename or remove.
+ */
 export interface OpenedProtectedPath {
   /** Absolute path inside the workspace (the bind's destination). */
   path: string;
   fd: number;
+  /** A directory on the way to a protected path, writable: bound only to be a mount point. */
+  pinned?: true;
 }
 
 const WALK_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
@@ -42,9 +48,16 @@ const LEAF_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * throws UnprotectablePathError: the exec that created `.git` could have linked `.git/config` to
  * `cfg` and rewritten it through `cfg` in every later exec. Copying the file apart was tried and
  * dropped: a sparse 1 GiB file costs nothing to link and a real gigabyte to copy, on the event loop.
+ *
+ * The directories on the way to a protected path that exists (`.git`) come first, `pinned`, each
+ * once, the outermost first: a bind onto itself makes each a mount point in the sandbox, which
+ * `rename` and `rmdir` refuse (EBUSY), so that a command cannot move `.git` away and put a `.git`
+ * with hooks of its own in its place. Writable, so that git keeps working inside.
  */
 export function openProtectedPaths(workspace: string, relativePaths: readonly string[]): OpenedProtectedPath[] {
   const opened: OpenedProtectedPath[] = [];
+  const pinned: OpenedProtectedPath[] = [];
+  const pinnedPaths = new Set<string>();
   // The defaults share their first component (.git): look each one up once.
   const present = new Map<string, boolean>();
   let root: number | undefined;
@@ -66,20 +79,35 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
           return opened;
         }
       }
-      const leaf = openBeneath(root, components);
-      if (leaf !== undefined) opened.push({ path: `${workspace}/${components.join("/")}`, fd: leaf });
+      const leaf = openBeneath(root, components, true);
+      if (leaf === undefined) continue;
+      opened.push({ path: `${workspace}/${components.join("/")}`, fd: leaf });
+      for (let depth = 1; depth < components.length; depth++) {
+        const path = `${workspace}/${components.slice(0, depth).join("/")}`;
+        if (pinnedPaths.has(path)) continue;
+        const directory = openBeneath(root, components.slice(0, depth), false);
+        if (directory === undefined) continue;
+        pinnedPaths.add(path);
+        pinned.push({ path, fd: directory, pinned: true });
+      }
     }
   } catch (error) {
-    for (const { fd } of opened) closeSync(fd);
+    for (const { fd } of [...pinned, ...opened]) closeSync(fd);
     throw error;
   } finally {
     if (root !== undefined) closeSync(root);
   }
-  return opened;
+  // Outermost first: a bind inside a directory must come after the directory's own.
+  pinned.sort((a, b) => a.path.length - b.path.length);
+  return [...pinned, ...opened];
 }
 
-/** Opens `components` under the directory `root` without following symlinks; a directory or a regular file, or undefined. */
-function openBeneath(root: number, components: string[]): number | undefined {
+/**
+ * Opens `components` under the directory `root` without following symlinks; a directory or a
+ * regular file, or undefined. `checkLinks`: refuse a protected file (or one directly inside a
+ * protected directory) with other hard links (pinned directories are writable anyway).
+ */
+function openBeneath(root: number, components: string[], checkLinks: boolean): number | undefined {
   let dir = root;
   try {
     for (const [index, name] of components.entries()) {
@@ -96,7 +124,9 @@ function openBeneath(root: number, components: string[]): number | undefined {
       const stats = fstatSync(next);
       // Until `dir = root` below, the finally closes the leaf (dir is next) on every way out.
       if (!stats.isDirectory() && !stats.isFile()) return undefined;
-      if (stats.isFile()) refuseLinked(stats.nlink, components.join("/"));
+      if (!checkLinks) {
+        if (!stats.isDirectory()) return undefined;
+      } else if (stats.isFile()) refuseLinked(stats.nlink, components.join("/"));
       else refuseLinkedEntries(next, components.join("/"));
       dir = root;
       return next;

@@ -32,7 +32,7 @@ describe.skipIf(noBwrap)("protected paths and extra host paths", () => {
     expect(client.hello.sandbox.policy).toMatchObject({ protect: [".git/hooks", ".git/config", ".env"], allowRead: [readable], allowWrite: [writable] });
   });
 
-  test(".git/hooks and .git/config are read-only when present, and cannot be moved away", async () => {
+  test(".git/hooks and .git/config are read-only when present, and cannot be moved away, nor .git with them", async () => {
     await client.exec({ id: "setup", cmd: "mkdir -p .git/hooks && echo '[core]' > .git/config && echo ok > .git/hooks/keep" });
     const run = await client.exec({
       id: "attack",
@@ -40,12 +40,17 @@ describe.skipIf(noBwrap)("protected paths and extra host paths", () => {
         "echo evil > .git/hooks/pre-commit; echo hook $?",
         "echo '[alias]' >> .git/config; echo config $?",
         "mv .git/hooks .git/old-hooks; echo move $?",
+        // A .git of the command's own, with its own hooks, in place of the protected one.
+        "mv .git .git-away; echo git-move $?",
+        "rmdir .git 2>/dev/null; echo git-rmdir $?",
         "cat .git/config .git/hooks/keep",
         "echo fine > .git/HEAD; echo head $?",
+        "mkdir .git/refs && mv .git/HEAD .git/refs/HEAD && mv .git/refs/HEAD .git/HEAD; echo inside-move $?",
       ].join("; "),
     });
     // dash exits 2 when a redirection fails.
-    expect(run.stdout).toBe("hook 2\nconfig 2\nmove 1\n[core]\nok\nhead 0\n");
+    expect(run.stdout).toBe("hook 2\nconfig 2\nmove 1\ngit-move 1\ngit-rmdir 1\n[core]\nok\nhead 0\ninside-move 0\n");
+    expect(run.stderr).toContain("Device or resource busy");
     expect(run.stderr).toContain("Read-only file system");
     expect(existsSync(join(client.hello.workspace, ".git/hooks/pre-commit"))).toBe(false);
     expect(readFileSync(join(client.hello.workspace, ".git/config"), "utf8")).toBe("[core]\n");
