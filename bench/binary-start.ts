@@ -19,7 +19,7 @@ const SETTLE_MS = 1000;
 
 /** The start-up settings measured, one entry each. */
 const START_VARIANTS = [
-  { label: "default (probes bwrap once)", args: [] as string[] },
+  { label: "default (makes bwrap's setup namespace, probes bwrap once through it)", args: [] as string[] },
   { label: "--sandbox none (no probe)", args: ["--sandbox", "none"] },
 ];
 

@@ -84,6 +84,9 @@ export async function runBareSpawn(command: SandboxCommand, runAs?: { uid: numbe
   if (exitCode !== 0) throw new Error(`the bare spawn exited ${exitCode}: ${(await new Response(proc.stderr).text()).trim().slice(0, 300)}`);
 }
 
+/** The installed enter program (src/sandbox/enter.ts), which starts bwrap in its setup namespace. */
+const ENTER_PROGRAM = /\/enter-(x64|arm64)$/;
+
 /** bwrap flags whose value is a file descriptor the spawner must pass. */
 const FD_FLAGS = new Set(["--args", "--json-status-fd", "--info-fd", "--seccomp", "--add-seccomp-fd", "--block-fd", "--userns-block-fd", "--sync-fd"]);
 
@@ -98,7 +101,7 @@ const FD_FLAGS = new Set(["--args", "--json-status-fd", "--info-fd", "--seccomp"
  */
 export function withoutFdFlags(launch: readonly string[]): string[] {
   // From bwrap on: enter, which joins the setup namespace through fds, runs it otherwise.
-  const argv = launch.slice(Math.max(0, launch.findIndex((arg) => arg.endsWith("/bwrap"))));
+  const argv = launch.slice(ENTER_PROGRAM.test(launch[0] ?? "") ? 1 : 0);
   // bwrap's own "--" comes right before the reaper; a wrapper in front (prlimit) may have one too.
   const reaper = argv.indexOf(REAPER_SANDBOX_PATH);
   const end = reaper > 0 && argv[reaper - 1] === "--" ? reaper - 1 : argv.indexOf("--");

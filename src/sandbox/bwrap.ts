@@ -28,8 +28,11 @@ export interface BwrapBackendOptions {
   lookUpPrograms?: boolean;
   /** Host path of the installed seccomp filter (seccomp/install-filter.ts); bwrap loads it from fd 5. */
   seccompFilterPath?: string;
-  /** Where bwrap sets each sandbox up (setup-namespace.ts); without it, on the host itself. */
-  setupNamespace?: SetupNamespace;
+  /**
+   * Where bwrap sets each sandbox up (setup-namespace.ts), and the installed enter program that
+   * starts it there (enter.ts); without it, on the host itself.
+   */
+  setup?: { enterPath: string; namespace(): SetupNamespace };
 }
 
 /**
@@ -38,13 +41,14 @@ export interface BwrapBackendOptions {
  * before bwrap runs.
  */
 export function buildBwrapLaunch(options: BwrapBackendOptions): { argv: string[]; passFds: { fd: number; hostFd: number }[] } {
-  const setup = options.setupNamespace;
+  const setup = options.setup;
   if (!setup) return { argv: [options.bwrapPath], passFds: [] };
+  const namespace = setup.namespace();
   return {
     argv: [setup.enterPath, options.bwrapPath],
     passFds: [
-      { fd: ENTER_USER_NS_FD, hostFd: setup.userFd },
-      { fd: ENTER_MOUNT_NS_FD, hostFd: setup.mountFd },
+      { fd: ENTER_USER_NS_FD, hostFd: namespace.userFd },
+      { fd: ENTER_MOUNT_NS_FD, hostFd: namespace.mountFd },
     ],
   };
 }

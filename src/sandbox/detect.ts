@@ -13,7 +13,8 @@ import { readSystemMounts } from "./system-mounts.ts";
 import { createRuntimeDir } from "./runtime-dir.ts";
 import { buildReaperLimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
 import type { RunAs } from "./run-as.ts";
-import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "./setup-namespace.ts";
+import { closeSetupNamespace, openSetupNamespace, type SetupNamespace, type SetupNamespaceOptions } from "./setup-namespace.ts";
+import { createSetupNamespaceKeeper, type SetupNamespaceKeeper } from "./setup-namespace-keeper.ts";
 import { readWrittenText } from "./written-text.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
@@ -44,7 +45,11 @@ export interface DetectedSandbox {
   dispose(): void;
 }
 
-export type DetectSandboxResult = { ok: true; sandbox: DetectedSandbox } | { ok: false; reason: string };
+/**
+ * `fatal`: a mistake in the configuration (an allowed path the commands' user cannot reach), which
+ * must stop the server rather than send it to the next backend, or to none.
+ */
+export type DetectSandboxResult = { ok: true; sandbox: DetectedSandbox } | { ok: false; reason: string; fatal?: true };
 
 async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined): Promise<ProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
@@ -88,7 +93,10 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     }
     if (exitCode === 0) return { ok: true };
     const detail = readWrittenText(stderrFd) || `exit code ${exitCode}`;
-    return { ok: false, reason: `bwrap failed its probe: ${detail} (user namespaces disabled, an unprivileged container, or AppArmor's restriction on Ubuntu 24.04 and later)` };
+    const likely = options.setup
+      ? "in its setup namespace (docs/TROUBLESHOOTING.md)"
+      : "(user namespaces disabled, an unprivileged container, or AppArmor's restriction on Ubuntu 24.04 and later)";
+    return { ok: false, reason: `bwrap failed its probe: ${detail} ${likely}` };
   } catch (error) {
     return { ok: false, reason: `bwrap could not be run: ${(error as Error).message}` };
   } finally {
@@ -116,11 +124,30 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     systemMounts: readSystemMounts(),
     lookUpPrograms: true,
   };
-  const setup = await makeSetupNamespace(backendOptions, installEnter(runtimeDir.path, arch), options);
-  let probe: ProbeResult = setup.ok ? await probeBwrap({ ...backendOptions, setupNamespace: setup.namespace }, options.workspaceRoot, options.allowNetwork, options.runAs) : setup;
-  const unconfinedSetup = probe.ok ? undefined : probe.reason;
-  if (setup.ok && probe.ok) backendOptions.setupNamespace = setup.namespace;
-  else {
+  const setupOptions: SetupNamespaceOptions = {
+    bwrapPath,
+    reaperPath: backendOptions.reaperPath,
+    systemMounts: backendOptions.systemMounts,
+    workspaceRoot: options.workspaceRoot,
+    ...(options.allowRead && { allowRead: options.allowRead }),
+    ...(options.allowWrite && { allowWrite: options.allowWrite }),
+    runAs: options.runAs,
+  };
+  const setup = await makeSetupNamespace(setupOptions);
+  if (!setup.ok && setup.fatal) {
+    dispose();
+    return setup;
+  }
+  const enterPath = installEnter(runtimeDir.path, arch);
+  let probe: ProbeResult = setup.ok
+    ? await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs)
+    : setup;
+  const setupNamespaceFailure = probe.ok ? undefined : probe.reason;
+  let keeper: SetupNamespaceKeeper | undefined;
+  if (setup.ok && probe.ok) {
+    keeper = createSetupNamespaceKeeper(setup.namespace, setupOptions);
+    backendOptions.setup = { enterPath, namespace: () => keeper!.current() };
+  } else {
     if (setup.ok) closeSetupNamespace(setup.namespace);
     probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs);
   }
@@ -128,7 +155,6 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     dispose();
     return probe;
   }
-  const namespace = backendOptions.setupNamespace;
   return {
     ok: true,
     sandbox: {
@@ -136,37 +162,36 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
       info: {
         backend: "bwrap",
         network: options.allowNetwork,
-        ...(unconfinedSetup !== undefined && { notEnforced: [`setup namespace: ${unconfinedSetup}; bwrap makes its mount points on the host, where a command racing it can redirect them (docs/SECURITY.md)`] }),
+        ...(setupNamespaceFailure !== undefined && {
+          notEnforced: [`setup namespace: ${setupNamespaceFailure}; bwrap makes its mount points on the host, where a command racing it can redirect them (docs/SECURITY.md)`],
+        }),
       },
       seccomp: backendOptions.seccompFilterPath !== undefined,
       rlimits: true,
       dispose() {
-        if (namespace) closeSetupNamespace(namespace);
+        keeper?.close();
         dispose();
       },
     },
   };
 }
 
-/** bwrap's setup namespace (setup-namespace.ts) for this server's workspaces, or why there is none. */
-async function makeSetupNamespace(backend: BwrapBackendOptions, enterPath: string, options: DetectSandboxOptions): Promise<{ ok: true; namespace: SetupNamespace } | { ok: false; reason: string }> {
-  // bwrap itself must be found in there: it is, unless it lies outside the system directories.
-  const systemPaths = backend.systemMounts.map((mount) => mount.path);
-  const bwrapVisible = systemPaths.some((path) => backend.bwrapPath.startsWith(`${path}/`));
+/**
+ * bwrap's setup namespace (setup-namespace.ts) for this server's workspaces, or why there is none.
+ * When it fails only with the allowed paths, one of them cannot be bound for the commands' user:
+ * every exec would fail on it too, so that is a fatal mistake of the configuration.
+ */
+async function makeSetupNamespace(options: SetupNamespaceOptions): Promise<{ ok: true; namespace: SetupNamespace } | { ok: false; reason: string; fatal?: true }> {
   try {
-    const namespace = await openSetupNamespace({
-      bwrapPath: backend.bwrapPath,
-      enterPath,
-      systemMounts: backend.systemMounts,
-      readFiles: [backend.reaperPath, ...(bwrapVisible ? [] : [backend.bwrapPath])],
-      workspaceRoot: options.workspaceRoot,
-      ...(options.allowRead && { allowRead: options.allowRead }),
-      ...(options.allowWrite && { allowWrite: options.allowWrite }),
-      runAs: options.runAs,
-    });
-    return { ok: true, namespace };
+    return { ok: true, namespace: await openSetupNamespace(options) };
   } catch (error) {
-    return { ok: false, reason: (error as Error).message };
+    const reason = (error as Error).message;
+    if ((options.allowRead ?? []).length + (options.allowWrite ?? []).length === 0) return { ok: false, reason };
+    const { allowRead: _read, allowWrite: _write, ...withoutAllowed } = options;
+    const bare = await openSetupNamespace(withoutAllowed).catch(() => undefined);
+    if (!bare) return { ok: false, reason };
+    closeSetupNamespace(bare);
+    return { ok: false, fatal: true, reason: `an --allow-read or --allow-write path cannot be bound for the commands' user: ${reason}` };
   }
 }
 
@@ -240,7 +265,7 @@ export async function detectSandbox(options: DetectSandboxOptions): Promise<Dete
           : process.platform === "darwin"
             ? await detectSeatbelt(options)
             : ({ ok: false, reason: `no sandbox backend for ${process.platform}` } as const);
-      if (detected.ok) return detected;
+      if (detected.ok || ("fatal" in detected && detected.fatal)) return detected;
       if (options.requireSandbox) return { ok: false, reason: `--require-sandbox: ${detected.reason}` };
       return { ok: true, sandbox: fallback(detected.reason) };
     }

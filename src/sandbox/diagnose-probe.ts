@@ -22,7 +22,7 @@ function firstLine(text: string): string {
 
 /**
  * Runs bwrap once with exactly the flags every exec gets (buildBwrapArgs, the reaper as pid 1,
- * fds 3 and 4 as the server opens them, in `backend.setupNamespace` when it has one) around
+ * fds 3 and 4 as the server opens them, in `backend.setup`'s namespace when it has one) around
  * /bin/true, and reports how it ended: a failure is
  * data, with bwrap's own words. The throwaway workspace is gone when it returns; the reaper in
  * `backend.reaperPath` is the caller's.

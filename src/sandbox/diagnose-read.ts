@@ -80,12 +80,13 @@ async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain:
     if (plain.exitCode !== 0) return { plain, setupNamespace: undefined };
     let namespace;
     try {
-      namespace = await openSetupNamespace({ ...backend, enterPath: installEnter(runtimeDir, arch), readFiles: [backend.reaperPath], workspaceRoot: tmpdir() });
+      namespace = await openSetupNamespace({ ...backend, workspaceRoot: tmpdir() });
     } catch (error) {
       return { plain, setupNamespace: { exitCode: undefined, stderr: "", timedOut: false, spawnError: (error as Error).message } };
     }
     try {
-      return { plain, setupNamespace: await runBwrapProbe({ ...backend, setupNamespace: namespace }, probeOptions) };
+      const inNamespace = namespace;
+      return { plain, setupNamespace: await runBwrapProbe({ ...backend, setup: { enterPath: installEnter(runtimeDir, arch), namespace: () => inNamespace } }, probeOptions) };
     } finally {
       closeSetupNamespace(namespace);
     }

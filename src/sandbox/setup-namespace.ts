@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, fstatSync, openSync, realpathSync, statSync } from "node:fs";
 import { openAnonymousFile } from "../exec/anonymous-file.ts";
 import { readAvailable } from "../exec/status-pipes.ts";
 import type { RunAs } from "./run-as.ts";
@@ -13,24 +13,30 @@ import { readWrittenText } from "./written-text.ts";
  * at /oldroot, as the host uid that runs the sandbox. A protected path inside the workspace
  * (.git/config) is such a mount point, and a command of the same session can swap `.git` for a
  * symlink to /oldroot/<any host directory> while the next exec starts: bwrap then created or
- * truncated files there (found by an audit, docs/SECURITY.md). In this namespace the host is the
- * sandbox's view of it: the system directories read-only, the workspace root and --allow-write
- * writable, nothing else at all, so a redirected mount point can land nowhere the command could
- * not write anyway. The namespace holds no process: its two fds keep it.
+ * truncated files there (found by an audit, docs/SECURITY.md). In this namespace the host is what
+ * the sandboxes are built from: the system directories, the reaper and bwrap read-only; writable,
+ * the workspace root and --allow-write (where commands write anyway; other workspaces only by a
+ * name nobody can learn), and /proc and the device nodes (where nothing can be created). A
+ * redirected mount point finds nothing else to write. The namespace holds no process: its two fds
+ * keep it.
  */
 export interface SetupNamespace {
-  /** The installed enter program (enter.ts), which starts bwrap in here. */
-  enterPath: string;
   userFd: number;
   mountFd: number;
+  /** The directories bound in from the host, as they were when it was made (isSetupNamespaceCurrent). */
+  bound: readonly PathIdentity[];
+}
+
+interface PathIdentity {
+  path: string;
+  dev: number;
+  ino: number;
 }
 
 export interface SetupNamespaceOptions {
   bwrapPath: string;
-  enterPath: string;
+  reaperPath: string;
   systemMounts: readonly SystemMount[];
-  /** Host paths the setup must read: the reaper, and bwrap itself when it lies outside the system directories. */
-  readFiles: readonly string[];
   workspaceRoot: string;
   allowRead?: readonly string[];
   allowWrite?: readonly string[];
@@ -42,6 +48,17 @@ export interface SetupNamespaceOptions {
  * /dev/pts, where it finds a PTY exec's terminal (by ttyname) to bind as /dev/console.
  */
 const DEVICE_PATHS = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/pts"] as const;
+
+/**
+ * The files bwrap needs in the namespace besides the system directories: the reaper, and bwrap's
+ * own program when it lies elsewhere (a symlink into /opt, say: its target). Its libraries must be
+ * in the system directories (a bwrap from Nix is not supported here).
+ */
+function filesTheSetupReads(options: Pick<SetupNamespaceOptions, "bwrapPath" | "reaperPath" | "systemMounts">): string[] {
+  const directories = options.systemMounts.filter((mount) => mount.kind === "ro-bind").map((mount) => mount.path);
+  const bwrap = realpathSync(options.bwrapPath);
+  return [options.reaperPath, ...(directories.some((directory) => bwrap.startsWith(`${directory}/`)) ? [] : [bwrap])];
+}
 
 /** How long making the namespace may take before it counts as failed. */
 const CREATE_TIMEOUT_MS = 10_000;
@@ -67,7 +84,7 @@ export function buildSetupNamespaceArgs(options: SetupNamespaceOptions): string[
     // bwrap puts its own tmpfs (its new root) on /tmp.
     "--dir",
     "/tmp",
-    ...options.readFiles.flatMap((path) => ["--ro-bind", path, path]),
+    ...filesTheSetupReads(options).flatMap((path) => ["--ro-bind", path, path]),
     "--bind",
     options.workspaceRoot,
     options.workspaceRoot,
@@ -89,10 +106,20 @@ export function buildSetupNamespaceArgs(options: SetupNamespaceOptions): string[
  * when it cannot be made (nested user namespaces refused, say).
  */
 export async function openSetupNamespace(options: SetupNamespaceOptions): Promise<SetupNamespace> {
+  const bound = [options.workspaceRoot, ...(options.allowRead ?? []), ...(options.allowWrite ?? [])].map((path) => {
+    const { dev, ino } = statSync(path);
+    return { path, dev, ino };
+  });
   const stderrFd = openAnonymousFile(new Uint8Array());
   let proc: import("bun").Subprocess<"pipe", "ignore", number> | undefined;
   const opened: number[] = [];
   let statusFd: number | undefined;
+  // bwrap's own words when it failed, once it has exited (killed first: it may wait on stdin).
+  const failure = async (fallback: string) => {
+    proc?.kill("SIGKILL");
+    await proc?.exited;
+    return new Error(`bwrap could not make the setup namespace: ${readWrittenText(stderrFd) || fallback}`);
+  };
   try {
     proc = Bun.spawn([options.bwrapPath, ...buildSetupNamespaceArgs(options), "--", "true"], {
       stdio: ["pipe", "ignore", stderrFd, "pipe"],
@@ -101,25 +128,24 @@ export async function openSetupNamespace(options: SetupNamespaceOptions): Promis
       ...(options.runAs && { uid: options.runAs.uid, gid: options.runAs.gid }),
     });
     statusFd = proc.stdio[3] as number;
+    // bwrap writes this line as it clones the child, before the child sets the namespace up.
     const status = await readStatusLine(statusFd, proc.exited);
     const childPid = status?.["child-pid"];
     const mountNamespace = status?.["mnt-namespace"];
-    const failed = async () => {
-      const exitCode = await proc!.exited;
-      return new Error(`bwrap could not make the setup namespace: ${readWrittenText(stderrFd) || `exit code ${exitCode}`}`);
-    };
-    if (typeof childPid !== "number" || typeof mountNamespace !== "number") throw await failed();
+    if (typeof childPid !== "number" || typeof mountNamespace !== "number") throw await failure("no status line");
     try {
-      // A child that failed its setup is gone already (it waits on stdin only once set up).
       for (const kind of ["user", "mnt"]) opened.push(openSync(`/proc/${childPid}/ns/${kind}`, "r"));
-    } catch {
-      throw await failed();
+    } catch (error) {
+      // A child that failed its setup is gone already.
+      throw await failure((error as Error).message);
     }
     // Its mount namespace's inode proves the pid was still the child's.
-    if (fstatSync(opened[1]!).ino !== mountNamespace) throw new Error("the setup namespace's process was gone before its namespaces were opened");
+    if (fstatSync(opened[1]!).ino !== mountNamespace) throw await failure("its process was gone before its namespaces were opened");
+    // The child blocks on stdin only once it is set up; an exit code of 0 says it got there.
     proc.stdin.end();
-    if ((await proc.exited) !== 0) throw await failed();
-    return { enterPath: options.enterPath, userFd: opened[0]!, mountFd: opened[1]! };
+    const exitCode = await proc.exited;
+    if (exitCode !== 0) throw await failure(`exit code ${exitCode}`);
+    return { userFd: opened[0]!, mountFd: opened[1]!, bound };
   } catch (error) {
     for (const fd of opened) closeSync(fd);
     proc?.kill("SIGKILL");
@@ -128,6 +154,17 @@ export async function openSetupNamespace(options: SetupNamespaceOptions): Promis
     if (statusFd !== undefined) closeSync(statusFd);
     closeSync(stderrFd);
   }
+}
+
+/**
+ * Whether the directories bound into the namespace are still the host's: a workspace root removed
+ * and made again, or an allowed directory replaced, leaves the namespace with the old one.
+ */
+export function isSetupNamespaceCurrent(namespace: SetupNamespace): boolean {
+  return namespace.bound.every(({ path, dev, ino }) => {
+    const now = statSync(path, { throwIfNoEntry: false });
+    return now !== undefined && now.dev === dev && now.ino === ino;
+  });
 }
 
 /** Closes the namespace's fds: it goes once no exec runs in it. */

@@ -22,7 +22,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
  * The spawn's enter prefix (the setup namespace) is not in /proc: enter executes bwrap.
  */
 function normalise(argv: readonly string[]): string[] {
-  return argv.slice(argv.findIndex((arg) => arg.endsWith("/bwrap"))).map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
+  return argv.slice(/\/enter-(x64|arm64)$/.test(argv[0] ?? "") ? 1 : 0).map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
 }
 
 /** The argv of the bwrap that runs a long `cat` for a client of a server started with `command`. */

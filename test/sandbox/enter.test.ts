@@ -26,9 +26,8 @@ beforeAll(async () => {
   if (noBwrap || !hostArch) return;
   namespace = await openSetupNamespace({
     bwrapPath: Bun.which("bwrap")!,
-    enterPath: installEnter(dir, hostArch),
+    reaperPath: installReaper(dir, hostArch),
     systemMounts: readSystemMounts(),
-    readFiles: [installReaper(dir, hostArch)],
     workspaceRoot: join(dir, "workspaces"),
   });
 });
@@ -68,6 +67,22 @@ describe.skipIf(noBwrap || !hostArch)(`enter for the host (${process.arch})`, ()
     } finally {
       closeSync(notNamespace);
     }
+  });
+
+  test("exits 126 when fd 8 is not a mount namespace, and runs nothing", async () => {
+    const notNamespace = openSync("/dev/null", "r");
+    try {
+      const result = await run([installEnter(dir, hostArch!), "/bin/sh", "-c", "echo ran"], namespace!.userFd, notNamespace);
+      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: "bunker enter: cannot join the setup namespace (setns on fd 7 or 8)\n" });
+    } finally {
+      closeSync(notNamespace);
+    }
+  });
+
+  test("passes its arguments on exactly: spaces, an empty one, non-ASCII", async () => {
+    const args = ["two words", "", "naïve ✓", "--", "-c"];
+    const result = await run([installEnter(dir, hostArch!), "/bin/sh", "-c", 'for a in "$@"; do printf "[%s]" "$a"; done', "sh", ...args], namespace!.userFd, namespace!.mountFd);
+    expect(result).toEqual({ exitCode: 0, stdout: args.map((arg) => `[${arg}]`).join(""), stderr: "" });
   });
 
   test("exits 127 with a line on stderr when its program cannot be executed, or none is given", async () => {

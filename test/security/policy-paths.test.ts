@@ -30,6 +30,8 @@ describe.skipIf(noBwrap)("protected paths and extra host paths", () => {
 
   test("hello lists the protected and allowed paths", () => {
     expect(client.hello.sandbox.policy).toMatchObject({ protect: [".git/hooks", ".git/config", ".env"], allowRead: [readable], allowWrite: [writable] });
+    // The allowed paths are in bwrap's setup namespace too: nothing was given up for them.
+    expect(client.hello.sandbox).not.toHaveProperty("notEnforced");
   });
 
   test(".git/hooks and .git/config are read-only when present, and cannot be moved away, nor .git with them", async () => {

@@ -14,7 +14,10 @@ import { buildExecEnv } from "../../src/exec/exec-env.ts";
 import { OutputLog } from "../../src/exec/output-log.ts";
 import { runExec, type ExitFacts } from "../../src/exec/run-exec.ts";
 import { detectSandbox, type DetectedSandbox } from "../../src/sandbox/detect.ts";
+import { createBwrapBackend } from "../../src/sandbox/bwrap.ts";
+import { installReaper, reaperArchFor } from "../../src/sandbox/reaper.ts";
 import { defaultRunAs } from "../../src/sandbox/run-as.ts";
+import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
 import type { SandboxPolicy } from "../../src/sandbox/types.ts";
 import { findDescendantsNamed } from "../../bench/lib/proc.ts";
 import { connect } from "../helpers/client.ts";
@@ -26,6 +29,7 @@ let base = "";
 let root = "";
 let workspace = "";
 let victim = "";
+let controlVictim = "";
 let sandbox: DetectedSandbox | undefined;
 const runAs = defaultRunAs(process.geteuid!());
 
@@ -44,6 +48,10 @@ beforeAll(async () => {
   mkdirSync(join(workspace, "hooks"));
   if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   symlinkSync(`/oldroot${victim}`, join(workspace, "link"));
+  controlVictim = join(base, "control-victim");
+  mkdirSync(controlVictim);
+  chmodSync(controlVictim, 0o777);
+  symlinkSync(`/oldroot${controlVictim}`, join(workspace, "control-link"));
   const detected = await detectSandbox({ choice: "bwrap", requireSandbox: true, allowNetwork: false, workspaceRoot: root, runAs });
   if (!detected.ok) throw new Error(detected.reason);
   sandbox = detected.sandbox;
@@ -54,11 +62,14 @@ afterAll(() => {
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
-/** Runs `argv` with one protected path bound at `destination` from the open `source`, as launchExec would. */
-async function runWithProtectedPath(source: string, destination: string, argv: readonly string[] = ["true"]): Promise<ExitFacts> {
-  const backend = sandbox!.backend;
+/**
+ * Runs `argv` under `backend` (the server's by default) with one protected path bound at
+ * `destination` from the open `source`, as launchExec would; its exit facts and stderr.
+ */
+async function runWithProtectedPath(source: string, destination: string, argv: readonly string[] = ["true"], backend = sandbox!.backend): Promise<{ facts: ExitFacts; stderr: string }> {
   const policy: SandboxPolicy = { workspace, allowNetwork: false };
   const fd = openSync(source, "r");
+  const logs = { stdout: new OutputLog(65536), stderr: new OutputLog(65536) };
   try {
     const running = runExec(
       {
@@ -74,9 +85,11 @@ async function runWithProtectedPath(source: string, destination: string, argv: r
       },
       backend,
       policy,
-      { stdout: new OutputLog(65536), stderr: new OutputLog(65536) },
+      logs,
     );
-    return await running.finished;
+    const facts = await running.finished;
+    const chunk = logs.stderr.read(logs.stderr.start, Infinity);
+    return { facts, stderr: chunk ? Buffer.from(chunk.bytes).toString() : "" };
   } finally {
     closeSync(fd);
   }
@@ -88,18 +101,31 @@ describe.skipIf(noBwrap)("bwrap's setup cannot write outside the workspace", () 
   });
 
   test("a protected file whose parent is a symlink to a host directory creates nothing there", async () => {
-    await runWithProtectedPath(join(workspace, "config"), join(workspace, "link", "config"));
+    const run = await runWithProtectedPath(join(workspace, "config"), join(workspace, "link", "config"));
+    // bwrap stops before the command, where /oldroot has no such directory.
+    expect(run.facts.code).toBe(1);
+    expect(run.stderr).toContain(`Can't create file at ${join(workspace, "link", "config")}`);
     expect(readdirSync(victim)).toEqual([]);
   });
 
   test("a protected directory whose parent is a symlink to a host directory creates nothing there", async () => {
-    await runWithProtectedPath(join(workspace, "hooks"), join(workspace, "link", "hooks", "deeper"));
+    const run = await runWithProtectedPath(join(workspace, "hooks"), join(workspace, "link", "hooks", "deeper"));
+    expect(run.facts.code).toBe(1);
+    expect(run.stderr).toMatch(/Can't mkdir|Can't create/);
     expect(readdirSync(victim)).toEqual([]);
   });
 
+  test("the control: bwrap started on the host, as before, creates both in the host directory", async () => {
+    const arch = reaperArchFor(process.arch)!;
+    const unconfined = createBwrapBackend({ bwrapPath: Bun.which("bwrap")!, reaperPath: installReaper(base, arch), systemMounts: readSystemMounts(), lookUpPrograms: true });
+    await runWithProtectedPath(join(workspace, "config"), join(workspace, "control-link", "config"), ["true"], unconfined);
+    await runWithProtectedPath(join(workspace, "hooks"), join(workspace, "control-link", "hooks"), ["true"], unconfined);
+    expect(readdirSync(controlVictim).sort()).toEqual(["config", "hooks"]);
+  });
+
   test("an ordinary protected path still binds, read-only", async () => {
-    const facts = await runWithProtectedPath(join(workspace, "config"), join(workspace, "config"), ["/bin/sh", "-c", "grep -q protected config && ! echo changed >> config"]);
-    expect(facts).toMatchObject({ code: 0, reason: "exited" });
+    const run = await runWithProtectedPath(join(workspace, "config"), join(workspace, "config"), ["/bin/sh", "-c", "grep -q protected config && ! echo changed >> config"]);
+    expect(run.facts).toMatchObject({ code: 0, reason: "exited" });
   });
 });
 
@@ -123,16 +149,51 @@ describe.skipIf(noBwrap)("a server's execs", () => {
   });
 });
 
-describe.skipIf(noBwrap)("without a setup namespace", () => {
-  test("bwrap still runs, and hello's notEnforced says what is lost, with bwrap's reason", async () => {
-    // A path bwrap cannot bind: the namespace cannot be made, while the probe (which binds only its workspace) passes.
-    const detected = await detectSandbox({ choice: "bwrap", requireSandbox: true, allowNetwork: false, workspaceRoot: root, runAs, allowRead: [join(base, "missing")] });
-    if (!detected.ok) throw new Error(detected.reason);
-    try {
-      expect(detected.sandbox.info.backend).toBe("bwrap");
-      expect(detected.sandbox.info.notEnforced).toEqual([expect.stringMatching(/^setup namespace: bwrap could not make the setup namespace: .*missing.*; bwrap makes its mount points on the host/)]);
-    } finally {
-      detected.sandbox.dispose();
+describe.skipIf(noBwrap)("an allowed path the setup namespace cannot bind", () => {
+  test("stops detection with a fatal reason naming it, under auto too: no fallback to another backend or to none", async () => {
+    const missing = join(base, "missing");
+    for (const choice of ["bwrap", "auto"] as const) {
+      const detected = await detectSandbox({ choice, requireSandbox: false, allowNetwork: false, workspaceRoot: root, runAs, allowRead: [missing] });
+      expect(detected).toEqual({ ok: false, fatal: true, reason: expect.stringContaining(`an --allow-read or --allow-write path cannot be bound for the commands' user: `) });
+      expect(detected.ok === false && detected.reason).toContain(missing);
     }
+  });
+
+  test.skipIf(!runAs)("a directory the commands' user cannot reach is such a path (as root, commands as nobody)", async () => {
+    const hidden = join(base, "private");
+    mkdirSync(join(hidden, "sub"), { recursive: true });
+    chmodSync(hidden, 0o700);
+    const detected = await detectSandbox({ choice: "bwrap", requireSandbox: false, allowNetwork: false, workspaceRoot: root, runAs, allowWrite: [join(hidden, "sub")] });
+    expect(detected).toEqual({ ok: false, fatal: true, reason: expect.stringContaining("Permission denied") });
+  });
+});
+
+describe.skipIf(noBwrap)("a workspace root removed and made again while the server runs", () => {
+  test("execs fail with a message that says so while the setup namespace is made again, then run", async () => {
+    const replacedRoot = join(base, "replaced-root");
+    mkdirSync(replacedRoot, { mode: 0o711 });
+    await using server = await startServer({ args: ["--sandbox", "bwrap"], workspaceRoot: replacedRoot });
+    {
+      await using before = await connect(server);
+      expect((await before.exec({ id: "before", cmd: "echo ok" })).stdout).toBe("ok\n");
+    }
+    rmSync(replacedRoot, { recursive: true, force: true });
+    mkdirSync(replacedRoot, { mode: 0o711 });
+    chmodSync(replacedRoot, 0o711);
+    await using after = await connect(server);
+    // The first exec finds the root replaced and starts making the namespace again; each next
+    // exec is a new try, and one of the first few runs.
+    const refusals: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      after.send({ type: "exec", id: `after-${attempt}`, cmd: "echo ok" });
+      const reply = await after.next((message) => (message.type === "started" || message.type === "error") && "id" in message && message.id === `after-${attempt}`);
+      if (reply.type === "started") {
+        expect((await after.runToExit(`after-${attempt}`)).stdout).toBe("ok\n");
+        break;
+      }
+      refusals.push(reply.type === "error" ? reply.message : "");
+    }
+    expect(refusals.length).toBeLessThan(50);
+    for (const refusal of refusals) expect(refusal).toContain("was replaced since the server started; bwrap's setup namespace is being made again: try again");
   });
 });

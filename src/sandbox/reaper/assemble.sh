@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Dev-only: assembles reaper-*.S and enter-*.S and regenerates reaper-code.ts and
-# enter-code.ts with the .text bytes of each. Users never run this: the bytes are committed so that no compiler or
-# helper binary is needed at run time (reaper.ts wraps them in an ELF header).
+# Dev-only: assembles reaper-*.S and enter-*.S (two static programs, see reaper.ts and
+# enter.ts) and regenerates reaper-code.ts and enter-code.ts with the .text bytes of each.
+# Users never run this: the bytes are committed so that no compiler or helper binary is
+# needed at run time (static-elf.ts wraps them in an ELF header).
+# test/sandbox/assembled-code.test.ts checks that the committed bytes are these.
 # Needs GNU binutils for x86_64 and aarch64 (Debian: binutils, binutils-aarch64-linux-gnu).
 # Tool names can be overridden, e.g. AS_X64=x86_64-linux-gnu-as on an arm64 host.
 set -euo pipefail
@@ -22,13 +24,13 @@ trap 'rm -rf "$work"' EXIT
 # they are loaded.
 text_hex() {
   local as=$1 objcopy=$2 readelf=$3 src=$4
-  "$as" -o "$work/reap.o" "$src"
-  if "$readelf" -rW "$work/reap.o" | grep -q 'Relocation section'; then
+  "$as" -o "$work/code.o" "$src"
+  if "$readelf" -rW "$work/code.o" | grep -q 'Relocation section'; then
     echo "assemble.sh: $src needs relocations; it must be position-independent" >&2
     exit 1
   fi
-  "$objcopy" -O binary --only-section=.text "$work/reap.o" "$work/reap.bin"
-  od -An -v -tx1 "$work/reap.bin" | tr -d ' \n' | fold -w 64 | sed 's/.*/  "&",/'
+  "$objcopy" -O binary --only-section=.text "$work/code.o" "$work/code.bin"
+  od -An -v -tx1 "$work/code.bin" | tr -d ' \n' | fold -w 64 | sed 's/.*/  "&",/'
 }
 
 x64=$(text_hex "$AS_X64" "$OBJCOPY_X64" "$READELF_X64" reaper-x86_64.S)
