@@ -6,19 +6,20 @@
  * code 126 and a line on stderr when a namespace cannot be joined, 127 when
  * PROGRAM cannot be executed.
  */
+	/* setns(fd, type), on to .Lsetns_failed when it fails. */
+	.macro	join fd, type
+	mov	x0, #\fd
+	mov	x1, #\type
+	mov	x8, #268		/* setns */
+	svc	#0
+	cbnz	x0, .Lsetns_failed
+	.endm
+
 	.text
 	.globl	_start
 _start:
-	mov	x0, #7
-	mov	x1, #0x10000000		/* CLONE_NEWUSER */
-	mov	x8, #268		/* setns */
-	svc	#0
-	cbnz	x0, .Lsetns_failed
-	mov	x0, #8
-	mov	x1, #0x20000		/* CLONE_NEWNS */
-	mov	x8, #268		/* setns */
-	svc	#0
-	cbnz	x0, .Lsetns_failed
+	join	7, 0x10000000		/* CLONE_NEWUSER */
+	join	8, 0x20000		/* CLONE_NEWNS */
 	mov	x0, #7
 	mov	x8, #57			/* close */
 	svc	#0

@@ -12,21 +12,21 @@
  * when PROGRAM cannot be executed. The code addresses only the stack and,
  * relative to itself, its messages, so it runs wherever it is loaded.
  */
+	/* setns(fd, type), on to .Lsetns_failed when it fails. */
+	.macro	join fd, type
+	mov	$\fd, %edi
+	mov	$\type, %esi
+	mov	$308, %eax		/* setns */
+	syscall
+	test	%eax, %eax
+	jnz	.Lsetns_failed
+	.endm
+
 	.text
 	.globl	_start
 _start:
-	mov	$7, %edi
-	mov	$0x10000000, %esi	/* CLONE_NEWUSER */
-	mov	$308, %eax		/* setns */
-	syscall
-	test	%eax, %eax
-	jnz	.Lsetns_failed
-	mov	$8, %edi
-	mov	$0x00020000, %esi	/* CLONE_NEWNS */
-	mov	$308, %eax		/* setns */
-	syscall
-	test	%eax, %eax
-	jnz	.Lsetns_failed
+	join	7, 0x10000000		/* CLONE_NEWUSER */
+	join	8, 0x00020000		/* CLONE_NEWNS */
 	mov	$7, %edi
 	mov	$3, %eax		/* close */
 	syscall
