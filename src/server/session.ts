@@ -1,18 +1,6 @@
 import { chownSync, mkdirSync } from "node:fs";
-import type {
-  AckMessage,
-  AttachMessage,
-  ClientMessage,
-  ErrorCode,
-  ExecInfo,
-  ExecMessage,
-  ResizeMessage,
-  ServerMessage,
-  SignalMessage,
-  StdinMessage,
-} from "../protocol/index.ts";
+import type { ClientMessage, ErrorCode, ExecInfo, ExecMessage, ServerMessage } from "../protocol/index.ts";
 import { CLOSE_CODES } from "../protocol/index.ts";
-import { MAX_STDIN_CREDIT_WRITERS } from "../protocol/limits.ts";
 import { isFileRequest } from "../protocol/file-messages.ts";
 import type { Workspace } from "../workspace/create.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
@@ -25,6 +13,7 @@ import { launchExec, type LaunchContext } from "./exec-launch.ts";
 import { FinishedExecs } from "./finished-execs.ts";
 import { SessionShells, type TrackedExec } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
+import { handleExecControl, type ExecControlContext } from "./exec-controls.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -66,6 +55,7 @@ export class Session {
   #finished: FinishedExecs | undefined;
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
+  #controls: ExecControlContext | undefined;
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
   readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
@@ -218,17 +208,12 @@ export class Session {
       case "exec":
         return this.#exec(connection, message);
       case "stdin":
-        return this.#stdin(connection, message);
       case "signal":
-        return this.#signal(connection, message);
       case "resize":
-        return this.#resize(connection, message);
       case "attach":
-        return this.#attach(connection, message);
       case "detach":
-        return this.#withRecord(connection, message.id, "detach", (record) => record.unsubscribe(connection.sink));
       case "ack":
-        return this.#ack(connection, message);
+        return handleExecControl(this.#controlsOf(), connection, message);
       case "list":
         return this.#send(connection, { type: "execs", ...(message.id !== undefined && { id: message.id }), execs: this.execInfos() });
       case "ping":
@@ -286,6 +271,16 @@ export class Session {
     const launched = launchExec(this.#launchContext, message, fingerprint);
     if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
     this.#track(connection, launched.record, launched.record.running!, launched.cwdPath);
+  }
+
+  /** What the exec messages need of this session, made on the first one (an idle session should cost little). */
+  #controlsOf(): ExecControlContext {
+    this.#controls ??= {
+      record: (id) => this.#execs.get(id),
+      sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
+      streaming: (record) => void (this.#streaming ??= new Set()).add(record),
+    };
+    return this.#controls;
   }
 
   #shellsOf(): SessionShells {
@@ -359,81 +354,6 @@ export class Session {
         },
       )
       .then(() => this.options.events?.onExecEnd?.({ session: this.id, cwd: cwdPath, exec: record.info() }));
-  }
-
-  #withRecord(connection: SessionConnection, id: string, what: string, act: (record: ExecRecord) => void): void {
-    const record = this.#execs.get(id);
-    if (!record) return this.#sendError(connection, "unknown_exec", `no exec with id ${JSON.stringify(id)} in this session (${what})`, id);
-    act(record);
-  }
-
-  #withRunning(connection: SessionConnection, id: string, what: string, act: (record: ExecRecord) => void): void {
-    this.#withRecord(connection, id, what, (record) => {
-      if (!record.running) return this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(id)} has exited; it takes no ${what}`, id);
-      act(record);
-    });
-  }
-
-  #stdin(connection: SessionConnection, message: StdinMessage): void {
-    this.#withRunning(connection, message.id, "stdin", (record) => {
-      const running = record.running!;
-      if (!running.stdinOpen) {
-        return this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} takes no stdin: it was started without stdin: true, or its stdin has ended`, message.id);
-      }
-      record.stdinWrittenBy(connection.sink);
-      if (message.data !== undefined && message.data.length > 0) {
-        const bytes = message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8");
-        if (!running.writeStdin(bytes)) {
-          return this.#sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} is not reading its stdin fast enough: too many bytes already wait`, message.id);
-        }
-        record.stdinReceived(connection.sink, bytes.byteLength);
-      }
-      if (message.credit && !record.stdinCreditAsked(connection.sink)) {
-        return this.#sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} already has ${MAX_STDIN_CREDIT_WRITERS} sockets with stdin credit, the most it may`, message.id);
-      }
-      if (message.eof) {
-        running.endStdin();
-        record.stdinEnded();
-      }
-    });
-  }
-
-  #signal(connection: SessionConnection, message: SignalMessage): void {
-    this.#withRunning(connection, message.id, "signal", (record) => record.running!.signal(message.signal));
-  }
-
-  #resize(connection: SessionConnection, message: ResizeMessage): void {
-    this.#withRunning(connection, message.id, "resize", (record) => {
-      if (!record.running!.resize({ cols: message.cols, rows: message.rows })) {
-        this.#sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} has no terminal to resize: start it with pty`, message.id);
-      }
-    });
-  }
-
-  #attach(connection: SessionConnection, message: AttachMessage): void {
-    this.#withRecord(connection, message.id, "attach", (record) => {
-      const from = { stdout: message.offsets?.stdout ?? 0, stderr: message.offsets?.stderr ?? 0 };
-      for (const stream of ["stdout", "stderr"] as const) {
-        if (from[stream] > record.logs[stream].end) {
-          return this.#sendError(
-            connection,
-            "bad_message",
-            `offsets.${stream}: ${from[stream]} is past the ${record.logs[stream].end} bytes the exec has produced`,
-            message.id,
-          );
-        }
-      }
-      record.subscribe(connection.sink, {
-        from,
-        ...(message.encoding && { encoding: message.encoding }),
-        ackWindowBytes: message.ackWindowBytes,
-      });
-      (this.#streaming ??= new Set()).add(record);
-    });
-  }
-
-  #ack(connection: SessionConnection, message: AckMessage): void {
-    this.#withRecord(connection, message.id, "ack", (record) => record.subscription(connection.sink)?.ack(message.stream ?? "stdout", message.offset));
   }
 
   /** With no socket joined and no HTTP transfer open: a detach TTL while commands run, then an idle TTL. */
