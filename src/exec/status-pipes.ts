@@ -38,28 +38,39 @@ export function readAvailable(fd: number): Uint8Array {
 }
 
 /**
- * Reads bwrap's status pipe as far as it has been written; the status once its first line (child pid
- * and namespaces) is complete. Call again while it is undefined: each call reads what came since.
+ * Reads bwrap's status pipe as far as it has been written: "waiting" until its first line (child
+ * pid and namespaces) is complete, then that line, or undefined when it is not a JSON object. Call
+ * again while it is "waiting": each call reads what came since.
  */
-export function createBwrapStatusReader(fd: number): () => BwrapStatus | undefined {
+export function createStatusLineReader(fd: number): () => Record<string, unknown> | undefined | "waiting" {
   let buffered = "";
-  let status: BwrapStatus | undefined;
+  let line: Record<string, unknown> | undefined;
   let settled = false;
   return () => {
-    if (settled) return status;
+    if (settled) return line;
     // bwrap writes ASCII JSON: bytes as latin1 need no decoder kept per exec.
     buffered += Buffer.from(readAvailable(fd)).toString("latin1");
     const newline = buffered.indexOf("\n");
-    if (newline < 0) return undefined;
+    if (newline < 0) return "waiting";
     settled = true;
     try {
-      const line = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
-      const childPid = line["child-pid"];
-      const pidNamespace = line["pid-namespace"];
-      if (typeof childPid === "number" && typeof pidNamespace === "number") status = { childPid, pidNamespace };
+      const parsed: unknown = JSON.parse(buffered.slice(0, newline));
+      if (typeof parsed === "object" && parsed !== null) line = parsed as Record<string, unknown>;
     } catch {
       // bwrap wrote something else; without a pid the sandbox cannot have started.
     }
-    return status;
+    return line;
+  };
+}
+
+/** The exec's view of the status line: the host pid of the namespace's pid 1 and its pid namespace. */
+export function createBwrapStatusReader(fd: number): () => BwrapStatus | undefined {
+  const readLine = createStatusLineReader(fd);
+  return () => {
+    const line = readLine();
+    if (line === undefined || line === "waiting") return undefined;
+    const childPid = line["child-pid"];
+    const pidNamespace = line["pid-namespace"];
+    return typeof childPid === "number" && typeof pidNamespace === "number" ? { childPid, pidNamespace } : undefined;
   };
 }

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, realpathSync, statSync } from "node:fs";
 import { openAnonymousFile } from "../exec/anonymous-file.ts";
-import { readAvailable } from "../exec/status-pipes.ts";
+import { createStatusLineReader } from "../exec/status-pipes.ts";
 import type { RunAs } from "./run-as.ts";
 import type { SystemMount } from "./system-mounts.ts";
 import { readWrittenText } from "./written-text.ts";
@@ -175,24 +175,16 @@ export function closeSetupNamespace(namespace: SetupNamespace): void {
 
 /** bwrap's first status line (child pid, namespaces), or undefined when bwrap ended without one. */
 async function readStatusLine(fd: number, exited: Promise<number>): Promise<Record<string, unknown> | undefined> {
-  let text = "";
+  const readLine = createStatusLineReader(fd);
   let ended = false;
   void exited.then(() => (ended = true));
   for (;;) {
     // Read once more after the exit: the line may have come just before it.
     const wasEnded = ended;
-    // bwrap writes ASCII JSON.
-    text += Buffer.from(readAvailable(fd)).toString("latin1");
-    const newline = text.indexOf("\n");
-    if (newline >= 0) {
-      try {
-        return JSON.parse(text.slice(0, newline)) as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    }
+    const line = readLine();
+    if (line !== "waiting") return line;
     if (wasEnded) return undefined;
-    // The line comes within a millisecond or two of the spawn; this runs once, at startup.
+    // The line comes within a millisecond or two of the spawn; this runs at startup.
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
