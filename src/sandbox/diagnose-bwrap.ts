@@ -226,7 +226,7 @@ export function diagnoseBwrap(facts: HostFacts): BackendCheck {
   }
   if (probe.exitCode === 0) {
     return backendCheck("bwrap", "works", {
-      reason: `${version} at ${facts.bwrapPath} ran /bin/true with the server's flags`,
+      reason: `${version} at ${facts.bwrapPath} ran /bin/true with the server's flags${facts.setupNamespaceProbe?.exitCode === 0 ? ", in its setup namespace" : ""}`,
       warnings: [...rootOnlyWarnings(facts), ...setupNamespaceWarnings(facts)],
     });
   }

@@ -27,7 +27,7 @@ describe("bunker doctor on this machine", () => {
     const result = await runDoctor([]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toMatch(/^ {2}bwrap {5}works {4}bwrap [\d.]+ at \/\S+ ran \/bin\/true with the server's flags$/m);
+    expect(result.stdout).toMatch(/^ {2}bwrap {5}works {4}bwrap [\d.]+ at \/\S+ ran \/bin\/true with the server's flags, in its setup namespace$/m);
     expect(result.stdout).toEndWith("bunker serve --sandbox auto would use: bwrap.\n");
   });
 
@@ -55,6 +55,7 @@ describe("bunker doctor on this machine", () => {
       bwrapPath: expect.stringMatching(/\/bwrap$/),
       bwrapOffPath: null,
       bwrapProbe: { exitCode: 0, timedOut: false },
+      setupNamespaceProbe: { exitCode: 0, timedOut: false },
       seatbeltProbe: null,
     });
     expect(Object.keys(report.facts.sysctls).sort()).toEqual(["apparmorRestrictUnprivilegedUserns", "maxUserNamespaces", "unprivilegedUsernsClone"]);

@@ -47,7 +47,7 @@ describe("bwrap on Linux", () => {
       {
         backend: "bwrap",
         status: "works",
-        reason: "bwrap 0.9.0 at /usr/bin/bwrap ran /bin/true with the server's flags",
+        reason: "bwrap 0.9.0 at /usr/bin/bwrap ran /bin/true with the server's flags, in its setup namespace",
         cause: undefined,
         detail: undefined,
         fix: [],
