@@ -1,6 +1,7 @@
 /**
  * Per-exec cost of bunker's full bwrap policy (seccomp filter, resource limits set by the reaper,
- * run-as nobody, protected paths) against the core policy (namespaces, mounts, reaper only), as
+ * run-as nobody, protected paths and the pinned .git, bwrap started in its setup namespace by
+ * enter) against the core policy (namespaces, mounts, reaper only), as
  * median round trips of `echo hi`, each policy's exact command spawned bare (lib/sandbox-spawn.ts,
  * the same commands the echo bench uses), alternating in one run. The workspace has a `.git`, so
  * that the protected paths are bound. `bun bench/policy-cost.ts [rounds]`
@@ -38,7 +39,7 @@ const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(val
 const [coreMs, fullMs] = [median(samples.core), median(samples.full)];
 console.log(`| policy | echo hi, median of ${rounds} (alternating) |\n| --- | --- |`);
 console.log(`| core (namespaces, mounts, reaper) | ${coreMs.toFixed(2)} ms |`);
-console.log(`| full (+ seccomp, rlimits by the reaper, run-as ${asRoot ? "65534" : "self"}, protected paths, /tmp cap) | ${fullMs.toFixed(2)} ms (${fullMs - coreMs >= 0 ? "+" : ""}${(fullMs - coreMs).toFixed(2)} ms) |`);
+console.log(`| full (+ seccomp, rlimits by the reaper, run-as ${asRoot ? "65534" : "self"}, protected paths, /tmp cap, setup namespace) | ${fullMs.toFixed(2)} ms (${fullMs - coreMs >= 0 ? "+" : ""}${(fullMs - coreMs).toFixed(2)} ms) |`);
 full.dispose();
 core.dispose();
 rmSync(runtime, { recursive: true, force: true });
