@@ -116,6 +116,17 @@ export function openInputFiles(command: SandboxCommand): number[] {
   return fds;
 }
 
+/**
+ * Whether bwrap failed before the reaper ran: it reports no record, and exits 1 (its own failure:
+ * a mount point it could not make, a bind source gone), or 126 (enter could not join the setup
+ * namespace). A reaper killed from outside makes bwrap exit 128+N instead, and a command's own
+ * exit always comes with a record.
+ */
+function sandboxNotSetUp(command: SandboxCommand, waitFd: number | undefined, waitStatus: number | undefined, exitCode: number | null, killed: boolean): boolean {
+  if (command.tree !== "pid-namespace" || waitFd === undefined || waitStatus !== undefined || killed) return false;
+  return exitCode === 1 || exitCode === 126;
+}
+
 /** Spawns one command in the sandbox and streams its output into `logs`. Throws when the spawn itself fails. */
 export function runExec(request: ExecRequest, backend: SandboxBackend, policy: SandboxPolicy, logs: ExecLogs): RunningExec {
   const command: SandboxCommand = backend.buildCommand(
@@ -299,6 +310,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       durationMs: Math.round(performance.now() - startedAt),
       ...(records.execErrno !== undefined && {
         spawnError: `${request.argv[0]}: cannot execute: ${errnoName(records.execErrno)}`,
+      }),
+      ...(records.execErrno === undefined && sandboxNotSetUp(command, waitFd, records.waitStatus, proc.exitCode, killReason !== undefined || clientSignalled) && {
+        spawnError: `the sandbox could not be set up for ${JSON.stringify(request.argv[0])} (bwrap exited ${proc.exitCode} before the command started; bwrap's message is in stderr)`,
       }),
       bytes: { stdout: stdoutBytes, stderr: stderrBytes },
     };

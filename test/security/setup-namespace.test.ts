@@ -102,8 +102,8 @@ describe.skipIf(noBwrap)("bwrap's setup cannot write outside the workspace", () 
 
   test("a protected file whose parent is a symlink to a host directory creates nothing there", async () => {
     const run = await runWithProtectedPath(join(workspace, "config"), join(workspace, "link", "config"));
-    // bwrap stops before the command, where /oldroot has no such directory.
-    expect(run.facts.code).toBe(1);
+    // bwrap stops before the command, where /oldroot has no such directory: the exec says so.
+    expect(run.facts).toMatchObject({ code: 1, spawnError: `the sandbox could not be set up for "true" (bwrap exited 1 before the command started; bwrap's message is in stderr)` });
     expect(run.stderr).toContain(`Can't create file at ${join(workspace, "link", "config")}`);
     expect(readdirSync(victim)).toEqual([]);
   });
@@ -126,6 +126,11 @@ describe.skipIf(noBwrap)("bwrap's setup cannot write outside the workspace", () 
   test("an ordinary protected path still binds, read-only", async () => {
     const run = await runWithProtectedPath(join(workspace, "config"), join(workspace, "config"), ["/bin/sh", "-c", "grep -q protected config && ! echo changed >> config"]);
     expect(run.facts).toMatchObject({ code: 0, reason: "exited" });
+    expect(run.facts).not.toHaveProperty("spawnError");
+    // A command's own exit 1 is its own, not the sandbox's.
+    const failing = await runWithProtectedPath(join(workspace, "config"), join(workspace, "config"), ["/bin/sh", "-c", "exit 1"]);
+    expect(failing.facts).toMatchObject({ code: 1, reason: "exited" });
+    expect(failing.facts).not.toHaveProperty("spawnError");
   });
 });
 
