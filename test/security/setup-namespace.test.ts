@@ -23,7 +23,7 @@ import { findDescendantsNamed } from "../../bench/lib/proc.ts";
 import { connect } from "../helpers/client.ts";
 import { pollProc } from "../helpers/proc.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startServer } from "../helpers/server-process.ts";
+import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 
 let base = "";
 let root = "";
@@ -200,5 +200,25 @@ describe.skipIf(noBwrap)("a workspace root removed and made again while the serv
     }
     expect(refusals.length).toBeLessThan(50);
     for (const refusal of refusals) expect(refusal).toContain("was replaced since the server started; bwrap's setup namespace is being made again: try again");
+  });
+});
+
+describe.skipIf(noBwrap || !Bun.which("unshare"))("where bwrap works but its setup namespace does not", () => {
+  test("the server runs weakened, and says so: hello's notEnforced, the startup warning; execs run", async () => {
+    // 32 user namespaces deep, the kernel lets one more level be made and no more: the setup
+    // namespace fits, bwrap nested in it does not (ENOSPC), bwrap alone does. Root in there is
+    // this process's uid, so commands run as 0 there.
+    const limitedRoot = join(base, "limited-root");
+    mkdirSync(limitedRoot, { mode: 0o711 });
+    const deep = Array.from({ length: 32 }, () => ["unshare", "--user", "--map-root-user"]).flat();
+    await using server = await startServer({
+      command: [...deep, BUN, join(REPO_ROOT, "src", "main.ts")],
+      args: ["--sandbox", "bwrap", "--run-as", "0:0"],
+      workspaceRoot: limitedRoot,
+    });
+    expect(server.stderr()).toContain("WARNING: the bwrap sandbox runs without: setup namespace: bwrap failed its probe: bwrap: Creating new namespace failed");
+    await using client = await connect(server);
+    expect(client.hello.sandbox).toMatchObject({ backend: "bwrap", notEnforced: [expect.stringMatching(/^setup namespace: .*ENOSPC.*bwrap makes its mount points on the host/)] });
+    expect((await client.exec({ id: "weakened", cmd: "echo ok" })).stdout).toBe("ok\n");
   });
 });
