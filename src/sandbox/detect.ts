@@ -1,4 +1,4 @@
-import { chownSync, closeSync, mkdtempSync, openSync, rmSync, unlinkSync } from "node:fs";
+import { chownSync, closeSync, mkdtempSync, openSync, realpathSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
@@ -108,8 +108,11 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
 
 async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandboxResult> {
   if (process.platform !== "linux") return { ok: false, reason: "bwrap exists only on Linux" };
-  const bwrapPath = Bun.which("bwrap");
-  if (!bwrapPath) return { ok: false, reason: "bwrap is not installed (apt-get install bubblewrap)" };
+  const found = Bun.which("bwrap");
+  if (!found) return { ok: false, reason: "bwrap is not installed (apt-get install bubblewrap)" };
+  // By its real path: the setup namespace has the system directories and, bound alone, the file
+  // bwrap really is, but not a symlink to it that lies elsewhere (/opt/bin/bwrap -> /usr/bin/bwrap).
+  const bwrapPath = realpathSync(found);
   const arch = reaperArchFor(process.arch);
   if (!arch) return { ok: false, reason: `no reaper for the ${process.arch} architecture` };
   const seccompArch = hostSeccompArch();

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -74,7 +74,8 @@ async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain:
     runtimeDir = mkdtempSync(join(tmpdir(), "bunker-doctor-"));
     // The reaper must be readable by whatever uid runs bwrap.
     chmodSync(runtimeDir, 0o755);
-    const backend = { bwrapPath, reaperPath: installReaper(runtimeDir, arch), systemMounts: readSystemMounts() };
+    // By its real path, as the server runs it (detect.ts).
+    const backend = { bwrapPath: realpathSync(bwrapPath), reaperPath: installReaper(runtimeDir, arch), systemMounts: readSystemMounts() };
     const probeOptions = { workspaceRoot: tmpdir(), allowNetwork: false };
     const plain = await runBwrapProbe(backend, probeOptions);
     if (plain.exitCode !== 0) return { plain, setupNamespace: undefined };
