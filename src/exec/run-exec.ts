@@ -14,6 +14,7 @@ import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, s
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
+import { placeStdio, type StdioSlot } from "./stdio-slots.ts";
 
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
@@ -91,12 +92,9 @@ export interface RunningExec {
  * fallback's reaper reports on fd 4) leaked one socket per exec. Shared with the benchmark, so that
  * its bare spawn is the same spawn.
  */
-export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = []): ("pipe" | "ignore" | number)[] {
-  const stdio: ("pipe" | "ignore" | number)[] = [stdin ? "pipe" : "ignore", "pipe", "pipe"];
-  const place = (fd: number, what: "pipe" | number) => {
-    while (stdio.length <= fd) stdio.push("ignore");
-    stdio[fd] = what;
-  };
+export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = []): StdioSlot[] {
+  const stdio: StdioSlot[] = [stdin ? "pipe" : "ignore", "pipe", "pipe"];
+  const place = (fd: number, what: "pipe" | number) => placeStdio(stdio, fd, what);
   for (const fd of [command.statusFds.jsonStatus, command.statusFds.waitStatus]) if (fd !== undefined) place(fd, "pipe");
   [...(command.inputFiles ?? []), ...(command.inputData ?? [])].forEach((input, index) => place(input.fd, inputFds[index]!));
   for (const pass of command.passFds ?? []) place(pass.fd, pass.hostFd);

@@ -16,6 +16,7 @@ import type { RunAs } from "./run-as.ts";
 import { closeSetupNamespace, openSetupNamespace, type SetupNamespace, type SetupNamespaceOptions } from "./setup-namespace.ts";
 import { createSetupNamespaceKeeper, type SetupNamespaceKeeper } from "./setup-namespace-keeper.ts";
 import { readWrittenText } from "./written-text.ts";
+import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
 export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
@@ -75,11 +76,8 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
     // Launched as every exec is: in the setup namespace when there is one.
     const launch = buildBwrapLaunch(options);
-    const stdio: ("pipe" | "ignore" | number)[] = ["ignore", "ignore", stderrFd, "pipe", "pipe", seccompFd ?? "ignore"];
-    for (const pass of launch.passFds) {
-      while (stdio.length <= pass.fd) stdio.push("ignore");
-      stdio[pass.fd] = pass.hostFd;
-    }
+    const stdio: StdioSlot[] = ["ignore", "ignore", stderrFd, "pipe", "pipe", seccompFd ?? "ignore"];
+    for (const pass of launch.passFds) placeStdio(stdio, pass.fd, pass.hostFd);
     const proc = Bun.spawn([...launch.argv, ...args], {
       stdio: stdio as ["ignore", "ignore", number, ...("pipe" | "ignore" | number)[]],
       env: { PATH: "/usr/bin:/bin" },

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { buildBwrapArgs, buildBwrapLaunch, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import type { ProgramOutcome } from "./diagnose-facts.ts";
+import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 
 /** Long enough for a loaded machine; a working bwrap running /bin/true takes milliseconds. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -34,17 +35,13 @@ export async function runBwrapProbe(backend: BwrapBackendOptions, options: Bwrap
     const policy = { workspace, allowNetwork: options.allowNetwork };
     const args = [...buildBwrapArgs(backend, policy, workspace), "--", REAPER_SANDBOX_PATH, "/bin/true"];
     const launch = buildBwrapLaunch(backend);
-    // Fds 5 and up: the setup namespace's at their numbers, nothing between.
-    const extra: ("ignore" | number)[] = [];
-    for (const pass of launch.passFds) {
-      while (extra.length <= pass.fd - 5) extra.push("ignore");
-      extra[pass.fd - 5] = pass.hostFd;
-    }
+    const stdio: StdioSlot[] = ["ignore", "pipe", "pipe", "pipe", "pipe"];
+    for (const pass of launch.passFds) placeStdio(stdio, pass.fd, pass.hostFd);
     const [program, ...prefix] = launch.argv;
     const result = await execa(program!, [...prefix, ...args], {
       reject: false,
       // execa takes an fd number at any position, but its types refuse a spread of them.
-      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", ...extra] as unknown as ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      stdio: stdio as unknown as ["ignore", "pipe", "pipe", "pipe", "pipe"],
       env: { PATH: "/usr/bin:/bin" },
       extendEnv: false,
       timeout: PROBE_TIMEOUT_MS,
