@@ -56,7 +56,8 @@ export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: s
 
 /**
  * Spawns `command` as bunker's runExec does (same argv, env, cwd, stdio, input files such as the
- * seccomp filter, process group, and uid with `--run-as`), reads its stdout to the end and waits for it. The status
+ * seccomp filter, process group, and uid with `--run-as`), reads its stdout to the end and waits for
+ * it: for bwrap, its exit, after the namespace's teardown (bunker's exit message does not wait for that). The status
  * pipes (fd 3 and 4 under bwrap) are closed only after the exit: the reaper treats a closed fd 4
  * as the server's death.
  */
@@ -74,9 +75,11 @@ export async function runBareSpawn(command: SandboxCommand, runAs?: { uid: numbe
   } finally {
     for (const fd of inputFds) closeSync(fd);
   }
-  await new Response(proc.stdout).text();
+  // The command's stdout: the spawned process's own, or an fd of its own (bwrap, see outputFds).
+  const output = command.outputFds;
+  await new Response(output ? Bun.file(proc.stdio[output.stdout] as number) : proc.stdout).text();
   const exitCode = await proc.exited;
-  for (const index of [command.statusFds.jsonStatus, command.statusFds.waitStatus]) {
+  for (const index of [command.statusFds.jsonStatus, command.statusFds.waitStatus, output?.stdout, output?.stderr]) {
     const fd = index === undefined ? undefined : proc.stdio[index];
     if (typeof fd === "number") closeSync(fd);
   }

@@ -26,20 +26,21 @@ export function takeWithinBudget(bytes: Uint8Array, budget: OutputBudget): Uint8
 /**
  * Moves one stream of a child into its output log, a chunk as it is read. Backpressure: the next
  * read waits while the log has no room (its furthest reader is a whole log behind), so the pipe
- * fills and the child blocks in write(). `done` resolves with the byte count at end of stream;
- * `cancel` stops reading (for pipes that a process outside the tree still holds open).
+ * fills and the child blocks in write(). `done` resolves with the byte count at end of stream, and
+ * the log is finished then unless `finishLog` is false (more is to come from elsewhere); `cancel`
+ * stops reading (for pipes that a process outside the tree still holds open).
  */
-export function pumpOutput(stream: ReadableStream<Uint8Array>, log: OutputLog, budget: OutputBudget): { done: Promise<number>; cancel(): void } {
+export function pumpOutput(stream: ReadableStream<Uint8Array>, log: OutputLog, budget: OutputBudget, finishLog = true): { done: Promise<number>; cancel(): void } {
   const reader = stream.getReader();
   return {
-    done: pump(reader, log, budget),
+    done: pump(reader, log, budget, finishLog),
     cancel: () => {
       reader.cancel().catch(() => {});
     },
   };
 }
 
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, log: OutputLog, budget: OutputBudget): Promise<number> {
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, log: OutputLog, budget: OutputBudget, finishLog: boolean): Promise<number> {
   try {
     for (;;) {
       const room = log.waitForRoom();
@@ -54,7 +55,7 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, log: Output
   } finally {
     // The reader is not released: nothing reads the stream after it, and releaseLock cost 8 to 16 µs
     // per stream (two per exec) on the way to the exit message.
-    log.finish();
+    if (finishLog) log.finish();
   }
   return log.end;
 }

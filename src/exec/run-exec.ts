@@ -15,7 +15,10 @@ import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts"
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
 import { placeStdio, type StdioSlot } from "./stdio-slots.ts";
+import { readWrittenBytes } from "../sandbox/written-text.ts";
 
+/** The most of bwrap's own complaint (when the sandbox could not be set up) that goes to stderr. */
+const MAX_MESSAGES_BYTES = 16 * 1024;
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
 /** After the leader of a process group is gone, how long its escaped descendants may keep our pipes open. */
@@ -81,21 +84,28 @@ export interface RunningExec {
   resize(size: TerminalSize): boolean;
   /** Ends the tree on bunker's own account: SIGTERM, then SIGKILL after a grace period (or at once). */
   terminate(reason: "timeout" | "killed" | "output_limit", immediately: boolean): void;
-  /** Settles once every output byte has been handed to the sink and the process tree is gone. */
+  /**
+   * Settles once every output byte has been handed to the sink and the command's process tree is
+   * gone (under bwrap, bwrap itself may still be tearing the namespaces down and exiting).
+   */
   readonly finished: Promise<ExitFacts>;
 }
 
 /**
- * The stdio of a sandbox spawn: stdin, stdout, stderr, a pipe at each status fd the backend asked
- * for, the input files as already-open fds, and nothing at the fds between them. Only the status
- * fds may be pipes: runExec closes exactly those after the exit, and a pipe at a gap (fd 3 when the
- * fallback's reaper reports on fd 4) leaked one socket per exec. Shared with the benchmark, so that
- * its bare spawn is the same spawn.
+ * The stdio of a sandbox spawn: stdin, stdout, stderr, a pipe at each status fd and output fd the
+ * backend asked for, the input files as already-open fds, and nothing at the fds between them. Only
+ * those fds may be pipes: runExec closes exactly them after the exit, and a pipe at a gap (fd 3 when
+ * the fallback's reaper reports on fd 4) leaked one socket per exec. When the command's output has
+ * fds of its own (SandboxCommand.outputFds), the spawned process's stdout is nothing and its stderr
+ * (bwrap's complaints) is `messagesFd`, a file, or a pipe without one. Shared with the benchmark, so
+ * that its bare spawn is the same spawn.
  */
-export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = []): StdioSlot[] {
-  const stdio: StdioSlot[] = [stdin ? "pipe" : "ignore", "pipe", "pipe"];
+export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = [], messagesFd?: number): StdioSlot[] {
+  const output = command.outputFds;
+  const stderr: StdioSlot = output && messagesFd !== undefined ? messagesFd : "pipe";
+  const stdio: StdioSlot[] = [stdin ? "pipe" : "ignore", output ? "ignore" : "pipe", stderr];
   const place = (fd: number, what: "pipe" | number) => placeStdio(stdio, fd, what);
-  for (const fd of [command.statusFds.jsonStatus, command.statusFds.waitStatus]) if (fd !== undefined) place(fd, "pipe");
+  for (const fd of [command.statusFds.jsonStatus, command.statusFds.waitStatus, output?.stdout, output?.stderr]) if (fd !== undefined) place(fd, "pipe");
   [...(command.inputFiles ?? []), ...(command.inputData ?? [])].forEach((input, index) => place(input.fd, inputFds[index]!));
   for (const pass of command.passFds ?? []) place(pass.fd, pass.hostFd);
   return stdio;
@@ -162,18 +172,23 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   const terminalStdin = terminal ? createTerminalStdinWriter(terminal, request.onStdinTaken) : undefined;
   let proc: import("bun").Subprocess;
   let inputFds: number[] = [];
+  // bwrap's own complaints, when the command's output has fds of its own: a file, read only when
+  // the sandbox could not be set up (bwrap's stderr ends with bwrap, which the exit need not wait for).
+  let messagesFd: number | undefined;
   try {
     inputFds = openInputFiles(command);
+    if (command.outputFds) messagesFd = openAnonymousFile(new Uint8Array());
     proc = Bun.spawn(command.argv, {
       cwd: command.cwd,
       env: command.env,
-      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined, inputFds) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
+      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined, inputFds, messagesFd) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
       detached: command.detached,
       ...(terminal && { terminal }),
       ...(request.runAs && { uid: request.runAs.uid, gid: request.runAs.gid }),
     });
   } catch (error) {
     terminal?.close();
+    if (messagesFd !== undefined) closeSync(messagesFd);
     throw error;
   } finally {
     // The child has its own copies now.
@@ -187,6 +202,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
   const jsonFd = fdOf(command.statusFds.jsonStatus);
   const waitFd = fdOf(command.statusFds.waitStatus);
+  const outputFds = command.outputFds && { stdout: fdOf(command.outputFds.stdout)!, stderr: fdOf(command.outputFds.stderr)! };
   // bwrap's status, read from its pipe when a signal needs the sandbox's pid 1 (status-pipes.ts).
   const sandboxStatus = jsonFd === undefined ? () => undefined : createBwrapStatusReader(jsonFd);
 
@@ -249,12 +265,23 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
   const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
 
+  // Bun reads an fd it is given as a file without owning it: closeOutputFds closes them.
   const stdoutPump = terminal
     ? { done: ptyEnded.promise.then(() => (logs.stdout.finish(), logs.stdout.end)), cancel: () => ptyEnded.resolve() }
-    : pumpOutput(proc.stdout as ReadableStream<Uint8Array>, logs.stdout, budget);
+    : pumpOutput(outputFds ? Bun.file(outputFds.stdout).stream() : (proc.stdout as ReadableStream<Uint8Array>), logs.stdout, budget);
+  // With bwrap's messages apart, stderr's log stays open until it is known whether they belong in it.
   const stderrPump = terminal
     ? { done: Promise.resolve((logs.stderr.finish(), 0)), cancel: () => {} }
-    : pumpOutput(proc.stderr as ReadableStream<Uint8Array>, logs.stderr, budget);
+    : pumpOutput(outputFds ? Bun.file(outputFds.stderr).stream() : (proc.stderr as ReadableStream<Uint8Array>), logs.stderr, budget, !outputFds);
+  const closeOutputFds = () => {
+    for (const fd of outputFds ? [outputFds.stdout, outputFds.stderr] : []) closeFd(fd);
+  };
+  let statusFdsClosed = false;
+  const closeStatusFds = () => {
+    if (statusFdsClosed) return;
+    statusFdsClosed = true;
+    for (const fd of [waitFd, jsonFd, messagesFd]) if (fd !== undefined) closeFd(fd);
+  };
 
   const exited = proc.exited.then(() => {
     processExited = true;
@@ -276,17 +303,39 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     () => {},
   );
   const finished = (async (): Promise<ExitFacts> => {
-    await exited;
-    const [stdoutBytes, stderrBytes] =
-      command.tree === "process-group" && !pumpsEnded
-        ? await withOrphanGrace(pumps, logs, () => {
-            stdoutPump.cancel();
-            stderrPump.cancel();
-          })
-        : await pumps;
-    // The reaper wrote its records before it exited, and bwrap exits after it: all are in the pipe.
-    const records = decodeReaperRecords(waitFd === undefined ? new Uint8Array() : readAvailable(waitFd));
-    for (const fd of [waitFd, jsonFd]) if (fd !== undefined) closeFd(fd);
+    let recorded: Uint8Array = new Uint8Array();
+    if (outputFds) {
+      // The command's output ends when the sandbox's last process is gone, after the reaper wrote
+      // its record (reaper-x86_64.S): then the exit is known, and bwrap's teardown of the
+      // namespaces and its own exit (0.4 to 0.9 ms) happen after the exit message, not before.
+      await pumps;
+      closeOutputFds();
+      recorded = readAvailable(waitFd!);
+      if (decodeReaperRecords(recorded).waitStatus !== undefined) {
+        void exited.then(closeStatusFds);
+      } else {
+        // No record: the reaper never ran (bwrap failed, enter could not join the namespace) or
+        // was killed. bwrap's exit says which, and its complaint belongs to the exec's stderr.
+        await exited;
+        recorded = new Uint8Array(Buffer.concat([recorded, readAvailable(waitFd!)]));
+        logs.stderr.append(readWrittenBytes(messagesFd!, MAX_MESSAGES_BYTES));
+      }
+      logs.stderr.finish();
+    } else {
+      await exited;
+      if (command.tree === "process-group" && !pumpsEnded) {
+        await withOrphanGrace(pumps, logs, () => {
+          stdoutPump.cancel();
+          stderrPump.cancel();
+        });
+      } else {
+        await pumps;
+      }
+      // The reaper wrote its records before it exited, and bwrap exits after it: all are in the pipe.
+      if (waitFd !== undefined) recorded = readAvailable(waitFd);
+    }
+    const records = decodeReaperRecords(recorded);
+    if (processExited) closeStatusFds();
     clearTimeout(timeoutTimer);
     clearTimeout(killTimer);
     terminal?.close();
@@ -312,7 +361,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       ...(records.execErrno === undefined && sandboxNotSetUp(command, waitFd, records.waitStatus, proc.exitCode, killReason !== undefined || clientSignalled) && {
         spawnError: `the sandbox could not be set up for ${JSON.stringify(request.argv[0])} (bwrap exited ${proc.exitCode} before the command started; bwrap's message is in stderr)`,
       }),
-      bytes: { stdout: stdoutBytes, stderr: stderrBytes },
+      bytes: { stdout: logs.stdout.end, stderr: logs.stderr.end },
     };
   })();
 

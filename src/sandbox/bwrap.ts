@@ -16,8 +16,14 @@ const WAIT_STATUS_FD = 4;
 export const SECCOMP_FD = 5;
 /** Child fd bwrap reads the command's environment from, as --args (see buildEnvArgs). */
 const ENV_ARGS_FD = 6;
+/**
+ * Child fds of the command's stdout and stderr (fixed in the reaper's machine code, which makes them
+ * its 1 and 2): bwrap's monitor closes every fd above 2, so only the sandbox holds these, and their
+ * end of file comes when the sandbox's last process is gone, not after bwrap's teardown and exit.
+ */
+const COMMAND_OUTPUT_FDS = { stdout: 9, stderr: 10 };
 /** Child fds of protected paths start here, one each (7 and 8 are enter's, see enter.ts). */
-const FIRST_PROTECTED_FD = 9;
+const FIRST_PROTECTED_FD = 11;
 
 export interface BwrapBackendOptions {
   bwrapPath: string;
@@ -195,6 +201,8 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
         cwd: policy.workspace,
         tree: "pid-namespace",
         statusFds: { jsonStatus: JSON_STATUS_FD, waitStatus: WAIT_STATUS_FD },
+        // A terminal is the command's stdout and stderr both, and ends with the Terminal object.
+        ...(spec.pty !== true && { outputFds: COMMAND_OUTPUT_FDS }),
         ...(options.seccompFilterPath && { inputFiles: [{ fd: SECCOMP_FD, path: options.seccompFilterPath }] }),
         inputData: [{ fd: ENV_ARGS_FD, bytes: buildEnvArgs(spec.env) }],
         passFds: [

@@ -58,6 +58,13 @@ export interface SandboxCommand {
    * `waitStatus`: the reaper's report of the command's true wait status (see reaper.ts).
    */
   statusFds: { jsonStatus?: number; waitStatus?: number };
+  /**
+   * Child fds that carry the command's own stdout and stderr, when they are not the spawned
+   * process's 1 and 2 (bwrap without a terminal: the reaper makes them the command's 1 and 2).
+   * They end when the command and everything it started are gone, before bwrap's own exit; the
+   * spawned process's 1 and 2 then carry only its own messages (bwrap's complaints).
+   */
+  outputFds?: { stdout: number; stderr: number };
   /** Files to open read-only for each spawn and pass as these child fds (after the status fds). */
   inputFiles?: { fd: number; path: string }[];
   /** Bytes to pass as these child fds, each in a file of its own with no name, read from its start. */

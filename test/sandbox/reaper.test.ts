@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -12,6 +12,7 @@ import {
 } from "../../src/sandbox/reaper.ts";
 import { buildBwrapArgs, REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
 import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
+import { readAvailable } from "../../src/exec/status-pipes.ts";
 
 const hostArch = reaperArchFor(process.arch);
 const bwrapPath = Bun.which("bwrap");
@@ -197,6 +198,65 @@ describe("reaper in bwrap", () => {
     expect(run).toEqual({ exitCode: 4, stdout: "", stderr: "", records: { waitStatus: 4 << 8 } });
     // bwrap's wait for its child ends only after the kernel has emptied the namespace.
     expect(pidsWithCommandLine(marker)).toEqual([]);
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("makes fds 9 and 10 the command's stdout and stderr, which end before bwrap exits", async () => {
+    // bwrap's monitor closes every fd above 2: only the sandbox holds 9 and 10, and their end comes
+    // when its last process is gone. Stopped, bwrap cannot exit; the output still ends, the record there.
+    const stdio = ["pipe", "pipe", "pipe", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", "pipe", "pipe"] as const;
+    const proc = Bun.spawn(sandboxArgv(["/bin/sh", "-c", "echo ready >&2; read -r line; echo out $line; ls /proc/self/fd >&2"]), { stdio: [...stdio] });
+    const [jsonStatusFd, recordFd, stdoutFd, stderrFd] = [3, 4, 9, 10].map((fd) => pipeFd(proc.stdio[fd]));
+    try {
+      const stderr = Bun.file(stderrFd!).stream();
+      const stderrReader = stderr.getReader();
+      const first = await stderrReader.read();
+      expect(new TextDecoder().decode(first.value)).toBe("ready\n");
+      process.kill(proc.pid, "SIGSTOP");
+      proc.stdin.write("go\n");
+      await proc.stdin.flush();
+      const rest = (async () => {
+        let text = "";
+        for (let chunk = await stderrReader.read(); !chunk.done; chunk = await stderrReader.read()) text += new TextDecoder().decode(chunk.value);
+        return text;
+      })();
+      const [stdout, stderrRest] = [new TextDecoder().decode(await readToEnd(stdoutFd!)), await rest];
+      expect({ stdout, stderr: stderrRest }).toEqual({ stdout: "out go\n", stderr: "0\n1\n2\n3\n" });
+      expect(decodeReaperRecords(readAvailable(recordFd!))).toEqual({ waitStatus: 0 });
+      expect(readFileSync(`/proc/${proc.pid}/stat`, "utf8")).toMatch(/^\d+ \(bwrap\) T /);
+      process.kill(proc.pid, "SIGCONT");
+      expect(await proc.exited).toBe(0);
+      expect(await new Response(proc.stdout).text()).toBe("");
+    } finally {
+      killAll([proc.pid]);
+      for (const fd of [jsonStatusFd, recordFd, stdoutFd, stderrFd]) closeSync(fd!);
+    }
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined)("kills and reaps everything else in the sandbox before it writes the record", async () => {
+    // dd holds 200 MB while it waits to write them to a reader that never reads: freeing them makes
+    // its death slow. Were the rest left to the kernel's teardown after the record, the record (and
+    // the server's exit message with it) would come while dd is still dying.
+    const blockSize = 200_000_000 + (process.pid % 1000);
+    const script = `(dd if=/dev/zero bs=${blockSize} count=1 iflag=fullblock status=none | { head -c 1 >/dev/null; echo ready; exec sleep 127; }) & read -r _`;
+    const proc = Bun.spawn(sandboxArgv(["/bin/sh", "-c", script]), { stdio: ["pipe", "pipe", "inherit", "pipe", "pipe"] });
+    const jsonStatusFd = pipeFd(proc.stdio[3]);
+    const recordFd = pipeFd(proc.stdio[4]);
+    try {
+      await readUntil(proc.stdout, "ready\n");
+      // dd's own command line; the shell's and bwrap's hold the marker too.
+      const [dd] = pidsWithCommandLine(`bs=${blockSize}`).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("dd\0"));
+      expect(dd).toBeDefined();
+      proc.stdin.write("\n");
+      await proc.stdin.flush();
+      // The reaper's end of fd 4 closes as it exits, right after the record.
+      expect(decodeReaperRecords(await readToEnd(recordFd))).toEqual({ waitStatus: 0 });
+      expect(existsSync(`/proc/${dd}`)).toBe(false);
+      expect(await proc.exited).toBe(0);
+    } finally {
+      killAll(pidsWithCommandLine(`bs=${blockSize}`));
+      closeSync(jsonStatusFd);
+      closeSync(recordFd);
+    }
   });
 
   test.skipIf(bwrapSkipReason !== undefined)("leaves nothing running when the process that started bwrap is SIGKILLed", async () => {

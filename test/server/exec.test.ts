@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import type { ServerMessage } from "../../src/protocol/index.ts";
 
 /** Host pids whose command line matches, read from /proc. */
 function hostProcessesMatching(needle: string): number[] {
@@ -160,6 +161,25 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     expect(run.exit.reason).toBe("exited");
     expect(hostProcessesMatching("sleep 101")).toEqual([]);
     expect(hostProcessesMatching("sleep 102")).toEqual([]);
+  });
+
+  test("the exit comes once the sandbox is empty, without waiting for bwrap's own exit", async () => {
+    // bwrap (the pid of started) tears the namespaces down after the sandbox's last process is gone,
+    // then exits: 0.4 to 0.9 ms the exit message does not wait for. Stopped, bwrap cannot exit at all.
+    client.send({ type: "exec", id: "bwrap-stopped", cmd: "echo ready; read -r line; echo got $line; echo err >&2", stdin: true });
+    const started = await client.next<Extract<ServerMessage, { type: "started" }>>((m) => m.type === "started" && m.id === "bwrap-stopped");
+    await client.next((m) => m.type === "output" && m.id === "bwrap-stopped" && m.data === "ready\n");
+    process.kill(started.pid, "SIGSTOP");
+    try {
+      client.send({ type: "stdin", id: "bwrap-stopped", data: "go\n", eof: true });
+      const run = await client.runToExit("bwrap-stopped");
+      expect({ stdout: run.stdout, stderr: run.stderr }).toEqual({ stdout: "got go\n", stderr: "err\n" });
+      expect(run.exit).toMatchObject({ code: 0, signal: null, reason: "exited" });
+      // bwrap is still there, stopped: the exit did not come from it.
+      expect(readFileSync(`/proc/${started.pid}/stat`, "utf8")).toMatch(/^\d+ \(bwrap\) T /);
+    } finally {
+      process.kill(started.pid, "SIGCONT");
+    }
   });
 
   test("SIGINT from the client reaches every process of the tree", async () => {

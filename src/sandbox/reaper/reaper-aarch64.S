@@ -11,10 +11,12 @@
  * Exit code: the command's exit code, 128+signal if it was signaled, 127 if it
  * could not be started, 137 if nobody is left to read fd 4.
  *
- * Being pid 1 makes this program the sandbox's lifetime: when it exits, the
- * kernel kills every process left in the namespace. So it exits as soon as the
- * command has ended (daemons and `sleep 100 &` go with it), reaps every orphan
- * the kernel re-parents to it until then, and exits early when the server is
+ * Fds 9 and 10, when open, become the command's stdout and stderr.
+ *
+ * Being pid 1 makes this program the sandbox's lifetime. Once the command has
+ * ended it kills and reaps every other process of the namespace (daemons and
+ * `sleep 100 &` go), writes its record and exits; until then it reaps every
+ * orphan the kernel re-parents to it, and it exits early when the server is
  * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
  * fd 4, which only the server holds, is closed (the lifeline). Branches are
  * PC-relative and data lives on the stack, so it runs wherever it is loaded.
@@ -128,6 +130,25 @@ _start:
 	str	w0, [sp, #24]		/* ppoll skips a negative fd */
 
 .Lblock:
+	/* fds 9 and 10, when open, become the command's stdout and stderr (see
+	 * reaper-x86_64.S): held only inside the sandbox, they end when it does. */
+	mov	x0, #9
+	mov	x1, #1
+	mov	x2, #0
+	mov	x8, #24			/* dup3 */
+	svc	#0
+	mov	x0, #10
+	mov	x1, #2
+	mov	x2, #0
+	mov	x8, #24			/* dup3 */
+	svc	#0
+	mov	x0, #9
+	mov	x8, #57			/* close */
+	svc	#0
+	mov	x0, #10
+	mov	x8, #57			/* close */
+	svc	#0
+
 	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
 	 * processes of the namespace reaches the command and never kills the
 	 * reaper: the reaper must live to report the status. (As pid 1 it would
@@ -194,6 +215,29 @@ _start:
 	cmp	w24, #0x7f		/* stopped (only if traced): not the end yet */
 	b.eq	.Lwait
 
+	/* As pid 1, kill and reap the rest of the sandbox before the record
+	 * (see reaper-x86_64.S). */
+	mov	x8, #172		/* getpid */
+	svc	#0
+	cmp	x0, #1
+	b.ne	.Lreport
+	mov	x0, #-1
+	mov	x1, #9			/* SIGKILL */
+	mov	x8, #129		/* kill */
+	svc	#0
+.Lreap_rest:
+	mov	x0, #-1			/* any child */
+	mov	x1, #0			/* no status wanted: w23 keeps the command's */
+	mov	x2, #0x40000000		/* __WALL: clones too; blocking, until ECHILD */
+	mov	x3, #0
+	mov	x8, #260		/* wait4 */
+	svc	#0
+	cmn	x0, #4			/* EINTR */
+	b.eq	.Lreap_rest
+	cmp	x0, #0
+	b.gt	.Lreap_rest
+
+.Lreport:
 	mov	w0, #2
 	str	w0, [sp, #16]
 	mov	x0, #4

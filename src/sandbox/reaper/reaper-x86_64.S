@@ -11,10 +11,12 @@
  * Exit code: the command's exit code, 128+signal if it was signaled, 127 if it
  * could not be started, 137 if nobody is left to read fd 4.
  *
- * Being pid 1 makes this program the sandbox's lifetime: when it exits, the
- * kernel kills every process left in the namespace. So it exits as soon as the
- * command has ended (daemons and `sleep 100 &` go with it), reaps every orphan
- * the kernel re-parents to it until then, and exits early when the server is
+ * Fds 9 and 10, when open, become the command's stdout and stderr.
+ *
+ * Being pid 1 makes this program the sandbox's lifetime. Once the command has
+ * ended it kills and reaps every other process of the namespace (daemons and
+ * `sleep 100 &` go), writes its record and exits; until then it reaps every
+ * orphan the kernel re-parents to it, and it exits early when the server is
  * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
  * fd 4, which only the server holds, is closed (the lifeline, see below).
  * Under --sandbox none it runs without a namespace, as the leader of the
@@ -151,6 +153,32 @@ _start:
 	movl	$-1, 24(%rsp)		/* ppoll skips a negative fd */
 
 .Lblock:
+	/* The command's stdout and stderr, when the server passes them as fds 9
+	 * and 10 (under bwrap, commands without a terminal), become our 1 and 2,
+	 * which the command inherits. The outer bwrap closes every fd above 2
+	 * once the sandbox runs, so these are held only inside the sandbox: their
+	 * end of file comes when the reaper has exited and the namespace's last
+	 * process is gone, not after bwrap's own teardown and exit (0.4 to 0.9 ms
+	 * later). The reaper holds them until it exits, after its record: output
+	 * never ends before the record is written. Not open (EBADF: --sandbox
+	 * none, a PTY exec, a test), 1 and 2 stay as they are. */
+	mov	$9, %edi
+	mov	$1, %esi
+	xor	%edx, %edx
+	mov	$292, %eax		/* dup3 */
+	syscall
+	mov	$10, %edi
+	mov	$2, %esi
+	xor	%edx, %edx
+	mov	$292, %eax		/* dup3 */
+	syscall
+	mov	$9, %edi
+	mov	$3, %eax		/* close */
+	syscall
+	mov	$10, %edi
+	mov	$3, %eax		/* close */
+	syscall
+
 	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
 	 * processes of the namespace reaches the command and never kills the
 	 * reaper: the reaper must live to report the status. (As pid 1 it would
@@ -209,6 +237,35 @@ _start:
 	cmp	$0x7f, %eax		/* stopped (only if traced): not the end yet */
 	je	.Lwait
 
+	/* As pid 1, end the rest of the sandbox before the record: kill(-1)
+	 * reaches every other process of the namespace (never pid 1 itself), and
+	 * each is reaped, so that once the record is there nothing the command
+	 * started runs any more. The server sends the exit on the record and the
+	 * end of the output, without waiting for bwrap's teardown (see fds 9 and
+	 * 10 above). All of them have the command's uid and no capabilities:
+	 * none can refuse the signal. Not pid 1 (--sandbox none): the server
+	 * ends the process group. */
+	mov	$39, %eax		/* getpid */
+	syscall
+	cmp	$1, %eax
+	jne	.Lreport
+	mov	$-1, %edi
+	mov	$9, %esi		/* SIGKILL */
+	mov	$62, %eax		/* kill */
+	syscall
+.Lreap_rest:
+	mov	$-1, %rdi		/* any child */
+	xor	%esi, %esi		/* no status wanted: 20(%rsp) keeps the command's */
+	mov	$0x40000000, %edx	/* __WALL: clones too; blocking, until ECHILD */
+	xor	%r10d, %r10d
+	mov	$61, %eax		/* wait4 */
+	syscall
+	cmp	$-4, %rax		/* EINTR */
+	je	.Lreap_rest
+	test	%rax, %rax
+	jg	.Lreap_rest
+
+.Lreport:
 	movl	$2, 16(%rsp)
 	mov	$4, %edi
 	lea	16(%rsp), %rsi
