@@ -318,7 +318,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         // was killed. bwrap's exit says which, and its complaint belongs to the exec's stderr.
         await exited;
         recorded = new Uint8Array(Buffer.concat([recorded, readAvailable(waitFd!)]));
-        logs.stderr.append(readWrittenBytes(messagesFd!, MAX_MESSAGES_BYTES));
+        logs.stderr.append(takeWithinBudget(readWrittenBytes(messagesFd!, MAX_MESSAGES_BYTES), budget));
       }
       logs.stderr.finish();
     } else {

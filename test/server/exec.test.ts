@@ -182,6 +182,25 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     }
   });
 
+  test("under an open-files limit of 1 the command's stderr still reaches the client", async () => {
+    // The loader cannot open libc with no fd free and says so on stderr. The reaper moves the
+    // command's stdout and stderr into place before it sets the limits: after them, dup3 onto 2
+    // failed, and the command wrote into bwrap's own stderr, which nobody reads after a record.
+    const run = await client.exec({ id: "nofile-1", argv: ["echo", "hi"], rlimits: { openFiles: 1 } });
+    expect(run.stderr).toContain("error while loading shared libraries");
+    expect(run.exit).toMatchObject({ code: 127, reason: "exited" });
+  });
+
+  test("bwrap's own complaint counts against maxOutputBytes", async () => {
+    // A working directory the sandbox cannot enter (mode 000, commands run as another uid or
+    // without capabilities): bwrap fails before the command and says why on its stderr.
+    const cwd = `locked-${process.pid}`;
+    expect((await client.exec({ id: "mk-locked", cmd: `mkdir ${cwd} && chmod 000 ${cwd}` })).exit.code).toBe(0);
+    const run = await client.exec({ id: "locked-cwd", argv: ["true"], cwd, maxOutputBytes: 5 });
+    expect(run.stderr).toBe("bwrap");
+    expect(run.exit.reason).toBe("output_limit");
+  });
+
   test("SIGINT from the client reaches every process of the tree", async () => {
     client.send({ type: "exec", id: "sigint", cmd: "trap 'echo got-int; exit 5' INT; echo ready; sleep 1031 & wait" });
     await client.next((m) => m.type === "output" && m.id === "sigint" && m.data === "ready\n");

@@ -52,6 +52,26 @@ _start:
 	mov	x8, #167		/* prctl */
 	svc	#0
 
+	/* fds 9 and 10, when open, become the command's stdout and stderr (see
+	 * reaper-x86_64.S): held only inside the sandbox, they end when it does.
+	 * Before the resource limits, which could make dup3 onto 1 or 2 fail. */
+	mov	x0, #9
+	mov	x1, #1
+	mov	x2, #0
+	mov	x8, #24			/* dup3 */
+	svc	#0
+	mov	x0, #10
+	mov	x1, #2
+	mov	x2, #0
+	mov	x8, #24			/* dup3 */
+	svc	#0
+	mov	x0, #9
+	mov	x8, #57			/* close */
+	svc	#0
+	mov	x0, #10
+	mov	x8, #57			/* close */
+	svc	#0
+
 	ldr	x19, [sp]		/* argc */
 	cmp	x19, #2
 	b.lt	.Lexit127		/* nothing to run */
@@ -130,25 +150,6 @@ _start:
 	str	w0, [sp, #24]		/* ppoll skips a negative fd */
 
 .Lblock:
-	/* fds 9 and 10, when open, become the command's stdout and stderr (see
-	 * reaper-x86_64.S): held only inside the sandbox, they end when it does. */
-	mov	x0, #9
-	mov	x1, #1
-	mov	x2, #0
-	mov	x8, #24			/* dup3 */
-	svc	#0
-	mov	x0, #10
-	mov	x1, #2
-	mov	x2, #0
-	mov	x8, #24			/* dup3 */
-	svc	#0
-	mov	x0, #9
-	mov	x8, #57			/* close */
-	svc	#0
-	mov	x0, #10
-	mov	x8, #57			/* close */
-	svc	#0
-
 	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
 	 * processes of the namespace reaches the command and never kills the
 	 * reaper: the reaper must live to report the status. (As pid 1 it would

@@ -60,6 +60,35 @@ _start:
 	mov	$157, %eax		/* prctl */
 	syscall
 
+	/* The command's stdout and stderr, when the server passes them as fds 9
+	 * and 10 (under bwrap, commands without a terminal), become our 1 and 2,
+	 * which the command inherits. The outer bwrap closes every fd above 2
+	 * once the sandbox runs, so these are held only inside the sandbox: their
+	 * end of file comes when the reaper has exited and the namespace's last
+	 * process is gone, not after bwrap's own teardown and exit (0.4 to 0.9 ms
+	 * later). The reaper holds them until it exits, after its record: output
+	 * never ends before the record is written. Not open (EBADF: --sandbox
+	 * none, a PTY exec, a test), 1 and 2 stay as they are. Before the
+	 * resource limits: under an RLIMIT_NOFILE of 1 or 2, dup3 onto 1 or 2
+	 * fails with EBADF, and the command would write to bwrap's own stdout and
+	 * stderr (found by a review: output lost, stderr into the server's file). */
+	mov	$9, %edi
+	mov	$1, %esi
+	xor	%edx, %edx
+	mov	$292, %eax		/* dup3 */
+	syscall
+	mov	$10, %edi
+	mov	$2, %esi
+	xor	%edx, %edx
+	mov	$292, %eax		/* dup3 */
+	syscall
+	mov	$9, %edi
+	mov	$3, %eax		/* close */
+	syscall
+	mov	$10, %edi
+	mov	$3, %eax		/* close */
+	syscall
+
 	mov	(%rsp), %rbx		/* argc */
 	cmp	$2, %rbx
 	jl	.Lexit127		/* nothing to run */
@@ -153,32 +182,6 @@ _start:
 	movl	$-1, 24(%rsp)		/* ppoll skips a negative fd */
 
 .Lblock:
-	/* The command's stdout and stderr, when the server passes them as fds 9
-	 * and 10 (under bwrap, commands without a terminal), become our 1 and 2,
-	 * which the command inherits. The outer bwrap closes every fd above 2
-	 * once the sandbox runs, so these are held only inside the sandbox: their
-	 * end of file comes when the reaper has exited and the namespace's last
-	 * process is gone, not after bwrap's own teardown and exit (0.4 to 0.9 ms
-	 * later). The reaper holds them until it exits, after its record: output
-	 * never ends before the record is written. Not open (EBADF: --sandbox
-	 * none, a PTY exec, a test), 1 and 2 stay as they are. */
-	mov	$9, %edi
-	mov	$1, %esi
-	xor	%edx, %edx
-	mov	$292, %eax		/* dup3 */
-	syscall
-	mov	$10, %edi
-	mov	$2, %esi
-	xor	%edx, %edx
-	mov	$292, %eax		/* dup3 */
-	syscall
-	mov	$9, %edi
-	mov	$3, %eax		/* close */
-	syscall
-	mov	$10, %edi
-	mov	$3, %eax		/* close */
-	syscall
-
 	/* Block every signal before forking so that a SIGINT/SIGTERM sent to all
 	 * processes of the namespace reaches the command and never kills the
 	 * reaper: the reaper must live to report the status. (As pid 1 it would
