@@ -275,7 +275,17 @@ _start:
 	mov	$8, %edx
 	mov	$1, %eax		/* write; a failure leaves nothing better to do */
 	syscall
-	/* Exit at once: whatever the command left running dies with us. */
+	/* The output ends here: closed by exit_group, stdout and stderr would be
+	 * released only after the namespaces' teardown (an exiting task's last
+	 * fput runs after exit_task_namespaces), 0.3 ms later, and the server
+	 * sends the exit when they end. */
+	mov	$1, %edi
+	mov	$3, %eax		/* close */
+	syscall
+	mov	$2, %edi
+	mov	$3, %eax		/* close */
+	syscall
+	/* Exit at once. */
 	mov	20(%rsp), %edi
 	and	$0x7f, %edi
 	jnz	.Lsignaled
