@@ -22,13 +22,18 @@ const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
 export function openAnonymousFile(bytes: Uint8Array): number {
   const fd = openTmpfile(MEMORY_DIR) ?? openTmpfile(tmpdir()) ?? openNamedAndUnlink(tmpdir());
   try {
-    // Written at a position (pwrite), so that the fd's own offset stays at the start for the reader.
-    for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done, done);
+    fillAnonymousFile(fd, bytes);
   } catch (error) {
     closeSync(fd);
     throw error;
   }
   return fd;
+}
+
+/** Writes `bytes` at the start of an empty file from openAnonymousFile, leaving its offset there. */
+export function fillAnonymousFile(fd: number, bytes: Uint8Array): void {
+  // Written at a position (pwrite), so that the fd's own offset stays at the start for the reader.
+  for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done, done);
 }
 
 function openTmpfile(directory: string): number | undefined {

@@ -15,6 +15,7 @@ import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts"
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { openAnonymousFile } from "./anonymous-file.ts";
 import { placeStdio, type StdioSlot } from "./stdio-slots.ts";
+import { spareFds, type SpareFds } from "./spare-fds.ts";
 import { readWrittenBytes } from "../sandbox/written-text.ts";
 
 /** The most of bwrap's own complaint (when the sandbox could not be set up) that goes to stderr. */
@@ -111,12 +112,16 @@ export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFd
   return stdio;
 }
 
+/** How a spawn's input files are opened: on the spot (the default), or taken from spareFds. */
+type InputOpener = Pick<SpareFds, "takeFile" | "takeAnonymous">;
+const OPEN_ON_THE_SPOT: InputOpener = { takeFile: (path) => openSync(path, "r"), takeAnonymous: openAnonymousFile };
+
 /** Opens a command's input files, then its input data, for one spawn (each spawn needs its own read position). */
-export function openInputFiles(command: SandboxCommand): number[] {
+export function openInputFiles(command: SandboxCommand, opener: InputOpener = OPEN_ON_THE_SPOT): number[] {
   const fds: number[] = [];
   try {
-    for (const file of command.inputFiles ?? []) fds.push(openSync(file.path, "r"));
-    for (const data of command.inputData ?? []) fds.push(openAnonymousFile(data.bytes));
+    for (const file of command.inputFiles ?? []) fds.push(opener.takeFile(file.path));
+    for (const data of command.inputData ?? []) fds.push(opener.takeAnonymous(data.bytes));
   } catch (error) {
     for (const fd of fds) closeSync(fd);
     throw error;
@@ -176,8 +181,8 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   // the sandbox could not be set up (bwrap's stderr ends with bwrap, which the exit need not wait for).
   let messagesFd: number | undefined;
   try {
-    inputFds = openInputFiles(command);
-    if (command.outputFds) messagesFd = openAnonymousFile(new Uint8Array());
+    inputFds = openInputFiles(command, spareFds);
+    if (command.outputFds) messagesFd = spareFds.takeAnonymous(new Uint8Array());
     proc = Bun.spawn(command.argv, {
       cwd: command.cwd,
       env: command.env,

@@ -2,7 +2,7 @@ import { controllingTerminalPrefix } from "./controlling-terminal.ts";
 import { buildReaperLimitArgs } from "./rlimits.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./types.ts";
 import type { SystemMount } from "./system-mounts.ts";
-import { createVisibility, resolveProgram } from "./resolve-program.ts";
+import { createProgramLookups, createVisibility, resolveProgram } from "./resolve-program.ts";
 import type { SetupNamespace } from "./setup-namespace.ts";
 import { ENTER_MOUNT_NS_FD, ENTER_USER_NS_FD } from "./enter.ts";
 
@@ -172,6 +172,7 @@ export function buildEnvArgs(env: Readonly<Record<string, string>>): Uint8Array 
 export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend {
   // Read-only inside, so only the host changes them: their lookups may be remembered.
   const isSystem = createVisibility(options.systemMounts.map((mount) => mount.path));
+  const lookUpProgram = createProgramLookups();
   return {
     name: "bwrap",
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
@@ -180,7 +181,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace, ...(policy.allowRead ?? []), ...(policy.allowWrite ?? [])]);
       const inWorkspace = createVisibility([policy.workspace]);
       const remembered = (path: string) => isSystem(path) && !inWorkspace(path);
-      const resolved = options.lookUpPrograms ? resolveProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;
+      const resolved = options.lookUpPrograms ? lookUpProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       const launch = buildBwrapLaunch(options);
       return {

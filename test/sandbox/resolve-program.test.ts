@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createVisibility, resolveProgram } from "../../src/sandbox/resolve-program.ts";
+import { createProgramLookups, createVisibility, resolveProgram } from "../../src/sandbox/resolve-program.ts";
 
 const root = mkdtempSync(join(tmpdir(), "bunker-resolve-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -44,6 +44,32 @@ test("lookups in system directories are remembered for a moment (the host change
   // Within the second the miss is remembered; without isSystem the same lookup sees the new file.
   expect(resolveProgram("installed-later", system, root, visible, visible)).toBeUndefined();
   expect(resolveProgram("installed-later", system, root, visible)).toBe(join(system, "installed-later"));
+});
+
+test("whole lookups are remembered only when every candidate was a system path, and only for the same cwd", () => {
+  const system = join(root, "whole", "usr-bin");
+  const workspace = join(root, "whole", "workspace");
+  const otherSystem = join(root, "whole", "usr-sbin");
+  const bin = join(workspace, "bin");
+  mkdirSync(system, { recursive: true });
+  mkdirSync(bin, { recursive: true });
+  addProgram(otherSystem, "here");
+  const lookUp = createProgramLookups();
+  const visible = createVisibility([system, workspace, otherSystem]);
+  const isSystem = createVisibility([system, otherSystem]);
+  expect(lookUp("late", system, workspace, visible, isSystem)).toBeUndefined();
+  expect(lookUp("late", `${system}:${bin}`, workspace, visible, isSystem)).toBeUndefined();
+  addProgram(system, "late");
+  addProgram(bin, "mine");
+  // The system-only lookup is remembered whole (not one candidate looked at); one that met the workspace is not.
+  let looked = 0;
+  const counted = (path: string) => (looked++, visible(path));
+  expect(lookUp("late", system, workspace, counted, isSystem)).toBeUndefined();
+  expect(looked).toBe(0);
+  expect(lookUp("mine", `${system}:${bin}`, workspace, visible, isSystem)).toBe(join(bin, "mine"));
+  // A relative PATH lands by cwd: the miss remembered in one directory is not another's answer.
+  expect(lookUp("here", ".", system, visible, isSystem)).toBeUndefined();
+  expect(lookUp("here", ".", otherSystem, visible, isSystem)).toBe(join(otherSystem, "here"));
 });
 
 test("a PATH entry that climbs out with .. is judged where it lands, not where it starts", () => {
