@@ -112,12 +112,11 @@ export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFd
   return stdio;
 }
 
-/** How a spawn's input files are opened: on the spot (the default), or taken from spareFds. */
-type InputOpener = Pick<SpareFds, "takeFile" | "takeAnonymous">;
-const OPEN_ON_THE_SPOT: InputOpener = { takeFile: (path) => openSync(path, "r"), takeAnonymous: openAnonymousFile };
+/** Input files opened on the spot: the default of openInputFiles; runExec takes spareFds' instead. */
+const OPEN_ON_THE_SPOT: SpareFds = { takeFile: (path) => openSync(path, "r"), takeAnonymous: openAnonymousFile };
 
 /** Opens a command's input files, then its input data, for one spawn (each spawn needs its own read position). */
-export function openInputFiles(command: SandboxCommand, opener: InputOpener = OPEN_ON_THE_SPOT): number[] {
+export function openInputFiles(command: SandboxCommand, opener: SpareFds = OPEN_ON_THE_SPOT): number[] {
   const fds: number[] = [];
   try {
     for (const file of command.inputFiles ?? []) fds.push(opener.takeFile(file.path));
