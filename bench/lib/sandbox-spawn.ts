@@ -4,7 +4,7 @@
  */
 import { closeSync } from "node:fs";
 import { buildExecEnv } from "../../src/exec/exec-env.ts";
-import { buildSpawnStdio, openInputFiles } from "../../src/exec/run-exec.ts";
+import { buildSpawnStdio, openInputFiles } from "../../src/exec/stdio-slots.ts";
 import { REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
 import { detectSandbox } from "../../src/sandbox/detect.ts";
 import { DEFAULT_PROTECTED_PATHS, openProtectedPathsForExec, type OpenedProtectedPath } from "../../src/sandbox/protected-paths.ts";

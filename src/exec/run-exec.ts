@@ -1,4 +1,4 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import type { ExitReason, SignalName, TerminalSize } from "../protocol/index.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/types.ts";
 import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
@@ -13,17 +13,15 @@ import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
 import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly } from "./process-tree.ts";
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
-import { openAnonymousFile } from "./anonymous-file.ts";
-import { placeStdio, type StdioSlot } from "./stdio-slots.ts";
-import { spareFds, type SpareFds } from "./spare-fds.ts";
+import { buildSpawnStdio, openInputFiles } from "./stdio-slots.ts";
+import { spareFds } from "./spare-fds.ts";
+import { drainTerminal, withOrphanGrace } from "./exec-endings.ts";
 import { readWrittenBytes } from "../sandbox/written-text.ts";
 
 /** The most of bwrap's own complaint (when the sandbox could not be set up) that goes to stderr. */
 const MAX_MESSAGES_BYTES = 16 * 1024;
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
-/** After the leader of a process group is gone, how long its escaped descendants may keep our pipes open. */
-const ORPHAN_PIPE_GRACE_MS = 200;
 /** How soon a signal sent before the sandbox exists looks again for bwrap's status line. */
 const STATUS_POLL_MS = 2;
 /** How many times a signal looks again for its process group to be formed (about a second) before it is sent anyway. */
@@ -90,42 +88,6 @@ export interface RunningExec {
    * gone (under bwrap, bwrap itself may still be tearing the namespaces down and exiting).
    */
   readonly finished: Promise<ExitFacts>;
-}
-
-/**
- * The stdio of a sandbox spawn: stdin, stdout, stderr, a pipe at each status fd and output fd the
- * backend asked for, the input files as already-open fds, and nothing at the fds between them. Only
- * those fds may be pipes: runExec closes exactly them after the exit, and a pipe at a gap (fd 3 when
- * the fallback's reaper reports on fd 4) leaked one socket per exec. When the command's output has
- * fds of its own (SandboxCommand.outputFds), the spawned process's stdout is nothing and its stderr
- * (bwrap's complaints) is `messagesFd`, a file, or a pipe without one. Shared with the benchmark, so
- * that its bare spawn is the same spawn.
- */
-export function buildSpawnStdio(command: SandboxCommand, stdin: boolean, inputFds: readonly number[] = [], messagesFd?: number): StdioSlot[] {
-  const output = command.outputFds;
-  const stderr: StdioSlot = output && messagesFd !== undefined ? messagesFd : "pipe";
-  const stdio: StdioSlot[] = [stdin ? "pipe" : "ignore", output ? "ignore" : "pipe", stderr];
-  const place = (fd: number, what: "pipe" | number) => placeStdio(stdio, fd, what);
-  for (const fd of [command.statusFds.jsonStatus, command.statusFds.waitStatus, output?.stdout, output?.stderr]) if (fd !== undefined) place(fd, "pipe");
-  [...(command.inputFiles ?? []), ...(command.inputData ?? [])].forEach((input, index) => place(input.fd, inputFds[index]!));
-  for (const pass of command.passFds ?? []) place(pass.fd, pass.hostFd);
-  return stdio;
-}
-
-/** Input files opened on the spot: the default of openInputFiles; runExec takes spareFds' instead. */
-const OPEN_ON_THE_SPOT: SpareFds = { takeFile: (path) => openSync(path, "r"), takeAnonymous: openAnonymousFile };
-
-/** Opens a command's input files, then its input data, for one spawn (each spawn needs its own read position). */
-export function openInputFiles(command: SandboxCommand, opener: SpareFds = OPEN_ON_THE_SPOT): number[] {
-  const fds: number[] = [];
-  try {
-    for (const file of command.inputFiles ?? []) fds.push(opener.takeFile(file.path));
-    for (const data of command.inputData ?? []) fds.push(opener.takeAnonymous(data.bytes));
-  } catch (error) {
-    for (const fd of fds) closeSync(fd);
-    throw error;
-  }
-  return fds;
 }
 
 /**
@@ -396,56 +358,4 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     terminate,
     finished,
   };
-}
-
-/** Quiet time after which a terminal whose processes are gone is taken to have no more output. */
-const PTY_QUIET_MS = 25;
-
-/**
- * Bun keeps the terminal's other end open, so a PTY never reports end of file while the terminal
- * lives. Once the exec's processes are gone, what they wrote is in the terminal or on its way: wait
- * until output held by flow control has flowed again and the terminal has been quiet for a moment.
- */
-async function drainTerminal(lastDataAt: () => number, flowControl: { resumed(): Promise<void> | undefined }, done: () => void): Promise<void> {
-  for (;;) {
-    const held = flowControl.resumed();
-    if (held) {
-      await held;
-      continue;
-    }
-    const quietFor = performance.now() - lastDataAt();
-    if (quietFor >= PTY_QUIET_MS) {
-      // A loop that was busy for longer than the quiet time can run this timer before the terminal's
-      // pending read, and the command's last output would be lost (seen once in CI: `stty size` under
-      // load came back empty). One more turn of the loop, I/O included, then look again.
-      const seen = lastDataAt();
-      await Bun.sleep(1);
-      if (lastDataAt() === seen && !flowControl.resumed()) break;
-      continue;
-    }
-    await Bun.sleep(PTY_QUIET_MS - quietFor);
-  }
-  done();
-}
-
-/**
- * Waits for the pumps, but not forever: a `setsid` daemon that escaped the process group can hold a
- * pipe open. The grace starts once the pumps are not waiting for a slow client.
- */
-async function withOrphanGrace(pumps: Promise<[number, number]>, logs: ExecLogs, cancel: () => void): Promise<[number, number]> {
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ORPHAN_PIPE_GRACE_MS);
-    });
-    const first = await Promise.race([pumps, grace]);
-    clearTimeout(timer);
-    if (first) return first;
-    // Output still queued for a slow client is the tree's own, not an orphan's: let it through.
-    const congested = logs.stdout.waitForRoom() ?? logs.stderr.waitForRoom();
-    if (!congested) break;
-    await congested;
-  }
-  cancel();
-  return pumps;
 }
