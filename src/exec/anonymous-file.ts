@@ -20,20 +20,22 @@ const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
  * temp directory and unlinked at once.
  */
 export function openAnonymousFile(bytes: Uint8Array): number {
-  const fd = openTmpfile(MEMORY_DIR) ?? openTmpfile(tmpdir()) ?? openNamedAndUnlink(tmpdir());
+  return fillAnonymousFile(openTmpfile(MEMORY_DIR) ?? openTmpfile(tmpdir()) ?? openNamedAndUnlink(tmpdir()), bytes);
+}
+
+/**
+ * Writes `bytes` at the start of an empty file with no name (one openAnonymousFile made empty) and
+ * returns its fd, its offset still at the start; a write that fails closes it.
+ */
+export function fillAnonymousFile(fd: number, bytes: Uint8Array): number {
   try {
-    fillAnonymousFile(fd, bytes);
+    // Written at a position (pwrite), so that the fd's own offset stays at the start for the reader.
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done, done);
   } catch (error) {
     closeSync(fd);
     throw error;
   }
   return fd;
-}
-
-/** Writes `bytes` at the start of an empty file from openAnonymousFile, leaving its offset there. */
-export function fillAnonymousFile(fd: number, bytes: Uint8Array): void {
-  // Written at a position (pwrite), so that the fd's own offset stays at the start for the reader.
-  for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done, done);
 }
 
 function openTmpfile(directory: string): number | undefined {

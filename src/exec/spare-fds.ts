@@ -58,14 +58,7 @@ export function createSpareFds(): SpareFds {
     takeAnonymous(bytes) {
       queueRefill();
       const fd = spareAnonymous.pop();
-      if (fd === undefined) return openAnonymousFile(bytes);
-      try {
-        fillAnonymousFile(fd, bytes);
-      } catch (error) {
-        closeSync(fd);
-        throw error;
-      }
-      return fd;
+      return fd === undefined ? openAnonymousFile(bytes) : fillAnonymousFile(fd, bytes);
     },
   };
 }
