@@ -29,14 +29,21 @@ export function createSpareFds(): SpareFds {
   const spareAnonymous: number[] = [];
   let refillQueued = false;
 
+  // A failure leaves that spare out (the next exec opens its own, and says so if it cannot): a file
+  // gone with its server's runtime directory is not tried again until an exec asks for it.
   const refill = () => {
     refillQueued = false;
+    if (lastPath !== undefined && spareFile === undefined) {
+      try {
+        spareFile = { path: lastPath, fd: openSync(lastPath, "r") };
+      } catch {
+        lastPath = undefined;
+      }
+    }
     try {
-      if (lastPath !== undefined && spareFile === undefined) spareFile = { path: lastPath, fd: openSync(lastPath, "r") };
       while (spareAnonymous.length < SPARE_ANONYMOUS) spareAnonymous.push(openAnonymousFile(new Uint8Array()));
     } catch {
-      // Gone (the server stopped and removed its runtime directory) or out of fds: the next exec
-      // opens its own and says so if it cannot.
+      // Out of fds or memory: the next exec opens its own.
     }
   };
   const queueRefill = () => {

@@ -179,8 +179,10 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const [program = "", ...args] = spec.argv;
       // Everything bound at its own path: the system, the workspace, and the operator's extra paths.
       const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace, ...(policy.allowRead ?? []), ...(policy.allowWrite ?? [])]);
-      const inWorkspace = createVisibility([policy.workspace]);
-      const remembered = (path: string) => isSystem(path) && !inWorkspace(path);
+      // Commands can write the workspace and the --allow-write paths, even one inside a system
+      // directory (/usr/local/x): lookups there are never remembered (found by a review).
+      const writable = createVisibility([policy.workspace, ...(policy.allowWrite ?? [])]);
+      const remembered = (path: string) => isSystem(path) && !writable(path);
       const resolved = options.lookUpPrograms ? lookUpProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
       const launch = buildBwrapLaunch(options);

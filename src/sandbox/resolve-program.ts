@@ -48,6 +48,8 @@ export function resolveProgram(
   cwd: string,
   visible: VisibleInSandbox,
   isSystem: VisibleInSandbox = () => false,
+  /** How a system candidate is looked at: remembered for a second (createProgramLookups looks afresh). */
+  isExecutableSystem: (path: string) => boolean = isExecutableSystemFile,
 ): string | undefined {
   if (name.includes("/")) return name;
   if (name === "") return undefined;
@@ -57,7 +59,7 @@ export function resolveProgram(
     const candidate = resolve(cwd, entry, name);
     if (!visible(candidate)) continue;
     if (isSystem(candidate)) {
-      if (isExecutableSystemFile(candidate)) return candidate;
+      if (isExecutableSystem(candidate)) return candidate;
     } else if (isExecutableFile(candidate) && leadsToVisible(candidate, visible)) {
       return candidate;
     }
@@ -71,9 +73,11 @@ export type ResolveProgram = typeof resolveProgram;
 /**
  * resolveProgram for one backend, whose `visible` and `isSystem` depend only on the server's
  * settings and on the session's workspace (which `cwd` is in). A whole lookup that met system
- * paths only is remembered as long as its candidates are (the default PATH: a bare `echo` went
- * through four of them, ~45 µs of each exec's round trip on a server that sleeps between commands);
- * keyed by cwd too, so that no other session, whose workspace the same PATH may reach, shares it.
+ * paths only is remembered for a second, as single candidates are (the default PATH: a bare `echo`
+ * went through four of them, ~45 µs of each exec's round trip on a server that sleeps between
+ * commands); its candidates are looked at afresh, so that a program the host installs is found a
+ * second later at most, not a remembered candidate's second plus the lookup's. Keyed by cwd too, so
+ * that no other session, whose workspace the same PATH may reach, shares it.
  */
 export function createProgramLookups(): ResolveProgram {
   const lookups = new Map<string, { found: string | undefined; expiresAt: number }>();
@@ -83,11 +87,18 @@ export function createProgramLookups(): ResolveProgram {
     const known = lookups.get(key);
     if (known && known.expiresAt > now) return known.found;
     let allSystem = true;
-    const found = resolveProgram(name, pathEnv, cwd, visible, (candidate) => {
-      const system = isSystem(candidate);
-      allSystem &&= system;
-      return system;
-    });
+    const found = resolveProgram(
+      name,
+      pathEnv,
+      cwd,
+      visible,
+      (candidate) => {
+        const system = isSystem(candidate);
+        allSystem &&= system;
+        return system;
+      },
+      isExecutableFile,
+    );
     if (allSystem) {
       if (lookups.size >= SYSTEM_LOOKUP_MAX_ENTRIES) lookups.clear();
       lookups.set(key, { found, expiresAt: now + SYSTEM_LOOKUP_TTL_MS });

@@ -65,7 +65,10 @@ export interface SandboxCommand {
    * spawned process's 1 and 2 then carry only its own messages (bwrap's complaints).
    */
   outputFds?: { stdout: number; stderr: number };
-  /** Files to open read-only for each spawn and pass as these child fds (after the status fds). */
+  /**
+   * Files to open read-only for each spawn and pass as these child fds (after the status fds). They
+   * must not change while the server runs: the server opens them one exec ahead (spare-fds.ts).
+   */
   inputFiles?: { fd: number; path: string }[];
   /** Bytes to pass as these child fds, each in a file of its own with no name, read from its start. */
   inputData?: { fd: number; bytes: Uint8Array }[];

@@ -60,3 +60,19 @@ test("spares do not pile up: a new path closes the old one's, and takes in a row
   for (let round = 1; round <= 50; round++) await use(round);
   expect(openFds()).toBe(settled);
 });
+
+test("a file gone before its spare is opened does not keep the files with no name from theirs", async () => {
+  const spares = createSpareFds();
+  const path = join(dir, "gone");
+  writeFileSync(path, "x");
+  closeSync(spares.takeFile(path));
+  // The server stopped and took its runtime directory with it before the refill ran.
+  rmSync(path);
+  await nextTurn();
+  const before = openFds();
+  const fd = spares.takeAnonymous(new TextEncoder().encode("env"));
+  // A spare, opened in the refill: taking it opens nothing.
+  expect(openFds()).toBe(before);
+  expect(readFromStart(fd)).toBe("env");
+  closeSync(fd);
+});

@@ -17,6 +17,8 @@ import { readAvailable } from "../../src/exec/status-pipes.ts";
 const hostArch = reaperArchFor(process.arch);
 const bwrapPath = Bun.which("bwrap");
 const qemuPath = Bun.which("qemu-aarch64");
+/** strace shows the reaper's last syscalls (CI installs it; elsewhere that test is skipped). */
+const stracePath = Bun.which("strace");
 const bwrapSkipReason = !hostArch
   ? `no reaper for ${process.arch}`
   : !bwrapPath && process.env.REQUIRE_SANDBOX !== "1"
@@ -229,6 +231,30 @@ describe("reaper in bwrap", () => {
     } finally {
       killAll([proc.pid]);
       for (const fd of [jsonStatusFd, recordFd, stdoutFd, stderrFd]) closeSync(fd!);
+    }
+  });
+
+  test.skipIf(bwrapSkipReason !== undefined || !stracePath)("closes its stdout and stderr after the record, before it exits", async () => {
+    // exit_group would release them only after the namespaces' teardown (an exiting task's last fput
+    // runs after exit_task_namespaces), and the command's output would end ~0.3 ms later than it can.
+    const trace = join(dir, "reaper.strace");
+    const proc = Bun.spawn([stracePath!, "-f", "-qq", "-e", "trace=write,close,exit_group", "-o", trace, ...sandboxArgv(["/bin/true"])], {
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    });
+    try {
+      expect(await proc.exited).toBe(0);
+      const lines = readFileSync(trace, "utf8").split("\n");
+      const record = lines.findIndex((line) => /^\d+ +write\(4, "\\2\\0\\0\\0/.test(line));
+      expect(record).toBeGreaterThanOrEqual(0);
+      const reaper = lines[record]!.split(" ")[0]!;
+      const after = lines
+        .slice(record + 1)
+        .filter((line) => line.startsWith(`${reaper} `))
+        .map((line) => line.slice(reaper.length).trim().replace(/ +/g, " "));
+      expect(after.slice(0, 3)).toEqual(["close(1) = 0", "close(2) = 0", "exit_group(0) = ?"]);
+    } finally {
+      closeSync(pipeFd(proc.stdio[3]));
+      closeSync(pipeFd(proc.stdio[4]));
     }
   });
 

@@ -72,6 +72,20 @@ test("whole lookups are remembered only when every candidate was a system path, 
   expect(lookUp("here", ".", otherSystem, visible, isSystem)).toBe(join(otherSystem, "here"));
 });
 
+test("a whole lookup looks at its candidates afresh: a program installed meanwhile is not hidden twice over", () => {
+  const system = join(root, "afresh", "usr-bin");
+  const cwd = join(root, "afresh", "workspace", "sub");
+  mkdirSync(system, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  const visible = createVisibility([system, cwd]);
+  const isSystem = createVisibility([system]);
+  // A single candidate's miss is remembered (another lookup of the same program)...
+  expect(resolveProgram("fresh-tool", system, root, visible, isSystem)).toBeUndefined();
+  addProgram(system, "fresh-tool");
+  // ...but a whole lookup, itself remembered for a second, must not build on that one.
+  expect(createProgramLookups()("fresh-tool", system, cwd, visible, isSystem)).toBe(join(system, "fresh-tool"));
+});
+
 test("a PATH entry that climbs out with .. is judged where it lands, not where it starts", () => {
   const workspace = join(root, "climb", "workspace");
   const outside = join(root, "climb", "host-only");

@@ -64,10 +64,10 @@ _start:
 	 * and 10 (under bwrap, commands without a terminal), become our 1 and 2,
 	 * which the command inherits. The outer bwrap closes every fd above 2
 	 * once the sandbox runs, so these are held only inside the sandbox: their
-	 * end of file comes when the reaper has exited and the namespace's last
-	 * process is gone, not after bwrap's own teardown and exit (0.4 to 0.9 ms
-	 * later). The reaper holds them until it exits, after its record: output
-	 * never ends before the record is written. Not open (EBADF: --sandbox
+	 * end of file comes when the reaper closes them, after its record and
+	 * once every other process of the namespace is gone, not after bwrap's
+	 * own teardown and exit (0.4 to 0.9 ms later): output never ends before
+	 * the record is written. Not open (EBADF: --sandbox
 	 * none, a PTY exec, a test), 1 and 2 stay as they are. Before the
 	 * resource limits: under an RLIMIT_NOFILE of 1 or 2, dup3 onto 1 or 2
 	 * fails with EBADF, and the command would write to bwrap's own stdout and
