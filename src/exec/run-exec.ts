@@ -231,7 +231,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
   const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
 
-  // Bun reads an fd it is given as a file without owning it: closeOutputFds closes them.
+  // Bun reads an fd it is given as a file without owning it: they are closed at their end, below.
   const stdoutPump = terminal
     ? { done: ptyEnded.promise.then(() => (logs.stdout.finish(), logs.stdout.end)), cancel: () => ptyEnded.resolve() }
     : pumpOutput(outputFds ? Bun.file(outputFds.stdout).stream() : (proc.stdout as ReadableStream<Uint8Array>), logs.stdout, budget);
@@ -239,13 +239,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   const stderrPump = terminal
     ? { done: Promise.resolve((logs.stderr.finish(), 0)), cancel: () => {} }
     : pumpOutput(outputFds ? Bun.file(outputFds.stderr).stream() : (proc.stderr as ReadableStream<Uint8Array>), logs.stderr, budget, !outputFds);
-  const closeOutputFds = () => {
-    for (const fd of outputFds ? [outputFds.stdout, outputFds.stderr] : []) closeFd(fd);
-  };
-  let statusFdsClosed = false;
   const closeStatusFds = () => {
-    if (statusFdsClosed) return;
-    statusFdsClosed = true;
     for (const fd of [waitFd, jsonFd, messagesFd]) if (fd !== undefined) closeFd(fd);
   };
 
@@ -275,11 +269,10 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       // its record (reaper-x86_64.S): then the exit is known, and bwrap's teardown of the
       // namespaces and its own exit (0.4 to 0.9 ms) happen after the exit message, not before.
       await pumps;
-      closeOutputFds();
+      closeFd(outputFds.stdout);
+      closeFd(outputFds.stderr);
       recorded = readAvailable(waitFd!);
-      if (decodeReaperRecords(recorded).waitStatus !== undefined) {
-        void exited.then(closeStatusFds);
-      } else {
+      if (decodeReaperRecords(recorded).waitStatus === undefined) {
         // No record: the reaper never ran (bwrap failed, enter could not join the namespace) or
         // was killed. bwrap's exit says which, and its complaint belongs to the exec's stderr.
         await exited;
@@ -301,7 +294,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       if (waitFd !== undefined) recorded = readAvailable(waitFd);
     }
     const records = decodeReaperRecords(recorded);
+    // bwrap writes its status pipe until it exits, which the exit message may come before.
     if (processExited) closeStatusFds();
+    else void exited.then(closeStatusFds);
     clearTimeout(timeoutTimer);
     clearTimeout(killTimer);
     terminal?.close();
