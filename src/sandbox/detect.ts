@@ -1,4 +1,4 @@
-import { chownSync, closeSync, mkdtempSync, openSync, realpathSync, rmSync, unlinkSync } from "node:fs";
+import { chownSync, closeSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
@@ -17,6 +17,7 @@ import { closeSetupNamespace, openSetupNamespace, type SetupNamespace, type Setu
 import { createSetupNamespaceKeeper, type SetupNamespaceKeeper } from "./setup-namespace-keeper.ts";
 import { readWrittenText } from "./written-text.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
+import { openAnonymousFile } from "../exec/anonymous-file.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
 export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
@@ -67,11 +68,9 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       "/bin/true",
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
-    // bwrap's stderr goes to an unlinked file, read only if the probe fails: a pipe read as a web
+    // bwrap's stderr goes to a file with no name, read only if the probe fails: a pipe read as a web
     // stream paged in the stream machinery at every start (~1 MiB of idle RSS, measured).
-    const stderrPath = join(workspace, ".bwrap-stderr");
-    stderrFd = openSync(stderrPath, "wx+");
-    unlinkSync(stderrPath);
+    stderrFd = openAnonymousFile(new Uint8Array());
     // Bun.spawn rather than execa here: this runs at every startup, and loading execa alone
     // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
     // Launched as every exec is: in the setup namespace when there is one.
