@@ -28,6 +28,20 @@
  *   [sp, #24] struct pollfd[2]: fd 4, then the signalfd
  *   [sp, #40] struct timespec 0    [sp, #56] 128 bytes for a signalfd_siginfo
  */
+	/* Two syscalls made more than once: dup3(from, to, 0) and close(fd). Their results are not looked at. */
+	.macro	dup_onto from, to
+	mov	x0, #\from
+	mov	x1, #\to
+	mov	x2, #0
+	mov	x8, #24			/* dup3 */
+	svc	#0
+	.endm
+	.macro	close_fd fd
+	mov	x0, #\fd
+	mov	x8, #57			/* close */
+	svc	#0
+	.endm
+
 	.text
 	.globl	_start
 _start:
@@ -55,22 +69,10 @@ _start:
 	/* fds 9 and 10, when open, become the command's stdout and stderr (see
 	 * reaper-x86_64.S): held only inside the sandbox, they end when it does.
 	 * Before the resource limits, which could make dup3 onto 1 or 2 fail. */
-	mov	x0, #9
-	mov	x1, #1
-	mov	x2, #0
-	mov	x8, #24			/* dup3 */
-	svc	#0
-	mov	x0, #10
-	mov	x1, #2
-	mov	x2, #0
-	mov	x8, #24			/* dup3 */
-	svc	#0
-	mov	x0, #9
-	mov	x8, #57			/* close */
-	svc	#0
-	mov	x0, #10
-	mov	x8, #57			/* close */
-	svc	#0
+	dup_onto 9, 1
+	dup_onto 10, 2
+	close_fd 9
+	close_fd 10
 
 	ldr	x19, [sp]		/* argc */
 	cmp	x19, #2
@@ -247,12 +249,8 @@ _start:
 	mov	x8, #64			/* write; a failure leaves nothing better to do */
 	svc	#0
 	/* The output ends now, not after the namespaces' teardown (see reaper-x86_64.S). */
-	mov	x0, #1
-	mov	x8, #57			/* close */
-	svc	#0
-	mov	x0, #2
-	mov	x8, #57			/* close */
-	svc	#0
+	close_fd 1
+	close_fd 2
 	/* Exit at once. */
 	cbnz	w24, .Lsignaled
 	ubfx	w0, w23, #8, #8		/* WEXITSTATUS: bits 8..15 of the status */
@@ -295,9 +293,7 @@ _start:
 	mov	x2, #1			/* FD_CLOEXEC */
 	mov	x8, #25			/* fcntl */
 	svc	#0
-	mov	x0, #3
-	mov	x8, #57			/* close */
-	svc	#0
+	close_fd 3
 	/* Blocked signals survive execve: give the command the mask we inherited.
 	 * The parent-death signal does not survive fork: the command has none. */
 	mov	x0, #2			/* SIG_SETMASK */

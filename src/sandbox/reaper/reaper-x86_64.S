@@ -30,6 +30,20 @@
  *  24(%rsp)  struct pollfd[2]: fd 4, then the signalfd
  *  40(%rsp)  struct timespec 0     56(%rsp)  128 bytes for a signalfd_siginfo
  */
+	/* Two syscalls made more than once: dup3(from, to, 0) and close(fd). Their results are not looked at. */
+	.macro	dup_onto from, to
+	mov	$\from, %edi
+	mov	$\to, %esi
+	xor	%edx, %edx
+	mov	$292, %eax		/* dup3 */
+	syscall
+	.endm
+	.macro	close_fd fd
+	mov	$\fd, %edi
+	mov	$3, %eax		/* close */
+	syscall
+	.endm
+
 	.text
 	.globl	_start
 _start:
@@ -72,22 +86,10 @@ _start:
 	 * resource limits: under an RLIMIT_NOFILE of 1 or 2, dup3 onto 1 or 2
 	 * fails with EBADF, and the command would write to bwrap's own stdout and
 	 * stderr (found by a review: output lost, stderr into the server's file). */
-	mov	$9, %edi
-	mov	$1, %esi
-	xor	%edx, %edx
-	mov	$292, %eax		/* dup3 */
-	syscall
-	mov	$10, %edi
-	mov	$2, %esi
-	xor	%edx, %edx
-	mov	$292, %eax		/* dup3 */
-	syscall
-	mov	$9, %edi
-	mov	$3, %eax		/* close */
-	syscall
-	mov	$10, %edi
-	mov	$3, %eax		/* close */
-	syscall
+	dup_onto 9, 1
+	dup_onto 10, 2
+	close_fd 9
+	close_fd 10
 
 	mov	(%rsp), %rbx		/* argc */
 	cmp	$2, %rbx
@@ -279,12 +281,8 @@ _start:
 	 * released only after the namespaces' teardown (an exiting task's last
 	 * fput runs after exit_task_namespaces), 0.3 ms later, and the server
 	 * sends the exit when they end. */
-	mov	$1, %edi
-	mov	$3, %eax		/* close */
-	syscall
-	mov	$2, %edi
-	mov	$3, %eax		/* close */
-	syscall
+	close_fd 1
+	close_fd 2
 	/* Exit at once. */
 	mov	20(%rsp), %edi
 	and	$0x7f, %edi
@@ -328,9 +326,7 @@ _start:
 	mov	$1, %edx		/* FD_CLOEXEC */
 	mov	$72, %eax		/* fcntl */
 	syscall
-	mov	$3, %edi
-	mov	$3, %eax		/* close */
-	syscall
+	close_fd 3
 	/* Blocked signals survive execve: give the command the mask we inherited.
 	 * The parent-death signal does not survive fork: the command has none. */
 	mov	$2, %edi		/* SIG_SETMASK */
