@@ -8,10 +8,10 @@ import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
 import type { ServerOptions } from "./options.ts";
-import type { ExecRecord } from "./exec-record.ts";
 import { launchExec, type LaunchContext } from "./exec-launch.ts";
-import { FinishedExecs } from "./finished-execs.ts";
-import { SessionShells, type TrackedExec } from "./session-shells.ts";
+import { SessionClock } from "./session-clock.ts";
+import { SessionExecs } from "./session-execs.ts";
+import { SessionShells } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
 import { handleExecControl, type ExecControlContext } from "./exec-controls.ts";
 
@@ -44,15 +44,7 @@ export interface SessionHooks {
  * an idle session stays for the idle TTL, so that a client can resume it.
  */
 export class Session {
-  readonly #execs = new Map<string, ExecRecord>();
-  /**
-   * The execs some connection is subscribed to: what a drain or a leave has to look at. A session
-   * of an agent remembers thousands of finished execs; a drain must not walk them all. Made on the
-   * first exec: an idle session should cost little.
-   */
-  #streaming: Set<ExecRecord> | undefined;
-  /** Finished execs, the oldest forgotten first (see FinishedExecs); made on the first exit. */
-  #finished: FinishedExecs | undefined;
+  readonly #execs: SessionExecs;
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
   #controls: ExecControlContext | undefined;
@@ -61,16 +53,9 @@ export class Session {
   readonly #policy: SandboxPolicy;
   /** What launchExec needs of this session, made once. */
   readonly #launchContext: LaunchContext;
-  #running = 0;
-  /** This session's share of ServerCounters.execSlots, against --max-execs-per-session. */
-  #slots = 0;
   #ended = false;
   #closing: Promise<void> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** HTTP transfers (`/files/`) under way: like a joined socket, each keeps the session from expiring. */
-  #httpTransfers = 0;
-  /** Timers of sockets that left while their hold on output runs (see leave); cleared at the end. */
-  #holds: Set<ReturnType<typeof setTimeout>> | undefined;
+  readonly #clock: SessionClock;
 
   constructor(
     readonly id: string,
@@ -90,6 +75,12 @@ export class Session {
       protectPaths: options.protectPaths,
     };
     this.#launchContext = { workspacePath: workspace.path, options, policy: this.#policy };
+    this.#execs = new SessionExecs(id, options, counters, {
+      connections: () => this.#connections.keys(),
+      broadcast: (message) => this.#broadcast(message),
+      execEnded: () => this.#clock.arm(),
+    });
+    this.#clock = new SessionClock(options, this, () => void this.close("expired"));
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) {
       mkdirSync(tempDir, { recursive: true, mode: 0o700 });
@@ -99,7 +90,7 @@ export class Session {
 
   /** Execs still running. */
   get runningCount(): number {
-    return this.#running;
+    return this.#execs.running;
   }
 
   get connectionCount(): number {
@@ -112,12 +103,12 @@ export class Session {
 
   /** Every exec the session remembers, oldest first. */
   execInfos(): ExecInfo[] {
-    return [...this.#execs.values()].map((record) => record.info());
+    return this.#execs.infos();
   }
 
   /** Joins a socket: it receives the output of every exec started from now on. */
   join(connection: SessionConnection): void {
-    this.#disarmTimer();
+    this.#clock.disarm();
     this.#connections.set(connection, null);
   }
 
@@ -150,27 +141,10 @@ export class Session {
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
-    for (const record of this.#execs.values()) if (record.running) record.stdinWriterLeft(connection.sink);
+    for (const record of this.#execs.records()) if (record.running) record.stdinWriterLeft(connection.sink);
     const held = new Set([connection.sink]);
-    const release = () => {
-      for (const record of this.#streaming ?? []) {
-        record.releaseHeld(held);
-        if (!record.streaming) this.#streaming?.delete(record);
-      }
-    };
-    // An ended session holds nothing: its timer would keep it, with all its records and output, in
-    // memory for the whole hold (found by a soak of sessions opened and closed).
-    if (this.options.holdOutputMs > 0 && !this.#ended) {
-      const timer = setTimeout(() => {
-        this.#holds?.delete(timer);
-        release();
-      }, this.options.holdOutputMs);
-      timer.unref?.();
-      (this.#holds ??= new Set()).add(timer);
-    } else {
-      release();
-    }
-    this.#armTimer();
+    this.#clock.holdOutput(() => this.#execs.forEachStreaming((record) => record.releaseHeld(held)));
+    this.#clock.arm();
   }
 
   /**
@@ -180,24 +154,13 @@ export class Session {
    * does. A session that ends meanwhile ends all the same (the transfer then fails on its own).
    */
   holdForHttp(): () => void {
-    this.#httpTransfers++;
-    this.#disarmTimer();
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.#httpTransfers--;
-      this.#armTimer();
-    };
+    return this.#clock.holdForHttp();
   }
 
   /** After a socket drained: send what waits for it. */
   drained(connection: SessionConnection): void {
     if (connection.sink.congestion()) return;
-    for (const record of this.#streaming ?? []) {
-      record.flushFor(connection.sink);
-      if (!record.streaming) this.#streaming?.delete(record);
-    }
+    this.#execs.forEachStreaming((record) => record.flushFor(connection.sink));
   }
 
   /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
@@ -257,7 +220,7 @@ export class Session {
     const limits = this.options.limits;
     // A command for a live shell rides on the shell's slot; anything else needs one of its own.
     const needsSlot = message.shell === undefined || !this.#shells?.isLive(message.shell);
-    if (needsSlot && this.#slots >= limits.maxExecsPerSession) {
+    if (needsSlot && this.#execs.slots >= limits.maxExecsPerSession) {
       return this.#sendError(connection, "limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs and persistent shells, the most it may`, id);
     }
     if (needsSlot && this.counters.execSlots >= limits.maxExecs) {
@@ -270,7 +233,7 @@ export class Session {
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
     const launched = launchExec(this.#launchContext, message, fingerprint);
     if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
-    this.#track(connection, launched.record, launched.record.running!, launched.cwdPath);
+    this.#execs.track(connection, launched.record, launched.record.running!, launched.cwdPath);
   }
 
   /** What the exec messages need of this session, made on the first one (an idle session should cost little). */
@@ -278,7 +241,7 @@ export class Session {
     this.#controls ??= {
       record: (id) => this.#execs.get(id),
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
-      streaming: (record) => void (this.#streaming ??= new Set()).add(record),
+      streaming: (record) => this.#execs.markStreaming(record),
     };
     return this.#controls;
   }
@@ -289,85 +252,10 @@ export class Session {
       workspacePath: this.workspace.path,
       policy: this.#policy,
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
-      track: (connection, record, running, cwdPath) => this.#track(connection, record, running, cwdPath),
-      holdSlot: () => this.#holdSlot(),
+      track: (connection, record, running, cwdPath) => this.#execs.track(connection, record, running, cwdPath),
+      holdSlot: () => this.#execs.holdSlot(),
     });
     return this.#shells;
-  }
-
-  /** Takes one slot against the exec limits (see ServerCounters.execSlots); the function returned gives it back, once. */
-  #holdSlot(): () => void {
-    this.#slots++;
-    this.counters.execSlots++;
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.#slots--;
-      this.counters.execSlots--;
-    };
-  }
-
-  /** Makes a started exec known: `started` to every socket, its output to the joined ones, then its exit. */
-  #track(connection: SessionConnection, record: ExecRecord, running: TrackedExec, cwdPath: string): void {
-    const { id, request: message } = record;
-    record.pid = running.pid;
-    this.#execs.set(id, record);
-    this.#running++;
-    this.counters.runningExecs++;
-    this.#broadcast({ type: "started", id, pid: running.pid, ...(message.pty && { pty: message.pty }), ...(message.shell !== undefined && { shell: message.shell }) });
-    // Only the socket that started the exec acknowledges by its ackWindowBytes; other joined sockets
-    // (a viewer, say) are sent what their sockets take.
-    for (const joined of this.#connections.keys()) record.subscribe(joined.sink, joined === connection ? {} : { ackWindowBytes: undefined });
-    (this.#streaming ??= new Set()).add(record);
-    this.options.events?.onExecStart?.({ session: this.id, cwd: cwdPath, exec: record.info() });
-    // A shell's command rides on its shell's slot (SessionShells holds that one).
-    const releaseSlot = message.shell === undefined ? this.#holdSlot() : undefined;
-    running.finished
-      .finally(() => {
-        this.#running--;
-        this.counters.runningExecs--;
-        releaseSlot?.();
-        this.#armTimer();
-      })
-      .then(
-        (facts) => {
-          if (facts.spawnError) this.#broadcast({ type: "error", id, code: "spawn_failed", message: facts.spawnError });
-          record.finish({
-            code: facts.code,
-            signal: facts.signal,
-            reason: facts.reason,
-            durationMs: facts.durationMs,
-            // Persistent-shell commands: the shell's directory after the command, as the sandbox names it.
-            ...(facts.cwd !== undefined && { cwd: facts.cwd }),
-          });
-          // Sent its exit everywhere (the usual case): nothing for a drain to look at any more.
-          if (!record.streaming) this.#streaming?.delete(record);
-          (this.#finished ??= new FinishedExecs(this.options.limits)).add(record, (gone) => {
-            this.#execs.delete(gone.id);
-            this.#streaming?.delete(gone);
-          });
-        },
-        (error: unknown) => {
-          this.#broadcast({ type: "error", id, code: "internal", message: `exec ${JSON.stringify(id)} failed inside the server: ${(error as Error).message}` });
-          record.finish({ code: null, signal: null, reason: "killed", durationMs: Date.now() - record.startedAt });
-        },
-      )
-      .then(() => this.options.events?.onExecEnd?.({ session: this.id, cwd: cwdPath, exec: record.info() }));
-  }
-
-  /** With no socket joined and no HTTP transfer open: a detach TTL while commands run, then an idle TTL. */
-  #disarmTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #armTimer(): void {
-    if (this.#ended || this.#connections.size > 0 || this.#httpTransfers > 0) return;
-    clearTimeout(this.#timer);
-    const ttlMs = this.#running > 0 ? this.options.detachTtlMs : this.options.sessionIdleTtlMs;
-    this.#timer = setTimeout(() => void this.close("expired"), ttlMs);
-    this.#timer.unref?.();
   }
 
   /**
@@ -396,9 +284,7 @@ export class Session {
   close(why: "closed" | "expired" | "shutdown"): Promise<void> {
     this.#closing ??= (async () => {
       this.#ended = true;
-      clearTimeout(this.#timer);
-      for (const timer of this.#holds ?? []) clearTimeout(timer);
-      this.#holds = undefined;
+      this.#clock.stop();
       this.hooks.onEnd(this);
       // The id (or name) is free from here on: a new session of it may start before this one's
       // processes are gone, and gets the same workspace path. This one's directory moves out of the
@@ -407,7 +293,7 @@ export class Session {
       // File requests still under way would resolve their paths in the new one: they end now.
       if (this.options.workspaceRetention === "delete") this.workspace.setAside();
       for (const [, files] of this.#connections.entries()) files?.close();
-      const records = [...this.#execs.values()];
+      const records = [...this.#execs.records()];
       for (const record of records) {
         // A full ack window would otherwise hold the killed tree's last output, and the close with it.
         record.unsubscribeAll();
