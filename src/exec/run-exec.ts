@@ -10,7 +10,8 @@ import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import { createPtyFlowControl } from "./pty-flow-control.ts";
 import { closeFd } from "../files/fs-calls.ts";
 import { createBwrapStatusReader, readAvailable } from "./status-pipes.ts";
-import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly } from "./process-tree.ts";
+import { signalProcessGroup } from "./process-tree.ts";
+import { createTreeSignaller } from "./tree-signals.ts";
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
 import { buildSpawnStdio, openInputFiles } from "./stdio-slots.ts";
@@ -22,10 +23,6 @@ import { readWrittenBytes } from "../sandbox/written-text.ts";
 const MAX_MESSAGES_BYTES = 16 * 1024;
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
-/** How soon a signal sent before the sandbox exists looks again for bwrap's status line. */
-const STATUS_POLL_MS = 2;
-/** How many times a signal looks again for its process group to be formed (about a second) before it is sent anyway. */
-const GROUP_FORMING_ATTEMPTS = 500;
 
 /** A validated request to run one command. */
 export interface ExecRequest {
@@ -172,51 +169,13 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   // bwrap's status, read from its pipe when a signal needs the sandbox's pid 1 (status-pipes.ts).
   const sandboxStatus = jsonFd === undefined ? () => undefined : createBwrapStatusReader(jsonFd);
 
-  // A signal to the process group right after the spawn could be lost (found by a soak: 8 of 20
-  // SIGTERMs to a PTY exec under --sandbox none): the group does not exist until the PTY's setsid
-  // has run, and under the reaper a catchable signal that comes before it has forked the command
-  // stays pending on the reaper, which blocks signals, and the command never gets it. So the signal
-  // waits, a few milliseconds at most, until the group exists and the reaper has a child.
-  const signalGroupOnceFormed = (signal: NodeJS.Signals, attemptsLeft: number) => {
-    if (processExited) return;
-    const groupExists = processGroupExists(proc.pid);
-    const formed = groupExists && (waitFd === undefined || signal === "SIGKILL" || hasChildren(proc.pid) !== false);
-    if (!formed && attemptsLeft > 0) {
-      setTimeout(() => signalGroupOnceFormed(signal, attemptsLeft - 1), STATUS_POLL_MS);
-      return;
-    }
-    // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
-    if (groupExists) signalProcessGroup(proc.pid, signal);
-    else signalQuietly(proc.pid, signal);
-  };
-
-  const signalTree = (signal: NodeJS.Signals) => {
-    if (processExited) return;
-    if (command.tree === "process-group") {
-      signalGroupOnceFormed(signal, GROUP_FORMING_ATTEMPTS);
-      return;
-    }
-    // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
-    // A signal sent before bwrap has said where that is tries again shortly (until the exit).
-    const status = sandboxStatus();
-    if (!status) {
-      setTimeout(() => signalTree(signal), STATUS_POLL_MS);
-      return;
-    }
-    const { childPid, pidNamespace } = status;
-    if (signal === "SIGKILL") {
-      signalNamespace(childPid, pidNamespace, signal);
-      return;
-    }
-    // A catchable signal that arrives before the reaper has forked the command would stay pending on
-    // the reaper (pid 1, which blocks everything) and be lost: retry until a second process exists.
-    const deliver = (attemptsLeft: number) => {
-      if (processExited) return;
-      const delivered = signalNamespace(childPid, pidNamespace, signal);
-      if (delivered < 2 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), 2);
-    };
-    deliver(500);
-  };
+  const signalTree = createTreeSignaller({
+    command,
+    pid: proc.pid,
+    reaped: waitFd !== undefined,
+    sandboxStatus,
+    exited: () => processExited,
+  });
 
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const terminate = (reason: "timeout" | "killed" | "output_limit", immediately: boolean) => {

@@ -2,15 +2,10 @@ import type { Server, ServerWebSocket } from "bun";
 import {
   CLOSE_CODES,
   decodeClientMessage,
-  NAME_QUERY_PARAM,
   PROTOCOL_VERSION,
-  RESUME_SUBPROTOCOL_PREFIX,
-  SESSION_QUERY_PARAM,
-  CREATE_QUERY_PARAM,
   REPLACES_QUERY_PARAM,
   WEBSOCKET_PATH,
   type HelloMessage,
-  type SandboxInfo,
 } from "../protocol/index.ts";
 import { VERSION } from "../version.ts";
 import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
@@ -18,7 +13,9 @@ import { isLoopbackHost } from "../config/loopback.ts";
 import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type SocketSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
-import { SessionRegistry, type SessionRefusal, type SessionRequest } from "./session-registry.ts";
+import { SessionRegistry, type SessionRequest } from "./session-registry.ts";
+import { refusalOf, sessionRequestOf } from "./session-request.ts";
+import { describeSandbox } from "./describe-sandbox.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
 import { terminalPage } from "../web/page.ts";
@@ -60,55 +57,6 @@ export interface BunkerServer {
 
 /** Past this much queued for one client the connection is closed rather than a frame dropped. */
 const BACKPRESSURE_LIMIT_BYTES = 64 * 1024 * 1024;
-
-/**
- * What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol (resume),
- * `?session=<id>&create=1` (a new session with an id the client chose, so that a load balancer
- * hashing on the id routes it where its resumes will go), `?name=<name>`, or a new session.
- */
-function sessionRequestOf(url: URL, subprotocols: readonly string[]): SessionRequest {
-  const id = url.searchParams.get(SESSION_QUERY_PARAM);
-  const create = url.searchParams.get(CREATE_QUERY_PARAM);
-  // `true` as well as `1`: a client that spells the flag as most query strings do must not be taken for a resume.
-  if (id !== null && (create === "1" || create === "true")) return { kind: "create", id };
-  if (id !== null) {
-    const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
-    return { kind: "resume", id, secret };
-  }
-  const name = url.searchParams.get(NAME_QUERY_PARAM);
-  if (name !== null) return { kind: "named", name };
-  return { kind: "new" };
-}
-
-/** What hello says of the sandbox: the backend as detected, and the policy it enforces. */
-function describeSandbox(options: ServerOptions): SandboxInfo {
-  const { info } = options.sandbox;
-  return {
-    ...info,
-    policy: {
-      ...(options.runAs && { runAs: options.runAs }),
-      seccomp: info.backend === "bwrap" && options.sandbox.seccomp,
-      allowRead: info.backend === "bwrap" ? [...options.allowRead] : [],
-      allowWrite: info.backend === "bwrap" ? [...options.allowWrite] : [],
-      protect: info.backend === "bwrap" ? [...options.protectPaths] : [],
-      rlimits: options.sandbox.rlimits ? { ...options.rlimits } : {},
-      ...(info.backend === "bwrap" && { tmpSizeBytes: options.tmpSizeBytes }),
-    },
-  };
-}
-
-function refusalOf(code: SessionRefusal["code"]): { closeCode: number; reason: RejectReason } {
-  switch (code) {
-    case "unknown_session":
-      return { closeCode: CLOSE_CODES.unknownSession, reason: "unknown_session" };
-    case "limit_exceeded":
-      return { closeCode: CLOSE_CODES.tryAgainLater, reason: "max_sessions" };
-    case "bad_message":
-      return { closeCode: CLOSE_CODES.policyViolation, reason: "bad_session_name" };
-    case "internal":
-      return { closeCode: CLOSE_CODES.internalError, reason: "workspace" };
-  }
-}
 
 /** Starts Bun.serve with the WebSocket endpoint and returns once it listens. */
 export function createServer(options: ServerOptions): BunkerServer {

@@ -1,0 +1,75 @@
+import type { SandboxCommand } from "../sandbox/types.ts";
+import type { BwrapStatus } from "./status-pipes.ts";
+import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly } from "./process-tree.ts";
+
+/** How soon a signal sent before the sandbox exists looks again for bwrap's status line. */
+const STATUS_POLL_MS = 2;
+/** How many times a signal looks again for its process group to be formed (about a second) before it is sent anyway. */
+const GROUP_FORMING_ATTEMPTS = 500;
+
+/** The exec whose tree is signalled, as the signaller reads it. */
+export interface SignalledExec {
+  command: SandboxCommand;
+  /** The pid spawned: bwrap, or the leader of the process group. */
+  pid: number;
+  /** Whether a reaper reports on a status fd (it forks the command: a signal waits for that child). */
+  reaped: boolean;
+  /** bwrap's status, which names the sandbox's pid 1 once bwrap has said it. */
+  sandboxStatus(): BwrapStatus | undefined;
+  /** Whether the spawned process has exited: nothing is sent after that. */
+  exited(): boolean;
+}
+
+/**
+ * Sends a signal to an exec's whole tree: its process group (seatbelt, none), or every process of
+ * its PID namespace (bwrap). A signal sent too early for the tree to receive it waits, a few
+ * milliseconds at most, until it can.
+ */
+export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signals) => void {
+  // A signal to the process group right after the spawn could be lost (found by a soak: 8 of 20
+  // SIGTERMs to a PTY exec under --sandbox none): the group does not exist until the PTY's setsid
+  // has run, and under the reaper a catchable signal that comes before it has forked the command
+  // stays pending on the reaper, which blocks signals, and the command never gets it. So the signal
+  // waits, a few milliseconds at most, until the group exists and the reaper has a child.
+  const signalGroupOnceFormed = (signal: NodeJS.Signals, attemptsLeft: number) => {
+    if (exec.exited()) return;
+    const groupExists = processGroupExists(exec.pid);
+    const formed = groupExists && (!exec.reaped || signal === "SIGKILL" || hasChildren(exec.pid) !== false);
+    if (!formed && attemptsLeft > 0) {
+      setTimeout(() => signalGroupOnceFormed(signal, attemptsLeft - 1), STATUS_POLL_MS);
+      return;
+    }
+    // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
+    if (groupExists) signalProcessGroup(exec.pid, signal);
+    else signalQuietly(exec.pid, signal);
+  };
+
+  const signalTree = (signal: NodeJS.Signals) => {
+    if (exec.exited()) return;
+    if (exec.command.tree === "process-group") {
+      signalGroupOnceFormed(signal, GROUP_FORMING_ATTEMPTS);
+      return;
+    }
+    // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
+    // A signal sent before bwrap has said where that is tries again shortly (until the exit).
+    const status = exec.sandboxStatus();
+    if (!status) {
+      setTimeout(() => signalTree(signal), STATUS_POLL_MS);
+      return;
+    }
+    const { childPid, pidNamespace } = status;
+    if (signal === "SIGKILL") {
+      signalNamespace(childPid, pidNamespace, signal);
+      return;
+    }
+    // A catchable signal that arrives before the reaper has forked the command would stay pending on
+    // the reaper (pid 1, which blocks everything) and be lost: retry until a second process exists.
+    const deliver = (attemptsLeft: number) => {
+      if (exec.exited()) return;
+      const delivered = signalNamespace(childPid, pidNamespace, signal);
+      if (delivered < 2 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), 2);
+    };
+    deliver(500);
+  };
+  return signalTree;
+}

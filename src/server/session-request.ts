@@ -1,0 +1,36 @@
+import { CLOSE_CODES, CREATE_QUERY_PARAM, NAME_QUERY_PARAM, RESUME_SUBPROTOCOL_PREFIX, SESSION_QUERY_PARAM } from "../protocol/index.ts";
+import type { RejectReason } from "./metrics.ts";
+import type { SessionRefusal, SessionRequest } from "./session-registry.ts";
+
+/**
+ * What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol (resume),
+ * `?session=<id>&create=1` (a new session with an id the client chose, so that a load balancer
+ * hashing on the id routes it where its resumes will go), `?name=<name>`, or a new session.
+ */
+export function sessionRequestOf(url: URL, subprotocols: readonly string[]): SessionRequest {
+  const id = url.searchParams.get(SESSION_QUERY_PARAM);
+  const create = url.searchParams.get(CREATE_QUERY_PARAM);
+  // `true` as well as `1`: a client that spells the flag as most query strings do must not be taken for a resume.
+  if (id !== null && (create === "1" || create === "true")) return { kind: "create", id };
+  if (id !== null) {
+    const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
+    return { kind: "resume", id, secret };
+  }
+  const name = url.searchParams.get(NAME_QUERY_PARAM);
+  if (name !== null) return { kind: "named", name };
+  return { kind: "new" };
+}
+
+/** How a socket whose session could not be opened is closed, and the reason the metrics count. */
+export function refusalOf(code: SessionRefusal["code"]): { closeCode: number; reason: RejectReason } {
+  switch (code) {
+    case "unknown_session":
+      return { closeCode: CLOSE_CODES.unknownSession, reason: "unknown_session" };
+    case "limit_exceeded":
+      return { closeCode: CLOSE_CODES.tryAgainLater, reason: "max_sessions" };
+    case "bad_message":
+      return { closeCode: CLOSE_CODES.policyViolation, reason: "bad_session_name" };
+    case "internal":
+      return { closeCode: CLOSE_CODES.internalError, reason: "workspace" };
+  }
+}
