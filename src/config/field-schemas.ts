@@ -67,13 +67,26 @@ export function uidGid() {
   return v.pipe(v.string("is not UID or UID:GID"), v.check((value) => parseRunAs(value) !== undefined, "is not UID or UID:GID"));
 }
 
-/** A token: long enough that guessing it is hopeless. */
 /** What `bunker config` prints in place of a secret. As a token it is refused once it would be used (serve-settings.ts). */
 export const REDACTED = "<redacted>";
 
+/**
+ * A token: long enough that guessing it is hopeless, and without whitespace or control characters,
+ * which no client can present (the Authorization header is trimmed, a subprotocol cannot hold them):
+ * a token read from a file with its trailing newline started a server nobody could log in to.
+ */
 export function token() {
   return v.pipe(
     v.string("is not a string"),
     v.check((value) => value === REDACTED || value.length >= 16, "is too short to guess-proof; use at least 16"),
+    v.check((value) => !/[\s\x00-\x1f\x7f]/.test(value), "holds whitespace or a control character (a trailing newline from a file, say), which no client can present; remove it"),
   );
+}
+
+/** The characters a WebSocket subprotocol may hold (RFC 7230 tchar): a browser presents the token as one. */
+const SUBPROTOCOL_CHARACTERS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Whether a browser (the terminal page) can present this token, which it can only send as a subprotocol. */
+export function browsersCanPresent(token: string): boolean {
+  return SUBPROTOCOL_CHARACTERS.test(token);
 }

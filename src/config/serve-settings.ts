@@ -10,7 +10,7 @@ import { parseRunAs, type RunAs } from "../sandbox/run-as.ts";
 import { DEFAULT_PROTECTED_PATHS } from "../sandbox/protected-paths.ts";
 import type { LogFormat, LogLevel } from "../server/log.ts";
 import { normalOrigin } from "../server/origin.ts";
-import { durationMs, REDACTED } from "./field-schemas.ts";
+import { browsersCanPresent, durationMs, REDACTED } from "./field-schemas.ts";
 import { flagOf, SERVE_FIELD_NAMES, type ServeConfig, type ServeFieldName } from "./serve-fields.ts";
 import { LAYER_KINDS, type ConfigLayer, type LayerKind } from "./read-layers.ts";
 import { isLoopbackHost } from "./loopback.ts";
@@ -210,6 +210,13 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
   if (token === "generate" && all.logFormat === "json") {
     throw new UsageError(
       `${label("logFormat")}: json logs go to collectors, and a generated token would be printed into them; set --token, BUNKER_TOKEN or token in the config file (or --no-auth)`,
+    );
+  }
+  if (typeof token === "string" && token !== "generate" && !browsersCanPresent(token)) {
+    // Not refused: clients that send the Authorization header can use it. `openssl rand -base64` makes such tokens.
+    const odd = [...new Set(token.replaceAll(/[!#$%&'*+\-.^_`|~0-9A-Za-z]/g, ""))].map((character) => JSON.stringify(character)).join(", ");
+    warnings.push(
+      `WARNING: ${label("token")}: the token holds ${odd}, which a browser cannot send in a WebSocket subprotocol, so the terminal page cannot log in with it (clients sending "Authorization: Bearer" can); letters, digits and - _ . ~ work everywhere (openssl rand -hex 32)`,
     );
   }
   if (all.tlsCert !== undefined && all.tlsKey === undefined) throw new UsageError(`${label("tlsCert")}: a certificate needs its private key too (--tls-key)`);

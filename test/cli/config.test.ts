@@ -156,6 +156,20 @@ describe("a bad setting is one line that names it where it was given", () => {
     expect(usageError(["--token", "short-secret"])).toBe("--token: a value of 12 characters is too short to guess-proof; use at least 16");
     expect(usageError([], { BUNKER_CONFIG: configFile({ token: "tiny" }) })).toEndWith(": token: a value of 4 characters is too short to guess-proof; use at least 16");
   });
+
+  test("a token with whitespace or a control character is refused: no client could present it", () => {
+    const problem = "holds whitespace or a control character (a trailing newline from a file, say), which no client can present; remove it";
+    expect(usageError([], { BUNKER_TOKEN: "a-token-read-from-a-file\n" })).toBe(`BUNKER_TOKEN: a value of 25 characters ${problem}`);
+    expect(usageError(["--token", "  padded-token-value  "])).toBe(`--token: a value of 22 characters ${problem}`);
+    expect(usageError(["--token", "tab\tinside-the-token"])).toBe(`--token: a value of 20 characters ${problem}`);
+  });
+
+  test("a token a browser cannot send as a subprotocol starts the server with a warning that names its characters", () => {
+    expect(settings([], { BUNKER_TOKEN: "kq3/Zp+Rv8WmT2xYb9Lc=" }).warnings).toEqual([
+      'WARNING: BUNKER_TOKEN: the token holds "/", "=", which a browser cannot send in a WebSocket subprotocol, so the terminal page cannot log in with it (clients sending "Authorization: Bearer" can); letters, digits and - _ . ~ work everywhere (openssl rand -hex 32)',
+    ]);
+    expect(settings(["--token", "Az09-_.~!#$%&'*+^`|"]).warnings).toEqual([]);
+  });
 });
 
 test("a config file that holds the token and that others can read is a startup warning", () => {
