@@ -19,7 +19,7 @@ export const RLIMIT_SHELL_PATH = "/bin/bash";
  * 1024-byte blocks (bash 3.2 does so even in POSIX mode). `-v` is left out: macOS refuses
  * RLIMIT_AS. `exec --` keeps a command whose name starts with "-" the command.
  */
-const RLIMIT_SCRIPT = 'ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" && ulimit -u "$4" && ulimit -c 0 && shift 4 && exec -- "$@"';
+const RLIMIT_SCRIPT = 'umask 022 && ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" && ulimit -u "$4" && ulimit -c 0 && shift 4 && exec -- "$@"';
 
 /** $0 of the script: it names the wrapper in its own errors ("bunker-rlimits: line 0: ulimit: open files: ..."). */
 const RLIMIT_SCRIPT_NAME = "bunker-rlimits";

@@ -11,7 +11,7 @@ import type { ExecSpec, SandboxPolicy } from "../../src/sandbox/types.ts";
 const WORKSPACE = "/Users/alice/.bunker/workspaces/s1";
 const PROFILE = buildSeatbeltProfile({ allowNetwork: false });
 const RLIMITS: Rlimits = { cpuSeconds: 100, addressSpaceBytes: 8 * 1024 ** 3, fileSizeBytes: 10 * 1024 * 1024 + 5, openFiles: 256, processes: 512 };
-const RLIMIT_WRAPPER = ["/bin/bash", "-p", "-c", 'ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" && ulimit -u "$4" && ulimit -c 0 && shift 4 && exec -- "$@"', "bunker-rlimits"];
+const RLIMIT_WRAPPER = ["/bin/bash", "-p", "-c", 'umask 022 && ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" && ulimit -u "$4" && ulimit -c 0 && shift 4 && exec -- "$@"', "bunker-rlimits"];
 
 function specIn(workspace: string, argv: string[], extra: Partial<ExecSpec> = {}): ExecSpec {
   return { argv, cwd: workspace, env: { PATH: "/usr/bin:/bin", HOME: workspace, TMPDIR: `${workspace}/.tmp` }, ...extra };

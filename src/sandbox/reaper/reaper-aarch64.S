@@ -294,6 +294,12 @@ _start:
 	mov	x8, #25			/* fcntl */
 	svc	#0
 	close_fd 3
+	/* A fixed file-creation mask, 022 as a login starts with, not the
+	 * server's own: a service run with UMask=0077 made every file its
+	 * commands created private to their uid (found by a review). */
+	mov	x0, #0x12		/* 022 */
+	mov	x8, #166		/* umask */
+	svc	#0
 	/* Blocked signals survive execve: give the command the mask we inherited.
 	 * The parent-death signal does not survive fork: the command has none. */
 	mov	x0, #2			/* SIG_SETMASK */

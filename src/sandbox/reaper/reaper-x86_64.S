@@ -327,6 +327,12 @@ _start:
 	mov	$72, %eax		/* fcntl */
 	syscall
 	close_fd 3
+	/* A fixed file-creation mask, 022 as a login starts with, not the
+	 * server's own: a service run with UMask=0077 made every file its
+	 * commands created private to their uid (found by a review). */
+	mov	$0x12, %edi		/* 022 */
+	mov	$95, %eax		/* umask */
+	syscall
 	/* Blocked signals survive execve: give the command the mask we inherited.
 	 * The parent-death signal does not survive fork: the command has none. */
 	mov	$2, %edi		/* SIG_SETMASK */
