@@ -2,8 +2,15 @@ import * as v from "valibot";
 import { AckWindowSchema, ByteCountSchema, FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
 import { MAX_TIMEOUT_MS } from "./limits.ts";
 
-/** Strings that reach execve or the environment cannot hold NUL. */
-const NoNulStringSchema = v.pipe(v.string(), v.regex(/^[^\0]*$/, "must not contain NUL"));
+/**
+ * Strings that reach execve or the environment cannot hold NUL, nor a lone surrogate, which UTF-8
+ * has no bytes for: the command would get U+FFFD in its place, a name it was never given.
+ */
+const NoNulStringSchema = v.pipe(
+  v.string(),
+  v.regex(/^[^\0]*$/, "must not contain NUL"),
+  v.check((text) => text.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"),
+);
 
 /** An exec id: chosen by the client, unique among the session's execs. */
 export const ExecIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 characters"), v.maxLength(64, "must be 1 to 64 characters"));
@@ -69,8 +76,16 @@ const EnvSchema = v.pipe(
   v.check((env) => Object.keys(env).length <= MAX_ENV_ENTRIES, `must have at most ${MAX_ENV_ENTRIES} entries`),
   v.check((env) => !Object.keys(env).some((name) => RESERVED_ENV_NAMES.has(name)), "names __proto__, constructor and prototype cannot be set"),
   v.record(
-    v.pipe(v.string(), v.regex(/^[^=\0]+$/, "names must be non-empty and hold neither '=' nor NUL")),
-    v.pipe(v.string("values must be strings"), v.regex(/^[^\0]*$/, "values must not contain NUL")),
+    v.pipe(
+      v.string(),
+      v.regex(/^[^=\0]+$/, "names must be non-empty and hold neither '=' nor NUL"),
+      v.check((name) => name.isWellFormed(), "names must be well-formed Unicode (no lone surrogate)"),
+    ),
+    v.pipe(
+      v.string("values must be strings"),
+      v.regex(/^[^\0]*$/, "values must not contain NUL"),
+      v.check((value) => value.isWellFormed(), "values must be well-formed Unicode (no lone surrogate)"),
+    ),
   ),
 );
 

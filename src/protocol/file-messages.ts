@@ -6,11 +6,16 @@ import { MAX_ACK_WINDOW_BYTES } from "./limits.ts";
 /** A request id: chosen by the client, echoed in the reply. Transfers and watches keep it as their handle. */
 const FileIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 characters"), v.maxLength(64, "must be 1 to 64 characters"));
 
-/** A path relative to the workspace, or absolute inside it; "" and "." name the workspace itself. */
+/**
+ * A path relative to the workspace, or absolute inside it; "" and "." name the workspace itself. A
+ * lone surrogate survives JSON but not UTF-8: the file would be made under U+FFFD in its place, and
+ * two names the client thinks apart would be one file (found by a review).
+ */
 const FilePathSchema = v.pipe(
   v.string(),
   v.maxLength(4096, "must be at most 4096 characters"),
   v.regex(/^[^\0]*$/, "must not contain NUL"),
+  v.check((path) => path.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"),
 );
 
 /** A byte count or offset: a whole number, 0 or more. */

@@ -47,6 +47,21 @@ test("an exec id is well-formed Unicode: a lone surrogate could not be matched i
   expect(decodeClientMessage(JSON.stringify({ type: "exec", id: "😀".repeat(32), argv: ["true"] }))).toMatchObject({ ok: true });
 });
 
+test("names that reach execve, the environment or the file system are well-formed Unicode: UTF-8 would put U+FFFD where a lone surrogate was", () => {
+  const cases: [string, string][] = [
+    ['{"type":"exec","id":"a","argv":["echo","\\ud800"]}', "argv[1]: must be well-formed Unicode (no lone surrogate)"],
+    ['{"type":"exec","id":"a","cmd":"touch \\udc00x"}', "cmd: must be well-formed Unicode (no lone surrogate)"],
+    ['{"type":"exec","id":"a","argv":["true"],"cwd":"d\\ud800"}', "cwd: must be well-formed Unicode (no lone surrogate)"],
+    ['{"type":"exec","id":"a","argv":["true"],"env":{"V":"\\ud800"}}', "env.V: values must be well-formed Unicode (no lone surrogate)"],
+    ['{"type":"exec","id":"a","argv":["true"],"env":{"\\ud800":"v"}}', "env.\ud800: names must be well-formed Unicode (no lone surrogate)"],
+    ['{"type":"file.write","id":"w","path":"bad\\ud800.txt","data":"x"}', "path: must be well-formed Unicode (no lone surrogate)"],
+    ['{"type":"file.move","id":"m","from":"a","to":"\\udfff"}', "to: must be well-formed Unicode (no lone surrogate)"],
+  ];
+  for (const [frame, problem] of cases) expect({ frame, decoded: decodeClientMessage(frame) }).toMatchObject({ frame, decoded: { ok: false, problem } });
+  // A surrogate pair is one character, well-formed.
+  expect(decodeClientMessage('{"type":"file.write","id":"w","path":"\\ud83d\\ude00.txt","data":"x"}')).toMatchObject({ ok: true });
+});
+
 /** A valid exec with one field changed. */
 const exec = (fields: Record<string, unknown>) => ({ type: "exec", id: "b", argv: ["true"], ...fields });
 const MIB = 1024 * 1024;
