@@ -7,11 +7,20 @@ import type { OpenDir } from "./platform/index.ts";
 
 /** Prefix of the server's temporary files; they sit beside their target until renamed over it. */
 export const TEMP_PREFIX = ".bunker-tmp-";
+/** The random part of a temporary file's name, in bytes (twice as many hex digits). */
+const TEMP_RANDOM_BYTES = 8;
+/** Exactly the names createTempFile makes: a user's own `.bunker-tmp-notes` is not one (file.watch hid it). */
+const TEMP_NAME = new RegExp(`^\\.bunker-tmp-[0-9a-f]{${2 * TEMP_RANDOM_BYTES}}$`);
+
+/** Whether `name` has the shape of one of the server's temporary files. */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
 
 /** Creates a new, empty temporary file in `dir` (O_EXCL: never an existing file or a symlink). */
 export async function createTempFile(root: ConfinedRoot, dir: OpenDir): Promise<{ fd: number; name: string }> {
   for (;;) {
-    const name = `${TEMP_PREFIX}${randomText(8, "hex")}`;
+    const name = `${TEMP_PREFIX}${randomText(TEMP_RANDOM_BYTES, "hex")}`;
     try {
       const fd = await openEntryAt(root, dir, name, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       return { fd, name };

@@ -41,9 +41,19 @@ export interface UploadWriter {
 /** Prefix of partial uploads: hidden files beside the target, renamed over it at commit. */
 export const PARTIAL_PREFIX = ".bunker-part-";
 
+/** Hex digits of the hash in a partial file's name. */
+const PARTIAL_HASH_DIGITS = 24;
+/** Exactly the names partialNameFor makes: a user's own `.bunker-part-1` is not one (file.watch hid it). */
+const PARTIAL_NAME = new RegExp(`^\\.bunker-part-[0-9a-f]{${PARTIAL_HASH_DIGITS}}$`);
+
 /** The partial file of an upload of `name` with resume key `key`: fixed, so that a resume finds it. */
 export function partialNameFor(name: string, key: string): string {
-  return `${PARTIAL_PREFIX}${Bun.CryptoHasher.hash("sha256", `${name}\0${key}`, "hex").slice(0, 24)}`;
+  return `${PARTIAL_PREFIX}${Bun.CryptoHasher.hash("sha256", `${name}\0${key}`, "hex").slice(0, PARTIAL_HASH_DIGITS)}`;
+}
+
+/** Whether `name` has the shape of a partial upload file. */
+export function isPartialName(name: string): boolean {
+  return PARTIAL_NAME.test(name);
 }
 
 /**

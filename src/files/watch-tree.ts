@@ -6,8 +6,8 @@ import { entryPath, lstatAt, openDirAt } from "./confined-root.ts";
 import { createEventBatcher, type WatchEvent } from "./event-batcher.ts";
 import type { FileScope } from "./file-scope.ts";
 import type { OpenDir } from "./platform/index.ts";
-import { TEMP_PREFIX } from "./place-file.ts";
-import { PARTIAL_PREFIX } from "./upload-writer.ts";
+import { isTempName } from "./place-file.ts";
+import { isPartialName } from "./upload-writer.ts";
 import { isStillAt, walkPath } from "./walk.ts";
 import { formatComponents, type ClientPath, type Components } from "./workspace-path.ts";
 
@@ -82,7 +82,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     try {
       watcher = watch(root.scheme.dirPath(dir), { persistent: false }, (eventType, name) => {
         // The server's own temporary files are noise: their rename over the target is the event.
-        if (typeof name !== "string" || name.length === 0 || name.startsWith(TEMP_PREFIX) || name.startsWith(PARTIAL_PREFIX)) return;
+        if (typeof name !== "string" || name.length === 0 || isTempName(name) || isPartialName(name)) return;
         queue = queue.then(() => onEvent(eventType, watched, name)).catch(() => {});
       });
     } catch (error) {

@@ -53,6 +53,16 @@ test("a recursive watch follows new directories, announces what they hold, and t
   await eventsUntil(h, "w", (event) => event.path === "m1/n2/after-move");
 });
 
+test("a user's own file that only starts like the server's temporary names is reported", async () => {
+  using h = createHarness();
+  await h.request({ type: "file.watch", id: "w", path: "." });
+  writeFileSync(join(h.workspace, ".bunker-tmp-notes"), "x");
+  writeFileSync(join(h.workspace, ".bunker-part-1"), "x");
+  writeFileSync(join(h.workspace, "marker"), "x");
+  const { seen } = await eventsUntil(h, "w", (event) => event.path === "marker");
+  expect(seen.map((event) => event.path)).toEqual(expect.arrayContaining([".bunker-tmp-notes", ".bunker-part-1"]));
+});
+
 test("symlinks in a watched tree are reported, never followed out of the workspace", async () => {
   using h = createHarness();
   symlinkSync(outside, join(h.workspace, "out"));
