@@ -13,7 +13,8 @@ import {
 import { createDeferred } from "./deferred.ts";
 import { binaryFrameBytes, createBinaryFramePairer, decodeServerText } from "./decode-frame.ts";
 import { BunkerError, quiet } from "./errors.ts";
-import { ClientExecHandle, type ExecHandle, type ExecTransport } from "./exec-handle.ts";
+import type { ExecHandle, ExecTransport } from "./exec-handle-types.ts";
+import { ClientExecHandle } from "./exec-handle.ts";
 import { assertExecIdNotReserved, createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
 import { createSessionFiles, type SessionFiles } from "./files.ts";
