@@ -3,9 +3,7 @@ import {
   SIGNAL_NAMES,
   TerminalSizeSchema,
   describeIssue,
-  type ClientMessage,
   type ExecInfo,
-  type ExitFactsMessage,
   type OutputEncoding,
   type OutputStream as OutputStreamName,
   type SignalName,
@@ -15,54 +13,10 @@ import {
 } from "../protocol/index.ts";
 import { createDeferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
-import { OutputBuffer, type OutputStream } from "./output-stream.ts";
+import type { ExecExit, ExecHandle, ExecStarted, ExecTransport } from "./exec-handle-types.ts";
+import { OutputAcks } from "./output-acks.ts";
+import { OutputBuffer } from "./output-stream.ts";
 import { StdinSender } from "./stdin-sender.ts";
-
-/** What the server said when the exec's process came to exist. `pid` is null when it is not known (an attach). */
-export interface ExecStarted {
-  pid: number | null;
-  /** The terminal size, for PTY execs. */
-  pty?: TerminalSize;
-  /** The persistent shell the command runs in. */
-  shell?: string;
-}
-
-/** How an exec ended: `code`, `signal`, `reason`, `durationMs` (and `cwd` for persistent shells). */
-export type ExecExit = ExitFactsMessage;
-
-/** A running (or finished) exec, as `session.exec` and `session.attach` return it. */
-export interface ExecHandle {
-  readonly id: string;
-  readonly stdout: OutputStream;
-  /** Empty for PTY execs: a terminal has one output stream. */
-  readonly stderr: OutputStream;
-  /** Resolves once the process exists; rejects when the server refused the exec (`spawn_failed`, `not_found`...). */
-  readonly started: Promise<ExecStarted>;
-  /** Resolves with the exit facts. A non-zero code, a timeout or a signal is an exit, not a rejection. */
-  readonly exited: Promise<ExecExit>;
-  /** `error` messages the server sent for this exec after it started (`spawn_failed` before an exit 127). */
-  readonly errors: readonly BunkerError[];
-  /** Writes to stdin (exec option `stdin: true`, or a PTY). Resolves once handed to the socket. */
-  write(data: string | Uint8Array): Promise<void>;
-  /** Closes stdin, after writing `data` if given. */
-  end(data?: string | Uint8Array): Promise<void>;
-  /** Sends a signal to the exec's whole process tree. False when the exec has already exited. */
-  signal(name: SignalName): boolean;
-  /** Changes a PTY exec's window size. False when the exec has already exited. */
-  resize(size: TerminalSize): boolean;
-  /** Stops this connection receiving the exec's output; the exec goes on, and `session.attach` picks it up again. */
-  detach(): void;
-}
-
-/** What a handle needs from its session. */
-export interface ExecTransport {
-  /** Sends a message; false when the connection is not open. */
-  send(message: ClientMessage): boolean;
-  /** Resolves once the socket's received messages have been handled and it has little enough queued to take more. */
-  drained(): Promise<void>;
-  /** Raw bytes one `stdin` message may carry under the server's frame limit (see message-bytes.ts). */
-  readonly messageBytes: number;
-}
 
 /** How a handle begins: a new exec waits for `started`, an attached one is running already. */
 export interface ExecHandleInit {
@@ -86,7 +40,7 @@ export class ClientExecHandle implements ExecHandle {
   readonly errors: BunkerError[] = [];
   readonly #encoding: OutputEncoding;
   readonly #ackWindowBytes: number | undefined;
-  readonly #acked: Record<OutputStreamName, number>;
+  readonly #acks: OutputAcks;
   readonly #settleStarted: { resolve: (started: ExecStarted) => void; reject: (error: Error) => void };
   readonly #settleExited: { resolve: (exit: ExecExit) => void; reject: (error: Error) => void };
   #state: State;
@@ -127,9 +81,9 @@ export class ClientExecHandle implements ExecHandle {
       init.attached === undefined,
     );
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
-    this.#acked = { ...start };
-    this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#consumed("stdout", offset));
-    this.stderr = new OutputBuffer("stderr", start.stderr, (offset) => this.#consumed("stderr", offset));
+    this.#acks = new OutputAcks({ id: this.id, transport, live: () => this.live }, init.ackWindowBytes, start);
+    this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#acks.consumed("stdout", offset));
+    this.stderr = new OutputBuffer("stderr", start.stderr, (offset) => this.#acks.consumed("stderr", offset));
     const started = createDeferred<ExecStarted>();
     const exited = createDeferred<ExecExit>();
     this.started = quiet(started.promise);
@@ -289,19 +243,6 @@ export class ClientExecHandle implements ExecHandle {
 
   #stream(name: OutputStreamName): OutputBuffer {
     return name === "stdout" ? this.stdout : this.stderr;
-  }
-
-  /** Acknowledges read bytes once half the window is read: never more often, and never too late to stall the server. */
-  #consumed(stream: OutputStreamName, offset: number): void {
-    const window = this.#ackWindowBytes;
-    if (window === undefined || offset - this.#acked[stream] < window / 2) return;
-    this.#acknowledge(stream, offset);
-  }
-
-  #acknowledge(stream: OutputStreamName, offset: number): void {
-    if (!this.live || offset <= this.#acked[stream]) return;
-    this.#acked[stream] = offset;
-    this.transport.send({ type: "ack", id: this.id, stream, offset });
   }
 
   #checkWritable(): void {

@@ -8,7 +8,7 @@ export { connect } from "./connect.ts";
 export type { ConnectOptions } from "./connect-options.ts";
 export type { KeepaliveOptions } from "./keepalive.ts";
 export type { Session, SessionClosed, AttachOptions } from "./session-types.ts";
-export type { ExecHandle, ExecStarted, ExecExit } from "./exec-handle.ts";
+export type { ExecHandle, ExecStarted, ExecExit } from "./exec-handle-types.ts";
 export type { ExecOptions, ExecCommand } from "./exec-options.ts";
 export type { OutputStream, OutputGap } from "./output-stream.ts";
 export type {

@@ -1,5 +1,5 @@
 import type { ExecInfo, HelloMessage, OutputEncoding, SandboxInfo } from "../protocol/index.ts";
-import type { ExecHandle } from "./exec-handle.ts";
+import type { ExecHandle } from "./exec-handle-types.ts";
 import type { ExecCommand, ExecOptions } from "./exec-options.ts";
 import type { SessionFiles } from "./files.ts";
 

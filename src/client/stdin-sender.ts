@@ -2,7 +2,7 @@ import type { StdinAckMessage } from "../protocol/index.ts";
 import { encodeBase64 } from "./base64.ts";
 import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
-import type { ExecTransport } from "./exec-handle.ts";
+import type { ExecTransport } from "./exec-handle-types.ts";
 import { StdinCredit } from "./stdin-credit.ts";
 
 const encoder = new TextEncoder();

@@ -1,0 +1,49 @@
+import type { ClientMessage, ExitFactsMessage, SignalName, TerminalSize } from "../protocol/index.ts";
+import type { BunkerError } from "./errors.ts";
+import type { OutputStream } from "./output-stream.ts";
+
+/** What the server said when the exec's process came to exist. `pid` is null when it is not known (an attach). */
+export interface ExecStarted {
+  pid: number | null;
+  /** The terminal size, for PTY execs. */
+  pty?: TerminalSize;
+  /** The persistent shell the command runs in. */
+  shell?: string;
+}
+
+/** How an exec ended: `code`, `signal`, `reason`, `durationMs` (and `cwd` for persistent shells). */
+export type ExecExit = ExitFactsMessage;
+
+/** A running (or finished) exec, as `session.exec` and `session.attach` return it. */
+export interface ExecHandle {
+  readonly id: string;
+  readonly stdout: OutputStream;
+  /** Empty for PTY execs: a terminal has one output stream. */
+  readonly stderr: OutputStream;
+  /** Resolves once the process exists; rejects when the server refused the exec (`spawn_failed`, `not_found`...). */
+  readonly started: Promise<ExecStarted>;
+  /** Resolves with the exit facts. A non-zero code, a timeout or a signal is an exit, not a rejection. */
+  readonly exited: Promise<ExecExit>;
+  /** `error` messages the server sent for this exec after it started (`spawn_failed` before an exit 127). */
+  readonly errors: readonly BunkerError[];
+  /** Writes to stdin (exec option `stdin: true`, or a PTY). Resolves once handed to the socket. */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Closes stdin, after writing `data` if given. */
+  end(data?: string | Uint8Array): Promise<void>;
+  /** Sends a signal to the exec's whole process tree. False when the exec has already exited. */
+  signal(name: SignalName): boolean;
+  /** Changes a PTY exec's window size. False when the exec has already exited. */
+  resize(size: TerminalSize): boolean;
+  /** Stops this connection receiving the exec's output; the exec goes on, and `session.attach` picks it up again. */
+  detach(): void;
+}
+
+/** What a handle needs from its session. */
+export interface ExecTransport {
+  /** Sends a message; false when the connection is not open. */
+  send(message: ClientMessage): boolean;
+  /** Resolves once the socket's received messages have been handled and it has little enough queued to take more. */
+  drained(): Promise<void>;
+  /** Raw bytes one `stdin` message may carry under the server's frame limit (see message-bytes.ts). */
+  readonly messageBytes: number;
+}
