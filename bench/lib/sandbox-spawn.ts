@@ -4,7 +4,7 @@
  */
 import { closeSync } from "node:fs";
 import { buildExecEnv } from "../../src/exec/exec-env.ts";
-import { buildSpawnStdio, openInputFiles } from "../../src/exec/stdio-slots.ts";
+import { buildSpawnStdio, closeChildEnds, closeServerEnds, openCommandPipes, openInputFiles } from "../../src/exec/stdio-slots.ts";
 import { REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
 import { detectSandbox } from "../../src/sandbox/detect.ts";
 import { DEFAULT_PROTECTED_PATHS, openProtectedPathsForExec, type OpenedProtectedPath } from "../../src/sandbox/protected-paths.ts";
@@ -63,28 +63,41 @@ export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: s
  */
 export async function runBareSpawn(command: SandboxCommand, runAs?: { uid: number; gid: number }): Promise<void> {
   const inputFds = openInputFiles(command);
+  // The command's output on real pipes, as runExec gives it (os-pipe.ts).
+  const pipes = openCommandPipes(false, runAs);
   let proc;
   try {
     proc = Bun.spawn(command.argv, {
       cwd: command.cwd,
       env: command.env,
-      stdio: buildSpawnStdio(command, false, inputFds) as ["ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
+      stdio: buildSpawnStdio(command, false, inputFds, undefined, pipes) as ["ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
       detached: command.detached,
       ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
     });
+  } catch (error) {
+    if (pipes) closeServerEnds(pipes);
+    throw error;
   } finally {
     for (const fd of inputFds) closeSync(fd);
+    if (pipes) closeChildEnds(pipes);
   }
-  // The command's stdout: the spawned process's own, or an fd of its own (bwrap, see outputFds).
+  // The command's stdout: a pipe of ours, or Bun's at the process's stdout or at the backend's output fd.
   const output = command.outputFds;
-  await new Response(output ? Bun.file(proc.stdio[output.stdout] as number) : proc.stdout).text();
+  const stdoutFd = pipes ? pipes.stdout.read : output ? (proc.stdio[output.stdout] as number) : undefined;
+  await new Response(stdoutFd !== undefined ? Bun.file(stdoutFd) : proc.stdout).text();
   const exitCode = await proc.exited;
-  for (const index of [command.statusFds.jsonStatus, command.statusFds.waitStatus, output?.stdout, output?.stderr]) {
+  for (const index of [command.statusFds.jsonStatus, command.statusFds.waitStatus, pipes ? undefined : output?.stdout, pipes ? undefined : output?.stderr]) {
     const fd = index === undefined ? undefined : proc.stdio[index];
     if (typeof fd === "number") closeSync(fd);
   }
+  // The command's stderr (bwrap's own complaints go to the process's stderr under bwrap).
+  const commandStderr = pipes ? await new Response(Bun.file(pipes.stderr.read)).text() : "";
+  if (pipes) closeServerEnds(pipes);
   // A spawn that failed fast would pass for a fast one.
-  if (exitCode !== 0) throw new Error(`the bare spawn exited ${exitCode}: ${(await new Response(proc.stderr).text()).trim().slice(0, 300)}`);
+  if (exitCode !== 0) {
+    const processStderr = proc.stderr instanceof ReadableStream ? await new Response(proc.stderr).text() : "";
+    throw new Error(`the bare spawn exited ${exitCode}: ${(processStderr + commandStderr).trim().slice(0, 300)}`);
+  }
 }
 
 /** The installed enter program (src/sandbox/enter.ts), which starts bwrap in its setup namespace. */

@@ -14,7 +14,7 @@ import { signalProcessGroup } from "./process-tree.ts";
 import { createTreeSignaller } from "./tree-signals.ts";
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
-import { buildSpawnStdio, openInputFiles } from "./stdio-slots.ts";
+import { buildSpawnStdio, closeChildEnds, closeServerEnds, openCommandPipes, openInputFiles } from "./stdio-slots.ts";
 import { spareFds } from "./spare-fds.ts";
 import { drainTerminal, withOrphanGrace } from "./exec-endings.ts";
 import { readWrittenBytes } from "../sandbox/written-text.ts";
@@ -138,13 +138,15 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   // bwrap's own complaints, when the command's output has fds of its own: a file, read only when
   // the sandbox could not be set up (bwrap's stderr ends with bwrap, which the exit need not wait for).
   let messagesFd: number | undefined;
+  // Real pipes for the command's stdin and output (os-pipe.ts); a terminal is its own.
+  const pipes = terminal ? undefined : openCommandPipes(request.stdin, request.runAs);
   try {
     inputFds = openInputFiles(command, spareFds);
     if (command.outputFds) messagesFd = spareFds.takeAnonymous(new Uint8Array());
     proc = Bun.spawn(command.argv, {
       cwd: command.cwd,
       env: command.env,
-      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined, inputFds, messagesFd) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
+      stdio: buildSpawnStdio(command, request.stdin || terminal !== undefined, inputFds, messagesFd, pipes) as ["pipe" | "ignore", "pipe", "pipe", ...("pipe" | "ignore" | number)[]],
       detached: command.detached,
       ...(terminal && { terminal }),
       ...(request.runAs && { uid: request.runAs.uid, gid: request.runAs.gid }),
@@ -152,20 +154,38 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   } catch (error) {
     terminal?.close();
     if (messagesFd !== undefined) closeSync(messagesFd);
+    if (pipes) closeServerEnds(pipes);
     throw error;
   } finally {
     // The child has its own copies now.
     for (const fd of inputFds) closeSync(fd);
+    if (pipes) closeChildEnds(pipes);
   }
 
-  const stdinWriter: StdinWriter | undefined = terminalStdin ?? (request.stdin ? createStdinWriter(proc.stdin as import("bun").FileSink, request.onStdinTaken) : undefined);
+  const stdinPipe = pipes?.stdin;
+  const stdinWriter: StdinWriter | undefined =
+    terminalStdin ??
+    (request.stdin
+      ? stdinPipe
+        ? createStdinWriter(Bun.file(stdinPipe.write).writer(), request.onStdinTaken, () => closeFd(stdinPipe.write))
+        : createStdinWriter(proc.stdin as import("bun").FileSink, request.onStdinTaken)
+      : undefined);
   let clientSignalled = false;
   let processExited = false;
   let stdinOpen = request.stdin || terminal !== undefined;
   const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
   const jsonFd = fdOf(command.statusFds.jsonStatus);
   const waitFd = fdOf(command.statusFds.waitStatus);
-  const outputFds = command.outputFds && { stdout: fdOf(command.outputFds.stdout)!, stderr: fdOf(command.outputFds.stderr)! };
+  // The fds the command's output is read from, closed once read to their end: the server's ends of
+  // the real pipes, or Bun's socketpairs at the backend's output fds; neither: the process's own.
+  const outputFds = pipes
+    ? { stdout: pipes.stdout.read, stderr: pipes.stderr.read }
+    : command.outputFds && { stdout: fdOf(command.outputFds.stdout)!, stderr: fdOf(command.outputFds.stderr)! };
+  const closeOutputFds = () => {
+    if (!outputFds) return;
+    closeFd(outputFds.stdout);
+    closeFd(outputFds.stderr);
+  };
   // bwrap's status, read from its pipe when a signal needs the sandbox's pid 1 (status-pipes.ts).
   const sandboxStatus = jsonFd === undefined ? () => undefined : createBwrapStatusReader(jsonFd);
 
@@ -197,7 +217,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   // With bwrap's messages apart, stderr's log stays open until it is known whether they belong in it.
   const stderrPump = terminal
     ? { done: Promise.resolve((logs.stderr.finish(), 0)), cancel: () => {} }
-    : pumpOutput(outputFds ? Bun.file(outputFds.stderr).stream() : (proc.stderr as ReadableStream<Uint8Array>), logs.stderr, budget, !outputFds);
+    : pumpOutput(outputFds ? Bun.file(outputFds.stderr).stream() : (proc.stderr as ReadableStream<Uint8Array>), logs.stderr, budget, !command.outputFds);
   const closeStatusFds = () => {
     for (const fd of [waitFd, jsonFd, messagesFd]) if (fd !== undefined) closeFd(fd);
   };
@@ -223,13 +243,12 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   );
   const finished = (async (): Promise<ExitFacts> => {
     let recorded: Uint8Array = new Uint8Array();
-    if (outputFds) {
+    if (command.outputFds) {
       // The command's output ends when the sandbox's last process is gone, after the reaper wrote
       // its record (reaper-x86_64.S): then the exit is known, and bwrap's teardown of the
       // namespaces and its own exit (0.4 to 0.9 ms) happen after the exit message, not before.
       await pumps;
-      closeFd(outputFds.stdout);
-      closeFd(outputFds.stderr);
+      closeOutputFds();
       recorded = readAvailable(waitFd!);
       if (decodeReaperRecords(recorded).waitStatus === undefined) {
         // No record: the reaper never ran (bwrap failed, enter could not join the namespace) or
@@ -249,6 +268,8 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       } else {
         await pumps;
       }
+      // Both pumps have settled (read to their end, or cancelled): nothing reads these fds any more.
+      closeOutputFds();
       // The reaper wrote its records before it exited, and bwrap exits after it: all are in the pipe.
       if (waitFd !== undefined) recorded = readAvailable(waitFd);
     }
@@ -259,6 +280,8 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     clearTimeout(timeoutTimer);
     clearTimeout(killTimer);
     terminal?.close();
+    // A stdin the client never ended: its pipe is closed once the writer has let go of it.
+    if (stdinPipe) stdinWriter?.end();
 
     // The reaper writes its record before it exits: without one under bwrap, it was killed (from the
     // host: an operator, the OOM killer), and bwrap's 128+N reports the signal N that killed it.

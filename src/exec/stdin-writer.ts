@@ -38,8 +38,11 @@ const CHUNK_BYTES = 64 * 1024;
  * write each measured ~360 bytes of heap per one-byte `stdin` message, so that the 8 MiB bound let
  * one exec pin ~3 GB (found by a review). One pump writes the queue in order; small writes that
  * arrive while it is busy are copied into shared chunks of up to 64 KiB.
+ *
+ * `onEnded` runs once, after the sink has ended (for a pipe of the server's own, os-pipe.ts, which
+ * the sink does not close).
  */
-export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWriter {
+export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken, onEnded?: () => void): StdinWriter {
   let broken = false;
   // Bytes accepted from clients; bytes the pipe took, and bytes lost once the command closed its
   // stdin: the difference waits, against the bound.
@@ -95,6 +98,9 @@ export function createStdinWriter(sink: FileSink, onTaken?: StdinTaken): StdinWr
       } catch {
         // Already closed by the child.
       }
+      // Only now may an fd the sink does not own be closed: a write still under way would otherwise
+      // go to whatever file reused its number.
+      onEnded?.();
     }
   };
 

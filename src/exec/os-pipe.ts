@@ -1,0 +1,70 @@
+import { closeSync } from "node:fs";
+
+/**
+ * Real pipes, pipe(2), for a command's stdin, stdout and stderr. Bun.spawn's "pipe" is a socketpair,
+ * and Linux cannot open a socket through /proc/self/fd: inside every exec `echo x > /dev/stderr`,
+ * `tee /dev/stdout` and `cat /dev/stdin` failed with ENXIO, and `[ -p /dev/stdin ]` was false, where
+ * kubectl exec, docker exec and a shell's own pipelines give pipes (found by a review). Node and
+ * Bun have no call that makes one, so pipe2 comes from libc through bun:ffi, loaded on first use.
+ * macOS opens a socket through /dev/fd (it dups it), and where libc cannot be loaded (a musl host),
+ * openPipe returns undefined and the caller keeps Bun's socketpair.
+ */
+export interface OsPipe {
+  read: number;
+  write: number;
+}
+
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+
+interface PipeCalls {
+  pipe2(fds: Int32Array): number;
+  fcntl(fd: number, command: number, argument: number): number;
+}
+
+/** undefined until the first pipe; null where libc could not be loaded. */
+let calls: PipeCalls | null | undefined;
+
+function loadCalls(): PipeCalls | null {
+  if (process.platform !== "linux") return null;
+  try {
+    const { dlopen, FFIType, ptr } = require("bun:ffi") as typeof import("bun:ffi");
+    const libc = dlopen("libc.so.6", {
+      pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+      fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    });
+    return {
+      pipe2: (fds) => libc.symbols.pipe2(ptr(fds), O_CLOEXEC),
+      fcntl: (fd, command, argument) => libc.symbols.fcntl(fd, command, argument),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A new pipe, both ends close-on-exec (Bun.spawn dups the child's end into place, without the
+ * flag), the server's end (`ours`) non-blocking as Bun's readers and writers expect; undefined
+ * where pipes cannot be made here (see above) or the call failed (out of fds: the spawn will say).
+ */
+export function openPipe(ours: "read" | "write"): OsPipe | undefined {
+  calls ??= loadCalls();
+  if (!calls) return undefined;
+  const fds = new Int32Array(2);
+  if (calls.pipe2(fds) !== 0) return undefined;
+  const pipe = { read: fds[0]!, write: fds[1]! };
+  const our = ours === "read" ? pipe.read : pipe.write;
+  const flags = calls.fcntl(our, F_GETFL, 0);
+  if (flags < 0 || calls.fcntl(our, F_SETFL, flags | O_NONBLOCK) !== 0) {
+    closePipe(pipe);
+    return undefined;
+  }
+  return pipe;
+}
+
+export function closePipe(pipe: OsPipe): void {
+  closeSync(pipe.read);
+  closeSync(pipe.write);
+}
