@@ -18,6 +18,28 @@ export interface LaunchContext {
   readonly policy: SandboxPolicy;
 }
 
+/** Linux's MAX_ARG_STRLEN: the most one argument may hold, its terminating NUL included. */
+const MAX_ARGUMENT_BYTES = 32 * 4096;
+
+/**
+ * An argument execve would refuse (E2BIG), said before the spawn: a heredoc in `cmd` past 128 KiB
+ * failed with Bun's "posix_spawn '<runtime dir>/enter-x64'" (found by a review).
+ */
+function argumentTooLong(message: ExecMessage, argv: readonly string[]): string | undefined {
+  const index = argv.findIndex((argument) => Buffer.byteLength(argument) + 1 > MAX_ARGUMENT_BYTES);
+  if (index < 0) return undefined;
+  const bytes = Buffer.byteLength(argv[index]!);
+  const limit = `the kernel's limit of ${MAX_ARGUMENT_BYTES} bytes for one argument (its NUL included)`;
+  return message.cmd !== undefined
+    ? `cmd: ${bytes} bytes is past ${limit}; write a long script to a file (file.write) and run that, or send it to a persistent shell (shell), which takes up to 8 MiB`
+    : `argv[${index}]: ${bytes} bytes is past ${limit}`;
+}
+
+/** Bun names the program it spawned ("posix_spawn '/tmp/bunker-runtime-.../enter-x64'"): the server's, not the client's. */
+function withoutSpawnedPath(text: string): string {
+  return text.replace(/,? posix_spawn '[^']*'/, "");
+}
+
 export type LaunchResult = { ok: true; record: ExecRecord; cwdPath: string } | { ok: false; code: ErrorCode; problem: string };
 
 /**
@@ -34,6 +56,8 @@ export function launchExec(context: LaunchContext, message: ExecMessage, fingerp
 
   const backend = options.sandbox.backend;
   const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
+  const tooLong = argumentTooLong(message, argv);
+  if (tooLong) return { ok: false, code: "spawn_failed", problem: tooLong };
   const policy = message.network === false ? { ...context.policy, allowNetwork: false } : context.policy;
   const opened = openProtectedPathsForExec(backend.name, workspacePath, options.protectPaths);
   if (!opened.ok) return { ok: false, code: "forbidden_by_policy", problem: opened.problem };
@@ -63,7 +87,7 @@ export function launchExec(context: LaunchContext, message: ExecMessage, fingerp
   } catch (error) {
     // A spawn into a directory that is gone fails as if the sandbox's program were missing
     // ("ENOENT ... posix_spawn '/usr/bin/bwrap'"): say what is really missing.
-    const why = existsSync(cwd.path) ? (error as Error).message : `its working directory ${cwd.path} no longer exists (was the workspace removed?)`;
+    const why = existsSync(cwd.path) ? withoutSpawnedPath((error as Error).message) : `its working directory ${cwd.path} no longer exists (was the workspace removed?)`;
     return { ok: false, code: "spawn_failed", problem: `could not start ${JSON.stringify(argv[0])}: ${why}` };
   } finally {
     for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);

@@ -258,6 +258,26 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     ]);
   });
 
+  test("a cmd or argument past the kernel's 128 KiB for one argument is spawn_failed saying so; the id stays free and the script runs from a file", async () => {
+    const script = `cat > big.txt <<'EOF'\n${"x".repeat(140_000)}\nEOF\nwc -c < big.txt`;
+    const run = await client.exec({ id: "heredoc", cmd: script });
+    expect(run.messages).toEqual([
+      {
+        type: "error",
+        id: "heredoc",
+        code: "spawn_failed",
+        message: `cmd: ${Buffer.byteLength(script)} bytes is past the kernel's limit of 131072 bytes for one argument (its NUL included); write a long script to a file (file.write) and run that, or send it to a persistent shell (shell), which takes up to 8 MiB`,
+      },
+    ]);
+    const argument = await client.exec({ id: "long-arg", argv: ["echo", "y".repeat(131_072)] });
+    expect(argument.messages).toEqual([
+      { type: "error", id: "long-arg", code: "spawn_failed", message: "argv[1]: 131072 bytes is past the kernel's limit of 131072 bytes for one argument (its NUL included)" },
+    ]);
+    // The largest argument that fits runs; the refused id is free for the next try.
+    const fits = await client.exec({ id: "long-arg", argv: ["sh", "-c", `printf %s "$0" | wc -c`, "z".repeat(131_071)] });
+    expect(fits.stdout).toBe("131071\n");
+  });
+
   test("cwd inside the workspace is where the command runs", async () => {
     await client.exec({ id: "mkdir", cmd: "mkdir -p sub/dir" });
     const run = await client.exec({ id: "pwd", argv: ["pwd"], cwd: "sub/dir" });
