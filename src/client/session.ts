@@ -10,6 +10,7 @@ import {
   type SandboxInfo,
   type ServerMessage,
 } from "../protocol/index.ts";
+import { DEFAULT_MAX_MESSAGES_PER_SECOND, MAX_OPEN_FILE_HANDLES, MAX_QUEUED_FILE_REQUESTS } from "../protocol/limits.ts";
 import { createDeferred } from "./deferred.ts";
 import { binaryFrameBytes, createBinaryFramePairer, decodeServerText } from "./decode-frame.ts";
 import { BunkerError, quiet } from "./errors.ts";
@@ -21,6 +22,8 @@ import { createSessionFiles, type SessionFiles } from "./files.ts";
 import { startKeepalive, type Keepalive, type KeepaliveOptions } from "./keepalive.ts";
 import { rawBytesPerMessage } from "./message-bytes.ts";
 import { MessageRouter } from "./message-router.ts";
+import { RequestSlots } from "./request-slots.ts";
+import { SendPacer } from "./send-pacer.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, dropWebSocket, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
 
@@ -32,6 +35,8 @@ export class ClientSession implements Session {
   readonly closed: Promise<SessionClosed>;
   readonly files: SessionFiles;
   readonly #socket: WebSocketLike;
+  /** Every message goes out through it, at most at the server's rate (see SendPacer). */
+  readonly #pacer: SendPacer;
   readonly #router = new MessageRouter({
     send: (message) => this.#send(message),
     violate: (problem) => this.#violate(problem),
@@ -54,15 +59,20 @@ export class ClientSession implements Session {
     keepalive?: KeepaliveOptions,
   ) {
     this.#socket = socket;
+    this.#pacer = new SendPacer(hello.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND, (text) => {
+      if (socket.readyState === OPEN) socket.send(text);
+    });
     this.#onError = onError;
     this.#keepalive = keepalive && this.#startKeepalive(keepalive);
     for (const info of hello.execs) this.#router.known.set(info.id, info);
     const closed = createDeferred<SessionClosed>();
     this.closed = closed.promise;
     this.#resolveClosed = closed.resolve;
+    const fileRequests = new RequestSlots(MAX_QUEUED_FILE_REQUESTS - MAX_OPEN_FILE_HANDLES);
     this.files = createSessionFiles({
       nextId: () => this.#router.nextFileId(),
-      request: (message) => this.#request(message.id, message) as Promise<FileReply>,
+      // Within the server's queue, which also holds the opens of uploads, downloads and watches.
+      request: (message) => fileRequests.run(() => this.#request(message.id, message) as Promise<FileReply>),
       open: (message, handler) => {
         if (!this.#send(message)) return false;
         this.#router.fileStreams.set(message.id, handler);
@@ -70,7 +80,10 @@ export class ClientSession implements Session {
       },
       send: (message) => this.#send(message),
       release: (id) => void this.#router.fileStreams.delete(id),
-      drained: () => waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES),
+      drained: async () => {
+        await this.#pacer.idle();
+        await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
+      },
       maxFrameBytes: hello.maxFrameBytes,
     });
     this.#transport = {
@@ -78,6 +91,8 @@ export class ClientSession implements Session {
       drained: async () => {
         // Lets the exec's `exit` and any refusal in before each stdin message (see yieldToSocketEvents).
         await yieldToSocketEvents();
+        // Nor past messages that wait for the server's rate: a loop of writes goes at that rate.
+        await this.#pacer.idle();
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
       },
       messageBytes: rawBytesPerMessage(hello.maxFrameBytes),
@@ -195,6 +210,7 @@ export class ClientSession implements Session {
     if (this.#socketGone) return;
     this.#socketGone = true;
     this.#keepalive?.stop();
+    this.#pacer.stop();
     this.#router.failAll(this.#closedError(code, reason), code);
     this.#resolveClosed({ code, reason, ...(this.#violation !== undefined && { violation: this.#violation }) });
   }
@@ -216,7 +232,7 @@ export class ClientSession implements Session {
 
   #send(message: ClientMessage): boolean {
     if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
-    this.#socket.send(JSON.stringify(message));
+    this.#pacer.send(JSON.stringify(message));
     return true;
   }
 

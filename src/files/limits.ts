@@ -1,3 +1,4 @@
+import { MAX_OPEN_FILE_HANDLES, MAX_QUEUED_FILE_REQUESTS } from "../protocol/limits.ts";
 /** Sizes and counts the file code holds to; every field has a default (DEFAULT_FILE_LIMITS). */
 export interface FileLimits {
   /** Most raw bytes in one `file.read` reply or one `file.write` request. */
@@ -28,8 +29,8 @@ export const DEFAULT_FILE_LIMITS: FileLimits = {
   maxTransferBytes: 64 * 1024 * 1024 * 1024,
   chunkBytes: 256 * 1024,
   windowBytes: 4 * 1024 * 1024,
-  maxOpenHandles: 32,
-  maxQueuedRequests: 256,
+  maxOpenHandles: MAX_OPEN_FILE_HANDLES,
+  maxQueuedRequests: MAX_QUEUED_FILE_REQUESTS,
   maxListEntries: 10_000,
   maxWatchedDirectories: 4096,
   watchBatchMs: 50,

@@ -40,3 +40,11 @@ export const STDIN_INITIAL_CREDIT_BYTES = 1024 * 1024;
  * every `credit: true` sorts them, so their number is bounded. One more gets `limit_exceeded`.
  */
 export const MAX_STDIN_CREDIT_WRITERS = 16;
+
+/** The server's default `--max-messages-per-second`: what a client paces to when hello does not say (an older server). */
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 1000;
+
+/** File requests that may wait in one connection's queue on the server; past it, `limit_exceeded`. */
+export const MAX_QUEUED_FILE_REQUESTS = 256;
+/** Uploads, downloads and watches open at once on one connection; past it, `limit_exceeded`. */
+export const MAX_OPEN_FILE_HANDLES = 32;

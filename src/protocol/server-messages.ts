@@ -95,6 +95,8 @@ export const HelloMessageSchema = v.object({
   sandbox: SandboxInfoSchema,
   /** The largest frame the server takes (`--max-frame-bytes`): clients size stdin and file messages to fit. */
   maxFrameBytes: v.optional(v.number()),
+  /** Messages a second the server takes from this socket (`--max-messages-per-second`, twice that at once): clients pace to it. */
+  maxMessagesPerSecond: v.optional(v.number()),
 });
 export type HelloMessage = v.InferOutput<typeof HelloMessageSchema>;
 

@@ -203,6 +203,7 @@ export function createServer(options: ServerOptions): BunkerServer {
           workspace: session.workspace.path,
           sandbox: sandboxInfo,
           maxFrameBytes: options.limits.maxFrameBytes,
+          maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
         };
         sink.send(JSON.stringify(hello));
         session.join(connection);

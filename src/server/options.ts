@@ -2,6 +2,7 @@ import type { DetectedSandbox } from "../sandbox/detect.ts";
 import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
 import type { ExecInfo } from "../protocol/index.ts";
+import { DEFAULT_MAX_MESSAGES_PER_SECOND } from "../protocol/limits.ts";
 import type { Logger } from "./log.ts";
 
 /** Everything a running server needs, defaults applied (see resolveServeOptions in cli/). */
@@ -119,7 +120,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   retainedRequestBytes: 8 * 1024 * 1024,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 1000,
-  maxMessagesPerSecond: 1000,
+  maxMessagesPerSecond: DEFAULT_MAX_MESSAGES_PER_SECOND,
   idleTimeoutSeconds: 45,
 };
 
