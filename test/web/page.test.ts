@@ -65,6 +65,35 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page in headless Ch
     expect(output).toMatch(/^hello-\d+$/);
   });
 
+  test("draws underscores at a device pixel ratio of 1: the glyph falls inside its cell", async () => {
+    // With a line height of 1 the cell was 16 px tall and `_` fell below it: `LC_CTYPE` read `LC CTYPE`.
+    await typeCommand(page, "clear; printf '%s\\n' ________________ ----------------");
+    await waitForLines(page, ["^_{16}$", "^-{16}$", PROMPT]);
+    const cell = await page.evaluate(() => {
+      const screen = document.querySelector(".pane.active .xterm-screen")!.getBoundingClientRect();
+      const term = (window as unknown as { __bunkerTerm: { rows: number; cols: number } }).__bunkerTerm;
+      return { x: screen.x, y: screen.y, width: screen.width / term.cols, height: screen.height / term.rows };
+    });
+    const litPixels = async (row: number) => {
+      const shot = await page.screenshot({ clip: { x: cell.x, y: cell.y + row * cell.height, width: cell.width * 16, height: cell.height } });
+      return page.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const canvas = Object.assign(document.createElement("canvas"), { width: image.width, height: image.height });
+        const context = canvas.getContext("2d")!;
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let lit = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i]! + data[i + 1]! + data[i + 2]! > 200) lit++;
+        return lit;
+      }, shot.toString("base64"));
+    };
+    const [underscores, dashes] = [await litPixels(0), await litPixels(1)];
+    // Sixteen underscores light at least about as much as sixteen dashes.
+    expect({ underscoresLit: underscores >= dashes / 2, dashes: dashes > 0 }).toEqual({ underscoresLit: true, dashes: true });
+  });
+
   test("shows 200000 as the last line of seq 1 200000", async () => {
     await typeCommand(page, "seq 1 200000");
     const lines = await waitForLines(page, ["^199999$", "^200000$", PROMPT], 60_000);
