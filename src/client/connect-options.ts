@@ -1,5 +1,7 @@
 import {
   CREATE_QUERY_PARAM,
+  DETACH_TTL_QUERY_PARAM,
+  MIN_DETACH_TTL_MS,
   MAX_TIMEOUT_MS,
   NAME_QUERY_PARAM,
   newSessionId,
@@ -38,6 +40,12 @@ export interface ConnectOptions {
    * (docs/SCALING.md). Not with `resume` or `name`.
    */
   routable?: boolean;
+  /**
+   * How long the session's commands keep running once no socket is joined (`?detachTtlMs=`), in
+   * milliseconds, at least 1000; the server takes at most its own `--detach-ttl`. Default: the
+   * server's. `hello.detachTtlMs` says what the session has.
+   */
+  detachTtlMs?: number;
   /** Receives `error` messages that no exec and no request claims. */
   onError?: (error: BunkerError) => void;
   /**
@@ -94,6 +102,12 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     if (options.resume || options.name !== undefined) throw new TypeError("connect: routable creates a new session; not with resume or name");
     parsed.searchParams.set(SESSION_QUERY_PARAM, newSessionId());
     parsed.searchParams.set(CREATE_QUERY_PARAM, "1");
+  }
+  if (options.detachTtlMs !== undefined) {
+    if (!Number.isSafeInteger(options.detachTtlMs) || options.detachTtlMs < MIN_DETACH_TTL_MS) {
+      throw new TypeError(`connect: detachTtlMs must be a whole number of milliseconds, at least ${MIN_DETACH_TTL_MS}, got ${JSON.stringify(options.detachTtlMs)}`);
+    }
+    parsed.searchParams.set(DETACH_TTL_QUERY_PARAM, String(options.detachTtlMs));
   }
   const protocols = [SUBPROTOCOL];
   if (options.resume) {

@@ -29,3 +29,11 @@ export const CREATE_QUERY_PARAM = "create";
  * `connection: <connection>` is cut before this one is greeted (see create-server.ts).
  */
 export const REPLACES_QUERY_PARAM = "replaces";
+/**
+ * `?detachTtlMs=<ms>`: how long the session's commands may run with no socket joined, at most the
+ * server's `--detach-ttl`. A browser page asks for a short one: a tab closed for good is never
+ * told apart from a reload, and its shell held an exec slot for the server's whole TTL.
+ */
+export const DETACH_TTL_QUERY_PARAM = "detachTtlMs";
+/** The shortest detach TTL a client may ask for: a reload or a brief drop must not end the session. */
+export const MIN_DETACH_TTL_MS = 1000;

@@ -14,7 +14,7 @@ import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type SocketSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRequest } from "./session-registry.ts";
-import { refusalOf, sessionRequestOf } from "./session-request.ts";
+import { detachTtlOf, refusalOf, sessionRequestOf } from "./session-request.ts";
 import { describeSandbox } from "./describe-sandbox.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
@@ -30,6 +30,8 @@ import { randomText } from "../common/random-text.ts";
 
 interface ConnectionData extends LivenessMarks {
   request: SessionRequest;
+  /** `?detachTtlMs=`: what the socket asked for, or what was wrong with it. */
+  detachTtl: ReturnType<typeof detachTtlOf>;
   /** This socket's id within its session (hello.connection). */
   connectionId: string;
   /** On a resume: the connection of the same session to cut before this one is greeted. */
@@ -120,6 +122,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     const { maxMessagesPerSecond } = options.limits;
     const data: ConnectionData = {
       request: sessionRequestOf(url, subprotocols),
+      detachTtl: detachTtlOf(url),
       connectionId: randomText(9, "base64url"),
       replaces: url.searchParams.get(REPLACES_QUERY_PARAM) ?? undefined,
       remote,
@@ -167,6 +170,13 @@ export function createServer(options: ServerOptions): BunkerServer {
         const sink = createConnectionSink(ws as ServerWebSocket<unknown>, metrics.errorSent);
         ws.data.sink = sink;
         sockets.add(ws);
+        const askedTtl = ws.data.detachTtl;
+        if (askedTtl && "problem" in askedTtl) {
+          metrics.connectionRejected("bad_detach_ttl");
+          sink.send(JSON.stringify({ type: "error", code: "bad_message", message: askedTtl.problem }));
+          ws.close(CLOSE_CODES.policyViolation, askedTtl.problem.slice(0, 120));
+          return;
+        }
         const opened = sessions.open(ws.data.request);
         if ("code" in opened) {
           const refusal = refusalOf(opened.code);
@@ -186,6 +196,7 @@ export function createServer(options: ServerOptions): BunkerServer {
             if (other !== ws && other.data.session === session && other.data.connectionId === ws.data.replaces) other.terminate();
           }
         }
+        if (askedTtl) session.detachTtlMs = Math.min(askedTtl.ms, options.detachTtlMs);
         const connection: SessionConnection = sink;
         ws.data.session = session;
         ws.data.connection = connection;
@@ -204,6 +215,7 @@ export function createServer(options: ServerOptions): BunkerServer {
           sandbox: sandboxInfo,
           maxFrameBytes: options.limits.maxFrameBytes,
           maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
+          detachTtlMs: session.detachTtlMs,
         };
         sink.send(JSON.stringify(hello));
         session.join(connection);

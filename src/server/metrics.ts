@@ -14,6 +14,7 @@ export const REJECT_REASONS = [
   "unknown_session",
   "max_sessions",
   "bad_session_name",
+  "bad_detach_ttl",
   "workspace",
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -6,6 +6,8 @@ export interface ClockedSession {
   readonly connectionCount: number;
   /** Execs still running. */
   readonly runningCount: number;
+  /** Its detach TTL (see Session.detachTtlMs). */
+  readonly detachTtlMs: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export class SessionClock {
   #holds: Set<ReturnType<typeof setTimeout>> | undefined;
 
   constructor(
-    private readonly options: Pick<ServerOptions, "detachTtlMs" | "sessionIdleTtlMs" | "holdOutputMs">,
+    private readonly options: Pick<ServerOptions, "sessionIdleTtlMs" | "holdOutputMs">,
     private readonly session: ClockedSession,
     /** Called when a TTL has run out. */
     private readonly expire: () => void,
@@ -38,7 +40,7 @@ export class SessionClock {
     const session = this.session;
     if (session.ended || session.connectionCount > 0 || this.#httpTransfers > 0) return;
     clearTimeout(this.#timer);
-    const ttlMs = session.runningCount > 0 ? this.options.detachTtlMs : this.options.sessionIdleTtlMs;
+    const ttlMs = session.runningCount > 0 ? session.detachTtlMs : this.options.sessionIdleTtlMs;
     this.#timer = setTimeout(this.expire, ttlMs);
     this.#timer.unref?.();
   }

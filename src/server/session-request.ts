@@ -1,4 +1,12 @@
-import { CLOSE_CODES, CREATE_QUERY_PARAM, NAME_QUERY_PARAM, RESUME_SUBPROTOCOL_PREFIX, SESSION_QUERY_PARAM } from "../protocol/index.ts";
+import {
+  CLOSE_CODES,
+  CREATE_QUERY_PARAM,
+  DETACH_TTL_QUERY_PARAM,
+  MIN_DETACH_TTL_MS,
+  NAME_QUERY_PARAM,
+  RESUME_SUBPROTOCOL_PREFIX,
+  SESSION_QUERY_PARAM,
+} from "../protocol/index.ts";
 import type { RejectReason } from "./metrics.ts";
 import type { SessionRefusal, SessionRequest } from "./session-registry.ts";
 
@@ -19,6 +27,18 @@ export function sessionRequestOf(url: URL, subprotocols: readonly string[]): Ses
   const name = url.searchParams.get(NAME_QUERY_PARAM);
   if (name !== null) return { kind: "named", name };
   return { kind: "new" };
+}
+
+/**
+ * The detach TTL a socket asks for (`?detachTtlMs=`): undefined when it asks for none, or the
+ * problem with what it asked for. More than the server's own is taken as the server's.
+ */
+export function detachTtlOf(url: URL): { ms: number } | { problem: string } | undefined {
+  const text = url.searchParams.get(DETACH_TTL_QUERY_PARAM);
+  if (text === null) return undefined;
+  const ms = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(ms >= MIN_DETACH_TTL_MS)) return { problem: `${DETACH_TTL_QUERY_PARAM}: ${JSON.stringify(text.slice(0, 40))} must be a whole number of milliseconds, at least ${MIN_DETACH_TTL_MS}` };
+  return { ms };
 }
 
 /** How a socket whose session could not be opened is closed, and the reason the metrics count. */

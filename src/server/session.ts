@@ -56,6 +56,11 @@ export class Session {
   #ended = false;
   #closing: Promise<void> | undefined;
   readonly #clock: SessionClock;
+  /**
+   * How long the commands run on with no socket joined: the server's --detach-ttl, or less when a
+   * socket asked for less (`?detachTtlMs=`, a browser page); the last socket to ask decides.
+   */
+  detachTtlMs: number;
 
   constructor(
     readonly id: string,
@@ -66,6 +71,7 @@ export class Session {
     private readonly counters: ServerCounters,
     private readonly hooks: SessionHooks,
   ) {
+    this.detachTtlMs = options.detachTtlMs;
     this.#policy = {
       workspace: workspace.path,
       allowNetwork: options.allowNetwork,

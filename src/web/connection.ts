@@ -2,7 +2,7 @@ import { CLOSE_CODES, decodeServerMessage, newSessionId, type ClientMessage, typ
 import { reconnectDelayMs } from "./backoff.ts";
 import { explainConnectFailure, fetchHealthStatus } from "./connect-failure.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
-import { buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
+import { PAGE_DETACH_TTL_MS, buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
 import { DEFAULT_KEEPALIVE, startKeepalive } from "../client/keepalive.ts";
 
 /** Where a session's connection stands, as the status bar shows it. */
@@ -117,7 +117,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
     setState("connecting", ticket ? `resuming session ${ticket.session}` : "opening a new session");
     let ws: WebSocket;
     try {
-      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId(), replaces), buildSubprotocols(options.token, ticket?.resumeSecret));
+      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId(), replaces, PAGE_DETACH_TTL_MS), buildSubprotocols(options.token, ticket?.resumeSecret));
     } catch {
       // A token with characters a subprotocol cannot hold: retrying would fail the same way. The
       // browser's message quotes the subprotocol, token and all, so it is not shown.

@@ -1,5 +1,6 @@
 import {
   CREATE_QUERY_PARAM,
+  DETACH_TTL_QUERY_PARAM,
   REPLACES_QUERY_PARAM,
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
@@ -15,20 +16,29 @@ export interface ResumeTicket {
 }
 
 /**
+ * How long a tab's shell runs on once no socket is joined. A tab closed for good cannot be told
+ * from a reload or a dropped network, so its session is kept: for the server's whole --detach-ttl
+ * (10 min) each closed tab held an exec slot, and 64 visits locked the page out (found by a
+ * review). Two minutes cover a reload, a laptop's brief sleep and a network blip.
+ */
+export const PAGE_DETACH_TTL_MS = 120_000;
+
+/**
  * The WebSocket URL on the page's own host: `ws(s)://host/ws`, plus `?session=<id>` to resume (with
  * `&replaces=<connection>`, the socket the resume takes over from), or `?session=<newId>&create=1`
  * for a new session with an id chosen here, which a load balancer hashing on the session id sends
- * where its resumes will go (docs/SCALING.md).
+ * where its resumes will go (docs/SCALING.md); then `detachTtlMs=` when given.
  */
-export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string, newId?: string, replaces?: string): string {
+export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string, newId?: string, replaces?: string, detachTtlMs?: number): string {
   const scheme = page.protocol === "https:" ? "wss:" : "ws:";
-  const params: Record<string, string> | undefined =
+  const params: Record<string, string> =
     session !== undefined
       ? { [SESSION_QUERY_PARAM]: session, ...(replaces !== undefined && { [REPLACES_QUERY_PARAM]: replaces }) }
       : newId !== undefined
         ? { [SESSION_QUERY_PARAM]: newId, [CREATE_QUERY_PARAM]: "1" }
-        : undefined;
-  const query = params ? `?${new URLSearchParams(params)}` : "";
+        : {};
+  if (detachTtlMs !== undefined) params[DETACH_TTL_QUERY_PARAM] = String(detachTtlMs);
+  const query = Object.keys(params).length > 0 ? `?${new URLSearchParams(params)}` : "";
   return `${scheme}//${page.host}${WEBSOCKET_PATH}${query}`;
 }
 

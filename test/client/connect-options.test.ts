@@ -79,3 +79,10 @@ test("a timeout that is not a whole number of milliseconds a timer can wait is a
   expect(resolve({ keepalive: { timeoutMs: NaN } })).toThrow(range("keepalive.timeoutMs", 1, "NaN"));
   expect(resolve({ keepalive: "on" as unknown as boolean })).toThrow(new TypeError('connect: keepalive must be true, false or { idleMs, timeoutMs }, got "on"'));
 });
+
+test("detachTtlMs goes in the query; less than a second, or not a whole number, is a TypeError", () => {
+  expect(resolveConnectOptions("ws://h:1/ws", { detachTtlMs: 60_000, WebSocket: BrowserLike }).url).toBe("ws://h:1/ws?detachTtlMs=60000");
+  for (const bad of [999, 1500.5, Number.NaN]) {
+    expect(() => resolveConnectOptions("ws://h:1/ws", { detachTtlMs: bad, WebSocket: BrowserLike })).toThrow(TypeError);
+  }
+});

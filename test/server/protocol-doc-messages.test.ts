@@ -15,7 +15,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
 
   test("hello has exactly the documented fields: a 22-character session id, a 32-character resume secret, a 12-character connection id, and the policy", () => {
     const { hello } = shared.client;
-    expect(Object.keys(hello).sort()).toEqual(["connection", "execs", "host", "maxFrameBytes", "maxMessagesPerSecond", "protocol", "resumeSecret", "resumed", "sandbox", "session", "type", "version", "workspace"]);
+    expect(Object.keys(hello).sort()).toEqual(["connection", "detachTtlMs", "execs", "host", "maxFrameBytes", "maxMessagesPerSecond", "protocol", "resumeSecret", "resumed", "sandbox", "session", "type", "version", "workspace"]);
     expect(hello.connection).toMatch(/^[A-Za-z0-9_-]{12}$/);
     expect(hello).toMatchObject({ type: "hello", protocol: 1, resumed: false, execs: [] });
     expect(hello.session).toMatch(/^[A-Za-z0-9_-]{22}$/);

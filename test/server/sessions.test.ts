@@ -251,6 +251,32 @@ describe.skipIf(noBwrap)("bounded sessions", () => {
     expect(await again.next()).toMatchObject({ type: "error", code: "unknown_session" });
   });
 
+  test("a socket may ask for a shorter detach TTL (?detachTtlMs=), never a longer one; hello says the session's", async () => {
+    await using server = await startServer({ args: ["--detach-ttl", "10m", "--hold-output", "0s"] });
+    const client = await connect(server, { query: { detachTtlMs: "1000" } });
+    expect(client.hello.detachTtlMs).toBe(1000);
+    client.send({ type: "exec", id: "orphan", argv: ["sleep", "986"] });
+    await client.next((m) => m.type === "started");
+    await pollProc(() => countSleepers("986") === 1);
+    client.ws.close();
+    await client.closed;
+    // Gone after the second the socket asked for, not the server's ten minutes.
+    await pollProc(() => countSleepers("986") === 0);
+    await using longer = await connect(server, { query: { detachTtlMs: String(3_600_000) } });
+    expect(longer.hello.detachTtlMs).toBe(600_000);
+    await using plain = await connect(server);
+    expect(plain.hello.detachTtlMs).toBe(600_000);
+  });
+
+  test("a malformed or too short ?detachTtlMs= is bad_message and close 1008", async () => {
+    await using server = await startServer();
+    for (const value of ["500", "soon", "-5", "1e4"]) {
+      const refused = await connect(server, { query: { detachTtlMs: value }, waitForHello: false });
+      expect(await refused.next()).toEqual({ type: "error", code: "bad_message", message: `detachTtlMs: ${JSON.stringify(value)} must be a whole number of milliseconds, at least 1000` });
+      expect((await refused.closed).code).toBe(1008);
+    }
+  });
+
   test("a dropped socket does not kill the session's commands within the TTL", async () => {
     await using server = await startServer();
     const client = await connect(server);

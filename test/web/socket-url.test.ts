@@ -17,6 +17,12 @@ describe("buildSocketUrl", () => {
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "old", "NewId", "conn_-1")).toBe("ws://h:1/ws?session=old&replaces=conn_-1");
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, "NewId", "conn_-1")).toBe("ws://h:1/ws?session=NewId&create=1");
   });
+
+  test("asks for the page's detach TTL, on a new session and on a resume", () => {
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, "NewId", undefined, 120_000)).toBe("ws://h:1/ws?session=NewId&create=1&detachTtlMs=120000");
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "old", "NewId", "c", 120_000)).toBe("ws://h:1/ws?session=old&replaces=c&detachTtlMs=120000");
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, undefined, undefined, 5000)).toBe("ws://h:1/ws?detachTtlMs=5000");
+  });
 });
 
 describe("buildSubprotocols", () => {
