@@ -60,8 +60,8 @@ export function decodeClientMessage(text: string): DecodeResult<ClientMessage> {
   const type = record["type"];
   const schema = typeof type === "string" ? SCHEMA_BY_TYPE.get(type) : undefined;
   if (!schema) {
-    const shown = typeof type === "string" ? JSON.stringify(type.slice(0, 64)) : String(type === undefined ? "nothing" : typeof type);
-    return { ok: false, ...(id && { id }), problem: `type: unknown message type ${shown}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}` };
+    const what = typeof type === "string" ? `unknown message type ${JSON.stringify(type.slice(0, 64))}` : type === undefined ? "is required" : `must be a string, got ${typeof type}`;
+    return { ok: false, ...(id && { id }), problem: `type: ${what}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}` };
   }
   const result = v.safeParse(schema, value);
   if (result.success) return { ok: true, message: result.output as ClientMessage };

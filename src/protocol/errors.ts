@@ -33,7 +33,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const CLOSE_CODES = {
   /** The server is shutting down. */
   goingAway: 1001,
-  /** The URL asked for something malformed (a bad session name). */
+  /** The URL asked for something malformed (a bad session name, a bad `?detachTtlMs=`). */
   policyViolation: 1008,
   /** A frame was larger than the server accepts. */
   messageTooBig: 1009,

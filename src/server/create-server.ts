@@ -14,7 +14,7 @@ import { isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type SocketSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRequest } from "./session-registry.ts";
-import { detachTtlOf, refusalOf, sessionRequestOf } from "./session-request.ts";
+import { closeReasonOf, detachTtlOf, refusalOf, sessionRequestOf } from "./session-request.ts";
 import { describeSandbox } from "./describe-sandbox.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
@@ -174,7 +174,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         if (askedTtl && "problem" in askedTtl) {
           metrics.connectionRejected("bad_detach_ttl");
           sink.send(JSON.stringify({ type: "error", code: "bad_message", message: askedTtl.problem }));
-          ws.close(CLOSE_CODES.policyViolation, askedTtl.problem.slice(0, 120));
+          ws.close(CLOSE_CODES.policyViolation, closeReasonOf(askedTtl.problem));
           return;
         }
         const opened = sessions.open(ws.data.request);
@@ -182,7 +182,7 @@ export function createServer(options: ServerOptions): BunkerServer {
           const refusal = refusalOf(opened.code);
           metrics.connectionRejected(refusal.reason);
           sink.send(JSON.stringify({ type: "error", code: opened.code, message: opened.message }));
-          ws.close(refusal.closeCode, opened.message.slice(0, 120));
+          ws.close(refusal.closeCode, closeReasonOf(opened.message));
           return;
         }
         // Opened counts sockets that became sessions: a refusal above is counted by its reason instead.

@@ -41,6 +41,15 @@ export function detachTtlOf(url: URL): { ms: number } | { problem: string } | un
   return { ms };
 }
 
+/** A close frame's reason holds 123 bytes: a longer sentence is cut at a word, with an ellipsis (the error message before it has it whole). */
+export function closeReasonOf(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text.slice(0, 118);
+  while (Buffer.byteLength(cut) > 118) cut = cut.slice(0, -1);
+  const lastSpace = cut.lastIndexOf(" ");
+  return `${lastSpace > 60 ? cut.slice(0, lastSpace) : cut}…`;
+}
+
 /** How a socket whose session could not be opened is closed, and the reason the metrics count. */
 export function refusalOf(code: SessionRefusal["code"]): { closeCode: number; reason: RejectReason } {
   switch (code) {

@@ -19,7 +19,8 @@ test("problems name the field and keep the id when one is readable", () => {
     id: "a",
     problem: "data: expected string, got 5",
   });
-  expect(decodeClientMessage('{"type":7}')).toEqual({ ok: false, problem: `type: unknown message type number; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}` });
+  expect(decodeClientMessage('{"type":7}')).toEqual({ ok: false, problem: `type: must be a string, got number; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}` });
+  expect(decodeClientMessage('{"id":"x"}')).toEqual({ ok: false, id: "x", problem: `type: is required; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}` });
 });
 
 test("a deeply nested value is refused without throwing", () => {
