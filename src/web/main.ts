@@ -31,7 +31,8 @@ function scheduleRender(): void {
     renderTabBar(tabBar, list.tabs, active, { activate: list.activate, close: list.close, add: () => list.add() });
     renderStatusBar(statusBar, active?.tab.status, () => active?.tab.newShell());
     const session = active?.tab.status.hello?.session;
-    document.title = session ? `bunker · ${session}` : "bunker";
+    const title = active?.tab.status.title;
+    document.title = title ? `${title} · bunker` : session ? `bunker · ${session}` : "bunker";
   });
 }
 

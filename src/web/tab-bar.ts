@@ -16,7 +16,8 @@ export function renderTabBar(bar: HTMLElement, tabs: readonly NumberedTab[], act
     const select = document.createElement("button");
     select.className = "tab-select";
     select.textContent = `${number} ${tab.status.hello?.session.slice(0, 6) ?? "…"}`;
-    select.title = tab.status.hello ? `session ${tab.status.hello.session}` : "connecting";
+    const session = tab.status.hello ? `session ${tab.status.hello.session}` : "connecting";
+    select.title = tab.status.title ? `${tab.status.title} (${session})` : session;
     // Which tab is shown, for screen readers too (the class only styles it).
     if (active?.number === number) select.setAttribute("aria-current", "true");
     select.addEventListener("click", () => actions.activate(number));

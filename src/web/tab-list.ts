@@ -72,6 +72,9 @@ export function createTabList(options: TabListOptions): TabList {
         active = undefined;
         const neighbour = tabs[Math.min(index, tabs.length - 1)];
         if (neighbour) activate(neighbour.number);
+      } else {
+        // The × of a tab in the background took the focus: typing goes back to the shown terminal.
+        active?.tab.term.focus();
       }
       if (tabs.length === 0) add();
       else changed();

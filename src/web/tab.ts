@@ -20,6 +20,8 @@ export interface TabStatus {
   shell: ShellState | undefined;
   /** How the shell ended, once it has. */
   ending: string | undefined;
+  /** The title the program set (`ESC ] 0 ; title BEL`, as shells and vim do), as ttyd shows it. */
+  title: string | undefined;
 }
 
 /** One tab: a terminal, the session behind it, and the shell in it. */
@@ -65,7 +67,7 @@ export function createTab(options: TabOptions): Tab {
   const observer = new ResizeObserver(() => fit.fit());
   observer.observe(element);
 
-  const status: TabStatus = { connection: "connecting", detail: "", hello: undefined, shell: undefined, ending: undefined };
+  const status: TabStatus = { connection: "connecting", detail: "", hello: undefined, shell: undefined, ending: undefined, title: undefined };
   let shell: Shell | undefined;
   /** The last "could not connect" written into the terminal, so a retry that fails alike adds no line. */
   let failureShown: string | undefined;
@@ -149,6 +151,12 @@ export function createTab(options: TabOptions): Tab {
     shell.input(data);
   });
   term.onBinary((data) => shell?.inputBinary(data));
+  term.onTitleChange((title) => {
+    // A title is the program's text: at most a line's worth of it, and no control characters.
+    const shown = title.replaceAll(/[\u0000-\u001f\u007f]/g, "").slice(0, 120);
+    status.title = shown === "" ? undefined : shown;
+    options.changed();
+  });
   term.onResize((size) => shell?.resize(size));
 
   return {

@@ -166,6 +166,16 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page in headless Ch
     await page.locator(".tab-close").nth(1).click();
     await page.waitForFunction(() => document.querySelectorAll(".tab").length === 1);
     expect(await status.getAttribute("data-session")).toBe(first);
+    // Closing a tab in the background leaves the keyboard with the terminal that is shown.
+    await typeCommand(page, "echo typed-after-close");
+    await waitForLines(page, ["^typed-after-close$", PROMPT]);
+  });
+
+  test("shows the title a program sets (OSC 0) in the window title, as ttyd does", async () => {
+    await typeCommand(page, "printf '\\033]0;%s\\007' build-title");
+    await page.waitForFunction(() => document.title === "build-title · bunker");
+    await typeCommand(page, "printf '\\033]0;\\007'");
+    await page.waitForFunction(() => document.title.startsWith("bunker · "));
   });
 
   test("resumes its session after a network drop and shows the shell's output exactly once", async () => {
