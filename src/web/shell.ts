@@ -64,7 +64,9 @@ export function createShell(options: ShellOptions): Shell {
    * Output before this offset was written before the latest attach: a program's queries in it
    * (`ESC [ c`, `ESC ] 11 ; ?`, DECRQM) were answered then, or never will be usefully. The terminal
    * answers them again as it replays them, and those answers would land at today's prompt as typed
-   * text, so input is dropped until the replay has been rendered.
+   * text, so input that could be an answer is dropped until the replay has been rendered. Every
+   * answer starts with ESC; keystrokes without one (Ctrl-C into a flood after a reload, which took
+   * up to two seconds to replay) go through (found by a review).
    */
   let replayEnd = 0;
   let replaying = false;
@@ -202,7 +204,7 @@ export function createShell(options: ShellOptions): Shell {
       options.changed();
     },
     input(data) {
-      if (replaying) return;
+      if (replaying && data.includes("\x1b")) return;
       if (state === "starting") waitingInput.push(data);
       else if (state === "running") sendStdin(data);
     },

@@ -198,4 +198,18 @@ describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboar
     expect(command).toMatch(/[$#] echo after-reload$/);
     await reloaded.close();
   }, 30_000);
+
+  // Bug: while the replay of a reloaded flood was rendered (up to two seconds), every key was
+  // dropped, Ctrl-C with them: one press right after a reload was lost and the flood went on.
+  test("a single Ctrl-C pressed while a reloaded flood is still replaying stops it", async () => {
+    const flooded = await openPage();
+    await typeCommand(flooded, "yes flood-line");
+    await waitForLines(flooded, ["^flood-line$"]);
+    await flooded.reload();
+    // As soon as the terminal shows the first replayed line, before the replay is over.
+    await flooded.waitForFunction(() => (window as unknown as { __bunkerTerm?: Terminal }).__bunkerTerm?.buffer.active.getLine(0)?.translateToString(true) === "flood-line");
+    await flooded.keyboard.press("Control+C");
+    await waitForLines(flooded, ["\\^C$", PROMPT], 20_000);
+    await flooded.close();
+  }, 60_000);
 });
