@@ -16,9 +16,10 @@ export interface TokenPlace {
  */
 export function takePageToken(place: TokenPlace): string | undefined {
   const fromFragment = new URLSearchParams(place.location.hash.replace(/^#/, "")).get("token");
+  // An empty `#token=` leaves the address bar too (and keeps a token stored earlier).
+  if (fromFragment !== null) place.history.replaceState(null, "", place.location.pathname + place.location.search);
   if (fromFragment) {
     place.storage.setItem(TOKEN_STORAGE_KEY, fromFragment);
-    place.history.replaceState(null, "", place.location.pathname + place.location.search);
     return fromFragment;
   }
   return place.storage.getItem(TOKEN_STORAGE_KEY) ?? undefined;

@@ -33,6 +33,12 @@ describe("takePageToken", () => {
     expect(browser.items.get(TOKEN_STORAGE_KEY)).toBe("new-token");
   });
 
+  test("an empty #token= leaves the address bar too, and keeps the stored token", () => {
+    const browser = browserAt("#token=", "stored-token");
+    expect(takePageToken(browser.place)).toBe("stored-token");
+    expect(browser.replaced).toEqual(["/"]);
+  });
+
   test("returns undefined when there is no token anywhere (a --no-auth server)", () => {
     const browser = browserAt("#other=1");
     expect(takePageToken(browser.place)).toBeUndefined();
