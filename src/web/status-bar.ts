@@ -45,6 +45,9 @@ export function renderStatusBar(bar: HTMLElement, status: TabStatus | undefined,
     button.disabled = status.connection !== "open";
     button.addEventListener("click", newShell);
     right.append(button);
+  } else if (status.shell && status.connection !== "open") {
+    // What the server last said; it may have ended the shell since (a restart kills every sandbox).
+    right.append(field("shell", `shell ${status.shell} when last connected`));
   } else if (status.shell) {
     right.append(field("shell", `shell ${status.shell}`));
   }
