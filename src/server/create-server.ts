@@ -19,6 +19,7 @@ import { describeSandbox } from "./describe-sandbox.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
 import { terminalPage } from "../web/page.ts";
+import { pageRoutes } from "./page-routes.ts";
 import { createServerMetrics, type RejectReason } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
@@ -145,8 +146,9 @@ export function createServer(options: ServerOptions): BunkerServer {
     ...(options.tls && { tls: { cert: options.tls.cert, key: options.tls.key } }),
     // Production mode from source too: no hot-reload script injected into the page.
     development: false,
-    // The terminal page and its hashed assets, bundled by Bun (into the binary when compiled).
-    routes: { "/": terminalPage },
+    // The terminal page and its hashed assets, bundled by Bun (into the binary when compiled), with
+    // relative links so that a proxy may serve it under a path of its own (page-routes.ts).
+    routes: pageRoutes(terminalPage),
     fetch(request, server) {
       // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
       // with a stack trace in the log that anyone who reaches the port could cause.

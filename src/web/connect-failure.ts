@@ -6,9 +6,12 @@ const HEALTH_TIMEOUT_MS = 5_000;
 /** Asks the server's health endpoint: its HTTP status, or a rejection when nothing answers. */
 export type HealthProbe = () => Promise<number>;
 
-/** A probe of the server's health endpoint (HEALTHZ_PATH, no token needed) on the page's own origin. */
+/**
+ * A probe of the server's health endpoint (HEALTHZ_PATH, no token needed) beside the page: relative,
+ * so that it is the server's under a proxy's path too.
+ */
 export function fetchHealthStatus(): Promise<number> {
-  return fetch(HEALTHZ_PATH, { cache: "no-store", signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then((response) => response.status);
+  return fetch(HEALTHZ_PATH.slice(1), { cache: "no-store", signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then((response) => response.status);
 }
 
 /**

@@ -2,7 +2,7 @@ import { CLOSE_CODES, decodeServerMessage, newSessionId, type ClientMessage, typ
 import { reconnectDelayMs } from "./backoff.ts";
 import { explainConnectFailure, fetchHealthStatus } from "./connect-failure.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
-import { PAGE_DETACH_TTL_MS, buildSocketUrl, buildSubprotocols, type ResumeTicket } from "./socket-url.ts";
+import { PAGE_DETACH_TTL_MS, buildSocketUrl, buildSubprotocols, type PageLocation, type ResumeTicket } from "./socket-url.ts";
 import { DEFAULT_KEEPALIVE, startKeepalive } from "../client/keepalive.ts";
 
 /** Where a session's connection stands, as the status bar shows it. */
@@ -41,7 +41,7 @@ export interface SessionConnection {
 }
 
 export interface SessionConnectionOptions {
-  page: Pick<Location, "protocol" | "host">;
+  page: PageLocation;
   token: string | undefined;
   /** A session to resume first, e.g. one this browser tab had before a reload. */
   resume?: ResumeTicket | undefined;

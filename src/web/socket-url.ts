@@ -15,6 +15,19 @@ export interface ResumeTicket {
   resumeSecret: string;
 }
 
+/** Where the page is: its scheme and host, and its path when a proxy serves it under one of its own. */
+export type PageLocation = Pick<Location, "protocol" | "host"> & { pathname?: string };
+
+/**
+ * The directory the page was served from, with its trailing slash: `/` for the server's own `/`,
+ * `/bunker/` behind `location /bunker/ { proxy_pass http://127.0.0.1:7681/; }`. The socket and the
+ * health check are asked for there, as the page's own files are (docs/INSTALL.md).
+ */
+export function pageDirectory(page: PageLocation): string {
+  const path = page.pathname ?? "/";
+  return path.slice(0, path.lastIndexOf("/") + 1) || "/";
+}
+
 /**
  * How long a tab's shell runs on once no socket is joined. A tab closed for good cannot be told
  * from a reload or a dropped network, so its session is kept: for the server's whole --detach-ttl
@@ -29,7 +42,7 @@ export const PAGE_DETACH_TTL_MS = 120_000;
  * for a new session with an id chosen here, which a load balancer hashing on the session id sends
  * where its resumes will go (docs/SCALING.md); then `detachTtlMs=` when given.
  */
-export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, session?: string, newId?: string, replaces?: string, detachTtlMs?: number): string {
+export function buildSocketUrl(page: PageLocation, session?: string, newId?: string, replaces?: string, detachTtlMs?: number): string {
   const scheme = page.protocol === "https:" ? "wss:" : "ws:";
   const params: Record<string, string> =
     session !== undefined
@@ -39,7 +52,7 @@ export function buildSocketUrl(page: Pick<Location, "protocol" | "host">, sessio
         : {};
   if (detachTtlMs !== undefined) params[DETACH_TTL_QUERY_PARAM] = String(detachTtlMs);
   const query = Object.keys(params).length > 0 ? `?${new URLSearchParams(params)}` : "";
-  return `${scheme}//${page.host}${WEBSOCKET_PATH}${query}`;
+  return `${scheme}//${page.host}${pageDirectory(page)}${WEBSOCKET_PATH.slice(1)}${query}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { PageLocation } from "./socket-url.ts";
 import { saveTabs, type SavedTab } from "./saved-tabs.ts";
 import { createTab, type Tab } from "./tab.ts";
 
@@ -22,7 +23,7 @@ export interface TabList {
 
 export interface TabListOptions {
   parent: HTMLElement;
-  page: Pick<Location, "protocol" | "host">;
+  page: PageLocation;
   token: string | undefined;
   storage: Pick<Storage, "setItem">;
   changed(): void;

@@ -1,3 +1,4 @@
+import type { PageLocation } from "./socket-url.ts";
 import { FitAddon } from "@xterm/addon-fit";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
@@ -41,7 +42,7 @@ export interface Tab {
 
 export interface TabOptions {
   parent: HTMLElement;
-  page: Pick<Location, "protocol" | "host">;
+  page: PageLocation;
   token: string | undefined;
   /** A session (and shell) this browser tab had before a reload. */
   restore?: SavedTab | undefined;

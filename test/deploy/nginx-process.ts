@@ -60,3 +60,29 @@ export async function startNginx(upstreamPort: number): Promise<TestNginx> {
     [Symbol.asyncDispose]: () => nginx[Symbol.asyncDispose](),
   };
 }
+
+/**
+ * The shipped config with bunker under `path` (`/bunker/`), changed as docs/INSTALL.md says: two
+ * lines, the location and a proxy_pass with a trailing slash, which strips the path on the way in.
+ */
+export async function startNginxUnderPath(upstreamPort: number, path: string): Promise<TestNginx & { baseUrl: string }> {
+  const underPath = (conf: string) => {
+    const lines: [string, string][] = [
+      ["    location / {", `    location ${path} {`],
+      ["        proxy_pass http://bunker_upstream;", "        proxy_pass http://bunker_upstream/;"],
+    ];
+    return lines.reduce((text, [from, to]) => {
+      if (text.split(from).length !== 2) throw new Error(`${BUNKER_CONF}: expected ${JSON.stringify(from)} once`);
+      return text.replace(from, to);
+    }, conf);
+  };
+  const nginx = await runNginx("bunker-under-path.conf", (values) => underPath(renderBunkerConf(readFileSync(BUNKER_CONF, "utf8"), { upstreamPort, ...values })), 64);
+  return {
+    wssUrl: `wss://127.0.0.1:${nginx.httpsPort}${path}ws`,
+    baseUrl: `https://127.0.0.1:${nginx.httpsPort}${path}`,
+    httpUrl: `http://127.0.0.1:${nginx.httpPort}`,
+    certificatePem: nginx.certificatePem,
+    stderr: () => nginx.stderr(),
+    [Symbol.asyncDispose]: () => nginx[Symbol.asyncDispose](),
+  };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { OutputMessage } from "../../src/protocol/index.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
-import { nginxMissing, startNginx, type TestNginx } from "./nginx-process.ts";
+import { nginxMissing, startNginx, startNginxUnderPath, type TestNginx } from "./nginx-process.ts";
 import { connect } from "../helpers/client.ts";
 
 const missing = nginxMissing();
@@ -85,5 +85,39 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
       status: 301,
       location: "https://bunker.example.com/ws",
     });
+  });
+});
+
+describe.skipIf(missing !== undefined)("bunker under a path of nginx (/bunker/), as docs/INSTALL.md shows", () => {
+  let server: TestServer;
+  let nginx: Awaited<ReturnType<typeof startNginxUnderPath>>;
+
+  beforeAll(async () => {
+    server = await startServer();
+    nginx = await startNginxUnderPath(server.port, "/bunker/");
+  }, 30_000);
+
+  afterAll(async () => {
+    await nginx?.[Symbol.asyncDispose]();
+    await server?.[Symbol.asyncDispose]();
+  });
+
+  test("the page links its files relatively, and each of them loads under the path", async () => {
+    const tls = { ca: nginx.certificatePem };
+    const page = await fetch(nginx.baseUrl, { tls } as RequestInit);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const links = [...html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => match[1]!);
+    expect(links.length).toBeGreaterThanOrEqual(2);
+    expect(links.filter((link) => !link.startsWith("./"))).toEqual([]);
+    for (const link of links) expect({ link, status: (await fetch(new URL(link, nginx.baseUrl), { tls } as RequestInit)).status }).toEqual({ link, status: 200 });
+    // What the page asks for beside itself: the health check, when a socket fails.
+    expect((await fetch(new URL("healthz", nginx.baseUrl), { tls } as RequestInit)).status).toBe(200);
+  });
+
+  test("the socket beside the page runs an exec", async () => {
+    await using client = await connect({ url: nginx.wssUrl, token: server.token }, { ca: nginx.certificatePem });
+    const run = await client.exec({ id: "under-path", argv: ["echo", "under a path"] });
+    expect(run.stdout).toBe("under a path\n");
   });
 });

@@ -97,8 +97,16 @@ describe("the compiled binary, copied alone into an empty directory", () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toMatch(/<meta name="referrer" content="no-referrer" ?\/?>/);
-    const assets = [...html.matchAll(/(?:src|href)="(\/[^"]+\.(?:js|css))"/g)].map((match) => match[1]!);
-    expect(assets.length).toBeGreaterThanOrEqual(1);
-    for (const asset of assets) expect((await fetch(`${base}${asset}`)).status).toBe(200);
+    // Linked relatively, so that a proxy may serve the page under a path (page-routes.ts).
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => match[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    expect(assets.filter((asset) => !asset.startsWith("./"))).toEqual([]);
+    for (const asset of assets) {
+      const response = await fetch(new URL(asset, `${base}/`));
+      expect({ asset, status: response.status, immutable: response.headers.get("cache-control")?.includes("immutable") }).toEqual({ asset, status: 200, immutable: true });
+      // A second load of the same version is answered from the browser's copy.
+      const again = await fetch(new URL(asset, `${base}/`), { headers: { "if-none-match": response.headers.get("etag")! } });
+      expect(again.status).toBe(304);
+    }
   });
 });

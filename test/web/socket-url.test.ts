@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildSocketUrl, buildSubprotocols } from "../../src/web/socket-url.ts";
+import { buildSocketUrl, buildSubprotocols, pageDirectory } from "../../src/web/socket-url.ts";
 
 describe("buildSocketUrl", () => {
   test("points at /ws on the page's own host, ws for http and wss for https", () => {
@@ -16,6 +16,13 @@ describe("buildSocketUrl", () => {
   test("names the socket a resume replaces, and only on a resume", () => {
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, "old", "NewId", "conn_-1")).toBe("ws://h:1/ws?session=old&replaces=conn_-1");
     expect(buildSocketUrl({ protocol: "http:", host: "h:1" }, undefined, "NewId", "conn_-1")).toBe("ws://h:1/ws?session=NewId&create=1");
+  });
+
+  test("asks for the socket beside the page: under a proxy's path, in that path", () => {
+    expect(buildSocketUrl({ protocol: "https:", host: "h", pathname: "/bunker/" })).toBe("wss://h/bunker/ws");
+    expect(buildSocketUrl({ protocol: "https:", host: "h", pathname: "/a/b/index.html" })).toBe("wss://h/a/b/ws");
+    expect(buildSocketUrl({ protocol: "http:", host: "h:1", pathname: "/" })).toBe("ws://h:1/ws");
+    expect(pageDirectory({ protocol: "http:", host: "h", pathname: "" })).toBe("/");
   });
 
   test("asks for the page's detach TTL, on a new session and on a resume", () => {

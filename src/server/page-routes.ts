@@ -1,0 +1,58 @@
+import { basename } from "node:path";
+import type { HTMLBundle } from "bun";
+
+/** A bundled file of a compiled binary's page, as Bun lists it (HTMLBundle.files). */
+interface BundledFile {
+  path: string;
+  loader: string;
+  headers: Record<string, string>;
+}
+
+/** The page as a compiled binary holds it; from source, Bun bundles on the first request and lists no files. */
+interface CompiledPage {
+  index: string;
+  files?: BundledFile[];
+}
+
+/** The value of a Bun.serve route: the page as Bun serves it, or a handler. */
+export type PageRoute = HTMLBundle | ((request: Request) => Response | Promise<Response>);
+
+/** Answers a GET with the file, or 304 when the client already has this version of it. */
+function respond(request: Request, body: () => Blob | string, headers: Record<string, string>): Response {
+  if (request.headers.get("if-none-match") === headers["etag"]) return new Response(null, { status: 304, headers });
+  return new Response(body(), { headers });
+}
+
+/**
+ * The terminal page's routes: `/` and its hashed files. Its links to them are relative
+ * (`./chunk-….js`), so that the page works as well under a path a reverse proxy adds (`location
+ * /bunker/ { proxy_pass http://127.0.0.1:7681/; }`, docs/INSTALL.md), where `/chunk-….js` would
+ * leave it. From source, bunfig.toml's `[serve.static] publicPath` has Bun's bundler write them so.
+ * A compiled binary's page was bundled at build time with absolute links (Bun.build's publicPath
+ * does not reach it): its HTML is read from the binary and rewritten once, on the first request,
+ * and its files are served from the binary as they are.
+ */
+export function pageRoutes(page: HTMLBundle): Record<string, PageRoute> {
+  const compiled = page as unknown as CompiledPage;
+  if (!compiled.files) return { "/": page };
+  const routes: Record<string, PageRoute> = {};
+  const names = compiled.files.filter((file) => file.loader !== "html").map((file) => basename(file.path));
+  for (const file of compiled.files) {
+    if (file.loader === "html") continue;
+    // Hashed names: a version never changes, so the browser may keep it.
+    const headers = { ...file.headers, "cache-control": "public, max-age=31536000, immutable" };
+    routes[`/${basename(file.path)}`] = (request) => respond(request, () => Bun.file(file.path), headers);
+  }
+  let html: { text: string; headers: Record<string, string> } | undefined;
+  routes["/"] = async (request) => {
+    if (!html) {
+      let text = await Bun.file(compiled.index).text();
+      for (const name of names) text = text.replaceAll(`="/${name}"`, `="./${name}"`);
+      const etag = `"${Bun.hash(text).toString(36)}"`;
+      html = { text, headers: { "content-type": "text/html;charset=utf-8", etag, "cache-control": "no-cache" } };
+    }
+    const { text, headers } = html;
+    return respond(request, () => text, headers);
+  };
+  return routes;
+}
