@@ -14,6 +14,7 @@ import { signalProcessGroup } from "./process-tree.ts";
 import { createTreeSignaller } from "./tree-signals.ts";
 import { cannotExecuteCode, describeExitCode, errnoName } from "./exit-facts.ts";
 import { createStdinWriter, createTerminalStdinWriter, type StdinTaken, type StdinWriter } from "./stdin-writer.ts";
+import { gateTerminalStdin, hasTerminalForeground, terminalTakers } from "./pty-stdin-gate.ts";
 import { buildSpawnStdio, closeChildEnds, closeServerEnds, openCommandPipes, openInputFiles } from "./stdio-slots.ts";
 import { spareFds } from "./spare-fds.ts";
 import { drainTerminal, withOrphanGrace } from "./exec-endings.ts";
@@ -163,13 +164,13 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   }
 
   const stdinPipe = pipes?.stdin;
-  const stdinWriter: StdinWriter | undefined =
-    terminalStdin ??
-    (request.stdin
+  const stdinWriter: StdinWriter | undefined = terminalStdin
+    ? gateTerminalStdin(terminalStdin, () => hasTerminalForeground(terminalTakers(command.tree, proc.pid, sandboxStatus()?.childPid)))
+    : request.stdin
       ? stdinPipe
         ? createStdinWriter(Bun.file(stdinPipe.write).writer(), request.onStdinTaken, () => closeFd(stdinPipe.write))
         : createStdinWriter(proc.stdin as import("bun").FileSink, request.onStdinTaken)
-      : undefined);
+      : undefined;
   let clientSignalled = false;
   let processExited = false;
   let stdinOpen = request.stdin || terminal !== undefined;

@@ -77,6 +77,17 @@ test.each([
   }
 });
 
+test("with --sandbox none, a Ctrl-C typed into a PTY exec before its command has the terminal still interrupts it", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"] });
+  await using client = await connect(server);
+  for (let round = 0; round < 5; round++) {
+    const id = `early-intr-${round}`;
+    client.send({ type: "exec", id, argv: ["sleep", "30"], pty: { cols: 80, rows: 24 } });
+    client.send({ type: "stdin", id, data: "\x03" });
+    expect((await client.runToExit(id)).exit).toMatchObject({ code: null, signal: "SIGINT", reason: "signaled" });
+  }
+});
+
 test("with --sandbox none, an exec after the workspace itself was removed fails saying so, and the server goes on", async () => {
   await using server = await startServer({ args: ["--sandbox", "none"] });
   await using client = await connect(server);

@@ -80,6 +80,17 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
     }
   });
 
+  test("a Ctrl-C sent with the exec, before the command has its terminal, still interrupts it", async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `early-intr-${round}`;
+      // No wait for anything: the stdin comes while the sandbox is still being made.
+      client.send({ type: "exec", id, argv: ["sleep", "100"], pty: { cols: 80, rows: 24 } });
+      client.send({ type: "stdin", id, data: "\x03" });
+      const run = await client.runToExit(id);
+      expect(run.exit).toMatchObject({ code: null, signal: "SIGINT", reason: "signaled" });
+    }
+  });
+
   test("keystrokes and an editor-style raw read arrive as raw bytes", async () => {
     client.send({ type: "exec", id: "raw", cmd: "stty raw -echo; head -c 3 | od -An -tx1; stty sane", pty: { cols: 80, rows: 24 } });
     await client.next((m) => m.type === "started" && m.id === "raw");
