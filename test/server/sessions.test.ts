@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { closeReasonOf } from "../../src/server/session-request.ts";
 import type { ExecInfo, ServerMessage } from "../../src/protocol/index.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
@@ -397,7 +398,7 @@ describe("refusals that do not tell a live id", () => {
     expect(owner.hello).toMatchObject({ session: id, resumed: false });
     const message = `no session ${JSON.stringify(id)} to resume here with that secret: it ended, lives on another host, or the secret is wrong`;
     const taken = await refusalOf(server, { session: id, create: "1" });
-    expect(taken).toEqual({ first: { type: "error", code: "unknown_session", message }, closed: { code: 4404, reason: message.slice(0, 120) } });
+    expect(taken).toEqual({ first: { type: "error", code: "unknown_session", message }, closed: { code: 4404, reason: closeReasonOf(message) } });
     expect(await refusalOf(server, { session: id }, ["bunker.v1", "bunker.resume.not-the-secret"])).toEqual(taken);
     expect(await refusalOf(server, { session: id })).toEqual(taken);
     // An id the server never held gets the same answer, its own id aside.
