@@ -74,15 +74,29 @@ export function readFlagLayer(flags: Record<string, string | boolean | (string |
   return layer;
 }
 
-/** The settings given as BUNKER_* environment variables. An empty variable counts as unset. */
+/** BUNKER_* variables read elsewhere than as a setting: the config file's path, and the CLI client's server. */
+const OTHER_VARIABLES = new Set(["BUNKER_CONFIG", "BUNKER_URL"]);
+
+/**
+ * The settings given as BUNKER_* environment variables. An empty variable counts as unset. One that
+ * names no setting is a warning (a misspelt key in a config file is an error, but the environment
+ * is shared with everything else the service runs, so a stray variable must not stop it).
+ */
 export function readEnvLayer(env: Record<string, string | undefined>): ConfigLayer {
   const layer: ConfigLayer = { kind: "env", values: {}, labels: {}, warnings: [] };
+  const known = new Set(OTHER_VARIABLES);
   for (const name of SERVE_FIELD_NAMES) {
     const variable = envOf(name);
+    known.add(variable);
     const raw = env[variable];
     if (raw === undefined || raw === "") continue;
     (layer.values as Record<string, unknown>)[name] = fromText(name, raw, variable);
     layer.labels[name] = variable;
+  }
+  for (const variable of Object.keys(env).sort()) {
+    if (!variable.startsWith("BUNKER_") || known.has(variable)) continue;
+    const near = closestField(variable.slice("BUNKER_".length).toLowerCase().replaceAll("_", "-"));
+    layer.warnings.push(`${variable} is not a setting of bunker serve${near ? ` (did you mean ${envOf(near)}?)` : ""}; it is ignored`);
   }
   return layer;
 }

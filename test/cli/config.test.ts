@@ -172,6 +172,13 @@ describe("a bad setting is one line that names it where it was given", () => {
   });
 });
 
+test("a BUNKER_ variable that names no setting is a startup warning with the setting it most likely meant", () => {
+  expect(settings([], { BUNKER_MAX_EXEC: "5", BUNKER_URL: "ws://h/ws", BUNKER_ZZZZZZZZZZZZ: "1" }).warnings).toEqual([
+    "BUNKER_MAX_EXEC is not a setting of bunker serve (did you mean BUNKER_MAX_EXECS?); it is ignored",
+    "BUNKER_ZZZZZZZZZZZZ is not a setting of bunker serve; it is ignored",
+  ]);
+});
+
 test("a config file that holds the token and that others can read is a startup warning", () => {
   const file = configFile({ token: "a-token-from-a-readable-file" }, 0o644);
   expect(settings(["--config", file]).warnings).toEqual([`${file} holds the token and others on this machine can read it; chmod 600 ${file}`]);
