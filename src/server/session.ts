@@ -44,7 +44,8 @@ export interface SessionHooks {
  * an idle session stays for the idle TTL, so that a client can resume it.
  */
 export class Session {
-  readonly #execs: SessionExecs;
+  /** Made on the first exec, as the clock on the first leave: an idle session should cost little (3.8 KiB). */
+  #execs: SessionExecs | undefined;
   /** Persistent shells, made on the first shell exec (most sessions have none). */
   #shells: SessionShells | undefined;
   #controls: ExecControlContext | undefined;
@@ -55,7 +56,7 @@ export class Session {
   readonly #launchContext: LaunchContext;
   #ended = false;
   #closing: Promise<void> | undefined;
-  readonly #clock: SessionClock;
+  #clock: SessionClock | undefined;
   /**
    * How long the commands run on with no socket joined: the server's --detach-ttl, or less when a
    * socket asked for less (`?detachTtlMs=`, a browser page); the last socket to ask decides.
@@ -81,12 +82,6 @@ export class Session {
       protectPaths: options.protectPaths,
     };
     this.#launchContext = { workspacePath: workspace.path, options, policy: this.#policy };
-    this.#execs = new SessionExecs(id, options, counters, {
-      connections: () => this.#connections.keys(),
-      broadcast: (message) => this.#broadcast(message),
-      execEnded: () => this.#clock.arm(),
-    });
-    this.#clock = new SessionClock(options, this, () => void this.close("expired"));
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) {
       mkdirSync(tempDir, { recursive: true, mode: 0o700 });
@@ -96,7 +91,7 @@ export class Session {
 
   /** Execs still running. */
   get runningCount(): number {
-    return this.#execs.running;
+    return this.#execs?.running ?? 0;
   }
 
   get connectionCount(): number {
@@ -109,12 +104,12 @@ export class Session {
 
   /** Every exec the session remembers, oldest first. */
   execInfos(): ExecInfo[] {
-    return this.#execs.infos();
+    return this.#execs?.infos() ?? [];
   }
 
   /** Joins a socket: it receives the output of every exec started from now on. */
   join(connection: SessionConnection): void {
-    this.#clock.disarm();
+    this.#clock?.disarm();
     this.#connections.set(connection, null);
   }
 
@@ -147,10 +142,10 @@ export class Session {
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
-    for (const record of this.#execs.records()) if (record.running) record.stdinWriterLeft(connection.sink);
+    for (const record of this.#execs?.records() ?? []) if (record.running) record.stdinWriterLeft(connection.sink);
     const held = new Set([connection.sink]);
-    this.#clock.holdOutput(() => this.#execs.forEachStreaming((record) => record.releaseHeld(held)));
-    this.#clock.arm();
+    this.#clockOf().holdOutput(() => this.#execs?.forEachStreaming((record) => record.releaseHeld(held)));
+    this.#clockOf().arm();
   }
 
   /**
@@ -160,13 +155,13 @@ export class Session {
    * does. A session that ends meanwhile ends all the same (the transfer then fails on its own).
    */
   holdForHttp(): () => void {
-    return this.#clock.holdForHttp();
+    return this.#clockOf().holdForHttp();
   }
 
   /** After a socket drained: send what waits for it. */
   drained(connection: SessionConnection): void {
     if (connection.sink.congestion()) return;
-    this.#execs.forEachStreaming((record) => record.flushFor(connection.sink));
+    this.#execs?.forEachStreaming((record) => record.flushFor(connection.sink));
   }
 
   /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
@@ -218,7 +213,7 @@ export class Session {
   #exec(connection: SessionConnection, message: ExecMessage): void {
     const { id } = message;
     const fingerprint = JSON.stringify(message);
-    const existing = this.#execs.get(id);
+    const existing = this.#execs?.get(id);
     if (existing) {
       if (existing.fingerprint === fingerprint) return this.#send(connection, { type: "state", id, exec: existing.info() });
       return this.#sendError(connection, "duplicate_id", `exec id ${JSON.stringify(id)} was already used in this session for a different request`, id);
@@ -226,7 +221,7 @@ export class Session {
     const limits = this.options.limits;
     // A command for a live shell rides on the shell's slot; anything else needs one of its own.
     const needsSlot = message.shell === undefined || !this.#shells?.isLive(message.shell);
-    if (needsSlot && this.#execs.slots >= limits.maxExecsPerSession) {
+    if (needsSlot && (this.#execs?.slots ?? 0) >= limits.maxExecsPerSession) {
       return this.#sendError(connection, "limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs and persistent shells, the most it may`, id);
     }
     if (needsSlot && this.counters.execSlots >= limits.maxExecs) {
@@ -239,17 +234,31 @@ export class Session {
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
     const launched = launchExec(this.#launchContext, message, fingerprint);
     if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
-    this.#execs.track(connection, launched.record, launched.record.running!, launched.cwdPath);
+    this.#execsOf().track(connection, launched.record, launched.record.running!, launched.cwdPath);
   }
 
   /** What the exec messages need of this session, made on the first one (an idle session should cost little). */
   #controlsOf(): ExecControlContext {
     this.#controls ??= {
-      record: (id) => this.#execs.get(id),
+      record: (id) => this.#execs?.get(id),
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
-      streaming: (record) => this.#execs.markStreaming(record),
+      streaming: (record) => this.#execsOf().markStreaming(record),
     };
     return this.#controls;
+  }
+
+  #execsOf(): SessionExecs {
+    this.#execs ??= new SessionExecs(this.id, this.options, this.counters, {
+      connections: () => this.#connections.keys(),
+      broadcast: (message) => this.#broadcast(message),
+      execEnded: () => this.#clockOf().arm(),
+    });
+    return this.#execs;
+  }
+
+  #clockOf(): SessionClock {
+    this.#clock ??= new SessionClock(this.options, this, () => void this.close("expired"));
+    return this.#clock;
   }
 
   #shellsOf(): SessionShells {
@@ -258,8 +267,8 @@ export class Session {
       workspacePath: this.workspace.path,
       policy: this.#policy,
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
-      track: (connection, record, running, cwdPath) => this.#execs.track(connection, record, running, cwdPath),
-      holdSlot: () => this.#execs.holdSlot(),
+      track: (connection, record, running, cwdPath) => this.#execsOf().track(connection, record, running, cwdPath),
+      holdSlot: () => this.#execsOf().holdSlot(),
     });
     return this.#shells;
   }
@@ -290,7 +299,7 @@ export class Session {
   close(why: "closed" | "expired" | "shutdown"): Promise<void> {
     this.#closing ??= (async () => {
       this.#ended = true;
-      this.#clock.stop();
+      this.#clock?.stop();
       this.hooks.onEnd(this);
       // The id (or name) is free from here on: a new session of it may start before this one's
       // processes are gone, and gets the same workspace path. This one's directory moves out of the
@@ -299,7 +308,7 @@ export class Session {
       // File requests still under way would resolve their paths in the new one: they end now.
       if (this.options.workspaceRetention === "delete") this.workspace.setAside();
       for (const [, files] of this.#connections.entries()) files?.close();
-      const records = [...this.#execs.records()];
+      const records = [...(this.#execs?.records() ?? [])];
       for (const record of records) {
         // A full ack window would otherwise hold the killed tree's last output, and the close with it.
         record.unsubscribeAll();
