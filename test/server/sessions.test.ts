@@ -238,15 +238,20 @@ describe.skipIf(noBwrap)("bounded sessions", () => {
     expect(transcript.stdout).toBe(expected.slice(-1024));
   });
 
+  /** Starts `sleep <marker>` in the client's session, waits until it runs, and closes the socket. */
+  async function leaveSleeping(client: TestClient, marker: string): Promise<void> {
+    client.send({ type: "exec", id: "orphan", argv: ["sleep", marker] });
+    await client.next((m) => m.type === "started");
+    // Nothing to await but the kernel: watch /proc until the sleep runs (its end, the caller's).
+    await pollProc(() => countSleepers(marker) === 1);
+    client.ws.close();
+    await client.closed;
+  }
+
   test("when the detach TTL runs out, the tree is killed and the session ends", async () => {
     await using server = await startServer({ args: ["--detach-ttl", "300ms", "--hold-output", "0s"] });
     const client = await connect(server);
-    client.send({ type: "exec", id: "orphan", argv: ["sleep", "987"] });
-    await client.next((m) => m.type === "started");
-    // Nothing to await but the kernel: watch /proc until the sleep runs, then until it is gone.
-    await pollProc(() => countSleepers("987") === 1);
-    client.ws.close();
-    await client.closed;
+    await leaveSleeping(client, "987");
     await pollProc(() => countSleepers("987") === 0);
     const again = await resume(server, client.hello, undefined, false);
     expect(await again.next()).toMatchObject({ type: "error", code: "unknown_session" });
@@ -256,11 +261,7 @@ describe.skipIf(noBwrap)("bounded sessions", () => {
     await using server = await startServer({ args: ["--detach-ttl", "10m", "--hold-output", "0s"] });
     const client = await connect(server, { query: { detachTtlMs: "1000" } });
     expect(client.hello.detachTtlMs).toBe(1000);
-    client.send({ type: "exec", id: "orphan", argv: ["sleep", "986"] });
-    await client.next((m) => m.type === "started");
-    await pollProc(() => countSleepers("986") === 1);
-    client.ws.close();
-    await client.closed;
+    await leaveSleeping(client, "986");
     // Gone after the second the socket asked for, not the server's ten minutes.
     await pollProc(() => countSleepers("986") === 0);
     await using longer = await connect(server, { query: { detachTtlMs: String(3_600_000) } });
