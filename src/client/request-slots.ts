@@ -1,7 +1,9 @@
 /**
- * At most `limit` requests awaiting their replies; the rest wait here, in order. The server queues
- * 256 file requests per connection and refuses the next with `limit_exceeded`: a `Promise.all` of
- * 400 `files.stat` lost 143 of them (found by a review).
+ * At most `limit` file requests awaiting their replies; the rest wait here, in order. The server
+ * queues 256 file requests per connection and refuses the next with `limit_exceeded`: a
+ * `Promise.all` of 400 `files.stat` lost 143 of them (found by a review). The opens of uploads,
+ * downloads and watches wait in the same queue on the server until their first reply: they take a
+ * slot too (hold), at once, since an open cannot wait, and the requests after them wait for it.
  */
 export class RequestSlots {
   #inUse = 0;
@@ -11,15 +13,32 @@ export class RequestSlots {
 
   /** Runs `request` once a slot is free, and frees it when the request settles. */
   async run<T>(request: () => Promise<T>): Promise<T> {
-    if (this.#inUse >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    // A slot freed while requests wait passes straight to the first of them (see #free).
+    if (this.#inUse >= this.limit || this.#waiting.length > 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     else this.#inUse++;
     try {
       return await request();
     } finally {
-      // The slot passes to the next waiting request, or is free.
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#inUse--;
+      this.#free();
     }
+  }
+
+  /** Takes a slot now, past the limit if need be (an open); the function returned frees it, once. */
+  hold(): () => void {
+    this.#inUse++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#free();
+    };
+  }
+
+  #free(): void {
+    if (this.#waiting.length > 0 && this.#inUse <= this.limit) {
+      this.#waiting.shift()!();
+      return;
+    }
+    this.#inUse--;
   }
 }

@@ -74,14 +74,28 @@ export class ClientSession implements Session {
       // Within the server's queue, which also holds the opens of uploads, downloads and watches.
       request: (message) => fileRequests.run(() => this.#request(message.id, message) as Promise<FileReply>),
       open: (message, handler) => {
-        if (!this.#send(message)) return false;
-        this.#router.fileStreams.set(message.id, handler);
+        // Its place in the server's queue is taken until its first reply (ready, or an error).
+        const release = fileRequests.hold();
+        if (!this.#send(message)) {
+          release();
+          return false;
+        }
+        this.#router.fileStreams.set(message.id, {
+          reply: (reply) => {
+            release();
+            handler.reply(reply);
+          },
+          fail: (error) => {
+            release();
+            handler.fail(error);
+          },
+        });
         return true;
       },
       send: (message) => this.#send(message),
       release: (id) => void this.#router.fileStreams.delete(id),
       drained: async () => {
-        await this.#pacer.idle();
+        await this.#pacer.flushed();
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
       },
       maxFrameBytes: hello.maxFrameBytes,
@@ -91,8 +105,9 @@ export class ClientSession implements Session {
       drained: async () => {
         // Lets the exec's `exit` and any refusal in before each stdin message (see yieldToSocketEvents).
         await yieldToSocketEvents();
-        // Nor past messages that wait for the server's rate: a loop of writes goes at that rate.
-        await this.#pacer.idle();
+        // Nor past messages that wait for the server's rate (those queued before it, not the ones
+        // that come after: a file scan that keeps the queue full froze a terminal's keystrokes).
+        await this.#pacer.flushed();
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
       },
       messageBytes: rawBytesPerMessage(hello.maxFrameBytes),
@@ -224,15 +239,18 @@ export class ClientSession implements Session {
   }
 
   /** Sends a request and resolves with its reply; rejects with connection_closed when it cannot be sent. */
-  #request(id: string, message: ClientMessage): Promise<ServerMessage> {
+  #request(id: string, message: ClientMessage, ahead = false): Promise<ServerMessage> {
     const reply = this.#router.requests.add(id);
-    if (!this.#send(message)) this.#router.requests.reject(id, this.#closedError());
+    if (!this.#send(message, ahead)) this.#router.requests.reject(id, this.#closedError());
     return reply;
   }
 
-  #send(message: ClientMessage): boolean {
+  /** `ahead`: past the messages waiting for the server's rate (the keepalive's ping, see SendPacer). */
+  #send(message: ClientMessage, ahead = false): boolean {
     if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
-    this.#pacer.send(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    if (ahead) this.#pacer.sendAhead(text);
+    else this.#pacer.send(text);
     return true;
   }
 
@@ -242,7 +260,7 @@ export class ClientSession implements Session {
         // With an id, so that a server without `ping` answers with an error of that id, which its
         // pending request takes, rather than an error for the oldest request or for onError.
         const id = this.#makeId();
-        quiet(this.#request(id, { type: "ping", id }));
+        quiet(this.#request(id, { type: "ping", id }, true));
       },
       dead: (reason) => {
         // Settled as a drop that the socket has not reported (1006: no close frame), before the
