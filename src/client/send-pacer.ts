@@ -1,23 +1,36 @@
+/** Which line a message waits in: `bulk` (file requests and transfers) goes after everything else. */
+export type SendLine = "normal" | "bulk";
+
+interface Line {
+  readonly queue: string[];
+  /** Messages that went into the queue so far, and that came out of it: see flushed(). */
+  queued: number;
+  sent: number;
+  readonly waiters: { upTo: number; resolve: () => void }[];
+}
+
+const newLine = (): Line => ({ queue: [], queued: 0, sent: 0, waiters: [] });
+
 /**
  * Keeps a socket's messages under the server's `--max-messages-per-second` (hello's
  * `maxMessagesPerSecond`): past it the server closes the socket with 4029, and every exec and
  * request on it fails. A loop of awaited `write`s or `files.stat`s reached that within a second on
- * loopback (found by a review). Messages go out at once while the budget lasts; past it they wait
- * here, in order, and go out as it refills. The budget is a token bucket a little under the server's
+ * loopback (found by a review). Messages go out at once while the budget lasts; past it they wait,
+ * in order, and go out as it refills. The budget is a token bucket a little under the server's
  * (which refills `rate` a second and holds twice as many), so that timer jitter never crosses it;
- * the server's other half of a burst leaves room for a keepalive ping sent ahead of the queue.
+ * the server's other half of a burst leaves room for a keepalive ping sent ahead of everything.
+ *
+ * File requests and transfers wait in a line of their own, behind the others: a scan of thousands
+ * of `files.stat` would otherwise put a terminal's keystrokes (and signals) seconds behind it. Each
+ * line keeps its order (a read sent after a write still follows it).
  */
 export class SendPacer {
-  readonly #queue: string[] = [];
+  readonly #lines: Record<SendLine, Line> = { normal: newLine(), bulk: newLine() };
   readonly #ratePerMs: number;
   readonly #burst: number;
   #tokens: number;
   #lastMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** Messages that went through the queue so far, and how many had been queued: see flushed(). */
-  #queued = 0;
-  #sent = 0;
-  readonly #waiters: { upTo: number; resolve: () => void }[] = [];
   #stopped = false;
 
   constructor(
@@ -33,20 +46,22 @@ export class SendPacer {
     this.#lastMs = nowMs();
   }
 
-  /** Messages waiting for budget. */
+  /** Messages waiting for budget, in both lines. */
   get waiting(): number {
-    return this.#queue.length;
+    return this.#lines.normal.queue.length + this.#lines.bulk.queue.length;
   }
 
-  /** Sends `text` now if the budget allows and nothing waits before it; otherwise queues it. */
-  send(text: string): void {
+  /** Sends `text` now if the budget allows and nothing waits before it in its line (or ahead of it); otherwise queues it. */
+  send(text: string, lineName: SendLine = "normal"): void {
     if (this.#stopped) return;
-    if (this.#queue.length === 0 && this.#take()) {
+    const ahead = lineName === "normal" ? this.#lines.normal.queue.length : this.waiting;
+    if (ahead === 0 && this.#take()) {
       this.sendNow(text);
       return;
     }
-    this.#queue.push(text);
-    this.#queued++;
+    const line = this.#lines[lineName];
+    line.queue.push(text);
+    line.queued++;
     this.#schedule();
   }
 
@@ -61,19 +76,22 @@ export class SendPacer {
     this.sendNow(text);
   }
 
-  /** Settles once every message queued before the call has gone out (at once when none waits). */
-  flushed(): Promise<void> {
-    const upTo = this.#queued;
-    if (this.#sent >= upTo || this.#stopped) return Promise.resolve();
-    return new Promise<void>((resolve) => this.#waiters.push({ upTo, resolve }));
+  /** Settles once every message queued in `line` before the call has gone out (at once when none waits). */
+  flushed(lineName: SendLine = "normal"): Promise<void> {
+    const line = this.#lines[lineName];
+    const upTo = line.queued;
+    if (line.sent >= upTo || this.#stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => line.waiters.push({ upTo, resolve }));
   }
 
-  /** The socket is gone: what waits is dropped (its requests fail with the socket), and flushed() settles. */
+  /** The socket is gone: what waits is dropped (its requests fail with the socket), and every waiter settles. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    this.#queue.length = 0;
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+    for (const line of Object.values(this.#lines)) {
+      line.queue.length = 0;
+      for (const waiter of line.waiters.splice(0)) waiter.resolve();
+    }
   }
 
   #refill(): void {
@@ -99,11 +117,15 @@ export class SendPacer {
   }
 
   #flush(): void {
-    while (this.#queue.length > 0 && !this.#stopped && this.#take()) {
-      this.sendNow(this.#queue.shift()!);
-      this.#sent++;
+    for (const line of [this.#lines.normal, this.#lines.bulk]) {
+      while (line.queue.length > 0 && !this.#stopped && this.#take()) {
+        this.sendNow(line.queue.shift()!);
+        line.sent++;
+      }
+      while (line.waiters.length > 0 && line.waiters[0]!.upTo <= line.sent) line.waiters.shift()!.resolve();
+      // The bulk line waits while the normal one has anything left.
+      if (line.queue.length > 0) break;
     }
-    while (this.#waiters.length > 0 && this.#waiters[0]!.upTo <= this.#sent) this.#waiters.shift()!.resolve();
-    if (this.#queue.length > 0) this.#schedule();
+    if (this.waiting > 0) this.#schedule();
   }
 }

@@ -23,7 +23,7 @@ import { startKeepalive, type Keepalive, type KeepaliveOptions } from "./keepali
 import { rawBytesPerMessage } from "./message-bytes.ts";
 import { MessageRouter } from "./message-router.ts";
 import { RequestSlots } from "./request-slots.ts";
-import { SendPacer } from "./send-pacer.ts";
+import { SendPacer, type SendLine } from "./send-pacer.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, dropWebSocket, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
 
@@ -72,11 +72,11 @@ export class ClientSession implements Session {
     this.files = createSessionFiles({
       nextId: () => this.#router.nextFileId(),
       // Within the server's queue, which also holds the opens of uploads, downloads and watches.
-      request: (message) => fileRequests.run(() => this.#request(message.id, message) as Promise<FileReply>),
+      request: (message) => fileRequests.run(() => this.#request(message.id, message, "bulk") as Promise<FileReply>),
       open: (message, handler) => {
         // Its place in the server's queue is taken until its first reply (ready, or an error).
         const release = fileRequests.hold();
-        if (!this.#send(message)) {
+        if (!this.#send(message, "bulk")) {
           release();
           return false;
         }
@@ -92,10 +92,10 @@ export class ClientSession implements Session {
         });
         return true;
       },
-      send: (message) => this.#send(message),
+      send: (message) => this.#send(message, "bulk"),
       release: (id) => void this.#router.fileStreams.delete(id),
       drained: async () => {
-        await this.#pacer.flushed();
+        await this.#pacer.flushed("bulk");
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
       },
       maxFrameBytes: hello.maxFrameBytes,
@@ -239,18 +239,21 @@ export class ClientSession implements Session {
   }
 
   /** Sends a request and resolves with its reply; rejects with connection_closed when it cannot be sent. */
-  #request(id: string, message: ClientMessage, ahead = false): Promise<ServerMessage> {
+  #request(id: string, message: ClientMessage, line: SendLine | "ahead" = "normal"): Promise<ServerMessage> {
     const reply = this.#router.requests.add(id);
-    if (!this.#send(message, ahead)) this.#router.requests.reject(id, this.#closedError());
+    if (!this.#send(message, line)) this.#router.requests.reject(id, this.#closedError());
     return reply;
   }
 
-  /** `ahead`: past the messages waiting for the server's rate (the keepalive's ping, see SendPacer). */
-  #send(message: ClientMessage, ahead = false): boolean {
+  /**
+   * Sends through the pacer: in the normal line, in the bulk line (file requests and transfers,
+   * behind the rest), or `ahead` of both (the keepalive's ping). See SendPacer.
+   */
+  #send(message: ClientMessage, line: SendLine | "ahead" = "normal"): boolean {
     if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
     const text = JSON.stringify(message);
-    if (ahead) this.#pacer.sendAhead(text);
-    else this.#pacer.send(text);
+    if (line === "ahead") this.#pacer.sendAhead(text);
+    else this.#pacer.send(text, line);
     return true;
   }
 
@@ -260,7 +263,7 @@ export class ClientSession implements Session {
         // With an id, so that a server without `ping` answers with an error of that id, which its
         // pending request takes, rather than an error for the oldest request or for onError.
         const id = this.#makeId();
-        quiet(this.#request(id, { type: "ping", id }, true));
+        quiet(this.#request(id, { type: "ping", id }, "ahead"));
       },
       dead: (reason) => {
         // Settled as a drop that the socket has not reported (1006: no close frame), before the
