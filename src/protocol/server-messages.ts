@@ -97,7 +97,7 @@ export const HelloMessageSchema = v.object({
   maxFrameBytes: v.optional(v.number()),
   /** Messages a second the server takes from this socket (`--max-messages-per-second`, twice that at once): clients pace to it. */
   maxMessagesPerSecond: v.optional(v.number()),
-  /** How long the session's commands run on with no socket joined: `--detach-ttl`, or less if a socket asked (`?detachTtlMs=`). */
+  /** How long the session's commands run on when this socket is the last to leave: `--detach-ttl`, or less if it asked (`?detachTtlMs=`). */
   detachTtlMs: v.optional(v.number()),
 });
 export type HelloMessage = v.InferOutput<typeof HelloMessageSchema>;

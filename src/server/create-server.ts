@@ -198,7 +198,8 @@ export function createServer(options: ServerOptions): BunkerServer {
             if (other !== ws && other.data.session === session && other.data.connectionId === ws.data.replaces) other.terminate();
           }
         }
-        if (askedTtl) session.detachTtlMs = Math.min(askedTtl.ms, options.detachTtlMs);
+        // What applies when this socket is the last to leave (see Session.detachTtlMs).
+        const detachTtlMs = askedTtl ? Math.min(askedTtl.ms, options.detachTtlMs) : undefined;
         const connection: SessionConnection = sink;
         ws.data.session = session;
         ws.data.connection = connection;
@@ -217,10 +218,10 @@ export function createServer(options: ServerOptions): BunkerServer {
           sandbox: sandboxInfo,
           maxFrameBytes: options.limits.maxFrameBytes,
           maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
-          detachTtlMs: session.detachTtlMs,
+          detachTtlMs: detachTtlMs ?? options.detachTtlMs,
         };
         sink.send(JSON.stringify(hello));
-        session.join(connection);
+        session.join(connection, detachTtlMs);
         log.debug("connection.open", { remote: ws.data.remote, auth: ws.data.auth, session: session.id, resumed });
       },
       message(ws, message) {

@@ -36,7 +36,8 @@ export function sessionRequestOf(url: URL, subprotocols: readonly string[]): Ses
 export function detachTtlOf(url: URL): { ms: number } | { problem: string } | undefined {
   const text = url.searchParams.get(DETACH_TTL_QUERY_PARAM);
   if (text === null) return undefined;
-  const ms = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  // More digits than a safe integer holds: longer than any server's TTL, which is what it gets.
+  const ms = /^\d{16,}$/.test(text) ? Number.MAX_SAFE_INTEGER : /^\d{1,15}$/.test(text) ? Number(text) : NaN;
   if (!(ms >= MIN_DETACH_TTL_MS)) return { problem: `${DETACH_TTL_QUERY_PARAM}: ${JSON.stringify(text.slice(0, 40))} must be a whole number of milliseconds, at least ${MIN_DETACH_TTL_MS}` };
   return { ms };
 }
@@ -45,7 +46,8 @@ export function detachTtlOf(url: URL): { ms: number } | { problem: string } | un
 export function closeReasonOf(text: string): string {
   if (Buffer.byteLength(text) <= 123) return text;
   let cut = text.slice(0, 118);
-  while (Buffer.byteLength(cut) > 118) cut = cut.slice(0, -1);
+  // Never half a surrogate pair (an emoji in a session name came out as U+FFFD).
+  while (Buffer.byteLength(cut) > 118 || /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
   const lastSpace = cut.lastIndexOf(" ");
   return `${lastSpace > 60 ? cut.slice(0, lastSpace) : cut}…`;
 }

@@ -58,10 +58,13 @@ export class Session {
   #closing: Promise<void> | undefined;
   #clock: SessionClock | undefined;
   /**
-   * How long the commands run on with no socket joined: the server's --detach-ttl, or less when a
-   * socket asked for less (`?detachTtlMs=`, a browser page); the last socket to ask decides.
+   * How long the commands run on with no socket joined: what the last socket to leave asked for
+   * (`?detachTtlMs=`, a browser page), else the server's --detach-ttl. Per socket, so that a viewer
+   * that asked for a minute does not cut the TTL of the agent that leaves after it (found by a review).
    */
   detachTtlMs: number;
+  /** The detach TTLs the joined sockets asked for; made when one asks. */
+  #askedTtls: Map<SessionConnection, number> | undefined;
 
   constructor(
     readonly id: string,
@@ -108,9 +111,10 @@ export class Session {
   }
 
   /** Joins a socket: it receives the output of every exec started from now on. */
-  join(connection: SessionConnection): void {
+  join(connection: SessionConnection, detachTtlMs?: number): void {
     this.#clock?.disarm();
     this.#connections.set(connection, null);
+    if (detachTtlMs !== undefined) (this.#askedTtls ??= new Map()).set(connection, detachTtlMs);
   }
 
   /** The socket's file handler, made on its first file request: an idle session should cost little. */
@@ -141,6 +145,8 @@ export class Session {
     if (!this.#connections.has(connection)) return;
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
+    this.detachTtlMs = this.#askedTtls?.get(connection) ?? this.options.detachTtlMs;
+    this.#askedTtls?.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
     for (const record of this.#execs?.records() ?? []) if (record.running) record.stdinWriterLeft(connection.sink);
     const held = new Set([connection.sink]);

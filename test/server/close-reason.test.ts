@@ -12,3 +12,11 @@ test("a close reason fits the frame's 123 bytes, cut at a word with an ellipsis 
   expect(long.startsWith(reason.slice(0, -1))).toBe(true);
   expect(long[reason.length - 1]).toBe(" ");
 });
+
+test("a close reason is never cut inside a surrogate pair", () => {
+  const emoji = `session name ${"😀".repeat(60)} is taken`;
+  const reason = closeReasonOf(emoji);
+  expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+  expect(reason.isWellFormed()).toBe(true);
+  expect(reason).not.toContain("\uFFFD");
+});

@@ -268,11 +268,35 @@ describe.skipIf(noBwrap)("bounded sessions", () => {
     expect(longer.hello.detachTtlMs).toBe(600_000);
     await using plain = await connect(server);
     expect(plain.hello.detachTtlMs).toBe(600_000);
+    // More digits than a number holds: longer than the server's, so the server's.
+    await using huge = await connect(server, { query: { detachTtlMs: "9".repeat(20) } });
+    expect(huge.hello.detachTtlMs).toBe(600_000);
+  });
+
+  test("a socket's detach TTL applies when it is the last to leave: a viewer that asked for one second does not cut the TTL of the socket that leaves after it", async () => {
+    await using server = await startServer({ args: ["--detach-ttl", "10m", "--hold-output", "0s"] });
+    const agent = await connect(server, { query: { name: "work" } });
+    agent.send({ type: "exec", id: "long", argv: ["sleep", "985"] });
+    await agent.next((m) => m.type === "started");
+    await pollProc(() => countSleepers("985") === 1);
+    const viewer = await connect(server, { query: { name: "work", detachTtlMs: "1000" } });
+    expect(viewer.hello.detachTtlMs).toBe(1000);
+    viewer.ws.close();
+    await viewer.closed;
+    agent.ws.close();
+    await agent.closed;
+    // Past the viewer's second: the agent's ten minutes hold, and the sleep runs on.
+    await Bun.sleep(1500);
+    expect(countSleepers("985")).toBe(1);
+    await using back = await connect(server, { query: { name: "work" } });
+    expect(back.hello.execs.map((exec) => [exec.id, exec.state])).toEqual([["long", "running"]]);
+    back.send({ type: "close" });
+    await pollProc(() => countSleepers("985") === 0);
   });
 
   test("a malformed or too short ?detachTtlMs= is bad_message and close 1008", async () => {
     await using server = await startServer();
-    for (const value of ["500", "soon", "-5", "1e4"]) {
+    for (const value of ["500", "soon", "-5", "1e4", "", "12.5"]) {
       const refused = await connect(server, { query: { detachTtlMs: value }, waitForHello: false });
       expect(await refused.next()).toEqual({ type: "error", code: "bad_message", message: `detachTtlMs: ${JSON.stringify(value)} must be a whole number of milliseconds, at least 1000` });
       expect((await refused.closed).code).toBe(1008);
