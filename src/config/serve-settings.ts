@@ -213,10 +213,10 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
     );
   }
   if (typeof token === "string" && token !== "generate" && !browsersCanPresent(token)) {
-    // Not refused: clients that send the Authorization header can use it. `openssl rand -base64` makes such tokens.
-    const odd = [...new Set(token.replaceAll(/[!#$%&'*+\-.^_`|~0-9A-Za-z]/g, ""))].map((character) => JSON.stringify(character)).join(", ");
+    // Not refused: clients that send the Authorization header can use it. `openssl rand -base64` makes
+    // such tokens (with "/" and "="). Which characters is not said: they are part of the secret.
     warnings.push(
-      `WARNING: ${label("token")}: the token holds ${odd}, which a browser cannot send in a WebSocket subprotocol, so the terminal page cannot log in with it (clients sending "Authorization: Bearer" can); letters, digits and - _ . ~ work everywhere (openssl rand -hex 32)`,
+      `WARNING: ${label("token")}: the token holds characters a browser cannot send in a WebSocket subprotocol (anything but letters, digits and !#$%&'*+-.^_\`|~), so the terminal page cannot log in with it (clients sending "Authorization: Bearer" can); letters, digits and - _ . ~ work everywhere (openssl rand -hex 32)`,
     );
   }
   if (all.tlsCert !== undefined && all.tlsKey === undefined) throw new UsageError(`${label("tlsCert")}: a certificate needs its private key too (--tls-key)`);

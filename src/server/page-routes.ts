@@ -17,10 +17,25 @@ interface CompiledPage {
 /** The value of a Bun.serve route: the page as Bun serves it, or a handler. */
 export type PageRoute = HTMLBundle | ((request: Request) => Response | Promise<Response>);
 
-/** Answers a GET with the file, or 304 when the client already has this version of it. */
+/** An entity tag as HTTP writes it: quoted (Bun lists its files' tags bare). */
+function quotedTag(tag: string | undefined): string | undefined {
+  if (tag === undefined) return undefined;
+  return /^(W\/)?".*"$/.test(tag) ? tag : `"${tag}"`;
+}
+
+/** Whether an If-None-Match header names `etag`: `*`, or a list of tags compared weakly (RFC 9110). */
+function matchesTag(header: string | null, etag: string | undefined): boolean {
+  if (header === null || etag === undefined) return false;
+  if (header.trim() === "*") return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  return header.split(",").some((tag) => opaque(tag) === opaque(etag));
+}
+
+/** Answers GET and HEAD with the file, or 304 when the client already has this version of it; other methods 405. */
 function respond(request: Request, body: () => Blob | string, headers: Record<string, string>): Response {
-  if (request.headers.get("if-none-match") === headers["etag"]) return new Response(null, { status: 304, headers });
-  return new Response(body(), { headers });
+  if (request.method !== "GET" && request.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+  if (matchesTag(request.headers.get("if-none-match"), headers["etag"])) return new Response(null, { status: 304, headers });
+  return new Response(request.method === "HEAD" ? null : body(), { headers });
 }
 
 /**
@@ -40,7 +55,8 @@ export function pageRoutes(page: HTMLBundle): Record<string, PageRoute> {
   for (const file of compiled.files) {
     if (file.loader === "html") continue;
     // Hashed names: a version never changes, so the browser may keep it.
-    const headers = { ...file.headers, "cache-control": "public, max-age=31536000, immutable" };
+    const etag = quotedTag(file.headers["etag"]);
+    const headers = { ...file.headers, ...(etag && { etag }), "cache-control": "public, max-age=31536000, immutable" };
     routes[`/${basename(file.path)}`] = (request) => respond(request, () => Bun.file(file.path), headers);
   }
   let html: { text: string; headers: Record<string, string> } | undefined;

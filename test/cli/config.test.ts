@@ -164,9 +164,9 @@ describe("a bad setting is one line that names it where it was given", () => {
     expect(usageError(["--token", "tab\tinside-the-token"])).toBe(`--token: a value of 20 characters ${problem}`);
   });
 
-  test("a token a browser cannot send as a subprotocol starts the server with a warning that names its characters", () => {
+  test("a token a browser cannot send as a subprotocol starts the server with a warning, which quotes none of it", () => {
     expect(settings([], { BUNKER_TOKEN: "kq3/Zp+Rv8WmT2xYb9Lc=" }).warnings).toEqual([
-      'WARNING: BUNKER_TOKEN: the token holds "/", "=", which a browser cannot send in a WebSocket subprotocol, so the terminal page cannot log in with it (clients sending "Authorization: Bearer" can); letters, digits and - _ . ~ work everywhere (openssl rand -hex 32)',
+      "WARNING: BUNKER_TOKEN: the token holds characters a browser cannot send in a WebSocket subprotocol (anything but letters, digits and !#$%&'*+-.^_`|~), so the terminal page cannot log in with it (clients sending \"Authorization: Bearer\" can); letters, digits and - _ . ~ work everywhere (openssl rand -hex 32)",
     ]);
     expect(settings(["--token", "Az09-_.~!#$%&'*+^`|"]).warnings).toEqual([]);
   });

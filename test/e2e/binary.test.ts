@@ -104,9 +104,14 @@ describe("the compiled binary, copied alone into an empty directory", () => {
     for (const asset of assets) {
       const response = await fetch(new URL(asset, `${base}/`));
       expect({ asset, status: response.status, immutable: response.headers.get("cache-control")?.includes("immutable") }).toEqual({ asset, status: 200, immutable: true });
-      // A second load of the same version is answered from the browser's copy.
-      const again = await fetch(new URL(asset, `${base}/`), { headers: { "if-none-match": response.headers.get("etag")! } });
-      expect(again.status).toBe(304);
+      // A second load of the same version is answered from the browser's copy, a tag quoted as
+      // HTTP writes it and compared as a list, weakly, or `*`.
+      const etag = response.headers.get("etag")!;
+      expect(etag).toMatch(/^"[^"]+"$/);
+      for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {
+        expect({ ifNoneMatch, status: (await fetch(new URL(asset, `${base}/`), { headers: { "if-none-match": ifNoneMatch } })).status }).toEqual({ ifNoneMatch, status: 304 });
+      }
+      expect((await fetch(new URL(asset, `${base}/`), { method: "POST" })).status).toBe(405);
     }
   });
 });
