@@ -84,7 +84,7 @@ export async function openUpload(scope: FileScope, path: ClientPath, options: Up
     const replacedBytes = existing?.isFile() ? existing.size : 0;
     const usedAtOpen = scope.quotaBytes === undefined ? 0 : await measureUsage(scope.root);
     const baseline = usedAtOpen - opened.offset - replacedBytes;
-    assertWithinQuota(scope.quotaBytes, baseline + (options.size ?? opened.offset), `uploading ${options.size ?? opened.offset} bytes`, usedAtOpen);
+    assertWithinQuota(scope.quotaBytes, baseline + (options.size ?? opened.offset), `${label}: uploading ${options.size ?? opened.offset} bytes`, usedAtOpen);
     const replaced = existing?.isFile() ? { mode: existing.mode & 0o7777, uid: existing.uid, gid: existing.gid } : undefined;
     return createWriter(scope, walked, { fd, partial, name, label, baseline, usedAtOpen, offset: opened.offset, replaced }, options);
   } catch (error) {
@@ -174,7 +174,7 @@ function createWriter(scope: FileScope, walked: Walked, state: WriterState, opti
       const end = state.offset + bytes.length;
       if (end > scope.limits.maxTransferBytes) throw new FileError("too_large", `${state.label}: the upload passed the ${scope.limits.maxTransferBytes} bytes one transfer may carry`);
       if (options.size !== undefined && end > options.size) throw new FileError("too_large", `${state.label}: the upload passed its declared size of ${options.size} bytes`);
-      assertWithinQuota(scope.quotaBytes, state.baseline + end, `uploading ${end} bytes`, state.usedAtOpen);
+      assertWithinQuota(scope.quotaBytes, state.baseline + end, `${state.label}: uploading ${end} bytes`, state.usedAtOpen);
       if (finished) throw new FileError("unknown_transfer", `${state.label}: the upload is over`);
       const pending = writeAllAt(state.fd, bytes, state.offset);
       writing = pending.catch(() => {});

@@ -52,7 +52,7 @@ export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8A
     if (options.ifExists === "append" && (existing === null || existing.isFile())) {
       if (scope.quotaBytes !== undefined) {
         const used = await measureUsage(scope.root);
-        assertWithinQuota(scope.quotaBytes, used + data.length, `appending ${data.length} bytes`, used);
+        assertWithinQuota(scope.quotaBytes, used + data.length, `${label}: appending ${data.length} bytes`, used);
       }
       const created = existing === null ? await createForAppend(scope, walked, walked.name, data, options.mode) : null;
       return created ?? (await appendInPlace(scope, path, data, options.mode));
@@ -60,7 +60,7 @@ export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8A
     const replaced = existing?.isFile() ? existing : undefined;
     if (scope.quotaBytes !== undefined) {
       const before = await measureUsage(scope.root);
-      assertWithinQuota(scope.quotaBytes, before - (replaced?.size ?? 0) + data.length, `writing ${data.length} bytes`, before);
+      assertWithinQuota(scope.quotaBytes, before - (replaced?.size ?? 0) + data.length, `${label}: writing ${data.length} bytes`, before);
     }
     const temp = await createTempFile(scope.root, walked.dir);
     try {

@@ -204,7 +204,13 @@ describe.each(SCHEMES)("with the $name path scheme", (pathScheme) => {
   test("a quota refuses writes and appends that would pass it", async () => {
     using h = harness({ quotaBytes: 10 });
     expect(await h.request({ type: "file.write", id: "1", path: "a", data: "12345678" })).toMatchObject({ type: "file.write.result" });
-    expect(await h.request({ type: "file.write", id: "2", path: "b", data: "123" })).toEqual(error("2", "quota_exceeded"));
+    // The refusal names the file, as every other file error does.
+    expect(await h.request({ type: "file.write", id: "2", path: "b", data: "123" })).toEqual({
+      type: "error",
+      id: "2",
+      code: "quota_exceeded",
+      message: `path: "b": writing 3 bytes would bring the workspace to 11 bytes, past its quota of 10`,
+    });
     expect(await h.request({ type: "file.write", id: "3", path: "a", data: "1234567890" })).toMatchObject({ type: "file.write.result" });
     expect(await h.request({ type: "file.write", id: "4", path: "a", data: "1", ifExists: "append" })).toEqual(error("4", "quota_exceeded"));
     expect(await h.request({ type: "file.stat", id: "5", path: "." })).toMatchObject({ usage: { usedBytes: 10, quotaBytes: 10 } });
