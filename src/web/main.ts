@@ -1,5 +1,5 @@
 import { loadSavedTabs } from "./saved-tabs.ts";
-import { renderStatusBar } from "./status-bar.ts";
+import { announcementOf, renderStatusBar } from "./status-bar.ts";
 import { renderTabBar } from "./tab-bar.ts";
 import { createTabList } from "./tab-list.ts";
 import { takePageToken } from "./token.ts";
@@ -19,6 +19,7 @@ function isReload(): boolean {
 const token = takePageToken({ location, history, storage: sessionStorage });
 const tabBar = elementById("tabs");
 const statusBar = elementById("status");
+const statusLive = elementById("status-live");
 
 let renderQueued = false;
 /** Tabs report changes while they are being built; render once, after the current task. */
@@ -30,6 +31,8 @@ function scheduleRender(): void {
     const active = list.active;
     renderTabBar(tabBar, list.tabs, active, { activate: list.activate, close: list.close, add: () => list.add() });
     renderStatusBar(statusBar, active?.tab.status, () => active?.tab.newShell());
+    const announced = announcementOf(active?.tab.status);
+    if (statusLive.textContent !== announced) statusLive.textContent = announced;
     const session = active?.tab.status.hello?.session;
     const title = active?.tab.status.title;
     document.title = title ? `${title} · bunker` : session ? `bunker · ${session}` : "bunker";

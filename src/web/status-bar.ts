@@ -8,6 +8,14 @@ function field(className: string, text: string, title = ""): HTMLSpanElement {
   return span;
 }
 
+/** What a screen reader is told of the active tab: its connection and its shell, in a sentence. */
+export function announcementOf(status: TabStatus | undefined): string {
+  if (!status) return "";
+  const connection = status.connection === "open" ? "connected" : `${status.connection}${status.detail ? `: ${status.detail}` : ""}`;
+  const shell = status.shell === "exited" ? (status.ending ?? "shell exited") : status.shell ? `shell ${status.shell}` : "";
+  return [connection, shell].filter((part) => part !== "").join("; ");
+}
+
 /**
  * Renders the active tab's status: connection state, sandbox backend, session id and host on the
  * left, the shell's state (and a New shell button once it has exited) on the right. The bar's

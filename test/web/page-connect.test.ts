@@ -110,4 +110,13 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page's connection, 
     expect(await page.evaluate(() => document.activeElement?.classList.contains("xterm-helper-textarea"))).toBe(true);
     await page.context().close();
   }, 30_000);
+
+  test("tells screen readers the connection and the shell, and only those, in one live region", async () => {
+    const page = await openAt(server.port, `/#token=${server.token}`);
+    await waitForLines(page, [PROMPT]);
+    // The footer is drawn anew at each change: as a live region it repeated the session and host.
+    expect(await page.locator("[role=status], [aria-live]").evaluateAll((all) => all.map((element) => element.id))).toEqual(["status-live"]);
+    await page.waitForFunction(() => document.getElementById("status-live")?.textContent === "connected; shell running");
+    await page.context().close();
+  }, 30_000);
 });
