@@ -70,6 +70,8 @@ describe.each(SCHEMES)("with the $name path scheme", (pathScheme) => {
     expect(await h.request({ type: "file.read", id: "5", path: "big", offset: 11 })).toEqual(error("5", "bad_message"));
     expect(await h.request({ type: "file.read", id: "6", path: "big" })).toEqual(error("6", "too_large"));
     expect(await h.request({ type: "file.read", id: "7", path: "big", length: 9 })).toEqual(error("7", "too_large"));
+    // A length past the end asks only for what is there, as read(2) does, however large.
+    expect(await h.request({ type: "file.read", id: "7b", path: "big", offset: 7, length: 1_000_000 })).toMatchObject({ bytes: 3, eof: true, data: "789" });
     expect(await h.request({ type: "file.read", id: "8", path: "." })).toEqual(error("8", "is_directory"));
     expect(await h.request({ type: "file.read", id: "9", path: "nope" })).toEqual(error("9", "not_found"));
   });
