@@ -42,11 +42,12 @@ test("a Promise.all of 400 files.stat calls: none refused by the server's queue 
 });
 
 test("the keepalive's ping goes ahead of a queue the server never answers, so a live socket is not taken for dead", async () => {
-  await using session = await connect(server.url, { token: server.token!, keepalive: { idleMs: 200, timeoutMs: 600 } });
+  await using session = await connect(server.url, { token: server.token!, keepalive: { idleMs: 200, timeoutMs: 1000 } });
   const handle = session.exec(["sleep", "30"], { pty: { cols: 80, rows: 24 } });
   await handle.started;
-  // Far more than the rate lets out within the keepalive's timeout: the queue outlasts it.
-  for (let i = 0; i < RATE * 2; i++) handle.resize({ cols: 80 + (i % 40), rows: 24 });
+  // Far more than the rate lets out within the keepalive's timeout (about three seconds of them):
+  // behind them, the ping would go out after its deadline.
+  for (let i = 0; i < RATE * 3; i++) handle.resize({ cols: 80 + (i % 40), rows: 24 });
   const outcome = await Promise.race([session.closed.then((closed) => `closed ${closed.code} ${closed.reason}`), Bun.sleep(2500).then(() => "open")]);
   expect(outcome).toBe("open");
   handle.signal("SIGKILL");
