@@ -99,6 +99,9 @@ const CHATTY = JSON.stringify({ type: "exec", id: "chatty", cmd: "while :; do ec
 
 test("an idle connection is pinged before the idle timeout; one that answers stays, one that sends nothing is closed at it without a close frame, output flowing to it or not", async () => {
   await using server = await startServer({ args: ["--idle-timeout", `${IDLE_TIMEOUT_SECONDS}s`] });
+  // Before the first socket opens: its idle time starts with it, and the server closed it 5 ms
+  // short of eight seconds after a clock started once all three were open (a fresh-clone run).
+  const startedAt = performance.now();
   const silent = await openRaw(server);
   // Sends its exec, then nothing, not even a pong: a peer gone without a FIN. Bun's own idle timer
   // restarts on every send, so output flowing to it kept it open for good.
@@ -106,7 +109,6 @@ test("an idle connection is pinged before the idle timeout; one that answers sta
   silentBusy.send(0x1, Buffer.from(CHATTY));
   const answering = await openRaw(server);
   answering.send(0x1, Buffer.from(CHATTY));
-  const startedAt = performance.now();
   // The answering socket pongs each ping, as every WebSocket library does.
   let pinged = 0;
   const pongAll = async () => {
