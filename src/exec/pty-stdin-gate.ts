@@ -1,10 +1,7 @@
 import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 import { readProcText, statFields } from "../common/proc.ts";
 import type { TerminalStdinWriter } from "./stdin-writer.ts";
-
-/** How often, and how many times (about a second), a PTY exec's early input looks for its terminal's foreground. */
-const POLL_MS = 2;
-const POLL_ATTEMPTS = 500;
+import { onceFormed } from "./once-formed.ts";
 
 /**
  * Whether one of `pids` has a controlling terminal with a foreground process group (the `tpgid`
@@ -50,14 +47,10 @@ export function gateTerminalStdin(inner: TerminalStdinWriter, ready: () => boole
     waiting = [];
     if (ended) inner.end();
   };
-  const poll = (attemptsLeft: number) => {
-    if (ready() || attemptsLeft === 0) return release();
-    setTimeout(() => poll(attemptsLeft - 1), POLL_MS);
-  };
   const startPolling = () => {
     if (polling) return;
     polling = true;
-    poll(POLL_ATTEMPTS);
+    onceFormed(ready, release);
   };
 
   return {

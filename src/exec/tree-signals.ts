@@ -1,11 +1,8 @@
 import type { SandboxCommand } from "../sandbox/types.ts";
 import type { BwrapStatus } from "./status-pipes.ts";
+import { LOOK_EVERY_MS, LOOKS, onceFormed } from "./once-formed.ts";
 import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly } from "./process-tree.ts";
 
-/** How soon a signal sent before the sandbox exists looks again for bwrap's status line. */
-const STATUS_POLL_MS = 2;
-/** How many times a signal looks again for its process group to be formed (about a second) before it is sent anyway. */
-const GROUP_FORMING_ATTEMPTS = 500;
 
 /** The exec whose tree is signalled, as the signaller reads it. */
 export interface SignalledExec {
@@ -31,30 +28,28 @@ export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signal
   // has run, and under the reaper a catchable signal that comes before it has forked the command
   // stays pending on the reaper, which blocks signals, and the command never gets it. So the signal
   // waits, a few milliseconds at most, until the group exists and the reaper has a child.
-  const signalGroupOnceFormed = (signal: NodeJS.Signals, attemptsLeft: number) => {
-    if (exec.exited()) return;
-    const groupExists = processGroupExists(exec.pid);
-    const formed = groupExists && (!exec.reaped || signal === "SIGKILL" || hasChildren(exec.pid) !== false);
-    if (!formed && attemptsLeft > 0) {
-      setTimeout(() => signalGroupOnceFormed(signal, attemptsLeft - 1), STATUS_POLL_MS);
-      return;
-    }
-    // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
-    if (groupExists) signalProcessGroup(exec.pid, signal);
-    else signalQuietly(exec.pid, signal);
-  };
+  const signalGroupOnceFormed = (signal: NodeJS.Signals) =>
+    onceFormed(
+      () => exec.exited() || (processGroupExists(exec.pid) && (!exec.reaped || signal === "SIGKILL" || hasChildren(exec.pid) !== false)),
+      () => {
+        if (exec.exited()) return;
+        // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
+        if (processGroupExists(exec.pid)) signalProcessGroup(exec.pid, signal);
+        else signalQuietly(exec.pid, signal);
+      },
+    );
 
   const signalTree = (signal: NodeJS.Signals) => {
     if (exec.exited()) return;
     if (exec.command.tree === "process-group") {
-      signalGroupOnceFormed(signal, GROUP_FORMING_ATTEMPTS);
+      signalGroupOnceFormed(signal);
       return;
     }
     // Killing bwrap itself could leave the namespace behind; its pid 1 must be the target, once known.
     // A signal sent before bwrap has said where that is tries again shortly (until the exit).
     const status = exec.sandboxStatus();
     if (!status) {
-      setTimeout(() => signalTree(signal), STATUS_POLL_MS);
+      setTimeout(() => signalTree(signal), LOOK_EVERY_MS);
       return;
     }
     const { childPid, pidNamespace } = status;
@@ -67,9 +62,9 @@ export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signal
     const deliver = (attemptsLeft: number) => {
       if (exec.exited()) return;
       const delivered = signalNamespace(childPid, pidNamespace, signal);
-      if (delivered < 2 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), 2);
+      if (delivered < 2 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), LOOK_EVERY_MS);
     };
-    deliver(500);
+    deliver(LOOKS);
   };
   return signalTree;
 }
