@@ -62,7 +62,7 @@ export class Session {
    * (`?detachTtlMs=`, a browser page), else the server's --detach-ttl. Per socket, so that a viewer
    * that asked for a minute does not cut the TTL of the agent that leaves after it (found by a review).
    */
-  detachTtlMs: number;
+  #detachTtlMs: number;
   /** The detach TTLs the joined sockets asked for; made when one asks. */
   #askedTtls: Map<SessionConnection, number> | undefined;
 
@@ -75,7 +75,7 @@ export class Session {
     private readonly counters: ServerCounters,
     private readonly hooks: SessionHooks,
   ) {
-    this.detachTtlMs = options.detachTtlMs;
+    this.#detachTtlMs = options.detachTtlMs;
     this.#policy = {
       workspace: workspace.path,
       allowNetwork: options.allowNetwork,
@@ -99,6 +99,11 @@ export class Session {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** The detach TTL that runs once no socket is joined (see #detachTtlMs). */
+  get detachTtlMs(): number {
+    return this.#detachTtlMs;
   }
 
   get ended(): boolean {
@@ -145,7 +150,7 @@ export class Session {
     if (!this.#connections.has(connection)) return;
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
-    this.detachTtlMs = this.#askedTtls?.get(connection) ?? this.options.detachTtlMs;
+    this.#detachTtlMs = this.#askedTtls?.get(connection) ?? this.options.detachTtlMs;
     this.#askedTtls?.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
     for (const record of this.#execs?.records() ?? []) if (record.running) record.stdinWriterLeft(connection.sink);
