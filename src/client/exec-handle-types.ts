@@ -42,6 +42,13 @@ export interface ExecHandle {
 export interface ExecTransport {
   /** Sends a message; false when the connection is not open. */
   send(message: ClientMessage): boolean;
+  /** Sends a `stdin` message with `bytes` (none: only the end of file); false when the connection is not open. */
+  sendStdin(id: string, bytes: Uint8Array, eof: boolean): boolean;
+  /**
+   * Adds `bytes` (and end of file) to a `stdin` message of the same exec that still waits last in
+   * the send queue (see QueuedStdin); false when there is none they fit in, and they need a message.
+   */
+  joinQueuedStdin(id: string, bytes: Uint8Array, eof: boolean): boolean;
   /** Resolves once the socket's received messages have been handled and it has little enough queued to take more. */
   drained(): Promise<void>;
   /** Raw bytes one `stdin` message may carry under the server's frame limit (see message-bytes.ts). */

@@ -1,8 +1,18 @@
 /** Which line a message waits in: `bulk` (file requests and transfers) goes after everything else. */
 export type SendLine = "normal" | "bulk";
 
+/** A message made into text only when it goes out, so that it may still change while it waits (see QueuedStdin). */
+export interface LateMessage {
+  text(): string;
+}
+
+/** What waits in a line: a message's text, or one made when it leaves. */
+export type Outgoing = string | LateMessage;
+
+const textOf = (message: Outgoing): string => (typeof message === "string" ? message : message.text());
+
 interface Line {
-  readonly queue: string[];
+  readonly queue: Outgoing[];
   /** Messages that went into the queue so far, and that came out of it: see flushed(). */
   queued: number;
   sent: number;
@@ -51,18 +61,23 @@ export class SendPacer {
     return this.#lines.normal.queue.length + this.#lines.bulk.queue.length;
   }
 
-  /** Sends `text` now if the budget allows and nothing waits before it in its line (or ahead of it); otherwise queues it. */
-  send(text: string, lineName: SendLine = "normal"): void {
+  /** Sends `message` now if the budget allows and nothing waits before it in its line (or ahead of it); otherwise queues it. */
+  send(message: Outgoing, lineName: SendLine = "normal"): void {
     if (this.#stopped) return;
     const ahead = lineName === "normal" ? this.#lines.normal.queue.length : this.waiting;
     if (ahead === 0 && this.#take()) {
-      this.sendNow(text);
+      this.sendNow(textOf(message));
       return;
     }
     const line = this.#lines[lineName];
-    line.queue.push(text);
+    line.queue.push(message);
     line.queued++;
     this.#schedule();
+  }
+
+  /** The last message waiting in `line` (undefined when none waits): what a later one may still join. */
+  last(lineName: SendLine = "normal"): Outgoing | undefined {
+    return this.#lines[lineName].queue.at(-1);
   }
 
   /**
@@ -119,7 +134,7 @@ export class SendPacer {
   #flush(): void {
     for (const line of [this.#lines.normal, this.#lines.bulk]) {
       while (line.queue.length > 0 && !this.#stopped && this.#take()) {
-        this.sendNow(line.queue.shift()!);
+        this.sendNow(textOf(line.queue.shift()!));
         line.sent++;
       }
       while (line.waiters.length > 0 && line.waiters[0]!.upTo <= line.sent) line.waiters.shift()!.resolve();

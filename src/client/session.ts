@@ -23,6 +23,7 @@ import { startKeepalive, type Keepalive, type KeepaliveOptions } from "./keepali
 import { rawBytesPerMessage } from "./message-bytes.ts";
 import { MessageRouter } from "./message-router.ts";
 import { RequestSlots } from "./request-slots.ts";
+import { QueuedStdin } from "./queued-stdin.ts";
 import { SendPacer, type SendLine } from "./send-pacer.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { OPEN, dropWebSocket, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
@@ -100,8 +101,20 @@ export class ClientSession implements Session {
       },
       maxFrameBytes: hello.maxFrameBytes,
     });
+    const messageBytes = rawBytesPerMessage(hello.maxFrameBytes);
     this.#transport = {
       send: (message) => this.#send(message),
+      sendStdin: (id, bytes, eof) => {
+        if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
+        const message = new QueuedStdin(id, messageBytes);
+        message.add(id, bytes, eof);
+        this.#pacer.send(message);
+        return true;
+      },
+      joinQueuedStdin: (id, bytes, eof) => {
+        const last = this.#pacer.last();
+        return last instanceof QueuedStdin && last.add(id, bytes, eof);
+      },
       drained: async () => {
         // Lets the exec's `exit` and any refusal in before each stdin message (see yieldToSocketEvents).
         await yieldToSocketEvents();
@@ -110,7 +123,7 @@ export class ClientSession implements Session {
         await this.#pacer.flushed();
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
       },
-      messageBytes: rawBytesPerMessage(hello.maxFrameBytes),
+      messageBytes,
     };
   }
 

@@ -1,5 +1,4 @@
 import type { StdinAckMessage } from "../protocol/index.ts";
-import { encodeBase64 } from "./base64.ts";
 import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { ExecTransport } from "./exec-handle-types.ts";
@@ -103,21 +102,24 @@ export class StdinSender {
       // messageBytes fits the server's frame limit (256 KiB at most, message-bytes.ts).
       const most = Math.min(transport.messageBytes, bytes.byteLength - start);
       if (most > 0) await this.#roomFor();
-      await transport.drained();
       this.host.checkWritable();
       // Cut to the credit there is: a piece waits for room only while there is none at all.
-      const piece = bytes.subarray(start, start + Math.min(most, this.#credit.available()));
+      let piece = bytes.subarray(start, start + Math.min(most, this.#credit.available()));
       if (piece.byteLength === 0 && most > 0) continue;
-      start += piece.byteLength;
-      const last = start >= bytes.byteLength;
       if (piece.byteLength === 0 && !eof) return;
-      const sent = transport.send({
-        type: "stdin",
-        id,
-        ...(piece.byteLength > 0 && { data: encodeBase64(piece), encoding: "base64" as const }),
-        ...(last && eof && { eof: true }),
-      });
-      if (!sent) throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(id)} was sent`, { execId: id });
+      // While this exec's last message still waits for the server's rate, the piece goes with it;
+      // otherwise it waits for what is queued before it (and lets an exit or refusal in first).
+      if (!transport.joinQueuedStdin(id, piece, eof && start + piece.byteLength >= bytes.byteLength)) {
+        await transport.drained();
+        this.host.checkWritable();
+        // The credit may have changed meanwhile (a stdin.ack): cut again.
+        piece = bytes.subarray(start, start + Math.min(most, this.#credit.available()));
+        if (piece.byteLength === 0 && most > 0) continue;
+        if (!transport.sendStdin(id, piece, eof && start + piece.byteLength >= bytes.byteLength)) {
+          throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(id)} was sent`, { execId: id });
+        }
+      }
+      start += piece.byteLength;
       this.#credit.sent(piece.byteLength);
     } while (start < bytes.byteLength);
     if (eof) this.host.ended();
