@@ -4,7 +4,11 @@ import { connect, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { bearer, fileUrl } from "./helpers/real-session.ts";
 
-const IDLE_TTL_MS = 1000;
+/**
+ * Short, so that the transfers outlast it; not shorter: between a session's socket closing and the
+ * next request, a loaded machine once took a 1 s TTL (the GET found the session gone, 404).
+ */
+const IDLE_TTL_MS = 2000;
 
 let server: TestServer;
 beforeAll(async () => {
