@@ -1,6 +1,7 @@
 import { loadSavedTabs } from "./saved-tabs.ts";
 import { announcementOf, renderStatusBar } from "./status-bar.ts";
-import { renderTabBar } from "./tab-bar.ts";
+import { createTabBar } from "./tab-bar.ts";
+import { onTabBarShortcut } from "./tab-bar-keys.ts";
 import { createTabList } from "./tab-list.ts";
 import { takePageToken } from "./token.ts";
 
@@ -17,7 +18,15 @@ function isReload(): boolean {
 }
 
 const token = takePageToken({ location, history, storage: sessionStorage });
-const tabBar = elementById("tabs");
+const tabBar = createTabBar(elementById("tabs"), {
+  activate: (number) => list.activate(number),
+  close: (number, focus) => {
+    list.close(number, focus === "terminal");
+    return Promise.resolve(true);
+  },
+  add: () => list.add(),
+  focusTerminal: () => list.active?.tab.term.focus(),
+});
 const statusBar = elementById("status");
 const statusLive = elementById("status-live");
 
@@ -29,7 +38,7 @@ function scheduleRender(): void {
   queueMicrotask(() => {
     renderQueued = false;
     const active = list.active;
-    renderTabBar(tabBar, list.tabs, active, { activate: list.activate, close: list.close, add: () => list.add() });
+    tabBar.render(list.tabs, active);
     renderStatusBar(statusBar, active?.tab.status, () => active?.tab.newShell());
     const announced = announcementOf(active?.tab.status);
     if (statusLive.textContent !== announced) statusLive.textContent = announced;
@@ -39,11 +48,20 @@ function scheduleRender(): void {
   });
 }
 
-const list = createTabList({ parent: elementById("panes"), page: location, token, storage: sessionStorage, changed: scheduleRender });
+const list = createTabList({
+  parent: elementById("panes"),
+  page: location,
+  token,
+  storage: sessionStorage,
+  terminalDescription: "terminal-keys",
+  changed: scheduleRender,
+});
 const restored = isReload() ? loadSavedTabs(sessionStorage) : [];
 if (restored.length === 0) list.add();
 for (const saved of restored) list.add(saved);
 window.addEventListener("online", () => list.retryAll());
+// Tab stays the shell's (completion); this shortcut is the way out of a terminal and back.
+onTabBarShortcut(window, () => (tabBar.hasFocus ? list.active?.tab.term.focus() : tabBar.focus()));
 
 // Tests read the terminal's buffer instead of its pixels.
 Object.defineProperty(window, "__bunkerTerm", { get: () => list.active?.tab.term });

@@ -28,10 +28,13 @@ export interface TabStatus {
 /** One tab: a terminal, the session behind it, and the shell in it. */
 export interface Tab {
   readonly term: Terminal;
+  /** The element the terminal is drawn in. */
+  readonly pane: HTMLElement;
   readonly status: TabStatus;
   /** What a reload needs to resume this tab; undefined before the first hello. */
   readonly saved: SavedTab | undefined;
-  show(): void;
+  /** Shows the terminal; `focusTerminal` gives it the keyboard too. */
+  show(focusTerminal: boolean): void;
   hide(): void;
   /** Starts a shell in place of one that has exited. */
   newShell(): void;
@@ -162,15 +165,16 @@ export function createTab(options: TabOptions): Tab {
 
   return {
     term,
+    pane: element,
     status,
     get saved() {
       const ticket = connection.ticket;
       return ticket && { ...ticket, ...(shell && { shellId: shell.id }) };
     },
-    show() {
+    show(focusTerminal) {
       element.classList.add("active");
       fit.fit();
-      term.focus();
+      if (focusTerminal) term.focus();
     },
     hide() {
       element.classList.remove("active");
