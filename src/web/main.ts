@@ -1,4 +1,5 @@
 import { loadSavedTabs } from "./saved-tabs.ts";
+import { createScreenReaderToggle, saveScreenReaderMode, takeScreenReaderMode } from "./screen-reader-mode.ts";
 import { announcementOf, renderStatusBar } from "./status-bar.ts";
 import { createTabBar } from "./tab-bar.ts";
 import { onTabBarShortcut } from "./tab-bar-keys.ts";
@@ -17,7 +18,18 @@ function isReload(): boolean {
   return navigation?.type === "reload";
 }
 
+/** localStorage, or undefined where the browser refuses it (a sandboxed frame, some privacy settings). */
+function localStorageIfAllowed(): Storage | undefined {
+  try {
+    return localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 const token = takePageToken({ location, history, storage: sessionStorage });
+const settings = localStorageIfAllowed();
+const screenReaderMode = takeScreenReaderMode({ location, history, storage: settings });
 const tabBar = createTabBar(elementById("tabs"), {
   activate: (number) => list.activate(number),
   close: (number, focus) => {
@@ -54,7 +66,12 @@ const list = createTabList({
   token,
   storage: sessionStorage,
   terminalDescription: "terminal-keys",
+  screenReaderMode,
   changed: scheduleRender,
+});
+createScreenReaderToggle(elementById("tabs"), screenReaderMode, (on) => {
+  list.setScreenReaderMode(on);
+  saveScreenReaderMode(settings, on);
 });
 const restored = isReload() ? loadSavedTabs(sessionStorage) : [];
 if (restored.length === 0) list.add();

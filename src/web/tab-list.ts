@@ -23,6 +23,8 @@ export interface TabList {
   close(number: number, focusTerminal?: boolean): void;
   /** After a network drop: reconnect every tab now rather than at its next backoff. */
   retryAll(): void;
+  /** Switches xterm.js's screen reader mode in every tab, and in those opened later. */
+  setScreenReaderMode(on: boolean): void;
 }
 
 export interface TabListOptions {
@@ -32,6 +34,8 @@ export interface TabListOptions {
   storage: Pick<Storage, "setItem">;
   /** The id of the element that tells how to leave a terminal by keyboard (its aria-describedby). */
   terminalDescription?: string;
+  /** xterm.js's screen reader mode at first (see setScreenReaderMode). */
+  screenReaderMode: boolean;
   changed(): void;
 }
 
@@ -40,6 +44,7 @@ export function createTabList(options: TabListOptions): TabList {
   const tabs: NumberedTab[] = [];
   let active: NumberedTab | undefined;
   let lastNumber = 0;
+  let screenReaderMode = options.screenReaderMode;
 
   const changed = () => {
     saveTabs(options.storage, tabs.flatMap(({ tab }) => (tab.saved ? [tab.saved] : [])));
@@ -55,7 +60,7 @@ export function createTabList(options: TabListOptions): TabList {
   };
   const add = (restore?: SavedTab) => {
     const number = ++lastNumber;
-    const tab = createTab({ parent: options.parent, page: options.page, token: options.token, restore, changed });
+    const tab = createTab({ parent: options.parent, page: options.page, token: options.token, restore, screenReaderMode, changed });
     // The tab panel of the tab bar's tab-<number> (tab-bar.ts).
     tab.pane.id = `pane-${number}`;
     tab.pane.setAttribute("role", "tabpanel");
@@ -93,6 +98,10 @@ export function createTabList(options: TabListOptions): TabList {
     },
     retryAll() {
       for (const { tab } of tabs) tab.retryNow();
+    },
+    setScreenReaderMode(on) {
+      screenReaderMode = on;
+      for (const { tab } of tabs) tab.term.options.screenReaderMode = on;
     },
   };
 }

@@ -49,6 +49,8 @@ export interface TabOptions {
   token: string | undefined;
   /** A session (and shell) this browser tab had before a reload. */
   restore?: SavedTab | undefined;
+  /** xterm.js keeps the screen's text in the DOM for screen readers, and reads new output out. */
+  screenReaderMode: boolean;
   /** Anything in the status or the saved form changed. */
   changed(): void;
 }
@@ -58,7 +60,7 @@ export function createTab(options: TabOptions): Tab {
   const element = document.createElement("div");
   element.className = "pane";
   options.parent.append(element);
-  const term = new Terminal(TERMINAL_OPTIONS);
+  const term = new Terminal({ ...TERMINAL_OPTIONS, screenReaderMode: options.screenReaderMode });
   const fit = new FitAddon();
   term.loadAddon(fit);
   // Emoji are two cells wide, as glibc's wcwidth and so bash and vim count them (xterm.js's default
