@@ -1,3 +1,4 @@
+import { askToEndSession, endSessionQuestion, needsEndConfirmation } from "./end-session.ts";
 import { loadSavedTabs } from "./saved-tabs.ts";
 import { createScreenReaderToggle, saveScreenReaderMode, takeScreenReaderMode } from "./screen-reader-mode.ts";
 import { announcementOf, renderStatusBar } from "./status-bar.ts";
@@ -30,11 +31,16 @@ function localStorageIfAllowed(): Storage | undefined {
 const token = takePageToken({ location, history, storage: sessionStorage });
 const settings = localStorageIfAllowed();
 const screenReaderMode = takeScreenReaderMode({ location, history, storage: settings });
+const endDialog = { dialog: elementById("end-session") as HTMLDialogElement, question: elementById("end-session-question") };
 const tabBar = createTabBar(elementById("tabs"), {
   activate: (number) => list.activate(number),
-  close: (number, focus) => {
+  async close(number, focus) {
+    const closing = list.tabs.find((entry) => entry.number === number);
+    if (!closing) return false;
+    const status = closing.tab.status;
+    if (needsEndConfirmation(status) && !(await askToEndSession(endDialog, endSessionQuestion(number, status)))) return false;
     list.close(number, focus === "terminal");
-    return Promise.resolve(true);
+    return true;
   },
   add: () => list.add(),
   focusTerminal: () => list.active?.tab.term.focus(),

@@ -126,6 +126,10 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page by keyboard", 
     await page.keyboard.press("ArrowRight");
     expect(await focused(page)).toBe("tab-2");
     await page.keyboard.press("Delete");
+    // Its shell runs, so the page asks (page-end-session.test.ts); Cancel has the focus.
+    await page.getByRole("alertdialog").waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.querySelectorAll(".tab").length === 2);
     expect(await titles()).toEqual([first!, third!]);
     expect(await focused(page)).toBe("tab-3");
