@@ -36,6 +36,7 @@ interface TabElements {
  */
 export function createTabBar(bar: HTMLElement, actions: TabBarActions): TabBar {
   const list = document.createElement("div");
+  list.className = "tab-list";
   list.setAttribute("role", "tablist");
   list.setAttribute("aria-label", "Sessions");
   const add = document.createElement("button");

@@ -52,6 +52,16 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page by keyboard", 
     const selected = page.getByRole("tab", { selected: true });
     expect(await selected.getAttribute("id")).toBe("tab-2");
     expect(await tabs.evaluateAll((all) => all.map((tab) => (tab as HTMLElement).tabIndex))).toEqual([-1, 0]);
+    // Side by side, inside the bar (the tab list's own element had stacked them, over the terminal).
+    const layout = await tabs.evaluateAll((all) => {
+      const bar = document.getElementById("tabs")!.getBoundingClientRect();
+      return all.map((tab) => {
+        const box = tab.getBoundingClientRect();
+        return { top: box.top, inBar: box.top >= bar.top && box.bottom <= bar.bottom };
+      });
+    });
+    expect(layout.map(({ inBar }) => inBar)).toEqual([true, true]);
+    expect(layout[0]?.top).toBe(layout[1]?.top!);
     const panels = page.getByRole("tabpanel");
     expect(await panels.count()).toBe(1);
     expect(await panels.getAttribute("id")).toBe((await selected.getAttribute("aria-controls"))!);
