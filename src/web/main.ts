@@ -31,9 +31,12 @@ function localStorageIfAllowed(): Storage | undefined {
 const token = takePageToken({ location, history, storage: sessionStorage });
 const settings = localStorageIfAllowed();
 const screenReaderMode = takeScreenReaderMode({ location, history, storage: settings });
-const endDialog = { dialog: elementById("end-session") as HTMLDialogElement, question: elementById("end-session-question") };
+const dialog = elementById("end-session");
+if (!(dialog instanceof HTMLDialogElement)) throw new Error("the page's #end-session is not a <dialog>");
+const endDialog = { dialog, question: elementById("end-session-question") };
 const tabBar = createTabBar(elementById("tabs"), {
   activate: (number) => list.activate(number),
+  // Asked first when the session has something to lose (end-session.ts).
   async close(number, focus) {
     const closing = list.tabs.find((entry) => entry.number === number);
     if (!closing) return false;
