@@ -1,6 +1,9 @@
+import { askToEndSession, endSessionQuestion, needsEndConfirmation } from "./end-session.ts";
 import { loadSavedTabs } from "./saved-tabs.ts";
+import { createScreenReaderToggle, saveScreenReaderMode, takeScreenReaderMode } from "./screen-reader-mode.ts";
 import { announcementOf, renderStatusBar } from "./status-bar.ts";
-import { renderTabBar } from "./tab-bar.ts";
+import { createTabBar } from "./tab-bar.ts";
+import { onTabBarShortcut } from "./tab-bar-keys.ts";
 import { createTabList } from "./tab-list.ts";
 import { takePageToken } from "./token.ts";
 
@@ -16,8 +19,35 @@ function isReload(): boolean {
   return navigation?.type === "reload";
 }
 
+/** localStorage, or undefined where the browser refuses it (a sandboxed frame, some privacy settings). */
+function localStorageIfAllowed(): Storage | undefined {
+  try {
+    return localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 const token = takePageToken({ location, history, storage: sessionStorage });
-const tabBar = elementById("tabs");
+const settings = localStorageIfAllowed();
+const screenReaderMode = takeScreenReaderMode({ location, history, storage: settings });
+const dialog = elementById("end-session");
+if (!(dialog instanceof HTMLDialogElement)) throw new Error("the page's #end-session is not a <dialog>");
+const endDialog = { dialog, question: elementById("end-session-question") };
+const tabBar = createTabBar(elementById("tabs"), {
+  activate: (number) => list.activate(number),
+  // Asked first when the session has something to lose (end-session.ts).
+  async close(number, focus) {
+    const closing = list.tabs.find((entry) => entry.number === number);
+    if (!closing) return false;
+    const status = closing.tab.status;
+    if (needsEndConfirmation(status) && !(await askToEndSession(endDialog, endSessionQuestion(number, status)))) return false;
+    list.close(number, focus === "terminal");
+    return true;
+  },
+  add: () => list.add(),
+  focusTerminal: () => list.active?.tab.term.focus(),
+});
 const statusBar = elementById("status");
 const statusLive = elementById("status-live");
 
@@ -29,7 +59,7 @@ function scheduleRender(): void {
   queueMicrotask(() => {
     renderQueued = false;
     const active = list.active;
-    renderTabBar(tabBar, list.tabs, active, { activate: list.activate, close: list.close, add: () => list.add() });
+    tabBar.render(list.tabs, active);
     renderStatusBar(statusBar, active?.tab.status, () => active?.tab.newShell());
     const announced = announcementOf(active?.tab.status);
     if (statusLive.textContent !== announced) statusLive.textContent = announced;
@@ -39,11 +69,25 @@ function scheduleRender(): void {
   });
 }
 
-const list = createTabList({ parent: elementById("panes"), page: location, token, storage: sessionStorage, changed: scheduleRender });
+const list = createTabList({
+  parent: elementById("panes"),
+  page: location,
+  token,
+  storage: sessionStorage,
+  terminalDescription: "terminal-keys",
+  screenReaderMode,
+  changed: scheduleRender,
+});
+createScreenReaderToggle(elementById("tabs"), screenReaderMode, (on) => {
+  list.setScreenReaderMode(on);
+  saveScreenReaderMode(settings, on);
+});
 const restored = isReload() ? loadSavedTabs(sessionStorage) : [];
 if (restored.length === 0) list.add();
 for (const saved of restored) list.add(saved);
 window.addEventListener("online", () => list.retryAll());
+// Tab stays the shell's (completion); this shortcut is the way out of a terminal and back.
+onTabBarShortcut(window, () => (tabBar.hasFocus ? list.active?.tab.term.focus() : tabBar.focus()));
 
 // Tests read the terminal's buffer instead of its pixels.
 Object.defineProperty(window, "__bunkerTerm", { get: () => list.active?.tab.term });

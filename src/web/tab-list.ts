@@ -12,13 +12,19 @@ export interface NumberedTab {
 export interface TabList {
   readonly tabs: readonly NumberedTab[];
   readonly active: NumberedTab | undefined;
-  /** Opens a tab (resuming `restore` when given) and shows it. */
+  /** Opens a tab (resuming `restore` when given) and shows it, its terminal focused. */
   add(restore?: SavedTab): void;
-  activate(number: number): void;
-  /** Ends the tab's session; the last tab closed leaves a fresh one behind. */
-  close(number: number): void;
+  /** Shows the tab; `focusTerminal` false leaves the keyboard where it is (in the tab bar). */
+  activate(number: number, focusTerminal?: boolean): void;
+  /**
+   * Ends the tab's session; the last tab closed leaves a fresh one behind, its terminal focused.
+   * `focusTerminal` false leaves the keyboard where it is (the tab bar moves it to the next tab).
+   */
+  close(number: number, focusTerminal?: boolean): void;
   /** After a network drop: reconnect every tab now rather than at its next backoff. */
   retryAll(): void;
+  /** Switches xterm.js's screen reader mode in every tab, and in those opened later. */
+  setScreenReaderMode(on: boolean): void;
 }
 
 export interface TabListOptions {
@@ -26,6 +32,10 @@ export interface TabListOptions {
   page: PageLocation;
   token: string | undefined;
   storage: Pick<Storage, "setItem">;
+  /** The id of the element that tells how to leave a terminal by keyboard (its aria-describedby). */
+  terminalDescription?: string;
+  /** xterm.js's screen reader mode at first (see setScreenReaderMode). */
+  screenReaderMode: boolean;
   changed(): void;
 }
 
@@ -34,22 +44,28 @@ export function createTabList(options: TabListOptions): TabList {
   const tabs: NumberedTab[] = [];
   let active: NumberedTab | undefined;
   let lastNumber = 0;
+  let screenReaderMode = options.screenReaderMode;
 
   const changed = () => {
     saveTabs(options.storage, tabs.flatMap(({ tab }) => (tab.saved ? [tab.saved] : [])));
     options.changed();
   };
-  const activate = (number: number) => {
+  const activate = (number: number, focusTerminal = true) => {
     const next = tabs.find((entry) => entry.number === number);
     if (!next) return;
     active?.tab.hide();
     active = next;
-    next.tab.show();
+    next.tab.show(focusTerminal);
     changed();
   };
   const add = (restore?: SavedTab) => {
     const number = ++lastNumber;
-    const tab = createTab({ parent: options.parent, page: options.page, token: options.token, restore, changed });
+    const tab = createTab({ parent: options.parent, page: options.page, token: options.token, restore, screenReaderMode, changed });
+    // The tab panel of the tab bar's tab-<number> (tab-bar.ts).
+    tab.pane.id = `pane-${number}`;
+    tab.pane.setAttribute("role", "tabpanel");
+    tab.pane.setAttribute("aria-labelledby", `tab-${number}`);
+    if (options.terminalDescription) tab.term.textarea?.setAttribute("aria-describedby", options.terminalDescription);
     tabs.push({ number, tab });
     activate(number);
   };
@@ -63,7 +79,7 @@ export function createTabList(options: TabListOptions): TabList {
     },
     add,
     activate,
-    close(number) {
+    close(number, focusTerminal = true) {
       const index = tabs.findIndex((entry) => entry.number === number);
       const closing = tabs[index];
       if (!closing) return;
@@ -72,9 +88,9 @@ export function createTabList(options: TabListOptions): TabList {
       if (active === closing) {
         active = undefined;
         const neighbour = tabs[Math.min(index, tabs.length - 1)];
-        if (neighbour) activate(neighbour.number);
-      } else {
-        // The × of a tab in the background took the focus: typing goes back to the shown terminal.
+        if (neighbour) activate(neighbour.number, focusTerminal);
+      } else if (focusTerminal) {
+        // After a click on a background tab's ×, typing goes to the shown terminal, wherever it was.
         active?.tab.term.focus();
       }
       if (tabs.length === 0) add();
@@ -82,6 +98,10 @@ export function createTabList(options: TabListOptions): TabList {
     },
     retryAll() {
       for (const { tab } of tabs) tab.retryNow();
+    },
+    setScreenReaderMode(on) {
+      screenReaderMode = on;
+      for (const { tab } of tabs) tab.term.options.screenReaderMode = on;
     },
   };
 }

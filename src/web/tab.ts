@@ -28,10 +28,13 @@ export interface TabStatus {
 /** One tab: a terminal, the session behind it, and the shell in it. */
 export interface Tab {
   readonly term: Terminal;
+  /** The element the terminal is drawn in. */
+  readonly pane: HTMLElement;
   readonly status: TabStatus;
   /** What a reload needs to resume this tab; undefined before the first hello. */
   readonly saved: SavedTab | undefined;
-  show(): void;
+  /** Shows the terminal; `focusTerminal` gives it the keyboard too. */
+  show(focusTerminal: boolean): void;
   hide(): void;
   /** Starts a shell in place of one that has exited. */
   newShell(): void;
@@ -46,6 +49,8 @@ export interface TabOptions {
   token: string | undefined;
   /** A session (and shell) this browser tab had before a reload. */
   restore?: SavedTab | undefined;
+  /** xterm.js keeps the screen's text in the DOM for screen readers, and reads new output out. */
+  screenReaderMode: boolean;
   /** Anything in the status or the saved form changed. */
   changed(): void;
 }
@@ -55,7 +60,7 @@ export function createTab(options: TabOptions): Tab {
   const element = document.createElement("div");
   element.className = "pane";
   options.parent.append(element);
-  const term = new Terminal(TERMINAL_OPTIONS);
+  const term = new Terminal({ ...TERMINAL_OPTIONS, screenReaderMode: options.screenReaderMode });
   const fit = new FitAddon();
   term.loadAddon(fit);
   // Emoji are two cells wide, as glibc's wcwidth and so bash and vim count them (xterm.js's default
@@ -162,15 +167,16 @@ export function createTab(options: TabOptions): Tab {
 
   return {
     term,
+    pane: element,
     status,
     get saved() {
       const ticket = connection.ticket;
       return ticket && { ...ticket, ...(shell && { shellId: shell.id }) };
     },
-    show() {
+    show(focusTerminal) {
       element.classList.add("active");
       fit.fit();
-      term.focus();
+      if (focusTerminal) term.focus();
     },
     hide() {
       element.classList.remove("active");

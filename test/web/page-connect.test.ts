@@ -105,8 +105,8 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page's connection, 
     await waitForLines(page, [PROMPT]);
     const buttons = await page.locator("button").evaluateAll((all) => all.map((button) => button.getAttribute("aria-label") ?? button.textContent ?? ""));
     expect(buttons.every((name) => name.trim().length > 0)).toBe(true);
-    expect(await page.locator('.tab-select[aria-current="true"]').count()).toBe(1);
-    expect(await page.locator('.tab.active .tab-select[aria-current="true"]').count()).toBe(1);
+    expect(await page.locator('.tab-select[aria-selected="true"]').count()).toBe(1);
+    expect(await page.locator('.tab.active .tab-select[aria-selected="true"]').count()).toBe(1);
     expect(await page.evaluate(() => document.activeElement?.classList.contains("xterm-helper-textarea"))).toBe(true);
     await page.context().close();
   }, 30_000);
