@@ -60,7 +60,11 @@ export class OutputLog {
   #ended = false;
   /** Free space at the end of the last chunk's buffer, for coalescing small writes. */
   #tail: { buffer: Uint8Array; used: number } | undefined;
-  readonly #readers = new Set<LogReader>();
+  /**
+   * Made with the first reader, dropped with the last: a session remembers up to 10,000 finished
+   * execs, two logs each, and nearly all of them have no reader left.
+   */
+  #readers: Set<LogReader> | undefined;
   #roomWaiter: PromiseWithResolvers<void> | undefined;
 
   /** Called after bytes are appended and when the stream ends: readers may have something to send. */
@@ -171,12 +175,13 @@ export class OutputLog {
   }
 
   addReader(reader: LogReader): void {
-    this.#readers.add(reader);
+    (this.#readers ??= new Set()).add(reader);
     this.readerMoved();
   }
 
   deleteReader(reader: LogReader): void {
-    this.#readers.delete(reader);
+    this.#readers?.delete(reader);
+    if (this.#readers?.size === 0) this.#readers = undefined;
     this.readerMoved();
   }
 
@@ -194,7 +199,7 @@ export class OutputLog {
   }
 
   #hasRoom(): boolean {
-    if (this.#ended || this.#readers.size === 0) return true;
+    if (this.#ended || !this.#readers) return true;
     return this.#end - this.#furthest() < this.capacityBytes;
   }
 
@@ -206,7 +211,7 @@ export class OutputLog {
 
   /** Where the reader furthest ahead stands; Infinity with no reader. */
   #furthest(): number {
-    if (this.#readers.size === 0) return Infinity;
+    if (!this.#readers) return Infinity;
     let furthest = 0;
     for (const reader of this.#readers) furthest = Math.max(furthest, reader.position);
     return furthest;
@@ -221,7 +226,7 @@ export class OutputLog {
   #trim(): void {
     const furthest = this.#furthest();
     let keepFrom = Math.min(furthest === Infinity ? this.#end : furthest, this.#end) - this.capacityBytes;
-    for (const reader of this.#readers) {
+    for (const reader of this.#readers ?? []) {
       if (reader.retainFrom !== undefined) keepFrom = Math.min(keepFrom, reader.retainFrom);
     }
     // A producer that cannot be paused (a PTY in raw mode, or the few MiB a flood writes before ^S

@@ -12,7 +12,8 @@ import { Subscription, type SubscribedExec } from "./subscription.ts";
 export class ExecRecord implements SubscribedExec {
   readonly logs: Record<OutputStream, OutputLog>;
   readonly startedAt = Date.now();
-  readonly #subscriptions = new Map<ConnectionSink, Subscription>();
+  /** Made with the first subscription, dropped with the last (see OutputLog's readers): most remembered execs have none. */
+  #subscriptions: Map<ConnectionSink, Subscription> | undefined;
   running: RunningExec | undefined;
   pid: number | null = null;
   #exit: ExitFactsMessage | undefined;
@@ -31,7 +32,9 @@ export class ExecRecord implements SubscribedExec {
   ) {
     // Subscriptions send what they read before reading on: the logs may free what they drop.
     this.logs = { stdout: new OutputLog(logBytes, true), stderr: new OutputLog(logBytes, true) };
-    for (const log of Object.values(this.logs)) log.onChange = () => this.#flushAll();
+    const flushAll = () => this.#flushAll();
+    this.logs.stdout.onChange = flushAll;
+    this.logs.stderr.onChange = flushAll;
   }
 
   get encoding(): OutputEncoding {
@@ -91,7 +94,7 @@ export class ExecRecord implements SubscribedExec {
     sink: ConnectionSink,
     options: { encoding?: OutputEncoding; ackWindowBytes?: number | undefined; from?: Partial<Record<OutputStream, number>> },
   ): void {
-    const previous = this.#subscriptions.get(sink);
+    const previous = this.#subscriptions?.get(sink);
     // The new position is registered before older ones go, so that the history it needs is kept.
     const subscription = new Subscription(this, sink, {
       encoding: options.encoding ?? this.encoding,
@@ -100,19 +103,19 @@ export class ExecRecord implements SubscribedExec {
       from: { stdout: options.from?.stdout ?? 0, stderr: options.from?.stderr ?? 0 },
     });
     previous?.close();
-    this.#subscriptions.set(sink, subscription);
+    (this.#subscriptions ??= new Map()).set(sink, subscription);
     this.releaseHeld();
     subscription.flush();
   }
 
   unsubscribe(sink: ConnectionSink): void {
-    this.#subscriptions.get(sink)?.close();
-    this.#subscriptions.delete(sink);
+    this.#subscriptions?.get(sink)?.close();
+    this.#forget(sink);
   }
 
   /** Ends every subscription: the exec's output no longer waits for anyone (the session is ending). */
   unsubscribeAll(): void {
-    for (const sink of [...this.#subscriptions.keys()]) this.unsubscribe(sink);
+    for (const sink of [...(this.#subscriptions?.keys() ?? [])]) this.unsubscribe(sink);
   }
 
   /**
@@ -120,34 +123,41 @@ export class ExecRecord implements SubscribedExec {
    * output (see Session.leave); called when someone attaches, or when the hold runs out.
    */
   releaseHeld(sinks?: ReadonlySet<ConnectionSink>): void {
-    for (const sink of [...this.#subscriptions.keys()]) {
+    for (const sink of [...(this.#subscriptions?.keys() ?? [])]) {
       if (sink.closed && (!sinks || sinks.has(sink))) this.unsubscribe(sink);
     }
   }
 
   /** Whether some connection is still being sent this exec (or holds its output, see releaseHeld). */
   get streaming(): boolean {
-    return this.#subscriptions.size > 0;
+    return this.#subscriptions !== undefined;
   }
 
   subscription(sink: ConnectionSink): Subscription | undefined {
-    return this.#subscriptions.get(sink);
+    return this.#subscriptions?.get(sink);
   }
 
   /** Sends what each connection can take now (after new output, a drain or the exit). */
   #flushAll(): void {
+    if (!this.#subscriptions) return;
     for (const [sink, subscription] of this.#subscriptions) {
       subscription.flush();
-      if (subscription.done) this.#subscriptions.delete(sink);
+      if (subscription.done) this.#forget(sink);
     }
+  }
+
+  /** Drops a connection's subscription from the map (the map too, with its last). */
+  #forget(sink: ConnectionSink): void {
+    this.#subscriptions?.delete(sink);
+    if (this.#subscriptions?.size === 0) this.#subscriptions = undefined;
   }
 
   /** Flushes one connection's subscription, after its socket drained. */
   flushFor(sink: ConnectionSink): void {
-    const subscription = this.#subscriptions.get(sink);
+    const subscription = this.#subscriptions?.get(sink);
     if (!subscription) return;
     subscription.flush();
-    if (subscription.done) this.#subscriptions.delete(sink);
+    if (subscription.done) this.#forget(sink);
   }
 
   /** Drops the kept output (the session keeps too much); the exit stays known. */
