@@ -188,7 +188,8 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       }
     }
     if (output.complete) {
-      cwd = output.trailer!.cwd;
+      // The same directory as before keeps the same string: every remembered command's exit holds one.
+      if (output.trailer!.cwd !== cwd) cwd = output.trailer!.cwd;
       return settle(job, describeCommandEnd(job, output.trailer!.status, cwd));
     }
     if (output.shellEnded && shellFacts) return settle(job, describeShellEnd(job, shellFacts, cwd));
