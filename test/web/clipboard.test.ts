@@ -1,13 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { isCopyShortcut } from "../../src/web/clipboard.ts";
+import { keyEvent } from "./key-event.ts";
 
-const key = (code: string, mods: { ctrl?: boolean; shift?: boolean; alt?: boolean; meta?: boolean } = {}) => ({
-  code,
-  ctrlKey: mods.ctrl ?? false,
-  shiftKey: mods.shift ?? false,
-  altKey: mods.alt ?? false,
-  metaKey: mods.meta ?? false,
-});
+const key = keyEvent;
 
 describe("isCopyShortcut", () => {
   test("takes Ctrl+Shift+C and Ctrl+Insert, a terminal's copy keys on Linux and Windows", () => {

@@ -1,13 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { isTabBarShortcut, tabKeyAction } from "../../src/web/tab-bar-keys.ts";
+import { keyEvent } from "./key-event.ts";
 
-const key = (code: string, mods: { ctrl?: boolean; shift?: boolean; alt?: boolean; meta?: boolean } = {}) => ({
-  code,
-  ctrlKey: mods.ctrl ?? false,
-  shiftKey: mods.shift ?? false,
-  altKey: mods.alt ?? false,
-  metaKey: mods.meta ?? false,
-});
+const key = keyEvent;
 
 describe("isTabBarShortcut", () => {
   test("takes Ctrl+Shift+L, which xterm.js sends nothing for", () => {
