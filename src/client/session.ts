@@ -112,6 +112,7 @@ export class ClientSession implements Session {
         return true;
       },
       joinQueuedStdin: (id, bytes, eof) => {
+        if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
         const last = this.#pacer.last();
         return last instanceof QueuedStdin && last.add(id, bytes, eof);
       },

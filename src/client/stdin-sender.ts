@@ -3,6 +3,7 @@ import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { ExecTransport } from "./exec-handle-types.ts";
 import { StdinCredit } from "./stdin-credit.ts";
+import { yieldToSocketEvents } from "./websocket.ts";
 
 const encoder = new TextEncoder();
 
@@ -102,13 +103,17 @@ export class StdinSender {
       // messageBytes fits the server's frame limit (256 KiB at most, message-bytes.ts).
       const most = Math.min(transport.messageBytes, bytes.byteLength - start);
       if (most > 0) await this.#roomFor();
+      // Lets the exec's exit and any refusal in first, and timers: a loop of awaited writes that
+      // only joined would otherwise hold the event loop until a message is full (~0.5 s of
+      // 1-byte writes), and write on past an exit it could not see.
+      await yieldToSocketEvents();
       this.host.checkWritable();
       // Cut to the credit there is: a piece waits for room only while there is none at all.
       let piece = bytes.subarray(start, start + Math.min(most, this.#credit.available()));
       if (piece.byteLength === 0 && most > 0) continue;
       if (piece.byteLength === 0 && !eof) return;
       // While this exec's last message still waits for the server's rate, the piece goes with it;
-      // otherwise it waits for what is queued before it (and lets an exit or refusal in first).
+      // otherwise it waits for what is queued before it.
       if (!transport.joinQueuedStdin(id, piece, eof && start + piece.byteLength >= bytes.byteLength)) {
         await transport.drained();
         this.host.checkWritable();

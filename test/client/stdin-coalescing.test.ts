@@ -2,7 +2,7 @@
 // rate go out with that message: a loop of awaited one-line writes no longer takes one message
 // (about a millisecond at the default rate) per line, and every byte still arrives, in order.
 import { afterAll, expect, test } from "bun:test";
-import { connect } from "../../src/client/index.ts";
+import { connect, type ExecHandle, type Session } from "../../src/client/index.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { readUntil } from "../helpers/read-until.ts";
 import { createWireTap } from "../helpers/tapped-websocket.ts";
@@ -11,6 +11,18 @@ import { createWireTap } from "../helpers/tapped-websocket.ts";
 const RATE = 100;
 const server = await startServer({ args: ["--max-messages-per-second", String(RATE)] });
 afterAll(() => server[Symbol.asyncDispose]());
+
+/** `program` in a shell that ignores SIGUSR1 from before it starts: the tests fill the budget with that signal. */
+async function startIgnoringUsr1(session: Session, program: string): Promise<ExecHandle> {
+  const handle = session.exec(["sh", "-c", `trap '' USR1; echo ready >&2; exec ${program}`], { stdin: true });
+  await readUntil(handle.stderr[Symbol.asyncIterator](), "ready\n");
+  return handle;
+}
+
+/** Uses up the message budget, so that what the test sends next waits in the queue (and joins). */
+function fillBudget(handle: ExecHandle): void {
+  for (let i = 0; i < RATE * 2; i++) handle.signal("SIGUSR1");
+}
 
 const stdinMessages = (sent: readonly Record<string, unknown>[], id: string) => sent.filter((message) => message["type"] === "stdin" && message["id"] === id && message["credit"] === undefined);
 
@@ -60,4 +72,45 @@ test("a write joins only its own exec's queued message, and never one queued bef
   const afterAt = tap.sent.findIndex((message) => message["type"] === "stdin" && decoded(message).includes("after"));
   expect(afterAt).toBeGreaterThan(signalAt);
   expect(decoded(tap.sent[afterAt]!).startsWith("after")).toBe(true);
+});
+
+test("a Buffer the caller reuses once its write has resolved goes out as it was when written", async () => {
+  await using session = await connect(server.url, { token: server.token! });
+  const handle = await startIgnoringUsr1(session, "cat");
+  fillBudget(handle);
+  await handle.write("first\n");
+  // Buffer's own slice() is a view: a join that copied with it sent what the buffer held later.
+  const reused = Buffer.from("ORIGINAL\n");
+  await handle.write(reused);
+  reused.write("MUTATED!\n");
+  await handle.end();
+  expect(await handle.stdout.readAllText()).toBe("first\nORIGINAL\n");
+});
+
+test("a loop of awaited writes that join lets timers and socket events in between", async () => {
+  await using session = await connect(server.url, { token: server.token! });
+  const handle = await startIgnoringUsr1(session, "wc -c");
+  fillBudget(handle);
+  await handle.write("x");
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  // Far less than a message holds: without a turn of the event loop per write, the whole loop
+  // ran in one turn and no timer fired.
+  const one = new Uint8Array([0x61]);
+  for (let i = 0; i < 20_000; i++) await handle.write(one);
+  const ticksDuringLoop = ticks;
+  clearInterval(timer);
+  await handle.end();
+  expect((await handle.stdout.readAllText()).trim()).toBe("20001");
+  expect(ticksDuringLoop).toBeGreaterThan(0);
+});
+
+test("a write made once disconnect() was called rejects, even while a message it could join still waits", async () => {
+  await using session = await connect(server.url, { token: server.token! });
+  const handle = await startIgnoringUsr1(session, "cat");
+  fillBudget(handle);
+  await handle.write("queued\n");
+  const disconnected = session.disconnect();
+  await expect(handle.write("after\n")).rejects.toMatchObject({ code: "connection_closed" });
+  await disconnected;
 });
