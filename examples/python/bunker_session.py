@@ -10,6 +10,7 @@ keep. The protocol it speaks is docs/PROTOCOL.md.
 """
 
 import asyncio
+import base64
 import itertools
 import json
 import os
@@ -17,6 +18,13 @@ import sys
 from dataclasses import dataclass, field
 
 import websockets
+
+
+# Raw stdin bytes per message: base64 makes 256 KiB of them 342 KiB, well under the server's
+# frame limit (1 MiB unless --max-frame-bytes says otherwise; hello's maxFrameBytes tells).
+STDIN_CHUNK_BYTES = 256 * 1024
+# What run() sets in the exec message itself: given as options they would break it.
+MANAGED_FIELDS = {"type", "id", "argv", "cmd", "stdin", "encoding", "ackWindowBytes"}
 
 
 class BunkerError(Exception):
@@ -67,19 +75,26 @@ class BunkerSession:
     async def run(self, cmd, *, stdin=None, on_output=None, **options):
         """Runs `cmd` (a shell line, or a list for argv) and waits for its exit.
 
-        `stdin`: text written to the command, then end of file. `on_output(stream, text)` sees the
-        output as it comes. Other options go into the exec message as they are: `cwd`, `env`,
-        `timeoutMs`, `maxOutputBytes`, `shell` (a persistent shell's name), `network`, `rlimits`.
+        `stdin`: text or bytes written to the command, then end of file; up to 8 MiB (the most the
+        server holds for a command that has not read it yet; for more, write a file first).
+        `on_output(stream, text)` sees the output as it comes; if it raises, this run raises that
+        (the command goes on: an exec with a timeoutMs ends on its own).
+        Other options go into the exec message as they are: `cwd`, `env`, `timeoutMs`,
+        `maxOutputBytes`, `shell` (a persistent shell's name), `network`, `rlimits`, `pty`.
         """
+        if MANAGED_FIELDS & options.keys():
+            raise TypeError(f"run() sets {sorted(MANAGED_FIELDS & options.keys())} itself")
         exec_id = f"py-{next(self._ids)}"
         self._execs[exec_id] = state = _Exec(on_output)
         command = {"argv": cmd} if isinstance(cmd, list) else {"cmd": cmd}
         try:
             await self._send({"type": "exec", "id": exec_id, **command, "stdin": stdin is not None, **options})
             if stdin is not None:
-                # Up to 8 MiB may wait for a command that has not read it yet; more needs the
-                # credit of PROTOCOL.md's stdin section (a file.write is simpler for big inputs).
-                await self._send({"type": "stdin", "id": exec_id, "data": stdin, "eof": True})
+                data = stdin.encode() if isinstance(stdin, str) else bytes(stdin)
+                pieces = [data[at : at + STDIN_CHUNK_BYTES] for at in range(0, len(data), STDIN_CHUNK_BYTES)] or [b""]
+                for index, piece in enumerate(pieces):
+                    encoded = base64.b64encode(piece).decode()
+                    await self._send({"type": "stdin", "id": exec_id, "data": encoded, "encoding": "base64", "eof": index == len(pieces) - 1})
             ended = await state.done
         finally:
             del self._execs[exec_id]
@@ -93,13 +108,17 @@ class BunkerSession:
         self._reader.cancel()
 
     async def _send(self, message):
-        await self.socket.send(json.dumps(message))
+        try:
+            # ensure_ascii=False: non-ASCII text goes as UTF-8, not as six-byte \u escapes.
+            await self.socket.send(json.dumps(message, ensure_ascii=False))
+        except websockets.ConnectionClosed as error:
+            raise BunkerError("connection_closed", f"the socket is closed ({error})") from error
 
     async def _read(self):
         try:
             async for text in self.socket:
                 if isinstance(text, bytes):
-                    continue  # binary frames only come to execs that ask for "encoding": "binary"
+                    continue  # binary frames come only to execs with "encoding": "binary", which run() never asks for
                 message = json.loads(text)
                 state = self._execs.get(message.get("id"))
                 if state is None:
@@ -107,18 +126,24 @@ class BunkerSession:
                 kind = message["type"]
                 if kind == "output":
                     state.out[message["stream"]].append(message["data"])
-                    if state.on_output:
-                        state.on_output(message["stream"], message["data"])
+                    if state.on_output and not state.done.done():
+                        try:
+                            state.on_output(message["stream"], message["data"])
+                        except Exception as error:  # the caller's callback: its run fails, the others go on
+                            state.done.set_exception(error)
                 elif kind == "exit" and not state.done.done():
                     state.done.set_result(message)
                 elif kind == "error" and not state.done.done():
                     state.done.set_exception(BunkerError(message["code"], message["message"]))
+            failure = BunkerError("connection_closed", "the socket closed before the exit")
         except websockets.ConnectionClosed:
-            pass
-        # The socket is gone: whatever still waits fails rather than hangs.
+            failure = BunkerError("connection_closed", "the socket closed before the exit")
+        except Exception as error:  # a bug of this reader must not leave every run waiting forever
+            failure = error
+        # Reading has ended: whatever still waits fails rather than hangs.
         for state in self._execs.values():
             if not state.done.done():
-                state.done.set_exception(BunkerError("connection_closed", "the socket closed before the exit"))
+                state.done.set_exception(failure)
 
 
 async def main(url, token):

@@ -6,6 +6,7 @@ import { execa } from "execa";
 import { startServer } from "../helpers/server-process.ts";
 
 const SCRIPT = join(import.meta.dir, "..", "..", "examples", "python", "bunker_session.py");
+const EDGES = join(import.meta.dir, "python_client_edges.py");
 /** Debian's python3, where python3-websockets installs (CI installs it); not a version manager's shim. */
 const PYTHON = "/usr/bin/python3";
 
@@ -17,8 +18,13 @@ if (missing) console.warn(`skipping the Python example: no ${missing}`);
 const server = missing ? undefined : await startServer();
 afterAll(() => server?.[Symbol.asyncDispose]());
 
+/** Runs a Python script against the server, as a user would: the URL as its argument, the token in the environment. */
+function runPython(script: string) {
+  return execa(PYTHON, [script, server!.url], { env: { BUNKER_TOKEN: server!.token!, PYTHONDONTWRITEBYTECODE: "1" }, extendEnv: false, reject: false, timeout: 60_000 });
+}
+
 test.skipIf(missing !== undefined)("the Python example runs commands, stdin, a persistent shell, a timeout and a refusal over one socket", async () => {
-  const run = await execa(PYTHON, [SCRIPT, server!.url], { env: { BUNKER_TOKEN: server!.token! }, extendEnv: false, reject: false, timeout: 60_000 });
+  const run = await runPython(SCRIPT);
   expect({ code: run.exitCode, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
   const lines = run.stdout.split("\n");
   expect(lines[0]).toMatch(/^session \S+ sandbox bwrap$/);
@@ -30,5 +36,17 @@ test.skipIf(missing !== undefined)("the Python example runs commands, stdin, a p
     "timeout: timeout SIGTERM",
     "refused: path_outside_workspace",
     "streamed in pieces: True ['tick', '1', 'tick', '2', 'tick', '3']",
+  ]);
+});
+
+test.skipIf(missing !== undefined)("the Python example sends stdin past a frame in pieces, keeps one run's failing callback to that run, and refuses options it manages", async () => {
+  const run = await runPython(EDGES);
+  expect({ code: run.exitCode, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(run.stdout.split("\n")).toEqual([
+    "big stdin: 3145728",
+    "non-ascii stdin: 400000",
+    "callback raised: ValueError('callback failed') | other: still here",
+    "managed option: run() sets ['id'] itself",
+    "after close: connection_closed",
   ]);
 });
