@@ -1,5 +1,7 @@
 import { expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer } from "../helpers/server-process.ts";
 import { connect } from "../helpers/client.ts";
 
@@ -31,8 +33,14 @@ test("with --sandbox none, a timeout still kills the whole process group", async
   expect(left.stdout).toBe("");
 });
 
+/**
+ * A workspace root of the test's own: on the default one, a bunker server left running on the
+ * machine adds its "another bunker server" warning to the stderr these tests compare whole.
+ */
+const ownRoot = () => mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+
 test("--require-sandbox refuses --sandbox none: exit 2 with the reason", async () => {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--require-sandbox"], { stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--require-sandbox", "--workspace-root", ownRoot()], { stderr: "pipe" });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: --require-sandbox refuses --sandbox none\n");
 });
@@ -47,7 +55,7 @@ test("with --sandbox none, an escaped setsid daemon holding stdout does not hold
 });
 
 test("a forced backend that fails its probe refuses to start: exit 2 with the reason", async () => {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "seatbelt"], { stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "seatbelt", "--workspace-root", ownRoot()], { stderr: "pipe" });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: sandbox-exec exists only on macOS\n");
 });
