@@ -49,7 +49,7 @@ export interface ExecTransport {
    * the send queue (see QueuedStdin); false when there is none they fit in, and they need a message.
    */
   joinQueuedStdin(id: string, bytes: Uint8Array, eof: boolean): boolean;
-  /** Resolves once the socket's received messages have been handled and it has little enough queued to take more. */
+  /** Resolves once the messages queued before the call have gone out and the socket has little enough queued to take more. */
   drained(): Promise<void>;
   /** Raw bytes one `stdin` message may carry under the server's frame limit (see message-bytes.ts). */
   readonly messageBytes: number;

@@ -26,7 +26,7 @@ import { RequestSlots } from "./request-slots.ts";
 import { QueuedStdin } from "./queued-stdin.ts";
 import { SendPacer, type SendLine } from "./send-pacer.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
-import { OPEN, dropWebSocket, waitForBufferedBelow, yieldToSocketEvents, type WebSocketLike } from "./websocket.ts";
+import { OPEN, dropWebSocket, waitForBufferedBelow, type WebSocketLike } from "./websocket.ts";
 
 /** The socket's send queue above which stdin writes wait. */
 const SEND_HIGH_WATER_BYTES = 1024 * 1024;
@@ -117,9 +117,8 @@ export class ClientSession implements Session {
         return last instanceof QueuedStdin && last.add(id, bytes, eof);
       },
       drained: async () => {
-        // Lets the exec's `exit` and any refusal in before each stdin message (see yieldToSocketEvents).
-        await yieldToSocketEvents();
-        // Nor past messages that wait for the server's rate (those queued before it, not the ones
+        // (The stdin sender has let the exec's `exit` and any refusal in already: yieldToSocketEvents.)
+        // Not past messages that wait for the server's rate (those queued before it, not the ones
         // that come after: a file scan that keeps the queue full froze a terminal's keystrokes).
         await this.#pacer.flushed();
         await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
