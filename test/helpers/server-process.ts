@@ -7,6 +7,9 @@ export const REPO_ROOT = join(import.meta.dir, "..", "..");
 export const BUN = process.execPath;
 export const TEST_TOKEN = "test-token-0123456789abcdef";
 
+/** A fresh, empty workspace root of a test's own. */
+export const makeWorkspaceRoot = (): string => mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+
 /** A bunker server running as its own process on port 0, for one test file. */
 export interface TestServer extends AsyncDisposable {
   readonly port: number;
@@ -37,7 +40,7 @@ export interface StartServerOptions {
 
 /** Starts `bunker serve --port 0` and resolves once it prints its listening line. */
 export async function startServer(options: StartServerOptions = {}): Promise<TestServer> {
-  const workspaceRoot = options.workspaceRoot ?? mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+  const workspaceRoot = options.workspaceRoot ?? makeWorkspaceRoot();
   const token = "token" in options ? options.token : TEST_TOKEN;
   const command = options.command ?? [BUN, join(REPO_ROOT, "src", "main.ts")];
   const proc = Bun.spawn(

@@ -5,19 +5,15 @@
  * whole hold (60 s) after the session was closed.
  */
 import { expect, test } from "bun:test";
-import { join } from "node:path";
 import { connect, type TestClient } from "../helpers/client.ts";
-import { BUN, REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
+import { HEAP_REPORT_SERVER_COMMAND, heapReport } from "../helpers/heap-report.ts";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
 
 const OUTPUT_BYTES = 3 * 1024 * 1024;
 const SESSIONS_PER_WAY = 4;
 
-/** Array buffers the server still holds after a full collection, as the preload reports them. */
-async function heldArrayBuffers(server: TestServer): Promise<number> {
-  const report = server.nextStderr(/heap-report arrayBuffers=(\d+)/);
-  server.process.kill("SIGUSR2");
-  return Number((await report)[1]);
-}
+/** Array buffers the server still holds after a full collection. */
+const heldArrayBuffers = async (server: TestServer) => (await heapReport(server)).arrayBuffers;
 
 async function runOutput(client: TestClient): Promise<void> {
   const run = await client.exec({ id: "out", cmd: `head -c ${OUTPUT_BYTES} /dev/zero`, encoding: "base64" });
@@ -49,7 +45,7 @@ async function droppedThenClosed(server: TestServer): Promise<void> {
 
 test("sessions that ended, closed at once or after their socket dropped, hold none of their output", async () => {
   await using server = await startServer({
-    command: [BUN, "--preload", join(REPO_ROOT, "test", "helpers", "heap-report-preload.ts"), join(REPO_ROOT, "src", "main.ts")],
+    command: HEAP_REPORT_SERVER_COMMAND,
   });
   // One of each first: what the server makes once (code, caches) is in the baseline.
   await closedDirectly(server);

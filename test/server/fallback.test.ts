@@ -1,8 +1,6 @@
 import { expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startServer } from "../helpers/server-process.ts";
+import { rmSync } from "node:fs";
+import { makeWorkspaceRoot, startServer } from "../helpers/server-process.ts";
 import { connect } from "../helpers/client.ts";
 
 test("with --sandbox none, hello says so and commands run in the workspace with a clean environment", async () => {
@@ -37,10 +35,10 @@ test("with --sandbox none, a timeout still kills the whole process group", async
  * A workspace root of the test's own: on the default one, a bunker server left running on the
  * machine adds its "another bunker server" warning to the stderr these tests compare whole.
  */
-const ownRoot = () => mkdtempSync(join(tmpdir(), "bunker-test-ws-"));
+const ownRootArgs = () => ["--workspace-root", makeWorkspaceRoot()];
 
 test("--require-sandbox refuses --sandbox none: exit 2 with the reason", async () => {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--require-sandbox", "--workspace-root", ownRoot()], { stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--require-sandbox", ...ownRootArgs()], { stderr: "pipe" });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: --require-sandbox refuses --sandbox none\n");
 });
@@ -55,7 +53,7 @@ test("with --sandbox none, an escaped setsid daemon holding stdout does not hold
 });
 
 test("a forced backend that fails its probe refuses to start: exit 2 with the reason", async () => {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "seatbelt", "--workspace-root", ownRoot()], { stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--no-auth", "--sandbox", "seatbelt", ...ownRootArgs()], { stderr: "pipe" });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toBe("bunker: sandbox: sandbox-exec exists only on macOS\n");
 });

@@ -5,24 +5,20 @@
  * empty, for every exec after its last reader and subscriber had gone.
  */
 import { expect, test } from "bun:test";
-import { join } from "node:path";
 import { connect } from "../helpers/client.ts";
-import { BUN, REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
+import { HEAP_REPORT_SERVER_COMMAND, heapReport } from "../helpers/heap-report.ts";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
 
 const EXECS = 2000;
 
-/** The JavaScript heap's size after a full collection, as the preload reports it. */
-async function heapSize(server: TestServer): Promise<number> {
-  const report = server.nextStderr(/heap-report arrayBuffers=\d+ heapSize=(\d+)/);
-  server.process.kill("SIGUSR2");
-  return Number((await report)[1]);
-}
+/** The JavaScript heap's size after a full collection. */
+const heapSize = async (server: TestServer) => (await heapReport(server)).heapSize;
 
 test("a finished exec a session remembers costs under 1.7 KB of the server's heap", async () => {
   // Without a sandbox: what is remembered does not depend on it, and the execs are quicker.
   await using server = await startServer({
     args: ["--sandbox", "none"],
-    command: [BUN, "--preload", join(REPO_ROOT, "test", "helpers", "heap-report-preload.ts"), join(REPO_ROOT, "src", "main.ts")],
+    command: HEAP_REPORT_SERVER_COMMAND,
   });
   await using client = await connect(server);
   // A few hundred first: what the server makes once (code, caches, its JIT's work) is in the baseline.
