@@ -8,6 +8,8 @@ export interface BunForwarderOptions {
   env: Record<string, string>;
   cwd: string;
   runAs?: { uid: number; gid: number } | undefined;
+  /** How output goes out: binary frames (the default), or bunker's JSON `output` messages in base64. */
+  encoding?: "binary" | "base64";
 }
 
 /** Starts the forwarder and waits for its port. */

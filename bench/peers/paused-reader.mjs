@@ -2,7 +2,8 @@
 // real `ws` package (ws.pause() stops reading the socket; Bun's WebSocket cannot pause).
 // Usage: BUNKER_TOKEN=... node paused-reader.mjs <url> <argv as JSON> <base64|binary|raw> <pauseAfterBytes> <pauseMs>
 // "raw" reads a peer without bunker's protocol (the bare forwarder): every binary message is
-// output, and a close with 1000 after the last byte stands for the command's exit 0.
+// output, and a close with 1000 after the last byte stands for the command's exit 0; a text
+// message is an `output` or `exit` as bunker sends them (the forwarder's base64 mode).
 // Prints one JSON line per event: paused, resumed, done.
 import WebSocket from "ws";
 
@@ -41,7 +42,7 @@ function take(offset, bytes) {
 }
 
 ws.on("message", (data, isBinary) => {
-  if (encoding === "raw") {
+  if (encoding === "raw" && isBinary) {
     take(received, data);
     return;
   }
@@ -72,7 +73,7 @@ ws.on("message", (data, isBinary) => {
   }
 });
 ws.on("close", (code) => {
-  if (encoding === "raw" && code === 1000) exit = { code: 0, reason: "closed" };
+  if (encoding === "raw" && code === 1000) exit ??= { code: 0, reason: "closed" };
   emit({ event: "done", received, intact, gapBytes, exit, errors, closeCode: code });
 });
 ws.on("error", (error) => {
