@@ -30,8 +30,9 @@ import { watchLiveness, type LivenessMarks } from "./liveness.ts";
 import { randomText } from "../common/random-text.ts";
 
 interface ConnectionData extends LivenessMarks {
-  request: SessionRequest;
-  /** `?detachTtlMs=`: what the socket asked for, or what was wrong with it. */
+  /** What the socket asked for; undefined once its session is open (idle sockets are what a server holds most of). */
+  request: SessionRequest | undefined;
+  /** `?detachTtlMs=`: what the socket asked for, or what was wrong with it; undefined once used. */
   detachTtl: ReturnType<typeof detachTtlOf>;
   /** This socket's id within its session (hello.connection). */
   connectionId: string;
@@ -45,9 +46,9 @@ interface ConnectionData extends LivenessMarks {
   messages: number;
   /** Set once the connection was closed for its message rate: what still arrives is dropped. */
   rateLimited: boolean;
-  sink?: SocketSink;
-  session?: Session;
-  connection?: SessionConnection;
+  sink: SocketSink | undefined;
+  session: Session | undefined;
+  connection: SessionConnection | undefined;
 }
 
 /** A running bunker server. */
@@ -135,6 +136,11 @@ export function createServer(options: ServerOptions): BunkerServer {
       rate: createRateLimiter(maxMessagesPerSecond, 2 * maxMessagesPerSecond),
       messages: 0,
       rateLimited: false,
+      // Set in open(); present from the start so that the object keeps its first shape and its
+      // fields inline (added later, they took an out-of-line store of ~150 bytes per socket).
+      sink: undefined,
+      session: undefined,
+      connection: undefined,
     };
     const upgraded = server.upgrade(request, { data, ...(protocol && { headers: { "sec-websocket-protocol": protocol } }) });
     return upgraded ? undefined : refuse("upgrade_failed", remote, auth, 400, "WebSocket upgrade failed\n");
@@ -173,13 +179,17 @@ export function createServer(options: ServerOptions): BunkerServer {
         ws.data.sink = sink;
         sockets.add(ws);
         const askedTtl = ws.data.detachTtl;
+        const request = ws.data.request;
+        ws.data.detachTtl = undefined;
+        ws.data.request = undefined;
         if (askedTtl && "problem" in askedTtl) {
           metrics.connectionRejected("bad_detach_ttl");
           sink.send(JSON.stringify({ type: "error", code: "bad_message", message: askedTtl.problem }));
           ws.close(CLOSE_CODES.policyViolation, closeReasonOf(askedTtl.problem));
           return;
         }
-        const opened = sessions.open(ws.data.request);
+        if (!request) return;
+        const opened = sessions.open(request);
         if ("code" in opened) {
           const refusal = refusalOf(opened.code);
           metrics.connectionRejected(refusal.reason);

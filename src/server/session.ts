@@ -52,8 +52,8 @@ export class Session {
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
   readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
   readonly #policy: SandboxPolicy;
-  /** What launchExec needs of this session, made once. */
-  readonly #launchContext: LaunchContext;
+  /** What launchExec needs of this session, made on the first exec. */
+  #launchContext: LaunchContext | undefined;
   #ended = false;
   #closing: Promise<void> | undefined;
   #clock: SessionClock | undefined;
@@ -84,7 +84,6 @@ export class Session {
       allowWrite: options.allowWrite,
       protectPaths: options.protectPaths,
     };
-    this.#launchContext = { workspacePath: workspace.path, options, policy: this.#policy };
     const tempDir = options.sandbox.backend.tempDir(this.#policy);
     if (tempDir.startsWith(`${workspace.path}/`)) {
       mkdirSync(tempDir, { recursive: true, mode: 0o700 });
@@ -243,6 +242,7 @@ export class Session {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
     }
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
+    this.#launchContext ??= { workspacePath: this.workspace.path, options: this.options, policy: this.#policy };
     const launched = launchExec(this.#launchContext, message, fingerprint);
     if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
     this.#execsOf().track(connection, launched.record, launched.record.running!, launched.cwdPath);
