@@ -1,7 +1,7 @@
 import { askToEndSession, endSessionQuestion, needsEndConfirmation } from "./end-session.ts";
 import { loadSavedTabs } from "./saved-tabs.ts";
 import { createScreenReaderToggle, saveScreenReaderMode, takeScreenReaderMode } from "./screen-reader-mode.ts";
-import { announcementOf, renderStatusBar } from "./status-bar.ts";
+import { announcementOf, createStatusBar } from "./status-bar.ts";
 import { createTabBar } from "./tab-bar.ts";
 import { onTabBarShortcut } from "./tab-bar-keys.ts";
 import { createTabList } from "./tab-list.ts";
@@ -48,7 +48,7 @@ const tabBar = createTabBar(elementById("tabs"), {
   add: () => list.add(),
   focusTerminal: () => list.active?.tab.term.focus(),
 });
-const statusBar = elementById("status");
+const statusBar = createStatusBar(elementById("status"), () => list.active?.tab.newShell());
 const statusLive = elementById("status-live");
 
 let renderQueued = false;
@@ -60,7 +60,7 @@ function scheduleRender(): void {
     renderQueued = false;
     const active = list.active;
     tabBar.render(list.tabs, active);
-    renderStatusBar(statusBar, active?.tab.status, () => active?.tab.newShell());
+    statusBar.render(active?.tab.status);
     const announced = announcementOf(active?.tab.status);
     if (statusLive.textContent !== announced) statusLive.textContent = announced;
     const session = active?.tab.status.hello?.session;
