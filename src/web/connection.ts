@@ -36,8 +36,11 @@ export interface SessionConnection {
   send(message: ClientMessage): boolean;
   /** Skips the wait of a scheduled reconnect (the browser is back online). */
   retryNow(): void;
-  /** Ends the session on the server (`close`) and stops reconnecting. */
-  end(): void;
+  /**
+   * Ends the session on the server (`close`) and stops reconnecting. Returns the session when the
+   * page could not send `close` (it is not connected), for the caller to end once it can.
+   */
+  end(): ResumeTicket | undefined;
 }
 
 export interface SessionConnectionOptions {
@@ -209,13 +212,15 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       open();
     },
     end() {
-      if (ended) return;
+      if (ended) return undefined;
       ended = true;
       clearTimeout(retryTimer);
-      if (socket && greeted && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "close" } satisfies ClientMessage));
+      const told = socket !== undefined && greeted && socket.readyState === WebSocket.OPEN;
+      if (told) socket?.send(JSON.stringify({ type: "close" } satisfies ClientMessage));
       socket?.close(1000, "tab closed");
       socket = undefined;
       setState("closed", "session ended");
+      return told ? undefined : ticket;
     },
   };
 }

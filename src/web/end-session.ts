@@ -17,10 +17,18 @@ export function needsEndConfirmation(status: EndingStatus): boolean {
   return shellAlive(status) || status.connection === "open";
 }
 
-/** The question the dialog asks before session `number` ends. */
+/**
+ * The question the dialog asks before session `number` ends. A session the page is not connected
+ * to ends when the page reaches the server again (session-closer.ts), not now, and the question
+ * says so: its shell may still be running meanwhile.
+ */
 export function endSessionQuestion(number: number, status: EndingStatus): string {
+  const workspace = "its workspace is deleted unless the server keeps workspaces";
+  if (status.connection !== "open") {
+    return `End session ${number}? The page is not connected to the server: as soon as it is again, the session's shell and whatever runs in it are killed, and ${workspace}.`;
+  }
   const loss = shellAlive(status) ? "Its shell and whatever runs in it are killed" : "It cannot be resumed";
-  return `End session ${number}? ${loss}, and its workspace is deleted unless the server keeps workspaces.`;
+  return `End session ${number}? ${loss}, and ${workspace}.`;
 }
 
 /** The page's confirmation dialog (index.html): a modal `<dialog>` whose form returns "end" or nothing. */

@@ -1,6 +1,8 @@
+import { closeSessionOnce } from "./close-attempt.ts";
 import { askToEndSession, endSessionQuestion, needsEndConfirmation } from "./end-session.ts";
 import { loadSavedTabs } from "./saved-tabs.ts";
 import { createScreenReaderToggle, saveScreenReaderMode, takeScreenReaderMode } from "./screen-reader-mode.ts";
+import { createSessionCloser } from "./session-closer.ts";
 import { announcementOf, createStatusBar } from "./status-bar.ts";
 import { createTabBar } from "./tab-bar.ts";
 import { onTabBarShortcut } from "./tab-bar-keys.ts";
@@ -69,6 +71,8 @@ function scheduleRender(): void {
   });
 }
 
+// Takes up at once the sessions that the page before a reload could not end yet.
+const closer = createSessionCloser({ storage: sessionStorage, attempt: (target) => closeSessionOnce(location, token, target) });
 const list = createTabList({
   parent: elementById("panes"),
   page: location,
@@ -77,6 +81,7 @@ const list = createTabList({
   terminalDescription: "terminal-keys",
   screenReaderMode,
   changed: scheduleRender,
+  endLater: (session) => closer.end(session),
 });
 createScreenReaderToggle(elementById("tabs"), screenReaderMode, (on) => {
   list.setScreenReaderMode(on);
@@ -85,7 +90,10 @@ createScreenReaderToggle(elementById("tabs"), screenReaderMode, (on) => {
 const restored = isReload() ? loadSavedTabs(sessionStorage) : [];
 if (restored.length === 0) list.add();
 for (const saved of restored) list.add(saved);
-window.addEventListener("online", () => list.retryAll());
+window.addEventListener("online", () => {
+  list.retryAll();
+  closer.retryNow();
+});
 // Tab stays the shell's (completion); this shortcut is the way out of a terminal and back.
 onTabBarShortcut(window, () => (tabBar.hasFocus ? list.active?.tab.term.focus() : tabBar.focus()));
 

@@ -1,4 +1,4 @@
-import type { PageLocation } from "./socket-url.ts";
+import type { PageLocation, ResumeTicket } from "./socket-url.ts";
 import { saveTabs, type SavedTab } from "./saved-tabs.ts";
 import { createTab, type Tab } from "./tab.ts";
 
@@ -37,6 +37,8 @@ export interface TabListOptions {
   /** xterm.js's screen reader mode at first (see setScreenReaderMode). */
   screenReaderMode: boolean;
   changed(): void;
+  /** The session of a tab closed while the page could not reach the server: to be ended once it can. */
+  endLater(session: ResumeTicket): void;
 }
 
 /** Creates the tab list; every change saves the tabs' sessions for a reload, then calls `changed`. */
@@ -84,7 +86,8 @@ export function createTabList(options: TabListOptions): TabList {
       const closing = tabs[index];
       if (!closing) return;
       tabs.splice(index, 1);
-      closing.tab.close();
+      const unended = closing.tab.close();
+      if (unended) options.endLater(unended);
       if (active === closing) {
         active = undefined;
         const neighbour = tabs[Math.min(index, tabs.length - 1)];

@@ -1,4 +1,4 @@
-import type { PageLocation } from "./socket-url.ts";
+import type { PageLocation, ResumeTicket } from "./socket-url.ts";
 import { FitAddon } from "@xterm/addon-fit";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { Terminal } from "@xterm/xterm";
@@ -39,8 +39,11 @@ export interface Tab {
   /** Starts a shell in place of one that has exited. */
   newShell(): void;
   retryNow(): void;
-  /** Ends the session on the server and removes the tab. */
-  close(): void;
+  /**
+   * Ends the session on the server and removes the tab. Returns the session when the page could not
+   * tell the server (it is not connected), for the caller to end once it can.
+   */
+  close(): ResumeTicket | undefined;
 }
 
 export interface TabOptions {
@@ -184,10 +187,11 @@ export function createTab(options: TabOptions): Tab {
     newShell,
     retryNow: () => connection.retryNow(),
     close() {
-      connection.end();
+      const unended = connection.end();
       observer.disconnect();
       term.dispose();
       element.remove();
+      return unended;
     },
   };
 }

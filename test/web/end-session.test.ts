@@ -29,4 +29,12 @@ describe("endSessionQuestion", () => {
       "End session 3? It cannot be resumed, and its workspace is deleted unless the server keeps workspaces.",
     );
   });
+
+  test("says that a session the page is not connected to ends once it is again", () => {
+    for (const connection of ["connecting", "reconnecting"] as const) {
+      expect(endSessionQuestion(4, { connection, shell: "running" })).toBe(
+        "End session 4? The page is not connected to the server: as soon as it is again, the session's shell and whatever runs in it are killed, and its workspace is deleted unless the server keeps workspaces.",
+      );
+    }
+  });
 });

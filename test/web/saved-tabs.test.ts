@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { SAVED_TABS_STORAGE_KEY, loadSavedTabs, saveTabs } from "../../src/web/saved-tabs.ts";
+import { SAVED_TABS_STORAGE_KEY, loadSavedTabs, loadSessionsToEnd, saveSessionsToEnd, saveTabs } from "../../src/web/saved-tabs.ts";
 
 function memoryStorage(initial?: string) {
   const items = new Map<string, string>(initial === undefined ? [] : [[SAVED_TABS_STORAGE_KEY, initial]]);
@@ -17,4 +17,13 @@ test("nothing stored, or something that is not a list of tabs, loads as no tabs"
   expect(loadSavedTabs(memoryStorage())).toEqual([]);
   expect(loadSavedTabs(memoryStorage("{not json"))).toEqual([]);
   expect(loadSavedTabs(memoryStorage('[{"session":1}]'))).toEqual([]);
+});
+
+test("sessions to end come back as they were saved, apart from the saved tabs", () => {
+  const storage = memoryStorage();
+  const sessions = [{ session: "s1", resumeSecret: "r1" }];
+  saveSessionsToEnd(storage, sessions);
+  expect(loadSessionsToEnd(storage)).toEqual(sessions);
+  expect(loadSavedTabs(storage)).toEqual([]);
+  expect(loadSessionsToEnd(memoryStorage('[{"session":"s1"}]'))).toEqual([]);
 });
