@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import { connect } from "../helpers/client.ts";
 import type { TestServer } from "../helpers/server-process.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
-import { startSocketGate, type SocketGate } from "./socket-gate.ts";
+import { startSocketGate, type SocketGate } from "../helpers/socket-gate.ts";
 import { PROMPT, waitForLines } from "./terminal-screen.ts";
 
 let server: TestServer;

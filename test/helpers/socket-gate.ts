@@ -4,7 +4,7 @@
 // be reloaded; page.route() serving the page instead makes Chromium block its sockets to 127.0.0.1
 // (net::ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS).
 import { connect, createServer, type Socket } from "node:net";
-import { listenOnLoopback } from "../helpers/listen-loopback.ts";
+import { listenOnLoopback } from "./listen-loopback.ts";
 
 export interface SocketGate extends AsyncDisposable {
   readonly port: number;
