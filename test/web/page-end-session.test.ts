@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
-import { PROMPT, escapeRegex, typeCommand, waitForLines } from "./terminal-screen.ts";
+import { PROMPT, exitShell, typeCommand, waitForLines } from "./terminal-screen.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -76,8 +76,7 @@ describe.skipIf(noBrowserReason !== undefined)("ending a tab's session in the te
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${own.port}/#token=${own.token}`);
     await waitForLines(page, [PROMPT]);
-    await typeCommand(page, "exit");
-    await waitForLines(page, [escapeRegex("[bunker] shell exited with code 0; press Enter for a new shell"), "^$"]);
+    await exitShell(page);
 
     // The session lives on, and its workspace would go with it.
     await page.locator(".tab-close").click();

@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import type { TestServer } from "../helpers/server-process.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
-import { PROMPT, escapeRegex, typeCommand, waitForLines } from "./terminal-screen.ts";
+import { PROMPT, exitShell, typeCommand, waitForLines } from "./terminal-screen.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -31,8 +31,7 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page's status bar",
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${proxy.port}/#token=${server.token}`);
     await waitForLines(page, [PROMPT]);
-    await typeCommand(page, "exit");
-    await waitForLines(page, [escapeRegex("[bunker] shell exited with code 0; press Enter for a new shell"), "^$"]);
+    await exitShell(page);
     const button = page.locator("#status").getByRole("button", { name: "New shell" });
     await button.focus();
     expect(await focused(page)).toBe("New shell");

@@ -50,6 +50,12 @@ export async function typeCommand(page: Page, line: string): Promise<void> {
   await page.keyboard.press("Enter");
 }
 
+/** Ends the tab's shell with `exit` and waits for the page to offer a new one. */
+export async function exitShell(page: Page): Promise<void> {
+  await typeCommand(page, "exit");
+  await waitForLines(page, [escapeRegex("[bunker] shell exited with code 0; press Enter for a new shell"), "^$"]);
+}
+
 /** Escapes text for use inside a regex source. */
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
