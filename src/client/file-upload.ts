@@ -3,6 +3,7 @@ import { encodeBase64 } from "./base64.ts";
 import { concatBytes } from "./concat-bytes.ts";
 import { createDeferred, type Deferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
+import { describeKind } from "./bytes-argument.ts";
 import type { FileChannel } from "./file-channel.ts";
 
 /** Options of `files.upload`, as `file.upload` takes them. */
@@ -20,6 +21,9 @@ export interface UploadOptions {
  * `windowBytes` beyond its last ack, and the file appears whole at the end (a rename), or not at all.
  */
 export async function uploadFile(channel: FileChannel, path: string, data: Uint8Array | AsyncIterable<Uint8Array>, options: UploadOptions): Promise<FileEntry> {
+  if (!(data instanceof Uint8Array) && !isIterable(data)) {
+    throw new TypeError(`files.upload: data must be a Uint8Array or an async iterable of them, got ${describeKind(data)}`);
+  }
   const id = channel.nextId();
   const size = data instanceof Uint8Array ? data.byteLength : undefined;
   const ready = createDeferred<{ chunkBytes: number; windowBytes: number }>();
@@ -108,6 +112,8 @@ async function* piecesOf(data: Uint8Array | AsyncIterable<Uint8Array>, chunkByte
   // An iterable of any chunk sizes: regrouped so that only the final piece is short.
   let held: Uint8Array = new Uint8Array(0);
   for await (const chunk of data) {
+    // An ArrayBuffer or a string joined as nothing, or as zeros: the file would be wrong, not refused.
+    if (!(chunk instanceof Uint8Array)) throw new TypeError(`files.upload: the data yielded ${describeKind(chunk)}, not a Uint8Array`);
     const joined = concatBytes([held, chunk]);
     let start = 0;
     // Keep at least one byte back: whether a piece is the last is known only at the end.
@@ -115,4 +121,8 @@ async function* piecesOf(data: Uint8Array | AsyncIterable<Uint8Array>, chunkByte
     held = joined.subarray(start);
   }
   yield { bytes: held, last: true };
+}
+
+function isIterable(data: unknown): data is AsyncIterable<unknown> | Iterable<unknown> {
+  return typeof data === "object" && data !== null && (Symbol.asyncIterator in data || Symbol.iterator in data);
 }

@@ -1,6 +1,7 @@
 import type { FileEntry, FileReply, FileRequest } from "../protocol/index.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { BunkerError } from "./errors.ts";
+import { describeKind } from "./bytes-argument.ts";
 import { concatBytes } from "./concat-bytes.ts";
 import type { FileChannel } from "./file-channel.ts";
 import { rawBytesPerMessage } from "./message-bytes.ts";
@@ -139,6 +140,11 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
   };
 
   const write = async (path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<FileEntry> => {
+    // Anything else (an ArrayBuffer, an array of numbers) went on as bytes it was not, and made an
+    // empty or zero-filled file that the write reported as written.
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`files.write: data must be a string or a Uint8Array, got ${describeKind(data)}`);
+    }
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     const common = { ...(options.parents !== undefined && { parents: options.parents }), ...(options.mode !== undefined && { mode: options.mode }) };
     // Data that fits one message (256 KiB at the default frame limit) goes as one `file.write`;

@@ -160,3 +160,44 @@ test("a download tells its file's version, and a resume of a file that changed s
   expect(again.ready?.etag).not.toBe(etag);
   expect(same(Buffer.concat(parts), second)).toBe(true);
 });
+
+/** How a call ended: its value, or the name and message of what it threw. */
+async function outcome(promise: Promise<unknown>): Promise<{ value: unknown } | { error: string }> {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    return { error: `${(error as Error).name}: ${(error as Error).message}` };
+  }
+}
+
+// JavaScript callers (and TypeScript ones holding `any`) pass what E2B's files.write takes: an
+// ArrayBuffer, or a stream of ArrayBuffers. These made an empty or zero-filled file and resolved.
+test("files.write and files.upload refuse data that is not bytes, naming what they got, and write nothing", async () => {
+  const wrong = (value: unknown) => value as Uint8Array;
+  expect(await outcome(session.files.write("kinds/array.bin", wrong([1, 2, 3])))).toEqual({
+    error: "TypeError: files.write: data must be a string or a Uint8Array, got Array",
+  });
+  expect(await outcome(session.files.write("kinds/buffer.bin", wrong(new Uint8Array([7, 7]).buffer)))).toEqual({
+    error: "TypeError: files.write: data must be a string or a Uint8Array, got ArrayBuffer",
+  });
+  expect(await outcome(session.files.write("kinds/null.bin", wrong(null)))).toEqual({
+    error: "TypeError: files.write: data must be a string or a Uint8Array, got null",
+  });
+  expect(await outcome(session.files.upload("kinds/number.bin", wrong(42)))).toEqual({
+    error: "TypeError: files.upload: data must be a Uint8Array or an async iterable of them, got number",
+  });
+  expect(await outcome(session.files.upload("kinds/numbers.bin", wrong([1, 2, 3])))).toEqual({
+    error: "TypeError: files.upload: the data yielded number, not a Uint8Array",
+  });
+  const buffers = (async function* () {
+    yield new Uint8Array([1, 2]);
+    yield new Uint8Array([7, 7, 7, 7]).buffer;
+  })();
+  expect(await outcome(session.files.upload("kinds/buffers.bin", buffers as AsyncIterable<Uint8Array>))).toEqual({
+    error: "TypeError: files.upload: the data yielded ArrayBuffer, not a Uint8Array",
+  });
+  expect((await session.files.list("kinds").catch(() => [])).map((entry) => entry.name)).toEqual([]);
+  // Bytes in any iterable still go: a plain array of Uint8Arrays, a Node Buffer.
+  expect((await session.files.upload("kinds/parts.bin", wrong([new Uint8Array([1]), Buffer.from([2, 3])]))).size).toBe(3);
+  expect(await session.files.readBytes("kinds/parts.bin")).toEqual(new Uint8Array([1, 2, 3]));
+});
