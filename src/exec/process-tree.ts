@@ -26,16 +26,22 @@ export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
 /**
  * Sends `signal` to every process of a PID namespace. Its pid 1 ignores catchable signals from
  * outside (init semantics), so each process gets the signal directly; SIGKILL to pid 1 alone
- * takes the whole namespace down with it. Returns how many processes were signalled.
+ * takes the whole namespace down with it. `spareInit`: not pid 1 (the reaper, which blocks every
+ * signal and takes a pending SIGTERM as the server ending the exec, reaper-x86_64.S), SIGKILL
+ * included: each other process gets it. Returns how many processes were signalled.
  */
-export function signalNamespace(initPid: number, namespaceInode: number, signal: NodeJS.Signals): number {
-  if (signal === "SIGKILL") {
+export function signalNamespace(initPid: number, namespaceInode: number, signal: NodeJS.Signals, spareInit = false): number {
+  if (signal === "SIGKILL" && !spareInit) {
     signalQuietly(initPid, "SIGKILL");
     return 1;
   }
-  const pids = pidsInNamespace(namespaceInode);
-  for (const pid of pids) signalQuietly(pid, signal);
-  return pids.length;
+  let delivered = 0;
+  for (const pid of pidsInNamespace(namespaceInode)) {
+    if (spareInit && pid === initPid) continue;
+    signalQuietly(pid, signal);
+    delivered++;
+  }
+  return delivered;
 }
 
 /** Sends `signal` to a whole process group (the exec was spawned as its leader). */

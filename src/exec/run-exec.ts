@@ -199,14 +199,22 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
   });
 
   let killTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Settles when an ending's SIGKILL has gone out: until then the tree has its grace, every process of it. */
+  let killSent: PromiseWithResolvers<void> | undefined;
   const terminate = (reason: "timeout" | "killed" | "output_limit", immediately: boolean) => {
     killReason ??= reason;
     if (immediately) {
       signalTree("SIGKILL");
       return;
     }
-    signalTree("SIGTERM");
-    killTimer ??= setTimeout(() => signalTree("SIGKILL"), KILL_GRACE_MS);
+    signalTree("SIGTERM", "ending");
+    killSent ??= Promise.withResolvers<void>();
+    killTimer ??= setTimeout(() => {
+      // A process group outlives its leader; signalTree sends nothing once the leader has exited.
+      if (processExited && command.tree === "process-group") signalProcessGroup(proc.pid, "SIGKILL");
+      else signalTree("SIGKILL", "ending");
+      killSent?.resolve();
+    }, KILL_GRACE_MS);
   };
 
   const timeoutTimer = request.timeoutMs > 0 ? setTimeout(() => terminate("timeout", false), request.timeoutMs) : undefined;
@@ -228,10 +236,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     // The exit may be seen before the terminal's last output is read: the quiet time starts here.
     lastPtyDataAt = Math.max(lastPtyDataAt, performance.now());
     if (terminal) void drainTerminal(() => lastPtyDataAt, flowControl!, ptyEnded.resolve);
-    if (command.tree === "process-group") {
-      // The leader is gone: whatever it left in its group goes too, so that our pipes can close.
-      signalProcessGroup(proc.pid, "SIGKILL");
-    }
+    // The leader is gone: whatever it left in its group goes too, so that our pipes can close; when
+    // the exec is being ended, at its SIGKILL (the terminate above), as the reaper waits under bwrap.
+    if (command.tree === "process-group" && !killSent) signalProcessGroup(proc.pid, "SIGKILL");
   });
 
   const pumps = Promise.all([stdoutPump.done, stderrPump.done]);
@@ -262,6 +269,8 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     } else {
       await exited;
       if (command.tree === "process-group" && !pumpsEnded) {
+        // Being ended: what the leader left has until the SIGKILL, and its output with it.
+        if (killSent) await Promise.race([pumps, killSent.promise]);
         await withOrphanGrace(pumps, logs, () => {
           stdoutPump.cancel();
           stderrPump.cancel();

@@ -22,7 +22,7 @@ export interface SignalledExec {
  * its PID namespace (bwrap). A signal sent too early for the tree to receive it waits, a few
  * milliseconds at most, until it can.
  */
-export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signals) => void {
+export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signals, why?: "ending") => void {
   // A signal to the process group right after the spawn could be lost (found by a soak: 8 of 20
   // SIGTERMs to a PTY exec under --sandbox none): the group does not exist until the PTY's setsid
   // has run, and under the reaper a catchable signal that comes before it has forked the command
@@ -39,7 +39,7 @@ export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signal
       },
     );
 
-  const signalTree = (signal: NodeJS.Signals) => {
+  const signalTree = (signal: NodeJS.Signals, why?: "ending") => {
     if (exec.exited()) return;
     if (exec.command.tree === "process-group") {
       signalGroupOnceFormed(signal);
@@ -49,20 +49,35 @@ export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signal
     // A signal sent before bwrap has said where that is tries again shortly (until the exit).
     const status = exec.sandboxStatus();
     if (!status) {
-      setTimeout(() => signalTree(signal), LOOK_EVERY_MS);
+      setTimeout(() => signalTree(signal, why), LOOK_EVERY_MS);
       return;
     }
     const { childPid, pidNamespace } = status;
+    if (signal === "SIGKILL" && why === "ending") {
+      // The end of a timeout's grace: every process but the reaper, which then reaps them and
+      // writes the first process's status (SIGKILL to pid 1 would take that record with it). Again
+      // until none is left, for a process may fork between a look and its kill.
+      const sweep = (looksLeft: number) => {
+        if (exec.exited() || signalNamespace(childPid, pidNamespace, "SIGKILL", true) === 0) return;
+        if (looksLeft > 0) setTimeout(() => sweep(looksLeft - 1), LOOK_EVERY_MS);
+        else signalNamespace(childPid, pidNamespace, "SIGKILL");
+      };
+      sweep(LOOKS);
+      return;
+    }
     if (signal === "SIGKILL") {
       signalNamespace(childPid, pidNamespace, signal);
       return;
     }
-    // A catchable signal that arrives before the reaper has forked the command would stay pending on
-    // the reaper (pid 1, which blocks everything) and be lost: retry until a second process exists.
+    // A catchable signal that arrives before the reaper has forked the command would reach no one
+    // (pid 1, the reaper, blocks everything): retry until a process besides it exists. The reaper
+    // itself is sent the signal only when the server ends the exec: a SIGTERM pending on it then
+    // says so, and it leaves the rest of the tree their grace (reaper-x86_64.S).
+    const ending = why === "ending";
     const deliver = (attemptsLeft: number) => {
       if (exec.exited()) return;
-      const delivered = signalNamespace(childPid, pidNamespace, signal);
-      if (delivered < 2 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), LOOK_EVERY_MS);
+      const others = signalNamespace(childPid, pidNamespace, signal, !ending) - (ending ? 1 : 0);
+      if (others < 1 && attemptsLeft > 0) setTimeout(() => deliver(attemptsLeft - 1), LOOK_EVERY_MS);
     };
     deliver(LOOKS);
   };

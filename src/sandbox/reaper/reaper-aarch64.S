@@ -218,12 +218,19 @@ _start:
 	cmp	w24, #0x7f		/* stopped (only if traced): not the end yet */
 	b.eq	.Lwait
 
-	/* As pid 1, kill and reap the rest of the sandbox before the record
-	 * (see reaper-x86_64.S). */
+	/* As pid 1, kill and reap the rest of the sandbox before the record;
+	 * with SIGTERM pending (the server ending the exec), only reap: the rest
+	 * have until the server's SIGKILL to clean up (see reaper-x86_64.S). */
 	mov	x8, #172		/* getpid */
 	svc	#0
 	cmp	x0, #1
 	b.ne	.Lreport
+	add	x0, sp, #56		/* the pending set, in the siginfo scratch */
+	mov	x1, #8
+	mov	x8, #136		/* rt_sigpending */
+	svc	#0
+	ldr	w0, [sp, #56]
+	tbnz	w0, #14, .Lreap_rest	/* bit SIGTERM - 1 */
 	mov	x0, #-1
 	mov	x1, #9			/* SIGKILL */
 	mov	x8, #129		/* kill */

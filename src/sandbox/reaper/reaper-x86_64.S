@@ -15,7 +15,8 @@
  *
  * Being pid 1 makes this program the sandbox's lifetime. Once the command has
  * ended it kills and reaps every other process of the namespace (daemons and
- * `sleep 100 &` go), writes its record and exits; until then it reaps every
+ * `sleep 100 &` go; after a timeout's SIGTERM it only reaps them, see below),
+ * writes its record and exits; until then it reaps every
  * orphan the kernel re-parents to it, and it exits early when the server is
  * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
  * fd 4, which only the server holds, is closed (the lifeline, see below).
@@ -254,6 +255,19 @@ _start:
 	syscall
 	cmp	$1, %eax
 	jne	.Lreport
+	/* Unless the server is ending the exec (a timeout, a kill): then it has
+	 * sent SIGTERM to every process of the namespace, this one included
+	 * (tree-signals.ts: only then; a client's signal spares pid 1), and it
+	 * sends SIGKILL a second later. The rest have that second to clean up:
+	 * a shell line's shell dies of SIGTERM at once, and killing its children
+	 * with it would take their time away. So with SIGTERM pending (blocked
+	 * since the fork), only reap until they are gone or the SIGKILL comes. */
+	lea	56(%rsp), %rdi		/* the pending set, in the siginfo scratch */
+	mov	$8, %esi
+	mov	$127, %eax		/* rt_sigpending */
+	syscall
+	testl	$0x4000, 56(%rsp)	/* 1 << (SIGTERM - 1) */
+	jnz	.Lreap_rest
 	mov	$-1, %edi
 	mov	$9, %esi		/* SIGKILL */
 	mov	$62, %eax		/* kill */

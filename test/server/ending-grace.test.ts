@@ -1,0 +1,57 @@
+/**
+ * When the server ends an exec (its timeoutMs, its maxOutputBytes) it sends SIGTERM to the whole
+ * tree and SIGKILL a second later: that second is every process's, not only the first one's. A
+ * `cmd` runs under /bin/sh, which SIGTERM ends at once; its children used to be killed with it
+ * (by the reaper under bwrap, by the server's kill of the process group under none), before a
+ * SIGTERM handler of their own could finish (found by a parity review against Kubernetes' grace).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect, type TestClient } from "../helpers/client.ts";
+import { countSleepers } from "../helpers/proc.ts";
+import { noBwrap } from "../helpers/sandbox-required.ts";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+
+/** A shell line whose child shell cleans up for 0.3 s on SIGTERM, writing `cleaned.txt` at the end. */
+const CLEANS_UP = `sh -c 'trap "sleep 0.3; echo cleaned > cleaned.txt; exit 0" TERM; sleep 1021 & wait'; echo after > after.txt`;
+/** A shell line whose child ignores SIGTERM (and so does its sleep, which inherits that). */
+const IGNORES_TERM = `sh -c 'trap "" TERM; sleep 1022'; echo after > after.txt`;
+/** Long enough for the tree to be up before the timeout under a loaded machine, short for a test. */
+const TIMEOUT_MS = 1500;
+const KILL_GRACE_MS = 1000;
+
+for (const sandbox of ["bwrap", "none"] as const) {
+  describe.skipIf(sandbox === "bwrap" && noBwrap)(`ending an exec under --sandbox ${sandbox}`, () => {
+    let server: TestServer;
+    let client: TestClient;
+    beforeAll(async () => {
+      server = await startServer({ args: ["--sandbox", sandbox] });
+      client = await connect(server);
+    });
+    afterAll(async () => {
+      await client?.[Symbol.asyncDispose]();
+      await server?.[Symbol.asyncDispose]();
+    });
+
+    const read = async (id: string, file: string) => (await client.exec({ id, cmd: `cat ${file} 2>/dev/null || echo missing` })).stdout;
+
+    test("a timeout's SIGTERM leaves the children of a shell line their grace to clean up", async () => {
+      const run = await client.exec({ id: "cleans-up", cmd: CLEANS_UP, timeoutMs: TIMEOUT_MS });
+      expect(run.exit).toMatchObject({ reason: "timeout", signal: "SIGTERM" });
+      // Written 0.3 s after the SIGTERM, by a process the shell's death used to take with it.
+      expect(await read("cleaned", "cleaned.txt")).toBe("cleaned\n");
+      // The shell line itself did not go on.
+      expect(await read("after", "after.txt")).toBe("missing\n");
+      expect(countSleepers("1021")).toBe(0);
+    }, 20_000);
+
+    test("what ignores the SIGTERM is killed a second later, and the exit comes then, describing the first process", async () => {
+      const run = await client.exec({ id: "ignores", cmd: IGNORES_TERM, timeoutMs: TIMEOUT_MS });
+      // The shell died of the SIGTERM; the SIGKILL after the grace does not overwrite that (under
+      // bwrap it spares the reaper, which reports the shell's status once it has reaped the rest).
+      expect(run.exit).toMatchObject({ reason: "timeout", code: null, signal: "SIGTERM" });
+      expect(run.exit.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS + KILL_GRACE_MS - 50);
+      expect(countSleepers("1022")).toBe(0);
+      expect(await read("after-ignored", "after.txt")).toBe("missing\n");
+    }, 20_000);
+  });
+}
