@@ -289,9 +289,9 @@ export class Session {
    * directory a command made read-only) stays on disk, said in the log: it threw out of a close
    * that nothing awaited, and the unhandled rejection ended the server (found by a crash hunt).
    */
-  #removeWorkspace(): void {
+  async #removeWorkspace(): Promise<void> {
     try {
-      this.workspace.remove();
+      await this.workspace.remove();
     } catch (error) {
       // The error names the path that could not go (set aside, it is not workspace.path).
       const reason = (error as Error).message;
@@ -326,6 +326,10 @@ export class Session {
         record.running?.terminate("killed", true);
       }
       await Promise.allSettled([...records.map((record) => record.running?.finished), this.#shells?.closeAll()]);
+      // Before `closed`, so that a client told the session is closed finds its workspace gone; and
+      // asynchronous, so that a workspace a command filled (a chain of directories thousands deep)
+      // holds up this close alone, never the server's other sessions.
+      if (this.options.workspaceRetention === "delete") await this.#removeWorkspace();
       for (const connection of this.#connections.keys()) {
         if (why === "closed") {
           this.#send(connection, { type: "closed", session: this.id });
@@ -333,7 +337,6 @@ export class Session {
         }
       }
       this.#connections.clear();
-      if (this.options.workspaceRetention === "delete") this.#removeWorkspace();
     })();
     return this.#closing;
   }
