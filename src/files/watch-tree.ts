@@ -7,6 +7,7 @@ import { createEventBatcher, type WatchEvent } from "./event-batcher.ts";
 import type { FileScope } from "./file-scope.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { isTempName } from "./place-file.ts";
+import { isGatheredName } from "./remove-tree.ts";
 import { isPartialName } from "./upload-writer.ts";
 import { isStillAt, walkPath } from "./walk.ts";
 import { formatComponents, type ClientPath, type Components } from "./workspace-path.ts";
@@ -81,8 +82,9 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     let watcher: FSWatcher;
     try {
       watcher = watch(root.scheme.dirPath(dir), { persistent: false }, (eventType, name) => {
-        // The server's own temporary files are noise: their rename over the target is the event.
-        if (typeof name !== "string" || name.length === 0 || isTempName(name) || isPartialName(name)) return;
+        // The server's own temporary files are noise: their rename over the target is the event. So are
+        // the directories a removal gathers: the removal of what the client asked to remove is.
+        if (typeof name !== "string" || name.length === 0 || isTempName(name) || isPartialName(name) || isGatheredName(name)) return;
         queue = queue.then(() => onEvent(eventType, watched, name)).catch(() => {});
       });
     } catch (error) {

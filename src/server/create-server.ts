@@ -10,7 +10,7 @@ import {
 import { VERSION } from "../version.ts";
 import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
-import { isOriginAllowed } from "./origin.ts";
+import { isHostAllowed, isOriginAllowed } from "./origin.ts";
 import { createConnectionSink, type SocketSink } from "./connection-sink.ts";
 import type { ServerCounters, Session, SessionConnection } from "./session.ts";
 import { SessionRegistry, type SessionRequest } from "./session-registry.ts";
@@ -160,6 +160,10 @@ export function createServer(options: ServerOptions): BunkerServer {
       // with a stack trace in the log that anyone who reaches the port could cause.
       const url = URL.parse(request.url);
       if (url === null) return new Response("bad_message: the Host header is not a host\n", { status: 400, headers: { "x-bunker-error": "bad_message" } });
+      // Without a token, a rebound name is refused on every route, not only where an Origin is sent.
+      if (loopbackOnly && options.token === undefined && !isHostAllowed(request, options.allowedOrigins)) {
+        return new Response("host not allowed: a server on loopback without a token answers only loopback names\n", { status: 403 });
+      }
       if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
       if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
       if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure, loopbackOnly });

@@ -25,6 +25,21 @@ export function isOriginAllowed(request: Request, allowedOrigins: readonly strin
   return !loopbackOnly || isLoopbackHost(hostnameOf(host));
 }
 
+/**
+ * Whether a server that trusts its network position alone (bound to loopback, with --no-auth) may
+ * answer a request with this Host: a loopback name, or the host of an --allow-origin origin. A page
+ * whose own name was rebound to 127.0.0.1 (DNS rebinding) is the server's own origin to the
+ * browser, and a same-origin GET carries no Origin header: only its Host tells it apart (found by
+ * a review: GET /files/<path>?session=<name> read a named session's files, and /metrics the
+ * server's). No Host (HTTP/1.0) is no browser. A server with a token needs no such check: the
+ * page does not have the token.
+ */
+export function isHostAllowed(request: Request, allowedOrigins: readonly string[]): boolean {
+  const host = request.headers.get("host")?.toLowerCase();
+  if (host === undefined || isLoopbackHost(hostnameOf(host)) || allowedOrigins.includes("*")) return true;
+  return allowedOrigins.some((origin) => URL.parse(origin)?.host === host);
+}
+
 /** The name in a Host header, without its port: `[::1]:7681` is `[::1]`, `localhost:7681` is `localhost`. */
 function hostnameOf(host: string): string {
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);

@@ -14,6 +14,7 @@ import { SessionExecs } from "./session-execs.ts";
 import { SessionShells } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
 import { handleExecControl, type ExecControlContext } from "./exec-controls.ts";
+import { removeGitRedirects } from "../sandbox/git-redirects.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -241,6 +242,7 @@ export class Session {
     if (message.network === true && !(this.options.sandbox.info.network ?? this.options.allowNetwork)) {
       return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
     }
+    this.#sweepGitRedirects();
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
     this.#launchContext ??= { workspacePath: this.workspace.path, options: this.options, policy: this.#policy };
     const launched = launchExec(this.#launchContext, message, fingerprint);
@@ -262,9 +264,36 @@ export class Session {
     this.#execs ??= new SessionExecs(this.id, this.options, this.counters, {
       connections: () => this.#connections.keys(),
       broadcast: (message) => this.#broadcast(message),
-      execEnded: () => this.#clockOf().arm(),
+      execEnded: () => {
+        this.#sweepGitRedirects();
+        this.#clockOf().arm();
+      },
     });
     return this.#execs;
+  }
+
+  /**
+   * Removes what a command may have put in a protected repository's `.git` to make git on the host
+   * read config and hooks of its own (git-redirects.ts): before each exec and after each one ends
+   * (a persistent shell's commands included), so that only while a command runs can one be there.
+   * Under bwrap, where protected paths are enforced.
+   */
+  #sweepGitRedirects(): void {
+    if (this.options.sandbox.backend.name !== "bwrap") return;
+    let removed: string[];
+    try {
+      removed = removeGitRedirects(this.workspace.path, this.options.protectPaths);
+    } catch {
+      // Unreadable (a server that is not root, a directory a command locked): nothing to remove here.
+      return;
+    }
+    for (const path of removed) {
+      this.options.logger.warn(
+        "sandbox.git_redirect_removed",
+        { session: this.id, path },
+        `bunker: removed ${path} from the workspace of session ${this.id}: it would make git on the host read the config and hooks of another directory`,
+      );
+    }
   }
 
   #clockOf(): SessionClock {
@@ -289,9 +318,9 @@ export class Session {
    * directory a command made read-only) stays on disk, said in the log: it threw out of a close
    * that nothing awaited, and the unhandled rejection ended the server (found by a crash hunt).
    */
-  #removeWorkspace(): void {
+  async #removeWorkspace(): Promise<void> {
     try {
-      this.workspace.remove();
+      await this.workspace.remove();
     } catch (error) {
       // The error names the path that could not go (set aside, it is not workspace.path).
       const reason = (error as Error).message;
@@ -326,6 +355,12 @@ export class Session {
         record.running?.terminate("killed", true);
       }
       await Promise.allSettled([...records.map((record) => record.running?.finished), this.#shells?.closeAll()]);
+      // A kept workspace is read by host tools once the session is gone.
+      if (this.options.workspaceRetention === "keep") this.#sweepGitRedirects();
+      // Before `closed`, so that a client told the session is closed finds its workspace gone; and
+      // asynchronous, so that a workspace a command filled (a chain of directories thousands deep)
+      // holds up this close alone, never the server's other sessions.
+      if (this.options.workspaceRetention === "delete") await this.#removeWorkspace();
       for (const connection of this.#connections.keys()) {
         if (why === "closed") {
           this.#send(connection, { type: "closed", session: this.id });
@@ -333,7 +368,6 @@ export class Session {
         }
       }
       this.#connections.clear();
-      if (this.options.workspaceRetention === "delete") this.#removeWorkspace();
     })();
     return this.#closing;
   }

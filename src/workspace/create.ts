@@ -1,8 +1,9 @@
-import { chmodSync, chownSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, realpathSync, renameSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomText } from "../common/random-text.ts";
 import { namingKeyOf, workspaceNameFor } from "./naming.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
+import { removeWorkspaceTree } from "./remove-workspace.ts";
 
 /**
  * Creates the workspace root and returns its real path. With `runAs`, the root is 0711: the uid
@@ -37,7 +38,8 @@ export interface Workspace {
    * `remove` then removes it there. When the move fails, `remove` does nothing.
    */
   setAside(): void;
-  remove(): void;
+  /** Removes the directory and everything in it (removeWorkspaceTree), without holding up the server. */
+  remove(): Promise<void>;
 }
 
 /**
@@ -91,7 +93,7 @@ class WorkspaceDir implements Workspace {
     }
   }
 
-  remove(): void {
-    if (this.#removable !== undefined) rmSync(this.#removable, { recursive: true, force: true });
+  async remove(): Promise<void> {
+    if (this.#removable !== undefined) await removeWorkspaceTree(this.#removable);
   }
 }

@@ -1,6 +1,7 @@
 import { lstatSync, promises as fsPromises } from "node:fs";
 import { join } from "node:path";
 import { ENDED_WORKSPACE_PREFIX } from "./create.ts";
+import { removeWorkspaceTree } from "./remove-workspace.ts";
 
 /**
  * Workspaces that ending sessions set aside (`.ended-…`, see create.ts) and that a server killed
@@ -30,7 +31,8 @@ export async function removeEndedWorkspaces(root: string): Promise<{ removed: nu
   for (const name of names) {
     if (!name.startsWith(ENDED_WORKSPACE_PREFIX) || !isDirectory(join(root, name))) continue;
     try {
-      await fsPromises.rm(join(root, name), { recursive: true, force: true });
+      // Not fsPromises.rm: its time grows with the square of the depth (removeWorkspaceTree).
+      await removeWorkspaceTree(join(root, name));
       removed++;
     } catch (error) {
       failure ??= (error as Error).message;

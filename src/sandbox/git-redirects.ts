@@ -1,0 +1,81 @@
+import { closeSync, constants, lstatSync, openSync, unlinkSync } from "node:fs";
+
+/**
+ * Names in a git directory that make git read its config, hooks and objects from another directory:
+ * `commondir` (git's own for linked worktrees, never in a repository's main `.git`). A command that
+ * writes `.git/commondir` containing `../elsewhere`, a directory of its own with a `config` that
+ * sets `core.fsmonitor` or `core.hooksPath`, walks around the read-only `.git/config` and
+ * `.git/hooks`: git on the host runs the command's program at the next `git status` (found by a
+ * review, tried with git 2.39). Such a name cannot be bound read-only while it does not exist (the
+ * mount point would be a file on the host, which breaks git), so the server removes it instead.
+ */
+export const GIT_REDIRECT_NAMES = ["commondir"] as const;
+
+const WALK_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/** The git directories among the protected paths: `.git` for `.git/hooks`, each once. */
+export function protectedGitDirectories(protectedPaths: readonly string[]): string[][] {
+  const found = new Map<string, string[]>();
+  for (const relative of protectedPaths) {
+    const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
+    if (components.includes("..")) continue;
+    // A directory on the way to the protected path, not the path itself (`--protect .git` makes it all read-only).
+    for (let depth = 1; depth < components.length; depth++) {
+      if (components[depth - 1] === ".git") found.set(components.slice(0, depth).join("/"), components.slice(0, depth));
+    }
+  }
+  return [...found.values()];
+}
+
+/**
+ * Removes every GIT_REDIRECT_NAMES entry (a file or a symlink; a directory there only makes git
+ * fail) from the protected git directories of `workspace` that exist as real directories, walked
+ * without following a symlink. Returns what it removed, relative to the workspace. Cheap where
+ * there is no repository: one lstat that finds nothing. Linux only, as protected paths are.
+ */
+export function removeGitRedirects(workspace: string, protectedPaths: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const components of protectedGitDirectories(protectedPaths)) {
+    if (lstatSync(`${workspace}/${components[0]}`, { throwIfNoEntry: false }) === undefined) continue;
+    const dir = openDirectoryBeneath(workspace, components);
+    if (dir === undefined) continue;
+    try {
+      for (const name of GIT_REDIRECT_NAMES) {
+        const path = `/proc/self/fd/${dir}/${name}`;
+        const stats = lstatSync(path, { throwIfNoEntry: false });
+        if (stats === undefined || stats.isDirectory()) continue;
+        try {
+          unlinkSync(path);
+          removed.push([...components, name].join("/"));
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    } finally {
+      closeSync(dir);
+    }
+  }
+  return removed;
+}
+
+/** Opens `components` under `workspace` as a directory, each one without following a symlink; undefined when that fails. */
+function openDirectoryBeneath(workspace: string, components: readonly string[]): number | undefined {
+  let dir: number;
+  try {
+    dir = openSync(workspace, WALK_FLAGS);
+  } catch {
+    return undefined;
+  }
+  for (const name of components) {
+    let next: number;
+    try {
+      next = openSync(`/proc/self/fd/${dir}/${name}`, WALK_FLAGS);
+    } catch {
+      closeSync(dir);
+      return undefined;
+    }
+    closeSync(dir);
+    dir = next;
+  }
+  return dir;
+}
