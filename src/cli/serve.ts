@@ -100,6 +100,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
       runAs: settings.runAs,
       allowRead: settings.allowRead,
       allowWrite: settings.allowWrite,
+      rlimits: settings.rlimits,
     }),
     import("../server/create-server.ts"),
   ]);

@@ -11,7 +11,7 @@ import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
 import { createRuntimeDir } from "./runtime-dir.ts";
-import { buildReaperLimitArgs, DEFAULT_RLIMITS } from "./rlimits.ts";
+import { buildReaperLimitArgs, DEFAULT_RLIMITS, type Rlimits } from "./rlimits.ts";
 import type { RunAs } from "./run-as.ts";
 import { closeSetupNamespace, openSetupNamespace, type SetupNamespace, type SetupNamespaceOptions } from "./setup-namespace.ts";
 import { createSetupNamespaceKeeper, type SetupNamespaceKeeper } from "./setup-namespace-keeper.ts";
@@ -33,6 +33,12 @@ export interface DetectSandboxOptions {
   /** The extra host paths commands may read and write: bwrap's setup namespace shows them. */
   allowRead?: readonly string[];
   allowWrite?: readonly string[];
+  /**
+   * The limits commands run with: the probe applies them too (default DEFAULT_RLIMITS). With the
+   * defaults, a host whose hard open-file limit was under 4096 failed the probe even when
+   * --limit-open-files had been lowered to fit (found by a review).
+   */
+  rlimits?: Rlimits;
 }
 
 /** The backend the server runs with, what hello reports about it, and what to clean up at exit. */
@@ -53,7 +59,7 @@ export interface DetectedSandbox {
  */
 export type DetectSandboxResult = { ok: true; sandbox: DetectedSandbox } | { ok: false; reason: string; fatal?: true };
 
-async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined): Promise<ProbeResult> {
+async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined, rlimits: Rlimits): Promise<ProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
   if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   let seccompFd: number | undefined;
@@ -64,7 +70,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       ...buildBwrapArgs(options, policy, workspace),
       "--",
       REAPER_SANDBOX_PATH,
-      ...buildReaperLimitArgs(DEFAULT_RLIMITS),
+      ...buildReaperLimitArgs(rlimits),
       "/bin/true",
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
@@ -107,6 +113,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   if (process.platform !== "linux") return { ok: false, reason: "bwrap exists only on Linux" };
   const found = Bun.which("bwrap");
   if (!found) return { ok: false, reason: "bwrap is not installed (apt-get install bubblewrap)" };
+  const rlimits = options.rlimits ?? DEFAULT_RLIMITS;
   // By its real path: the setup namespace has the system directories and, bound alone, the file
   // bwrap really is, but not a symlink to it that lies elsewhere (/opt/bin/bwrap -> /usr/bin/bwrap).
   const bwrapPath = realpathSync(found);
@@ -140,7 +147,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   }
   const enterPath = installEnter(runtimeDir.path, arch);
   let probe: ProbeResult = setup.ok
-    ? await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs)
+    ? await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits)
     : setup;
   const setupNamespaceFailure = probe.ok ? undefined : probe.reason;
   let keeper: SetupNamespaceKeeper | undefined;
@@ -149,7 +156,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     backendOptions.setup = { enterPath, namespace: () => keeper!.current() };
   } else {
     if (setup.ok) closeSetupNamespace(setup.namespace);
-    probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs);
+    probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits);
   }
   if (!probe.ok) {
     dispose();
@@ -199,7 +206,7 @@ async function detectSeatbelt(options: DetectSandboxOptions): Promise<DetectSand
   const probe = await probeSeatbelt();
   if (!probe.ok) return probe;
   // Limits this Mac refuses must not cost the whole sandbox: execs then run without them, and hello says why.
-  const rlimitsProbe = await probeSeatbeltRlimits(DEFAULT_RLIMITS);
+  const rlimitsProbe = await probeSeatbeltRlimits(options.rlimits ?? DEFAULT_RLIMITS);
   return {
     ok: true,
     sandbox: {
