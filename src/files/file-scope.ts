@@ -1,7 +1,7 @@
 import { createConfinedRoot, type ConfinedRoot, type FileOwner } from "./confined-root.ts";
 import { resolveFileLimits, type FileLimits } from "./limits.ts";
 import type { PathScheme } from "./platform/index.ts";
-import { endsAsDirectory, parseWorkspacePath, type ClientPath } from "./workspace-path.ts";
+import { endsAsDirectory, parseWorkspacePath, type ClientPath, type Components } from "./workspace-path.ts";
 
 /** Everything a file operation acts within: the confined workspace, its quota, the limits. */
 export interface FileScope {
@@ -9,6 +9,8 @@ export interface FileScope {
   /** undefined: no quota. */
   readonly quotaBytes: number | undefined;
   readonly limits: FileLimits;
+  /** The protected paths (ServerOptions.protectPaths), as components: see protected-target.ts. */
+  readonly protectedPaths: readonly Components[];
 }
 
 /** What a FileScope is made from: the FileContext fields that concern files. */
@@ -17,6 +19,8 @@ export interface FileScopeOptions {
   readonly owner: FileOwner | undefined;
   readonly quotaBytes: number | undefined;
   readonly limits?: Partial<FileLimits> | undefined;
+  /** Paths relative to the workspace that commands may not change, such as `.git/config`. */
+  readonly protectPaths?: readonly string[] | undefined;
   /** Only tests pick a scheme; everyone else gets the platform's. */
   readonly scheme?: PathScheme | undefined;
 }
@@ -27,6 +31,7 @@ export function createFileScope(options: FileScopeOptions): FileScope {
     root: createConfinedRoot(options.workspace, options.owner, options.scheme),
     quotaBytes: options.quotaBytes,
     limits: resolveFileLimits(options.limits),
+    protectedPaths: (options.protectPaths ?? []).map((relative) => relative.split("/").filter((part) => part !== "" && part !== ".")),
   };
 }
 

@@ -6,6 +6,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   bad_message: 400,
   path_outside_workspace: 403,
   permission_denied: 403,
+  forbidden_by_policy: 403,
   not_found: 404,
   is_directory: 409,
   not_directory: 409,

@@ -1,5 +1,6 @@
 import type { FileEntry } from "../protocol/index.ts";
 import { describeEntry } from "./describe-entry.ts";
+import { assertNotLinkedIntoProtected } from "./protected-target.ts";
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
 import { renamePath } from "./fs-calls.ts";
 import { entryPath, lstatAt } from "./confined-root.ts";
@@ -35,6 +36,7 @@ export async function movePath(
       directory: to.directory,
     });
     if (target.name === null) throw new FileError("bad_message", `${to.label} is the workspace itself, which cannot be replaced`);
+    assertNotLinkedIntoProtected(scope, target, to.label);
     const existing = await lstatAt(scope.root, target.dir, target.name);
     if (existing && !options.overwrite) throw new FileError("exists", `${to.label} exists already; give overwrite: true to replace it`);
     try {

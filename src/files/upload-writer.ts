@@ -8,6 +8,7 @@ import type { FileScope } from "./file-scope.ts";
 import { placeFile, unlinkQuietly } from "./place-file.ts";
 import { assertWithinQuota, measureUsage } from "./usage.ts";
 import { isStillAt, walkPath, type Walked } from "./walk.ts";
+import { assertNotLinkedIntoProtected } from "./protected-target.ts";
 import { PARENT_DIRECTORY_MODE } from "./write-file.ts";
 import type { ClientPath } from "./workspace-path.ts";
 
@@ -72,6 +73,7 @@ export async function openUpload(scope: FileScope, path: ClientPath, options: Up
   });
   let opened: { fd: number; offset: number; partial: string } | undefined;
   try {
+    assertNotLinkedIntoProtected(scope, walked, label);
     const name = walked.name;
     if (name === null) throw new FileError("is_directory", `${label} is the workspace itself, a directory`);
     if (path.directory) throw new FileError("is_directory", `${label} ends in /, so it names a directory, never a file`);

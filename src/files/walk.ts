@@ -33,6 +33,8 @@ export interface Walked {
   readonly name: string | null;
   /** The target's components once symlinks are resolved. */
   readonly components: Components;
+  /** Whether the walk followed a symlink on the way (`components` is then not the path asked for). */
+  readonly throughLink: boolean;
   /** Closes what the walk holds open. */
   close(): void;
 }
@@ -57,6 +59,7 @@ export async function walkPath(root: ConfinedRoot, path: Components, options: Wa
       dir,
       name,
       components,
+      throughLink: links > 0,
       // Idempotent: a second close of a number the kernel has handed out again would close another file.
       close() {
         if (closed) return;

@@ -9,6 +9,7 @@ import { openContentFile } from "./open-content.ts";
 import { createTempFile, discardTempFile, placeFile } from "./place-file.ts";
 import { assertWithinQuota, measureUsage } from "./usage.ts";
 import { walkPath, type Walked } from "./walk.ts";
+import { assertNotLinkedIntoProtected } from "./protected-target.ts";
 import type { ClientPath } from "./workspace-path.ts";
 
 /** The choices of a file.write. */
@@ -43,6 +44,7 @@ export async function writeFile(scope: FileScope, path: ClientPath, data: Uint8A
     directory: path.directory,
   });
   try {
+    assertNotLinkedIntoProtected(scope, walked, label);
     if (walked.name === null) throw new FileError("is_directory", `${label} is the workspace itself, a directory`);
     // The walk refused a file at a path ending in /; what is left is a directory or nothing, and neither takes bytes.
     if (path.directory) throw new FileError("is_directory", `${label} ends in /, so it names a directory, never a file`);

@@ -18,6 +18,8 @@ export interface FileContext {
   readonly quotaBytes: number | undefined;
   /** Sizes and counts; undefined fields take DEFAULT_FILE_LIMITS. */
   readonly limits?: Partial<FileLimits> | undefined;
+  /** Paths commands may not change (ServerOptions.protectPaths): no symlink steers a change into them. */
+  readonly protectPaths?: readonly string[] | undefined;
   /** Only tests choose; otherwise the platform's (src/files/platform/index.ts). */
   readonly pathScheme?: PathScheme | undefined;
   /** Sends one reply on this connection. */
@@ -71,6 +73,7 @@ export function createFileHandler(context: FileContext): FileHandler {
     owner: context.owner,
     quotaBytes: context.quotaBytes,
     limits: context.limits,
+    protectPaths: context.protectPaths,
     scheme: context.pathScheme,
   });
   const handles = new Map<string, OpenHandle | "starting">();

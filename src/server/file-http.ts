@@ -14,6 +14,8 @@ export interface HttpFileTarget {
   readonly quotaBytes: number | undefined;
   /** Sizes and counts; undefined fields take DEFAULT_FILE_LIMITS. */
   readonly limits?: Partial<FileLimits> | undefined;
+  /** Paths commands may not change: no symlink steers a PUT into them (protected-target.ts). */
+  readonly protectPaths?: readonly string[] | undefined;
   /**
    * Called when the answer no longer needs the session: once a body that streams the file has been
    * sent to its end or dropped, and at once for every other answer (see Session.holdForHttp).
@@ -34,7 +36,7 @@ export interface HttpFileTarget {
  * Bodies stream both ways, a chunk at a time.
  */
 export async function handleFileHttp(request: Request, relativePath: string, target: HttpFileTarget): Promise<Response> {
-  const scope = createFileScope({ workspace: target.workspace, owner: target.owner, quotaBytes: target.quotaBytes, limits: target.limits });
+  const scope = createFileScope({ workspace: target.workspace, owner: target.owner, quotaBytes: target.quotaBytes, limits: target.limits, protectPaths: target.protectPaths });
   const release = target.release ?? (() => {});
   // Set by a download that answers with a body streamed from the file: the body releases then.
   let bodyReleases = false;

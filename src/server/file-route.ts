@@ -59,6 +59,7 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
     workspace: session.workspace.path,
     owner: options.runAs,
     quotaBytes: options.workspaceQuotaBytes,
+    protectPaths: options.protectPaths,
     release,
     ended: () => session.ended,
   });

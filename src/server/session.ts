@@ -131,6 +131,7 @@ export class Session {
         owner: this.options.runAs,
         quotaBytes: this.options.workspaceQuotaBytes,
         limits: fileLimitsForFrames(this.options.limits.maxFrameBytes),
+        protectPaths: this.options.protectPaths,
         send: (reply) => connection.sink.send(JSON.stringify(reply)),
         sendError: (code, text, id) => this.#sendError(connection, code, text, id),
         congestion: () => connection.sink.congestion(),
