@@ -10,6 +10,7 @@ export type { KeepaliveOptions } from "./keepalive.ts";
 export type { Session, SessionClosed, AttachOptions } from "./session-types.ts";
 export type { ExecHandle, ExecStarted, ExecExit } from "./exec-handle-types.ts";
 export type { ExecOptions, ExecCommand } from "./exec-options.ts";
+export type { RunOptions, RunResult } from "./run-command.ts";
 export type { OutputStream, OutputGap } from "./output-stream.ts";
 export type {
   SessionFiles,

@@ -2,6 +2,7 @@ import type { ExecInfo, HelloMessage, OutputEncoding, SandboxInfo } from "../pro
 import type { ExecHandle } from "./exec-handle-types.ts";
 import type { ExecCommand, ExecOptions } from "./exec-options.ts";
 import type { SessionFiles } from "./files.ts";
+import type { RunOptions, RunResult } from "./run-command.ts";
 
 /** How the socket of a session closed. */
 export interface SessionClosed {
@@ -48,6 +49,12 @@ export interface Session extends AsyncDisposable {
   readonly files: SessionFiles;
   /** Runs a command: an argv array, or a shell line. Throws a TypeError on bad options (and on an id that starts with `file:`). */
   exec(command: ExecCommand, options?: ExecOptions): ExecHandle;
+  /**
+   * Runs a command to its end: its exit facts with its whole stdout and stderr as text
+   * (`{ code, signal, reason, durationMs, stdout, stderr }`). `input` is written to its stdin.
+   * Rejects only when the server refuses the exec; a failing command is a result.
+   */
+  run(command: ExecCommand, options?: RunOptions): Promise<RunResult>;
   /**
    * Follows an exec of this session from the given offsets (default 0): buffered output is replayed,
    * then live. Throws a TypeError on bad options, and on an id that starts with `file:`.

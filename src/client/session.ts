@@ -11,6 +11,7 @@ import {
   type ServerMessage,
 } from "../protocol/index.ts";
 import { DEFAULT_MAX_MESSAGES_PER_SECOND, MAX_OPEN_FILE_HANDLES, MAX_QUEUED_FILE_REQUESTS } from "../protocol/limits.ts";
+import { runCommand, type RunOptions, type RunResult } from "./run-command.ts";
 import { createDeferred } from "./deferred.ts";
 import { binaryFrameBytes, createBinaryFramePairer, decodeServerText } from "./decode-frame.ts";
 import { BunkerError, quiet } from "./errors.ts";
@@ -163,6 +164,10 @@ export class ClientSession implements Session {
     );
     this.#follow(handle, message);
     return handle;
+  }
+
+  run(command: ExecCommand, options?: RunOptions): Promise<RunResult> {
+    return runCommand((what, execOptions) => this.exec(what, execOptions), command, options);
   }
 
   attach(id: string, offsets: { stdout?: number; stderr?: number } = {}, options: AttachOptions = {}): ExecHandle {
