@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -17,6 +17,8 @@ import { readAvailable } from "../../src/exec/status-pipes.ts";
 const hostArch = reaperArchFor(process.arch);
 const bwrapPath = Bun.which("bwrap");
 const qemuPath = Bun.which("qemu-aarch64");
+/** Makes the reaper pid 1 of a PID namespace of its own, as under bwrap, for either architecture. */
+const unsharePath = Bun.which("unshare");
 /** strace shows the reaper's last syscalls (CI installs it; elsewhere that test is skipped). */
 const stracePath = Bun.which("strace");
 const bwrapSkipReason = !hostArch
@@ -400,6 +402,71 @@ describe("reaper for arm64 under qemu-aarch64", () => {
     }
   });
 });
+
+/** Host pids of the processes in the PID namespace whose pid 1 is `initPid`, pid 1 included. */
+function pidsInNamespaceOf(initPid: number): number[] {
+  const namespace = readlinkSync(`/proc/${initPid}/ns/pid`);
+  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/pid`) === namespace;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// The pid-1 code (what the reaper does once the command has ended) on both architectures, arm64
+// under qemu, without bwrap: `unshare` gives the reaper a PID namespace of its own.
+for (const arch of ["x64", "arm64"] as const) {
+  const skipReason = !unsharePath ? "unshare not installed" : arch === "arm64" ? (!qemuPath ? "qemu-aarch64 not installed" : undefined) : hostArch !== "x64" ? "not an x64 host" : undefined;
+  if (skipReason) console.log(`skipping the ${arch} reaper's pid-1 tests: ${skipReason}`);
+  describe.skipIf(skipReason !== undefined)(`reaper (${arch}) as pid 1 of its own PID namespace`, () => {
+    const reaperArgv = () => [...(arch === "arm64" ? [qemuPath ?? "qemu-aarch64"] : []), installReaper(dir, arch)];
+    const unshare = (command: string[]) => [unsharePath ?? "unshare", "--user", "--map-root-user", "--pid", "--fork", ...reaperArgv(), ...command];
+
+    test("kills what the command left even when the command sent it SIGTERM itself (kill 0, kill -TERM 1)", async () => {
+      // Only the server's SIGTERM (from outside the namespace) gives the rest a grace; taken for it,
+      // this one kept the reaper waiting for the sleep, and the exec open with it.
+      const marker = `sleep 127.${process.pid}${arch === "x64" ? 1 : 2}`;
+      const startedAt = performance.now();
+      try {
+        const run = await runWithRecordPipe(unshare(["/bin/sh", "-c", `kill -TERM 1; ${marker} & echo started`]));
+        expect(run).toMatchObject({ exitCode: 0, stdout: "started\n", records: { waitStatus: 0 } });
+        expect(performance.now() - startedAt).toBeLessThan(10_000);
+        expect(pidsWithCommandLine(marker)).toEqual([]);
+      } finally {
+        killAll(pidsWithCommandLine(marker));
+      }
+    }, 60_000);
+
+    test("after a SIGTERM from outside (the server's), leaves the rest their time to clean up and reaps them", async () => {
+      const cleaned = join(dir, `cleaned-${arch}`);
+      const script = `sh -c 'trap "sleep 0.3; echo done > ${cleaned}; exit 0" TERM; sleep 128 & echo up; wait'; echo after`;
+      const proc = Bun.spawn(unshare(["/bin/sh", "-c", script]), { stdio: ["ignore", "pipe", "inherit", "pipe", "pipe"] });
+      const recordFd = pipeFd(proc.stdio[4]);
+      try {
+        await readUntil(proc.stdout, "up\n");
+        // What tree-signals.ts does at a timeout: SIGTERM to every process of the namespace, pid 1 too.
+        const initPid = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim());
+        for (const pid of pidsInNamespaceOf(initPid)) {
+          try {
+            process.kill(pid, "SIGTERM");
+          } catch {
+            // Ended meanwhile.
+          }
+        }
+        const [records] = await Promise.all([readToEnd(recordFd), proc.exited]);
+        // The first shell died of the SIGTERM; its child's handler finished before the record.
+        expect(decodeReaperRecords(records)).toEqual({ waitStatus: 15 });
+        expect(readFileSync(cleaned, "utf8")).toBe("done\n");
+      } finally {
+        closeSync(recordFd);
+        closeSync(pipeFd(proc.stdio[3]));
+        proc.kill("SIGKILL");
+      }
+    }, 60_000);
+  });
+}
 
 describe("reaper without a sandbox", () => {
   test.skipIf(!hostArch)("exits 127 without a record when given no program", async () => {

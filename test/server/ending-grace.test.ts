@@ -53,5 +53,19 @@ for (const sandbox of ["bwrap", "none"] as const) {
       expect(countSleepers("1022")).toBe(0);
       expect(await read("after-ignored", "after.txt")).toBe("missing\n");
     }, 20_000);
+
+    // Under bwrap only: there the reaper is pid 1 and kills what the command left; under none a
+    // process in a session of its own outlives the exec by design (and pid 1 is the host's init).
+    if (sandbox === "bwrap") {
+      test("a SIGTERM that reaches the reaper from inside (a script's kill 0) does not keep the exec open for what is left", async () => {
+        // The reaper shares the command's process group, so `kill 0` sends it SIGTERM too. Taken for
+        // the server's, it left the daemon running and the exit waiting for it (until the timeout).
+        const daemon = `mkfifo up; setsid sh -c 'echo > up; exec sleep 1023' & read ready < up; kill 0`;
+        const run = await client.exec({ id: "kill-0", cmd: daemon, timeoutMs: 10_000 });
+        expect(run.exit).toMatchObject({ reason: "signaled", code: null, signal: "SIGTERM" });
+        expect(run.exit.durationMs).toBeLessThan(5_000);
+        expect(countSleepers("1023")).toBe(0);
+      }, 30_000);
+    }
   });
 }

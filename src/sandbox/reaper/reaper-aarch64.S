@@ -219,18 +219,30 @@ _start:
 	b.eq	.Lwait
 
 	/* As pid 1, kill and reap the rest of the sandbox before the record;
-	 * with SIGTERM pending (the server ending the exec), only reap: the rest
-	 * have until the server's SIGKILL to clean up (see reaper-x86_64.S). */
+	 * with the server's SIGTERM pending (the server ending the exec: si_code
+	 * SI_USER from si_pid 0, outside the namespace, not a `kill 0` from
+	 * inside), only reap: the rest have until the server's SIGKILL to clean
+	 * up (see reaper-x86_64.S). */
 	mov	x8, #172		/* getpid */
 	svc	#0
 	cmp	x0, #1
 	b.ne	.Lreport
-	add	x0, sp, #56		/* the pending set, in the siginfo scratch */
-	mov	x1, #8
-	mov	x8, #136		/* rt_sigpending */
+	mov	x0, #0x4000		/* {SIGTERM}: 1 << (SIGTERM - 1) */
+	str	x0, [sp]
+	stp	xzr, xzr, [sp, #40]	/* timespec 0: take a pending one, never wait */
+	mov	x0, sp
+	add	x1, sp, #56		/* its siginfo, in the scratch */
+	add	x2, sp, #40
+	mov	x3, #8
+	mov	x8, #137		/* rt_sigtimedwait */
 	svc	#0
-	ldr	w0, [sp, #56]
-	tbnz	w0, #14, .Lreap_rest	/* bit SIGTERM - 1 */
+	cmp	x0, #15			/* SIGTERM taken (else -EAGAIN: none pending) */
+	b.ne	.Lkill_rest
+	ldr	w0, [sp, #64]		/* si_code: SI_USER (0), a kill() */
+	ldr	w1, [sp, #72]		/* si_pid: 0, from outside the namespace */
+	orr	w0, w0, w1
+	cbz	w0, .Lreap_rest
+.Lkill_rest:
 	mov	x0, #-1
 	mov	x1, #9			/* SIGKILL */
 	mov	x8, #129		/* kill */

@@ -15,7 +15,7 @@
  *
  * Being pid 1 makes this program the sandbox's lifetime. Once the command has
  * ended it kills and reaps every other process of the namespace (daemons and
- * `sleep 100 &` go; after a timeout's SIGTERM it only reaps them, see below),
+ * `sleep 100 &` go; after the server's SIGTERM it only reaps them, see below),
  * writes its record and exits; until then it reaps every
  * orphan the kernel re-parents to it, and it exits early when the server is
  * gone: when the outer bwrap dies (PR_SET_PDEATHSIG), or when the other end of
@@ -255,19 +255,39 @@ _start:
 	syscall
 	cmp	$1, %eax
 	jne	.Lreport
-	/* Unless the server is ending the exec (a timeout, a kill): then it has
-	 * sent SIGTERM to every process of the namespace, this one included
+	/* Unless the server is ending the exec (a timeout): then it has sent
+	 * SIGTERM to every process of the namespace, this one included
 	 * (tree-signals.ts: only then; a client's signal spares pid 1), and it
-	 * sends SIGKILL a second later. The rest have that second to clean up:
-	 * a shell line's shell dies of SIGTERM at once, and killing its children
-	 * with it would take their time away. So with SIGTERM pending (blocked
-	 * since the fork), only reap until they are gone or the SIGKILL comes. */
-	lea	56(%rsp), %rdi		/* the pending set, in the siginfo scratch */
-	mov	$8, %esi
-	mov	$127, %eax		/* rt_sigpending */
+	 * sends the rest SIGKILL a second later. The rest have that second to
+	 * clean up: a shell line's shell dies of SIGTERM at once, and killing its
+	 * children with it would take their time away. So with the server's
+	 * SIGTERM pending (blocked since the fork), only reap until they are gone.
+	 * Only the server's: a command reaches this process too (a script's
+	 * `kill 0` signals its process group, which is ours; `kill -TERM 1`), and
+	 * its leftovers, a daemon say, would then hold the exec open for as long
+	 * as they run (found by a review). The server sends from outside the
+	 * namespace, so its kill() arrives as si_code SI_USER from si_pid 0; a
+	 * process inside has a pid here, and cannot forge SI_USER for another
+	 * process (rt_sigqueueinfo refuses; filling the signal queue so that the
+	 * kernel drops the sender gains it nothing: its exec then ends when its
+	 * last process does). SIGTERM is not queued twice: one from
+	 * inside that is still pending swallows the server's, and the rest are
+	 * killed at once, as before the grace existed. */
+	movq	$0x4000, (%rsp)		/* {SIGTERM}: 1 << (SIGTERM - 1) */
+	movq	$0, 40(%rsp)		/* timespec 0: take a pending one, never wait */
+	movq	$0, 48(%rsp)
+	mov	%rsp, %rdi
+	lea	56(%rsp), %rsi		/* its siginfo, in the scratch */
+	lea	40(%rsp), %rdx
+	mov	$8, %r10d
+	mov	$128, %eax		/* rt_sigtimedwait */
 	syscall
-	testl	$0x4000, 56(%rsp)	/* 1 << (SIGTERM - 1) */
-	jnz	.Lreap_rest
+	cmp	$15, %eax		/* SIGTERM taken (else -EAGAIN: none pending) */
+	jne	.Lkill_rest
+	mov	64(%rsp), %eax		/* si_code: SI_USER (0), a kill() */
+	or	72(%rsp), %eax		/* si_pid: 0, from outside the namespace */
+	jz	.Lreap_rest
+.Lkill_rest:
 	mov	$-1, %edi
 	mov	$9, %esi		/* SIGKILL */
 	mov	$62, %eax		/* kill */
