@@ -5,6 +5,7 @@ import { lstatAt, mkdirAt } from "./confined-root.ts";
 import type { FileScope } from "./file-scope.ts";
 import { fstatFd } from "./fs-calls.ts";
 import { walkPath } from "./walk.ts";
+import { assertNotLinkedIntoProtected } from "./protected-target.ts";
 import { PARENT_DIRECTORY_MODE } from "./write-file.ts";
 import type { ClientPath, Components } from "./workspace-path.ts";
 
@@ -23,6 +24,7 @@ export async function makeDirectory(scope: FileScope, path: ClientPath, options:
       if (!options.parents) throw new FileError("exists", `${label} is the workspace itself, which exists`);
       return { entry: describeEntry([], await fstatFd(walked.dir.fd)), created: false };
     }
+    assertNotLinkedIntoProtected(scope, walked, label);
     const created = await mkdirAt(scope.root, walked.dir, walked.name, mode);
     const stats = await lstatAt(scope.root, walked.dir, walked.name);
     if (!stats) throw new FileError("not_found", `${label} vanished right after it was created`);

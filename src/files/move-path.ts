@@ -26,6 +26,7 @@ export async function movePath(
   try {
     source = await walkPath(scope.root, from.components, { label: from.label, followLast: false, directory: from.directory });
     if (source.name === null) throw new FileError("bad_message", `${from.label} is the workspace itself, which cannot be moved`);
+    assertNotLinkedIntoProtected(scope, source, from.label);
     const moved = await lstatAt(scope.root, source.dir, source.name);
     if (!moved) throw new FileError("not_found", `${from.label} does not exist in the workspace`);
     if (to.directory && !moved.isDirectory()) throw new FileError("not_directory", `${to.label} ends in /, but ${from.label} is not a directory`);

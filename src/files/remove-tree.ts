@@ -5,6 +5,7 @@ import { entryPath, entryPathOf, lstatAt, openDirAt, readEntryNames, type Confin
 import type { FileScope } from "./file-scope.ts";
 import type { OpenDir } from "./platform/index.ts";
 import { walkPath } from "./walk.ts";
+import { assertNotLinkedIntoProtected } from "./protected-target.ts";
 import type { ClientPath } from "./workspace-path.ts";
 
 /** Times a directory is emptied again when something keeps adding to it while it is removed. */
@@ -31,6 +32,7 @@ export async function removePath(scope: FileScope, path: ClientPath, recursive: 
   const walked = await walkPath(scope.root, path.components, { label, followLast: false, directory: path.directory });
   try {
     if (walked.name === null) throw new FileError("bad_message", `${label} is the workspace itself, which cannot be removed`);
+    assertNotLinkedIntoProtected(scope, walked, label);
     const stats = await lstatAt(scope.root, walked.dir, walked.name);
     if (!stats) throw new FileError("not_found", `${label} does not exist in the workspace`);
     if (!stats.isDirectory()) return await unlinkPath(entryPath(scope.root, walked.dir, walked.name));

@@ -113,6 +113,8 @@ async function createForAppend(scope: FileScope, walked: Walked, name: string, d
 async function appendInPlace(scope: FileScope, path: ClientPath, data: Uint8Array, mode: number | undefined): Promise<FileEntry> {
   const file = await openContentFile(scope.root, path, constants.O_WRONLY | constants.O_APPEND);
   try {
+    // This walk, not writeFile's: a command may have swapped the file for a link since (found by a review).
+    assertNotLinkedIntoProtected(scope, file.walked, path.label);
     await writeAllAt(file.fd, data, null);
     if (mode !== undefined) await fchmodFd(file.fd, mode);
     return describeEntry(file.walked.components, await fstatFd(file.fd));

@@ -5,7 +5,7 @@
  * itself is the client's own choice.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ServerMessage } from "../../src/protocol/index.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
@@ -24,7 +24,7 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
     // The repository appears in one exec (the protection covers what exists when an exec starts),
     // the links in the next, where .git/config and .git/hooks are read-only and only linked to.
     expect((await client.exec({ id: "repo", cmd: `mkdir -p .git/hooks && printf '${CONFIG.replace(/\t/g, "\\t").replace(/\n/g, "\\n")}' > .git/config` })).exit.code).toBe(0);
-    const links = await client.exec({ id: "links", cmd: `ln -s .git/config notes.txt && ln -s .git/hooks docs && printf 'x' > payload && echo ok >> .git/config` });
+    const links = await client.exec({ id: "links", cmd: `ln -s .git/config notes.txt && ln -s .git/hooks docs && ln -s .git gitdir && ln -s . here && printf 'x' > payload && echo ok >> .git/config` });
     expect(links.stdout).toBe("");
     expect(links.stderr).toContain("Read-only file system");
   });
@@ -61,6 +61,43 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
     expect(response.headers.get("x-bunker-error")).toBe("forbidden_by_policy");
     expect(config()).toBe(CONFIG);
   });
+
+  test("file.remove, file.move and file.mkdir through a link at, into or above a protected path are refused, and the paths stay", async () => {
+    // Gone, a protected path is no longer protected: the next command could write a config of its own there.
+    const refusals = [
+      { type: "file.remove", id: "r1", path: "gitdir/config" },
+      { type: "file.remove", id: "r2", path: "gitdir/hooks", recursive: true },
+      { type: "file.remove", id: "r3", path: "here/.git", recursive: true },
+      { type: "file.move", id: "m2", from: "gitdir/config", to: "config.away" },
+      { type: "file.move", id: "m3", from: "here/.git", to: "git.away" },
+      { type: "file.mkdir", id: "d1", path: "docs/sub" },
+    ];
+    for (const message of refusals) expect(await reply(message)).toMatchObject({ type: "error", id: message.id, code: "forbidden_by_policy" });
+    expect(config()).toBe(CONFIG);
+    expect(readdirSync(join(client.hello.workspace, ".git", "hooks"))).toEqual([]);
+    // The links themselves are the client's to remove.
+    expect(await reply({ type: "file.remove", id: "r4", path: "here" })).toMatchObject({ type: "file.remove.result" });
+  });
+
+  test("an append never lands in .git/config while a command keeps swapping the file for a link to it", async () => {
+    // The append used to check one walk and open the file by another: a swap in between went through.
+    client.send({ type: "exec", id: "swapper", cmd: `echo > swapped; echo ready; while :; do ln -sfn .git/config l && mv -T l swapped; echo > f && mv -T f swapped; done` });
+    await client.next((m: ServerMessage) => m.type === "output" && m.id === "swapper");
+    try {
+      const outcomes = new Set<string>();
+      for (let attempt = 0; attempt < 2000 && !config().includes("appended"); attempt++) {
+        const answer = await reply({ type: "file.write", id: `a${attempt}`, path: "swapped", data: `appended ${attempt}\n`, ifExists: "append" });
+        outcomes.add(answer.type === "error" ? answer.code : answer.type);
+      }
+      expect(config()).toBe(CONFIG);
+      // Both ways were taken: some appends went to the file, others were refused at the link.
+      expect(outcomes).toContain("file.write.result");
+      expect(outcomes).toContain("forbidden_by_policy");
+    } finally {
+      client.send({ type: "signal", id: "swapper", signal: "SIGKILL" });
+      await client.next((m: ServerMessage) => m.type === "exit" && m.id === "swapper");
+    }
+  }, 60_000);
 
   test("the client may still write the protected path by its own name", async () => {
     expect(await reply({ type: "file.write", id: "w3", path: ".git/config", data: `${CONFIG}\tlogallrefupdates = true\n` })).toMatchObject({ type: "file.write.result" });
