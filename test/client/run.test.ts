@@ -27,6 +27,14 @@ test("writes input to stdin and ends it", async () => {
   expect((await session.run(["cat"])).stdout).toBe("");
 });
 
+test("a command that ends before it has read all of its input is a result, not a rejection", async () => {
+  // More than the 8 MiB of stdin a server holds for a command that does not read: the rest cannot
+  // be sent before the exit, and the writes that wait for room fail with invalid_state then.
+  const input = new Uint8Array(12 * 1024 * 1024).fill(120);
+  expect(await session.run(["head", "-c", "2"], { input })).toMatchObject({ code: 0, signal: null, reason: "exited", stdout: "xx", stderr: "" });
+  expect(await session.run(["true"], { input })).toMatchObject({ code: 0, reason: "exited", stdout: "" });
+});
+
 test("a timeout is a result, and options pass through", async () => {
   expect(await session.run(["sleep", "5"], { timeoutMs: 200 })).toMatchObject({ reason: "timeout", signal: "SIGTERM", stdout: "" });
   await session.files.write("sub/x.txt", "x");
