@@ -5,7 +5,7 @@ import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
 import { buildBwrapArgs, buildBwrapLaunch, createBwrapBackend, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
-import { installReaper, reaperArchFor } from "./reaper.ts";
+import { decodeReaperRecords, installReaper, reaperArchFor } from "./reaper.ts";
 import { installEnter } from "./enter.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
@@ -18,6 +18,8 @@ import { createSetupNamespaceKeeper, type SetupNamespaceKeeper } from "./setup-n
 import { readWrittenText } from "./written-text.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 import { openAnonymousFile } from "../exec/anonymous-file.ts";
+import { readAvailable } from "../exec/status-pipes.ts";
+import { errnoName } from "../exec/exit-facts.ts";
 
 export const SANDBOX_CHOICES = ["auto", "bwrap", "seatbelt", "none"] as const;
 export type SandboxChoice = (typeof SANDBOX_CHOICES)[number];
@@ -59,7 +61,13 @@ export interface DetectedSandbox {
  */
 export type DetectSandboxResult = { ok: true; sandbox: DetectedSandbox } | { ok: false; reason: string; fatal?: true };
 
-async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined, rlimits: Rlimits): Promise<ProbeResult> {
+/** A probe's outcome; `fatal`: bwrap works, but no command could start in it (see probeBwrap). */
+type BwrapProbeResult = ProbeResult | { ok: false; reason: string; fatal: true };
+
+/** EPERM: what prlimit64 returns for a hard limit above the caller's own. */
+const EPERM = 1;
+
+async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined, rlimits: Rlimits): Promise<BwrapProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
   if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   let seccompFd: number | undefined;
@@ -90,11 +98,29 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
     });
     const exitCode = await proc.exited;
+    // The reaper's record: one of a start that failed (kind 1) says that the sandbox was set up.
+    const recordFd = proc.stdio[4];
+    const records = typeof recordFd === "number" ? decodeReaperRecords(readAvailable(recordFd)) : {};
     for (const index of [3, 4]) {
       const fd = proc.stdio[index];
       if (typeof fd === "number") closeSync(fd);
     }
     if (exitCode === 0) return { ok: true };
+    if (records.execErrno !== undefined) {
+      // Not a sandbox that cannot run here, which --sandbox auto would run commands without: every
+      // exec would fail the same way, under none too (prlimit there). A hard limit under a
+      // --limit-* (the default 4096 open files against a host's 1024) fell back to none, blaming
+      // user namespaces, and then failed every exec with EPERM (found by a review).
+      const hint =
+        records.execErrno === EPERM
+          ? "; a --limit-* value above the server's own hard limit (ulimit -H) cannot be set: lower it (--limit-open-files 1024, say), or raise the hard limit"
+          : "";
+      return {
+        ok: false,
+        fatal: true,
+        reason: `bwrap runs, but inside it the reaper could not set the limits commands run with, or start /bin/true: ${errnoName(records.execErrno)}${hint}`,
+      };
+    }
     const detail = readWrittenText(stderrFd) || `exit code ${exitCode}`;
     const likely = options.setup
       ? "in its setup namespace (docs/TROUBLESHOOTING.md)"
@@ -146,9 +172,14 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     return setup;
   }
   const enterPath = installEnter(runtimeDir.path, arch);
-  let probe: ProbeResult = setup.ok
+  let probe: BwrapProbeResult = setup.ok
     ? await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits)
     : setup;
+  if (!probe.ok && "fatal" in probe && probe.fatal) {
+    if (setup.ok) closeSetupNamespace(setup.namespace);
+    dispose();
+    return probe;
+  }
   const setupNamespaceFailure = probe.ok ? undefined : probe.reason;
   let keeper: SetupNamespaceKeeper | undefined;
   if (setup.ok && probe.ok) {

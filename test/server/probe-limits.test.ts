@@ -8,7 +8,8 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+import { BUN, makeWorkspaceRoot, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+import { rmSync } from "node:fs";
 
 const PRLIMIT = Bun.which("prlimit");
 
@@ -20,4 +21,28 @@ test.skipIf(noBwrap || !PRLIMIT)("a server whose hard open-file limit is 2048 st
   await using client = await connect(server);
   expect(client.hello.sandbox.backend).toBe("bwrap");
   expect((await client.exec({ id: "limit", cmd: "ulimit -n" })).stdout).toBe("1024\n");
+});
+
+test.skipIf(noBwrap || !PRLIMIT)("a limit the server cannot set stops it at startup, saying so, rather than running commands without a sandbox", async () => {
+  // The default --limit-open-files is 4096, over this hard limit. Under --sandbox auto the failed
+  // probe used to mean "no sandbox here": the server ran with none, blaming user namespaces, and
+  // then every exec failed with EPERM anyway (prlimit could not raise the limit either).
+  const workspaceRoot = makeWorkspaceRoot();
+  try {
+    const proc = Bun.spawn([PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts"), "serve", "--port", "0", "--no-auth", "--sandbox", "auto", "--workspace-root", workspaceRoot], {
+      stdout: "ignore",
+      stderr: "pipe",
+      // The code before started listening (with no sandbox) and ran on: fail in time instead.
+      timeout: 20_000,
+    });
+    const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    expect({ exitCode, stderr }).toEqual({
+      exitCode: 2,
+      stderr:
+        "bunker: sandbox: bwrap runs, but inside it the reaper could not set the limits commands run with, or start /bin/true: EPERM (operation not permitted); " +
+        "a --limit-* value above the server's own hard limit (ulimit -H) cannot be set: lower it (--limit-open-files 1024, say), or raise the hard limit\n",
+    });
+  } finally {
+    rmSync(workspaceRoot, { recursive: true, force: true });
+  }
 });
