@@ -6,6 +6,7 @@
  * SIGTERM handler of their own could finish (found by a parity review against Kubernetes' grace).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { ExitMessage, ServerMessage } from "../../src/protocol/index.ts";
 import { connect, type TestClient } from "../helpers/client.ts";
 import { countSleepers } from "../helpers/proc.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
@@ -52,6 +53,19 @@ for (const sandbox of ["bwrap", "none"] as const) {
       expect(run.exit.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS + KILL_GRACE_MS - 50);
       expect(countSleepers("1022")).toBe(0);
       expect(await read("after-ignored", "after.txt")).toBe("missing\n");
+    }, 20_000);
+
+    test("a client's SIGKILL during the grace ends what is left at once", async () => {
+      // The shell line's shell dies of the timeout's SIGTERM; its child prints and goes on. Under
+      // none the leader (the reaper) has then exited, and signals went nowhere until the grace's SIGKILL.
+      client.send({ type: "exec", id: "killed-in-grace", cmd: `sh -c 'trap "echo term" TERM; while :; do sleep 0.05; done'; echo after`, timeoutMs: 500 });
+      await client.next((message: ServerMessage) => message.type === "output" && message.id === "killed-in-grace");
+      client.send({ type: "signal", id: "killed-in-grace", signal: "SIGKILL" });
+      const exit = await client.next<ExitMessage>((message: ServerMessage) => message.type === "exit" && message.id === "killed-in-grace");
+      // Which signal it names differs: under bwrap the SIGKILL goes to the reaper, whose record goes with it.
+      expect(exit).toMatchObject({ reason: "timeout", code: null });
+      // The grace's own SIGKILL would come at 1500 ms.
+      expect(exit.durationMs).toBeLessThan(500 + KILL_GRACE_MS - 300);
     }, 20_000);
 
     // Under bwrap only: there the reaper is pid 1 and kills what the command left; under none a
