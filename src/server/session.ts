@@ -14,7 +14,8 @@ import { SessionExecs } from "./session-execs.ts";
 import { SessionShells } from "./session-shells.ts";
 import { SmallMap } from "./small-map.ts";
 import { handleExecControl, type ExecControlContext } from "./exec-controls.ts";
-import { removeGitRedirects } from "../sandbox/git-redirects.ts";
+import { execAdmissionProblem } from "./exec-admission.ts";
+import { removeSessionWorkspace, sweepGitRedirects } from "./workspace-upkeep.ts";
 
 /** Counts shared by every session of a server, for server-wide limits. */
 export interface ServerCounters {
@@ -230,19 +231,10 @@ export class Session {
       if (existing.fingerprint === fingerprint) return this.#send(connection, { type: "state", id, exec: existing.info() });
       return this.#sendError(connection, "duplicate_id", `exec id ${JSON.stringify(id)} was already used in this session for a different request`, id);
     }
-    const limits = this.options.limits;
     // A command for a live shell rides on the shell's slot; anything else needs one of its own.
     const needsSlot = message.shell === undefined || !this.#shells?.isLive(message.shell);
-    if (needsSlot && (this.#execs?.slots ?? 0) >= limits.maxExecsPerSession) {
-      return this.#sendError(connection, "limit_exceeded", `this session already runs ${limits.maxExecsPerSession} execs and persistent shells, the most it may`, id);
-    }
-    if (needsSlot && this.counters.execSlots >= limits.maxExecs) {
-      return this.#sendError(connection, "limit_exceeded", `the server already runs ${limits.maxExecs} execs and persistent shells, the most it may`, id);
-    }
-    // As hello says it (sandbox.network): under none commands always have the network, so `true` restates it.
-    if (message.network === true && !(this.options.sandbox.info.network ?? this.options.allowNetwork)) {
-      return this.#sendError(connection, "forbidden_by_policy", "network: this server runs commands without network; a request can only narrow its policy", id);
-    }
+    const refused = execAdmissionProblem(message, this.options, { needsSlot, sessionSlots: this.#execs?.slots ?? 0, serverSlots: this.counters.execSlots });
+    if (refused) return this.#sendError(connection, refused.code, refused.message, id);
     this.#sweepGitRedirects();
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
     this.#launchContext ??= { workspacePath: this.workspace.path, options: this.options, policy: this.#policy };
@@ -273,28 +265,9 @@ export class Session {
     return this.#execs;
   }
 
-  /**
-   * Removes what a command may have put in a protected repository's `.git` to make git on the host
-   * read config and hooks of its own (git-redirects.ts): before each exec and after each one ends
-   * (a persistent shell's commands included), so that only while a command runs can one be there.
-   * Under bwrap, where protected paths are enforced.
-   */
+  /** Before each exec and after each one ends, and when a kept workspace's session ends (workspace-upkeep.ts). */
   #sweepGitRedirects(): void {
-    if (this.options.sandbox.backend.name !== "bwrap") return;
-    let removed: string[];
-    try {
-      removed = removeGitRedirects(this.workspace.path, this.options.protectPaths);
-    } catch {
-      // Unreadable (a server that is not root, a directory a command locked): nothing to remove here.
-      return;
-    }
-    for (const path of removed) {
-      this.options.logger.warn(
-        "sandbox.git_redirect_removed",
-        { session: this.id, path },
-        `bunker: removed ${path} from the workspace of session ${this.id}: it would make git on the host read the config and hooks of another directory`,
-      );
-    }
+    sweepGitRedirects(this.options, this.id, this.workspace.path);
   }
 
   #clockOf(): SessionClock {
@@ -312,25 +285,6 @@ export class Session {
       holdSlot: () => this.#execsOf().holdSlot(),
     });
     return this.#shells;
-  }
-
-  /**
-   * A workspace that cannot be removed (a read-only or busy mount in it; as a non-root server, a
-   * directory a command made read-only) stays on disk, said in the log: it threw out of a close
-   * that nothing awaited, and the unhandled rejection ended the server (found by a crash hunt).
-   */
-  async #removeWorkspace(): Promise<void> {
-    try {
-      await this.workspace.remove();
-    } catch (error) {
-      // The error names the path that could not go (set aside, it is not workspace.path).
-      const reason = (error as Error).message;
-      this.options.logger.warn(
-        "workspace.remove_failed",
-        { session: this.id, workspace: this.workspace.path, error: reason },
-        `bunker: the workspace of session ${this.id} could not be removed (${reason}); what is left of it stays on disk`,
-      );
-    }
   }
 
   /**
@@ -361,7 +315,7 @@ export class Session {
       // Before `closed`, so that a client told the session is closed finds its workspace gone; and
       // asynchronous, so that a workspace a command filled (a chain of directories thousands deep)
       // holds up this close alone, never the server's other sessions.
-      if (this.options.workspaceRetention === "delete") await this.#removeWorkspace();
+      if (this.options.workspaceRetention === "delete") await removeSessionWorkspace(this.options, this.id, this.workspace);
       for (const connection of this.#connections.keys()) {
         if (why === "closed") {
           this.#send(connection, { type: "closed", session: this.id });
