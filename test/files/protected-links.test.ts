@@ -4,23 +4,20 @@
  * runs what that config or hook says (found by a security review). Naming the protected path
  * itself is the client's own choice.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ServerMessage } from "../../src/protocol/index.ts";
-import { connect, type TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 
 const CONFIG = "[core]\n\tbare = false\n";
 const PAYLOAD = "[core]\n\tfsmonitor = touch /tmp/pwned-by-bunker-test\n";
 
 describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
-  let server: TestServer;
-  let client: TestClient;
+  const shared = useSharedServer({ args: ["--sandbox", "bwrap"] });
   beforeAll(async () => {
-    server = await startServer({ args: ["--sandbox", "bwrap"] });
-    client = await connect(server);
+    const { client } = shared;
     // The repository appears in one exec (the protection covers what exists when an exec starts),
     // the links in the next, where .git/config and .git/hooks are read-only and only linked to.
     expect((await client.exec({ id: "repo", cmd: `mkdir -p .git/hooks && printf '${CONFIG.replace(/\t/g, "\\t").replace(/\n/g, "\\n")}' > .git/config` })).exit.code).toBe(0);
@@ -28,17 +25,13 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
     expect(links.stdout).toBe("");
     expect(links.stderr).toContain("Read-only file system");
   });
-  afterAll(async () => {
-    await client?.[Symbol.asyncDispose]();
-    await server?.[Symbol.asyncDispose]();
-  });
 
   const reply = async (message: Record<string, unknown> & { id: string }) => {
-    client.send(message);
-    return client.next((m: ServerMessage) => "id" in m && m.id === message.id);
+    shared.client.send(message);
+    return shared.client.next((m: ServerMessage) => "id" in m && m.id === message.id);
   };
-  const config = () => readFileSync(join(client.hello.workspace, ".git", "config"), "utf8");
-  const hook = () => readFileSync(join(client.hello.workspace, ".git", "hooks", "pre-commit"), "utf8");
+  const config = () => readFileSync(join(shared.client.hello.workspace, ".git", "config"), "utf8");
+  const hook = () => readFileSync(join(shared.client.hello.workspace, ".git", "hooks", "pre-commit"), "utf8");
 
   test("file.write through a link to .git/config is refused, and the config is as it was", async () => {
     expect(await reply({ type: "file.write", id: "w1", path: "notes.txt", data: PAYLOAD })).toMatchObject({ type: "error", code: "forbidden_by_policy" });
@@ -52,9 +45,9 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
   });
 
   test("an HTTP PUT through the link is refused with 403", async () => {
-    const response = await fetch(`${server.url.replace(/^ws/, "http").replace(/\/ws$/, "")}/files/notes.txt?session=${client.hello.session}`, {
+    const response = await fetch(`${shared.server.url.replace(/^ws/, "http").replace(/\/ws$/, "")}/files/notes.txt?session=${shared.client.hello.session}`, {
       method: "PUT",
-      headers: { authorization: `Bearer ${server.token}` },
+      headers: { authorization: `Bearer ${shared.server.token}` },
       body: PAYLOAD,
     });
     expect(response.status).toBe(403);
@@ -74,15 +67,15 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
     ];
     for (const message of refusals) expect(await reply(message)).toMatchObject({ type: "error", id: message.id, code: "forbidden_by_policy" });
     expect(config()).toBe(CONFIG);
-    expect(readdirSync(join(client.hello.workspace, ".git", "hooks"))).toEqual([]);
+    expect(readdirSync(join(shared.client.hello.workspace, ".git", "hooks"))).toEqual([]);
     // The links themselves are the client's to remove.
     expect(await reply({ type: "file.remove", id: "r4", path: "here" })).toMatchObject({ type: "file.remove.result" });
   });
 
   test("an append never lands in .git/config while a command keeps swapping the file for a link to it", async () => {
     // The append used to check one walk and open the file by another: a swap in between went through.
-    client.send({ type: "exec", id: "swapper", cmd: `echo > swapped; echo ready; while :; do ln -sfn .git/config l && mv -T l swapped; echo > f && mv -T f swapped; done` });
-    await client.next((m: ServerMessage) => m.type === "output" && m.id === "swapper");
+    shared.client.send({ type: "exec", id: "swapper", cmd: `echo > swapped; echo ready; while :; do ln -sfn .git/config l && mv -T l swapped; echo > f && mv -T f swapped; done` });
+    await shared.client.next((m: ServerMessage) => m.type === "output" && m.id === "swapper");
     try {
       const outcomes = new Set<string>();
       for (let attempt = 0; attempt < 2000 && !config().includes("appended"); attempt++) {
@@ -94,8 +87,8 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
       expect(outcomes).toContain("file.write.result");
       expect(outcomes).toContain("forbidden_by_policy");
     } finally {
-      client.send({ type: "signal", id: "swapper", signal: "SIGKILL" });
-      await client.next((m: ServerMessage) => m.type === "exit" && m.id === "swapper");
+      shared.client.send({ type: "signal", id: "swapper", signal: "SIGKILL" });
+      await shared.client.next((m: ServerMessage) => m.type === "exit" && m.id === "swapper");
     }
   }, 60_000);
 

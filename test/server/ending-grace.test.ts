@@ -5,12 +5,11 @@
  * (by the reaper under bwrap, by the server's kill of the process group under none), before a
  * SIGTERM handler of their own could finish (found by a parity review against Kubernetes' grace).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { ExitMessage, ServerMessage } from "../../src/protocol/index.ts";
-import { connect, type TestClient } from "../helpers/client.ts";
 import { countSleepers } from "../helpers/proc.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
 
 /** A shell line whose child shell cleans up for 0.3 s on SIGTERM, writing `cleaned.txt` at the end. */
 const CLEANS_UP = `sh -c 'trap "sleep 0.3; echo cleaned > cleaned.txt; exit 0" TERM; sleep 1021 & wait'; echo after > after.txt`;
@@ -22,21 +21,12 @@ const KILL_GRACE_MS = 1000;
 
 for (const sandbox of ["bwrap", "none"] as const) {
   describe.skipIf(sandbox === "bwrap" && noBwrap)(`ending an exec under --sandbox ${sandbox}`, () => {
-    let server: TestServer;
-    let client: TestClient;
-    beforeAll(async () => {
-      server = await startServer({ args: ["--sandbox", sandbox] });
-      client = await connect(server);
-    });
-    afterAll(async () => {
-      await client?.[Symbol.asyncDispose]();
-      await server?.[Symbol.asyncDispose]();
-    });
+    const shared = useSharedServer({ args: ["--sandbox", sandbox] });
 
-    const read = async (id: string, file: string) => (await client.exec({ id, cmd: `cat ${file} 2>/dev/null || echo missing` })).stdout;
+    const read = async (id: string, file: string) => (await shared.client.exec({ id, cmd: `cat ${file} 2>/dev/null || echo missing` })).stdout;
 
     test("a timeout's SIGTERM leaves the children of a shell line their grace to clean up", async () => {
-      const run = await client.exec({ id: "cleans-up", cmd: CLEANS_UP, timeoutMs: TIMEOUT_MS });
+      const run = await shared.client.exec({ id: "cleans-up", cmd: CLEANS_UP, timeoutMs: TIMEOUT_MS });
       expect(run.exit).toMatchObject({ reason: "timeout", signal: "SIGTERM" });
       // Written 0.3 s after the SIGTERM, by a process the shell's death used to take with it.
       expect(await read("cleaned", "cleaned.txt")).toBe("cleaned\n");
@@ -46,7 +36,7 @@ for (const sandbox of ["bwrap", "none"] as const) {
     }, 20_000);
 
     test("what ignores the SIGTERM is killed a second later, and the exit comes then, describing the first process", async () => {
-      const run = await client.exec({ id: "ignores", cmd: IGNORES_TERM, timeoutMs: TIMEOUT_MS });
+      const run = await shared.client.exec({ id: "ignores", cmd: IGNORES_TERM, timeoutMs: TIMEOUT_MS });
       // The shell died of the SIGTERM; the SIGKILL after the grace does not overwrite that (under
       // bwrap it spares the reaper, which reports the shell's status once it has reaped the rest).
       expect(run.exit).toMatchObject({ reason: "timeout", code: null, signal: "SIGTERM" });
@@ -58,10 +48,10 @@ for (const sandbox of ["bwrap", "none"] as const) {
     test("a client's SIGKILL during the grace ends what is left at once", async () => {
       // The shell line's shell dies of the timeout's SIGTERM; its child prints and goes on. Under
       // none the leader (the reaper) has then exited, and signals went nowhere until the grace's SIGKILL.
-      client.send({ type: "exec", id: "killed-in-grace", cmd: `sh -c 'trap "echo term" TERM; while :; do sleep 0.05; done'; echo after`, timeoutMs: 500 });
-      await client.next((message: ServerMessage) => message.type === "output" && message.id === "killed-in-grace");
-      client.send({ type: "signal", id: "killed-in-grace", signal: "SIGKILL" });
-      const exit = await client.next<ExitMessage>((message: ServerMessage) => message.type === "exit" && message.id === "killed-in-grace");
+      shared.client.send({ type: "exec", id: "killed-in-grace", cmd: `sh -c 'trap "echo term" TERM; while :; do sleep 0.05; done'; echo after`, timeoutMs: 500 });
+      await shared.client.next((message: ServerMessage) => message.type === "output" && message.id === "killed-in-grace");
+      shared.client.send({ type: "signal", id: "killed-in-grace", signal: "SIGKILL" });
+      const exit = await shared.client.next<ExitMessage>((message: ServerMessage) => message.type === "exit" && message.id === "killed-in-grace");
       // Which signal it names differs: under bwrap the SIGKILL goes to the reaper, whose record goes with it.
       expect(exit).toMatchObject({ reason: "timeout", code: null });
       // The grace's own SIGKILL would come at 1500 ms.
@@ -75,7 +65,7 @@ for (const sandbox of ["bwrap", "none"] as const) {
         // The reaper shares the command's process group, so `kill 0` sends it SIGTERM too. Taken for
         // the server's, it left the daemon running and the exit waiting for it (until the timeout).
         const daemon = `mkfifo up; setsid sh -c 'echo > up; exec sleep 1023' & read ready < up; kill 0`;
-        const run = await client.exec({ id: "kill-0", cmd: daemon, timeoutMs: 10_000 });
+        const run = await shared.client.exec({ id: "kill-0", cmd: daemon, timeoutMs: 10_000 });
         expect(run.exit).toMatchObject({ reason: "signaled", code: null, signal: "SIGTERM" });
         expect(run.exit.durationMs).toBeLessThan(5_000);
         expect(countSleepers("1023")).toBe(0);
