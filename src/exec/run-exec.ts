@@ -207,9 +207,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
    * once the leader has exited, and a client's SIGKILL, or a session's end, waited for the grace's
    * (found by a review: under none, a SIGKILL 10 ms into the grace ended the tree 1000 ms later).
    */
-  const signalTreeOrLeftGroup = (signal: NodeJS.Signals) => {
+  const signalTreeOrLeftGroup = (signal: NodeJS.Signals, why?: "ending") => {
     if (processExited && command.tree === "process-group" && killSent && !graceOver) signalProcessGroup(proc.pid, signal);
-    else signalTree(signal);
+    else signalTree(signal, why);
   };
   const terminate = (reason: "timeout" | "killed" | "output_limit", immediately: boolean) => {
     killReason ??= reason;
@@ -220,9 +220,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     signalTree("SIGTERM", "ending");
     killSent ??= Promise.withResolvers<void>();
     killTimer ??= setTimeout(() => {
-      // A process group outlives its leader; signalTree sends nothing once the leader has exited.
-      if (processExited && command.tree === "process-group") signalProcessGroup(proc.pid, "SIGKILL");
-      else signalTree("SIGKILL", "ending");
+      signalTreeOrLeftGroup("SIGKILL", "ending");
       graceOver = true;
       killSent?.resolve();
     }, KILL_GRACE_MS);

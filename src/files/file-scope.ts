@@ -1,3 +1,4 @@
+import { protectedPathComponents } from "../sandbox/protected-path-components.ts";
 import { createConfinedRoot, type ConfinedRoot, type FileOwner } from "./confined-root.ts";
 import { resolveFileLimits, type FileLimits } from "./limits.ts";
 import type { PathScheme } from "./platform/index.ts";
@@ -31,7 +32,7 @@ export function createFileScope(options: FileScopeOptions): FileScope {
     root: createConfinedRoot(options.workspace, options.owner, options.scheme),
     quotaBytes: options.quotaBytes,
     limits: resolveFileLimits(options.limits),
-    protectedPaths: (options.protectPaths ?? []).map((relative) => relative.split("/").filter((part) => part !== "" && part !== ".")),
+    protectedPaths: (options.protectPaths ?? []).map(protectedPathComponents),
   };
 }
 

@@ -1,4 +1,6 @@
-import { closeSync, constants, lstatSync, openSync, unlinkSync } from "node:fs";
+import { closeSync, lstatSync, unlinkSync } from "node:fs";
+import { protectedPathComponents } from "./protected-path-components.ts";
+import { openDirectoryBeneath } from "./protected-paths.ts";
 
 /**
  * Names in a git directory that make git read its config, hooks and objects from another directory:
@@ -11,13 +13,11 @@ import { closeSync, constants, lstatSync, openSync, unlinkSync } from "node:fs";
  */
 export const GIT_REDIRECT_NAMES = ["commondir"] as const;
 
-const WALK_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-
 /** The git directories among the protected paths: `.git` for `.git/hooks`, each once. */
 export function protectedGitDirectories(protectedPaths: readonly string[]): string[][] {
   const found = new Map<string, string[]>();
   for (const relative of protectedPaths) {
-    const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
+    const components = protectedPathComponents(relative);
     if (components.includes("..")) continue;
     // A directory on the way to the protected path, not the path itself (`--protect .git` makes it all read-only).
     for (let depth = 1; depth < components.length; depth++) {
@@ -56,26 +56,4 @@ export function removeGitRedirects(workspace: string, protectedPaths: readonly s
     }
   }
   return removed;
-}
-
-/** Opens `components` under `workspace` as a directory, each one without following a symlink; undefined when that fails. */
-function openDirectoryBeneath(workspace: string, components: readonly string[]): number | undefined {
-  let dir: number;
-  try {
-    dir = openSync(workspace, WALK_FLAGS);
-  } catch {
-    return undefined;
-  }
-  for (const name of components) {
-    let next: number;
-    try {
-      next = openSync(`/proc/self/fd/${dir}/${name}`, WALK_FLAGS);
-    } catch {
-      closeSync(dir);
-      return undefined;
-    }
-    closeSync(dir);
-    dir = next;
-  }
-  return dir;
 }

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from "node:fs";
 import type { SandboxBackendName } from "../protocol/index.ts";
+import { protectedPathComponents } from "./protected-path-components.ts";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
 export const DEFAULT_PROTECTED_PATHS = [".git/hooks", ".git/config"] as const;
@@ -63,7 +64,7 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
   let root: number | undefined;
   try {
     for (const relative of relativePaths) {
-      const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
+      const components = protectedPathComponents(relative);
       if (components.length === 0 || components.includes("..")) continue;
       const first = components[0]!;
       let exists = present.get(first);
@@ -102,12 +103,27 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
   return [...pinned, ...opened];
 }
 
+/** Opens directory `components` under `workspace`, no component followed if a symlink; undefined if it is not one. */
+export function openDirectoryBeneath(workspace: string, components: readonly string[]): number | undefined {
+  let root: number;
+  try {
+    root = openSync(workspace, WALK_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    return openBeneath(root, components, false);
+  } finally {
+    closeSync(root);
+  }
+}
+
 /**
  * Opens `components` under the directory `root` without following symlinks; a directory or a
  * regular file, or undefined. `checkLinks`: refuse a protected file (or one directly inside a
  * protected directory) with other hard links (pinned directories are writable anyway).
  */
-function openBeneath(root: number, components: string[], checkLinks: boolean): number | undefined {
+function openBeneath(root: number, components: readonly string[], checkLinks: boolean): number | undefined {
   let dir = root;
   try {
     for (const [index, name] of components.entries()) {

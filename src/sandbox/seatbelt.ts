@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { protectedPathComponents } from "./protected-path-components.ts";
 import type { Rlimits } from "./rlimits.ts";
 import { buildSeatbeltProfile, SEATBELT_LIST_PARAMS, seatbeltParamNames, type SeatbeltProfileOptions } from "./seatbelt-profile.ts";
 import type { ExecSpec, ProbeResult, SandboxBackend, SandboxCommand, SandboxPolicy } from "./types.ts";
@@ -74,7 +75,7 @@ export function toSeatbeltPath(path: string): string {
 
 /** The absolute seatbelt path of a protected path, which is relative to the workspace. */
 function protectedPathIn(workspace: string, relative: string): string {
-  const components = relative.split("/").filter((part) => part.length > 0 && part !== ".");
+  const components = protectedPathComponents(relative);
   if (relative.startsWith("/") || components.length === 0 || components.includes("..")) {
     throw new TypeError(`protectPaths: each must be a path inside the workspace, such as .git/hooks, got ${JSON.stringify(relative)}`);
   }
