@@ -28,6 +28,10 @@ export interface ExecSettings {
   /** A named session to run in; it outlives the command. Absent: a new session, ended afterwards. */
   name: string | undefined;
   timeoutMs: number | undefined;
+  /** `--read-only`: the command may write nothing on the host (the exec's `readOnly`). */
+  readOnly: boolean;
+  /** `--no-network`: the command runs without the network even on a server that allows it. */
+  noNetwork: boolean;
   /** How long to try to reconnect after the connection drops mid-command; 0: give up at once. */
   reconnectTimeoutMs: number;
   /** The command. Empty only for `bunker shell`, which then starts a login shell. */
@@ -44,6 +48,8 @@ const EXEC_FLAGS = {
   cwd: { type: "string" },
   name: { type: "string" },
   "timeout-ms": { type: "string" },
+  "read-only": { type: "boolean" },
+  "no-network": { type: "boolean" },
   "reconnect-timeout-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies FlagSpecs;
@@ -101,6 +107,8 @@ export function parseExecArgs(args: string[], env: Record<string, string | undef
     cwd: flags.cwd,
     name,
     timeoutMs: timeout === undefined ? undefined : parseWholeNumber("--timeout-ms", timeout, 0, MAX_TIMEOUT_MS),
+    readOnly: flags["read-only"] === true,
+    noNetwork: flags["no-network"] === true,
     reconnectTimeoutMs: reconnect === undefined ? DEFAULT_RECONNECT_TIMEOUT_MS : parseWholeNumber("--reconnect-timeout-ms", reconnect, 0, MAX_RECONNECT_TIMEOUT_MS),
     argv: command,
   };
@@ -154,6 +162,9 @@ Exits with the command's exit code, or 128 + the signal number when a signal end
   --name NAME        run in the named session (it and its workspace outlive the command);
                      without it, a new session is made and ended afterwards
   --timeout-ms N     end the command after N ms
+  --read-only        the command may read the workspace but write nothing (only its /tmp);
+                     refused by a server without a sandbox
+  --no-network       no network for the command, even on a server that allows it
   --reconnect-timeout-ms N
                      after the connection drops, keep trying to get back to the command
                      for N ms (default ${DEFAULT_RECONNECT_TIMEOUT_MS}; 0: give up at once)

@@ -60,6 +60,8 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
         ...(Object.keys(settings.env).length > 0 && { env: settings.env }),
         ...(settings.cwd !== undefined && { cwd: settings.cwd }),
         ...(settings.timeoutMs !== undefined && { timeoutMs: settings.timeoutMs }),
+        ...(settings.readOnly && { readOnly: true }),
+        ...(settings.noNetwork && { network: false }),
         ...(settings.tty ? { pty: terminal ?? { cols: 80, rows: 24 } } : { stdin: stdinForwarded }),
         ackWindowBytes: ACK_WINDOW_BYTES,
       },

@@ -117,6 +117,8 @@ export const ExecMessageSchema = v.pipe(
     pty: v.optional(TerminalSizeSchema),
     /** `false` drops the network for this command. `true` only restates the server's policy. */
     network: v.optional(v.boolean()),
+    /** `true`: the command may write nothing on the host (the workspace included); only its private /tmp. */
+    readOnly: v.optional(v.boolean()),
     rlimits: v.optional(ExecRlimitsSchema),
     /** Run `cmd` in this session's persistent shell of that name (created on first use). */
     shell: v.optional(ShellNameSchema),

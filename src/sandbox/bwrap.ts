@@ -76,6 +76,7 @@ export function buildBwrapArgs(
   pty = false,
   protectedPaths: readonly { path: string; pinned?: true }[] = [],
 ): string[] {
+  const writableBind = policy.readOnly ? "--ro-bind" : "--bind";
   return [
     // user, pid, ipc, uts, cgroup and net namespaces; the network comes back only when allowed.
     "--unshare-all",
@@ -109,16 +110,17 @@ export function buildBwrapArgs(
     ...(policy.tmpSizeBytes !== undefined ? ["--size", String(policy.tmpSizeBytes)] : []),
     "--tmpfs",
     "/tmp",
-    "--bind",
+    // A read-only exec (SandboxPolicy.readOnly) gets every writable bind below read-only instead.
+    writableBind,
     policy.workspace,
     policy.workspace,
     // Extra host paths the operator allowed (--allow-read, --allow-write), at the same paths.
     ...(policy.allowRead ?? []).flatMap((path) => ["--ro-bind", path, path]),
-    ...(policy.allowWrite ?? []).flatMap((path) => ["--bind", path, path]),
+    ...(policy.allowWrite ?? []).flatMap((path) => [writableBind, path, path]),
     // Protected paths inside the workspace, read-only, bound from fds the server opened without
     // following symlinks (protected-paths.ts); they must come after the workspace bind. The
     // directories on their way (.git) are pinned first: bound writable onto themselves, mount points.
-    ...protectedPaths.flatMap((protectedPath, index) => [protectedPath.pinned ? "--bind-fd" : "--ro-bind-fd", String(FIRST_PROTECTED_FD + index), protectedPath.path]),
+    ...protectedPaths.flatMap((protectedPath, index) => [protectedPath.pinned && !policy.readOnly ? "--bind-fd" : "--ro-bind-fd", String(FIRST_PROTECTED_FD + index), protectedPath.path]),
     "--ro-bind",
     options.reaperPath,
     REAPER_SANDBOX_PATH,
@@ -175,6 +177,7 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
   const lookUpProgram = createProgramLookups();
   return {
     name: "bwrap",
+    enforcesReadOnly: true,
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       const [program = "", ...args] = spec.argv;
       // Everything bound at its own path: the system, the workspace, and the operator's extra paths.

@@ -26,8 +26,10 @@ export interface FallbackBackendOptions {
 export function createFallbackBackend(options: FallbackBackendOptions = {}): SandboxBackend {
   return {
     name: "none",
+    enforcesReadOnly: false,
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
-      void policy;
+      // The server refuses such an exec first (sandbox_unavailable); this holds whatever the caller.
+      if (policy.readOnly) throw new Error("the none backend cannot make the workspace read-only");
       if (options.reaperPath) {
         // The reaper sets the limits on itself and forks the command: no prlimit exec (1.5 ms here),
         // and the command's true wait status on fd 4. It execs without a PATH search: look up here.

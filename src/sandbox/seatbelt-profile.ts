@@ -4,7 +4,8 @@
  * The text depends on nothing but the options below: `allowNetwork` and how many paths each list
  * holds. Every path reaches the profile only as a `(param "NAME")` given to sandbox-exec as a `-D`
  * argument: the workspace as WORKSPACE, the --allow-read paths as ALLOW_READ_0, ALLOW_READ_1, ...,
- * the --allow-write paths as ALLOW_WRITE_0, ..., the protected paths as PROTECT_0, ....
+ * the --allow-write paths as ALLOW_WRITE_0, ..., the protected paths as PROTECT_0, ..., and for a
+ * read-only exec its private temp dir as TEMP_DIR.
  * A path therefore never becomes profile source, and no quoting bug can turn one into a rule.
  *
  * SBPL evaluates rules in order and the last match wins, so the carve-outs (a deny inside an
@@ -27,6 +28,11 @@ export interface SeatbeltProfileOptions {
   allowWriteCount?: number;
   /** How many protected paths inside the workspace: parameters PROTECT_0 and on. Empty (0) when left out. */
   protectCount?: number;
+  /**
+   * One exec's `readOnly`: the workspace and the --allow-write paths may only be read; the private
+   * temp dir inside the workspace, parameter TEMP_DIR, stays writable. Default false.
+   */
+  readOnly?: boolean;
 }
 
 /** The parameter name prefix of each path list; parameter i of a list is `<prefix>_<i>`. */
@@ -154,13 +160,28 @@ const BASE_GROUPS: RuleGroup[] = [
       '(allow file-ioctl (regex #"^/dev/ttys[0-9]+$"))',
     ],
   },
+];
+
+const WORKSPACE_ANCESTORS_GROUP: RuleGroup = {
+  why: "realpath and getcwd stat each parent of the workspace: metadata only, no listing, no contents.",
+  rules: ['(allow file-read-metadata (path-ancestors (param "WORKSPACE")))'],
+};
+
+const WORKSPACE_WRITABLE_GROUPS: RuleGroup[] = [
   {
     why: "The session workspace, which holds the private temp dir (<workspace>/.tmp): writable, and code built there can be loaded.",
     rules: ['(allow file-read* file-write* (subpath (param "WORKSPACE")))', '(allow file-map-executable (subpath (param "WORKSPACE")))'],
   },
+];
+
+const WORKSPACE_READ_ONLY_GROUPS: RuleGroup[] = [
   {
-    why: "realpath and getcwd stat each parent of the workspace: metadata only, no listing, no contents.",
-    rules: ['(allow file-read-metadata (path-ancestors (param "WORKSPACE")))'],
+    why: "A read-only exec: the session workspace may be read and its code loaded, never written.",
+    rules: ['(allow file-read* file-map-executable (subpath (param "WORKSPACE")))'],
+  },
+  {
+    why: "Its private temp dir (<workspace>/.tmp) alone stays writable, as /tmp does under bwrap.",
+    rules: ['(allow file-read* file-write* (subpath (param "TEMP_DIR")))'],
   },
 ];
 
@@ -226,9 +247,17 @@ function allowReadGroups(count: number): RuleGroup[] {
   ];
 }
 
-function allowWriteGroups(count: number): RuleGroup[] {
+function allowWriteGroups(count: number, readOnly: boolean): RuleGroup[] {
   if (count === 0) return [];
   const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.allowWrite, count);
+  if (readOnly) {
+    return [
+      {
+        why: "Host paths the operator allowed to write (--allow-write), read-only for a read-only exec: read and load code from; their parents only stat.",
+        rules: [ruleOverParams("allow file-read* file-map-executable", "subpath", names), ruleOverParams("allow file-read-metadata", "path-ancestors", names)],
+      },
+    ];
+  }
   return [
     {
       why: "Host paths the operator allowed to write (--allow-write): like the workspace; their parents only stat.",
@@ -261,8 +290,10 @@ function checkCount(name: string, count: number | undefined): number {
 export function buildSeatbeltProfile(options: SeatbeltProfileOptions): string {
   const groups = [
     ...BASE_GROUPS,
+    ...(options.readOnly === true ? WORKSPACE_READ_ONLY_GROUPS : WORKSPACE_WRITABLE_GROUPS),
+    WORKSPACE_ANCESTORS_GROUP,
     ...allowReadGroups(checkCount("allowReadCount", options.allowReadCount)),
-    ...allowWriteGroups(checkCount("allowWriteCount", options.allowWriteCount)),
+    ...allowWriteGroups(checkCount("allowWriteCount", options.allowWriteCount), options.readOnly === true),
     ...(options.allowNetwork ? NETWORK_ALLOWED_GROUPS : NETWORK_DENIED_GROUPS),
     ...protectGroups(checkCount("protectCount", options.protectCount)),
     ...FINAL_DENIAL_GROUPS,

@@ -99,10 +99,12 @@ function resolveSeatbeltParams(policy: SandboxPolicy): { profileOptions: Require
       allowReadCount: allowRead.length,
       allowWriteCount: allowWrite.length,
       protectCount: protect.length,
+      readOnly: policy.readOnly === true,
     },
     defines: [
       "-D",
       `WORKSPACE=${workspace}`,
+      ...(policy.readOnly ? ["-D", `TEMP_DIR=${workspace}/${TEMP_DIR_NAME}`] : []),
       ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.allowRead, allowRead.length), allowRead),
       ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.allowWrite, allowWrite.length), allowWrite),
       ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.protect, protect.length), protect),
@@ -153,6 +155,7 @@ export function createSeatbeltBackend(options: SeatbeltBackendOptions = {}): San
   };
   return {
     name: "seatbelt",
+    enforcesReadOnly: true,
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       const { profileOptions, defines } = resolveSeatbeltParams(policy);
       const rlimitArgs = spec.rlimits && options.applyRlimits ? buildUlimitArgs(spec.rlimits) : [];

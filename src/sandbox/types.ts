@@ -8,6 +8,11 @@ export interface SandboxPolicy {
   workspace: string;
   /** Whether commands may use the network (off by default). */
   allowNetwork: boolean;
+  /**
+   * One exec's narrowing (`readOnly` in the exec message): the workspace and the --allow-write paths
+   * are read-only too, so the command can write nothing on the host but its private temp dir.
+   */
+  readOnly?: boolean;
   /** Size cap of the private /tmp, where the backend has one. */
   tmpSizeBytes?: number;
   /** Extra host paths (real, absolute) commands may read, and may write. */
@@ -81,6 +86,8 @@ export interface SandboxCommand {
 /** A sandbox backend: a pure mapping from policy and command to what gets spawned. */
 export interface SandboxBackend {
   readonly name: SandboxBackendName;
+  /** Whether it can hold a command to SandboxPolicy.readOnly (none cannot: the server refuses such an exec). */
+  readonly enforcesReadOnly: boolean;
   /** Builds the spawn for one command. Pure: touches nothing on the system. */
   buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand;
   /** The TMPDIR commands see. A path inside the workspace must be created before use. */

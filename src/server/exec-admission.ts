@@ -24,5 +24,8 @@ export function execAdmissionProblem(message: ExecMessage, options: ServerOption
   if (message.network === true && !(options.sandbox.info.network ?? options.allowNetwork)) {
     return { code: "forbidden_by_policy", message: "network: this server runs commands without network; a request can only narrow its policy" };
   }
+  if (message.readOnly === true && !options.sandbox.backend.enforcesReadOnly) {
+    return { code: "sandbox_unavailable", message: `readOnly: the ${options.sandbox.backend.name} backend cannot keep a command from writing the workspace; this server cannot run read-only execs` };
+  }
   return undefined;
 }

@@ -7,6 +7,7 @@ import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
+import { narrowPolicy } from "./exec-policy.ts";
 import { ExecRecord } from "./exec-record.ts";
 import type { ServerOptions } from "./options.ts";
 
@@ -58,7 +59,7 @@ export function launchExec(context: LaunchContext, message: ExecMessage, fingerp
   const argv = message.cmd !== undefined ? ["/bin/sh", "-c", message.cmd] : message.argv!;
   const tooLong = argumentTooLong(message, argv);
   if (tooLong) return { ok: false, code: "spawn_failed", problem: tooLong };
-  const policy = message.network === false ? { ...context.policy, allowNetwork: false } : context.policy;
+  const policy = narrowPolicy(context.policy, message);
   const opened = openProtectedPathsForExec(backend.name, workspacePath, options.protectPaths);
   if (!opened.ok) return { ok: false, code: "forbidden_by_policy", problem: opened.problem };
   const protectedPaths = opened.opened;

@@ -10,6 +10,7 @@ import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import { ExecRecord } from "./exec-record.ts";
+import { narrowPolicy } from "./exec-policy.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import type { ServerOptions } from "./options.ts";
 import type { SessionConnection } from "./session.ts";
@@ -17,10 +18,11 @@ import type { SessionConnection } from "./session.ts";
 /** Persistent shells one session may hold at once (each is a bash, with its background jobs). */
 const MAX_SHELLS_PER_SESSION = 8;
 
-/** A persistent shell of a session, and the network policy it was started with. */
+/** A persistent shell of a session, and the narrowings of the policy it was started with. */
 interface SessionShell {
   driver: ShellDriver;
   allowNetwork: boolean;
+  readOnly: boolean;
 }
 
 /** An exec as the session follows it: a persistent shell's command also reports the shell's cwd. */
@@ -77,6 +79,12 @@ export class SessionShells {
       if (message.network === false && shell.allowNetwork) {
         return this.host.sendError(connection, "bad_message", `network: shell ${quoted} was started with the network; start another shell with network: false`, id);
       }
+      // Either way a mismatch is refused: a command sent as read-only must not write, and one sent
+      // as writable would fail on a read-only shell's workspace with no word of why.
+      if (message.readOnly !== undefined && message.readOnly !== shell.readOnly) {
+        const started = shell.readOnly ? "read-only" : "with a writable workspace";
+        return this.host.sendError(connection, "bad_message", `readOnly: shell ${quoted} was started ${started}; start another shell with readOnly: ${message.readOnly}`, id);
+      }
     } else {
       shell = this.#start(connection, message, name);
       if (!shell) return;
@@ -115,7 +123,7 @@ export class SessionShells {
       return undefined;
     }
     const backend = this.host.options.sandbox.backend;
-    const policy = message.network === false ? { ...this.host.policy, allowNetwork: false } : this.host.policy;
+    const policy = narrowPolicy(this.host.policy, message);
     // The shell's own output: only its driver reads it, and bash waits when it is full.
     const logBytes = this.host.options.limits.outputLogBytes;
     const logs: ExecLogs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };
@@ -151,7 +159,7 @@ export class SessionShells {
     } finally {
       for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
     }
-    const shell: SessionShell = { driver: createShellDriver({ running, logs, cwd: cwd.path }), allowNetwork: policy.allowNetwork };
+    const shell: SessionShell = { driver: createShellDriver({ running, logs, cwd: cwd.path }), allowNetwork: policy.allowNetwork, readOnly: policy.readOnly === true };
     this.#shells.set(name, shell);
     // A live shell is a sandbox of its own, with background jobs: it counts against --max-execs.
     const releaseSlot = this.host.holdSlot();

@@ -13,9 +13,15 @@ test("defaults: the local server, stdin decided by the terminal, no PTY", () => 
     cwd: undefined,
     name: undefined,
     timeoutMs: undefined,
+    readOnly: false,
+    noNetwork: false,
     reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
     argv: ["ls"],
   });
+});
+
+test("--read-only and --no-network narrow the command's sandbox, and stay bunker's flags before the command", () => {
+  expect(parseExecArgs(["--read-only", "--no-network", "make", "--read-only"], {})).toMatchObject({ readOnly: true, noNetwork: true, argv: ["make", "--read-only"] });
 });
 
 test("the command starts after -- or at the first argument that is not a flag", () => {

@@ -32,6 +32,12 @@ describe("bunker exec", () => {
     expect(await runExec(["--", "echo", "hello"])).toEqual({ code: 0, stdout: "hello\n", stderr: "" });
   });
 
+  test("--read-only runs the command unable to write the workspace (its /tmp stays writable), and --no-network goes with it", async () => {
+    const run = await runExec(["--read-only", "--no-network", "--", "sh", "-c", "cat /etc/hostname >/dev/null; touch made; echo $?; echo x > /tmp/x && cat /tmp/x"]);
+    expect(run).toMatchObject({ code: 0, stdout: "1\nx\n" });
+    expect(run.stderr).toContain("Read-only file system");
+  });
+
   test("exits with the remote exit code", async () => {
     expect(await runExec(["--", "sh", "-c", "exit 3"])).toEqual({ code: 3, stdout: "", stderr: "" });
   });

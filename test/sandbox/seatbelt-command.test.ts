@@ -46,6 +46,24 @@ describe("createSeatbeltBackend", () => {
     expect(second).toBe("/Users/alice/.bunker/workspaces/s2/.tmp");
   });
 
+  test("gives a read-only exec the read-only profile and its temp dir as TEMP_DIR, the only path it may write", () => {
+    const backend = createSeatbeltBackend();
+    const command = backend.buildCommand(specIn(WORKSPACE, ["ls"]), { workspace: WORKSPACE, allowNetwork: false, readOnly: true });
+    expect(backend.enforcesReadOnly).toBe(true);
+    expect(command.argv).toEqual([
+      "/usr/bin/sandbox-exec",
+      "-p",
+      buildSeatbeltProfile({ allowNetwork: false, readOnly: true }),
+      "-D",
+      `WORKSPACE=${WORKSPACE}`,
+      "-D",
+      `TEMP_DIR=${WORKSPACE}/.tmp`,
+      "--",
+      "ls",
+    ]);
+    expect(command.argv[2]).not.toBe(PROFILE);
+  });
+
   test("picks the profile by allowNetwork", () => {
     const backend = createSeatbeltBackend();
     const spec = specIn(WORKSPACE, ["ls"]);

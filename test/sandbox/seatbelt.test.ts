@@ -37,6 +37,7 @@ const PROFILES = {
   networkAllowed: buildSeatbeltProfile({ allowNetwork: true }),
   everyListNetworkDenied: buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 2, allowWriteCount: 1, protectCount: 2 }),
   everyListNetworkAllowed: buildSeatbeltProfile({ allowNetwork: true, allowReadCount: 1, allowWriteCount: 1, protectCount: 1 }),
+  readOnlyEveryList: buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 1, allowWriteCount: 2, protectCount: 1, readOnly: true }),
 };
 
 /** The names of every `(param "NAME")` in a profile, in order of first use. */
@@ -149,6 +150,23 @@ describe("buildSeatbeltProfile", () => {
     for (const profile of [PROFILES.everyListNetworkDenied, PROFILES.everyListNetworkAllowed]) {
       expect(writesOf(profile)).toEqual([...deviceWrites, '(allow file-read* file-write* file-map-executable\n  (subpath (param "ALLOW_WRITE_0")))']);
     }
+  });
+
+  test("matches the reviewed profile of a read-only exec", () => {
+    expect(PROFILES.readOnlyEveryList).toMatchSnapshot();
+  });
+
+  test("lets a read-only exec write nothing but its private temp dir, and still read and load the workspace and the allowed write paths", () => {
+    const forms = topLevelForms(PROFILES.readOnlyEveryList);
+    const writes = forms.filter((form) => /^\(allow [^()]*file-write\*/.test(form));
+    expect(writes).toEqual(['(allow file-read* file-write* (subpath (param "TEMP_DIR")))']);
+    expect(forms).toContain('(allow file-read* file-map-executable (subpath (param "WORKSPACE")))');
+    expect(forms).toContain('(allow file-read* file-map-executable\n  (subpath (param "ALLOW_WRITE_0"))\n  (subpath (param "ALLOW_WRITE_1")))');
+    // The protected paths stay denied as in every profile; the network as asked.
+    expect(forms.filter((form) => form.includes("PROTECT_0"))).toHaveLength(2);
+    expect(forms).toContain("(deny network*)");
+    // Writable exec profiles never mention TEMP_DIR: the workspace around it is writable already.
+    for (const profile of [PROFILES.networkDenied, PROFILES.everyListNetworkAllowed]) expect(paramNames(profile)).not.toContain("TEMP_DIR");
   });
 
   test("denies writes to protected paths after every allowance, and creating or moving them or their parents", () => {
