@@ -1,5 +1,5 @@
 import { closeSync } from "node:fs";
-import type { ExitReason, SignalName, TerminalSize } from "../protocol/index.ts";
+import { isPauseSignal, type ExitReason, type SignalName, type TerminalSize } from "../protocol/index.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/types.ts";
 import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
 import { pumpOutput, takeWithinBudget, type OutputBudget } from "./output-pump.ts";
@@ -218,6 +218,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return;
     }
     signalTree("SIGTERM", "ending");
+    // A stopped process (a client's SIGSTOP) would not act on its SIGTERM until the SIGKILL: it is
+    // continued, as systemd does when it stops a unit, so that the grace is its to use.
+    signalTree("SIGCONT", "ending");
     killSent ??= Promise.withResolvers<void>();
     killTimer ??= setTimeout(() => {
       signalTreeOrLeftGroup("SIGKILL", "ending");
@@ -348,7 +351,8 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       return true;
     },
     signal(name) {
-      clientSignalled = true;
+      // Only a signal that can end the tree makes its end the client's doing (reason "killed").
+      if (!isPauseSignal(name)) clientSignalled = true;
       signalTreeOrLeftGroup(name);
     },
     terminate,

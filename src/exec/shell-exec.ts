@@ -1,4 +1,4 @@
-import type { ExitReason, SignalName } from "../protocol/index.ts";
+import { isPauseSignal, type ExitReason, type SignalName } from "../protocol/index.ts";
 import { describeExitCode } from "./exit-facts.ts";
 import type { ExecLogs, ExitFacts, RunningExec } from "./run-exec.ts";
 import type { ShellCommandOutput } from "./shell-command-output.ts";
@@ -73,6 +73,9 @@ export function createShellExec(job: ShellJob, pid: number, finished: Promise<Sh
     resize: () => false,
     signal(name) {
       if (job.state === "done") return;
+      // Pausing or resuming a command of a shell pauses or resumes the shell, which runs it (and
+      // those queued behind it): a command that has not begun is not dropped for it.
+      if (isPauseSignal(name)) return controls.signalShell(name);
       if (job.state === "queued") return controls.dropQueued(job, name);
       job.clientSignalled = true;
       if (name === "SIGINT") controls.interrupt();

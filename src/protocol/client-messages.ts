@@ -23,9 +23,14 @@ export const ExecIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 c
 const NewExecIdSchema = v.pipe(ExecIdSchema, v.check((id) => id.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"));
 
 /** Signals a client may send to an exec's process tree. */
-export const SIGNAL_NAMES = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+export const SIGNAL_NAMES = ["SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGSTOP", "SIGCONT"] as const;
 export const SignalNameSchema = v.picklist(SIGNAL_NAMES, `must be one of ${SIGNAL_NAMES.join(", ")}`);
 export type SignalName = v.InferOutput<typeof SignalNameSchema>;
+
+/** Whether a signal only pauses or resumes the tree (SIGSTOP, SIGCONT): it ends nothing. */
+export function isPauseSignal(name: SignalName): boolean {
+  return name === "SIGSTOP" || name === "SIGCONT";
+}
 
 /** How output bytes travel: JSON with UTF-8 text, JSON with base64, or binary frames (see binary-frames.ts). */
 export const OutputEncodingSchema = v.picklist(["utf8", "base64", "binary"], 'must be "utf8", "base64" or "binary"');

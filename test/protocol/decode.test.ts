@@ -114,7 +114,7 @@ const bounds: [string, Record<string, unknown>, string | true][] = [
   ["stdin with credit: false alone", { type: "stdin", id: "b", credit: false }, "stdin needs data, eof: true or credit: true"],
   ["stdin in hex", { type: "stdin", id: "b", data: "00", encoding: "hex" }, 'encoding: must be "utf8" or "base64"'],
   ["stdin with only eof", { type: "stdin", id: "b", eof: true }, true],
-  ["a signal not on the list", { type: "signal", id: "b", signal: "SIGSTOP" }, "signal: must be one of SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2"],
+  ["a signal not on the list", { type: "signal", id: "b", signal: "SIGTSTP" }, "signal: must be one of SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGSTOP, SIGCONT"],
   ["a resize to 1000 x 1000", { type: "resize", id: "b", cols: 1000, rows: 1000 }, true],
   ["a resize to 0 columns", { type: "resize", id: "b", cols: 0, rows: 24 }, "cols: must be >= 1"],
   ["an attach offset of -1", { type: "attach", id: "b", offsets: { stdout: -1 } }, "offsets.stdout: must be >= 0"],

@@ -89,7 +89,7 @@ function malformedFrame(random: Random, tag: string): Frame {
     () => [{ type: "stdin", id }],
     () => [{ type: "stdin", id, data: random.int(0, 9) }],
     () => [{ type: "stdin", id, data: "x", encoding: "hex" }],
-    () => [{ type: "signal", id, signal: random.pick(["SIGSTOP", "KILL", "", 9]) }],
+    () => [{ type: "signal", id, signal: random.pick(["SIGTSTP", "KILL", "", 9]) }],
     () => [{ type: "signal", id }],
     () => [{ type: "resize", id, cols: random.pick([0, 5000, -3, 2.5]), rows: 10 }],
     () => [{ type: "resize", id, cols: "10", rows: 10 }],

@@ -24,7 +24,7 @@ describe("bad messages get an error and the connection goes on", () => {
     ["an env with a non-string value", JSON.stringify({ type: "exec", id: "e", argv: ["ls"], env: { A: 1 } }), { id: "e", code: "bad_message", message: "env.A: values must be strings" }],
     ["an argv with NUL", JSON.stringify({ type: "exec", id: "z", argv: ["ls", "a\u0000b"] }), { id: "z", code: "bad_message", message: "argv[1]: must not contain NUL" }],
     ["a negative timeout", JSON.stringify({ type: "exec", id: "t", argv: ["ls"], timeoutMs: -1 }), { id: "t", code: "bad_message", message: "timeoutMs: must be >= 0" }],
-    ["an unknown signal", JSON.stringify({ type: "signal", id: "s", signal: "SIGSTOP" }), { id: "s", code: "bad_message", message: expect.stringContaining("signal: must be one of") }],
+    ["an unknown signal", JSON.stringify({ type: "signal", id: "s", signal: "SIGTSTP" }), { id: "s", code: "bad_message", message: expect.stringContaining("signal: must be one of") }],
     ["cwd ../..", JSON.stringify({ type: "exec", id: "c", argv: ["ls"], cwd: "../.." }), { id: "c", code: "path_outside_workspace", message: expect.stringContaining("outside the workspace") }],
     ["an absolute cwd outside", JSON.stringify({ type: "exec", id: "a", argv: ["ls"], cwd: "/etc" }), { id: "a", code: "path_outside_workspace", message: expect.any(String) }],
     ["a cwd that does not exist", JSON.stringify({ type: "exec", id: "m", argv: ["ls"], cwd: "missing" }), { id: "m", code: "not_found", message: expect.any(String) }],
