@@ -171,6 +171,12 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     await client.next((m) => m.type === "output" && m.id === "bwrap-stopped" && m.data === "ready\n");
     process.kill(started.pid, "SIGSTOP");
     try {
+      // A signal takes effect when its process next runs: a busy bwrap showed "R" here after the exit
+      // (found under load). Nothing announces the stop; /proc is looked at until it shows it.
+      for (let look = 0; !/^\d+ \(bwrap\) T /.test(readFileSync(`/proc/${started.pid}/stat`, "utf8")); look++) {
+        if (look > 2000) throw new Error("bwrap never stopped");
+        await Bun.sleep(1);
+      }
       client.send({ type: "stdin", id: "bwrap-stopped", data: "go\n", eof: true });
       const run = await client.runToExit("bwrap-stopped");
       expect({ stdout: run.stdout, stderr: run.stderr }).toEqual({ stdout: "got go\n", stderr: "err\n" });
