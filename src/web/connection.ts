@@ -1,5 +1,6 @@
 import { CLOSE_CODES, decodeServerMessage, newSessionId, type ClientMessage, type HelloMessage, type ServerMessage } from "../protocol/index.ts";
 import { reconnectDelayMs } from "./backoff.ts";
+import { watchCloseConfirmation } from "./close-confirmation.ts";
 import { explainConnectFailure, fetchHealthStatus } from "./connect-failure.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
 import { PAGE_DETACH_TTL_MS, buildSocketUrl, buildSubprotocols, type PageLocation, type ResumeTicket } from "./socket-url.ts";
@@ -37,10 +38,11 @@ export interface SessionConnection {
   /** Skips the wait of a scheduled reconnect (the browser is back online). */
   retryNow(): void;
   /**
-   * Ends the session on the server (`close`) and stops reconnecting. Returns the session when the
-   * page could not send `close` (it is not connected), for the caller to end once it can.
+   * Ends the session on the server (`close`) and stops reconnecting. `undelivered` gets the session
+   * when the page could not send `close` (it is not connected), or sent it over a socket that then
+   * closed without the server's confirmation, for the caller to end once it can.
    */
-  end(): ResumeTicket | undefined;
+  end(undelivered: (ticket: ResumeTicket) => void): void;
 }
 
 export interface SessionConnectionOptions {
@@ -211,16 +213,25 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       clearTimeout(retryTimer);
       open();
     },
-    end() {
-      if (ended) return undefined;
+    end(undelivered) {
+      if (ended) return;
       ended = true;
       clearTimeout(retryTimer);
-      const told = socket !== undefined && greeted && socket.readyState === WebSocket.OPEN;
-      if (told) socket?.send(JSON.stringify({ type: "close" } satisfies ClientMessage));
-      socket?.close(1000, "tab closed");
+      const ws = socket;
+      const ending = ticket;
+      const endLater = () => {
+        if (ending) undelivered(ending);
+      };
+      if (ws && greeted && ws.readyState === WebSocket.OPEN) {
+        ws.send(JSON.stringify({ type: "close" } satisfies ClientMessage));
+        // The server closes the socket once the session has ended; until then it stays open.
+        watchCloseConfirmation(ws, endLater);
+      } else {
+        ws?.close(1000, "tab closed");
+        endLater();
+      }
       socket = undefined;
       setState("closed", "session ended");
-      return told ? undefined : ticket;
     },
   };
 }

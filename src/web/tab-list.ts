@@ -86,8 +86,7 @@ export function createTabList(options: TabListOptions): TabList {
       const closing = tabs[index];
       if (!closing) return;
       tabs.splice(index, 1);
-      const unended = closing.tab.close();
-      if (unended) options.endLater(unended);
+      closing.tab.close(options.endLater);
       if (active === closing) {
         active = undefined;
         const neighbour = tabs[Math.min(index, tabs.length - 1)];

@@ -40,10 +40,10 @@ export interface Tab {
   newShell(): void;
   retryNow(): void;
   /**
-   * Ends the session on the server and removes the tab. Returns the session when the page could not
-   * tell the server (it is not connected), for the caller to end once it can.
+   * Ends the session on the server and removes the tab. `undelivered` gets the session when the
+   * page could not tell the server (see SessionConnection.end), for the caller to end once it can.
    */
-  close(): ResumeTicket | undefined;
+  close(undelivered: (ticket: ResumeTicket) => void): void;
 }
 
 export interface TabOptions {
@@ -186,12 +186,11 @@ export function createTab(options: TabOptions): Tab {
     },
     newShell,
     retryNow: () => connection.retryNow(),
-    close() {
-      const unended = connection.end();
+    close(undelivered) {
+      connection.end(undelivered);
       observer.disconnect();
       term.dispose();
       element.remove();
-      return unended;
     },
   };
 }

@@ -12,6 +12,12 @@ export interface SocketGate extends AsyncDisposable {
   close(): void;
   /** Lets WebSockets through again. */
   open(): void;
+  /**
+   * Makes the WebSockets through the gate dead without closing them: every byte either way is
+   * dropped from now on, and no end reaches either side, as when a network goes away without a
+   * word. New sockets pass as usual.
+   */
+  freeze(): void;
 }
 
 /** A WebSocket upgrade of the page: its request line asks for the socket's path. */
@@ -22,7 +28,8 @@ function isSocketRequest(head: Buffer): boolean {
 /** Starts a gate on 127.0.0.1, port 0, to `127.0.0.1:targetPort`; open at the start. */
 export async function startSocketGate(targetPort: number): Promise<SocketGate> {
   const all = new Set<Socket>();
-  const sockets = new Set<Socket>();
+  /** The page's WebSockets, each with the socket to the server it is piped to. */
+  const sockets = new Map<Socket, Socket>();
   let open = true;
   const track = (socket: Socket, set: Set<Socket>) => {
     set.add(socket);
@@ -38,7 +45,7 @@ export async function startSocketGate(targetPort: number): Promise<SocketGate> {
       const upstream = connect(targetPort, "127.0.0.1");
       track(upstream, all);
       if (socket) {
-        sockets.add(client);
+        sockets.set(client, upstream);
         client.on("close", () => sockets.delete(client));
       }
       upstream.write(head);
@@ -53,10 +60,23 @@ export async function startSocketGate(targetPort: number): Promise<SocketGate> {
     port,
     close() {
       open = false;
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
     },
     open() {
       open = true;
+    },
+    freeze() {
+      for (const [client, upstream] of sockets) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Read on and drop: a paused socket would push back on its sender, which a dead network does not.
+        client.on("data", () => {});
+        upstream.on("data", () => {});
+        // Their ends no longer reach the other side either.
+        client.removeAllListeners("close");
+        upstream.removeAllListeners("close");
+        sockets.delete(client);
+      }
     },
     async [Symbol.asyncDispose]() {
       for (const socket of all) socket.destroy();

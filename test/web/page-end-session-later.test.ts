@@ -83,6 +83,21 @@ describe.skipIf(noBrowserReason !== undefined)("ending a tab's session while the
     await page.context().close();
   }, 30_000);
 
+  test("ends it through a fresh socket when the page's own socket looked open but was dead, and its close never arrived", async () => {
+    await using gate = await startSocketGate(server.port);
+    const { page, ticket } = await openThrough(gate);
+    // The page still shows the connection open: nothing told it otherwise.
+    gate.freeze();
+    await page.waitForSelector('#status[data-connection="open"]');
+    const ended = server.nextStderr(new RegExp(`connection\\.close .*session=${ticket.session} code=4000`));
+    expect(await endOnlyTab(page)).toStartWith("End session 1? Its shell and whatever runs in it are killed");
+    // Unconfirmed, the session goes to the closer, whose socket (not frozen) ends it.
+    await ended;
+    await expectSessionGone(ticket);
+    await page.waitForFunction(() => sessionStorage.getItem("bunker.sessionsToEnd") === "[]");
+    await page.context().close();
+  }, 30_000);
+
   test("ends it after a reload while the page is still cut off", async () => {
     await using gate = await startSocketGate(server.port);
     const { page, ticket } = await openThrough(gate);
