@@ -1,4 +1,4 @@
-import { protectedPathComponents } from "../sandbox/protected-path-components.ts";
+import { protectedGitDirectories, protectedPathComponents } from "../sandbox/protected-path-components.ts";
 import { createConfinedRoot, type ConfinedRoot, type FileOwner } from "./confined-root.ts";
 import { resolveFileLimits, type FileLimits } from "./limits.ts";
 import type { PathScheme } from "./platform/index.ts";
@@ -10,7 +10,11 @@ export interface FileScope {
   /** undefined: no quota. */
   readonly quotaBytes: number | undefined;
   readonly limits: FileLimits;
-  /** The protected paths (ServerOptions.protectPaths), as components: see protected-target.ts. */
+  /**
+   * The protected paths (ServerOptions.protectPaths), as components, and `worktrees` of each git
+   * directory among them, whose files are protected when they exist (protected-paths.ts): see
+   * protected-target.ts.
+   */
   readonly protectedPaths: readonly Components[];
 }
 
@@ -32,7 +36,10 @@ export function createFileScope(options: FileScopeOptions): FileScope {
     root: createConfinedRoot(options.workspace, options.owner, options.scheme),
     quotaBytes: options.quotaBytes,
     limits: resolveFileLimits(options.limits),
-    protectedPaths: (options.protectPaths ?? []).map(protectedPathComponents),
+    protectedPaths: [
+      ...(options.protectPaths ?? []).map(protectedPathComponents),
+      ...protectedGitDirectories(options.protectPaths ?? []).map((gitDirectory) => [...gitDirectory, "worktrees"]),
+    ],
   };
 }
 

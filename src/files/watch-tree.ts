@@ -10,11 +10,14 @@ import { isTempName } from "./place-file.ts";
 import { isGatheredName } from "./remove-tree.ts";
 import { isPartialName } from "./upload-writer.ts";
 import { isStillAt, walkPath } from "./walk.ts";
+import type { WatchBudget } from "./watch-budget.ts";
 import { formatComponents, type ClientPath, type Components } from "./workspace-path.ts";
 
 /** What a watch does, and where its events go. */
 export interface TreeWatchOptions {
   readonly recursive: boolean;
+  /** The session's and the server's count of watched directories, each directory taken from it; undefined: only the per-watch limit. */
+  readonly budget?: WatchBudget | undefined;
   congestion(): Promise<void> | undefined;
   send(events: WatchEvent[], overflow: boolean): void;
   /** The watched directory itself was removed or moved away: its last events are sent, nothing follows. */
@@ -69,8 +72,14 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
       if (dirKey === prefix || dirKey.startsWith(`${prefix}/`)) {
         watcher.close();
         watchers.delete(dirKey);
+        options.budget?.release(1);
       }
     }
+  };
+  const unwatchAll = () => {
+    for (const watcher of watchers.values()) watcher.close();
+    options.budget?.release(watchers.size);
+    watchers.clear();
   };
 
   /** Watches an open directory, and with `recursive` what is under it; `announce` reports its contents as created. */
@@ -78,7 +87,14 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     if (closed || watchers.has(key(dir.components))) return;
     if (watchers.size >= scope.limits.maxWatchedDirectories) return batcher.overflow();
     const { dev, ino } = await fstatFd(dir.fd);
+    if (closed || watchers.has(key(dir.components))) return;
     const watched = { components: dir.components, dev, ino };
+    // The session's or the server's budget spent: the top is refused, a directory below is an overflow.
+    const refused = options.budget?.take();
+    if (refused) {
+      if (watchers.size === 0) throw new FileError("limit_exceeded", `${label}: ${refused}`);
+      return batcher.overflow();
+    }
     let watcher: FSWatcher;
     try {
       watcher = watch(root.scheme.dirPath(dir), { persistent: false }, (eventType, name) => {
@@ -88,6 +104,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
         queue = queue.then(() => onEvent(eventType, watched, name)).catch(() => {});
       });
     } catch (error) {
+      options.budget?.release(1);
       // Out of inotify watches (fs.inotify.max_user_watches), say: the top must work, the rest is an overflow.
       if (watchers.size === 0) throw error;
       return batcher.overflow();
@@ -172,15 +189,14 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     await batcher.finish();
     if (closed) return;
     closed = true;
-    for (const watcher of watchers.values()) watcher.close();
-    watchers.clear();
+    unwatchAll();
     options.ended();
   };
 
   try {
     await watchDirectory(top, false);
   } catch (error) {
-    for (const watcher of watchers.values()) watcher.close();
+    unwatchAll();
     throw toFileError(error, `watch ${label}`);
   } finally {
     if (top !== walked.dir) closeFd(top.fd);
@@ -191,8 +207,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     close() {
       closed = true;
       batcher.close();
-      for (const watcher of watchers.values()) watcher.close();
-      watchers.clear();
+      unwatchAll();
     },
   };
 }

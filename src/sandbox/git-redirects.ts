@@ -1,5 +1,5 @@
 import { closeSync, lstatSync, unlinkSync } from "node:fs";
-import { protectedPathComponents } from "./protected-path-components.ts";
+import { protectedGitDirectories } from "./protected-path-components.ts";
 import { openDirectoryBeneath } from "./protected-paths.ts";
 
 /**
@@ -12,20 +12,6 @@ import { openDirectoryBeneath } from "./protected-paths.ts";
  * mount point would be a file on the host, which breaks git), so the server removes it instead.
  */
 export const GIT_REDIRECT_NAMES = ["commondir"] as const;
-
-/** The git directories among the protected paths: `.git` for `.git/hooks`, each once. */
-export function protectedGitDirectories(protectedPaths: readonly string[]): string[][] {
-  const found = new Map<string, string[]>();
-  for (const relative of protectedPaths) {
-    const components = protectedPathComponents(relative);
-    if (components.includes("..")) continue;
-    // A directory on the way to the protected path, not the path itself (`--protect .git` makes it all read-only).
-    for (let depth = 1; depth < components.length; depth++) {
-      if (components[depth - 1] === ".git") found.set(components.slice(0, depth).join("/"), components.slice(0, depth));
-    }
-  }
-  return [...found.values()];
-}
 
 /**
  * Removes every GIT_REDIRECT_NAMES entry (a file or a symlink; a directory there only makes git

@@ -1,9 +1,19 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from "node:fs";
 import type { SandboxBackendName } from "../protocol/index.ts";
-import { protectedPathComponents } from "./protected-path-components.ts";
+import { protectedGitDirectories, protectedPathComponents } from "./protected-path-components.ts";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
 export const DEFAULT_PROTECTED_PATHS = [".git/hooks", ".git/config"] as const;
+
+/**
+ * Files of each linked worktree in a protected git directory (`.git/worktrees/<name>/`), read-only
+ * when they exist: git run in that worktree (elsewhere on the host) takes the repository from
+ * `commondir` (a redirect, as `.git/commondir` is, see git-redirects.ts) and, with
+ * `extensions.worktreeConfig`, config from `config.worktree`; `git worktree repair` in the main
+ * worktree writes a `.git` file at the path `gitdir` names, and `git worktree prune` (run by
+ * `git gc`) drops a worktree whose `gitdir` leads nowhere.
+ */
+const WORKTREE_REDIRECT_NAMES = ["commondir", "gitdir", "config.worktree"] as const;
 
 /** The most entries of a protected directory that are looked at for hard links; a directory with more is refused. */
 const MAX_CHECKED_ENTRIES = 1000;
@@ -54,6 +64,11 @@ const LEAF_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * once, the outermost first: a bind onto itself makes each a mount point in the sandbox, which
  * `rename` and `rmdir` refuse (EBUSY), so that a command cannot move `.git` away and put a `.git`
  * with hooks of its own in its place. Writable, so that git keeps working inside.
+ *
+ * A git directory on the way that is a regular file (`.git` of a linked worktree or of a
+ * `--separate-git-dir` checkout: `gitdir: <path>`) is itself bound read-only: a command that wrote
+ * `gitdir: ./evil` would have git on the host take `evil/config`. And in one that is a directory,
+ * the WORKTREE_REDIRECT_NAMES of each linked worktree are protected paths too.
  */
 export function openProtectedPaths(workspace: string, relativePaths: readonly string[]): OpenedProtectedPath[] {
   const opened: OpenedProtectedPath[] = [];
@@ -62,34 +77,56 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
   // The defaults share their first component (.git): look each one up once.
   const present = new Map<string, boolean>();
   let root: number | undefined;
+  /** The workspace, opened on first need, when a path starting with `first` may exist; else undefined. */
+  const rootFor = (first: string): number | undefined => {
+    let exists = present.get(first);
+    if (exists === undefined) {
+      exists = lstatSync(`${workspace}/${first}`, { throwIfNoEntry: false }) !== undefined;
+      present.set(first, exists);
+    }
+    if (!exists) return undefined;
+    if (root === undefined) {
+      try {
+        root = openSync(workspace, WALK_FLAGS);
+      } catch {
+        present.set(first, false);
+        return undefined;
+      }
+    }
+    return root;
+  };
+  const protect = (rootFd: number, components: readonly string[]) => {
+    const leaf = openBeneath(rootFd, components, "protected");
+    if (leaf === undefined) return;
+    opened.push({ path: `${workspace}/${components.join("/")}`, fd: leaf });
+    for (let depth = 1; depth < components.length; depth++) {
+      const path = `${workspace}/${components.slice(0, depth).join("/")}`;
+      if (pinnedPaths.has(path)) continue;
+      const directory = openBeneath(rootFd, components.slice(0, depth), "directory");
+      if (directory === undefined) continue;
+      pinnedPaths.add(path);
+      pinned.push({ path, fd: directory, pinned: true });
+    }
+  };
   try {
     for (const relative of relativePaths) {
       const components = protectedPathComponents(relative);
       if (components.length === 0 || components.includes("..")) continue;
-      const first = components[0]!;
-      let exists = present.get(first);
-      if (exists === undefined) {
-        exists = lstatSync(`${workspace}/${first}`, { throwIfNoEntry: false }) !== undefined;
-        present.set(first, exists);
+      const rootFd = rootFor(components[0]!);
+      if (rootFd !== undefined) protect(rootFd, components);
+    }
+    for (const gitDirectory of protectedGitDirectories(relativePaths)) {
+      const rootFd = rootFor(gitDirectory[0]!);
+      if (rootFd === undefined) continue;
+      const path = `${workspace}/${gitDirectory.join("/")}`;
+      // A pinned .git is a directory: no need to look for a file there.
+      const gitFile = pinnedPaths.has(path) ? undefined : openBeneath(rootFd, gitDirectory, "file");
+      if (gitFile !== undefined) {
+        opened.push({ path, fd: gitFile });
+        continue;
       }
-      if (!exists) continue;
-      if (root === undefined) {
-        try {
-          root = openSync(workspace, WALK_FLAGS);
-        } catch {
-          return opened;
-        }
-      }
-      const leaf = openBeneath(root, components, true);
-      if (leaf === undefined) continue;
-      opened.push({ path: `${workspace}/${components.join("/")}`, fd: leaf });
-      for (let depth = 1; depth < components.length; depth++) {
-        const path = `${workspace}/${components.slice(0, depth).join("/")}`;
-        if (pinnedPaths.has(path)) continue;
-        const directory = openBeneath(root, components.slice(0, depth), false);
-        if (directory === undefined) continue;
-        pinnedPaths.add(path);
-        pinned.push({ path, fd: directory, pinned: true });
+      for (const name of linkedWorktreeNames(rootFd, gitDirectory)) {
+        for (const file of WORKTREE_REDIRECT_NAMES) protect(rootFd, [...gitDirectory, "worktrees", name, file]);
       }
     }
   } catch (error) {
@@ -103,6 +140,23 @@ export function openProtectedPaths(workspace: string, relativePaths: readonly st
   return [...pinned, ...opened];
 }
 
+/** The names under `<git directory>/worktrees` (a real directory beneath the root), or none. */
+function linkedWorktreeNames(root: number, gitDirectory: readonly string[]): string[] {
+  const dir = openBeneath(root, [...gitDirectory, "worktrees"], "directory");
+  if (dir === undefined) return [];
+  try {
+    const names = readdirSync(`/proc/self/fd/${dir}`);
+    if (names.length > MAX_CHECKED_ENTRIES) {
+      throw new UnprotectablePathError(
+        `${[...gitDirectory, "worktrees"].join("/")} holds ${names.length} entries, more than the ${MAX_CHECKED_ENTRIES} linked worktrees whose files are protected before each exec`,
+      );
+    }
+    return names;
+  } finally {
+    closeSync(dir);
+  }
+}
+
 /** Opens directory `components` under `workspace`, no component followed if a symlink; undefined if it is not one. */
 export function openDirectoryBeneath(workspace: string, components: readonly string[]): number | undefined {
   let root: number;
@@ -112,18 +166,19 @@ export function openDirectoryBeneath(workspace: string, components: readonly str
     return undefined;
   }
   try {
-    return openBeneath(root, components, false);
+    return openBeneath(root, components, "directory");
   } finally {
     closeSync(root);
   }
 }
 
 /**
- * Opens `components` under the directory `root` without following symlinks; a directory or a
- * regular file, or undefined. `checkLinks`: refuse a protected file (or one directly inside a
- * protected directory) with other hard links (pinned directories are writable anyway).
+ * Opens `components` under the directory `root` without following symlinks, or undefined: as
+ * `kind` says, a directory or a regular file that is protected itself (which is refused when it, or
+ * a file directly inside it, has other hard links), a directory only (pinned directories are
+ * writable anyway, and a walk goes through them), or a regular file only (protected, checked alike).
  */
-function openBeneath(root: number, components: readonly string[], checkLinks: boolean): number | undefined {
+function openBeneath(root: number, components: readonly string[], kind: "protected" | "directory" | "file"): number | undefined {
   let dir = root;
   try {
     for (const [index, name] of components.entries()) {
@@ -140,10 +195,10 @@ function openBeneath(root: number, components: readonly string[], checkLinks: bo
       const stats = fstatSync(next);
       // Until `dir = root` below, the finally closes the leaf (dir is next) on every way out.
       if (!stats.isDirectory() && !stats.isFile()) return undefined;
-      if (!checkLinks) {
-        if (!stats.isDirectory()) return undefined;
-      } else if (stats.isFile()) refuseLinked(stats.nlink, components.join("/"));
-      else refuseLinkedEntries(next, components.join("/"));
+      if (kind === "directory" && !stats.isDirectory()) return undefined;
+      if (kind === "file" && !stats.isFile()) return undefined;
+      if (stats.isFile()) refuseLinked(stats.nlink, components.join("/"));
+      else if (kind === "protected") refuseLinkedEntries(next, components.join("/"));
       dir = root;
       return next;
     }

@@ -28,6 +28,7 @@ import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
 import { watchLiveness, type LivenessMarks } from "./liveness.ts";
 import { randomText } from "../common/random-text.ts";
+import { createWatchBudget, serverWatchLimit } from "../files/watch-budget.ts";
 
 interface ConnectionData extends LivenessMarks {
   /** What the socket asked for; undefined once its session is open (idle sockets are what a server holds most of). */
@@ -67,7 +68,7 @@ export function createServer(options: ServerOptions): BunkerServer {
   const log = options.logger;
   const sockets = new Set<ServerWebSocket<ConnectionData>>();
   const sandboxInfo = describeSandbox(options);
-  const counters: ServerCounters = { runningExecs: 0, execSlots: 0 };
+  const counters: ServerCounters = { runningExecs: 0, execSlots: 0, watchedDirectories: createWatchBudget(serverWatchLimit(), "the server") };
   const metrics = createServerMetrics();
   const events: ServerEvents = {
     onExecStart: (event) => log.info("exec.start", execAuditFields(event)),

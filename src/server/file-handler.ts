@@ -7,6 +7,7 @@ import type { PathScheme } from "../files/platform/index.ts";
 import { answerSimpleRequest, isSimpleRequest } from "../files/simple-requests.ts";
 import { startUpload, type TransferPeer, type UploadTransfer } from "../files/upload-transfer.ts";
 import { watchTree } from "../files/watch-tree.ts";
+import type { WatchBudget } from "../files/watch-budget.ts";
 
 /** What the file handler of one connection may use. */
 export interface FileContext {
@@ -22,6 +23,8 @@ export interface FileContext {
   readonly protectPaths?: readonly string[] | undefined;
   /** Only tests choose; otherwise the platform's (src/files/platform/index.ts). */
   readonly pathScheme?: PathScheme | undefined;
+  /** The session's count of watched directories (which takes from the server's); undefined: only the per-watch limit. */
+  readonly watchBudget?: WatchBudget | undefined;
   /** Sends one reply on this connection. */
   send(message: FileReply): void;
   sendError(code: ErrorCode, message: string, id?: string): void;
@@ -164,6 +167,7 @@ export function createFileHandler(context: FileContext): FileHandler {
         const path = clientPath(scope, message.path);
         const watch = await watchTree(scope, path, {
           recursive: message.recursive ?? false,
+          budget: context.watchBudget,
           congestion: () => context.congestion(),
           send: (events, overflow) => send({ type: "file.watch.events", id: message.id, events, ...(overflow && { overflow }) }),
           ended: () => {

@@ -7,6 +7,7 @@ import type { SandboxPolicy } from "../sandbox/types.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
+import { createWatchBudget, MAX_WATCHED_DIRECTORIES_PER_SESSION, type WatchBudget } from "../files/watch-budget.ts";
 import type { ServerOptions } from "./options.ts";
 import { launchExec, type LaunchContext } from "./exec-launch.ts";
 import { SessionClock } from "./session-clock.ts";
@@ -26,6 +27,8 @@ export interface ServerCounters {
    * (each a sandbox with up to --limit-processes processes); a shell's command rides on its shell's.
    */
   execSlots: number;
+  /** Directories the file watches of every session follow, each an inotify watch of the server's uid. */
+  readonly watchedDirectories: WatchBudget;
 }
 
 /** One socket joined to a session. */
@@ -56,6 +59,8 @@ export class Session {
   readonly #policy: SandboxPolicy;
   /** What launchExec needs of this session, made on the first exec. */
   #launchContext: LaunchContext | undefined;
+  /** The directories this session's watches follow, made on its first file request. */
+  #watchBudget: WatchBudget | undefined;
   #ended = false;
   #closing: Promise<void> | undefined;
   #clock: SessionClock | undefined;
@@ -133,6 +138,7 @@ export class Session {
         quotaBytes: this.options.workspaceQuotaBytes,
         limits: fileLimitsForFrames(this.options.limits.maxFrameBytes),
         protectPaths: this.options.protectPaths,
+        watchBudget: (this.#watchBudget ??= createWatchBudget(MAX_WATCHED_DIRECTORIES_PER_SESSION, "this session", this.counters.watchedDirectories)),
         send: (reply) => connection.sink.send(JSON.stringify(reply)),
         sendError: (code, text, id) => this.#sendError(connection, code, text, id),
         congestion: () => connection.sink.congestion(),

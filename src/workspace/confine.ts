@@ -1,5 +1,5 @@
-import { realpathSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
+import { findDirectoryBeneath } from "./directory-beneath.ts";
 
 /** A path inside the workspace, or why it is refused. */
 export type ConfinedPath = { ok: true; path: string } | { ok: false; code: "path_outside_workspace" | "not_found" | "not_directory"; problem: string };
@@ -10,9 +10,11 @@ export function isInside(root: string, path: string): boolean {
 }
 
 /**
- * Resolves a client's `cwd` against the workspace: relative to it, or absolute inside it. `..`
- * cannot leave, and neither can a symlink (the real path must stay inside too). The directory must
- * exist and be a directory, since the sandbox changes into it before the command starts.
+ * Resolves a client's `cwd` against the workspace (a real path): relative to it, or absolute inside
+ * it. `..` cannot leave, and neither can a symlink: the walk (findDirectoryBeneath) never follows one
+ * out of the workspace, so every cwd that leads out gets the same answer whether its target exists
+ * on the host or not. The directory must exist and be a directory, since the sandbox changes into
+ * it before the command starts.
  */
 export function resolveCwd(workspace: string, cwd: string | undefined): ConfinedPath {
   if (cwd === undefined || cwd === "" || cwd === ".") return { ok: true, path: workspace };
@@ -20,25 +22,20 @@ export function resolveCwd(workspace: string, cwd: string | undefined): Confined
   if (!isInside(workspace, lexical)) {
     return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} is outside the workspace` };
   }
-  let real: string;
-  try {
-    real = realpathSync(lexical);
-  } catch {
-    return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
-  }
-  if (!isInside(workspace, real)) {
-    return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink` };
-  }
+  const components = relative(workspace, lexical).split("/").filter((name) => name !== "");
   // Checked here rather than left to the sandbox, whose "Can't chdir" would read as the command's own exit 1.
-  let stats;
-  try {
-    stats = statSync(real);
-  } catch {
-    // Gone, or a command swapped a component since the realpath (ENOTDIR, ELOOP): as good as gone.
-    return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
+  const found = findDirectoryBeneath(workspace, components);
+  if (found.ok) return { ok: true, path: [workspace, ...found.components].join("/") };
+  switch (found.reason) {
+    case "outside":
+      return { ok: false, code: "path_outside_workspace", problem: `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink` };
+    case "missing":
+      return { ok: false, code: "not_found", problem: `cwd: ${JSON.stringify(cwd)} does not exist in the workspace` };
+    case "not_directory":
+      return { ok: false, code: "not_directory", problem: `cwd: ${JSON.stringify(cwd)} is not a directory` };
+    default: {
+      const unreachable: never = found.reason;
+      return unreachable;
+    }
   }
-  if (!stats.isDirectory()) {
-    return { ok: false, code: "not_directory", problem: `cwd: ${JSON.stringify(cwd)} is not a directory` };
-  }
-  return { ok: true, path: real };
 }

@@ -92,6 +92,13 @@ describe.skipIf(noBwrap)("links a command makes into protected paths", () => {
     }
   }, 60_000);
 
+  test("file.write through a link into .git/worktrees is refused: a linked worktree's commondir is a redirect", async () => {
+    const made = await shared.client.exec({ id: "worktree-link", cmd: "mkdir -p .git/worktrees/wt && ln -s .git/worktrees/wt wt-meta" });
+    expect(made.exit.code).toBe(0);
+    expect(await reply({ type: "file.write", id: "w3", path: "wt-meta/commondir", data: "../../../evil\n" })).toMatchObject({ type: "error", code: "forbidden_by_policy" });
+    expect(readdirSync(join(shared.client.hello.workspace, ".git", "worktrees", "wt"))).toEqual([]);
+  });
+
   test("the client may still write the protected path by its own name", async () => {
     expect(await reply({ type: "file.write", id: "w3", path: ".git/config", data: `${CONFIG}\tlogallrefupdates = true\n` })).toMatchObject({ type: "file.write.result" });
     expect(config()).toContain("logallrefupdates");

@@ -6,7 +6,7 @@ import { buildBwrapArgs, REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts"
 import { decodeReaperRecords, describeWaitStatus, installReaper, reaperArchFor, type ReaperArch } from "../../src/sandbox/reaper.ts";
 import { hostSeccompArch, type SeccompArch } from "../../src/sandbox/seccomp/arch.ts";
 import { buildSeccompFilter } from "../../src/sandbox/seccomp/build-filter.ts";
-import { SYSCALL_NUMBERS, type SyscallName } from "../../src/sandbox/seccomp/syscall-numbers.ts";
+import { syscallNumberOn, type SyscallName } from "../../src/sandbox/seccomp/syscall-numbers.ts";
 import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 
@@ -106,7 +106,7 @@ interface Probe {
 }
 
 function sys(name: SyscallName, ...args: (number | string)[]): string {
-  return `syscall(${[SYSCALL_NUMBERS[hostArch][name], ...args].join(", ")}) != -1`;
+  return `syscall(${[syscallNumberOn(hostArch, name)!, ...args].join(", ")}) != -1`;
 }
 
 const CLONE_NEWUSER = 0x10000000;
@@ -114,6 +114,13 @@ const SIGCHLD = 17;
 const probes = (): Probe[] => [
   { name: "socket(AF_UNIX)", perl: "socket(my $s, AF_UNIX, SOCK_STREAM, 0)", filtered: "EPERM", decisive: true },
   { name: "socket(AF_VSOCK)", perl: sys("socket", 40, 1, 0), filtered: "EPERM", decisive: true },
+  { name: "socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)", perl: sys("socket", 16, 3, 4), filtered: "EPERM", decisive: true },
+  { name: "socket(AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT)", perl: sys("socket", 16, 2, 15), filtered: "EPERM", decisive: true },
+  { name: "socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC)", perl: sys("socket", 16, 3, 16), filtered: "EPERM", decisive: true },
+  // Without the filter NETLINK_AUDIT fails with EPROTONOSUPPORT outside the initial namespaces.
+  { name: "socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT)", perl: sys("socket", 16, 3, 9), filtered: "EPERM", decisive: false },
+  // A read of the process's LDT: 0 bytes and no error without the filter.
+  ...(hostArch === "x86_64" ? [{ name: "modify_ldt(read)", perl: `${sys("modify_ldt", 0, "$buf", 16)}`, filtered: "EPERM", decisive: true }] : []),
   { name: "socketpair(AF_UNIX, SOCK_DGRAM)", perl: "socketpair(my $a, my $b, AF_UNIX, SOCK_DGRAM, 0)", filtered: "EPERM", decisive: true },
   { name: "ptrace(PTRACE_PEEKDATA, no such pid)", perl: sys("ptrace", 2, 999999, 0, 0), filtered: "EPERM", decisive: true },
   { name: "process_vm_readv(no such pid)", perl: sys("process_vm_readv", 999999, 0, 0, 0, 0, 0), filtered: "EPERM", decisive: true },
@@ -130,7 +137,7 @@ const probes = (): Probe[] => [
   { name: "setns(-1)", perl: sys("setns", -1, 0), filtered: "EPERM", decisive: true },
   {
     name: "clone(CLONE_NEWUSER)",
-    perl: `do { my $pid = syscall(${SYSCALL_NUMBERS[hostArch].clone}, ${CLONE_NEWUSER | SIGCHLD}, 0, 0, 0, 0); syscall(${OTHER_NUMBERS[hostArch].exit_group}, 0) if $pid == 0; my $e = $! + 0; waitpid($pid, 0) if $pid > 0; $! = $e; $pid > 0 }`,
+    perl: `do { my $pid = syscall(${syscallNumberOn(hostArch, "clone")}, ${CLONE_NEWUSER | SIGCHLD}, 0, 0, 0, 0); syscall(${OTHER_NUMBERS[hostArch].exit_group}, 0) if $pid == 0; my $e = $! + 0; waitpid($pid, 0) if $pid > 0; $! = $e; $pid > 0 }`,
     filtered: "EPERM",
     decisive: true,
   },
@@ -149,6 +156,7 @@ const probes = (): Probe[] => [
   // Allowed:
   { name: "socket(AF_INET)", perl: "socket(my $s, AF_INET, SOCK_STREAM, 0)", filtered: "ok", decisive: false },
   { name: "socket(AF_INET6)", perl: "socket(my $s, AF_INET6, SOCK_DGRAM, 0)", filtered: "ok", decisive: false },
+  { name: "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)", perl: sys("socket", 16, 3, 0), filtered: "ok", decisive: false },
   { name: "socketpair(AF_UNIX, SOCK_STREAM)", perl: "socketpair(my $a, my $b, AF_UNIX, SOCK_STREAM, 0)", filtered: "ok", decisive: false },
   { name: "ioctl(/dev/null, TCGETS)", perl: sys("ioctl", "fileno($null)", 0x5401, "$buf"), filtered: "ENOTTY", decisive: false },
   { name: "getpid", perl: `syscall(${OTHER_NUMBERS[hostArch].getpid}) > 0`, filtered: "ok", decisive: false },

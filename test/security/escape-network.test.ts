@@ -5,7 +5,7 @@ import type { TestClient } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { startEscapeFixture, type EscapeFixture } from "./helpers/escape-fixture.ts";
 import { hostExternalIPv4, listenTcpSentinel, listenUnixSentinel, type SentinelService } from "./helpers/host-probes.ts";
-import { connectTcp, connectUnix, perl } from "./helpers/perl-attempts.ts";
+import { connectTcp, connectUnix, perl, rawSyscall } from "./helpers/perl-attempts.ts";
 
 const SENTINEL = "host-service-sentinel-91c3";
 
@@ -94,5 +94,40 @@ describe.skipIf(noBwrap)("escape suite: the network is off", () => {
       expect.stringMatching(/ls: cannot access '\/run\/dbus\/system_bus_socket': No such file or directory$/),
       expect.stringMatching(/ls: cannot access '\/run\/systemd\/private': No such file or directory$/),
     ]);
+  });
+});
+
+describe.skipIf(noBwrap)("escape suite: netlink with the network on (the host's network namespace)", () => {
+  let fixture: EscapeFixture;
+  let client: TestClient;
+  beforeAll(async () => {
+    fixture = await startEscapeFixture({ args: ["--sandbox", "bwrap", "--allow-network"] });
+    client = await fixture.connect();
+  });
+  afterAll(async () => {
+    await fixture?.dispose();
+  });
+
+  test("NETLINK_SOCK_DIAG (the host's sockets), KOBJECT_UEVENT (its device events) and GENERIC cannot be opened", async () => {
+    for (const [name, protocol] of [["diag", 4], ["uevent", 15], ["generic", 16]] as const) {
+      const run = await client.exec({ id: `netlink-${name}`, argv: rawSyscall("socket", 16, 3, protocol) });
+      expect([name, run.stdout]).toEqual([name, "Operation not permitted\n"]);
+    }
+  });
+
+  test("NETLINK_ROUTE still lists the interfaces: perl's raw socket, `ip addr`, node's os.networkInterfaces()", async () => {
+    const route = await client.exec({ id: "netlink-route", argv: rawSyscall("socket", 16, 3, 0) });
+    expect(route.stdout).toMatch(/^ok \d+\n$/);
+    const ip = Bun.which("ip", { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    if (ip?.startsWith("/usr/") || ip?.startsWith("/sbin/")) {
+      const run = await client.exec({ id: "ip-addr", argv: [ip, "-brief", "address", "show", "lo"] });
+      expect({ code: run.exit.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(run.stdout).toMatch(/^lo\s+UNKNOWN\s+127\.0\.0\.1\/8/);
+    } else console.warn("skipping `ip addr`: iproute2 is not installed");
+    const node = Bun.which("node");
+    if (node?.startsWith("/usr/")) {
+      const run = await client.exec({ id: "node-interfaces", argv: [node, "-e", "console.log(Object.keys(require('os').networkInterfaces()).includes('lo'))"] });
+      expect({ code: run.exit.code, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 0, stdout: "true\n", stderr: "" });
+    } else console.warn("skipping os.networkInterfaces(): no node under /usr");
   });
 });

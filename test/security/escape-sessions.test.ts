@@ -73,6 +73,23 @@ describe.skipIf(noBwrap)("escape suite: other sessions", () => {
     expect(await refusedExec("cwd-root", "to-root/etc")).toEqual(refusal("cwd-root", 'cwd: "to-root/etc" leads outside the workspace through a symlink'));
   });
 
+  test("cwd through a symlink to a host path gets one answer whether the path exists or not", async () => {
+    // The server runs as root and can see what commands cannot (the home is 0700): an answer that
+    // depended on the target would tell a command, through its client, what exists on the host.
+    const { home, sshKeyPath } = fixture;
+    const links = { present: join(home, ".ssh"), absent: join(home, ".ssh-absent"), file: sshKeyPath, relative: "../../home/.ssh-absent" };
+    const make = Object.entries(links)
+      .map(([name, target]) => `ln -s '${target}' ${name}`)
+      .join(" && ");
+    const linked = await client.exec({ id: "oracle-links", cmd: `${make} && ln -s / root` });
+    expect(linked.exit).toMatchObject({ code: 0, reason: "exited" });
+    const cwds = [...Object.keys(links), "present/sub", "absent/sub", "root/etc", "root/no-such-dir-9c1", `root${home}/.ssh`];
+    for (const [index, cwd] of cwds.entries()) {
+      const id = `oracle-${index}`;
+      expect(await refusedExec(id, cwd)).toEqual(refusal(id, `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink`));
+    }
+  });
+
   test("the file API refuses another session's workspace by absolute path", async () => {
     const path = join(other.hello.workspace, "private.txt");
     client.send({ type: "file.read", id: "file-other", path });

@@ -6,6 +6,7 @@
  * in it failed. The registry is driven directly here, so that the new session always comes in
  * between the start of the old one's close and its end.
  */
+import { createWatchBudget } from "../../src/files/watch-budget.ts";
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,7 +50,7 @@ function registry(workspaceRetention: "keep" | "delete"): SessionRegistry {
     trustProxy: false,
     logger: createLogger({ format: "pretty", level: "error" }),
   };
-  return new SessionRegistry(options, { runningExecs: 0, execSlots: 0 });
+  return new SessionRegistry(options, { runningExecs: 0, execSlots: 0, watchedDirectories: createWatchBudget(100, "the server") });
 }
 
 function opened(result: ReturnType<SessionRegistry["open"]>): Session {

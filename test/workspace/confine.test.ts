@@ -11,6 +11,11 @@ writeFileSync(join(workspace, "script.sh"), "echo\n");
 symlinkSync("script.sh", join(workspace, "file-link"));
 symlinkSync("/", join(workspace, "root-link"));
 symlinkSync("sub", join(workspace, "inner-link"));
+symlinkSync("/no-such-host-dir-5e1", join(workspace, "missing-host-link"));
+symlinkSync("../no-such-sibling-5e1", join(workspace, "missing-sibling-link"));
+symlinkSync(join(workspace, "sub"), join(workspace, "absolute-inner-link"));
+symlinkSync("inner-link", join(workspace, "chain-link"));
+symlinkSync("loop-link", join(workspace, "loop-link"));
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
 test("relative and absolute paths inside the workspace resolve", () => {
@@ -27,6 +32,23 @@ test("dot-dot, absolute paths outside and symlinks out are refused", () => {
   expect(resolveCwd(workspace, `${workspace}-sibling`)).toMatchObject({ ok: false, code: "path_outside_workspace" });
   expect(resolveCwd(workspace, "root-link")).toMatchObject({ ok: false, code: "path_outside_workspace" });
   expect(resolveCwd(workspace, "missing")).toMatchObject({ ok: false, code: "not_found" });
+});
+
+test("a symlink out gets the same refusal whether its target exists on the host or not", () => {
+  for (const cwd of ["root-link", "root-link/etc", "root-link/no-such-host-dir-5e1", "missing-host-link", "missing-host-link/x", "missing-sibling-link"]) {
+    expect(resolveCwd(workspace, cwd)).toEqual({
+      ok: false,
+      code: "path_outside_workspace",
+      problem: `cwd: ${JSON.stringify(cwd)} leads outside the workspace through a symlink`,
+    });
+  }
+});
+
+test("symlinks that stay inside the workspace resolve, relative, absolute or chained", () => {
+  for (const cwd of ["absolute-inner-link", "chain-link", "chain-link/../inner-link"]) {
+    expect(resolveCwd(workspace, cwd)).toEqual({ ok: true, path: join(workspace, "sub") });
+  }
+  expect(resolveCwd(workspace, "loop-link")).toMatchObject({ ok: false, code: "not_found" });
 });
 
 test("a file, or a link to one, is not a cwd: refused before the sandbox would fail to enter it", () => {

@@ -20,8 +20,12 @@ export interface SeccompRule {
   /** Stable, short; docs/SECURITY.md and the tests refer to it. */
   name: string;
   syscalls: readonly SyscallName[];
-  /** Without a condition, every call of `syscalls` is denied. */
-  when?: ArgumentCondition;
+  /**
+   * Without a condition, every call of `syscalls` is denied; with several, a call is denied when
+   * all of them hold. A syscall may be in several rules only when each has a condition: the first
+   * rule (in table order) whose conditions hold denies the call.
+   */
+  when?: ArgumentCondition | readonly ArgumentCondition[];
   /** The call fails with this errno (SECCOMP_RET_ERRNO); nothing else happens to the process. */
   action: DenyErrno;
   reason: string;
@@ -39,6 +43,9 @@ export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const AF_VSOCK = 40;
+export const AF_NETLINK = 16;
+/** The netlink protocol of interfaces, addresses and routes (getifaddrs, `ip addr`). */
+export const NETLINK_ROUTE = 0;
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_SEQPACKET = 5;
@@ -66,7 +73,7 @@ export const SECCOMP_ABI_RULES: readonly SeccompAbiRule[] = [
   },
 ];
 
-/** The syscall rules. A syscall appears in one rule at most; everything not listed is allowed. */
+/** The syscall rules. A syscall appears in one unconditional rule, or in conditional ones only; everything not listed is allowed. */
 export const SECCOMP_RULES: readonly SeccompRule[] = [
   {
     name: "unix-and-vsock-sockets",
@@ -74,7 +81,18 @@ export const SECCOMP_RULES: readonly SeccompRule[] = [
     when: { arg: 0, test: "one-of", values: [AF_UNIX, AF_VSOCK] },
     action: "EPERM",
     reason:
-      "A network namespace does not cut unix sockets bound on a path: a host socket under a bound directory still answers, and with the network allowed so do the host's abstract sockets. vsock is not namespaced and reaches the hypervisor's services. AF_INET and AF_INET6 stay, for --allow-network.",
+      "A network namespace does not cut unix sockets bound on a path: a host socket under a bound directory still answers, and with the network allowed so do the host's abstract sockets. vsock is not namespaced and reaches the hypervisor's services. AF_INET and AF_INET6 stay, for --allow-network; AF_NETLINK is the next rule's.",
+  },
+  {
+    name: "netlink-sockets",
+    syscalls: ["socket"],
+    when: [
+      { arg: 0, test: "one-of", values: [AF_NETLINK] },
+      { arg: 2, test: "none-of", values: [NETLINK_ROUTE] },
+    ],
+    action: "EPERM",
+    reason:
+      "With --allow-network the sandbox is in the host's network namespace, where NETLINK_SOCK_DIAG lists the host's sockets, NETLINK_KOBJECT_UEVENT hears the host's device events, and the other protocols (audit, xfrm, netfilter, generic netlink and its families) are kernel surface a command has no use for. NETLINK_ROUTE stays: getifaddrs, `ip addr`, node's os.networkInterfaces() and glibc's getaddrinfo with AI_ADDRCONFIG read interfaces through it. The protocol is an int, compared on its low 32 bits.",
   },
   {
     name: "datagram-socketpairs",
@@ -167,6 +185,13 @@ export const SECCOMP_RULES: readonly SeccompRule[] = [
     ],
     action: "EPERM",
     reason: "Changing the mount tree is bwrap's job, done before the filter is loaded; the command has no business with it, old or new mount API.",
+  },
+  {
+    name: "ldt",
+    syscalls: ["modify_ldt"],
+    action: "EPERM",
+    reason:
+      "x86_64 only: a process's own segment descriptors, needed by 16-bit code and old Wine, and the way into several kernel bugs (CVE-2015-3290, CVE-2017-17053); Docker's default profile denies it too.",
   },
   {
     name: "file-handles",

@@ -6,7 +6,7 @@
  * test can assert the exact line.
  */
 import { hostSeccompArch, type SeccompArch } from "../../../src/sandbox/seccomp/arch.ts";
-import { SYSCALL_NUMBERS, type SyscallName } from "../../../src/sandbox/seccomp/syscall-numbers.ts";
+import { syscallNumberOn, type SyscallName } from "../../../src/sandbox/seccomp/syscall-numbers.ts";
 
 /** A perl one-liner as argv: the script, then its @ARGV. */
 export function perl(script: string, ...args: string[]): string[] {
@@ -26,7 +26,7 @@ type OtherSyscallName = keyof (typeof OTHER_SYSCALL_NUMBERS)["x86_64"];
 export function syscallNumber(name: SyscallName | OtherSyscallName): number {
   return name in OTHER_SYSCALL_NUMBERS[arch]
     ? OTHER_SYSCALL_NUMBERS[arch][name as OtherSyscallName]
-    : SYSCALL_NUMBERS[arch][name as SyscallName];
+    : syscallNumberOn(arch, name as SyscallName)!;
 }
 
 /**
