@@ -16,6 +16,7 @@ import type { RunAs } from "./run-as.ts";
 import { closeSetupNamespace, openSetupNamespace, type SetupNamespace, type SetupNamespaceOptions } from "./setup-namespace.ts";
 import { createSetupNamespaceKeeper, type SetupNamespaceKeeper } from "./setup-namespace-keeper.ts";
 import { readWrittenText } from "./written-text.ts";
+import { limitAboveHard, readHardLimits } from "./hard-limits.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 import { openAnonymousFile } from "../exec/anonymous-file.ts";
 import { readAvailable } from "../exec/status-pipes.ts";
@@ -260,26 +261,34 @@ function findPrlimit(): string | undefined {
   return Bun.which("prlimit", { PATH: "/usr/bin:/bin" }) ?? undefined;
 }
 
-function fallback(reason: string): DetectedSandbox {
-  // On Linux the reaper applies the limits (no extra exec); elsewhere prlimit(1), where there is one.
+/**
+ * The workspace-only fallback. On Linux the reaper applies the limits (no extra exec). Limits the
+ * commands' user cannot set would fail every exec, so they stop the server (`fatal`) instead: such
+ * a user (any but root) cannot raise the server's hard limits. Elsewhere prlimit(1), where there is one.
+ */
+function fallback(reason: string, options: DetectSandboxOptions): DetectSandboxResult {
+  const info: SandboxInfo = { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true };
   const arch = process.platform === "linux" ? reaperArchFor(process.arch) : undefined;
   if (arch) {
+    const commandUid = options.runAs ? options.runAs.uid : process.geteuid?.();
+    const unsettable = commandUid === 0 ? undefined : limitAboveHard(options.rlimits ?? DEFAULT_RLIMITS, readHardLimits());
+    if (unsettable) return { ok: false, fatal: true, reason: `--sandbox none: ${unsettable}` };
     const runtimeDir = createRuntimeDir();
     return {
-      backend: createFallbackBackend({ reaperPath: installReaper(runtimeDir.path, arch) }),
-      info: { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true },
-      seccomp: false,
-      rlimits: true,
-      dispose: () => runtimeDir.dispose(),
+      ok: true,
+      sandbox: {
+        backend: createFallbackBackend({ reaperPath: installReaper(runtimeDir.path, arch) }),
+        info,
+        seccomp: false,
+        rlimits: true,
+        dispose: () => runtimeDir.dispose(),
+      },
     };
   }
   const prlimitPath = findPrlimit();
   return {
-    backend: createFallbackBackend(prlimitPath ? { prlimitPath } : {}),
-    info: { backend: "none", reason, notEnforced: FALLBACK_NOT_ENFORCED, network: true },
-    seccomp: false,
-    rlimits: prlimitPath !== undefined,
-    dispose: () => {},
+    ok: true,
+    sandbox: { backend: createFallbackBackend(prlimitPath ? { prlimitPath } : {}), info, seccomp: false, rlimits: prlimitPath !== undefined, dispose: () => {} },
   };
 }
 
@@ -291,7 +300,7 @@ export async function detectSandbox(options: DetectSandboxOptions): Promise<Dete
   switch (options.choice) {
     case "none":
       if (options.requireSandbox) return { ok: false, reason: "--require-sandbox refuses --sandbox none" };
-      return { ok: true, sandbox: fallback("chosen with --sandbox none") };
+      return fallback("chosen with --sandbox none", options);
     case "bwrap":
       return detectBwrap(options);
     case "seatbelt":
@@ -305,7 +314,7 @@ export async function detectSandbox(options: DetectSandboxOptions): Promise<Dete
             : ({ ok: false, reason: `no sandbox backend for ${process.platform}` } as const);
       if (detected.ok || ("fatal" in detected && detected.fatal)) return detected;
       if (options.requireSandbox) return { ok: false, reason: `--require-sandbox: ${detected.reason}` };
-      return { ok: true, sandbox: fallback(detected.reason) };
+      return fallback(detected.reason, options);
     }
     default: {
       const unreachable: never = options.choice;

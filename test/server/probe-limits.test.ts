@@ -46,3 +46,29 @@ test.skipIf(noBwrap || !PRLIMIT)("a limit the server cannot set stops it at star
     rmSync(workspaceRoot, { recursive: true, force: true });
   }
 });
+
+test.skipIf(!PRLIMIT)("under --sandbox none too, a limit the server cannot set stops it at startup; one it can set starts it", async () => {
+  // The none backend had no probe: it listened, and every exec then failed with EPERM.
+  const workspaceRoot = makeWorkspaceRoot();
+  try {
+    const proc = Bun.spawn([PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts"), "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--workspace-root", workspaceRoot], {
+      stdout: "ignore",
+      stderr: "pipe",
+      timeout: 20_000,
+    });
+    const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    expect({ exitCode, stderr }).toEqual({
+      exitCode: 2,
+      stderr:
+        "bunker: sandbox: --sandbox none: --limit-open-files 4096 is above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: lower it, or raise the hard limit\n",
+    });
+  } finally {
+    rmSync(workspaceRoot, { recursive: true, force: true });
+  }
+  await using server = await startServer({
+    command: [PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts")],
+    args: ["--sandbox", "none", "--limit-open-files", "1024"],
+  });
+  await using client = await connect(server);
+  expect((await client.exec({ id: "limit", cmd: "ulimit -n" })).stdout).toBe("1024\n");
+});
