@@ -23,48 +23,41 @@ test.skipIf(noBwrap || !PRLIMIT)("a server whose hard open-file limit is 2048 st
   expect((await client.exec({ id: "limit", cmd: "ulimit -n" })).stdout).toBe("1024\n");
 });
 
+/** Starts `bunker serve --sandbox <sandbox>` under a hard open-file limit of 2048 and waits for it to exit. */
+async function serveUnderHardLimit(sandbox: "auto" | "none"): Promise<{ exitCode: number | null; stderr: string }> {
+  const workspaceRoot = makeWorkspaceRoot();
+  try {
+    const proc = Bun.spawn([PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts"), "serve", "--port", "0", "--no-auth", "--sandbox", sandbox, "--workspace-root", workspaceRoot], {
+      stdout: "ignore",
+      stderr: "pipe",
+      // The code before started listening and ran on: fail in time instead.
+      timeout: 20_000,
+    });
+    const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    return { exitCode, stderr };
+  } finally {
+    rmSync(workspaceRoot, { recursive: true, force: true });
+  }
+}
+
 test.skipIf(noBwrap || !PRLIMIT)("a limit the server cannot set stops it at startup, saying so, rather than running commands without a sandbox", async () => {
   // The default --limit-open-files is 4096, over this hard limit. Under --sandbox auto the failed
   // probe used to mean "no sandbox here": the server ran with none, blaming user namespaces, and
   // then every exec failed with EPERM anyway (prlimit could not raise the limit either).
-  const workspaceRoot = makeWorkspaceRoot();
-  try {
-    const proc = Bun.spawn([PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts"), "serve", "--port", "0", "--no-auth", "--sandbox", "auto", "--workspace-root", workspaceRoot], {
-      stdout: "ignore",
-      stderr: "pipe",
-      // The code before started listening (with no sandbox) and ran on: fail in time instead.
-      timeout: 20_000,
-    });
-    const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    expect({ exitCode, stderr }).toEqual({
-      exitCode: 2,
-      stderr:
-        "bunker: sandbox: bwrap runs, but inside it the reaper could not set the limits commands run with, or start /bin/true: EPERM (operation not permitted); " +
-        "a --limit-* value above the server's own hard limit (ulimit -H) cannot be set: lower it (--limit-open-files 1024, say), or raise the hard limit\n",
-    });
-  } finally {
-    rmSync(workspaceRoot, { recursive: true, force: true });
-  }
+  expect(await serveUnderHardLimit("auto")).toEqual({
+    exitCode: 2,
+    stderr:
+      "bunker: sandbox: bwrap runs, but inside it the reaper could not set the limits commands run with, or start /bin/true: EPERM (operation not permitted); " +
+      "a --limit-* value above the server's own hard limit (ulimit -H) cannot be set: lower it (--limit-open-files 1024, say), or raise the hard limit\n",
+  });
 });
 
 test.skipIf(!PRLIMIT)("under --sandbox none too, a limit the server cannot set stops it at startup; one it can set starts it", async () => {
   // The none backend had no probe: it listened, and every exec then failed with EPERM.
-  const workspaceRoot = makeWorkspaceRoot();
-  try {
-    const proc = Bun.spawn([PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts"), "serve", "--port", "0", "--no-auth", "--sandbox", "none", "--workspace-root", workspaceRoot], {
-      stdout: "ignore",
-      stderr: "pipe",
-      timeout: 20_000,
-    });
-    const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    expect({ exitCode, stderr }).toEqual({
-      exitCode: 2,
-      stderr:
-        "bunker: sandbox: --sandbox none: --limit-open-files 4096 is above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: lower it, or raise the hard limit\n",
-    });
-  } finally {
-    rmSync(workspaceRoot, { recursive: true, force: true });
-  }
+  expect(await serveUnderHardLimit("none")).toEqual({
+    exitCode: 2,
+    stderr: "bunker: sandbox: --sandbox none: --limit-open-files 4096 is above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: lower it, or raise the hard limit\n",
+  });
   await using server = await startServer({
     command: [PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts")],
     args: ["--sandbox", "none", "--limit-open-files", "1024"],
