@@ -1,11 +1,6 @@
 import { BunkerError, connect, type Session } from "../client/index.ts";
+import { RECONNECT_ATTEMPT_TIMEOUT_MS, reconnectDelayMs } from "../client/reconnect-schedule.ts";
 import { handshakeStatus } from "./connect-failure.ts";
-
-/** The wait before the second attempt; it doubles each time up to MAX_DELAY_MS. The first is at once. */
-const FIRST_DELAY_MS = 250;
-const MAX_DELAY_MS = 5_000;
-/** How long one attempt may take (the library's connectTimeoutMs): a network that swallows packets must not eat the whole budget. */
-const ATTEMPT_TIMEOUT_MS = 10_000;
 
 /** How a reconnect ended: back in the session, the session gone, refused for good, or out of time. */
 export type ReconnectResult =
@@ -45,14 +40,14 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
     const leftMs = deadline - Date.now();
     if (attempt > 0 && leftMs <= 0) return { kind: "timed_out", error: lastError };
     // The last wait is cut short, so that one attempt is made at the deadline.
-    const delayMs = attempt === 0 ? 0 : Math.min(FIRST_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS, leftMs);
+    const delayMs = Math.min(reconnectDelayMs(attempt), leftMs);
     if (delayMs > 0) await Bun.sleep(delayMs);
     if (options.abandoned()) return { kind: "abandoned" };
     try {
       const session = await connect(options.url, {
         ...(options.token !== undefined && { token: options.token }),
         resume: options.resume,
-        connectTimeoutMs: Math.min(ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)),
+        connectTimeoutMs: Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)),
       });
       if (options.abandoned()) {
         await (options.endIfAbandoned ? session.close().catch(() => {}) : session.disconnect());

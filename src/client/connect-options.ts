@@ -13,6 +13,7 @@ import {
 } from "../protocol/index.ts";
 import type { BunkerError } from "./errors.ts";
 import { DEFAULT_KEEPALIVE, type KeepaliveOptions } from "./keepalive.ts";
+import { resolveReconnectOptions, type ReconnectOptions, type ResolvedReconnect } from "./reconnect-options.ts";
 import { detectHeaderStyle, type HeaderStyle, type WebSocketConstructor } from "./websocket.ts";
 
 /** Options of `connect`. Every field is optional. */
@@ -59,6 +60,12 @@ export interface ConnectOptions {
    * the socket and fails what waits with `connection_closed`, as a network drop does. `false`: never.
    */
   keepalive?: boolean | Partial<KeepaliveOptions>;
+  /**
+   * Resume the session by itself when its socket drops (not after `disconnect()` or `close()`):
+   * attempts at once, then after 0.25, 0.5, 1, 2, 4, 5, 5... s, for up to `timeoutMs` (30000).
+   * Exec handles go on from the bytes they hold; see docs/CLIENT.md, "Reconnecting by itself". Default off.
+   */
+  reconnect?: boolean | ReconnectOptions;
 }
 
 /** Everything `connect` needs to open the socket, with defaults applied and misuse rejected. */
@@ -73,6 +80,8 @@ export interface ResolvedConnectOptions {
   connectTimeoutMs: number;
   /** Undefined: no keepalive. */
   keepalive: KeepaliveOptions | undefined;
+  /** Undefined: a drop is the end, as without the option. */
+  reconnect: ResolvedReconnect | undefined;
 }
 
 /** The default of `connectTimeoutMs`: far above a slow TLS handshake, far below "forever". */
@@ -143,7 +152,7 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     }
   }
   const connectTimeoutMs = options.connectTimeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : checkTimerMs("connectTimeoutMs", options.connectTimeoutMs, 0);
-  return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError, connectTimeoutMs, keepalive: resolveKeepalive(options.keepalive) };
+  return { url: parsed.href, protocols, headers, WebSocket: WebSocketClass, headerStyle, onError: options.onError, connectTimeoutMs, keepalive: resolveKeepalive(options.keepalive), reconnect: resolveReconnectOptions(options.reconnect) };
 }
 
 function resolveKeepalive(keepalive: ConnectOptions["keepalive"]): KeepaliveOptions | undefined {

@@ -11,6 +11,7 @@ export const CLIENT_ERROR_CODES = {
   unsupported_protocol: "The server's `hello.protocol` is a major version this client does not speak.",
   session_closed: "The session ended (`close` from some socket of it: close code 4000) before the exec exited.",
   detached: "The exec was detached from this connection before it exited; it may still run on the server.",
+  reconnect_failed: "With `reconnect`, the connection dropped and the session could not be resumed: the server no longer has it (`cause` is `unknown_session`), or `reconnect.timeoutMs` ran out (`cause` is the last attempt's failure).",
 } as const;
 
 /** A code the client detects itself. */
@@ -30,8 +31,8 @@ export class BunkerError extends Error {
   /** The WebSocket close code, for failures caused by a close. */
   readonly closeCode: number | undefined;
 
-  constructor(readonly code: BunkerErrorCode, message: string, details: { execId?: string; closeCode?: number } = {}) {
-    super(message);
+  constructor(readonly code: BunkerErrorCode, message: string, details: { execId?: string; closeCode?: number; cause?: unknown } = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.execId = details.execId;
     this.closeCode = details.closeCode;
   }

@@ -53,4 +53,6 @@ export interface ExecTransport {
   drained(): Promise<void>;
   /** Raw bytes one `stdin` message may carry under the server's frame limit (see message-bytes.ts). */
   readonly messageBytes: number;
+  /** The session reconnects by itself after a drop: a send that fails waits for it rather than failing. */
+  readonly mayReconnect: boolean;
 }

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import {
   SIGNAL_NAMES,
+  type ExecMessage,
   TerminalSizeSchema,
   describeIssue,
   type ExecInfo,
@@ -26,6 +27,8 @@ export interface ExecHandleInit {
   /** False when the exec was started without stdin, so writes fail here rather than at the server. */
   stdinOpen: boolean;
   attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
+  /** For a new exec: its message, sent again as it is when the session resumes before `started`. */
+  execMessage?: ExecMessage;
 }
 
 type State = "pending" | "running" | "exited" | "failed" | "detached";
@@ -53,6 +56,7 @@ export class ClientExecHandle implements ExecHandle {
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
   readonly #stdin: StdinSender;
+  readonly #execMessage: ExecMessage | undefined;
 
   constructor(
     init: ExecHandleInit,
@@ -62,6 +66,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#encoding = init.encoding;
     this.#ackWindowBytes = init.ackWindowBytes;
     this.#stdinOpen = init.stdinOpen;
+    this.#execMessage = init.execMessage;
     // Matters only with a server that predates credit: an attached exec may have had stdin from
     // other writers before, and its acks count those too.
     this.#stdin = new StdinSender(
@@ -71,6 +76,7 @@ export class ClientExecHandle implements ExecHandle {
         // Stdin is asked for once the exec exists: a refused exec fails the write with its own error.
         untilStarted: () => (this.#state === "pending" ? this.started.then(() => {}, () => {}) : Promise.resolve()),
         checkWritable: () => this.#checkWritable(),
+        checkFollowing: () => this.#checkFollowing(),
         // Not once detached: the socket may hold a newer handle of the exec, and the server's answer
         // (its count of the socket's bytes) would go to that one, which counts for itself.
         mayGiveBack: () => this.#stdinOpen && this.live,
@@ -79,6 +85,9 @@ export class ClientExecHandle implements ExecHandle {
         },
       },
       init.attached === undefined,
+      // Where its bytes start in the exec's stdin, for a resend after a resume: an attached exec's
+      // stdin had what the session last heard of (other writers since then make the resend inexact).
+      init.attached === undefined ? 0 : init.attached.info?.stdin?.received,
     );
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
     this.#acks = new OutputAcks({ id: this.id, transport, live: () => this.live }, init.ackWindowBytes, start);
@@ -158,6 +167,33 @@ export class ClientExecHandle implements ExecHandle {
       // The exec ran before this handle: its stdin may have had bytes from another writer.
       this.#stdin.countFromNextAck();
     }
+    this.#sendAttach();
+  }
+
+  /** The session's socket dropped and it is reconnecting: the handle waits, its writes held. */
+  disconnected(): void {
+    if (this.live) this.#stdin.disconnected();
+  }
+
+  /**
+   * The session resumed on a new socket, which is not subscribed to the exec. Before `started`, the
+   * exec goes again with its id: the server runs it once, and answers with `state` if it has it
+   * (see onState). After, the handle attaches from the bytes it holds: with an ack window the server
+   * kept every byte past the last ack, so the output goes on exactly; without one, a `gap` says
+   * what it no longer had. `info`: what the resumed `hello` says of the exec (its stdin count).
+   */
+  reconnected(info: ExecInfo | undefined): void {
+    if (!this.live) return;
+    if (this.#state === "pending" && this.#execMessage) {
+      this.transport.send(this.#execMessage);
+    } else {
+      this.#attachPending = true;
+      this.#sendAttach();
+    }
+    this.#stdin.reconnected(info?.stdin);
+  }
+
+  #sendAttach(): void {
     this.transport.send({
       type: "attach",
       id: this.id,
@@ -241,17 +277,21 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#ackWindowBytes !== undefined && this.live) this.transport.send({ type: "detach", id: this.id });
   }
 
-  #stream(name: OutputStreamName): OutputBuffer {
-    return name === "stdout" ? this.stdout : this.stderr;
-  }
-
-  #checkWritable(): void {
+  #checkFollowing(): void {
     // A refused write, or a drop or a detach while a write waited: its own code (limit_exceeded,
     // connection_closed, detached), not invalid_state.
     if (this.#writeFailure) throw this.#writeFailure;
     if (this.#state === "exited") {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} has exited: it takes no more stdin`, { execId: this.id });
     }
+  }
+
+  #stream(name: OutputStreamName): OutputBuffer {
+    return name === "stdout" ? this.stdout : this.stderr;
+  }
+
+  #checkWritable(): void {
+    this.#checkFollowing();
     if (!this.#stdinOpen) {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} takes no stdin: it was started without stdin, its stdin was ended, or it is over`, { execId: this.id });
     }

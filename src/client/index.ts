@@ -7,6 +7,7 @@
 export { connect } from "./connect.ts";
 export type { ConnectOptions } from "./connect-options.ts";
 export type { KeepaliveOptions } from "./keepalive.ts";
+export type { ReconnectOptions, ReconnectingEvent, ReconnectedEvent } from "./reconnect-options.ts";
 export type { Session, SessionClosed, AttachOptions } from "./session-types.ts";
 export type { ExecHandle, ExecStarted, ExecExit } from "./exec-handle-types.ts";
 export type { ExecOptions, ExecCommand } from "./exec-options.ts";

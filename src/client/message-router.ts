@@ -63,9 +63,14 @@ export class MessageRouter {
 
   /** The socket closed: every exec, request and stream still waiting fails with `error`. */
   failAll(error: BunkerError, closeCode: number): void {
-    for (const handle of this.execs.values()) handle.fail(new BunkerError(error.code, error.message, { execId: handle.id, closeCode }));
+    for (const handle of this.execs.values()) handle.fail(new BunkerError(error.code, error.message, { execId: handle.id, closeCode, cause: error.cause }));
     this.execs.clear();
     this.requests.rejectAll(error);
+    this.failFileStreams(error);
+  }
+
+  /** Every upload, download and watch fails with `error`. */
+  failFileStreams(error: BunkerError): void {
     for (const stream of [...this.fileStreams.values()]) stream.fail(error);
     this.fileStreams.clear();
   }

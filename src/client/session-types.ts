@@ -1,4 +1,5 @@
 import type { ExecInfo, HelloMessage, OutputEncoding, SandboxInfo } from "../protocol/index.ts";
+import type { BunkerError } from "./errors.ts";
 import type { ExecHandle } from "./exec-handle-types.ts";
 import type { ExecCommand, ExecOptions } from "./exec-options.ts";
 import type { SessionFiles } from "./files.ts";
@@ -10,6 +11,8 @@ export interface SessionClosed {
   reason: string;
   /** Set when the client closed it because the server broke the protocol. */
   violation?: string;
+  /** With `reconnect`: set when the session gave up reconnecting (`reconnect_failed`, with its `cause`). */
+  reconnectError?: BunkerError;
 }
 
 /** Options of `session.attach`. */
@@ -43,8 +46,13 @@ export interface Session extends AsyncDisposable {
    * the server cuts this socket before it greets the new one. Undefined from an older server.
    */
   readonly connection: string | undefined;
-  /** Resolves when the socket has closed, or when the keepalive gave it up for dead (code 1006). */
+  /**
+   * Resolves when the socket has closed, or when the keepalive gave it up for dead (code 1006). With
+   * `reconnect`, only once the session object is over: closed, disconnected, or given up on.
+   */
   readonly closed: Promise<SessionClosed>;
+  /** With `reconnect`: true from a drop until the session is back on a new socket (or given up on). */
+  readonly reconnecting: boolean;
   /** The workspace's files: stat, list, read, write, mkdir, move, remove, upload, download, watch. */
   readonly files: SessionFiles;
   /** Runs a command: an argv array, or a shell line. Throws a TypeError on bad options (and on an id that starts with `file:`). */

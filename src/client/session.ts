@@ -5,129 +5,88 @@ import {
   describeIssue,
   type ClientMessage,
   type ExecInfo,
-  type FileReply,
   type HelloMessage,
   type SandboxInfo,
   type ServerMessage,
 } from "../protocol/index.ts";
-import { DEFAULT_MAX_MESSAGES_PER_SECOND, MAX_OPEN_FILE_HANDLES, MAX_QUEUED_FILE_REQUESTS } from "../protocol/limits.ts";
 import { runCommand, type RunOptions, type RunResult } from "./run-command.ts";
 import { createDeferred } from "./deferred.ts";
-import { binaryFrameBytes, createBinaryFramePairer, decodeServerText } from "./decode-frame.ts";
 import { BunkerError, quiet } from "./errors.ts";
 import type { ExecHandle, ExecTransport } from "./exec-handle-types.ts";
 import { ClientExecHandle } from "./exec-handle.ts";
 import { assertExecIdNotReserved, createExecIdGenerator } from "./exec-ids.ts";
 import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
 import { createSessionFiles, type SessionFiles } from "./files.ts";
-import { startKeepalive, type Keepalive, type KeepaliveOptions } from "./keepalive.ts";
-import { rawBytesPerMessage } from "./message-bytes.ts";
+import type { KeepaliveOptions } from "./keepalive.ts";
 import { MessageRouter } from "./message-router.ts";
-import { RequestSlots } from "./request-slots.ts";
-import { QueuedStdin } from "./queued-stdin.ts";
-import { SendPacer, type SendLine } from "./send-pacer.ts";
+import type { OpenedSocket } from "./open-socket.ts";
+import { reconnectFailure, SessionReconnect } from "./session-reconnect.ts";
+import type { ResolvedReconnect } from "./reconnect-options.ts";
+import type { Outgoing, SendLine } from "./send-pacer.ts";
+import { createExecTransport, createFileChannel, type ChannelHost } from "./session-channels.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
-import { OPEN, dropWebSocket, waitForBufferedBelow, type WebSocketLike } from "./websocket.ts";
+import { SocketLink } from "./socket-link.ts";
 
-/** The socket's send queue above which stdin writes wait. */
-const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+/** What a session is made with, besides its first socket. */
+export interface ClientSessionOptions {
+  onError: ((error: BunkerError) => void) | undefined;
+  keepalive: KeepaliveOptions | undefined;
+  /** Undefined: a drop is the end. */
+  reconnect: ResolvedReconnect | undefined;
+  /** Opens a socket that resumes this session (`resume.replaces` names the socket given up). */
+  reopen(resume: { session: string; secret: string; replaces?: string }, connectTimeoutMs: number): Promise<OpenedSocket>;
+}
 
-/** The client side of one session over one socket. `connect` makes it once `hello` has arrived. */
+/**
+ * The client side of one session. `connect` makes it once `hello` has arrived, over that socket;
+ * with `reconnect`, a drop puts it on a new socket of the same session (session-reconnect.ts), and
+ * the exec handles, requests made meanwhile and the `files` object go on over that one.
+ */
 export class ClientSession implements Session {
   readonly closed: Promise<SessionClosed>;
   readonly files: SessionFiles;
-  readonly #socket: WebSocketLike;
-  /** Every message goes out through it, at most at the server's rate (see SendPacer). */
-  readonly #pacer: SendPacer;
+  #link: SocketLink;
   readonly #router = new MessageRouter({
     send: (message) => this.#send(message),
-    violate: (problem) => this.#violate(problem),
-    onError: (error) => this.#onError?.(error),
+    violate: (problem) => this.#link.violate(problem),
+    onError: (error) => this.#options.onError?.(error),
   });
-  readonly #pairer = createBinaryFramePairer();
   readonly #makeId = createExecIdGenerator();
   readonly #transport: ExecTransport;
-  readonly #onError: ((error: BunkerError) => void) | undefined;
+  readonly #options: ClientSessionOptions;
   readonly #resolveClosed: (closed: SessionClosed) => void;
-  #violation: string | undefined;
-  readonly #keepalive: Keepalive | undefined;
-  /** onClose has run: the socket closed, or the keepalive gave up on it and settled everything. */
-  #socketGone = false;
+  /** Set while reconnecting: what the session does meanwhile, and the messages it holds for the new socket. */
+  #reconnect: SessionReconnect | undefined;
+  /** `disconnect()` or `close()` was called: a drop is the end, not a reason to reconnect. */
+  #leaving = false;
+  /** `close()` came while reconnecting: it is sent once the session is back. */
+  #closeWhenBack = false;
+  /** `closed` has settled: everything waiting has failed, and nothing more is sent. */
+  #over = false;
 
-  constructor(
-    socket: WebSocketLike,
-    readonly hello: HelloMessage,
-    onError: ((error: BunkerError) => void) | undefined,
-    keepalive?: KeepaliveOptions,
-  ) {
-    this.#socket = socket;
-    this.#pacer = new SendPacer(hello.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND, (text) => {
-      if (socket.readyState === OPEN) socket.send(text);
-    });
-    this.#onError = onError;
-    this.#keepalive = keepalive && this.#startKeepalive(keepalive);
-    for (const info of hello.execs) this.#router.known.set(info.id, info);
+  constructor(opened: OpenedSocket, options: ClientSessionOptions) {
+    this.#options = options;
+    this.#link = this.#linkTo(opened);
+    for (const info of opened.hello.execs) this.#router.known.set(info.id, info);
     const closed = createDeferred<SessionClosed>();
     this.closed = closed.promise;
     this.#resolveClosed = closed.resolve;
-    const fileRequests = new RequestSlots(MAX_QUEUED_FILE_REQUESTS - MAX_OPEN_FILE_HANDLES);
-    this.files = createSessionFiles({
-      nextId: () => this.#router.nextFileId(),
-      // Within the server's queue, which also holds the opens of uploads, downloads and watches.
-      request: (message) => fileRequests.run(() => this.#request(message.id, message, "bulk") as Promise<FileReply>),
-      open: (message, handler) => {
-        // Its place in the server's queue is taken until its first reply (ready, or an error).
-        const release = fileRequests.hold();
-        if (!this.#send(message, "bulk")) {
-          release();
-          return false;
-        }
-        this.#router.fileStreams.set(message.id, {
-          reply: (reply) => {
-            release();
-            handler.reply(reply);
-          },
-          fail: (error) => {
-            release();
-            handler.fail(error);
-          },
-        });
-        return true;
-      },
-      send: (message) => this.#send(message, "bulk"),
-      release: (id) => void this.#router.fileStreams.delete(id),
-      drained: async () => {
-        await this.#pacer.flushed("bulk");
-        await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
-      },
-      maxFrameBytes: hello.maxFrameBytes,
-    });
-    const messageBytes = rawBytesPerMessage(hello.maxFrameBytes);
-    this.#transport = {
-      send: (message) => this.#send(message),
-      sendStdin: (id, bytes, eof) => {
-        if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
-        const message = new QueuedStdin(id, messageBytes);
-        message.add(id, bytes, eof);
-        this.#pacer.send(message);
-        return true;
-      },
-      joinQueuedStdin: (id, bytes, eof) => {
-        if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
-        const last = this.#pacer.last();
-        return last instanceof QueuedStdin && last.add(id, bytes, eof);
-      },
-      drained: async () => {
-        // (The stdin sender has let the exec's `exit` and any refusal in already: yieldToSocketEvents.)
-        // Not past messages that wait for the server's rate (those queued before it, not the ones
-        // that come after: a file scan that keeps the queue full froze a terminal's keystrokes).
-        await this.#pacer.flushed();
-        await waitForBufferedBelow(socket, SEND_HIGH_WATER_BYTES);
-      },
-      messageBytes,
+    const host: ChannelHost = {
+      router: this.#router,
+      link: () => this.#link,
+      sendable: () => this.#link.open && !this.#over,
+      send: (message, line) => this.#send(message, line),
+      request: (id, message, line) => this.#request(id, message, line),
     };
+    this.files = createSessionFiles(createFileChannel(host, opened.hello));
+    this.#transport = createExecTransport(host, opened.hello, options.reconnect !== undefined);
+    this.#bind(opened, this.#link);
   }
 
+  /** The latest socket's `hello`: after a reconnect, the resumed one. */
+  get hello(): HelloMessage {
+    return this.#link.hello;
+  }
   get id(): string {
     return this.hello.session;
   }
@@ -153,13 +112,22 @@ export class ClientSession implements Session {
   get connection(): string | undefined {
     return this.hello.connection;
   }
+  get reconnecting(): boolean {
+    return this.#reconnect !== undefined;
+  }
 
   exec(command: ExecCommand, options: ExecOptions = {}): ExecHandle {
     const message = buildExecMessage(command, options, this.#makeId);
     assertExecIdNotReserved("exec", message.id);
     if (this.#router.execs.get(message.id)?.live) throw new TypeError(`exec: id ${JSON.stringify(message.id)} belongs to an exec this session still follows`);
     const handle = new ClientExecHandle(
-      { id: message.id, encoding: message.encoding ?? DEFAULT_ENCODING, ackWindowBytes: message.ackWindowBytes, stdinOpen: message.stdin === true || message.pty !== undefined },
+      {
+        id: message.id,
+        encoding: message.encoding ?? DEFAULT_ENCODING,
+        ackWindowBytes: message.ackWindowBytes,
+        stdinOpen: message.stdin === true || message.pty !== undefined,
+        execMessage: message,
+      },
       this.#transport,
     );
     this.#follow(handle, message);
@@ -201,18 +169,20 @@ export class ClientSession implements Session {
   }
 
   async close(): Promise<void> {
-    if (this.#socket.readyState === OPEN) {
-      // Ending the session must not wait behind an ack window that nobody reads any more.
-      for (const handle of this.#router.execs.values()) handle.releaseWindow();
-      // A server without `close` answers with an error: closing the socket then ends the session there.
-      this.#router.requests.add("close").catch(() => this.#socket.close(1000));
-      this.#send({ type: "close" });
+    if (this.#reconnect) {
+      // Ending the session needs the server: once back, or never (then `closed` settles anyway).
+      this.#closeWhenBack = true;
+    } else if (this.#link.open && !this.#over) {
+      this.#leaving = true;
+      this.#sendClose();
     }
     await this.closed;
   }
 
   async disconnect(): Promise<void> {
-    this.#socket.close(1000);
+    this.#leaving = true;
+    if (this.#reconnect) this.#end(this.#reconnect.cause.closeCode ?? 1006, "disconnect() while reconnecting", this.#closedError(1000, "disconnected while reconnecting"));
+    else this.#link.socket.close(1000);
     await this.closed;
   }
 
@@ -220,36 +190,104 @@ export class ClientSession implements Session {
     await this.close();
   }
 
-  /** Takes one frame from the socket. */
-  receive(data: unknown): void {
-    if (this.#violation !== undefined || this.#socketGone) return;
-    this.#keepalive?.received();
-    if (typeof data === "string") {
-      if (this.#pairer.awaitingPayload) return this.#violate("a text frame arrived between an output header and its payload");
-      const result = decodeServerText(data);
-      if (result.kind === "message") return this.#router.route(result.message);
-      if (result.kind === "violation") return this.#violate(result.problem);
-      return;
-    }
-    const bytes = binaryFrameBytes(data);
-    if (!bytes) return this.#violate("a frame that is neither text nor binary");
-    const result = this.#pairer.push(bytes);
-    if (result.kind === "violation") return this.#violate(result.problem);
-    if (result.kind === "output") this.#router.routeOutput(result.header, result.bytes);
+  #sendClose(): void {
+    // Ending the session must not wait behind an ack window that nobody reads any more.
+    for (const handle of this.#router.execs.values()) handle.releaseWindow();
+    // A server without `close` answers with an error: closing the socket then ends the session there.
+    const socket = this.#link.socket;
+    this.#router.requests.add("close").catch(() => socket.close(1000));
+    this.#send({ type: "close" });
   }
 
-  /** The socket closed: everything still waiting fails. */
-  onClose(code: number, reason: string): void {
-    if (this.#socketGone) return;
-    this.#socketGone = true;
-    this.#keepalive?.stop();
-    this.#pacer.stop();
-    this.#router.failAll(this.#closedError(code, reason), code);
-    this.#resolveClosed({ code, reason, ...(this.#violation !== undefined && { violation: this.#violation }) });
+  /** A link for a greeted socket; its events reach the session once `#bind` is called. */
+  #linkTo(opened: OpenedSocket): SocketLink {
+    const link: SocketLink = new SocketLink(
+      opened.socket,
+      opened.hello,
+      {
+        route: (message) => this.#router.route(message),
+        routeOutput: (header, bytes) => this.#router.routeOutput(header, bytes),
+        ping: () => {
+          // With an id, so that a server without `ping` answers with an error of that id, which its
+          // pending request takes, rather than an error for the oldest request or for onError.
+          const id = this.#makeId();
+          quiet(this.#request(id, { type: "ping", id }, "ahead"));
+        },
+        closed: (code, reason) => this.#dropped(link, code, reason),
+      },
+      this.#options.keepalive,
+    );
+    return link;
+  }
+
+  /**
+   * Lets the socket's events in, those that came since its `hello` first: only once the link is the
+   * session's, so that a close among them is the session's drop.
+   */
+  #bind(opened: OpenedSocket, link: SocketLink): void {
+    opened.bind({ receive: (data) => link.receive(data), onClose: (code, reason) => link.onClose(code, reason) });
+  }
+
+  /** A link's socket closed, or its keepalive gave up on it. */
+  #dropped(link: SocketLink, code: number, reason: string): void {
+    if (link !== this.#link || this.#over) return;
+    const error = this.#closedError(code, reason);
+    if (!this.#mayReconnect(link, code)) return this.#end(code, reason, error, link.violation);
+    this.#reconnect = new SessionReconnect(error, this.#options.reconnect!);
+    // Nobody knows whether the server carried out what was in flight: it fails, and may be sent
+    // again. Execs wait: they are followed again from what they hold.
+    const lost = new BunkerError(error.code, `${error.message}; the session is reconnecting, but whether the server carried out this request is unknown`, { closeCode: code });
+    this.#router.requests.rejectAll(lost);
+    this.#router.failFileStreams(lost);
+    for (const handle of this.#router.execs.values()) handle.disconnected();
+    void this.#reconnect
+      .run((resume, connectTimeoutMs) => this.#options.reopen(resume, connectTimeoutMs), { ...this.resume, ...(this.connection !== undefined && { replaces: this.connection }) }, () => this.#leaving || this.#over)
+      .then((result) => {
+        if (result.kind === "resumed") return this.#resumed(result.opened);
+        if (result.kind !== "abandoned") this.#end(code, reason, reconnectFailure(result, this.id, this.#options.reconnect!.timeoutMs, code));
+      });
+  }
+
+  /** Whether a drop of `link` with `code` is one to come back from. */
+  #mayReconnect(link: SocketLink, code: number): boolean {
+    if (!this.#options.reconnect || this.#leaving || link.violation !== undefined) return false;
+    // The session ended, or the server is shutting down (its sessions end with it).
+    return code !== CLOSE_CODES.sessionClosed && code !== CLOSE_CODES.unknownSession && code !== CLOSE_CODES.goingAway;
+  }
+
+  /** Back in the session on a new socket: every handle is followed again, then what was held goes. */
+  #resumed(opened: OpenedSocket): void {
+    const reconnect = this.#reconnect;
+    // Over in the meantime (`disconnect()` between the last check and now): the socket is let go.
+    if (!reconnect || this.#over) return opened.socket.close(1000);
+    this.#reconnect = undefined;
+    this.#link = this.#linkTo(opened);
+    for (const info of opened.hello.execs) this.#router.known.set(info.id, info);
+    if (this.#closeWhenBack) {
+      this.#leaving = true;
+      this.#sendClose();
+      return this.#bind(opened, this.#link);
+    }
+    for (const handle of [...this.#router.execs.values()]) handle.reconnected(this.#router.known.get(handle.id));
+    for (const { message, line } of reconnect.held) this.#link.pacer.send(message, line);
+    this.#bind(opened, this.#link);
+    reconnect.done(opened.hello);
+  }
+
+  /** The session object is over: everything still waiting fails with `error`, and `closed` settles. */
+  #end(code: number, reason: string, error: BunkerError, violation?: string): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#reconnect?.abandon();
+    this.#reconnect = undefined;
+    this.#router.failAll(error, error.closeCode ?? code);
+    this.#resolveClosed({ code, reason, ...(violation !== undefined && { violation }), ...(error.code === "reconnect_failed" && { reconnectError: error }) });
   }
 
   #follow(handle: ClientExecHandle, message: ClientMessage): void {
     this.#router.execs.set(handle.id, handle);
+    // While reconnecting, the handle sends its exec or attach itself once the session is back.
+    if (this.#reconnect) return;
     if (!this.#send(message)) {
       handle.fail(this.#closedError());
       this.#router.execs.delete(handle.id);
@@ -265,41 +303,21 @@ export class ClientSession implements Session {
 
   /**
    * Sends through the pacer: in the normal line, in the bulk line (file requests and transfers,
-   * behind the rest), or `ahead` of both (the keepalive's ping). See SendPacer.
+   * behind the rest), or `ahead` of both (the keepalive's ping). See SendPacer. While reconnecting,
+   * what may wait for the new socket is held (see SessionReconnect.hold).
    */
   #send(message: ClientMessage, line: SendLine | "ahead" = "normal"): boolean {
-    if (this.#socket.readyState !== OPEN || this.#socketGone) return false;
-    const text = JSON.stringify(message);
-    if (line === "ahead") this.#pacer.sendAhead(text);
-    else this.#pacer.send(text, line);
+    if (this.#over) return false;
+    if (this.#reconnect) return line !== "ahead" && this.#reconnect.hold(message, line);
+    if (!this.#link.open) return false;
+    const text: Outgoing = JSON.stringify(message);
+    if (line === "ahead") this.#link.pacer.sendAhead(text);
+    else this.#link.pacer.send(text, line);
     return true;
   }
 
-  #startKeepalive(options: KeepaliveOptions): Keepalive {
-    return startKeepalive(options, {
-      ping: () => {
-        // With an id, so that a server without `ping` answers with an error of that id, which its
-        // pending request takes, rather than an error for the oldest request or for onError.
-        const id = this.#makeId();
-        quiet(this.#request(id, { type: "ping", id }, "ahead"));
-      },
-      dead: (reason) => {
-        // Settled as a drop that the socket has not reported (1006: no close frame), before the
-        // socket is let go, whose own close event may come late or never (a browser's closing
-        // handshake with a peer that does not answer).
-        this.onClose(1006, reason);
-        dropWebSocket(this.#socket);
-      },
-    });
-  }
-
-  #violate(problem: string): void {
-    this.#violation = problem;
-    this.#socket.close(1002, "protocol violation");
-  }
-
-  #closedError(code?: number, reason?: string): BunkerError {
-    if (this.#violation !== undefined) return new BunkerError("protocol_violation", `the server broke the protocol: ${this.#violation}`, code === undefined ? {} : { closeCode: code });
+  #closedError(code?: number, reason?: string, violation = this.#link.violation): BunkerError {
+    if (violation !== undefined) return new BunkerError("protocol_violation", `the server broke the protocol: ${violation}`, code === undefined ? {} : { closeCode: code });
     const how = code === undefined ? "" : ` (${code}${reason ? ` ${reason}` : ""})`;
     const ended = code === CLOSE_CODES.sessionClosed || code === CLOSE_CODES.unknownSession;
     return new BunkerError(ended ? "session_closed" : "connection_closed", `the ${ended ? "session ended" : "connection closed"}${how}`, code === undefined ? {} : { closeCode: code });
