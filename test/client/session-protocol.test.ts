@@ -172,7 +172,7 @@ test("bad exec options are a TypeError naming the field and quoting the value", 
   expect(() => session.exec([], {})).toThrow(new TypeError("exec: argv: must hold at least the program (got [])"));
   expect(() => session.exec("x", { pty: { cols: 0, rows: 5 } })).toThrow(new TypeError("exec: pty.cols: must be >= 1 (got 0)"));
   const handle = session.exec("x");
-  expect(() => handle.signal("SIGSTOP" as never)).toThrow(TypeError);
+  expect(() => handle.signal("SIGTSTP" as never)).toThrow(TypeError);
   expect(() => handle.resize({ cols: 2000, rows: 1 })).toThrow(TypeError);
 });
 
