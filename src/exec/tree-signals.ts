@@ -1,7 +1,7 @@
 import type { SandboxCommand } from "../sandbox/types.ts";
 import type { BwrapStatus } from "./status-pipes.ts";
 import { LOOK_EVERY_MS, LOOKS, onceFormed } from "./once-formed.ts";
-import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly } from "./process-tree.ts";
+import { hasChildren, processGroupExists, signalNamespace, signalProcessGroup, signalQuietly, stopNamespaceOnce } from "./process-tree.ts";
 
 
 /** The exec whose tree is signalled, as the signaller reads it. */
@@ -36,10 +36,22 @@ export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signal
         // A group that never formed (a PTY exec on a host without setsid(1)): the process at least.
         if (processGroupExists(exec.pid)) signalProcessGroup(exec.pid, signal);
         else signalQuietly(exec.pid, signal);
+        // The reaper leads the group (none): a stopped reaper would not see the server's end on its
+        // fd 4 (the lifeline), and a server that crashed left the paused tree stopped for good.
+        // It blocks every other signal and waits for no stopped child: it alone goes on.
+        if (signal === "SIGSTOP" && exec.reaped) signalQuietly(exec.pid, "SIGCONT");
       },
     );
 
+  // Each SIGSTOP or SIGCONT starts a new pause or resume: the looks of an earlier SIGSTOP stop.
+  let pauses = 0;
+
   const signalTree = (signal: NodeJS.Signals, why?: "ending") => {
+    if (signal === "SIGSTOP" || signal === "SIGCONT") pauses++;
+    sendToTree(signal, why, pauses);
+  };
+
+  const sendToTree = (signal: NodeJS.Signals, why: "ending" | undefined, pause: number) => {
     if (exec.exited()) return;
     if (exec.command.tree === "process-group") {
       signalGroupOnceFormed(signal);
@@ -49,10 +61,22 @@ export function createTreeSignaller(exec: SignalledExec): (signal: NodeJS.Signal
     // A signal sent before bwrap has said where that is tries again shortly (until the exit).
     const status = exec.sandboxStatus();
     if (!status) {
-      setTimeout(() => signalTree(signal, why), LOOK_EVERY_MS);
+      setTimeout(() => sendToTree(signal, why, pause), LOOK_EVERY_MS);
       return;
     }
     const { childPid, pidNamespace } = status;
+    if (signal === "SIGSTOP") {
+      // Unlike a process group's, a namespace's processes get it one by one: a child forked
+      // meanwhile ran on, paused in name only (found by a review: 13 to 301 of a forking tree's
+      // processes). Again until every process but the reaper is stopped, or a SIGCONT came.
+      const stopping = (looksLeft: number) => {
+        if (exec.exited() || pause !== pauses) return;
+        const { others, running } = stopNamespaceOnce(childPid, pidNamespace);
+        if ((others === 0 || running > 0) && looksLeft > 0) setTimeout(() => stopping(looksLeft - 1), LOOK_EVERY_MS);
+      };
+      stopping(LOOKS);
+      return;
+    }
     if (signal === "SIGKILL" && why === "ending") {
       // The end of a timeout's grace: every process but the reaper, which then reaps them and
       // writes the first process's status (SIGKILL to pid 1 would take that record with it). Again

@@ -4,18 +4,19 @@ import { randomUUID } from "node:crypto";
 import { connect } from "../helpers/client.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import type { OutputMessage } from "../../src/protocol/index.ts";
 
 /**
  * The one-letter states (/proc/<pid>/stat) of the host's processes that carry `marker` in their
- * environment (the exec's own env), the reaper left out: it is no process of the command's.
+ * environment (the exec's own env), the reaper left out unless asked for: it is no process of the command's.
  */
-function statesOf(marker: string): string[] {
+function statesOf(marker: string, withReaper = false): string[] {
   const states: string[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       if (!readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(`STOP_TEST_MARK=${marker}`)) continue;
-      if (readFileSync(`/proc/${name}/comm`, "utf8").startsWith("reap")) continue;
+      if (!withReaper && readFileSync(`/proc/${name}/comm`, "utf8").startsWith("reap")) continue;
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       states.push(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
     } catch {
@@ -33,6 +34,15 @@ async function untilStates(marker: string, count: number, wanted: (state: string
     await Bun.sleep(5);
   }
   throw new Error(`the processes of ${marker} never reached the state wanted: ${statesOf(marker).join(",")}`);
+}
+
+/** Waits until the processes of `marker` (the reaper too) are gone. */
+async function untilGone(marker: string): Promise<void> {
+  for (let look = 0; look < 2000; look++) {
+    if (statesOf(marker, true).length === 0) return;
+    await Bun.sleep(5);
+  }
+  throw new Error(`the processes of ${marker} outlived their server: ${statesOf(marker, true).join(",")}`);
 }
 
 const BACKENDS = [
@@ -118,5 +128,91 @@ for (const backend of BACKENDS) {
       expect(transcript.exit).toMatchObject({ reason: "timeout", signal: "SIGTERM" });
       expect(statesOf(marker)).toEqual([]);
     });
+
+    test("a persistent shell paused when its command times out is resumed: the command is interrupted and the shell goes on, with the command waiting behind it", async () => {
+      await using server = await startServer({ args: backend.args });
+      await using client = await connect(server);
+      const marker = `shell-timeout-${randomUUID()}`;
+      await client.exec({ id: "set", shell: "main", env: { STOP_TEST_MARK: marker }, cmd: "kept=yes" });
+      client.send({ type: "exec", id: "slow", shell: "main", timeoutMs: 500, cmd: "echo begun; sleep 100" });
+      client.send({ type: "exec", id: "next", shell: "main", cmd: 'echo "kept=$kept"' });
+      await client.next((message) => message.type === "output" && message.id === "slow");
+      await untilStates(marker, 2, (state) => state === "S");
+      client.send({ type: "signal", id: "slow", signal: "SIGSTOP" });
+      await untilStates(marker, 2, (state) => state === "T");
+      // Before, the SIGINT waited on the stopped shell, and the grace's end killed it and dropped "next".
+      expect((await client.runToExit("slow")).exit).toMatchObject({ code: null, signal: "SIGINT", reason: "timeout" });
+      const next = await client.runToExit("next");
+      expect(next.exit).toMatchObject({ code: 0, signal: null, reason: "exited" });
+      expect(next.stdout).toBe("kept=yes\n");
+    });
+
+    test("a paused exec does not outlive a server that is killed", async () => {
+      const server = await startServer({ args: backend.args });
+      const client = await connect(server);
+      const marker = `crash-${randomUUID()}`;
+      client.send({ type: "exec", id: "job", env: { STOP_TEST_MARK: marker }, cmd: "echo begun; sleep 100" });
+      await client.next((message) => message.type === "output" && message.id === "job");
+      await untilStates(marker, 2, (state) => state === "S");
+      client.send({ type: "signal", id: "job", signal: "SIGSTOP" });
+      await untilStates(marker, 2, (state) => state === "T");
+      server.process.kill("SIGKILL");
+      await server.process.exited;
+      // Under none the reaper, stopped with its group, never saw the server go (its fd 4).
+      await untilGone(marker);
+      await client[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+    });
   });
 }
+
+describe.skipIf(noBwrap)("SIGSTOP under bwrap, one process at a time", () => {
+  test("stops every process of a tree that forks meanwhile, the children it forked while being stopped included", async () => {
+    await using server = await startServer();
+    await using client = await connect(server);
+    const marker = `forking-${randomUUID()}`;
+    // Six shells fork as fast as they can; a process signalled during its fork stops after it, and
+    // its new child, which no look at the namespace had seen, ran on.
+    client.send({ type: "exec", id: "job", env: { STOP_TEST_MARK: marker }, cmd: "echo begun; for j in 1 2 3 4 5 6; do (for i in $(seq 80); do sleep 1000 & done) & done; wait" });
+    await client.next((message) => message.type === "output" && message.id === "job");
+    client.send({ type: "signal", id: "job", signal: "SIGSTOP" });
+    let states: string[] = [];
+    for (let look = 0; look < 2000; look++) {
+      states = statesOf(marker);
+      if (states.length > 0 && states.every((state) => state === "T")) break;
+      await Bun.sleep(5);
+    }
+    expect(states.filter((state) => state !== "T")).toEqual([]);
+    client.send({ type: "signal", id: "job", signal: "SIGKILL" });
+    expect((await client.runToExit("job")).exit).toMatchObject({ signal: "SIGKILL", reason: "killed" });
+  });
+
+  test("an interactive bash on a PTY, paused and resumed, keeps its foreground job in the foreground", async () => {
+    await using server = await startServer();
+    await using client = await connect(server);
+    const marker = `pty-${randomUUID()}`;
+    client.send({ type: "exec", id: "term", pty: { cols: 80, rows: 24 }, env: { STOP_TEST_MARK: marker, PS1: "$ " }, argv: ["bash", "--norc", "--noprofile", "-i"] });
+    await client.next((message) => message.type === "started" && message.id === "term");
+    // Background jobs forked before cat, each woken before it when it goes by pid: time for bash,
+    // woken first, to look at its children while its foreground job is still stopped.
+    client.send({ type: "stdin", id: "term", data: "for i in $(seq 40); do sleep 1000 & done 2>/dev/null; cat; echo after-$((6*7))\n" });
+    await untilStates(marker, 42, (state) => state === "S");
+    client.send({ type: "signal", id: "term", signal: "SIGSTOP" });
+    await untilStates(marker, 42, (state) => state === "T");
+    client.send({ type: "signal", id: "term", signal: "SIGCONT" });
+    await untilStates(marker, 42, (state) => state === "S");
+    // cat still reads the terminal: the line is its, then its end of file, then bash's `exit`.
+    client.send({ type: "stdin", id: "term", data: "typed\n\x04" });
+    let shown = "";
+    while (!shown.includes("after-42")) shown += (await client.next<OutputMessage>((message) => message.type === "output" && message.id === "term")).data;
+    client.send({ type: "stdin", id: "term", data: "exit\n" });
+    const transcript = await client.runToExit("term");
+    shown += transcript.stdout;
+    // Woken before its job, bash found it stopped: "[1]+ Stopped cat", the terminal taken back,
+    // `echo` run at once, and "typed" read by bash as a command.
+    expect(shown).not.toContain("Stopped");
+    expect(shown).not.toContain("command not found");
+    expect(shown.indexOf("after-42")).toBeGreaterThan(shown.lastIndexOf("typed"));
+    expect(transcript.exit).toMatchObject({ code: 0, reason: "exited" });
+  });
+});
