@@ -152,7 +152,7 @@ export class ClientExecHandle implements ExecHandle {
     this.stdout.end();
     this.stderr.end();
     this.#settleExited.resolve(facts);
-    this.#stdin.release();
+    this.#stdin.over();
   }
 
   /** Credit for stdin, or how far the command has read it: a write waiting for room may go on. */
@@ -246,7 +246,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.fail(error);
     this.stderr.fail(error);
-    this.#stdin.release();
+    this.#stdin.over();
   }
 
   write(data: string | Uint8Array): Promise<void> {
@@ -281,7 +281,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.end();
     this.stderr.end();
-    this.#stdin.release();
+    this.#stdin.over();
   }
 
   /**
