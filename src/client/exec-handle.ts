@@ -57,6 +57,12 @@ export class ClientExecHandle implements ExecHandle {
   #attachPending = false;
   readonly #stdin: StdinSender;
   readonly #execMessage: ExecMessage | undefined;
+  /**
+   * Detached before `started` came: the server may never have had the exec (it was made during an
+   * outage, or lost with the socket), so a resume sends it again, followed by `detach`, until the
+   * server answers it. The exec goes on without this handle, as `detach()` promises.
+   */
+  #detachedUnstarted = false;
 
   constructor(
     init: ExecHandleInit,
@@ -117,6 +123,7 @@ export class ClientExecHandle implements ExecHandle {
   }
 
   onStarted(message: StartedMessage): void {
+    this.#detachedUnstarted = false;
     if (this.#state !== "pending") return;
     this.#state = "running";
     this.#settleStarted.resolve({ pid: message.pid, ...(message.pty && { pty: message.pty }), ...(message.shell !== undefined && { shell: message.shell }) });
@@ -145,7 +152,7 @@ export class ClientExecHandle implements ExecHandle {
     this.stdout.end();
     this.stderr.end();
     this.#settleExited.resolve(facts);
-    this.#stdin.release();
+    this.#stdin.over();
   }
 
   /** Credit for stdin, or how far the command has read it: a write waiting for room may go on. */
@@ -159,6 +166,7 @@ export class ClientExecHandle implements ExecHandle {
    * server replays what it still keeps, then sends `exit` (at once, for a finished exec).
    */
   onState(info: ExecInfo): void {
+    this.#detachedUnstarted = false;
     if (!this.live) return;
     if (this.#state === "pending") {
       this.#state = "running";
@@ -183,6 +191,12 @@ export class ClientExecHandle implements ExecHandle {
    * what it no longer had. `info`: what the resumed `hello` says of the exec (its stdin count).
    */
   reconnected(info: ExecInfo | undefined): void {
+    if (this.#detachedUnstarted && this.#execMessage) {
+      // Run once (the server answers a resend it already has with `state`), and not followed.
+      this.transport.send(this.#execMessage);
+      this.transport.send({ type: "detach", id: this.id });
+      return;
+    }
     if (!this.live) return;
     if (this.#state === "pending" && this.#execMessage) {
       this.transport.send(this.#execMessage);
@@ -232,7 +246,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#settleExited.reject(error);
     this.stdout.fail(error);
     this.stderr.fail(error);
-    this.#stdin.release();
+    this.#stdin.over();
   }
 
   write(data: string | Uint8Array): Promise<void> {
@@ -260,13 +274,14 @@ export class ClientExecHandle implements ExecHandle {
     if (!this.live) return;
     this.transport.send({ type: "detach", id: this.id });
     const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
+    this.#detachedUnstarted = this.#state === "pending" && this.#execMessage !== undefined;
     this.#state = "detached";
     this.#writeFailure ??= error;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
     this.stdout.end();
     this.stderr.end();
-    this.#stdin.release();
+    this.#stdin.over();
   }
 
   /**

@@ -49,8 +49,8 @@ export class StdinSender {
   #writing = 0;
   /** Set while the connection is down (a send failed, or the session dropped), until it is back or the handle is over. */
   #gate: Deferred<void> | undefined;
-  /** What was handed to sockets, for a resume; undefined when the session does not reconnect. */
-  readonly #tail: StdinTail | undefined;
+  /** What was handed to sockets, for a resume; undefined when the session does not reconnect, or once the handle is over. */
+  #tail: StdinTail | undefined;
   /** The exec's stdin offset of the tail's first byte: 0 for an exec this handle started; undefined when not known. */
   readonly #tailBase: number | undefined;
   #eofHanded = false;
@@ -112,6 +112,17 @@ export class StdinSender {
   release(): void {
     this.#wakeRoom();
     this.#openGate();
+  }
+
+  /**
+   * The handle no longer follows the exec (it exited, failed or was detached): no resume will send
+   * anything again, so the tail (up to the server's 8 MiB bound) is let go now rather than with the
+   * handle, which a program may keep long after, and which the session keeps once detached.
+   */
+  over(): void {
+    this.#tail = undefined;
+    this.#replay = undefined;
+    this.release();
   }
 
   /** The session dropped and is reconnecting: writes wait; the credit was the old socket's. */

@@ -2,6 +2,7 @@
 // A real server, reached through TCP relays that the tests cut (a network drop: no close frame,
 // 1006 at both ends), keep shut, or stall one way.
 import { afterAll, describe, expect, test } from "bun:test";
+import { heapStats } from "bun:jsc";
 import { BunkerError, connect, type ConnectOptions, type ReconnectedEvent, type ReconnectingEvent } from "../../src/client/index.ts";
 import { startHoldingProxy } from "../helpers/holding-proxy.ts";
 import { startLaggingProxy } from "../helpers/lagging-proxy.ts";
@@ -180,6 +181,32 @@ describe("reconnect: execs", () => {
   }, 30_000);
 });
 
+describe("reconnect: execs detached before they started", () => {
+  test("an exec detached before its started came (sent before the cut, or made during the outage) still runs, once", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    const watch = watchReconnects();
+    await using session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
+    // Fire and forget: `detach()` says the exec goes on without this handle.
+    const before = session.exec(["sh", "-c", "echo run >> detached-before.txt"], { id: "detached-before" });
+    proxy.setOpen(false);
+    proxy.dropAll();
+    await watch.attempts(1);
+    before.detach();
+    const during = session.exec(["sh", "-c", "echo run >> detached-during.txt"], { id: "detached-during" });
+    during.detach();
+    proxy.setOpen(true);
+    await watch.backs(1);
+
+    for (const handle of [before, during]) {
+      expect(await settled(handle.exited)).toEqual({ code: "detached" });
+      // Followed again by a handle of its own: the server has it, and it ran to its end.
+      expect(await session.attach(handle.id).exited).toMatchObject({ code: 0 });
+    }
+    expect(await session.files.read("detached-before.txt")).toBe("run\n");
+    expect(await session.files.read("detached-during.txt")).toBe("run\n");
+  }, 30_000);
+});
+
 describe("reconnect: stdin, signals and requests", () => {
   test("stdin written during the outage arrives once and in order, and a signal sent then arrives after the resume", async () => {
     await using proxy = await startTcpProxy(server.port);
@@ -267,6 +294,39 @@ describe("reconnect: stdin, signals and requests", () => {
     proxy.setOpen(true);
     expect(await during).toBe("here\n");
     expect(Array.isArray(await listed)).toBe(true);
+  }, 30_000);
+});
+
+describe("reconnect: memory", () => {
+  /** This process's JavaScript heap and the buffers it owns, after a full collection, in bytes. */
+  const heldBytes = () => {
+    Bun.gc(true);
+    const stats = heapStats();
+    return stats.heapSize + stats.extraMemorySize;
+  };
+
+  test("what a handle keeps of its stdin for a resume is let go once it exits or is detached", async () => {
+    await using session = await connect(server.url, { token: server.token!, reconnect: true });
+    const input = new Uint8Array(9_000_000);
+    const before = heldBytes();
+    // Handles a program keeps after their exits, and handles it detached and let go (the session
+    // keeps those): none of them can send stdin again.
+    const finished = [];
+    for (let i = 0; i < 4; i++) {
+      const handle = session.exec(["sh", "-c", "cat > /dev/null"], { stdin: true });
+      await handle.end(input);
+      expect(await handle.exited).toMatchObject({ code: 0 });
+      finished.push(handle);
+    }
+    for (let i = 0; i < 4; i++) {
+      const handle = session.exec(["sh", "-c", "cat > /dev/null; exec sleep 100"], { stdin: true });
+      await handle.end(input);
+      handle.detach();
+    }
+    // 8 MiB each (the server's stdin bound) were kept: 64 MiB in all.
+    const grown = heldBytes() - before;
+    expect(grown).toBeLessThan(16_000_000);
+    expect(finished).toHaveLength(4);
   }, 30_000);
 });
 
