@@ -6,6 +6,7 @@ import {
   NAME_QUERY_PARAM,
   newSessionId,
   RESUME_SUBPROTOCOL_PREFIX,
+  VIEW_SUBPROTOCOL_PREFIX,
   REPLACES_QUERY_PARAM,
   SESSION_QUERY_PARAM,
   SUBPROTOCOL,
@@ -33,6 +34,12 @@ export interface ConnectOptions {
    * this one, so that nothing the old socket still carries (a stalled relay) arrives after.
    */
   resume?: { session: string; secret: string; replaces?: string };
+  /**
+   * Join a session as a viewer: `session.view` of a connection of it. No token is needed; the
+   * server sends output and exec states and refuses everything that acts (docs/PROTOCOL.md, Viewers).
+   * Not with `resume`, `name` or `routable`.
+   */
+  view?: { session: string; secret: string };
   /** Join the named session, creating it if the server has none of that name. */
   name?: string;
   /**
@@ -119,6 +126,14 @@ export function resolveConnectOptions(url: string | URL, options: ConnectOptions
     parsed.searchParams.set(DETACH_TTL_QUERY_PARAM, String(options.detachTtlMs));
   }
   const protocols = [SUBPROTOCOL];
+  if (options.view) {
+    if (options.resume || options.name !== undefined || options.routable) throw new TypeError("connect: view joins the session it names; not with resume, name or routable");
+    const { session, secret } = options.view;
+    if (typeof session !== "string" || session.length === 0) throw new TypeError(`connect: view.session must be a session id, got ${JSON.stringify(session)}`);
+    if (typeof secret !== "string" || !TOKEN_CHARS.test(secret)) throw new TypeError("connect: view.secret must be the session's viewSecret");
+    parsed.searchParams.set(SESSION_QUERY_PARAM, session);
+    protocols.push(`${VIEW_SUBPROTOCOL_PREFIX}${secret}`);
+  }
   if (options.resume) {
     const { session, secret } = options.resume;
     if (typeof session !== "string" || session.length === 0) throw new TypeError(`connect: resume.session must be a session id, got ${JSON.stringify(session)}`);

@@ -17,6 +17,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     keepalive: resolved.keepalive,
     reconnect: resolved.reconnect,
     // A resume names its session: not `name` or `routable`, which only the first connection needs.
-    reopen: (resume, connectTimeoutMs) => openSocket(resolveConnectOptions(url, { ...options, name: undefined, routable: false, resume, connectTimeoutMs })),
+    // A viewer has no resume secret: it joins again as it joined.
+    reopen: (resume, connectTimeoutMs) =>
+      openSocket(resolveConnectOptions(url, options.view ? { ...options, connectTimeoutMs } : { ...options, name: undefined, routable: false, resume, connectTimeoutMs })),
   }));
 }

@@ -42,6 +42,13 @@ export interface Session extends AsyncDisposable {
   /** What `connect(url, { resume })` needs to reconnect to this session. A secret: do not log it. */
   readonly resume: { session: string; secret: string };
   /**
+   * What `connect(url, { view })` needs to join this session as a viewer (read-only, no token).
+   * Undefined on a viewer's own session object. A secret: give it only to whom may see the output.
+   */
+  readonly view: { session: string; secret: string } | undefined;
+  /** True on a session object joined with `view`: the server refuses all but attach, detach, ack, list and ping. */
+  readonly viewer: boolean;
+  /**
    * This socket's id within the session, for `connect(url, { resume: { ...resume, replaces } })`:
    * the server cuts this socket before it greets the new one. Undefined from an older server.
    */

@@ -106,7 +106,15 @@ export class ClientSession implements Session {
     return this.hello.sandbox;
   }
   get resume(): { session: string; secret: string } {
-    return { session: this.hello.session, secret: this.hello.resumeSecret };
+    // A viewer's hello has no resume secret: a resume with none is refused (unknown_session).
+    return { session: this.hello.session, secret: this.hello.resumeSecret ?? "" };
+  }
+  get view(): { session: string; secret: string } | undefined {
+    const secret = this.hello.viewSecret;
+    return secret === undefined ? undefined : { session: this.hello.session, secret };
+  }
+  get viewer(): boolean {
+    return this.hello.role === "viewer";
   }
   /** This socket's id within the session (`resume.replaces` of a later connect); undefined from an older server. */
   get connection(): string | undefined {

@@ -14,6 +14,11 @@ export interface LogReader {
   /** Stream offset up to which this reader has taken bytes. */
   readonly position: number;
   /**
+   * `false`: a reader that never paces the producer nor keeps history for itself (a viewer's): with
+   * only such readers the producer runs free, and one that falls behind learns of a gap.
+   */
+  readonly paces?: false;
+  /**
    * For readers that acknowledge what their client processed: the acknowledged offset. Bytes from
    * there on are kept, so that a client whose socket dropped can resume from exactly what it had.
    */
@@ -209,12 +214,12 @@ export class OutputLog {
     waiter?.resolve();
   }
 
-  /** Where the reader furthest ahead stands; Infinity with no reader. */
+  /** Where the pacing reader furthest ahead stands; Infinity with none. */
   #furthest(): number {
     if (!this.#readers) return Infinity;
-    let furthest = 0;
-    for (const reader of this.#readers) furthest = Math.max(furthest, reader.position);
-    return furthest;
+    let furthest = -1;
+    for (const reader of this.#readers) if (reader.paces !== false) furthest = Math.max(furthest, reader.position);
+    return furthest < 0 ? Infinity : furthest;
   }
 
   /**
@@ -227,7 +232,7 @@ export class OutputLog {
     const furthest = this.#furthest();
     let keepFrom = Math.min(furthest === Infinity ? this.#end : furthest, this.#end) - this.capacityBytes;
     for (const reader of this.#readers ?? []) {
-      if (reader.retainFrom !== undefined) keepFrom = Math.min(keepFrom, reader.retainFrom);
+      if (reader.retainFrom !== undefined && reader.paces !== false) keepFrom = Math.min(keepFrom, reader.retainFrom);
     }
     // A producer that cannot be paused (a PTY in raw mode, or the few MiB a flood writes before ^S
     // takes effect) must not grow the log without bound: past a hard cap of unsent bytes the oldest

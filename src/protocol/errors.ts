@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   unknown_transfer: "No upload, download or watch with that id is open on this connection.",
   limit_exceeded: "A server limit was reached (concurrent execs per session or per server, and the like).",
   spawn_failed: "The command could not be started.",
-  forbidden_by_policy: "The request asked for more than the server's policy allows (network, a higher resource limit; a file change that a symlink steers at, into or above a protected path such as .git/config); a request may only narrow it.",
+  forbidden_by_policy: "The request asked for more than the server's policy allows (network, a higher resource limit; a file change that a symlink steers at, into or above a protected path such as .git/config; anything but attach, detach, ack, list and ping from a viewer); a request may only narrow it.",
   sandbox_unavailable: "The request needs more than this server's sandbox can enforce (`readOnly: true` under `none`).",
   internal: "The server failed in a way that is its own fault; the message says what it was doing.",
 } as const;

@@ -82,8 +82,18 @@ export const HelloMessageSchema = v.object({
   session: v.string(),
   /** Present for a named session. */
   name: v.optional(v.string()),
-  /** Presented with the session id to resume this session after a drop. Never logged. */
-  resumeSecret: v.string(),
+  /**
+   * Presented with the session id to resume this session after a drop. Never logged. Absent for a
+   * viewer, which holds only the view secret.
+   */
+  resumeSecret: v.optional(v.string()),
+  /**
+   * Presented with the session id (subprotocol `bunker.view.<secret>`), it joins this session as a
+   * viewer: output and exec states only, without the server's token. Never logged; absent for a viewer.
+   */
+  viewSecret: v.optional(v.string()),
+  /** `"viewer"` on a viewer's socket (see viewSecret); absent on a full one. */
+  role: v.optional(v.literal("viewer")),
   /** This socket's id within the session: a resume that `replaces` it cuts it first. */
   connection: v.optional(v.string()),
   resumed: v.boolean(),

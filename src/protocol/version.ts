@@ -17,6 +17,12 @@ export const HEALTHZ_PATH = "/healthz";
 export const RESUME_SUBPROTOCOL_PREFIX = "bunker.resume.";
 
 /**
+ * A session's view secret (`hello.viewSecret`) rides the same way: with `?session=<id>` it joins
+ * that session as a viewer, read-only, without the server's token.
+ */
+export const VIEW_SUBPROTOCOL_PREFIX = "bunker.view.";
+
+/**
  * Query parameters of the WebSocket URL. They name a session, which is a routing key and not a
  * secret: a load balancer may hash on them (`hash $arg_session$arg_name consistent;` in nginx).
  */

@@ -26,6 +26,8 @@ export interface ConnectionSink {
   /** Call from the `close` handler: sends become no-ops and waiters are released. */
   onClose(): void;
   readonly closed: boolean;
+  /** A viewer's socket: its subscriptions never pace a command (output-log.ts, LogReader.paces). */
+  readonly viewer?: boolean;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface ConnectionSink {
 /** A sink that is also the session's handle on its socket (see SessionConnection in session.ts). */
 export interface SocketSink extends ConnectionSink {
   readonly sink: ConnectionSink;
+  /** Set once, when the socket joins as a viewer, before anything subscribes it. */
+  viewer: boolean;
   /** Closes the socket. */
   close(code: number, reason: string): void;
   /**
@@ -52,6 +56,8 @@ export function createConnectionSink(ws: ServerWebSocket<unknown>, onErrorSent?:
 
 /** A class rather than a closure per method: one of these lives as long as every socket, idle or not. */
 class WebSocketSink implements SocketSink {
+  /** Set when the socket joins as a viewer, before anything subscribes it. */
+  viewer = false;
   #closed = false;
   #handed = 0;
   #waiting: PromiseWithResolvers<void> | undefined;

@@ -2,12 +2,10 @@ import type { Server, ServerWebSocket } from "bun";
 import {
   CLOSE_CODES,
   decodeClientMessage,
-  PROTOCOL_VERSION,
   REPLACES_QUERY_PARAM,
   WEBSOCKET_PATH,
-  type HelloMessage,
 } from "../protocol/index.ts";
-import { VERSION } from "../version.ts";
+import { buildHello } from "./hello-message.ts";
 import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
 import { isHostAllowed, isOriginAllowed } from "./origin.ts";
@@ -103,7 +101,10 @@ export function createServer(options: ServerOptions): BunkerServer {
     if (stopping) return refuse("shutting_down", remote, "unchecked", 503, "shutting down\n");
     if (!isOriginAllowed(request, options.allowedOrigins, secure, loopbackOnly)) return refuse("origin", remote, "unchecked", 403, "origin not allowed\n");
     const subprotocols = offeredSubprotocols(request);
-    const auth = authResultOf(request, subprotocols, options.token);
+    const sessionRequest = sessionRequestOf(url, subprotocols);
+    const presented = authResultOf(request, subprotocols, options.token);
+    // A viewer's credential is its session's view secret, checked as it joins (session-registry.ts).
+    const auth = presented === "missing" && sessionRequest.kind === "view" ? "view" : presented;
     if (auth === "missing" || auth === "wrong") {
       return refuse("unauthorized", remote, auth, 401, "missing or wrong token\n", { "www-authenticate": "Bearer" });
     }
@@ -124,7 +125,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     }
     const { maxMessagesPerSecond } = options.limits;
     const data: ConnectionData = {
-      request: sessionRequestOf(url, subprotocols),
+      request: sessionRequest,
       detachTtl: detachTtlOf(url),
       connectionId: randomText(9, "base64url"),
       replaces: url.searchParams.get(REPLACES_QUERY_PARAM) ?? undefined,
@@ -205,39 +206,26 @@ export function createServer(options: ServerOptions): BunkerServer {
         // Opened counts sockets that became sessions: a refusal above is counted by its reason instead.
         metrics.connectionOpened();
         const { session, resumed } = opened;
+        const viewer = opened.viewer === true;
+        // Before anything subscribes it: a viewer's subscriptions never pace a command.
+        if (viewer) sink.viewer = true;
         // The client says its old socket is dead (its keepalive gave up on it) but the server may
         // still hold it, and a stalled relay could yet deliver stdin through it: after the resend
-        // from hello's stdin counts, those bytes would arrive twice. Cut first, then count.
-        if (resumed && ws.data.replaces !== undefined) {
+        // from hello's stdin counts, those bytes would arrive twice. Cut first, then count. (A
+        // viewer cuts nothing: it may not act on the session.)
+        if (resumed && !viewer && ws.data.replaces !== undefined) {
           for (const other of sockets) {
             if (other !== ws && other.data.session === session && other.data.connectionId === ws.data.replaces) other.terminate();
           }
         }
         // What applies when this socket is the last to leave (see Session.detachTtlMs).
-        const detachTtlMs = askedTtl ? Math.min(askedTtl.ms, options.detachTtlMs) : undefined;
+        const detachTtlMs = askedTtl && !viewer ? Math.min(askedTtl.ms, options.detachTtlMs) : undefined;
         const connection: SessionConnection = sink;
         ws.data.session = session;
         ws.data.connection = connection;
-        const hello: HelloMessage = {
-          type: "hello",
-          protocol: PROTOCOL_VERSION,
-          version: VERSION,
-          session: session.id,
-          ...(session.name !== undefined && { name: session.name }),
-          resumeSecret: session.resumeSecret,
-          connection: ws.data.connectionId,
-          resumed,
-          execs: resumed ? session.execInfos() : [],
-          host: options.hostId,
-          workspace: session.workspace.path,
-          sandbox: sandboxInfo,
-          maxFrameBytes: options.limits.maxFrameBytes,
-          maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
-          detachTtlMs: detachTtlMs ?? options.detachTtlMs,
-        };
-        sink.send(JSON.stringify(hello));
-        session.join(connection, detachTtlMs);
-        log.debug("connection.open", { remote: ws.data.remote, auth: ws.data.auth, session: session.id, resumed });
+        sink.send(JSON.stringify(buildHello(session, { connectionId: ws.data.connectionId, resumed, viewer, detachTtlMs }, options, sandboxInfo)));
+        session.join(connection, detachTtlMs, viewer);
+        log.debug("connection.open", { remote: ws.data.remote, auth: ws.data.auth, session: session.id, resumed, ...(viewer && { viewer }) });
       },
       message(ws, message) {
         const arrivedMs = performance.now();

@@ -104,7 +104,9 @@ export class ExecRecord implements SubscribedExec {
     });
     previous?.close();
     (this.#subscriptions ??= new Map()).set(sink, subscription);
-    this.releaseHeld();
+    // A client attaching ends the hold of dropped sockets (it is the one to be paced now); a viewer,
+    // which never paces, does not: the agent that dropped keeps its bytes for its reconnect.
+    if (sink.viewer !== true) this.releaseHeld();
     subscription.flush();
   }
 

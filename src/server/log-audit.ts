@@ -3,8 +3,11 @@ import type { LogFields, Logger } from "./log.ts";
 import { presentedToken, tokensMatch } from "./auth.ts";
 import { createLogBudget } from "./log-budget.ts";
 
-/** How a connection authenticated, as audit lines say it (never the token): `off` with --no-auth. */
-export type AuthResult = "ok" | "off" | "missing" | "wrong";
+/**
+ * How a connection authenticated, as audit lines say it (never the token): `off` with --no-auth,
+ * `view` for a viewer that presented no token (its view secret is checked when it joins).
+ */
+export type AuthResult = "ok" | "off" | "missing" | "wrong" | "view";
 
 export function authResultOf(request: Request, subprotocols: readonly string[], token: string | undefined): AuthResult {
   if (token === undefined) return "off";

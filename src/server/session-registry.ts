@@ -1,6 +1,7 @@
 import { randomText } from "../common/random-text.ts";
 import { createWorkspace } from "../workspace/create.ts";
 import { tokensMatch } from "./auth.ts";
+import { viewSecretOf } from "./view-secret.ts";
 import type { ServerOptions } from "./options.ts";
 import { Session, type ServerCounters } from "./session.ts";
 
@@ -18,6 +19,8 @@ export type SessionRefusal =
 export type SessionRequest =
   | { kind: "new" }
   | { kind: "resume"; id: string; secret: string | undefined }
+  /** A viewer of session `id`, with its view secret (viewer-messages.ts says what a viewer may do). */
+  | { kind: "view"; id: string; secret: string }
   | { kind: "named"; name: string }
   /**
    * A new session with an id the client chose (`?session=<id>&create=1`): behind a load balancer
@@ -79,6 +82,13 @@ export class SessionRegistry {
     return session && !session.ended && secret !== undefined && matches ? session : undefined;
   }
 
+  /** The live session `id` if `secret` is its view secret; undefined alike otherwise (see withSecret). */
+  withViewSecret(id: string, secret: string): Session | undefined {
+    const session = this.#sessions.get(id);
+    const matches = tokensMatch(secret, session ? viewSecretOf(session.resumeSecret) : "");
+    return session && !session.ended && matches ? session : undefined;
+  }
+
   /**
    * The session a file request over HTTP acts on: any live one, by id. The route takes the token
    * alone, as its issue asks of it for curl users ("with the token"); the token is the server's one
@@ -90,13 +100,17 @@ export class SessionRegistry {
   }
 
   /** The session a socket gets, or why it gets none. */
-  open(request: SessionRequest): { session: Session; resumed: boolean } | SessionRefusal {
+  open(request: SessionRequest): { session: Session; resumed: boolean; viewer?: true } | SessionRefusal {
     switch (request.kind) {
       case "new":
         return this.#create(randomText(16, "base64url"), undefined);
       case "resume": {
         const session = this.withSecret(request.id, request.secret);
         return session ? { session, resumed: true } : unknownSession(request.id);
+      }
+      case "view": {
+        const session = this.withViewSecret(request.id, request.secret);
+        return session ? { session, resumed: true, viewer: true } : unknownSession(request.id);
       }
       case "create": {
         if (!SESSION_NAME_PATTERN.test(request.id)) {

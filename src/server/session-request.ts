@@ -6,12 +6,14 @@ import {
   NAME_QUERY_PARAM,
   RESUME_SUBPROTOCOL_PREFIX,
   SESSION_QUERY_PARAM,
+  VIEW_SUBPROTOCOL_PREFIX,
 } from "../protocol/index.ts";
 import type { RejectReason } from "./metrics.ts";
 import type { SessionRefusal, SessionRequest } from "./session-registry.ts";
 
 /**
- * What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol (resume),
+ * What a socket asks for: `?session=<id>` with a `bunker.resume.<secret>` subprotocol (resume), or
+ * with a `bunker.view.<secret>` one (to view it read-only),
  * `?session=<id>&create=1` (a new session with an id the client chose, so that a load balancer
  * hashing on the id routes it where its resumes will go), `?name=<name>`, or a new session.
  */
@@ -21,6 +23,8 @@ export function sessionRequestOf(url: URL, subprotocols: readonly string[]): Ses
   // `true` as well as `1`: a client that spells the flag as most query strings do must not be taken for a resume.
   if (id !== null && (create === "1" || create === "true")) return { kind: "create", id };
   if (id !== null) {
+    const viewSecret = subprotocols.find((item) => item.startsWith(VIEW_SUBPROTOCOL_PREFIX))?.slice(VIEW_SUBPROTOCOL_PREFIX.length);
+    if (viewSecret !== undefined) return { kind: "view", id, secret: viewSecret };
     const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
     return { kind: "resume", id, secret };
   }

@@ -7,6 +7,7 @@ import type { SandboxPolicy } from "../sandbox/types.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
+import { viewerRefusal } from "./viewer-messages.ts";
 import { createWatchBudget, MAX_WATCHED_DIRECTORIES_PER_SESSION, type WatchBudget } from "../files/watch-budget.ts";
 import type { ServerOptions } from "./options.ts";
 import { launchExec, type LaunchContext } from "./exec-launch.ts";
@@ -72,6 +73,12 @@ export class Session {
   #detachTtlMs: number;
   /** The detach TTLs the joined sockets asked for; made when one asks. */
   #askedTtls: Map<SessionConnection, number> | undefined;
+  /**
+   * The joined sockets that are viewers (they joined with the view secret), made with the first:
+   * read-only (viewer-messages.ts), and they do not hold the session: its TTLs run as if they were
+   * not there, and when it ends they are closed with it.
+   */
+  #viewers: Set<SessionConnection> | undefined;
 
   constructor(
     readonly id: string,
@@ -103,8 +110,9 @@ export class Session {
     return this.#execs?.running ?? 0;
   }
 
+  /** Sockets joined, viewers not counted: they do not hold the session. */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#connections.size - (this.#viewers?.size ?? 0);
   }
 
   /** The detach TTL that runs once no socket is joined (see #detachTtlMs). */
@@ -121,10 +129,14 @@ export class Session {
     return this.#execs?.infos() ?? [];
   }
 
-  /** Joins a socket: it receives the output of every exec started from now on. */
-  join(connection: SessionConnection, detachTtlMs?: number): void {
-    this.#clock?.disarm();
+  /** Joins a socket: it receives the output of every exec started from now on. A viewer holds nothing. */
+  join(connection: SessionConnection, detachTtlMs?: number, viewer = false): void {
     this.#connections.set(connection, null);
+    if (viewer) {
+      (this.#viewers ??= new Set()).add(connection);
+      return;
+    }
+    this.#clock?.disarm();
     if (detachTtlMs !== undefined) (this.#askedTtls ??= new Map()).set(connection, detachTtlMs);
   }
 
@@ -158,6 +170,12 @@ export class Session {
     if (!this.#connections.has(connection)) return;
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
+    if (this.#viewers?.delete(connection)) {
+      // A viewer's positions held nothing (they never pace): its subscriptions go now, the clock is untouched.
+      const gone = new Set([connection.sink]);
+      this.#execs?.forEachStreaming((record) => record.releaseHeld(gone));
+      return;
+    }
     this.#detachTtlMs = this.#askedTtls?.get(connection) ?? this.options.detachTtlMs;
     this.#askedTtls?.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
@@ -186,6 +204,10 @@ export class Session {
   /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
   handle(connection: SessionConnection, message: ClientMessage): void {
     if (this.#ended) return;
+    if (this.#viewers?.has(connection)) {
+      const refusal = viewerRefusal(message);
+      if (refusal) return this.#sendError(connection, "forbidden_by_policy", refusal, "id" in message && typeof message.id === "string" ? message.id : undefined);
+    }
     if (isFileRequest(message)) return this.#filesFor(connection).handle(message);
     switch (message.type) {
       case "exec":
@@ -322,13 +344,15 @@ export class Session {
       // asynchronous, so that a workspace a command filled (a chain of directories thousands deep)
       // holds up this close alone, never the server's other sessions.
       if (this.options.workspaceRetention === "delete") await removeSessionWorkspace(this.options, this.id, this.workspace);
+      // At shutdown every socket is closed with 1001 by the server; a session that expired has only
+      // viewers left, if anything (they do not hold it), and they learn it as a close would tell them.
       for (const connection of this.#connections.keys()) {
-        if (why === "closed") {
-          this.#send(connection, { type: "closed", session: this.id });
-          connection.close(CLOSE_CODES.sessionClosed, "session closed");
-        }
+        if (why === "shutdown") continue;
+        this.#send(connection, { type: "closed", session: this.id });
+        connection.close(CLOSE_CODES.sessionClosed, why === "closed" ? "session closed" : "session expired");
       }
       this.#connections.clear();
+      this.#viewers = undefined;
     })();
     return this.#closing;
   }

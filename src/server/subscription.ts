@@ -50,7 +50,7 @@ interface SentGap {
  * window of data and nothing more, not a stream of gaps each followed by a fresh window.
  */
 export class Subscription {
-  readonly #readers: Record<OutputStream, { position: number; retainFrom?: number }>;
+  readonly #readers: Record<OutputStream, { position: number; retainFrom?: number; paces?: false }>;
   /** Everything before this offset is acknowledged; at most the reader's position. */
   readonly #acked: Record<OutputStream, number>;
   /** Gaps sent after `#acked`, oldest first: bytes between `#acked` and the position that were never sent. */
@@ -66,9 +66,11 @@ export class Subscription {
     private readonly options: SubscriptionOptions,
   ) {
     const acking = options.ackWindowBytes !== undefined;
+    // A viewer's subscription follows the command; it never holds it back (see LogReader.paces).
+    const paces = sink.viewer === true ? { paces: false as const } : {};
     this.#readers = {
-      stdout: { position: options.from.stdout, ...(acking && { retainFrom: options.from.stdout }) },
-      stderr: { position: options.from.stderr, ...(acking && { retainFrom: options.from.stderr }) },
+      stdout: { position: options.from.stdout, ...(acking && { retainFrom: options.from.stdout }), ...paces },
+      stderr: { position: options.from.stderr, ...(acking && { retainFrom: options.from.stderr }), ...paces },
     };
     this.#acked = { ...options.from };
     for (const stream of STREAMS) exec.logs[stream].addReader(this.#readers[stream] as LogReader);

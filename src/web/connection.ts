@@ -88,7 +88,8 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
 
   const onHello = (hello: HelloMessage) => {
     const asked = ticket;
-    ticket = { session: hello.session, resumeSecret: hello.resumeSecret };
+    // The page joins as a full client, whose hello always has a resume secret.
+    ticket = { session: hello.session, resumeSecret: hello.resumeSecret ?? "" };
     replaces = hello.connection;
     let outcome: HelloOutcome = { kind: "new" };
     if (asked && hello.resumed && hello.session === asked.session) outcome = { kind: "resumed" };

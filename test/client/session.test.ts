@@ -24,7 +24,7 @@ describe("exec", () => {
   test("connect resolves with the session's hello", () => {
     expect(session.resumed).toBe(false);
     expect(session.workspace.startsWith(server.workspaceRoot)).toBe(true);
-    expect(session.resume).toEqual({ session: session.id, secret: session.hello.resumeSecret });
+    expect(session.resume).toEqual({ session: session.id, secret: session.hello.resumeSecret! });
   });
 
   test("runs an argv and reports stdout, stderr and the exit facts", async () => {

@@ -127,3 +127,31 @@ test("a partly trimmed chunk stays whole until all of it is dropped", () => {
   expect(log.start).toBe(LARGE / 2);
   expect(readAll(log, 0)).toEqual([...bytes(LARGE / 2, 0x31), ...bytes(LARGE / 2, 0x32)]);
 });
+
+test("a reader that does not pace (a viewer's) neither holds the producer nor keeps history, beside a pacing one or alone", () => {
+  const log = new OutputLog(8);
+  const agent = { position: 0 };
+  const viewer: { position: number; paces: false; retainFrom?: number } = { position: 0, paces: false };
+  log.addReader(viewer);
+  // Alone, it holds nothing back: the producer runs free and the oldest bytes go.
+  log.append(bytes(20));
+  expect(log.waitForRoom()).toBeUndefined();
+  expect(log.start).toBe(12);
+  // Beside a pacing reader, only that one paces: the viewer far ahead lets nothing run past the agent.
+  log.addReader(agent);
+  agent.position = 12;
+  viewer.position = 20;
+  log.readerMoved();
+  expect(log.waitForRoom()).toBeDefined();
+  agent.position = 19;
+  log.readerMoved();
+  expect(log.waitForRoom()).toBeUndefined();
+});
+
+test("history a non-pacing reader acknowledged is not kept for it", () => {
+  const log = new OutputLog(8);
+  log.addReader({ position: 0, retainFrom: 0, paces: false });
+  log.append(bytes(20));
+  // A pacing reader with retainFrom 0 would have kept all 20 bytes.
+  expect([log.start, log.end]).toEqual([12, 20]);
+});

@@ -104,7 +104,8 @@ test("json logs: an audit line per exec and per connection, and never the token,
   let workspace = "";
   {
     await using client = await connect(server);
-    ({ session, resumeSecret, workspace } = client.hello);
+    ({ session, workspace } = client.hello);
+    resumeSecret = client.hello.resumeSecret!;
     const run = await client.exec({ id: "audited", cmd: `printf '%s' "$SECRET" | wc -c; echo ${outputMarker}`, env: { SECRET: secretValue } });
     expect(run.exit.reason).toBe("exited");
   }

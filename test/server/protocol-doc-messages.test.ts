@@ -13,13 +13,14 @@ type Received = ServerMessage | BinaryFrame;
 describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real server", () => {
   const shared = useSharedServer();
 
-  test("hello has exactly the documented fields: a 22-character session id, a 32-character resume secret, a 12-character connection id, and the policy", () => {
+  test("hello has exactly the documented fields: a 22-character session id, 32-character resume and view secrets, a 12-character connection id, and the policy", () => {
     const { hello } = shared.client;
-    expect(Object.keys(hello).sort()).toEqual(["connection", "detachTtlMs", "execs", "host", "maxFrameBytes", "maxMessagesPerSecond", "protocol", "resumeSecret", "resumed", "sandbox", "session", "type", "version", "workspace"]);
+    expect(Object.keys(hello).sort()).toEqual(["connection", "detachTtlMs", "execs", "host", "maxFrameBytes", "maxMessagesPerSecond", "protocol", "resumeSecret", "resumed", "sandbox", "session", "type", "version", "viewSecret", "workspace"]);
     expect(hello.connection).toMatch(/^[A-Za-z0-9_-]{12}$/);
     expect(hello).toMatchObject({ type: "hello", protocol: 1, resumed: false, execs: [] });
     expect(hello.session).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(hello.resumeSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(hello.viewSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(hello.sandbox.backend).toBe("bwrap");
     expect(Object.keys(hello.sandbox.policy!).sort()).toEqual(["allowRead", "allowWrite", "protect", "rlimits", "seccomp", "tmpSizeBytes", ...(hello.sandbox.policy!.runAs ? ["runAs"] : [])].sort());
     expect(hello.sandbox.policy!.protect.slice(0, 2)).toEqual([".git/hooks", ".git/config"]);

@@ -57,6 +57,7 @@ async function replay(client: TestClient, steps: TranscriptStep[]): Promise<void
     ...hello,
     session: client.hello.session,
     resumeSecret: client.hello.resumeSecret,
+    viewSecret: client.hello.viewSecret,
     connection: client.hello.connection,
     host: client.hello.host,
     workspace: client.hello.workspace,

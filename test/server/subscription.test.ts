@@ -43,3 +43,25 @@ test("a UTF-8 character cut across three log chunks is sent whole, then the rest
   expect(text).toBe(`${"a".repeat(19_999)}€${"b".repeat(19_999)}`);
   expect(messages.at(-1)!.type).toBe("exit");
 });
+
+test("a viewer's subscription never paces the command: with a congested viewer alone the log runs free, with any other client it waits", () => {
+  const paced = (viewer: boolean) => {
+    const logs = { stdout: new OutputLog(8), stderr: new OutputLog(8) };
+    // A sink that never takes anything: its subscription stays at offset 0.
+    const sink: ConnectionSink = {
+      closed: false,
+      viewer,
+      send: () => {},
+      sendBinaryPair: () => {},
+      congestion: () => new Promise<void>(() => {}),
+      onDrain: () => {},
+      onClose: () => {},
+    };
+    const exec = { id: "e", logs, exitMessage: () => undefined };
+    new Subscription(exec, sink, { encoding: "utf8", ackWindowBytes: undefined, from: { stdout: 0, stderr: 0 } });
+    logs.stdout.append(new Uint8Array(20));
+    return logs.stdout.waitForRoom() !== undefined;
+  };
+  expect(paced(false)).toBe(true);
+  expect(paced(true)).toBe(false);
+});

@@ -16,7 +16,7 @@ describe("closeSessionOnce", () => {
     const owner = await connect(server);
     owner.send({ type: "exec", id: "sleeper", cmd: "sleep 600" });
     await owner.next((message) => message.type === "started");
-    const target = { session: owner.hello.session, resumeSecret: owner.hello.resumeSecret };
+    const target = { session: owner.hello.session, resumeSecret: owner.hello.resumeSecret! };
     expect(await closeSessionOnce(pageOf(server.port), server.token, target)).toBe("ended");
     // The owner's socket is closed with the session.
     expect((await owner.closed).code).toBe(4000);

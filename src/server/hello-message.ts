@@ -1,0 +1,37 @@
+import { PROTOCOL_VERSION, type HelloMessage, type SandboxInfo } from "../protocol/index.ts";
+import { VERSION } from "../version.ts";
+import type { ServerOptions } from "./options.ts";
+import type { Session } from "./session.ts";
+import { viewSecretOf } from "./view-secret.ts";
+
+/** What a socket's hello depends on besides its session. */
+export interface HelloContext {
+  connectionId: string;
+  resumed: boolean;
+  /** A viewer's hello carries neither secret, and says `role: "viewer"`. */
+  viewer: boolean;
+  /** The detach TTL the socket asked for, if less than the server's. */
+  detachTtlMs: number | undefined;
+}
+
+/** The first message of a socket that got its session. */
+export function buildHello(session: Session, context: HelloContext, options: ServerOptions, sandbox: SandboxInfo): HelloMessage {
+  return {
+    type: "hello",
+    protocol: PROTOCOL_VERSION,
+    version: VERSION,
+    session: session.id,
+    ...(session.name !== undefined && { name: session.name }),
+    ...(context.viewer ? { role: "viewer" as const } : { resumeSecret: session.resumeSecret, viewSecret: viewSecretOf(session.resumeSecret) }),
+    connection: context.connectionId,
+    resumed: context.resumed,
+    execs: context.resumed ? session.execInfos() : [],
+    host: options.hostId,
+    workspace: session.workspace.path,
+    sandbox,
+    maxFrameBytes: options.limits.maxFrameBytes,
+    maxMessagesPerSecond: options.limits.maxMessagesPerSecond,
+    // A viewer's leaving ends nothing and starts no clock: it has no TTL of its own to learn.
+    ...(!context.viewer && { detachTtlMs: context.detachTtlMs ?? options.detachTtlMs }),
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * A session's view secret, derived from its resume secret rather than stored: a session costs no
+ * more for it, and it is the same on every hello. One-way (SHA-256 under a label of its own), so a
+ * viewer who holds it cannot work out the resume secret, which would let it act on the session.
+ */
+export function viewSecretOf(resumeSecret: string): string {
+  return Buffer.from(Bun.CryptoHasher.hash("sha256", `bunker.view\0${resumeSecret}`)).toString("base64url").slice(0, 32);
+}

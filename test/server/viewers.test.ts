@@ -1,0 +1,146 @@
+// Viewers: a socket that joins a session with its view secret (hello.viewSecret) instead of the
+// server's token sees its output and exec states, and can do nothing else.
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { ServerMessage } from "../../src/protocol/index.ts";
+import { connect, type TestClient } from "../helpers/client.ts";
+import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { useSharedServer } from "../helpers/shared-server.ts";
+
+/** Joins `session` as a viewer, with no token at all. */
+function connectViewer(server: Pick<TestServer, "url" | "token">, session: string, viewSecret: string, options: { waitForHello?: boolean } = {}): Promise<TestClient> {
+  return connect(server, { token: undefined, query: { session }, protocols: ["bunker.v1", `bunker.view.${viewSecret}`], ...options });
+}
+
+/** Every output byte of `id` the client is sent until its exit. */
+async function outputUntilExit(client: TestClient, id: string): Promise<{ stdout: string; exit: Extract<ServerMessage, { type: "exit" }> }> {
+  let stdout = "";
+  for (;;) {
+    const message = await client.next((m) => "id" in m && m.id === id && (m.type === "output" || m.type === "exit" || m.type === "gap"));
+    if (message.type === "output") stdout += message.data;
+    else if (message.type === "gap") throw new Error(`a gap in ${id}`);
+    else if (message.type === "exit") return { stdout, exit: message };
+  }
+}
+
+describe("viewers", () => {
+  const shared = useSharedServer();
+
+  test("a viewer needs no token: its hello says viewer and carries no secret, lists the execs, and it sees old and new output", async () => {
+    await using agent = await connect(shared.server);
+    const viewSecret = agent.hello.viewSecret!;
+    expect(viewSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(viewSecret).not.toBe(agent.hello.resumeSecret);
+    agent.send({ type: "exec", id: "before", stdin: true, cmd: "echo one; read line; echo two $line" });
+    await agent.next((m) => m.type === "output" && m.id === "before" && m.data === "one\n");
+
+    await using viewer = await connectViewer(shared.server, agent.hello.session, viewSecret);
+    expect(viewer.hello).toMatchObject({ role: "viewer", session: agent.hello.session, resumed: true, execs: [{ id: "before", state: "running" }] });
+    expect(viewer.hello).not.toHaveProperty("resumeSecret");
+    expect(viewer.hello).not.toHaveProperty("viewSecret");
+    // Output from before it joined: an attach from 0 replays it, then it goes on live.
+    viewer.send({ type: "attach", id: "before" });
+    await viewer.next((m) => m.type === "output" && m.id === "before" && m.data === "one\n");
+    agent.send({ type: "stdin", id: "before", data: "x\n", eof: true });
+    expect(await outputUntilExit(viewer, "before")).toMatchObject({ stdout: "two x\n", exit: { code: 0 } });
+
+    // An exec started after it joined comes to it as to every joined socket.
+    agent.send({ type: "exec", id: "after", cmd: "echo later" });
+    await viewer.next((m) => m.type === "started" && m.id === "after");
+    expect(await outputUntilExit(viewer, "after")).toMatchObject({ stdout: "later\n", exit: { code: 0 } });
+    viewer.send({ type: "list", id: "l" });
+    expect(await viewer.next((m) => m.type === "execs")).toMatchObject({ execs: [{ id: "before" }, { id: "after" }] });
+  });
+
+  test("a viewer may not act on the session: exec, stdin, signal, resize, close and file requests are forbidden_by_policy", async () => {
+    await using agent = await connect(shared.server);
+    agent.send({ type: "exec", id: "running", stdin: true, cmd: "cat" });
+    await agent.next((m) => m.type === "started" && m.id === "running");
+    await using viewer = await connectViewer(shared.server, agent.hello.session, agent.hello.viewSecret!);
+    const attempts: Record<string, unknown>[] = [
+      { type: "exec", id: "mine", argv: ["touch", "by-viewer"] },
+      { type: "stdin", id: "running", data: "from the viewer\n" },
+      { type: "signal", id: "running", signal: "SIGKILL" },
+      { type: "resize", id: "running", cols: 10, rows: 10 },
+      { type: "file.write", id: "f1", path: "by-viewer", data: "" },
+      { type: "file.read", id: "f2", path: "." },
+      { type: "close" },
+    ];
+    for (const attempt of attempts) {
+      viewer.send(attempt);
+      const error = await viewer.next((m) => m.type === "error");
+      expect(error).toMatchObject({ code: "forbidden_by_policy", ...(typeof attempt["id"] === "string" && { id: attempt["id"] }) });
+      expect((error as { message: string }).message).toContain(`${String(attempt["type"])}: this socket views the session read-only`);
+    }
+    // Nothing happened: the command runs on, got no stdin from the viewer, and the session lives.
+    expect(existsSync(join(agent.hello.workspace, "by-viewer"))).toBe(false);
+    agent.send({ type: "stdin", id: "running", data: "agent\n", eof: true });
+    expect(await outputUntilExit(agent, "running")).toMatchObject({ stdout: "agent\n", exit: { code: 0 } });
+    viewer.send({ type: "ping", id: "p" });
+    expect(await viewer.next((m) => m.type === "pong")).toMatchObject({ id: "p" });
+  });
+
+  test("a wrong view secret, or the secrets swapped, is unknown_session; a wrong token beside a view secret is 401", async () => {
+    await using agent = await connect(shared.server);
+    const { session, resumeSecret, viewSecret } = agent.hello;
+    for (const secret of ["x".repeat(32), resumeSecret!]) {
+      const refused = await connectViewer(shared.server, session, secret, { waitForHello: false });
+      expect(await refused.next()).toMatchObject({ type: "error", code: "unknown_session" });
+      expect((await refused.closed).code).toBe(4404);
+    }
+    // The view secret does not resume: a viewer cannot make itself a full client.
+    const escalated = await connect(shared.server, { query: { session }, protocols: ["bunker.v1", `bunker.resume.${viewSecret}`], waitForHello: false });
+    expect(await escalated.next()).toMatchObject({ type: "error", code: "unknown_session" });
+    const response = await fetch(shared.server.url.replace(/^ws/, "http"), {
+      headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: "Bearer wrong", "sec-websocket-protocol": `bunker.v1, bunker.view.${viewSecret}` },
+    });
+    expect(response.status).toBe(401);
+  });
+});
+
+test("viewers do not hold a session: its detach TTL runs as if they were not joined, and they are closed with it", async () => {
+  await using server = await startServer({ args: ["--detach-ttl", "1s"] });
+  const agent = await connect(server);
+  agent.send({ type: "exec", id: "long", cmd: "sleep 1000" });
+  await agent.next((m) => m.type === "started" && m.id === "long");
+  await using viewer = await connectViewer(server, agent.hello.session, agent.hello.viewSecret!);
+  await agent[Symbol.asyncDispose]();
+  // The TTL ends the session although the viewer is still joined.
+  expect(await viewer.next((m) => m.type === "closed")).toEqual({ type: "closed", session: agent.hello.session });
+  expect(await viewer.closed).toEqual({ code: 4000, reason: "session expired" });
+  const resumed = await connect(server, { query: { session: agent.hello.session }, protocols: ["bunker.v1", `bunker.resume.${agent.hello.resumeSecret}`], waitForHello: false });
+  expect(await resumed.next()).toMatchObject({ type: "error", code: "unknown_session" });
+});
+
+test("a viewer attaching does not end the hold of an agent that dropped: the agent comes back to every byte", async () => {
+  // A small log, so that a command run free would drop what the agent has not had within a few KiB.
+  await using server = await startServer({ args: ["--output-log-bytes", "65536"] });
+  const agent = await connect(server);
+  const { session, resumeSecret, viewSecret } = agent.hello;
+  // A window the agent never acks: the server sends it at most 16 KiB, and keeps the rest for it.
+  agent.send({ type: "exec", id: "count", cmd: "seq 1 100000", ackWindowBytes: 16384 });
+  await agent.next((m) => m.type === "output" && m.id === "count");
+  await agent[Symbol.asyncDispose]();
+
+  // The viewer attaches during the agent's hold and reads on: it never paces the command.
+  await using viewer = await connectViewer(server, session, viewSecret!);
+  viewer.send({ type: "attach", id: "count" });
+  await viewer.next((m) => m.type === "output" && m.id === "count");
+
+  await using back = await connect(server, { query: { session }, protocols: ["bunker.v1", `bunker.resume.${resumeSecret}`] });
+  back.send({ type: "attach", id: "count", offsets: { stdout: 0, stderr: 0 }, ackWindowBytes: 65536 });
+  let stdout = "";
+  for (;;) {
+    const message = await back.next((m) => "id" in m && m.id === "count" && ["output", "gap", "exit"].includes(m.type));
+    if (message.type === "gap") throw new Error(`the agent lost ${JSON.stringify(message)}`);
+    if (message.type === "exit") break;
+    if (message.type === "output") {
+      stdout += message.data;
+      back.send({ type: "ack", id: "count", stream: "stdout", offset: Buffer.byteLength(stdout) });
+    }
+  }
+  const expected = Array.from({ length: 100000 }, (_, i) => `${i + 1}\n`).join("");
+  expect(stdout.length).toBe(expected.length);
+  expect(stdout === expected).toBe(true);
+});
