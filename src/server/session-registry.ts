@@ -60,7 +60,7 @@ export class SessionRegistry {
   }
 
   /**
-   * The sessions held, as /metrics counts them: live (a socket joined) or detached (none). Counted
+   * The sessions held, as /metrics counts them: live (a socket joined, viewers not counted) or detached (none). Counted
    * from the registry itself, which lets go of a session as it ends: a separate set of sessions,
    * pruned only when /metrics was scraped, held every ended session's records and output on a
    * server nobody scraped (found by a soak: 200 closed sessions of 256 KiB each kept 50 MB).
