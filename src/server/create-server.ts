@@ -287,10 +287,10 @@ export function createServer(options: ServerOptions): BunkerServer {
           durationMs: Date.now() - ws.data.openedAtMs,
           messages: ws.data.messages,
         };
-        // No token and no session: a view secret that matched nothing costs its client as little as
-        // a wrong token, so its line comes out of the refusal budget, or anyone who reaches the port
-        // could fill the disk (found by a review of viewers).
-        if (!session && ws.data.auth === "view") logRefusal("connection.close", fields);
+        // No token: a view secret that matched nothing costs its client as little as a wrong token,
+        // and a viewer may open and close sockets as fast: their lines come out of the refusal
+        // budget, or anyone who reaches the port could fill the disk (found by a review of viewers).
+        if (ws.data.auth === "view") logRefusal("connection.close", fields);
         else log.info("connection.close", fields);
       },
     },

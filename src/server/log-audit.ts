@@ -21,8 +21,8 @@ const REFUSAL_LOG_LINES_PER_SECOND = 100;
 
 /**
  * Logs, within one budget, the lines a client without the token can cause: refused upgrades
- * (`connection.refused`), and the `connection.close` of a socket that presented no token and got
- * no session (a view secret that matched nothing). Either costs the client nothing; `suppressed`
+ * (`connection.refused`), and the `connection.close` of a socket that presented no token (a
+ * viewer, or a view secret that matched nothing). Either costs the client nothing; `suppressed`
  * counts the lines of both kinds left out.
  */
 export function createRefusalLog(log: Logger): (event: "connection.refused" | "connection.close", fields: LogFields) => void {
