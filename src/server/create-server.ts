@@ -89,7 +89,7 @@ export function createServer(options: ServerOptions): BunkerServer {
   /** Answers an upgrade request with an HTTP error, counted and (within the log budget) logged. */
   const refuse = (reason: RejectReason, remote: string, auth: AuthResult | "unchecked", status: number, text: string, headers: Record<string, string> = {}) => {
     metrics.connectionRejected(reason);
-    logRefusal({ remote, auth, reason, status });
+    logRefusal("connection.refused", { remote, auth, reason, status });
     return new Response(text, { status, headers });
   };
 
@@ -278,7 +278,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         ws.data.sink?.onClose();
         const { session, connection } = ws.data;
         if (session && connection) session.leave(connection);
-        log.info("connection.close", {
+        const fields = {
           remote: ws.data.remote,
           auth: ws.data.auth,
           session: session?.id,
@@ -286,7 +286,12 @@ export function createServer(options: ServerOptions): BunkerServer {
           ...(reason && { reason: reason.slice(0, 120) }),
           durationMs: Date.now() - ws.data.openedAtMs,
           messages: ws.data.messages,
-        });
+        };
+        // No token: a view secret that matched nothing costs its client as little as a wrong token,
+        // and a viewer may open and close sockets as fast: their lines come out of the refusal
+        // budget, or anyone who reaches the port could fill the disk (found by a review of viewers).
+        if (ws.data.auth === "view") logRefusal("connection.close", fields);
+        else log.info("connection.close", fields);
       },
     },
   });

@@ -19,12 +19,17 @@ export function authResultOf(request: Request, subprotocols: readonly string[], 
 /** Refused upgrades are logged at most this often; the rest are counted in the next line. */
 const REFUSAL_LOG_LINES_PER_SECOND = 100;
 
-/** Logs refused upgrades within a budget: an upgrade with a wrong token costs a client nothing. */
-export function createRefusalLog(log: Logger): (fields: { remote: string; auth: AuthResult | "unchecked"; reason: string; status: number }) => void {
+/**
+ * Logs, within one budget, the lines a client without the token can cause: refused upgrades
+ * (`connection.refused`), and the `connection.close` of a socket that presented no token (a
+ * viewer, or a view secret that matched nothing). Either costs the client nothing; `suppressed`
+ * counts the lines of both kinds left out.
+ */
+export function createRefusalLog(log: Logger): (event: "connection.refused" | "connection.close", fields: LogFields) => void {
   const budget = createLogBudget(REFUSAL_LOG_LINES_PER_SECOND);
-  return (fields) => {
+  return (event, fields) => {
     const taken = budget.take(performance.now());
-    if (taken.allowed) log.info("connection.refused", { ...fields, ...(taken.suppressed > 0 && { suppressed: taken.suppressed }) });
+    if (taken.allowed) log.info(event, { ...fields, ...(taken.suppressed > 0 && { suppressed: taken.suppressed }) });
   };
 }
 

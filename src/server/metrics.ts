@@ -112,7 +112,7 @@ export function createServerMetrics(): ServerMetrics {
         family("bunker_sandbox_info", "gauge", "The sandbox backend commands run in, and whether they have network.", [
           [`{backend="${labelValue(snapshot.sandbox.backend)}",network="${snapshot.sandbox.network}"}`, 1],
         ]),
-        family("bunker_sessions", "gauge", "Sessions held: live with a socket joined, detached with none.", [
+        family("bunker_sessions", "gauge", "Sessions held: live with a socket joined (viewers do not count), detached with none.", [
           ['{state="live"}', snapshot.sessions.live],
           ['{state="detached"}', snapshot.sessions.detached],
         ]),

@@ -144,3 +144,34 @@ test("a viewer attaching does not end the hold of an agent that dropped: the age
   expect(stdout.length).toBe(expected.length);
   expect(stdout === expected).toBe(true);
 });
+
+test("sockets without the token, refused or viewing, are logged within the refusal budget, as wrong tokens are", async () => {
+  await using server = await startServer({ args: ["--log-format", "json"] });
+  const agent = await connect(server);
+  // Each costs its client nothing: an id and any secret, no token (or a view secret, and a socket
+  // opened and closed). Unbudgeted, anyone who reaches the port could fill the disk with
+  // connection.close lines.
+  const attempts = 250;
+  const startedMs = performance.now();
+  for (let index = 0; index < attempts; index++) {
+    const refused = await connectViewer(server, `no-such-session-${index}`, "x".repeat(32), { waitForHello: false });
+    expect(await refused.next()).toMatchObject({ type: "error", code: "unknown_session" });
+    expect((await refused.closed).code).toBe(4404);
+    const viewer = await connectViewer(server, agent.hello.session, agent.hello.viewSecret!);
+    viewer.ws.close();
+    await viewer.closed;
+  }
+  const elapsedMs = performance.now() - startedMs;
+  await agent[Symbol.asyncDispose]();
+  await server.stop();
+  const closes = server
+    .stderr()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record["event"] === "connection.close" && record["auth"] === "view");
+  expect(closes.length).toBeGreaterThan(0);
+  // At most 100 lines a second (log-audit.ts), however many sockets tried.
+  expect(closes.length).toBeLessThanOrEqual(100 * Math.ceil(elapsedMs / 1000));
+  expect(elapsedMs).toBeLessThan(attempts * 2 * 10);
+});
