@@ -9,7 +9,7 @@ export const CLIENT_ERROR_CODES = {
   connection_closed: "The connection closed or dropped, or the keepalive found it dead, while something still waited for the server (an exec's exit, a `list` reply).",
   protocol_violation: "The server sent a frame the protocol does not allow; the client closed the connection with 1002.",
   unsupported_protocol: "The server's `hello.protocol` is a major version this client does not speak.",
-  session_closed: "The session ended (`close` from some socket of it: close code 4000) before the exec exited.",
+  session_closed: "The session ended (`close` from some socket of it, or, seen by a viewer, its TTL ran out: close code 4000) before the exec exited.",
   detached: "The exec was detached from this connection before it exited; it may still run on the server.",
   reconnect_failed: "With `reconnect`, the connection dropped and the session could not be resumed: the server no longer has it (`cause` is `unknown_session`), or `reconnect.timeoutMs` ran out (`cause` is the last attempt's failure).",
 } as const;

@@ -39,7 +39,7 @@ export const CLOSE_CODES = {
   messageTooBig: 1009,
   /** The server hit an internal failure with this connection. */
   internalError: 1011,
-  /** The server is at `--max-sessions`; try again later. */
+  /** The server is at `--max-sessions`, or the session at its 16 viewers; try again later. */
   tryAgainLater: 1013,
   /** The session was closed on request (`close`) or its detach TTL ran out. */
   sessionClosed: 4000,

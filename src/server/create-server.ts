@@ -197,7 +197,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         if (!request) return;
         const opened = sessions.open(request);
         if ("code" in opened) {
-          const refusal = refusalOf(opened.code);
+          const refusal = refusalOf(opened);
           metrics.connectionRejected(refusal.reason);
           sink.send(JSON.stringify({ type: "error", code: opened.code, message: opened.message }));
           ws.close(refusal.closeCode, closeReasonOf(opened.message));

@@ -13,6 +13,7 @@ export const REJECT_REASONS = [
   "upgrade_failed",
   "unknown_session",
   "max_sessions",
+  "max_viewers",
   "bad_session_name",
   "bad_detach_ttl",
   "workspace",

@@ -5,13 +5,21 @@ import { viewSecretOf } from "./view-secret.ts";
 import type { ServerOptions } from "./options.ts";
 import { Session, type ServerCounters } from "./session.ts";
 
+/**
+ * Viewers one session may have at once: enough for the people watching an agent, few enough that
+ * the view secret cannot fan one session's output out to sockets without end, or take every
+ * connection an address may hold (the agent's, on a shared address) one viewer at a time.
+ */
+export const MAX_VIEWERS_PER_SESSION = 16;
+
 /** Session names: what a client may ask for with `?name=`. */
 export const SESSION_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Why a socket could not get a session. */
 export type SessionRefusal =
   | { code: "unknown_session"; message: string }
-  | { code: "limit_exceeded"; message: string }
+  /** `viewers`: the session's viewers are at MAX_VIEWERS_PER_SESSION, not the server at --max-sessions. */
+  | { code: "limit_exceeded"; message: string; viewers?: true }
   | { code: "bad_message"; message: string }
   | { code: "internal"; message: string };
 
@@ -112,7 +120,11 @@ export class SessionRegistry {
       }
       case "view": {
         const session = this.withViewSecret(request.id, request.secret);
-        return session ? { session, resumed: true, viewer: true } : unknownSession(request.id);
+        if (!session) return unknownSession(request.id);
+        if (session.viewerCount >= MAX_VIEWERS_PER_SESSION) {
+          return { code: "limit_exceeded", viewers: true, message: `the session already has ${MAX_VIEWERS_PER_SESSION} viewers, the most it may; try again when one has left` };
+        }
+        return { session, resumed: true, viewer: true };
       }
       case "create": {
         if (!SESSION_NAME_PATTERN.test(request.id)) {

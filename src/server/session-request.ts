@@ -57,12 +57,12 @@ export function closeReasonOf(text: string): string {
 }
 
 /** How a socket whose session could not be opened is closed, and the reason the metrics count. */
-export function refusalOf(code: SessionRefusal["code"]): { closeCode: number; reason: RejectReason } {
-  switch (code) {
+export function refusalOf(refusal: SessionRefusal): { closeCode: number; reason: RejectReason } {
+  switch (refusal.code) {
     case "unknown_session":
       return { closeCode: CLOSE_CODES.unknownSession, reason: "unknown_session" };
     case "limit_exceeded":
-      return { closeCode: CLOSE_CODES.tryAgainLater, reason: "max_sessions" };
+      return { closeCode: CLOSE_CODES.tryAgainLater, reason: "viewers" in refusal ? "max_viewers" : "max_sessions" };
     case "bad_message":
       return { closeCode: CLOSE_CODES.policyViolation, reason: "bad_session_name" };
     case "internal":

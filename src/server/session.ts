@@ -110,6 +110,11 @@ export class Session {
     return this.#execs?.running ?? 0;
   }
 
+  /** Viewers joined (see #viewers). */
+  get viewerCount(): number {
+    return this.#viewers?.size ?? 0;
+  }
+
   /** Sockets joined, viewers not counted: they do not hold the session. */
   get connectionCount(): number {
     return this.#connections.size - (this.#viewers?.size ?? 0);

@@ -81,6 +81,25 @@ describe("viewers", () => {
     expect(await viewer.next((m) => m.type === "pong")).toMatchObject({ id: "p" });
   });
 
+  test("a session takes 16 viewers at once; the 17th gets limit_exceeded and 1013 until one leaves", async () => {
+    await using agent = await connect(shared.server);
+    const { session, viewSecret } = agent.hello;
+    const viewers: TestClient[] = [];
+    try {
+      for (let i = 0; i < 16; i++) viewers.push(await connectViewer(shared.server, session, viewSecret!));
+      const refused = await connectViewer(shared.server, session, viewSecret!, { waitForHello: false });
+      expect(await refused.next()).toMatchObject({ type: "error", code: "limit_exceeded", message: expect.stringContaining("16 viewers") });
+      expect((await refused.closed).code).toBe(1013);
+      await viewers.pop()![Symbol.asyncDispose]();
+      viewers.push(await connectViewer(shared.server, session, viewSecret!));
+      // The agent's own sockets are not viewers: it may still join as many as the server allows.
+      await using second = await connect(shared.server, { query: { session }, protocols: ["bunker.v1", `bunker.resume.${agent.hello.resumeSecret}`] });
+      expect(second.hello.resumed).toBe(true);
+    } finally {
+      for (const viewer of viewers) await viewer[Symbol.asyncDispose]();
+    }
+  });
+
   test("a wrong view secret, or the secrets swapped, is unknown_session; a wrong token beside a view secret is 401", async () => {
     await using agent = await connect(shared.server);
     const { session, resumeSecret, viewSecret } = agent.hello;
