@@ -7,10 +7,11 @@ export function isCopyShortcut(event: Pick<KeyboardEvent, "ctrlKey" | "shiftKey"
 }
 
 /**
- * Puts `text` on the clipboard. `execCommand("copy")` works on plain http too, within a keystroke
- * or a mouse gesture; the Clipboard API, where execCommand is refused, needs a secure context.
+ * Puts `text` on the clipboard; resolves to whether it got there. `execCommand("copy")` works on
+ * plain http too, within a keystroke or a mouse gesture; the Clipboard API, where execCommand is
+ * refused, needs a secure context.
  */
-function copyText(text: string): void {
+export async function copyText(text: string): Promise<boolean> {
   const fill = (event: ClipboardEvent) => {
     event.clipboardData?.setData("text/plain", text);
     event.preventDefault();
@@ -22,7 +23,12 @@ function copyText(text: string): void {
   } finally {
     document.removeEventListener("copy", fill, { capture: true });
   }
-  if (!copied) navigator.clipboard?.writeText(text).catch(() => undefined);
+  if (copied) return true;
+  if (!navigator.clipboard) return false;
+  return navigator.clipboard.writeText(text).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -33,7 +39,7 @@ function copyText(text: string): void {
  */
 export function enableCopy(term: Terminal): void {
   const copySelection = () => {
-    if (term.hasSelection()) copyText(term.getSelection());
+    if (term.hasSelection()) void copyText(term.getSelection());
   };
   term.onSelectionChange(copySelection);
   term.attachCustomKeyEventHandler((event) => {

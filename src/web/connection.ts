@@ -3,7 +3,8 @@ import { reconnectDelayMs } from "./backoff.ts";
 import { watchCloseConfirmation } from "./close-confirmation.ts";
 import { explainConnectFailure, fetchHealthStatus } from "./connect-failure.ts";
 import { createBinaryFrameReader, type BinaryOutputChunk } from "./frame-reader.ts";
-import { PAGE_DETACH_TTL_MS, buildSocketUrl, buildSubprotocols, type PageLocation, type ResumeTicket } from "./socket-url.ts";
+import { PAGE_DETACH_TTL_MS, buildSocketUrl, buildSubprotocols, buildViewerSubprotocols, type PageLocation, type ResumeTicket } from "./socket-url.ts";
+import type { ViewTicket } from "./view-link.ts";
 import { DEFAULT_KEEPALIVE, startKeepalive } from "../client/keepalive.ts";
 
 /** Where a session's connection stands, as the status bar shows it. */
@@ -50,6 +51,11 @@ export interface SessionConnectionOptions {
   token: string | undefined;
   /** A session to resume first, e.g. one this browser tab had before a reload. */
   resume?: ResumeTicket | undefined;
+  /**
+   * Join this session read-only, with its view secret and without the token, instead of opening or
+   * resuming one. A viewer rejoins it after a drop, and stops (`closed`) once the session is gone.
+   */
+  view?: Pick<ViewTicket, "session" | "viewSecret"> | undefined;
   events: ConnectionEvents;
 }
 
@@ -60,13 +66,21 @@ function describeClose(code: number, reason: string): string {
   return `closed (${code}${reason ? ` ${reason}` : ""})`;
 }
 
+/** Why a viewer's session is gone: it ended, or (never greeted) the link does not name one. */
+function describeViewEnd(code: number, reason: string, everGreeted: boolean): string {
+  if (code === CLOSE_CODES.sessionClosed) return reason === "session expired" ? "session ended (it expired: no full client was joined to it)" : "session ended";
+  if (everGreeted) return "session ended";
+  return "this read-only link is wrong or has expired: the server has no such session to show (or the link's secret is not that session's)";
+}
+
 /**
  * Opens a session and keeps it: after a drop it reconnects with backoff and resumes the session
  * with its id (`?session=`) and resume secret (a subprotocol), and `&replaces=` the dropped socket's
  * `connection`: the server cuts that socket before it greets the new one, so stdin the page sent
  * into it can no longer arrive after the resume has sent it again (see shell.ts). When the server
  * no longer has the session (`unknown_session`, close 4404 or 4000) it opens a new one at once and
- * says so in the next `hello` outcome.
+ * says so in the next `hello` outcome. With `view`, it joins that session as a viewer instead (see
+ * the option).
  */
 export function createSessionConnection(options: SessionConnectionOptions): SessionConnection {
   const { events } = options;
@@ -80,6 +94,9 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let ended = false;
+  const { view } = options;
+  /** A viewer greeted once: a later unknown_session means that the session ended, not a bad link. */
+  let everGreeted = false;
 
   const setState = (next: ConnectionState, detail: string) => {
     state = next;
@@ -87,6 +104,15 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
   };
 
   const onHello = (hello: HelloMessage) => {
+    if (view) {
+      // Nothing to resume or replace: a viewer comes back with the view secret alone.
+      const again = everGreeted;
+      everGreeted = greeted = true;
+      attempt = 0;
+      setState("open", again ? "viewing again" : "viewing");
+      events.hello(hello, { kind: "resumed" });
+      return;
+    }
     const asked = ticket;
     // The page joins as a full client, whose hello always has a resume secret.
     ticket = { session: hello.session, resumeSecret: hello.resumeSecret ?? "" };
@@ -110,7 +136,7 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
   /** A socket that closed before hello: find out why (the browser does not say), then retry. */
   const retryAfterFailure = () => {
     setState("reconnecting", "could not connect");
-    void explainConnectFailure(fetchHealthStatus, options.token !== undefined).then((why) => {
+    void explainConnectFailure(fetchHealthStatus, view ? "view" : options.token !== undefined ? "token" : "none").then((why) => {
       if (ended || socket !== undefined) return;
       events.failed(why);
       scheduleRetry(why);
@@ -120,10 +146,12 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
   function open(): void {
     retryTimer = undefined;
     greeted = false;
-    setState("connecting", ticket ? `resuming session ${ticket.session}` : "opening a new session");
+    setState("connecting", view ? `joining session ${view.session} read-only` : ticket ? `resuming session ${ticket.session}` : "opening a new session");
     let ws: WebSocket;
     try {
-      ws = new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId(), replaces, PAGE_DETACH_TTL_MS), buildSubprotocols(options.token, ticket?.resumeSecret));
+      ws = view
+        ? new WebSocket(buildSocketUrl(options.page, view.session), buildViewerSubprotocols(view.viewSecret))
+        : new WebSocket(buildSocketUrl(options.page, ticket?.session, newSessionId(), replaces, PAGE_DETACH_TTL_MS), buildSubprotocols(options.token, ticket?.resumeSecret));
     } catch {
       // A token with characters a subprotocol cannot hold: retrying would fail the same way. The
       // browser's message quotes the subprotocol, token and all, so it is not shown.
@@ -183,6 +211,11 @@ export function createSessionConnection(options: SessionConnectionOptions): Sess
       greeted = false;
       if (ended) return;
       const sessionGone = rejection !== undefined || code === CLOSE_CODES.unknownSession || code === CLOSE_CODES.sessionClosed;
+      if (sessionGone && view) {
+        ended = true;
+        setState("closed", describeViewEnd(code, reason, everGreeted));
+        return;
+      }
       if (sessionGone && ticket) {
         lost = { session: ticket.session, why: rejection ?? (reason || "the session ended") };
         ticket = undefined;

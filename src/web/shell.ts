@@ -1,6 +1,7 @@
 import { StdinCredit } from "../client/stdin-credit.ts";
 import { STDIN_INITIAL_CREDIT_BYTES, type ClientMessage, type ExecInfo, type ExitFactsMessage, type ServerMessage, type TerminalSize } from "../protocol/index.ts";
-import { ACK_WINDOW_BYTES, createAckTracker } from "./ack-window.ts";
+import { ACK_WINDOW_BYTES } from "./ack-window.ts";
+import { createExecOutput } from "./exec-output.ts";
 import { describeExit, formatNotice } from "./exit-text.ts";
 import { SentStdin } from "./sent-stdin.ts";
 import { SHELL_COMMAND, SHELL_ENV } from "./shell-command.ts";
@@ -57,8 +58,6 @@ export function createShell(options: ShellOptions): Shell {
   const { id, term, send } = options;
   let state: ShellState = "starting";
   let ending: string | undefined;
-  /** The next stdout byte this page needs: everything before it is written to the terminal. */
-  let nextOffset = 0;
   let sentSize: TerminalSize | undefined;
   /**
    * Output before this offset was written before the latest attach: a program's queries in it
@@ -135,13 +134,15 @@ export function createShell(options: ShellOptions): Shell {
     }
     stdinWaiting.unshift(...missing.flatMap(binaryPieces).map((data) => ({ data, binary: true, resend: true })));
   };
-  const ack = createAckTracker(ACK_WINDOW_BYTES, (offset) => send({ type: "ack", id, stream: "stdout", offset }));
+  const output = createExecOutput({
+    term,
+    sendAck: (offset) => send({ type: "ack", id, stream: "stdout", offset }),
+    rendered(offset) {
+      if (offset >= replayEnd) replaying = false;
+    },
+  });
 
   const notice = (text: string) => term.write(formatNotice(text));
-  const rendered = (offset: number) => {
-    ack.rendered(offset);
-    if (offset >= replayEnd) replaying = false;
-  };
   const end = (text: string, exit?: ExitFactsMessage) => {
     if (state === "exited") return;
     state = "exited";
@@ -185,10 +186,10 @@ export function createShell(options: ShellOptions): Shell {
       });
     },
     attach(info) {
-      ack.reset(nextOffset);
+      output.subscribed();
       replayEnd = info.bytes.stdout;
-      replaying = replayEnd > nextOffset;
-      send({ type: "attach", id, offsets: { stdout: nextOffset }, encoding: "binary", ackWindowBytes: ACK_WINDOW_BYTES });
+      replaying = replayEnd > output.nextOffset;
+      send({ type: "attach", id, offsets: { stdout: output.nextOffset }, encoding: "binary", ackWindowBytes: ACK_WINDOW_BYTES });
       // Whether the last resize before the drop arrived is unknown: send the size again.
       sentSize = undefined;
       // An exec that ended while the page was away still replays its output, then its exit.
@@ -215,12 +216,7 @@ export function createShell(options: ShellOptions): Shell {
       if (state === "running") syncSize();
     },
     output(offset, bytes) {
-      if (offset > nextOffset) notice(`${offset - nextOffset} bytes of output are missing here`);
-      const skip = Math.max(0, nextOffset - offset);
-      if (skip >= bytes.byteLength) return;
-      const end = offset + bytes.byteLength;
-      nextOffset = end;
-      term.write(skip > 0 ? bytes.subarray(skip) : bytes, () => rendered(end));
+      output.write(offset, bytes);
     },
     handle(message) {
       switch (message.type) {
@@ -231,13 +227,9 @@ export function createShell(options: ShellOptions): Shell {
           for (const data of waitingInput.splice(0)) sendStdin(data);
           options.changed();
           return;
-        case "gap": {
-          const to = message.to;
-          notice(`${to - message.from} bytes of output were no longer buffered on the server`);
-          nextOffset = Math.max(nextOffset, to);
-          term.write("", () => rendered(to));
+        case "gap":
+          output.gap(message.from, message.to);
           return;
-        }
         case "exit":
           end("shell exited", message);
           return;

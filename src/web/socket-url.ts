@@ -6,6 +6,7 @@ import {
   SESSION_QUERY_PARAM,
   SUBPROTOCOL,
   TOKEN_SUBPROTOCOL_PREFIX,
+  VIEW_SUBPROTOCOL_PREFIX,
   WEBSOCKET_PATH,
 } from "../protocol/index.ts";
 
@@ -64,4 +65,12 @@ export function buildSubprotocols(token: string | undefined, resumeSecret?: stri
   if (token !== undefined) offered.push(`${TOKEN_SUBPROTOCOL_PREFIX}${token}`);
   if (resumeSecret !== undefined) offered.push(`${RESUME_SUBPROTOCOL_PREFIX}${resumeSecret}`);
   return offered;
+}
+
+/**
+ * A read-only viewer's subprotocols: `bunker.v1` and the view secret, and never the token (a viewer
+ * needs none, and a link must not depend on the token of whoever opens it).
+ */
+export function buildViewerSubprotocols(viewSecret: string): string[] {
+  return [SUBPROTOCOL, `${VIEW_SUBPROTOCOL_PREFIX}${viewSecret}`];
 }

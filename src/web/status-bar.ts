@@ -8,12 +8,15 @@ function field(className: string, text: string, title = ""): HTMLSpanElement {
   return span;
 }
 
+/** What the bar says first on a read-only viewer's page. */
+const VIEWING_TEXT = "viewing read-only";
+
 /** What a screen reader is told of the active tab: its connection and its shell, in a sentence. */
 export function announcementOf(status: TabStatus | undefined): string {
   if (!status) return "";
   const connection = status.connection === "open" ? "connected" : `${status.connection}${status.detail ? `: ${status.detail}` : ""}`;
   const shell = status.shell === "exited" ? (status.ending ?? "shell exited") : status.shell ? `shell ${status.shell}` : "";
-  return [connection, shell].filter((part) => part !== "").join("; ");
+  return [status.viewing ? VIEWING_TEXT : "", connection, shell].filter((part) => part !== "").join("; ");
 }
 
 /** What the right of the bar says of the shell; empty when there is no shell yet. */
@@ -29,27 +32,50 @@ export interface StatusBar {
   render(status: TabStatus | undefined): void;
 }
 
+/** What the bar's buttons do, for the tab active when one is pressed. */
+export interface StatusBarActions {
+  newShell(): void;
+  /** Offers a read-only link to the tab's shell (share-panel.ts). */
+  share(): void;
+}
+
+/**
+ * One button for the page's life, never moved while it is shown: a button made anew (or taken out
+ * and put back) drops the keyboard focus a user had moved onto it, at every status change.
+ * aria-disabled rather than `disabled` while the page is not connected, for the same reason: a
+ * disabled button loses the focus too.
+ */
+function actionButton(label: string, action: () => void): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.textContent = label;
+  button.addEventListener("click", () => {
+    if (button.getAttribute("aria-disabled") !== "true") action();
+  });
+  return button;
+}
+
+/** Shows `button` at the end of `parent` while `shown`, leaving it where it is otherwise. */
+function showButton(parent: HTMLElement, button: HTMLButtonElement, shown: boolean, enabled: boolean): void {
+  button.setAttribute("aria-disabled", String(!enabled));
+  if (!shown) button.remove();
+  else if (!button.isConnected) parent.append(button);
+}
+
 /**
  * Renders the active tab's status into `bar`: connection state, sandbox backend, session id and host
- * on the left, the shell's state (and a New shell button once it has exited) on the right. The
- * bar's data-connection, data-shell and data-session attributes say the same for tests and styles.
- * `newShell` is what the button does (for the tab active when it is pressed).
+ * on the left, the shell's state on the right, with a Share read-only link button while it runs and
+ * a New shell button once it has exited. A read-only viewer's bar says so first, and has neither
+ * button. The bar's data-connection, data-shell and data-session attributes say the same for tests
+ * and styles.
  */
-export function createStatusBar(bar: HTMLElement, newShell: () => void): StatusBar {
+export function createStatusBar(bar: HTMLElement, actions: StatusBarActions): StatusBar {
   const left = document.createElement("div");
   left.className = "status-left";
   const right = document.createElement("div");
   right.className = "status-right";
   const shell = field("shell", "");
-  // One button for the page's life, never moved while it is shown: a button made anew (or taken
-  // out and put back) drops the keyboard focus a user had moved onto it, at every status change.
-  // aria-disabled rather than `disabled` while the page is not connected, for the same reason: a
-  // disabled button loses the focus too.
-  const button = document.createElement("button");
-  button.textContent = "New shell";
-  button.addEventListener("click", () => {
-    if (button.getAttribute("aria-disabled") !== "true") newShell();
-  });
+  const shareButton = actionButton("Share read-only link", () => actions.share());
+  const newShellButton = actionButton("New shell", () => actions.newShell());
 
   return {
     render(status) {
@@ -63,6 +89,7 @@ export function createStatusBar(bar: HTMLElement, newShell: () => void): StatusB
       bar.dataset["session"] = hello?.session ?? "";
       // A missing or wrong token is explained in the detail itself (connect-failure.ts).
       const fields = [field(`state state-${status.connection}`, status.connection, status.detail)];
+      if (status.viewing) fields.unshift(field("viewing", VIEWING_TEXT, "This page shows a session's shell and cannot type into it"));
       if (status.connection !== "open" && status.detail) fields.push(field("detail", status.detail));
       if (hello) {
         const sandbox = hello.sandbox;
@@ -81,9 +108,11 @@ export function createStatusBar(bar: HTMLElement, newShell: () => void): StatusB
       if (shell.textContent !== text) shell.textContent = text;
       if (text === "") shell.remove();
       else if (!shell.isConnected) right.prepend(shell);
-      button.setAttribute("aria-disabled", String(status.connection !== "open"));
-      if (status.shell !== "exited") button.remove();
-      else if (!button.isConnected) right.append(button);
+      const connected = status.connection === "open";
+      // A server older than viewers gives no view secret: nothing to share then.
+      const shareable = !status.viewing && status.shell === "running" && hello?.viewSecret !== undefined;
+      showButton(right, shareButton, shareable, connected);
+      showButton(right, newShellButton, !status.viewing && status.shell === "exited", connected);
     },
   };
 }

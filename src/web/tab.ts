@@ -1,15 +1,13 @@
 import type { PageLocation, ResumeTicket } from "./socket-url.ts";
-import { FitAddon } from "@xterm/addon-fit";
-import { Unicode11Addon } from "@xterm/addon-unicode11";
-import { Terminal } from "@xterm/xterm";
+import type { Terminal } from "@xterm/xterm";
 import type { HelloMessage } from "../protocol/index.ts";
-import { enableCopy } from "./clipboard.ts";
 import { createSessionConnection, type ConnectionState, type HelloOutcome } from "./connection.ts";
 import { formatNotice } from "./exit-text.ts";
 import type { SavedTab } from "./saved-tabs.ts";
 import { createShell, type Shell, type ShellState } from "./shell.ts";
 import { newShellId } from "./shell-command.ts";
-import { TERMINAL_OPTIONS } from "./terminal-options.ts";
+import { createTerminalPane, shownTitle } from "./terminal-pane.ts";
+import type { ViewTicket } from "./view-link.ts";
 
 /** What the status bar shows for a tab. */
 export interface TabStatus {
@@ -23,6 +21,8 @@ export interface TabStatus {
   ending: string | undefined;
   /** The title the program set (`ESC ] 0 ; title BEL`, as shells and vim do), as ttyd shows it. */
   title: string | undefined;
+  /** A read-only viewer's page (viewer.ts), which can neither type nor start anything. */
+  viewing?: boolean;
 }
 
 /** One tab: a terminal, the session behind it, and the shell in it. */
@@ -33,6 +33,8 @@ export interface Tab {
   readonly status: TabStatus;
   /** What a reload needs to resume this tab; undefined before the first hello. */
   readonly saved: SavedTab | undefined;
+  /** What a read-only link to this tab's shell names; undefined before a hello with a view secret. */
+  readonly viewTicket: ViewTicket | undefined;
   /** Shows the terminal; `focusTerminal` gives it the keyboard too. */
   show(focusTerminal: boolean): void;
   hide(): void;
@@ -60,21 +62,8 @@ export interface TabOptions {
 
 /** Creates a tab in `parent` and connects it. Inactive tabs stay laid out (hidden), so they fit too. */
 export function createTab(options: TabOptions): Tab {
-  const element = document.createElement("div");
-  element.className = "pane";
-  options.parent.append(element);
-  const term = new Terminal({ ...TERMINAL_OPTIONS, screenReaderMode: options.screenReaderMode });
-  const fit = new FitAddon();
-  term.loadAddon(fit);
-  // Emoji are two cells wide, as glibc's wcwidth and so bash and vim count them (xterm.js's default
-  // Unicode 6 tables make them one, and the cursor lands off the text as soon as a line has one).
-  term.loadAddon(new Unicode11Addon());
-  term.unicode.activeVersion = "11";
-  enableCopy(term);
-  term.open(element);
-  fit.fit();
-  const observer = new ResizeObserver(() => fit.fit());
-  observer.observe(element);
+  const pane = createTerminalPane(options.parent, { screenReaderMode: options.screenReaderMode });
+  const { term, element } = pane;
 
   const status: TabStatus = { connection: "connecting", detail: "", hello: undefined, shell: undefined, ending: undefined, title: undefined };
   let shell: Shell | undefined;
@@ -161,9 +150,7 @@ export function createTab(options: TabOptions): Tab {
   });
   term.onBinary((data) => shell?.inputBinary(data));
   term.onTitleChange((title) => {
-    // A title is the program's text: at most a line's worth of it, and no control characters.
-    const shown = title.replaceAll(/[\u0000-\u001f\u007f]/g, "").slice(0, 120);
-    status.title = shown === "" ? undefined : shown;
+    status.title = shownTitle(title);
     options.changed();
   });
   term.onResize((size) => shell?.resize(size));
@@ -176,9 +163,13 @@ export function createTab(options: TabOptions): Tab {
       const ticket = connection.ticket;
       return ticket && { ...ticket, ...(shell && { shellId: shell.id }) };
     },
+    get viewTicket() {
+      const hello = status.hello;
+      return hello?.viewSecret !== undefined && shell ? { session: hello.session, viewSecret: hello.viewSecret, execId: shell.id } : undefined;
+    },
     show(focusTerminal) {
       element.classList.add("active");
-      fit.fit();
+      pane.fit();
       if (focusTerminal) term.focus();
     },
     hide() {
@@ -188,9 +179,7 @@ export function createTab(options: TabOptions): Tab {
     retryNow: () => connection.retryNow(),
     close(undelivered) {
       connection.end(undelivered);
-      observer.disconnect();
-      term.dispose();
-      element.remove();
+      pane.dispose();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildSocketUrl, buildSubprotocols, pageDirectory } from "../../src/web/socket-url.ts";
+import { buildSocketUrl, buildSubprotocols, buildViewerSubprotocols, pageDirectory } from "../../src/web/socket-url.ts";
 
 describe("buildSocketUrl", () => {
   test("points at /ws on the page's own host, ws for http and wss for https", () => {
@@ -39,5 +39,11 @@ describe("buildSubprotocols", () => {
 
   test("offers only bunker.v1 without a token (a --no-auth server) or a session to resume", () => {
     expect(buildSubprotocols(undefined)).toEqual(["bunker.v1"]);
+  });
+});
+
+describe("buildViewerSubprotocols", () => {
+  test("offers bunker.v1 and the view secret, and no token", () => {
+    expect(buildViewerSubprotocols("view-secret")).toEqual(["bunker.v1", "bunker.view.view-secret"]);
   });
 });
