@@ -34,6 +34,12 @@ export interface ExecHandle {
   signal(name: SignalName): boolean;
   /** Changes a PTY exec's window size. False when the exec has already exited. */
   resize(size: TerminalSize): boolean;
+  /**
+   * A PTY exec's terminal size as the server last said it: at its start (`started.pty`, or
+   * `size` in an attach's ExecInfo), then after each resize by this or another socket (`resized`).
+   * Undefined for an exec without a terminal, or before the server has said.
+   */
+  readonly size: TerminalSize | undefined;
   /** Stops this connection receiving the exec's output; the exec goes on, and `session.attach` picks it up again. */
   detach(): void;
 }

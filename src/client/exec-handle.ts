@@ -47,6 +47,8 @@ export class ClientExecHandle implements ExecHandle {
   readonly #settleStarted: { resolve: (started: ExecStarted) => void; reject: (error: Error) => void };
   readonly #settleExited: { resolve: (exit: ExecExit) => void; reject: (error: Error) => void };
   #state: State;
+  /** A PTY exec's terminal size as the server last said it (see ExecHandle.size). */
+  #size: TerminalSize | undefined;
   #stdinOpen: boolean;
   /**
    * What a write rejects with: a refused stdin write or credit request, or why the handle stopped
@@ -108,6 +110,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#state = init.attached ? "running" : "pending";
     if (init.attached) {
       this.#attachPending = true;
+      this.#size = init.attached.info?.size;
       started.resolve({ pid: init.attached.info?.pid ?? null });
     }
   }
@@ -122,8 +125,18 @@ export class ClientExecHandle implements ExecHandle {
     return this.#encoding !== "utf8";
   }
 
+  get size(): TerminalSize | undefined {
+    return this.#size;
+  }
+
+  /** Another socket of the session resized the exec's terminal. */
+  onResized(size: TerminalSize): void {
+    this.#size = size;
+  }
+
   onStarted(message: StartedMessage): void {
     this.#detachedUnstarted = false;
+    if (message.pty) this.#size = message.pty;
     if (this.#state !== "pending") return;
     this.#state = "running";
     this.#settleStarted.resolve({ pid: message.pid, ...(message.pty && { pty: message.pty }), ...(message.shell !== undefined && { shell: message.shell }) });
@@ -167,6 +180,7 @@ export class ClientExecHandle implements ExecHandle {
    */
   onState(info: ExecInfo): void {
     this.#detachedUnstarted = false;
+    if (info.size) this.#size = info.size;
     if (!this.live) return;
     if (this.#state === "pending") {
       this.#state = "running";
@@ -267,7 +281,10 @@ export class ClientExecHandle implements ExecHandle {
   resize(size: TerminalSize): boolean {
     const checked = v.safeParse(TerminalSizeSchema, size);
     if (!checked.success) throw new TypeError(`resize: ${describeIssue(checked.issues[0])} (got ${JSON.stringify(size)})`);
-    return this.live && this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows });
+    if (!this.live || !this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows })) return false;
+    // The server tells only the other sockets (`resized`): this one knows.
+    this.#size = { cols: size.cols, rows: size.rows };
+    return true;
   }
 
   detach(): void {

@@ -122,6 +122,8 @@ export class MessageRouter {
         return this.#routeError(message.code, message.message, message.id);
       case "stdin.ack":
         return this.execs.get(message.id)?.onStdinAck(message);
+      case "resized":
+        return this.execs.get(message.id)?.onResized({ cols: message.cols, rows: message.rows });
       default: {
         const unreachable: never = message;
         return unreachable;

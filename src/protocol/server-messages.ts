@@ -58,6 +58,8 @@ export const ExecInfoSchema = v.object({
   cmd: v.optional(v.string()),
   shell: v.optional(v.string()),
   pty: v.boolean(),
+  /** A PTY exec's terminal size now (after every `resize`), so that another socket can draw it alike. */
+  size: v.optional(TerminalSizeSchema),
   state: v.picklist(["running", "exited"]),
   pid: v.nullable(v.number()),
   /** Milliseconds since the Unix epoch. */
@@ -219,6 +221,18 @@ export const StdinAckMessageSchema = v.object({
 });
 export type StdinAckMessage = v.InferOutput<typeof StdinAckMessageSchema>;
 
+/**
+ * A PTY exec's terminal took a new size (a `resize` from a socket of the session): sent to the
+ * other sockets that follow the exec, so that a viewer draws the program at its real size.
+ */
+export const ResizedMessageSchema = v.object({
+  type: v.literal("resized"),
+  id: ExecIdSchema,
+  cols: TerminalSizeSchema.entries.cols,
+  rows: TerminalSizeSchema.entries.rows,
+});
+export type ResizedMessage = v.InferOutput<typeof ResizedMessageSchema>;
+
 /** Every message the server sends, discriminated by `type`. */
 export const ServerMessageSchema = v.variant("type", [
   HelloMessageSchema,
@@ -232,6 +246,7 @@ export const ServerMessageSchema = v.variant("type", [
   ClosedMessageSchema,
   ErrorMessageSchema,
   StdinAckMessageSchema,
+  ResizedMessageSchema,
   ...FILE_REPLY_SCHEMAS,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;

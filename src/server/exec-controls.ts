@@ -34,9 +34,11 @@ export function handleExecControl(context: ExecControlContext, connection: Sessi
       return withRunning("signal", (record) => record.running!.signal(message.signal));
     case "resize":
       return withRunning("resize", (record) => {
-        if (!record.running!.resize({ cols: message.cols, rows: message.rows })) {
-          context.sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} has no terminal to resize: start it with pty`, message.id);
+        const size = { cols: message.cols, rows: message.rows };
+        if (!record.running!.resize(size)) {
+          return context.sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} has no terminal to resize: start it with pty`, message.id);
         }
+        record.resized(size, connection.sink);
       });
     case "attach":
       return withRecord("attach", (record) => attach(context, connection, message, record));

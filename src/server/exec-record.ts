@@ -1,4 +1,4 @@
-import type { ExecInfo, ExecMessage, ExitFactsMessage, ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
+import type { ExecInfo, ExecMessage, ExitFactsMessage, ExitMessage, OutputEncoding, OutputStream, ResizedMessage, TerminalSize } from "../protocol/index.ts";
 import { OutputLog } from "../exec/output-log.ts";
 import type { RunningExec } from "../exec/run-exec.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
@@ -22,6 +22,8 @@ export class ExecRecord implements SubscribedExec {
   /** Stdin bytes taken in from every socket, and whether `eof` came (ExecInfo.stdin). */
   #stdinReceived = 0;
   #stdinEnded = false;
+  /** A PTY exec's terminal size after the last resize (the request's until then). */
+  #size: TerminalSize | undefined;
 
   constructor(
     readonly id: string,
@@ -35,6 +37,14 @@ export class ExecRecord implements SubscribedExec {
     const flushAll = () => this.#flushAll();
     this.logs.stdout.onChange = flushAll;
     this.logs.stderr.onChange = flushAll;
+    this.#size = request.pty;
+  }
+
+  /** The terminal took `size` at `by`'s request: the others following the exec are told (`resized`). */
+  resized(size: TerminalSize, by: ConnectionSink): void {
+    this.#size = size;
+    const text = JSON.stringify({ type: "resized", id: this.id, cols: size.cols, rows: size.rows } satisfies ResizedMessage);
+    for (const sink of this.#subscriptions?.keys() ?? []) if (sink !== by) sink.send(text);
   }
 
   get encoding(): OutputEncoding {
@@ -179,6 +189,7 @@ export class ExecRecord implements SubscribedExec {
       ...(request.cmd !== undefined && { cmd: request.cmd }),
       ...(request.shell !== undefined && { shell: request.shell }),
       pty: request.pty !== undefined,
+      ...(this.#size && { size: this.#size }),
       state: this.#exit ? "exited" : "running",
       pid: this.pid,
       startedAt: this.startedAt,

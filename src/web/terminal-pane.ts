@@ -9,8 +9,13 @@ export interface TerminalPane {
   readonly term: Terminal;
   /** The element the terminal is drawn in. */
   readonly element: HTMLElement;
-  /** Fits the terminal to the pane now (after the pane was shown, say). */
+  /** Fits the terminal to the pane now (after the pane was shown, say); not while it holds a size. */
   fit(): void;
+  /**
+   * Holds the terminal at `size` (a viewer draws the program it watches at the program's terminal
+   * size, whatever its window), or, undefined, fits it to the pane again.
+   */
+  holdSize(size: { cols: number; rows: number } | undefined): void;
   dispose(): void;
 }
 
@@ -28,13 +33,22 @@ export function createTerminalPane(parent: HTMLElement, options: ITerminalOption
   term.unicode.activeVersion = "11";
   enableCopy(term);
   term.open(element);
-  fitAddon.fit();
-  const observer = new ResizeObserver(() => fitAddon.fit());
+  let held: { cols: number; rows: number } | undefined;
+  const fit = () => {
+    if (!held) fitAddon.fit();
+  };
+  fit();
+  const observer = new ResizeObserver(fit);
   observer.observe(element);
   return {
     term,
     element,
-    fit: () => fitAddon.fit(),
+    fit,
+    holdSize(size) {
+      held = size && { cols: size.cols, rows: size.rows };
+      if (held) term.resize(held.cols, held.rows);
+      else fitAddon.fit();
+    },
     dispose() {
       observer.disconnect();
       term.dispose();

@@ -37,7 +37,8 @@ function runningShells(execs: readonly ExecInfo[]): string[] {
  * from offset 0, then live, with acks of rendered output as a tab's shell sends them. After a drop it
  * rejoins and attaches from the first byte it does not have. Nothing it does reaches the shell: the
  * terminal takes no input (`disableStdin`), and the page sends only attach, detach, ack and ping.
- * The terminal fits the window, not the shell's terminal: the server does not say that size.
+ * The terminal takes the shell's terminal size as the server tells it (hello's ExecInfo `size`,
+ * `started.pty`, `resized`), not the window's: the program draws for that size.
  */
 export function createViewer(options: ViewerOptions): Viewer {
   const pane = createTerminalPane(options.parent, { screenReaderMode: options.screenReaderMode, disableStdin: true, cursorBlink: false });
@@ -51,6 +52,8 @@ export function createViewer(options: ViewerOptions): Viewer {
    * behind its output while this page is behind.
    */
   let shells: string[] = [];
+  /** Each terminal exec's size as the server last said it (hello, started, resized). */
+  const sizes = new Map<string, { cols: number; rows: number }>();
   let failureShown: string | undefined;
 
   const changed = () => {
@@ -69,6 +72,7 @@ export function createViewer(options: ViewerOptions): Viewer {
     if (next === undefined) return;
     term.write(formatNotice(`following the session's new shell, ${next}`));
     followed = follow(next);
+    pane.holdSize(sizes.get(next));
     followed.attach();
   };
 
@@ -87,8 +91,12 @@ export function createViewer(options: ViewerOptions): Viewer {
       hello(hello) {
         status.hello = hello;
         shells = runningShells(hello.execs);
-        if (hello.execs.some((exec) => exec.id === followed.id)) followed.attach();
-        else followed.missing();
+        for (const exec of hello.execs) if (exec.size) sizes.set(exec.id, exec.size);
+        const info = hello.execs.find((exec) => exec.id === followed.id);
+        if (info) {
+          pane.holdSize(info.size);
+          followed.attach();
+        } else followed.missing();
         followNext();
         changed();
       },
@@ -103,12 +111,21 @@ export function createViewer(options: ViewerOptions): Viewer {
           // An exec started after the viewer joined comes to it unasked, from its first byte: a new
           // shell is followed at once when the followed one is over, and otherwise taken up (by an
           // attach from 0) once it is; anything else is not this page's to show.
-          if (message.pty) shells.push(message.id);
+          if (message.pty) {
+            shells.push(message.id);
+            sizes.set(message.id, message.pty);
+          }
           if (message.pty && followed.state === "exited") {
             term.write(formatNotice(`following the session's new shell, ${message.id}`));
             followed = follow(message.id);
+            pane.holdSize(message.pty);
             followed.started();
           } else if (message.id !== followed.id) connection.send({ type: "detach", id: message.id });
+          return;
+        }
+        if (message.type === "resized") {
+          sizes.set(message.id, { cols: message.cols, rows: message.rows });
+          if (message.id === followed.id) pane.holdSize(message);
           return;
         }
         if ("id" in message && message.id === followed.id) {

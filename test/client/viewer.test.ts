@@ -30,6 +30,27 @@ test("a viewer joins with session.view and no token, follows an exec, and is ref
   }
 });
 
+test("a handle's size follows the terminal: at its start, after its own resize, and after another socket's", async () => {
+  const job = shared.session.exec(["cat"], { id: "sized", pty: { cols: 80, rows: 24 } });
+  await job.started;
+  expect(job.size).toEqual({ cols: 80, rows: 24 });
+  const viewer = await connect(shared.server.url, { view: shared.session.view! });
+  try {
+    const watched = viewer.attach("sized");
+    await watched.started;
+    expect(watched.size).toEqual({ cols: 80, rows: 24 });
+    expect(job.resize({ cols: 120, rows: 40 })).toBe(true);
+    expect(job.size).toEqual({ cols: 120, rows: 40 });
+    // The viewer learns it from the server's resized.
+    await viewer.list();
+    while (watched.size?.cols !== 120) await viewer.list();
+    expect(watched.size).toEqual({ cols: 120, rows: 40 });
+  } finally {
+    job.signal("SIGKILL");
+    await viewer.disconnect();
+  }
+});
+
 test("view is not for resume, name or routable, and needs the session's view secret", () => {
   const view = { session: "s", secret: "abc" };
   expect(() => connect("ws://127.0.0.1:1/ws", { view, name: "n" })).toThrow(new TypeError("connect: view joins the session it names; not with resume, name or routable"));

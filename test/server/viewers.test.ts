@@ -81,6 +81,23 @@ describe("viewers", () => {
     expect(await viewer.next((m) => m.type === "pong")).toMatchObject({ id: "p" });
   });
 
+  test("a PTY exec's size is in its ExecInfo, and a resize is told to the other sockets that follow it, not to the one that asked", async () => {
+    await using agent = await connect(shared.server);
+    agent.send({ type: "exec", id: "term", cmd: "cat", pty: { cols: 80, rows: 24 } });
+    await agent.next((m) => m.type === "started" && m.id === "term");
+    await using viewer = await connectViewer(shared.server, agent.hello.session, agent.hello.viewSecret!);
+    expect(viewer.hello.execs).toMatchObject([{ id: "term", pty: true, size: { cols: 80, rows: 24 } }]);
+    viewer.send({ type: "attach", id: "term" });
+    agent.send({ type: "resize", id: "term", cols: 100, rows: 30 });
+    expect(await viewer.next((m) => m.type === "resized")).toEqual({ type: "resized", id: "term", cols: 100, rows: 30 });
+    agent.send({ type: "list", id: "after" });
+    const listed = await agent.next((m) => m.type === "execs");
+    expect(listed).toMatchObject({ execs: [{ id: "term", size: { cols: 100, rows: 30 } }] });
+    // The socket that resized was not told its own resize.
+    expect(agent.takeQueued((m) => m.type === "resized")).toEqual([]);
+    agent.send({ type: "signal", id: "term", signal: "SIGKILL" });
+  });
+
   test("a session takes 16 viewers at once; the 17th gets limit_exceeded and 1013 until one leaves", async () => {
     await using agent = await connect(shared.server);
     const { session, viewSecret } = agent.hello;

@@ -100,6 +100,38 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
     await viewer.context().close();
   }, 30_000);
 
+  test("draws the shell at the shell's terminal size, whatever its own window, and follows the sharer's resizes", async () => {
+    const sharer = await openSharer();
+    const link = await shareLink(sharer);
+    const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+    const viewer = await context.newPage();
+    await viewer.goto(link);
+    await viewer.waitForSelector('#status[data-connection="open"][data-shell="running"]');
+    const sizeOf = (page: Page) => page.evaluate(() => {
+      const term = (window as unknown as { __bunkerTerm: { cols: number; rows: number } }).__bunkerTerm;
+      return `${term.rows} ${term.cols}`;
+    });
+    const sharerSize = await sizeOf(sharer);
+    // A wider window than the sharer's: fitted to it, the viewer would have more columns.
+    expect(await sizeOf(viewer)).toBe(sharerSize);
+    await sharer.setViewportSize({ width: 700, height: 420 });
+    await sharer.waitForFunction((before) => {
+      const term = (window as unknown as { __bunkerTerm: { cols: number; rows: number } }).__bunkerTerm;
+      return `${term.rows} ${term.cols}` !== before;
+    }, sharerSize);
+    const resized = await sizeOf(sharer);
+    await viewer.waitForFunction((wanted) => {
+      const term = (window as unknown as { __bunkerTerm: { cols: number; rows: number } }).__bunkerTerm;
+      return `${term.rows} ${term.cols}` === wanted;
+    }, resized);
+    // After a reload it learns the size from its hello (ExecInfo.size).
+    await viewer.reload();
+    await viewer.waitForSelector('#status[data-connection="open"][data-shell="running"]');
+    expect(await sizeOf(viewer)).toBe(resized);
+    await sharer.context().close();
+    await context.close();
+  }, 30_000);
+
   test("cannot type: its keys reach neither the server nor the shell", async () => {
     const sharer = await openSharer();
     const link = await shareLink(sharer);
