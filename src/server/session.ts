@@ -44,6 +44,32 @@ export interface SessionHooks {
   onEnd(session: Session): void;
 }
 
+/** See Session's #rare. */
+interface SessionRarities {
+  /** The detach TTLs the joined sockets asked for (`?detachTtlMs=`). */
+  askedTtls?: Map<SessionConnection, number>;
+  /**
+   * The joined sockets that are viewers (they joined with the view secret): read-only
+   * (viewer-messages.ts), and they do not hold the session: its TTLs run as if they were not
+   * there, and when it ends they are closed with it.
+   */
+  viewers?: Set<SessionConnection> | undefined;
+  /** The directories this session's file watches follow. */
+  watchBudget?: WatchBudget;
+}
+
+/** The sandbox policy of a session's commands, before an exec narrows it (exec-policy.ts). */
+function sessionPolicy(workspace: string, options: ServerOptions): SandboxPolicy {
+  return {
+    workspace,
+    allowNetwork: options.allowNetwork,
+    tmpSizeBytes: options.tmpSizeBytes,
+    allowRead: options.allowRead,
+    allowWrite: options.allowWrite,
+    protectPaths: options.protectPaths,
+  };
+}
+
 /**
  * One session: a workspace, the execs run in it (running or finished), and the sockets joined to
  * it. It outlives its sockets: with none joined, its commands keep running for the detach TTL, and
@@ -57,11 +83,8 @@ export class Session {
   #controls: ExecControlContext | undefined;
   /** Joined sockets, each with its file handler once it has asked for one (most never do). */
   readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
-  readonly #policy: SandboxPolicy;
   /** What launchExec needs of this session, made on the first exec. */
   #launchContext: LaunchContext | undefined;
-  /** The directories this session's watches follow, made on its first file request. */
-  #watchBudget: WatchBudget | undefined;
   #ended = false;
   #closing: Promise<void> | undefined;
   #clock: SessionClock | undefined;
@@ -71,14 +94,12 @@ export class Session {
    * that asked for a minute does not cut the TTL of the agent that leaves after it (found by a review).
    */
   #detachTtlMs: number;
-  /** The detach TTLs the joined sockets asked for; made when one asks. */
-  #askedTtls: Map<SessionConnection, number> | undefined;
   /**
-   * The joined sockets that are viewers (they joined with the view secret), made with the first:
-   * read-only (viewer-messages.ts), and they do not hold the session: its TTLs run as if they were
-   * not there, and when it ends they are closed with it.
+   * What few sessions need, in one object made by the first that does: a field each on every
+   * session took an idle session's heap from 1,357 to 1,421 bytes (measured: one field more than
+   * the object holds inline, and it grows storage of its own).
    */
-  #viewers: Set<SessionConnection> | undefined;
+  #rare: SessionRarities | undefined;
 
   constructor(
     readonly id: string,
@@ -90,15 +111,7 @@ export class Session {
     private readonly hooks: SessionHooks,
   ) {
     this.#detachTtlMs = options.detachTtlMs;
-    this.#policy = {
-      workspace: workspace.path,
-      allowNetwork: options.allowNetwork,
-      tmpSizeBytes: options.tmpSizeBytes,
-      allowRead: options.allowRead,
-      allowWrite: options.allowWrite,
-      protectPaths: options.protectPaths,
-    };
-    const tempDir = options.sandbox.backend.tempDir(this.#policy);
+    const tempDir = options.sandbox.backend.tempDir(sessionPolicy(workspace.path, options));
     if (tempDir.startsWith(`${workspace.path}/`)) {
       mkdirSync(tempDir, { recursive: true, mode: 0o700 });
       if (options.runAs) chownSync(tempDir, options.runAs.uid, options.runAs.gid);
@@ -110,14 +123,14 @@ export class Session {
     return this.#execs?.running ?? 0;
   }
 
-  /** Viewers joined (see #viewers). */
+  /** Viewers joined (see SessionRarities.viewers). */
   get viewerCount(): number {
-    return this.#viewers?.size ?? 0;
+    return this.#rare?.viewers?.size ?? 0;
   }
 
   /** Sockets joined, viewers not counted: they do not hold the session. */
   get connectionCount(): number {
-    return this.#connections.size - (this.#viewers?.size ?? 0);
+    return this.#connections.size - this.viewerCount;
   }
 
   /** The detach TTL that runs once no socket is joined (see #detachTtlMs). */
@@ -138,11 +151,11 @@ export class Session {
   join(connection: SessionConnection, detachTtlMs?: number, viewer = false): void {
     this.#connections.set(connection, null);
     if (viewer) {
-      (this.#viewers ??= new Set()).add(connection);
+      ((this.#rare ??= {}).viewers ??= new Set()).add(connection);
       return;
     }
     this.#clock?.disarm();
-    if (detachTtlMs !== undefined) (this.#askedTtls ??= new Map()).set(connection, detachTtlMs);
+    if (detachTtlMs !== undefined) ((this.#rare ??= {}).askedTtls ??= new Map()).set(connection, detachTtlMs);
   }
 
   /** The socket's file handler, made on its first file request: an idle session should cost little. */
@@ -155,7 +168,7 @@ export class Session {
         quotaBytes: this.options.workspaceQuotaBytes,
         limits: fileLimitsForFrames(this.options.limits.maxFrameBytes),
         protectPaths: this.options.protectPaths,
-        watchBudget: (this.#watchBudget ??= createWatchBudget(MAX_WATCHED_DIRECTORIES_PER_SESSION, "this session", this.counters.watchedDirectories)),
+        watchBudget: ((this.#rare ??= {}).watchBudget ??= createWatchBudget(MAX_WATCHED_DIRECTORIES_PER_SESSION, "this session", this.counters.watchedDirectories)),
         send: (reply) => connection.sink.send(JSON.stringify(reply)),
         sendError: (code, text, id) => this.#sendError(connection, code, text, id),
         congestion: () => connection.sink.congestion(),
@@ -175,14 +188,14 @@ export class Session {
     if (!this.#connections.has(connection)) return;
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
-    if (this.#viewers?.delete(connection)) {
+    if (this.#rare?.viewers?.delete(connection)) {
       // A viewer's positions held nothing (they never pace): its subscriptions go now, the clock is untouched.
       const gone = new Set([connection.sink]);
       this.#execs?.forEachStreaming((record) => record.releaseHeld(gone));
       return;
     }
-    this.#detachTtlMs = this.#askedTtls?.get(connection) ?? this.options.detachTtlMs;
-    this.#askedTtls?.delete(connection);
+    this.#detachTtlMs = this.#rare?.askedTtls?.get(connection) ?? this.options.detachTtlMs;
+    this.#rare?.askedTtls?.delete(connection);
     // Stdin credit the socket held and had not used: it will never send it now.
     for (const record of this.#execs?.records() ?? []) if (record.running) record.stdinWriterLeft(connection.sink);
     const held = new Set([connection.sink]);
@@ -209,7 +222,7 @@ export class Session {
   /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
   handle(connection: SessionConnection, message: ClientMessage): void {
     if (this.#ended) return;
-    if (this.#viewers?.has(connection)) {
+    if (this.#rare?.viewers?.has(connection)) {
       const refusal = viewerRefusal(message);
       if (refusal) return this.#sendError(connection, "forbidden_by_policy", refusal, "id" in message && typeof message.id === "string" ? message.id : undefined);
     }
@@ -270,8 +283,7 @@ export class Session {
     if (refused) return this.#sendError(connection, refused.code, refused.message, id);
     this.#sweepGitRedirects();
     if (message.shell !== undefined) return this.#shellsOf().exec(connection, message, message.shell, message.cmd!, fingerprint);
-    this.#launchContext ??= { workspacePath: this.workspace.path, options: this.options, policy: this.#policy };
-    const launched = launchExec(this.#launchContext, message, fingerprint);
+    const launched = launchExec(this.#launchContextOf(), message, fingerprint);
     if (!launched.ok) return this.#sendError(connection, launched.code, launched.problem, id);
     this.#execsOf().track(connection, launched.record, launched.record.running!, launched.cwdPath);
   }
@@ -303,6 +315,12 @@ export class Session {
     sweepGitRedirects(this.options, this.id, this.workspace.path);
   }
 
+  /** What launchExec needs of this session, made on the first exec (an idle session should cost little). */
+  #launchContextOf(): LaunchContext {
+    this.#launchContext ??= { workspacePath: this.workspace.path, options: this.options, policy: sessionPolicy(this.workspace.path, this.options) };
+    return this.#launchContext;
+  }
+
   #clockOf(): SessionClock {
     this.#clock ??= new SessionClock(this.options, this, () => void this.close("expired"));
     return this.#clock;
@@ -312,7 +330,7 @@ export class Session {
     this.#shells ??= new SessionShells({
       options: this.options,
       workspacePath: this.workspace.path,
-      policy: this.#policy,
+      policy: this.#launchContextOf().policy,
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
       track: (connection, record, running, cwdPath) => this.#execsOf().track(connection, record, running, cwdPath),
       holdSlot: () => this.#execsOf().holdSlot(),
@@ -357,7 +375,7 @@ export class Session {
         connection.close(CLOSE_CODES.sessionClosed, why === "closed" ? "session closed" : "session expired");
       }
       this.#connections.clear();
-      this.#viewers = undefined;
+      if (this.#rare) this.#rare.viewers = undefined;
     })();
     return this.#closing;
   }
