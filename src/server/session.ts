@@ -3,12 +3,10 @@ import type { ClientMessage, ErrorCode, ExecInfo, ExecMessage, ServerMessage } f
 import { CLOSE_CODES } from "../protocol/index.ts";
 import { isFileRequest } from "../protocol/file-messages.ts";
 import type { Workspace } from "../workspace/create.ts";
-import type { SandboxPolicy } from "../sandbox/types.ts";
-import type { ConnectionSink } from "./connection-sink.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
 import { viewerRefusal } from "./viewer-messages.ts";
-import { createWatchBudget, MAX_WATCHED_DIRECTORIES_PER_SESSION, type WatchBudget } from "../files/watch-budget.ts";
+import { createWatchBudget, MAX_WATCHED_DIRECTORIES_PER_SESSION } from "../files/watch-budget.ts";
 import type { ServerOptions } from "./options.ts";
 import { launchExec, type LaunchContext } from "./exec-launch.ts";
 import { SessionClock } from "./session-clock.ts";
@@ -18,57 +16,9 @@ import { SmallMap } from "./small-map.ts";
 import { handleExecControl, type ExecControlContext } from "./exec-controls.ts";
 import { execAdmissionProblem } from "./exec-admission.ts";
 import { removeSessionWorkspace, sweepGitRedirects } from "./workspace-upkeep.ts";
+import { sessionPolicy, type ServerCounters, type SessionConnection, type SessionHooks, type SessionRarities } from "./session-parts.ts";
 
-/** Counts shared by every session of a server, for server-wide limits. */
-export interface ServerCounters {
-  /** Execs running, persistent-shell commands included (the execs_running gauge). */
-  runningExecs: number;
-  /**
-   * Slots taken against --max-execs: a running exec outside a shell, or a live persistent shell
-   * (each a sandbox with up to --limit-processes processes); a shell's command rides on its shell's.
-   */
-  execSlots: number;
-  /** Directories the file watches of every session follow, each an inotify watch of the server's uid. */
-  readonly watchedDirectories: WatchBudget;
-}
-
-/** One socket joined to a session. */
-export interface SessionConnection {
-  readonly sink: ConnectionSink;
-  /** Closes the socket (after the session ended, say). */
-  close(code: number, reason: string): void;
-}
-
-/** How a session tells its registry that it has ended. */
-export interface SessionHooks {
-  onEnd(session: Session): void;
-}
-
-/** See Session's #rare. */
-interface SessionRarities {
-  /** The detach TTLs the joined sockets asked for (`?detachTtlMs=`). */
-  askedTtls?: Map<SessionConnection, number>;
-  /**
-   * The joined sockets that are viewers (they joined with the view secret): read-only
-   * (viewer-messages.ts), and they do not hold the session: its TTLs run as if they were not
-   * there, and when it ends they are closed with it.
-   */
-  viewers?: Set<SessionConnection> | undefined;
-  /** The directories this session's file watches follow. */
-  watchBudget?: WatchBudget;
-}
-
-/** The sandbox policy of a session's commands, before an exec narrows it (exec-policy.ts). */
-function sessionPolicy(workspace: string, options: ServerOptions): SandboxPolicy {
-  return {
-    workspace,
-    allowNetwork: options.allowNetwork,
-    tmpSizeBytes: options.tmpSizeBytes,
-    allowRead: options.allowRead,
-    allowWrite: options.allowWrite,
-    protectPaths: options.protectPaths,
-  };
-}
+export type { ServerCounters, SessionConnection, SessionHooks } from "./session-parts.ts";
 
 /**
  * One session: a workspace, the execs run in it (running or finished), and the sockets joined to
