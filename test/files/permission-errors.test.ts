@@ -1,36 +1,16 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../helpers/client.ts";
-import { BUN, REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
+import { useServerAsUser } from "../helpers/server-as-user.ts";
 import { bearer, fileUrl, request } from "./helpers/real-session.ts";
 
-/** A uid of nobody in particular: the server runs as it, as bunker does on a developer's machine (no --run-as). */
-const SERVER_UID = 4242;
-const canDropToUid = process.getuid?.() === 0 && existsSync("/usr/bin/setpriv");
-
-let server: TestServer | undefined;
-let workspaceRoot: string;
-beforeAll(async () => {
-  if (!canDropToUid) return;
-  workspaceRoot = mkdtempSync(join(tmpdir(), "bunker-perm-"));
-  chownSync(workspaceRoot, SERVER_UID, SERVER_UID);
-  server = await startServer({
-    command: ["/usr/bin/setpriv", "--reuid", String(SERVER_UID), "--regid", String(SERVER_UID), "--clear-groups", BUN, join(REPO_ROOT, "src", "main.ts")],
-    env: { HOME: workspaceRoot },
-    workspaceRoot,
-    args: ["--sandbox", "none"],
-  });
-});
-afterAll(async () => {
-  await server?.[Symbol.asyncDispose]();
-  if (workspaceRoot) rmSync(workspaceRoot, { recursive: true, force: true });
-});
+const shared = useServerAsUser(["--sandbox", "none"]);
 
 // A file or directory the server may not open (EACCES, EPERM; a command ran `chmod 000`, say) was
 // once `internal` ("the server failed in a way that is its own fault") and 500 over HTTP.
 test("a file the server may not read or write is permission_denied, over the socket and as 403 over HTTP", async () => {
+  const { server } = shared;
   if (!server) throw new Error("needs root and setpriv to run the server as another uid");
   await using client = await connect(server);
   await request(client, { type: "file.write", id: "w", path: "secret.txt", data: "s" });
