@@ -11,7 +11,8 @@ import { readUntil } from "../helpers/read-until.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { settled } from "../helpers/settled.ts";
 import { sha256Hex } from "../helpers/sha256.ts";
-import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";import { createConditions } from "../helpers/conditions.ts";
+
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
@@ -22,20 +23,7 @@ const through = (port: number) => `ws://127.0.0.1:${port}/ws`;
 function watchReconnects(options: { timeoutMs?: number } = {}) {
   const reconnecting: ReconnectingEvent[] = [];
   const reconnected: ReconnectedEvent[] = [];
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
-  const until = (done: () => boolean) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (!done()) return;
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-      check();
-    });
+  const { until, changed: wake } = createConditions();
   return {
     reconnecting,
     reconnected,

@@ -4,6 +4,7 @@
 // sending meanwhile (whatever pacing it keeps to sees all but those bytes arrive). It also counts
 // what it passed on, so that a test cuts at a point of the transfer without polling the server.
 import { connect, createServer, type Socket } from "node:net";
+import { createConditions } from "./conditions.ts";
 import { listenOnLoopback } from "./listen-loopback.ts";
 
 export interface LaggingProxy extends AsyncDisposable {
@@ -29,7 +30,7 @@ export async function startLaggingProxy(targetPort: number): Promise<LaggingProx
   let keptBytes = 0;
   let passedBytes = 0;
   const kept: { chunk: Buffer; upstream: Socket; client: Socket }[] = [];
-  const waiters = new Set<() => void>();
+  const { until, changed } = createConditions();
   /** Passes on the oldest kept bytes until no more than lagBytes are kept. */
   const release = () => {
     while (keptBytes > lagBytes) {
@@ -43,22 +44,12 @@ export async function startLaggingProxy(targetPort: number): Promise<LaggingProx
   };
   const forward = (client: Socket, upstream: Socket, chunk: Buffer) => {
     passedBytes += chunk.byteLength;
-    for (const wake of waiters) wake();
+    changed();
     if (!upstream.write(chunk)) {
       client.pause();
       upstream.once("drain", () => client.resume());
     }
   };
-  const until = (done: () => boolean) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (!done()) return;
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-      check();
-    });
   const server = createServer((client) => {
     const upstream = connect(targetPort, "127.0.0.1");
     for (const socket of [client, upstream]) {
@@ -76,7 +67,7 @@ export async function startLaggingProxy(targetPort: number): Promise<LaggingProx
       kept.push({ chunk, upstream, client });
       keptBytes += chunk.byteLength;
       release();
-      for (const wake of waiters) wake();
+      changed();
     });
   });
   const port = await listenOnLoopback(server);
