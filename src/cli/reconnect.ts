@@ -43,11 +43,13 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
     const delayMs = Math.min(reconnectDelayMs(attempt), leftMs);
     if (delayMs > 0) await Bun.sleep(delayMs);
     if (options.abandoned()) return { kind: "abandoned" };
+    const budgetMs = Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1));
+    const attemptStart = Date.now();
     try {
       const session = await connect(options.url, {
         ...(options.token !== undefined && { token: options.token }),
         resume: options.resume,
-        connectTimeoutMs: Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)),
+        connectTimeoutMs: budgetMs,
       });
       if (options.abandoned()) {
         await (options.endIfAbandoned ? session.close().catch(() => {}) : session.disconnect());
@@ -60,7 +62,10 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
         const status = handshakeStatus(error);
         if (status === 401 || status === 403) return { kind: "refused", error };
       }
-      lastError = error;
+      // The attempt at the deadline gets what is left, often a millisecond: its running out of that
+      // says nothing about the server, so the error before it stays the one reported.
+      const cutShort = budgetMs < RECONNECT_ATTEMPT_TIMEOUT_MS && Date.now() - attemptStart >= budgetMs;
+      if (!(cutShort && lastError !== undefined)) lastError = error;
     }
   }
 }

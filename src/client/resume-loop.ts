@@ -45,12 +45,17 @@ export async function retryResume(options: ResumeLoopOptions): Promise<ResumeRes
     if (delayMs > 0) await waitUnless(delayMs, options.whenAbandoned);
     if (options.abandoned()) return { kind: "abandoned" };
     let opened: OpenedSocket;
+    const budgetMs = Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1));
+    const attemptStart = Date.now();
     try {
-      opened = await options.attempt(Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1)));
+      opened = await options.attempt(budgetMs);
     } catch (error) {
       const failure = error instanceof BunkerError ? error : new BunkerError("connect_failed", String(error));
       if (failure.code === "unknown_session") return { kind: "gone", error: failure };
-      lastError = failure;
+      // The attempt at the deadline gets what is left, often a millisecond: its running out of that
+      // says nothing about the server, so the error before it (a reset, a 503) stays the one reported.
+      const cutShort = budgetMs < RECONNECT_ATTEMPT_TIMEOUT_MS && Date.now() - attemptStart >= budgetMs;
+      if (!(cutShort && lastError)) lastError = failure;
       continue;
     }
     if (options.abandoned()) {

@@ -101,11 +101,13 @@ export class StdinSender {
   }
 
   /**
-   * Whether `error` leaves the writes nothing to wait for: a refused write (its bytes are lost), or
-   * a refused `credit: true` (no stdin, or it has ended, or the exec has as many writers as it may).
+   * Whether `error` leaves the writes nothing to wait for: a refused write (its bytes are lost), a
+   * socket that may not write at all (a viewer's: `forbidden_by_policy`), or a refused
+   * `credit: true` (no stdin, or it has ended, or the exec has as many writers as it may).
    */
   failsWrites(error: BunkerError): boolean {
-    return error.code === "limit_exceeded" || (this.#credit.asking && (error.code === "invalid_state" || error.code === "unknown_exec"));
+    if (error.code === "limit_exceeded" || error.code === "forbidden_by_policy") return true;
+    return this.#credit.asking && (error.code === "invalid_state" || error.code === "unknown_exec");
   }
 
   /** Wakes a write waiting for room or for the connection: to go on, or to find the exec ended and fail. */

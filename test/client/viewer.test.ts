@@ -30,6 +30,25 @@ test("a viewer joins with session.view and no token, follows an exec, and is ref
   }
 });
 
+test("a viewer's write to an exec fails with forbidden_by_policy instead of waiting forever", async () => {
+  const job = shared.session.exec(["cat"], { id: "viewer-write", pty: { cols: 80, rows: 24 } });
+  await job.started;
+  const viewer = await connect(shared.server.url, { view: shared.session.view! });
+  try {
+    const watched = viewer.attach("viewer-write");
+    await watched.started;
+    // The server refuses the credit request (forbidden_by_policy): nothing can come of the write.
+    const refused = await watched.write("typed\r").catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BunkerError);
+    expect((refused as BunkerError).code).toBe("forbidden_by_policy");
+    const later = await watched.end().catch((error: unknown) => error);
+    expect((later as BunkerError).code).toBe("forbidden_by_policy");
+  } finally {
+    job.signal("SIGKILL");
+    await viewer.disconnect();
+  }
+});
+
 test("a handle's size follows the terminal: at its start, after its own resize, and after another socket's", async () => {
   const job = shared.session.exec(["cat"], { id: "sized", pty: { cols: 80, rows: 24 } });
   await job.started;
