@@ -42,7 +42,7 @@ function runningShells(execs: readonly ExecInfo[]): string[] {
  */
 export function createViewer(options: ViewerOptions): Viewer {
   const pane = createTerminalPane(options.parent, { screenReaderMode: options.screenReaderMode, disableStdin: true, cursorBlink: false });
-  pane.element.classList.add("active");
+  pane.element.classList.add("active", "held-size");
   const { term } = pane;
   const status: TabStatus = { connection: "connecting", detail: "", hello: undefined, shell: undefined, ending: undefined, title: undefined, viewing: true };
   const followedIds = new Set<string>();
@@ -137,6 +137,11 @@ export function createViewer(options: ViewerOptions): Viewer {
         if (chunk.id === followed.id && chunk.stream === "stdout") followed.output(chunk.offset, chunk.bytes);
       },
     },
+  });
+  // A terminal larger than the window scrolls in its pane: its bottom, where a shell's prompt and
+  // new output are, stays in view as output comes.
+  term.onWriteParsed(() => {
+    pane.element.scrollTop = pane.element.scrollHeight;
   });
   term.onTitleChange((title) => {
     status.title = shownTitle(title);

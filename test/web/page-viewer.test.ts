@@ -132,6 +132,33 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
     await context.close();
   }, 30_000);
 
+  test("in a window smaller than the shell's terminal, keeps its bars in view and scrolls the terminal to its newest line", async () => {
+    const sharer = await openSharer();
+    const link = await shareLink(sharer);
+    const context = await browser.newContext({ viewport: { width: 420, height: 300 } });
+    const viewer = await context.newPage();
+    await viewer.goto(link);
+    await viewer.waitForSelector('#status[data-connection="open"][data-shell="running"]');
+    await typeCommand(sharer, "seq 1 60");
+    await waitForText(viewer, "60");
+    const seen = await viewer.evaluate(() => {
+      const pane = document.querySelector(".pane.active")!.getBoundingClientRect();
+      const status = document.querySelector("#status")!.getBoundingClientRect();
+      const rows = [...document.querySelectorAll(".pane.active .xterm-rows > div")];
+      const last = rows.find((row) => row.textContent?.trim() === "60")?.getBoundingClientRect();
+      return { status: { top: status.top, bottom: status.bottom }, pane: { top: pane.top, bottom: pane.bottom }, last: last && { top: last.top, bottom: last.bottom }, height: window.innerHeight };
+    });
+    // The status bar is on the screen, below the pane, not painted over by the terminal.
+    expect(seen.status.bottom).toBeLessThanOrEqual(seen.height);
+    expect(seen.pane.bottom).toBeLessThanOrEqual(seen.status.top);
+    // The newest output is within the pane's visible part.
+    expect(seen.last).toBeDefined();
+    expect(seen.last!.top).toBeGreaterThanOrEqual(seen.pane.top);
+    expect(seen.last!.bottom).toBeLessThanOrEqual(seen.pane.bottom + 1);
+    await sharer.context().close();
+    await context.close();
+  }, 30_000);
+
   test("cannot type: its keys reach neither the server nor the shell", async () => {
     const sharer = await openSharer();
     const link = await shareLink(sharer);
