@@ -140,7 +140,8 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
     await viewer.goto(link);
     await viewer.waitForSelector('#status[data-connection="open"][data-shell="running"]');
     await typeCommand(sharer, "seq 1 60");
-    await waitForText(viewer, "60");
+    // The line 60 itself, not the command line that holds it.
+    await viewer.waitForFunction(() => [...document.querySelectorAll(".pane.active .xterm-rows > div")].some((row) => row.textContent?.trim() === "60"));
     const seen = await viewer.evaluate(() => {
       const pane = document.querySelector(".pane.active")!.getBoundingClientRect();
       const status = document.querySelector("#status")!.getBoundingClientRect();
