@@ -47,6 +47,12 @@ export interface ShellHost {
  */
 export class SessionShells {
   readonly #shells = new Map<string, SessionShell>();
+  /**
+   * Names whose shell was started read-only: the shell that replaces one that ended (`exit`, `set -e`,
+   * a SIGINT that took the shell) is read-only too unless its exec says `readOnly: false`. Commands
+   * need not repeat it, so a restart must not quietly make the next one writable (found by a review).
+   */
+  readonly #readOnlyNames = new Set<string>();
 
   constructor(private readonly host: ShellHost) {}
 
@@ -123,7 +129,10 @@ export class SessionShells {
       return undefined;
     }
     const backend = this.host.options.sandbox.backend;
-    const policy = narrowPolicy(this.host.policy, message);
+    const readOnly = message.readOnly ?? this.#readOnlyNames.has(name);
+    if (readOnly) this.#readOnlyNames.add(name);
+    else this.#readOnlyNames.delete(name);
+    const policy = narrowPolicy(this.host.policy, { network: message.network, readOnly });
     // The shell's own output: only its driver reads it, and bash waits when it is full.
     const logBytes = this.host.options.limits.outputLogBytes;
     const logs: ExecLogs = { stdout: new OutputLog(logBytes), stderr: new OutputLog(logBytes) };

@@ -91,6 +91,19 @@ describe.skipIf(noBwrap)("a read-only exec under bwrap", () => {
     expect(existsSync(join(client.hello.workspace, "x"))).toBe(false);
   });
 
+  test("a read-only shell that ended and is started again by the next command stays read-only, unless that command says readOnly: false", async () => {
+    await client.exec({ id: "again-1", shell: "again", readOnly: true, cmd: "true" });
+    const ended = await client.exec({ id: "again-2", shell: "again", cmd: "exit 3" });
+    expect(ended.exit).toMatchObject({ code: 3 });
+    // A fresh bash, started by a command that did not repeat readOnly.
+    const restarted = await client.exec({ id: "again-3", shell: "again", cmd: "touch after-restart; echo status $?" });
+    expect(restarted.stdout).toBe("status 1\n");
+    expect(existsSync(join(client.hello.workspace, "after-restart"))).toBe(false);
+    await client.exec({ id: "again-4", shell: "again", cmd: "exit 0" });
+    const widened = await client.exec({ id: "again-5", shell: "again", readOnly: false, cmd: "touch said-so; echo status $?" });
+    expect(widened.stdout).toBe("status 0\n");
+  });
+
   test("readOnly that is not a boolean is bad_message, naming the field", async () => {
     const run = await client.exec({ id: "bad", readOnly: "yes", cmd: "true" });
     expect(run.errors[0]).toMatchObject({ code: "bad_message" });
