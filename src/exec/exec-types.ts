@@ -52,6 +52,8 @@ export interface RunningExec {
   readonly pid: number;
   /** Whether stdin still takes data. */
   readonly stdinOpen: boolean;
+  /** Whether a client's SIGSTOP holds the tree, and no SIGCONT has come since (ExecInfo `paused`). */
+  readonly paused: boolean;
   /** Queues stdin bytes; false when too much already waits for a command that does not read. */
   writeStdin(bytes: Uint8Array): boolean;
   endStdin(): void;

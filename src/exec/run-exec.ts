@@ -1,5 +1,5 @@
 import { closeSync } from "node:fs";
-import { isPauseSignal, type ExitReason } from "../protocol/index.ts";
+import { isPauseSignal, type ExitReason, type SignalName } from "../protocol/index.ts";
 import type { SandboxBackend, SandboxCommand, SandboxPolicy } from "../sandbox/types.ts";
 import { decodeReaperRecords, describeWaitStatus } from "../sandbox/reaper.ts";
 import { pumpOutput, takeWithinBudget, type OutputBudget } from "./output-pump.ts";
@@ -19,6 +19,9 @@ import { readWrittenBytes } from "../sandbox/written-text.ts";
 
 /** The most of bwrap's own complaint (when the sandbox could not be set up) that goes to stderr. */
 const MAX_MESSAGES_BYTES = 16 * 1024;
+/** A client's signals meant to end the tree: sent to a paused one, a SIGCONT follows. */
+const ENDING_SIGNALS: ReadonlySet<SignalName> = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
+
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
 
@@ -108,6 +111,8 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         : createStdinWriter(proc.stdin as import("bun").FileSink, request.onStdinTaken)
       : undefined;
   let clientSignalled = false;
+  /** A client's SIGSTOP holds the tree (see signal below). */
+  let paused = false;
   let processExited = false;
   let stdinOpen = request.stdin || terminal !== undefined;
   const fdOf = (index: number | undefined) => (index === undefined ? undefined : (proc.stdio[index] as number | undefined));
@@ -157,6 +162,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     // A stopped process (a client's SIGSTOP) would not act on its SIGTERM until the SIGKILL: it is
     // continued, as systemd does when it stops a unit, so that the grace is its to use.
     signalTree("SIGCONT", "ending");
+    paused = false;
     killSent ??= Promise.withResolvers<void>();
     killTimer ??= setTimeout(() => {
       signalTreeOrLeftGroup("SIGKILL", "ending");
@@ -272,6 +278,9 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     get stdinOpen() {
       return stdinOpen && !processExited;
     },
+    get paused() {
+      return paused && !processExited;
+    },
     writeStdin(bytes) {
       if (!stdinOpen) return true;
       return stdinWriter ? stdinWriter.write(bytes) : true;
@@ -290,6 +299,13 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       // Only a signal that can end the tree makes its end the client's doing (reason "killed").
       if (!isPauseSignal(name)) clientSignalled = true;
       signalTreeOrLeftGroup(name);
+      if (isPauseSignal(name)) paused = name === "SIGSTOP";
+      else if (paused && ENDING_SIGNALS.has(name)) {
+        // A paused tree would take it only once resumed: a client's "stop" button did nothing (found
+        // by a review). Resumed as at a timeout (systemd's way); SIGUSR1 and SIGUSR2 stay pending.
+        signalTreeOrLeftGroup("SIGCONT");
+        paused = false;
+      }
     },
     terminate,
     finished,

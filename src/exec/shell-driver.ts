@@ -1,7 +1,7 @@
 import type { LogReader, OutputLog } from "./output-log.ts";
 import { KILL_GRACE_MS, type ExecLogs, type ExitFacts, type RunningExec } from "./run-exec.ts";
 import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
-import { isPauseSignal, type SignalName } from "../protocol/index.ts";
+import type { SignalName } from "../protocol/index.ts";
 import { ShellCommandOutput } from "./shell-command-output.ts";
 import {
   createShellExec,
@@ -95,8 +95,6 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
   const readyScanner = new MarkerScanner(readyMarker);
   let ready = false;
   let interruptHeld = false;
-  /** Whether the client's last SIGSTOP or SIGCONT to the shell was a SIGSTOP. */
-  let paused = false;
   /** What the shell printed on stdout before it was ready (nothing, normally): the first command's. */
   const preamble: Uint8Array[] = [];
   let preambleBytes = 0;
@@ -257,7 +255,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     // A paused shell would take its SIGINT only once resumed, and be killed at the grace's end with
     // every command waiting behind it (found by a review): it is resumed, as any exec ended by
     // bunker is, so that the command is interrupted and the shell goes on.
-    if (paused) signalShell("SIGCONT");
+    if (running.paused) signalShell("SIGCONT");
     job.timers.push(
       setTimeout(() => {
         if (job.state === "running") closeShell();
@@ -283,7 +281,6 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
   }
 
   function signalShell(name: SignalName): void {
-    if (isPauseSignal(name)) paused = name === "SIGSTOP";
     running.signal(name);
   }
 
@@ -338,6 +335,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
         stop,
         interrupt,
         signalShell,
+        paused: () => running.paused,
       });
     },
     close: closeShell,

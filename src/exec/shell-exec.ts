@@ -55,6 +55,8 @@ export interface ShellJobControls {
   interrupt(): void;
   /** A signal to the whole shell: bash, its command and its background jobs. */
   signalShell(name: SignalName): void;
+  /** Whether a client's SIGSTOP holds the shell. */
+  paused(): boolean;
 }
 
 /**
@@ -68,6 +70,9 @@ export function createShellExec(job: ShellJob, pid: number, finished: Promise<Sh
     id: job.id,
     pid,
     stdinOpen: false,
+    get paused() {
+      return job.state === "running" && controls.paused();
+    },
     writeStdin: () => true,
     endStdin: () => {},
     resize: () => false,

@@ -61,6 +61,8 @@ export const ExecInfoSchema = v.object({
   /** A PTY exec's terminal size now (after every `resize`), so that another socket can draw it alike. */
   size: v.optional(TerminalSizeSchema),
   state: v.picklist(["running", "exited"]),
+  /** A running exec that a client's SIGSTOP holds, no SIGCONT since (as `docker ps` says "Paused"). */
+  paused: v.optional(v.literal(true)),
   pid: v.nullable(v.number()),
   /** Milliseconds since the Unix epoch. */
   startedAt: v.number(),

@@ -191,6 +191,7 @@ export class ExecRecord implements SubscribedExec {
       pty: request.pty !== undefined,
       ...(this.#size && { size: this.#size }),
       state: this.#exit ? "exited" : "running",
+      ...(!this.#exit && this.running?.paused && { paused: true as const }),
       pid: this.pid,
       startedAt: this.startedAt,
       ...(this.#exit && { exit: this.#exit }),

@@ -116,6 +116,24 @@ for (const backend of BACKENDS) {
       expect(second.exit).toMatchObject({ code: 0, reason: "exited" });
     });
 
+    test("a paused exec says so in list, and a client's SIGTERM to it ends it rather than wait for a SIGCONT", async () => {
+      await using server = await startServer({ args: backend.args });
+      await using client = await connect(server);
+      const marker = `term-${randomUUID()}`;
+      client.send({ type: "exec", id: "job", stdin: true, env: { STOP_TEST_MARK: marker }, cmd: "cat; true" });
+      await client.next((message) => message.type === "started" && message.id === "job");
+      await untilStates(marker, 2, (state) => state === "S");
+      client.send({ type: "signal", id: "job", signal: "SIGSTOP" });
+      await untilStates(marker, 2, (state) => state === "T");
+      client.send({ type: "list", id: "paused" });
+      expect(await client.next((message) => message.type === "execs")).toMatchObject({ execs: [{ id: "job", state: "running", paused: true }] });
+      client.send({ type: "signal", id: "job", signal: "SIGTERM" });
+      expect((await client.runToExit("job")).exit).toMatchObject({ signal: "SIGTERM", reason: "killed" });
+      client.send({ type: "list", id: "after" });
+      const after = await client.next((message) => message.type === "execs" && message.id === "after");
+      expect(after).not.toMatchObject({ execs: [{ paused: true }] });
+    });
+
     test("a stopped tree is continued at its timeout, so that it dies of the SIGTERM rather than waiting for the SIGKILL", async () => {
       await using server = await startServer({ args: backend.args });
       await using client = await connect(server);
