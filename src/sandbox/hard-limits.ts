@@ -33,7 +33,7 @@ export function limitAboveHard(rlimits: Rlimits, hard: Partial<Rlimits>): string
   for (const [name, { flag }] of Object.entries(LIMITS) as [keyof Rlimits, { flag: string }][]) {
     const ceiling = hard[name];
     if (ceiling !== undefined && rlimits[name] > ceiling) {
-      return `${flag} ${rlimits[name]} is above the server's own hard limit of ${ceiling} (ulimit -H), which commands cannot raise: lower it, or raise the hard limit`;
+      return `${flag} is ${rlimits[name]} (the default, unless set) and above the server's own hard limit of ${ceiling} (ulimit -H), which commands cannot raise: pass ${flag} ${ceiling} or less, or raise the hard limit`;
     }
   }
   return undefined;

@@ -18,11 +18,11 @@ test("reads the hard column of /proc/<pid>/limits, unlimited as Infinity", () =>
 
 test("names the first limit above its hard limit, with its flag; none when all fit or a limit is unknown", () => {
   expect(limitAboveHard(DEFAULT_RLIMITS, readHardLimits(LIMITS_TEXT))).toBe(
-    "--limit-open-files 4096 is above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: lower it, or raise the hard limit",
+    "--limit-open-files is 4096 (the default, unless set) and above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: pass --limit-open-files 2048 or less, or raise the hard limit",
   );
   expect(limitAboveHard({ ...DEFAULT_RLIMITS, openFiles: 2048 }, readHardLimits(LIMITS_TEXT))).toBeUndefined();
   expect(limitAboveHard(DEFAULT_RLIMITS, {})).toBeUndefined();
-  expect(limitAboveHard({ ...DEFAULT_RLIMITS, processes: 100_000 }, { processes: 96365 })).toStartWith("--limit-processes 100000 is above");
+  expect(limitAboveHard({ ...DEFAULT_RLIMITS, processes: 100_000 }, { processes: 96365 })).toStartWith("--limit-processes is 100000 (the default, unless set) and above");
 });
 
 test("this process's own limits are readable", () => {

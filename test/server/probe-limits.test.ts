@@ -56,7 +56,7 @@ test.skipIf(!PRLIMIT)("under --sandbox none too, a limit the server cannot set s
   // The none backend had no probe: it listened, and every exec then failed with EPERM.
   expect(await serveUnderHardLimit("none")).toEqual({
     exitCode: 2,
-    stderr: "bunker: sandbox: --sandbox none: --limit-open-files 4096 is above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: lower it, or raise the hard limit\n",
+    stderr: "bunker: sandbox: --sandbox none: --limit-open-files is 4096 (the default, unless set) and above the server's own hard limit of 2048 (ulimit -H), which commands cannot raise: pass --limit-open-files 2048 or less, or raise the hard limit\n",
   });
   await using server = await startServer({
     command: [PRLIMIT!, "--nofile=2048:2048", "--", BUN, join(REPO_ROOT, "src", "main.ts")],
