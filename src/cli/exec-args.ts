@@ -164,7 +164,8 @@ Exits with the command's exit code, or 128 + the signal number when a signal end
   --timeout-ms N     end the command after N ms
   --read-only        the command may read the workspace but write nothing (only its /tmp);
                      refused by a server without a sandbox
-  --no-network       no network for the command, even on a server that allows it
+  --no-network       no network for the command, even on a server that allows it (a server
+                     without a sandbox cannot: bunker says so on stderr)
   --reconnect-timeout-ms N
                      after the connection drops, keep trying to get back to the command
                      for N ms (default ${DEFAULT_RECONNECT_TIMEOUT_MS}; 0: give up at once)

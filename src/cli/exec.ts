@@ -45,6 +45,11 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   } catch (error) {
     return fail(error, settings);
   }
+  // The protocol takes `network: false` under none and cannot hold the command to it (PROTOCOL.md):
+  // said here, where a user asked for it by name, rather than let the flag pass for enforced.
+  if (settings.noNetwork && session.sandbox.backend === "none") {
+    process.stderr.write("bunker: --no-network: this server runs commands without a sandbox (none), which cannot take the network away; the command has it\n");
+  }
   const terminal = settings.tty ? localTerminalSize() : undefined;
   const rawMode = settings.tty && stdinForwarded && process.stdin.isTTY === true;
   // In raw mode a bare \n does not return to the left edge (output processing is off).

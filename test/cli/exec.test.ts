@@ -38,6 +38,12 @@ describe("bunker exec", () => {
     expect(run.stderr).toContain("Read-only file system");
   });
 
+  test("--no-network against a server without a sandbox says on stderr that it is not enforced", async () => {
+    await using none = await startServer({ args: ["--sandbox", "none"] });
+    const run = await runExec(["--no-network", "--", "true"], { env: { BUNKER_URL: none.url, BUNKER_TOKEN: none.token! } });
+    expect(run).toEqual({ code: 0, stdout: "", stderr: "bunker: --no-network: this server runs commands without a sandbox (none), which cannot take the network away; the command has it\n" });
+  });
+
   test("exits with the remote exit code", async () => {
     expect(await runExec(["--", "sh", "-c", "exit 3"])).toEqual({ code: 3, stdout: "", stderr: "" });
   });
