@@ -176,7 +176,7 @@ export class Session {
     if (this.#ended) return;
     if (connection.sink.viewer === true) {
       const refusal = viewerRefusal(message);
-      if (refusal) return this.#sendError(connection, "forbidden_by_policy", refusal, "id" in message && typeof message.id === "string" ? message.id : undefined);
+      if (refusal) return this.#sendError(connection, "forbidden_by_policy", refusal, "id" in message ? message.id : undefined);
     }
     if (isFileRequest(message)) return this.#filesFor(connection).handle(message);
     switch (message.type) {
