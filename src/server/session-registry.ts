@@ -10,7 +10,7 @@ import { Session, type ServerCounters } from "./session.ts";
  * the view secret cannot fan one session's output out to sockets without end, or take every
  * connection an address may hold (the agent's, on a shared address) one viewer at a time.
  */
-export const MAX_VIEWERS_PER_SESSION = 16;
+const MAX_VIEWERS_PER_SESSION = 16;
 
 /** Session names: what a client may ask for with `?name=`. */
 export const SESSION_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
