@@ -21,13 +21,17 @@ export function offeredSubprotocols(request: Request): string[] {
   return header.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
+/** What follows `prefix` in the first offered subprotocol that starts with it (`bunker.token.<token>` and the like). */
+export function subprotocolValue(subprotocols: readonly string[], prefix: string): string | undefined {
+  return subprotocols.find((item) => item.startsWith(prefix))?.slice(prefix.length);
+}
+
 /** The token a client presented: `Authorization: Bearer <token>`, or the `bunker.token.<token>` subprotocol for browsers. */
 export function presentedToken(request: Request, subprotocols: readonly string[]): string | undefined {
   const authorization = request.headers.get("authorization");
   const bearer = authorization ? /^bearer\s+(.+)$/i.exec(authorization.trim()) : null;
   if (bearer) return bearer[1];
-  const carried = subprotocols.find((item) => item.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
-  return carried?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  return subprotocolValue(subprotocols, TOKEN_SUBPROTOCOL_PREFIX);
 }
 
 /** Whether a request may open a session. With no expected token (`--no-auth`) every request may. */

@@ -207,7 +207,8 @@ export function createServer(options: ServerOptions): BunkerServer {
         metrics.connectionOpened();
         const { session, resumed } = opened;
         const viewer = opened.viewer === true;
-        // Before anything subscribes it: a viewer's subscriptions never pace a command.
+        // Before anything subscribes it (a viewer's subscriptions never pace a command), and before
+        // it joins: the session tells a viewer by its sink.
         if (viewer) sink.viewer = true;
         // The client says its old socket is dead (its keepalive gave up on it) but the server may
         // still hold it, and a stalled relay could yet deliver stdin through it: after the resend
@@ -224,7 +225,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         ws.data.session = session;
         ws.data.connection = connection;
         sink.send(JSON.stringify(buildHello(session, { connectionId: ws.data.connectionId, resumed, viewer, detachTtlMs }, options, sandboxInfo)));
-        session.join(connection, detachTtlMs, viewer);
+        session.join(connection, detachTtlMs);
         log.debug("connection.open", { remote: ws.data.remote, auth: ws.data.auth, session: session.id, resumed, ...(viewer && { viewer }) });
       },
       message(ws, message) {

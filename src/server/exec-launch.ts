@@ -44,9 +44,10 @@ function withoutSpawnedPath(text: string): string {
 export type LaunchResult = { ok: true; record: ExecRecord; cwdPath: string } | { ok: false; code: ErrorCode; problem: string };
 
 /**
- * Spawns an exec that passed the session's own checks (its id, the exec slots, the network): its
- * working directory, resource limits and protected paths are resolved here, in the documented
- * order, and a refusal comes back as the error to send. On success `record.running` is the exec.
+ * Spawns an exec that passed the session's own checks (its id; its slots, network and readOnly in
+ * exec-admission.ts): its working directory, resource limits and protected paths are resolved
+ * here, in the documented order, and a refusal comes back as the error to send. On success
+ * `record.running` is the exec.
  */
 export function launchExec(context: LaunchContext, message: ExecMessage, fingerprint: string): LaunchResult {
   const { options, workspacePath } = context;

@@ -35,11 +35,11 @@ export interface SessionRarities {
   /** The detach TTLs the joined sockets asked for (`?detachTtlMs=`). */
   askedTtls?: Map<SessionConnection, number>;
   /**
-   * The joined sockets that are viewers (they joined with the view secret): read-only
-   * (viewer-messages.ts), and they do not hold the session: its TTLs run as if they were not
-   * there, and when it ends they are closed with it.
+   * How many joined sockets are viewers (their sink says `viewer`: they joined with the view
+   * secret): read-only (viewer-messages.ts), and they do not hold the session: its TTLs run as if
+   * they were not there, and when it ends they are closed with it.
    */
-  viewers?: Set<SessionConnection> | undefined;
+  viewerCount?: number;
   /** The directories this session's file watches follow. */
   watchBudget?: WatchBudget;
 }

@@ -10,7 +10,7 @@ import { Session, type ServerCounters } from "./session.ts";
  * the view secret cannot fan one session's output out to sockets without end, or take every
  * connection an address may hold (the agent's, on a shared address) one viewer at a time.
  */
-export const MAX_VIEWERS_PER_SESSION = 16;
+const MAX_VIEWERS_PER_SESSION = 16;
 
 /** Session names: what a client may ask for with `?name=`. */
 export const SESSION_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -84,19 +84,21 @@ export class SessionRegistry {
    * for a missing or wrong secret, so that callers give both one answer and ids cannot be probed.
    */
   withSecret(id: string, secret: string | undefined): Session | undefined {
-    const session = this.#sessions.get(id);
-    // Hashed even when there is no session, so that the time taken does not tell a live id either.
-    const matches = tokensMatch(secret ?? "", session?.resumeSecret ?? "");
-    return session && !session.ended && secret !== undefined && matches ? session : undefined;
+    return this.#liveWithSecret(id, secret, (resumeSecret) => resumeSecret);
   }
 
   /** The live session `id` if `secret` is its view secret; undefined alike otherwise (see withSecret). */
   withViewSecret(id: string, secret: string): Session | undefined {
+    return this.#liveWithSecret(id, secret, viewSecretOf);
+  }
+
+  /** The live session `id` if `secret` is what `expectedOf` makes of its resume secret. */
+  #liveWithSecret(id: string, secret: string | undefined, expectedOf: (resumeSecret: string) => string): Session | undefined {
     const session = this.#sessions.get(id);
-    // Derived even when there is no session: the same hashing either way, so that the time taken
-    // does not tell a live id to a client that needs no token to ask (found by a review of viewers).
-    const matches = tokensMatch(secret, viewSecretOf(session?.resumeSecret ?? ""));
-    return session && !session.ended && matches ? session : undefined;
+    // Derived and compared even when there is no session: the same work either way, so that the time
+    // taken does not tell a live id (a viewer needs no token to ask; found by a review of viewers).
+    const matches = tokensMatch(secret ?? "", expectedOf(session?.resumeSecret ?? ""));
+    return session && !session.ended && secret !== undefined && matches ? session : undefined;
   }
 
   /**

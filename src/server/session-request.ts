@@ -8,6 +8,7 @@ import {
   SESSION_QUERY_PARAM,
   VIEW_SUBPROTOCOL_PREFIX,
 } from "../protocol/index.ts";
+import { subprotocolValue } from "./auth.ts";
 import type { RejectReason } from "./metrics.ts";
 import type { SessionRefusal, SessionRequest } from "./session-registry.ts";
 
@@ -23,10 +24,9 @@ export function sessionRequestOf(url: URL, subprotocols: readonly string[]): Ses
   // `true` as well as `1`: a client that spells the flag as most query strings do must not be taken for a resume.
   if (id !== null && (create === "1" || create === "true")) return { kind: "create", id };
   if (id !== null) {
-    const viewSecret = subprotocols.find((item) => item.startsWith(VIEW_SUBPROTOCOL_PREFIX))?.slice(VIEW_SUBPROTOCOL_PREFIX.length);
+    const viewSecret = subprotocolValue(subprotocols, VIEW_SUBPROTOCOL_PREFIX);
     if (viewSecret !== undefined) return { kind: "view", id, secret: viewSecret };
-    const secret = subprotocols.find((item) => item.startsWith(RESUME_SUBPROTOCOL_PREFIX))?.slice(RESUME_SUBPROTOCOL_PREFIX.length);
-    return { kind: "resume", id, secret };
+    return { kind: "resume", id, secret: subprotocolValue(subprotocols, RESUME_SUBPROTOCOL_PREFIX) };
   }
   const name = url.searchParams.get(NAME_QUERY_PARAM);
   if (name !== null) return { kind: "named", name };

@@ -168,7 +168,7 @@ export class SessionShells {
     } finally {
       for (const protectedPath of protectedPaths) closeSync(protectedPath.fd);
     }
-    const shell: SessionShell = { driver: createShellDriver({ running, logs, cwd: cwd.path }), allowNetwork: policy.allowNetwork, readOnly: policy.readOnly === true };
+    const shell: SessionShell = { driver: createShellDriver({ running, logs, cwd: cwd.path }), allowNetwork: policy.allowNetwork, readOnly };
     this.#shells.set(name, shell);
     // A live shell is a sandbox of its own, with background jobs: it counts against --max-execs.
     const releaseSlot = this.host.holdSlot();

@@ -73,9 +73,9 @@ export class Session {
     return this.#execs?.running ?? 0;
   }
 
-  /** Viewers joined (see SessionRarities.viewers). */
+  /** Viewers joined (see SessionRarities.viewerCount). */
   get viewerCount(): number {
-    return this.#rare?.viewers?.size ?? 0;
+    return this.#rare?.viewerCount ?? 0;
   }
 
   /** Sockets joined, viewers not counted: they do not hold the session. */
@@ -97,11 +97,12 @@ export class Session {
     return this.#execs?.infos() ?? [];
   }
 
-  /** Joins a socket: it receives the output of every exec started from now on. A viewer holds nothing. */
-  join(connection: SessionConnection, detachTtlMs?: number, viewer = false): void {
+  /** Joins a socket: it receives the output of every exec started from now on. A viewer (sink.viewer) holds nothing. */
+  join(connection: SessionConnection, detachTtlMs?: number): void {
     this.#connections.set(connection, null);
-    if (viewer) {
-      ((this.#rare ??= {}).viewers ??= new Set()).add(connection);
+    if (connection.sink.viewer === true) {
+      const rare = (this.#rare ??= {});
+      rare.viewerCount = (rare.viewerCount ?? 0) + 1;
       return;
     }
     this.#clock?.disarm();
@@ -138,7 +139,8 @@ export class Session {
     if (!this.#connections.has(connection)) return;
     this.#connections.get(connection)?.close();
     this.#connections.delete(connection);
-    if (this.#rare?.viewers?.delete(connection)) {
+    if (connection.sink.viewer === true) {
+      this.#rare!.viewerCount!--;
       // A viewer's positions held nothing (they never pace): its subscriptions go now, the clock is untouched.
       const gone = new Set([connection.sink]);
       this.#execs?.forEachStreaming((record) => record.releaseHeld(gone));
@@ -172,9 +174,9 @@ export class Session {
   /** Handles one decoded message from a joined socket. Never throws: every failure becomes an `error` reply. */
   handle(connection: SessionConnection, message: ClientMessage): void {
     if (this.#ended) return;
-    if (this.#rare?.viewers?.has(connection)) {
+    if (connection.sink.viewer === true) {
       const refusal = viewerRefusal(message);
-      if (refusal) return this.#sendError(connection, "forbidden_by_policy", refusal, "id" in message && typeof message.id === "string" ? message.id : undefined);
+      if (refusal) return this.#sendError(connection, "forbidden_by_policy", refusal, "id" in message ? message.id : undefined);
     }
     if (isFileRequest(message)) return this.#filesFor(connection).handle(message);
     switch (message.type) {
@@ -325,7 +327,7 @@ export class Session {
         connection.close(CLOSE_CODES.sessionClosed, why === "closed" ? "session closed" : "session expired");
       }
       this.#connections.clear();
-      if (this.#rare) this.#rare.viewers = undefined;
+      if (this.#rare) this.#rare.viewerCount = 0;
     })();
     return this.#closing;
   }
