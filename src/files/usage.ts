@@ -29,8 +29,11 @@ interface Level {
 export async function measureUsage(root: ConfinedRoot): Promise<number> {
   let dir = await openRootDir(root);
   let total = 0;
+  const add = (bytes: number) => {
+    total += bytes;
+  };
   try {
-    const path = [await measureLevel(root, dir, (bytes) => (total += bytes))];
+    const path = [await measureLevel(root, dir, add)];
     for (;;) {
       const level = path[path.length - 1]!;
       const name = level.subdirectories.pop();
@@ -39,7 +42,7 @@ export async function measureUsage(root: ConfinedRoot): Promise<number> {
         if (!child) continue;
         closeFd(dir.fd);
         dir = child;
-        path.push(await measureLevel(root, dir, (bytes) => (total += bytes)));
+        path.push(await measureLevel(root, dir, add));
         continue;
       }
       path.pop();
