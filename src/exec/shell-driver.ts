@@ -1,7 +1,6 @@
 import type { LogReader, OutputLog } from "./output-log.ts";
 import { KILL_GRACE_MS, type ExecLogs, type ExitFacts, type RunningExec } from "./run-exec.ts";
 import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
-import type { SignalName } from "../protocol/index.ts";
 import { ShellCommandOutput } from "./shell-command-output.ts";
 import {
   createShellExec,
@@ -255,7 +254,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     // A paused shell would take its SIGINT only once resumed, and be killed at the grace's end with
     // every command waiting behind it (found by a review): it is resumed, as any exec ended by
     // bunker is, so that the command is interrupted and the shell goes on.
-    if (running.paused) signalShell("SIGCONT");
+    if (running.paused) running.signal("SIGCONT");
     job.timers.push(
       setTimeout(() => {
         if (job.state === "running") closeShell();
@@ -278,10 +277,6 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       send: () => running.signal("SIGINT"),
       isOver: () => job === undefined || job.state !== "running",
     });
-  }
-
-  function signalShell(name: SignalName): void {
-    running.signal(name);
   }
 
   function dropQueued(job: ShellJob, signal: string): void {
@@ -334,7 +329,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
         dropQueued,
         stop,
         interrupt,
-        signalShell,
+        signalShell: (name) => running.signal(name),
         paused: () => running.paused,
       });
     },

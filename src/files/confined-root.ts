@@ -28,10 +28,15 @@ export function createConfinedRoot(workspace: string, owner: FileOwner | undefin
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
+/** The flags every directory of the walk is opened with: never through a symlink, as the scheme asks. */
+export function directoryOpenFlags(root: ConfinedRoot): number {
+  return O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags;
+}
+
 /** Opens the workspace itself; its path is the server's own and trusted. */
 export async function openRootDir(root: ConfinedRoot): Promise<OpenDir> {
   try {
-    const fd = await openFd(root.workspace, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags);
+    const fd = await openFd(root.workspace, directoryOpenFlags(root));
     return { fd, components: [], hostPath: root.workspace };
   } catch (error) {
     throw new FileError("internal", `could not open the workspace: ${errnoOf(error) ?? (error as Error).message}`);
@@ -70,7 +75,7 @@ export function nameText(name: EntryName): string {
 
 /** Opens entry `name` of `dir` as a directory, never through a symlink. Throws the errno (ENOTDIR for a symlink). */
 export async function openDirAt(root: ConfinedRoot, dir: OpenDir, name: EntryName): Promise<OpenDir> {
-  const fd = await openFd(entryPathOf(root, dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | root.scheme.openFlags);
+  const fd = await openFd(entryPathOf(root, dir, name), directoryOpenFlags(root));
   const opened = { fd, components: [...dir.components, nameText(name)], hostPath: join(dir.hostPath, nameText(name)) };
   if (!(await root.scheme.verifyDirectory(opened))) {
     closeFd(fd);

@@ -12,7 +12,7 @@ import type { ClientPath } from "./workspace-path.ts";
 const MAX_EMPTY_ATTEMPTS = 10;
 
 /** Prefix of the names under which a removal gathers the directories it finds (see removeDirectory). */
-export const GATHERED_PREFIX = ".bunker-rm-";
+const GATHERED_PREFIX = ".bunker-rm-";
 /** The random part of a gathered directory's name, in bytes (twice as many hex digits). */
 const GATHERED_RANDOM_BYTES = 8;
 const GATHERED_NAME = new RegExp(`^\\.bunker-rm-[0-9a-f]{${2 * GATHERED_RANDOM_BYTES}}$`);

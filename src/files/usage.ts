@@ -1,8 +1,8 @@
-import { constants, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { dirname } from "node:path";
 import { FileError } from "./file-error.ts";
 import { closeFd, fstatFd, lstatPath, openFd } from "./fs-calls.ts";
-import { entryPath, entryPathOf, openDirAt, openRootDir, readEntryNames, type ConfinedRoot, type EntryName } from "./confined-root.ts";
+import { directoryOpenFlags, entryPath, entryPathOf, openDirAt, openRootDir, readEntryNames, type ConfinedRoot, type EntryName } from "./confined-root.ts";
 import type { OpenDir } from "./platform/index.ts";
 
 /** lstat calls in flight at once while measuring one directory. */
@@ -29,8 +29,11 @@ interface Level {
 export async function measureUsage(root: ConfinedRoot): Promise<number> {
   let dir = await openRootDir(root);
   let total = 0;
+  const add = (bytes: number) => {
+    total += bytes;
+  };
   try {
-    const path = [await measureLevel(root, dir, (bytes) => (total += bytes))];
+    const path = [await measureLevel(root, dir, add)];
     for (;;) {
       const level = path[path.length - 1]!;
       const name = level.subdirectories.pop();
@@ -39,7 +42,7 @@ export async function measureUsage(root: ConfinedRoot): Promise<number> {
         if (!child) continue;
         closeFd(dir.fd);
         dir = child;
-        path.push(await measureLevel(root, dir, (bytes) => (total += bytes)));
+        path.push(await measureLevel(root, dir, add));
         continue;
       }
       path.pop();
@@ -77,8 +80,7 @@ async function measureLevel(root: ConfinedRoot, dir: OpenDir, add: (bytes: numbe
 
 /** Opens `..` of `dir`, which must be `parent`, the directory the walk came down from. */
 async function openParent(root: ConfinedRoot, dir: OpenDir, parent: Level): Promise<OpenDir> {
-  const flags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | root.scheme.openFlags;
-  const fd = await openFd(entryPath(root, dir, ".."), flags);
+  const fd = await openFd(entryPath(root, dir, ".."), directoryOpenFlags(root));
   const opened = { fd, components: dir.components.slice(0, -1), hostPath: dirname(dir.hostPath) };
   const { dev, ino } = await fstatFd(fd).catch(() => ({ dev: -1, ino: -1 }));
   if (dev !== parent.dev || ino !== parent.ino) {

@@ -6,9 +6,9 @@ import type { OpenDir } from "./platform/index.ts";
 import { formatComponents, resolveLinkTarget, type Components } from "./workspace-path.ts";
 
 /** Symlinks followed in one walk before giving up, as Linux's MAXSYMLINKS. */
-const MAX_SYMLINKS = 40;
+export const MAX_SYMLINKS = 40;
 /** Times one walk re-tries a component that changed under it before giving up. */
-const MAX_RACE_RETRIES = 100;
+export const MAX_RACE_RETRIES = 100;
 
 /** How walkPath treats the path it walks. */
 export interface WalkOptions {

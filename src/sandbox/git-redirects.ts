@@ -11,7 +11,7 @@ import { openDirectoryBeneath } from "./protected-paths.ts";
  * review, tried with git 2.39). Such a name cannot be bound read-only while it does not exist (the
  * mount point would be a file on the host, which breaks git), so the server removes it instead.
  */
-export const GIT_REDIRECT_NAMES = ["commondir"] as const;
+const GIT_REDIRECT_NAMES = ["commondir"] as const;
 
 /**
  * Removes every GIT_REDIRECT_NAMES entry (a file or a symlink; a directory there only makes git

@@ -13,8 +13,9 @@ const LIMITS: Record<keyof Rlimits, { line: string; flag: string }> = {
 /** The hard limits of this process as /proc/self/limits states them (`unlimited`: Infinity); those it cannot read are left out. */
 export function readHardLimits(limitsText = readFileSync("/proc/self/limits", "utf8")): Partial<Rlimits> {
   const hard: Partial<Rlimits> = {};
+  const rows = limitsText.split("\n");
   for (const [name, { line }] of Object.entries(LIMITS) as [keyof Rlimits, { line: string }][]) {
-    const row = limitsText.split("\n").find((text) => text.startsWith(`${line} `));
+    const row = rows.find((text) => text.startsWith(`${line} `));
     const value = row?.slice(line.length).trim().split(/\s+/)[1];
     if (value === "unlimited") hard[name] = Infinity;
     else if (value !== undefined && /^\d+$/.test(value)) hard[name] = Number(value);

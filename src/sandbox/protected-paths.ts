@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from "node:fs";
 import type { SandboxBackendName } from "../protocol/index.ts";
+import { O_PATH } from "../files/platform/linux-proc-fd.ts";
 import { protectedGitDirectories, protectedPathComponents } from "./protected-path-components.ts";
 
 /** Paths inside every workspace that commands see read-only when they exist: host tools run them. */
@@ -40,13 +41,12 @@ export interface OpenedProtectedPath {
 }
 
 /**
- * Linux's O_PATH (node:fs does not export it; the same on x86_64 and aarch64). Opening for reading
- * asked for read permission, which the commands of a server that is not root (its own uid) can take
- * away: `chmod 311 .git` in one exec made the next one's open fail with EACCES, nothing was bound,
- * and that exec gave `.git` its mode back and wrote `.git/config` (found by a review). An O_PATH fd
- * needs search permission on the way only, and bwrap binds it, fstat reads it, as before.
+ * The walk opens with O_PATH. Opening for reading asked for read permission, which the commands of
+ * a server that is not root (its own uid) can take away: `chmod 311 .git` in one exec made the next
+ * one's open fail with EACCES, nothing was bound, and that exec gave `.git` its mode back and wrote
+ * `.git/config` (found by a review). An O_PATH fd needs search permission on the way only, and
+ * bwrap binds it, fstat reads it, as before.
  */
-const O_PATH = 0o10000000;
 const WALK_FLAGS = O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const LEAF_FLAGS = O_PATH | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 

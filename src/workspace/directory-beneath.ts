@@ -1,5 +1,7 @@
 import { closeSync, constants, lstatSync, openSync, readlinkSync } from "node:fs";
 import { selectPathScheme, type OpenDir } from "../files/platform/index.ts";
+import { O_PATH as LINUX_O_PATH } from "../files/platform/linux-proc-fd.ts";
+import { MAX_RACE_RETRIES, MAX_SYMLINKS } from "../files/walk.ts";
 import { resolveLinkTarget } from "../files/workspace-path.ts";
 
 /** Where a walk beneath the workspace ended: a directory's components, or why there is none. */
@@ -7,18 +9,12 @@ export type DirectoryBeneath =
   | { ok: true; components: readonly string[] }
   | { ok: false; reason: "outside" | "missing" | "not_directory" };
 
-/** Symlinks followed in one walk, as Linux's MAXSYMLINKS and the file API's walk (src/files/walk.ts). */
-const MAX_SYMLINKS = 40;
-/** Times a component that changed under the walk is looked at again before giving up. */
-const MAX_RACE_RETRIES = 100;
-
 /**
- * Linux's O_PATH (the same on x86_64 and aarch64; node:fs does not export it): the walk asks of each
- * directory only what the command's chdir will, search permission on the way. Opened for reading, a
- * directory the command may enter but not list (`chmod 311`, under a server that is not root) was
- * `not_found`. Elsewhere, O_RDONLY as before.
+ * O_PATH on Linux: the walk asks of each directory only what the command's chdir will, search
+ * permission on the way. Opened for reading, a directory the command may enter but not list
+ * (`chmod 311`, under a server that is not root) was `not_found`. Elsewhere, O_RDONLY as before.
  */
-const O_PATH = process.platform === "linux" ? 0o10000000 : constants.O_RDONLY;
+const O_PATH = process.platform === "linux" ? LINUX_O_PATH : constants.O_RDONLY;
 const SCHEME = selectPathScheme();
 const DIRECTORY_FLAGS = O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK | SCHEME.openFlags;
 

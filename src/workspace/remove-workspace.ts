@@ -1,6 +1,5 @@
-import { constants } from "node:fs";
 import { basename, dirname } from "node:path";
-import { createConfinedRoot } from "../files/confined-root.ts";
+import { createConfinedRoot, directoryOpenFlags } from "../files/confined-root.ts";
 import { closeFd, openFd } from "../files/fs-calls.ts";
 import { removeDirectory } from "../files/remove-tree.ts";
 
@@ -13,8 +12,7 @@ import { removeDirectory } from "../files/remove-tree.ts";
  */
 export async function removeWorkspaceTree(path: string): Promise<void> {
   const parent = createConfinedRoot(dirname(path), undefined);
-  const flags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | parent.scheme.openFlags;
-  const fd = await openFd(parent.workspace, flags);
+  const fd = await openFd(parent.workspace, directoryOpenFlags(parent));
   try {
     await removeDirectory(parent, { fd, components: [], hostPath: parent.workspace }, basename(path));
   } finally {

@@ -14,3 +14,6 @@ export const procFdScheme: PathScheme = {
   entryPath: (dir: OpenDir, name: string) => `/proc/self/fd/${dir.fd}/${name}`,
   verifyDirectory: async () => true,
 };
+
+/** Linux's O_PATH: node:fs does not export it, and it is the same on x86_64 and aarch64. */
+export const O_PATH = 0o10000000;
