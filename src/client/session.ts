@@ -326,7 +326,8 @@ export class ClientSession implements Session {
     return true;
   }
 
-  #closedError(code?: number, reason?: string, violation = this.#link.violation): BunkerError {
+  #closedError(code?: number, reason?: string): BunkerError {
+    const violation = this.#link.violation;
     if (violation !== undefined) return new BunkerError("protocol_violation", `the server broke the protocol: ${violation}`, code === undefined ? {} : { closeCode: code });
     const how = code === undefined ? "" : ` (${code}${reason ? ` ${reason}` : ""})`;
     const ended = code === CLOSE_CODES.sessionClosed || code === CLOSE_CODES.unknownSession;
