@@ -1,6 +1,6 @@
 /** The wait before the second attempt; it doubles each time up to RECONNECT_MAX_DELAY_MS. The first is at once. */
 const FIRST_DELAY_MS = 250;
-export const RECONNECT_MAX_DELAY_MS = 5_000;
+const RECONNECT_MAX_DELAY_MS = 5_000;
 
 /**
  * How long one attempt may take (connect's connectTimeoutMs): a network that swallows packets must
