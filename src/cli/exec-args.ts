@@ -1,3 +1,4 @@
+import { DEFAULT_RECONNECT_TIMEOUT_MS } from "../client/reconnect-options.ts";
 import { MAX_TIMEOUT_MS } from "../protocol/index.ts";
 import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
 import { parseWholeNumber } from "./parse-numbers.ts";
@@ -7,8 +8,8 @@ import type { ConnectContext } from "./connect-failure.ts";
 /** The server `bunker exec` talks to when neither --url nor BUNKER_URL says otherwise. */
 export const DEFAULT_URL = "ws://127.0.0.1:7681/ws";
 
-/** How long `bunker exec` keeps trying to get back to its command after the connection drops. */
-export const DEFAULT_RECONNECT_TIMEOUT_MS = 30_000;
+/** How long `bunker exec` keeps trying to get back to its command after the connection drops: the library's default. */
+export { DEFAULT_RECONNECT_TIMEOUT_MS };
 /** Past the server's default --hold-output (60 s) output may already be lost; an hour is plenty. */
 const MAX_RECONNECT_TIMEOUT_MS = 3_600_000;
 

@@ -1,5 +1,5 @@
 import { BunkerError, connect, type Session } from "../client/index.ts";
-import { RECONNECT_ATTEMPT_TIMEOUT_MS, reconnectDelayMs } from "../client/reconnect-schedule.ts";
+import { retryOnSchedule } from "../client/reconnect-schedule.ts";
 import { handshakeStatus } from "./connect-failure.ts";
 
 /** How a reconnect ended: back in the session, the session gone, refused for good, or out of time. */
@@ -28,44 +28,38 @@ export interface ReconnectOptions {
 
 /**
  * Resumes a session after its socket dropped: attempts at once, then with doubling waits, until
- * one succeeds or `timeoutMs` has passed. A session the server no longer has (`unknown_session`)
- * and a refused token (401, 403) end it at once: no later attempt can do better. Anything else
- * (refused or reset connections, 503 while a server restarts behind a balancer) is tried again.
+ * one succeeds or `timeoutMs` has passed (retryOnSchedule). A session the server no longer has
+ * (`unknown_session`) and a refused token (401, 403) end it at once: no later attempt can do better.
+ * Anything else (refused or reset connections, 503 while a server restarts behind a balancer) is
+ * tried again.
  */
 export async function reconnectSession(options: ReconnectOptions): Promise<ReconnectResult> {
-  const deadline = Date.now() + options.timeoutMs;
-  // Set by the first attempt, which is made whatever the budget: only a later one can run out of time.
-  let lastError: unknown;
-  for (let attempt = 0; ; attempt++) {
-    const leftMs = deadline - Date.now();
-    if (attempt > 0 && leftMs <= 0) return { kind: "timed_out", error: lastError };
-    // The last wait is cut short, so that one attempt is made at the deadline.
-    const delayMs = Math.min(reconnectDelayMs(attempt), leftMs);
-    if (delayMs > 0) await Bun.sleep(delayMs);
-    if (options.abandoned()) return { kind: "abandoned" };
-    const budgetMs = Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1));
-    const attemptStart = Date.now();
-    try {
-      const session = await connect(options.url, {
+  const result = await retryOnSchedule<Session, unknown>({
+    timeoutMs: options.timeoutMs,
+    attempt: (connectTimeoutMs) =>
+      connect(options.url, {
         ...(options.token !== undefined && { token: options.token }),
         resume: options.resume,
-        connectTimeoutMs: budgetMs,
-      });
-      if (options.abandoned()) {
-        await (options.endIfAbandoned ? session.close().catch(() => {}) : session.disconnect());
-        return { kind: "abandoned" };
-      }
-      return { kind: "resumed", session };
-    } catch (error) {
-      if (error instanceof BunkerError) {
-        if (error.code === "unknown_session" || error.code === "session_closed") return { kind: "gone", error };
-        const status = handshakeStatus(error);
-        if (status === 401 || status === 403) return { kind: "refused", error };
-      }
-      // The attempt at the deadline gets what is left, often a millisecond: its running out of that
-      // says nothing about the server, so the error before it stays the one reported.
-      const cutShort = budgetMs < RECONNECT_ATTEMPT_TIMEOUT_MS && Date.now() - attemptStart >= budgetMs;
-      if (!(cutShort && lastError !== undefined)) lastError = error;
-    }
+        connectTimeoutMs,
+      }),
+    isFinal: (error) => finalKind(error) !== undefined,
+    abandoned: options.abandoned,
+    letGo: (session) => (options.endIfAbandoned ? session.close().catch(() => {}) : session.disconnect()),
+  });
+  switch (result.kind) {
+    case "succeeded":
+      return { kind: "resumed", session: result.value };
+    case "final":
+      return { kind: finalKind(result.error)!, error: result.error as BunkerError };
+    default:
+      return result;
   }
+}
+
+/** Whether a failed attempt ends the reconnect: the session is gone, or the token refused. */
+function finalKind(error: unknown): "gone" | "refused" | undefined {
+  if (!(error instanceof BunkerError)) return undefined;
+  if (error.code === "unknown_session" || error.code === "session_closed") return "gone";
+  const status = handshakeStatus(error);
+  return status === 401 || status === 403 ? "refused" : undefined;
 }

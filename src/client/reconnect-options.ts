@@ -41,7 +41,7 @@ export interface ResolvedReconnect {
   onReconnected: ((event: ReconnectedEvent) => void) | undefined;
 }
 
-/** Matches `bunker exec --reconnect-timeout-ms`: long enough for a Wi-Fi roam or a proxy restart. */
+/** Long enough for a Wi-Fi roam or a proxy restart; `bunker exec --reconnect-timeout-ms` defaults to it too. */
 export const DEFAULT_RECONNECT_TIMEOUT_MS = 30_000;
 
 const KEYS = ["timeoutMs", "onReconnecting", "onReconnected"];

@@ -1,6 +1,6 @@
 import { BunkerError } from "./errors.ts";
 import type { OpenedSocket } from "./open-socket.ts";
-import { RECONNECT_ATTEMPT_TIMEOUT_MS, reconnectDelayMs } from "./reconnect-schedule.ts";
+import { retryOnSchedule } from "./reconnect-schedule.ts";
 import type { ReconnectingEvent } from "./reconnect-options.ts";
 
 /** How the attempts to resume a session ended. */
@@ -25,54 +25,33 @@ export interface ResumeLoopOptions {
 }
 
 /**
- * Tries to resume a session after its socket dropped: at once, then after the waits of
- * reconnect-schedule.ts, until an attempt gets `hello` or `timeoutMs` has passed (the last wait is
- * cut short so that one attempt is made at the deadline). `unknown_session` ends it at once: no later
+ * Tries to resume a session after its socket dropped, on the schedule of retryOnSchedule, until an
+ * attempt gets `hello` or `timeoutMs` has passed. `unknown_session` ends it at once: no later
  * attempt can do better. Anything else (a refused or reset connection, a 503 while a server
  * restarts behind a balancer, a timeout) is tried again.
  */
 export async function retryResume(options: ResumeLoopOptions): Promise<ResumeResult> {
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError: BunkerError | undefined;
-  for (let attempt = 0; ; attempt++) {
-    if (options.abandoned()) return { kind: "abandoned" };
-    const leftMs = deadline - Date.now();
-    if (attempt > 0 && leftMs <= 0) return { kind: "timed_out", error: lastError };
-    const delayMs = Math.max(0, Math.min(reconnectDelayMs(attempt), leftMs));
-    options.onReconnecting?.({ attempt: attempt + 1, delayMs, cause: options.cause, lastError });
-    // A plain timer, not an unref'd one: while the session is down no socket keeps Node or Bun
-    // alive, and a program awaiting an exec's exit must not end in the middle of a reconnect.
-    if (delayMs > 0) await waitUnless(delayMs, options.whenAbandoned);
-    if (options.abandoned()) return { kind: "abandoned" };
-    let opened: OpenedSocket;
-    const budgetMs = Math.min(RECONNECT_ATTEMPT_TIMEOUT_MS, Math.max(deadline - Date.now(), 1));
-    const attemptStart = Date.now();
-    try {
-      opened = await options.attempt(budgetMs);
-    } catch (error) {
-      const failure = error instanceof BunkerError ? error : new BunkerError("connect_failed", String(error));
-      if (failure.code === "unknown_session") return { kind: "gone", error: failure };
-      // The attempt at the deadline gets what is left, often a millisecond: its running out of that
-      // says nothing about the server, so the error before it (a reset, a 503) stays the one reported.
-      const cutShort = budgetMs < RECONNECT_ATTEMPT_TIMEOUT_MS && Date.now() - attemptStart >= budgetMs;
-      if (!(cutShort && lastError)) lastError = failure;
-      continue;
-    }
-    if (options.abandoned()) {
-      opened.socket.close(1000);
-      return { kind: "abandoned" };
-    }
-    return { kind: "resumed", opened, attempts: attempt + 1 };
-  }
-}
-
-/** Waits `delayMs`, or less when `stop` settles first (the timer is then cleared, so nothing holds the process). */
-function waitUnless(delayMs: number, stop: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, delayMs);
-    void stop.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
+  const result = await retryOnSchedule<OpenedSocket, BunkerError>({
+    timeoutMs: options.timeoutMs,
+    attempt: async (connectTimeoutMs) => {
+      try {
+        return await options.attempt(connectTimeoutMs);
+      } catch (error) {
+        throw error instanceof BunkerError ? error : new BunkerError("connect_failed", String(error));
+      }
+    },
+    isFinal: (error) => error.code === "unknown_session",
+    abandoned: options.abandoned,
+    whenAbandoned: options.whenAbandoned,
+    beforeAttempt: (attempt, delayMs, lastError) => options.onReconnecting?.({ attempt: attempt + 1, delayMs, cause: options.cause, lastError }),
+    letGo: (opened) => opened.socket.close(1000),
   });
+  switch (result.kind) {
+    case "succeeded":
+      return { kind: "resumed", opened: result.value, attempts: result.attempts };
+    case "final":
+      return { kind: "gone", error: result.error };
+    default:
+      return result;
+  }
 }

@@ -37,16 +37,12 @@ export class SessionReconnect {
     return true;
   }
 
-  /** Makes the attempts (see retryResume), with `replaces` naming the socket given up. */
-  async run(
-    open: (resume: { session: string; secret: string; replaces?: string }, connectTimeoutMs: number) => Promise<OpenedSocket>,
-    resume: { session: string; secret: string; replaces?: string },
-    abandoned: () => boolean,
-  ): Promise<ResumeResult> {
+  /** Makes the attempts (see retryResume); `attempt` opens a socket resuming the session. */
+  async run(attempt: (connectTimeoutMs: number) => Promise<OpenedSocket>, abandoned: () => boolean): Promise<ResumeResult> {
     const result = await retryResume({
       timeoutMs: this.options.timeoutMs,
       cause: this.cause,
-      attempt: (connectTimeoutMs) => open(resume, connectTimeoutMs),
+      attempt,
       abandoned,
       whenAbandoned: this.#abandoned.promise,
       onReconnecting: (event) => callBack(this.options.onReconnecting, event),

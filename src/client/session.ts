@@ -248,8 +248,10 @@ export class ClientSession implements Session {
     this.#router.requests.rejectAll(lost);
     this.#router.failFileStreams(lost);
     for (const handle of this.#router.execs.values()) handle.disconnected();
+    // `replaces` names the socket given up: the server cuts it before it greets the new one.
+    const resume = { ...this.resume, ...(this.connection !== undefined && { replaces: this.connection }) };
     void this.#reconnect
-      .run((resume, connectTimeoutMs) => this.#options.reopen(resume, connectTimeoutMs), { ...this.resume, ...(this.connection !== undefined && { replaces: this.connection }) }, () => this.#leaving || this.#over)
+      .run((connectTimeoutMs) => this.#options.reopen(resume, connectTimeoutMs), () => this.#leaving || this.#over)
       .then((result) => {
         if (result.kind === "resumed") return this.#resumed(result.opened);
         if (result.kind !== "abandoned") this.#end(code, reason, reconnectFailure(result, this.id, this.#options.reconnect!.timeoutMs, code));
@@ -324,7 +326,8 @@ export class ClientSession implements Session {
     return true;
   }
 
-  #closedError(code?: number, reason?: string, violation = this.#link.violation): BunkerError {
+  #closedError(code?: number, reason?: string): BunkerError {
+    const violation = this.#link.violation;
     if (violation !== undefined) return new BunkerError("protocol_violation", `the server broke the protocol: ${violation}`, code === undefined ? {} : { closeCode: code });
     const how = code === undefined ? "" : ` (${code}${reason ? ` ${reason}` : ""})`;
     const ended = code === CLOSE_CODES.sessionClosed || code === CLOSE_CODES.unknownSession;

@@ -200,9 +200,12 @@ export class StdinSender {
     const { transport, id } = this.host;
     const check = replay ? () => this.host.checkFollowing() : () => this.host.checkWritable();
     let start = 0;
+    /** Whether `piece`, cut at `start`, is the write's last: it carries the end of file. */
+    const ends = (piece: Uint8Array) => eof && start + piece.byteLength >= bytes.byteLength;
     for (;;) {
       if (replay && this.#gate) return false;
-      if (!replay) await this.#caughtUp();
+      // Only while a drop is being caught up from: an idle await per piece is not free on a hot path.
+      if (!replay && (this.#gate || this.#replay)) await this.#caughtUp();
       check();
       // messageBytes fits the server's frame limit (256 KiB at most, message-bytes.ts).
       const most = Math.min(transport.messageBytes, bytes.byteLength - start);
@@ -218,25 +221,24 @@ export class StdinSender {
       if (piece.byteLength === 0 && !eof) return true;
       // While this exec's last message still waits for the server's rate, the piece goes with it;
       // otherwise it waits for what is queued before it.
-      if (!transport.joinQueuedStdin(id, piece, eof && start + piece.byteLength >= bytes.byteLength)) {
+      if (!transport.joinQueuedStdin(id, piece, ends(piece))) {
         await transport.drained();
         check();
         // The credit may have changed meanwhile (a stdin.ack): cut again.
         piece = bytes.subarray(start, start + Math.min(most, this.#credit.available()));
         if (piece.byteLength === 0 && most > 0) continue;
-        if (!transport.sendStdin(id, piece, eof && start + piece.byteLength >= bytes.byteLength)) {
+        if (!transport.sendStdin(id, piece, ends(piece))) {
           if (!transport.mayReconnect) throw new BunkerError("connection_closed", `the connection closed before stdin of exec ${JSON.stringify(id)} was sent`, { execId: id });
           // The drop may not be reported yet (a socket that is closing): wait for it, or the end.
           this.#gate ??= createDeferred<void>();
           continue;
         }
       }
-      const last = eof && start + piece.byteLength >= bytes.byteLength;
       if (!replay && this.#tail) {
         this.#tail.append(piece);
         this.#tail.handedOver();
       }
-      if (last) this.#eofHanded = true;
+      if (ends(piece)) this.#eofHanded = true;
       start += piece.byteLength;
       this.#credit.sent(piece.byteLength);
       if (start >= bytes.byteLength) return true;

@@ -13,3 +13,19 @@ export function localStorageIfAllowed(): Storage | undefined {
     return undefined;
   }
 }
+
+/**
+ * `render`, called at most once per task however often the result is called: what it draws
+ * reports changes while it is being built, and is drawn once, after the current task.
+ */
+export function coalesceRender(render: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      render();
+    });
+  };
+}

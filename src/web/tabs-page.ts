@@ -8,7 +8,7 @@ import { createTabBar } from "./tab-bar.ts";
 import { onTabBarShortcut } from "./tab-bar-keys.ts";
 import { createTabList } from "./tab-list.ts";
 import { takePageToken } from "./token.ts";
-import { elementById, localStorageIfAllowed } from "./page-dom.ts";
+import { coalesceRender, elementById, localStorageIfAllowed } from "./page-dom.ts";
 import { createSharePanel } from "./share-panel.ts";
 import { buildViewLink } from "./view-link.ts";
 
@@ -56,23 +56,17 @@ export function startTabsPage(): void {
   });
   const statusLive = elementById("status-live");
 
-  let renderQueued = false;
   /** Tabs report changes while they are being built; render once, after the current task. */
-  function scheduleRender(): void {
-    if (renderQueued) return;
-    renderQueued = true;
-    queueMicrotask(() => {
-      renderQueued = false;
-      const active = list.active;
-      tabBar.render(list.tabs, active);
-      statusBar.render(active?.tab.status);
-      const announced = announcementOf(active?.tab.status);
-      if (statusLive.textContent !== announced) statusLive.textContent = announced;
-      const session = active?.tab.status.hello?.session;
-      const title = active?.tab.status.title;
-      document.title = title ? `${title} · bunker` : session ? `bunker · ${session}` : "bunker";
-    });
-  }
+  const scheduleRender = coalesceRender(() => {
+    const active = list.active;
+    tabBar.render(list.tabs, active);
+    statusBar.render(active?.tab.status);
+    const announced = announcementOf(active?.tab.status);
+    if (statusLive.textContent !== announced) statusLive.textContent = announced;
+    const session = active?.tab.status.hello?.session;
+    const title = active?.tab.status.title;
+    document.title = title ? `${title} · bunker` : session ? `bunker · ${session}` : "bunker";
+  });
 
   // Takes up at once the sessions that the page before a reload could not end yet.
   const closer = createSessionCloser({ storage: sessionStorage, attempt: (target) => closeSessionOnce(location, token, target) });

@@ -51,6 +51,7 @@ export function createViewedExec(options: ViewedExecOptions): ViewedExec {
     term.write(formatNotice(text));
     options.changed();
   };
+  const missing = () => end(`the session has no exec ${id} (any more)`);
   return {
     id,
     get state() {
@@ -67,9 +68,7 @@ export function createViewedExec(options: ViewedExecOptions): ViewedExec {
       state = "running";
       options.changed();
     },
-    missing() {
-      end(`the session has no exec ${id} (any more)`);
-    },
+    missing,
     started() {
       state = "running";
       options.changed();
@@ -83,7 +82,7 @@ export function createViewedExec(options: ViewedExecOptions): ViewedExec {
           end(`shell ${describeExit(message)}`);
           return;
         case "error":
-          if (message.code === "unknown_exec") end(`the session has no exec ${id} (any more)`);
+          if (message.code === "unknown_exec") missing();
           else console.warn(`bunker: ${message.code}: ${message.message}`);
           return;
         default:

@@ -1,4 +1,4 @@
-import { elementById, localStorageIfAllowed } from "./page-dom.ts";
+import { coalesceRender, elementById, localStorageIfAllowed } from "./page-dom.ts";
 import { createScreenReaderToggle, saveScreenReaderMode, takeScreenReaderMode } from "./screen-reader-mode.ts";
 import { announcementOf, createStatusBar } from "./status-bar.ts";
 import { createViewer } from "./viewer.ts";
@@ -37,19 +37,13 @@ export function startViewerPage(request: NonNullable<ViewRequest>): void {
 
   const { ticket } = request;
   label.textContent = `read-only view of session ${ticket.session}`;
-  let renderQueued = false;
-  const render = () => {
-    if (renderQueued) return;
-    renderQueued = true;
-    queueMicrotask(() => {
-      renderQueued = false;
-      const status = viewer.status;
-      statusBar.render(status);
-      const announced = announcementOf(status);
-      if (statusLive.textContent !== announced) statusLive.textContent = announced;
-      document.title = status.title ? `${status.title} · bunker (read-only)` : `bunker · viewing ${ticket.session}`;
-    });
-  };
+  const render = coalesceRender(() => {
+    const status = viewer.status;
+    statusBar.render(status);
+    const announced = announcementOf(status);
+    if (statusLive.textContent !== announced) statusLive.textContent = announced;
+    document.title = status.title ? `${status.title} · bunker (read-only)` : `bunker · viewing ${ticket.session}`;
+  });
   const viewer = createViewer({ parent: elementById("panes"), page: location, ticket, screenReaderMode, changed: render });
   createScreenReaderToggle(tabs, screenReaderMode, (on) => {
     viewer.term.options.screenReaderMode = on;

@@ -66,13 +66,17 @@ export function createViewer(options: ViewerOptions): Viewer {
     return createViewedExec({ id, term, send: (message) => connection.send(message), changed });
   };
   let followed = follow(options.ticket.execId);
+  /** Moves on to the session's new shell `id`, drawn at its terminal size. */
+  const followNewShell = (id: string, size: { cols: number; rows: number } | undefined) => {
+    term.write(formatNotice(`following the session's new shell, ${id}`));
+    followed = follow(id);
+    pane.holdSize(size);
+  };
   /** Once the followed shell is over, the session's newest other one, replayed from its start. */
   const followNext = () => {
     const next = followed.state === "exited" ? shells.filter((id) => !followedIds.has(id)).at(-1) : undefined;
     if (next === undefined) return;
-    term.write(formatNotice(`following the session's new shell, ${next}`));
-    followed = follow(next);
-    pane.holdSize(sizes.get(next));
+    followNewShell(next, sizes.get(next));
     followed.attach();
   };
 
@@ -116,9 +120,7 @@ export function createViewer(options: ViewerOptions): Viewer {
             sizes.set(message.id, message.pty);
           }
           if (message.pty && followed.state === "exited") {
-            term.write(formatNotice(`following the session's new shell, ${message.id}`));
-            followed = follow(message.id);
-            pane.holdSize(message.pty);
+            followNewShell(message.id, message.pty);
             followed.started();
           } else if (message.id !== followed.id) connection.send({ type: "detach", id: message.id });
           return;
