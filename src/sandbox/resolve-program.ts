@@ -22,6 +22,14 @@ function isExecutableFile(path: string): boolean {
  */
 const SYSTEM_LOOKUP_TTL_MS = 1000;
 const SYSTEM_LOOKUP_MAX_ENTRIES = 4096;
+/**
+ * The distinct PATH entries a lookup looks at, and the longest lookup key remembered. The lookup
+ * runs on the server's event loop, and a request's PATH may be 128 KiB: `:` repeated blocked every
+ * session for 0.6 s per exec, and 4096 remembered keys of that size held ~700 MiB (found by an
+ * audit). A real PATH has tens of entries and fits both bounds many times over.
+ */
+const MAX_PATH_ENTRIES = 1024;
+const MAX_REMEMBERED_KEY_LENGTH = 4096;
 const systemLookups = new Map<string, { executable: boolean; expiresAt: number }>();
 
 function isExecutableSystemFile(path: string): boolean {
@@ -53,7 +61,9 @@ export function resolveProgram(
 ): string | undefined {
   if (name.includes("/")) return name;
   if (name === "") return undefined;
-  for (const entry of (pathEnv ?? "").split(":")) {
+  // Distinct entries only: a repeated entry can find nothing the first one did not.
+  const entries = [...new Set((pathEnv ?? "").split(":"))].slice(0, MAX_PATH_ENTRIES);
+  for (const entry of entries) {
     // Normalised first: `<workspace>/../../x` or `/usr/bin/../../x` must not pass for a visible path
     // (the lookup would then tell the client what exists on the host, where the sandbox sees nothing).
     const candidate = resolve(cwd, entry, name);
@@ -99,7 +109,7 @@ export function createProgramLookups(): ResolveProgram {
       },
       isExecutableFile,
     );
-    if (allSystem) {
+    if (allSystem && key.length <= MAX_REMEMBERED_KEY_LENGTH) {
       if (lookups.size >= SYSTEM_LOOKUP_MAX_ENTRIES) lookups.clear();
       lookups.set(key, { found, expiresAt: now + SYSTEM_LOOKUP_TTL_MS });
     }
