@@ -2,6 +2,7 @@ import { flagOf, SERVE_FIELD_NAMES, SERVE_FIELDS } from "../config/serve-fields.
 import { readConfigFile, readEnvLayer, readFlagLayer, type ConfigLayer } from "../config/read-layers.ts";
 import { mergeLayers, resolveServeSettings, type MergedConfig, type ServeSettings } from "../config/serve-settings.ts";
 import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
+import { withSecretFiles } from "../config/denied-paths.ts";
 
 export type { ServeSettings } from "../config/serve-settings.ts";
 export { ROOT_WORKSPACE_ROOT } from "../config/serve-settings.ts";
@@ -40,6 +41,8 @@ export function loadServeConfig(args: string[], env: Record<string, string | und
   if (configPath !== undefined) layers.push(readConfigFile(configPath));
   const merged = mergeLayers(layers);
   const settings = resolveServeSettings(merged, process.geteuid?.() ?? -1);
+  // The file may hold the token: commands must not read it where a bound directory holds it.
+  settings.denyRead = withSecretFiles(settings.denyRead, configPath);
   settings.warnings.unshift(...layers.flatMap((layer) => layer.warnings));
   return { merged, settings, configPath, flags };
 }

@@ -3,6 +3,7 @@ import { allowedPathProblem } from "../config/allowed-paths.ts";
 import { readFileSync } from "node:fs";
 import { detectSandbox, type DetectedSandbox } from "../sandbox/detect.ts";
 import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
+import { hideablePaths } from "../sandbox/hideable-paths.ts";
 import type { BunkerServer } from "../server/create-server.ts";
 import { createLogger, formatLogLine, type Logger } from "../server/log.ts";
 import { writeStderr } from "../server/log-stderr.ts";
@@ -148,6 +149,7 @@ export async function runServe(args: string[], env: Record<string, string | unde
       protectPaths: settings.protectPaths,
       allowRead: settings.allowRead,
       allowWrite: settings.allowWrite,
+      denyRead: hideablePaths(settings.denyRead, settings.runAs),
       tls,
       metricsPublic: settings.metricsPublic,
       trustProxy: settings.trustProxy,

@@ -70,6 +70,7 @@ export const SERVE_FIELDS = {
   protect: field(textList(), "list", "Paths inside each workspace that commands see read-only, besides .git/hooks and .git/config."),
   allowRead: field(textList(), "list", "Extra absolute host paths commands may read (bwrap)."),
   allowWrite: field(textList(), "list", "Extra absolute host paths commands may write (bwrap)."),
+  denyRead: field(textList(), "list", "Absolute host paths commands may not read though a directory they see holds them (bwrap, seatbelt); the config file and the TLS key always are."),
   logFormat: field(choice(LOG_FORMATS), "text", "json (one object a line) or pretty (sentences); default pretty."),
   logLevel: field(choice(LOG_LEVELS), "text", "Lowest level written: debug, info, warn or error; default info."),
   metricsPublic: field(flag(), "boolean", "Serve GET /metrics without the token."),

@@ -14,6 +14,8 @@ import { browsersCanPresent, durationMs, REDACTED } from "./field-schemas.ts";
 import { flagOf, SERVE_FIELD_NAMES, type ServeConfig, type ServeFieldName } from "./serve-fields.ts";
 import { LAYER_KINDS, type ConfigLayer, type LayerKind } from "./read-layers.ts";
 import { isLoopbackHost } from "./loopback.ts";
+import { checkDeniedPath, withSecretFiles } from "./denied-paths.ts";
+import type { DeniedPath } from "../sandbox/types.ts";
 
 /** Where a server running as root keeps workspaces by default. */
 export const ROOT_WORKSPACE_ROOT = "/var/lib/bunker/workspaces";
@@ -42,6 +44,8 @@ export interface ServeSettings {
   protectPaths: string[];
   allowRead: string[];
   allowWrite: string[];
+  /** Host paths hidden from commands: --deny-read, then the server's own secret files. */
+  denyRead: DeniedPath[];
   logFormat: LogFormat;
   logLevel: LogLevel;
   metricsPublic: boolean;
@@ -107,6 +111,7 @@ export function defaultServeConfig(euid: number): ServeConfig {
     protect: [],
     allowRead: [],
     allowWrite: [],
+    denyRead: [],
     logFormat: "pretty",
     logLevel: "info",
     metricsPublic: false,
@@ -288,6 +293,10 @@ export function resolveServeSettings(merged: MergedConfig, euid: number): ServeS
     protectPaths: [...new Set([...DEFAULT_PROTECTED_PATHS, ...all.protect.map((path) => checkProtectPath(label("protect"), path))])],
     allowRead: all.allowRead.map((path) => checkAllowedPath(label("allowRead"), path)),
     allowWrite: all.allowWrite.map((path) => checkAllowedPath(label("allowWrite"), path)),
+    denyRead: withSecretFiles(
+      all.denyRead.map((path) => checkDeniedPath(label("denyRead"), path)),
+      tls?.keyPath,
+    ),
     logFormat: all.logFormat,
     logLevel: all.logLevel,
     metricsPublic: all.metricsPublic,

@@ -66,6 +66,20 @@ function systemMountArgs(mounts: readonly SystemMount[]): string[] {
 }
 
 /**
+ * A denied file is /dev/null inside, on a nodev mount, so opening it fails with "Permission
+ * denied"; a denied directory is an empty read-only tmpfs. Only the ones a command could otherwise see (beneath a system directory or an allowed
+ * path) are mounted: elsewhere bwrap would make mount points for them in the sandbox's root.
+ */
+function deniedPathArgs(options: BwrapBackendOptions, policy: SandboxPolicy): string[] {
+  const denied = policy.denyRead ?? [];
+  if (denied.length === 0) return [];
+  const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), ...(policy.allowRead ?? []), ...(policy.allowWrite ?? [])]);
+  return denied
+    .filter(({ path }) => visible(path))
+    .flatMap(({ path, directory }) => (directory ? ["--tmpfs", path, "--remount-ro", path] : ["--ro-bind", "/dev/null", path]));
+}
+
+/**
  * The bwrap flags of the core policy, without the command. Exported so that the startup probe runs
  * exactly what every exec runs.
  */
@@ -117,6 +131,9 @@ export function buildBwrapArgs(
     // Extra host paths the operator allowed (--allow-read, --allow-write), at the same paths.
     ...(policy.allowRead ?? []).flatMap((path) => ["--ro-bind", path, path]),
     ...(policy.allowWrite ?? []).flatMap((path) => [writableBind, path, path]),
+    // Then what the operator hid inside them (--deny-read, the server's own secret files): after
+    // the binds that show them, as sandbox-runtime's denyRead does (see deniedPathArgs).
+    ...deniedPathArgs(options, policy),
     // Protected paths inside the workspace, read-only, bound from fds the server opened without
     // following symlinks (protected-paths.ts); they must come after the workspace bind. The
     // directories on their way (.git) are pinned first: bound writable onto themselves, mount points.

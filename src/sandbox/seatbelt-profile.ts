@@ -4,7 +4,8 @@
  * The text depends on nothing but the options below: `allowNetwork` and how many paths each list
  * holds. Every path reaches the profile only as a `(param "NAME")` given to sandbox-exec as a `-D`
  * argument: the workspace as WORKSPACE, the --allow-read paths as ALLOW_READ_0, ALLOW_READ_1, ...,
- * the --allow-write paths as ALLOW_WRITE_0, ..., the protected paths as PROTECT_0, ..., and for a
+ * the --allow-write paths as ALLOW_WRITE_0, ..., the protected paths as PROTECT_0, ..., the denied
+ * paths as DENY_READ_0, ..., and for a
  * read-only exec its private temp dir as TEMP_DIR.
  * A path therefore never becomes profile source, and no quoting bug can turn one into a rule.
  *
@@ -26,6 +27,8 @@ export interface SeatbeltProfileOptions {
   allowReadCount?: number;
   /** How many extra host paths commands may write: parameters ALLOW_WRITE_0 and on. Empty (0) when left out. */
   allowWriteCount?: number;
+  /** How many host paths commands may not read (--deny-read, the server's secrets): DENY_READ_0 and on. */
+  denyReadCount?: number;
   /** How many protected paths inside the workspace: parameters PROTECT_0 and on. Empty (0) when left out. */
   protectCount?: number;
   /**
@@ -40,6 +43,7 @@ export const SEATBELT_LIST_PARAMS = {
   allowRead: "ALLOW_READ",
   allowWrite: "ALLOW_WRITE",
   protect: "PROTECT",
+  denyRead: "DENY_READ",
 } as const;
 
 /** The names of the first `count` parameters of a list: ALLOW_READ_0, ALLOW_READ_1, .... */
@@ -280,6 +284,17 @@ function protectGroups(count: number): RuleGroup[] {
   ];
 }
 
+function denyReadGroups(count: number): RuleGroup[] {
+  if (count === 0) return [];
+  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.denyRead, count);
+  return [
+    {
+      why: "Host paths the operator denied (--deny-read) and the server's own secrets (its config file, its TLS key), after every file allowance: neither read nor loaded.",
+      rules: [ruleOverParams("deny file-read* file-map-executable", "subpath", names)],
+    },
+  ];
+}
+
 function checkCount(name: string, count: number | undefined): number {
   if (count === undefined) return 0;
   if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`${name} must be a whole number, got ${String(count)}`);
@@ -296,6 +311,7 @@ export function buildSeatbeltProfile(options: SeatbeltProfileOptions): string {
     ...allowWriteGroups(checkCount("allowWriteCount", options.allowWriteCount), options.readOnly === true),
     ...(options.allowNetwork ? NETWORK_ALLOWED_GROUPS : NETWORK_DENIED_GROUPS),
     ...protectGroups(checkCount("protectCount", options.protectCount)),
+    ...denyReadGroups(checkCount("denyReadCount", options.denyReadCount)),
     ...FINAL_DENIAL_GROUPS,
   ];
   return ["(version 1)", ...groups.map(renderGroup)].join("\n\n") + "\n";

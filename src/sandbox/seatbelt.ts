@@ -93,12 +93,14 @@ function resolveSeatbeltParams(policy: SandboxPolicy): { profileOptions: Require
   const allowRead = (policy.allowRead ?? []).map((path) => usableSeatbeltPath("allowRead", path));
   const allowWrite = (policy.allowWrite ?? []).map((path) => usableSeatbeltPath("allowWrite", path));
   const protect = (policy.protectPaths ?? []).map((relative) => protectedPathIn(workspace, relative));
+  const denyRead = (policy.denyRead ?? []).map(({ path }) => usableSeatbeltPath("denyRead", path));
   return {
     profileOptions: {
       allowNetwork: policy.allowNetwork,
       allowReadCount: allowRead.length,
       allowWriteCount: allowWrite.length,
       protectCount: protect.length,
+      denyReadCount: denyRead.length,
       readOnly: policy.readOnly === true,
     },
     defines: [
@@ -108,6 +110,7 @@ function resolveSeatbeltParams(policy: SandboxPolicy): { profileOptions: Require
       ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.allowRead, allowRead.length), allowRead),
       ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.allowWrite, allowWrite.length), allowWrite),
       ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.protect, protect.length), protect),
+      ...defineArgs(seatbeltParamNames(SEATBELT_LIST_PARAMS.denyRead, denyRead.length), denyRead),
     ],
   };
 }

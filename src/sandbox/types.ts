@@ -19,10 +19,21 @@ export interface SandboxPolicy {
   allowRead?: readonly string[];
   allowWrite?: readonly string[];
   /**
+   * Host paths (real, absolute) commands must not read although a directory they see holds them
+   * (--deny-read, the server's config file and TLS key): unreadable where they are visible.
+   */
+  denyRead?: readonly DeniedPath[];
+  /**
    * Paths relative to the workspace that commands must not change (ServerOptions.protectPaths).
    * Seatbelt denies writes to them by path; bwrap gets them as ExecSpec.protectedPaths instead.
    */
   protectPaths?: readonly string[];
+}
+
+/** A host path hidden from commands, and whether it is a directory (hidden differently). */
+export interface DeniedPath {
+  path: string;
+  directory: boolean;
 }
 
 /** One command to run, already validated: argv to exec, cwd and environment as the command sees them. */

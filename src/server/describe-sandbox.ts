@@ -11,6 +11,7 @@ export function describeSandbox(options: ServerOptions): SandboxInfo {
       seccomp: info.backend === "bwrap" && options.sandbox.seccomp,
       allowRead: info.backend === "bwrap" ? [...options.allowRead] : [],
       allowWrite: info.backend === "bwrap" ? [...options.allowWrite] : [],
+      denyRead: info.backend === "bwrap" || info.backend === "seatbelt" ? options.denyRead.map(({ path }) => path) : [],
       protect: info.backend === "bwrap" ? [...options.protectPaths] : [],
       rlimits: options.sandbox.rlimits ? { ...options.rlimits } : {},
       ...(info.backend === "bwrap" && { tmpSizeBytes: options.tmpSizeBytes }),

@@ -1,6 +1,7 @@
 import type { DetectedSandbox } from "../sandbox/detect.ts";
 import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
+import type { DeniedPath } from "../sandbox/types.ts";
 import type { ExecInfo } from "../protocol/index.ts";
 import { DEFAULT_MAX_MESSAGES_PER_SECOND } from "../protocol/limits.ts";
 import type { Logger } from "./log.ts";
@@ -32,6 +33,8 @@ export interface ServerOptions {
   allowRead: readonly string[];
   /** Host paths commands may write besides their workspace (`--allow-write`). */
   allowWrite: readonly string[];
+  /** Host paths hidden from commands (`--deny-read`, the config file, the TLS key), where they could reach them. */
+  denyRead: readonly DeniedPath[];
   /** Workspace quota for file writes and uploads (`--workspace-quota-bytes`); undefined: none. */
   workspaceQuotaBytes: number | undefined;
   /** How long a session's commands keep running with no socket joined (`--detach-ttl`). */

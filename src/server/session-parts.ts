@@ -52,6 +52,7 @@ export function sessionPolicy(workspace: string, options: ServerOptions): Sandbo
     tmpSizeBytes: options.tmpSizeBytes,
     allowRead: options.allowRead,
     allowWrite: options.allowWrite,
+    denyRead: options.denyRead,
     protectPaths: options.protectPaths,
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadServeConfig, parseServeArgs, type ServeSettings } from "../../src/cli/serve-args.ts";
@@ -238,9 +238,12 @@ describe("bunker config", () => {
     // A relative path given as a flag is taken from the working directory; in the file, from the file's.
     const args = ["--detach-ttl", "30m", "--protect", "secrets", "--workspace-root", "relative/workspaces"];
     const printed = configFile(run(args, env).stdout);
-    const { warnings: _original, ...original } = settings(args, env);
-    const { warnings: _fromFile, ...fromFile } = settings(["--config", printed], { BUNKER_TOKEN: token });
+    const { warnings: _original, denyRead: none, ...original } = settings(args, env);
+    const { warnings: _fromFile, denyRead, ...fromFile } = settings(["--config", printed], { BUNKER_TOKEN: token });
     expect(fromFile).toEqual(original);
+    expect(none).toEqual([]);
+    // The one difference: a server reading a file hides it from its commands.
+    expect(denyRead).toEqual([{ path: realpathSync(printed), directory: false }]);
     expect(original.token).toBe(token);
   });
 

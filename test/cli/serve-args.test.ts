@@ -1,8 +1,10 @@
 import { expect, test } from "bun:test";
-import { homedir } from "node:os";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseServeArgs } from "../../src/cli/serve-args.ts";
 import { UsageError } from "../../src/cli/usage-error.ts";
+import { selfSignedCertificate } from "../helpers/self-signed.ts";
 
 const asRoot = process.geteuid?.() === 0;
 
@@ -82,4 +84,34 @@ test("a value that starts with a dash belongs to its flag; one of the command's 
 test("--host [::1], as URLs write it, binds the bare address", () => {
   expect(parseServeArgs(["--host", "[::1]"], {})).toMatchObject({ host: "::1" });
   expect(parseServeArgs(["--host", "::1"], {})).toMatchObject({ host: "::1" });
+});
+
+test("--deny-read takes existing absolute paths as real paths, and always adds the config file and the TLS key", () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "bunker-deny-read-")));
+  try {
+    const { certPem, keyPem } = selfSignedCertificate();
+    const cert = join(dir, "cert.pem");
+    const key = join(dir, "key.pem");
+    const config = join(dir, "config.json");
+    writeFileSync(cert, certPem);
+    writeFileSync(key, keyPem, { mode: 0o600 });
+    writeFileSync(config, "{}\n", { mode: 0o600 });
+    mkdirSync(join(dir, "secrets"));
+    symlinkSync(join(dir, "secrets"), join(dir, "link"));
+    expect(parseServeArgs(["--deny-read", join(dir, "link"), "--tls-cert", cert, "--tls-key", key, "--config", config], {})).toMatchObject({
+      denyRead: [
+        { path: join(dir, "secrets"), directory: true },
+        { path: key, directory: false },
+        { path: config, directory: false },
+      ],
+    });
+    // Given twice (the key denied by hand too), hidden once.
+    expect(parseServeArgs(["--deny-read", key, "--tls-cert", cert, "--tls-key", key], {})).toMatchObject({ denyRead: [{ path: key, directory: false }] });
+    expect(parseServeArgs([], {})).toMatchObject({ denyRead: [] });
+    expect(() => parseServeArgs(["--deny-read", "etc/shadow"], {})).toThrow(new UsageError('--deny-read: "etc/shadow" must be an absolute path'));
+    expect(() => parseServeArgs(["--deny-read", join(dir, "missing")], {})).toThrow(new UsageError(`--deny-read: ${JSON.stringify(join(dir, "missing"))} does not exist`));
+    expect(() => parseServeArgs([], { BUNKER_DENY_READ: "/" })).toThrow(new UsageError('BUNKER_DENY_READ: "/" is the whole filesystem'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -24,6 +24,7 @@ export function createTestRegistry(root: string, workspaceRetention: "keep" | "d
     protectPaths: [],
     allowRead: [],
     allowWrite: [],
+    denyRead: [],
     workspaceQuotaBytes: undefined,
     detachTtlMs: DEFAULT_DETACH_TTL_MS,
     holdOutputMs: DEFAULT_HOLD_OUTPUT_MS,

@@ -78,12 +78,13 @@ describe("createSeatbeltBackend", () => {
       allowRead: ["/opt/homebrew", "/var/db/shared"],
       allowWrite: ["/Users/alice/.cache/pip/"],
       protectPaths: [".git/hooks", "./.git/config", ".env"],
+      denyRead: [{ path: "/etc/bunker/config.json", directory: false }],
     };
     const { argv } = createSeatbeltBackend().buildCommand(specIn(WORKSPACE, ["ls"]), policy);
     expect(argv).toEqual([
       "/usr/bin/sandbox-exec",
       "-p",
-      buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 2, allowWriteCount: 1, protectCount: 3 }),
+      buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 2, allowWriteCount: 1, protectCount: 3, denyReadCount: 1 }),
       "-D",
       `WORKSPACE=${WORKSPACE}`,
       "-D",
@@ -98,6 +99,8 @@ describe("createSeatbeltBackend", () => {
       `PROTECT_1=${WORKSPACE}/.git/config`,
       "-D",
       `PROTECT_2=${WORKSPACE}/.env`,
+      "-D",
+      "DENY_READ_0=/private/etc/bunker/config.json",
       "--",
       "ls",
     ]);

@@ -35,7 +35,7 @@ function topLevelForms(profile: string): string[] {
 const PROFILES = {
   networkDenied: buildSeatbeltProfile({ allowNetwork: false }),
   networkAllowed: buildSeatbeltProfile({ allowNetwork: true }),
-  everyListNetworkDenied: buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 2, allowWriteCount: 1, protectCount: 2 }),
+  everyListNetworkDenied: buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 2, allowWriteCount: 1, protectCount: 2, denyReadCount: 2 }),
   everyListNetworkAllowed: buildSeatbeltProfile({ allowNetwork: true, allowReadCount: 1, allowWriteCount: 1, protectCount: 1 }),
   readOnlyEveryList: buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 1, allowWriteCount: 2, protectCount: 1, readOnly: true }),
 };
@@ -81,7 +81,7 @@ describe("buildSeatbeltProfile", () => {
   });
 
   test("refers to exactly the parameters of each list, in order, and adds no rule for an empty one", () => {
-    expect(paramNames(PROFILES.everyListNetworkDenied)).toEqual(["WORKSPACE", "ALLOW_READ_0", "ALLOW_READ_1", "ALLOW_WRITE_0", "PROTECT_0", "PROTECT_1"]);
+    expect(paramNames(PROFILES.everyListNetworkDenied)).toEqual(["WORKSPACE", "ALLOW_READ_0", "ALLOW_READ_1", "ALLOW_WRITE_0", "PROTECT_0", "PROTECT_1", "DENY_READ_0", "DENY_READ_1"]);
     expect(paramNames(PROFILES.everyListNetworkAllowed)).toEqual(["WORKSPACE", "ALLOW_READ_0", "ALLOW_WRITE_0", "PROTECT_0"]);
     expect(paramNames(PROFILES.networkDenied)).toEqual(["WORKSPACE"]);
     expect(buildSeatbeltProfile({ allowNetwork: false, allowReadCount: 0, allowWriteCount: 0, protectCount: 0 })).toBe(PROFILES.networkDenied);
@@ -183,6 +183,13 @@ describe("buildSeatbeltProfile", () => {
     expect(topLevelForms(PROFILES.everyListNetworkDenied).find((form) => form.startsWith("(deny file-write*"))).toBe(
       '(deny file-write*\n  (subpath (param "PROTECT_0"))\n  (subpath (param "PROTECT_1")))',
     );
+  });
+
+  test("denies reading and loading the denied paths after every allowance", () => {
+    const forms = topLevelForms(PROFILES.everyListNetworkDenied);
+    const denial = forms.findIndex((form) => form.includes("DENY_READ_0"));
+    expect(forms[denial]).toBe('(deny file-read* file-map-executable\n  (subpath (param "DENY_READ_0"))\n  (subpath (param "DENY_READ_1")))');
+    expect(denial).toBeGreaterThan(forms.findLastIndex((form) => form.startsWith("(allow") && form.includes("file-read")));
   });
 
   test("puts each carve-out after the allowance it narrows, since the last matching rule wins", () => {

@@ -22,7 +22,7 @@ describe.skipIf(noBwrap)("docs/PROTOCOL.md, message by message, against a real s
     expect(hello.resumeSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(hello.viewSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(hello.sandbox.backend).toBe("bwrap");
-    expect(Object.keys(hello.sandbox.policy!).sort()).toEqual(["allowRead", "allowWrite", "protect", "rlimits", "seccomp", "tmpSizeBytes", ...(hello.sandbox.policy!.runAs ? ["runAs"] : [])].sort());
+    expect(Object.keys(hello.sandbox.policy!).sort()).toEqual(["allowRead", "allowWrite", "denyRead", "protect", "rlimits", "seccomp", "tmpSizeBytes", ...(hello.sandbox.policy!.runAs ? ["runAs"] : [])].sort());
     expect(hello.sandbox.policy!.protect.slice(0, 2)).toEqual([".git/hooks", ".git/config"]);
     expect(decodeServerMessage(JSON.stringify(hello))).toEqual({ ok: true, message: hello });
   });

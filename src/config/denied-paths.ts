@@ -1,0 +1,38 @@
+import { realpathSync, statSync } from "node:fs";
+import { UsageError, quote } from "../cli/usage-error.ts";
+import type { DeniedPath } from "../sandbox/types.ts";
+
+/** A `--deny-read` path: an existing absolute host path, as its real path, and whether it is a directory. */
+export function checkDeniedPath(label: string, path: string): DeniedPath {
+  if (!path.startsWith("/")) throw new UsageError(`${label}: ${quote(path)} must be an absolute path`);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new UsageError(`${label}: ${quote(path)} does not exist`);
+  }
+  if (real === "/") throw new UsageError(`${label}: ${quote(path)} is the whole filesystem`);
+  return { path: real, directory: statSync(real).isDirectory() };
+}
+
+/**
+ * `denied` and the server's own secret files (the config file, which may hold the token; the TLS
+ * private key), each once, by real path. A server that is not root runs commands as its own uid,
+ * which may read those files: under a bound directory such as /etc they were readable to every
+ * command (found by an audit). A file that cannot be resolved is left out: the server reads it
+ * at startup, so one that is gone is not there for commands either.
+ */
+export function withSecretFiles(denied: readonly DeniedPath[], ...secretFiles: (string | undefined)[]): DeniedPath[] {
+  const all = [...denied];
+  for (const file of secretFiles) {
+    if (file === undefined) continue;
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      continue;
+    }
+    if (!all.some((entry) => entry.path === real)) all.push({ path: real, directory: false });
+  }
+  return all;
+}
