@@ -72,3 +72,74 @@ describe("reconnect: giving up", () => {
     await other.close();
   }, 30_000);
 });
+
+describe("reconnect: what ends the attempts at once", () => {
+  test("a resume refused with 401 (the server behind the relay has another token) ends at once: reconnect_failed names the refusal", async () => {
+    await using other = await startServer({ token: "another-token-0123456789abcdef" });
+    await using proxy = await startTcpProxy(server.port);
+    // Long enough that a loop trying again would still be at it when the test ends.
+    const watch = watchReconnects({ timeoutMs: 20_000 });
+    const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
+    const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
+    await sleeper.started;
+    proxy.setOpen(false);
+    proxy.dropAll();
+    await watch.attempts(1);
+    proxy.retarget(other.port);
+    const attemptsBefore = watch.reconnecting.length;
+    proxy.setOpen(true);
+
+    const error = await sleeper.exited.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BunkerError);
+    expect(error).toMatchObject({
+      code: "reconnect_failed",
+      execId: sleeper.id,
+      closeCode: 1006,
+      message: `the connection closed (1006) and session "${session.id}" could not be resumed: the server refused the token (HTTP 401); its commands may still run on the server`,
+      cause: { code: "connect_failed", message: expect.stringContaining("401") },
+    });
+    // The attempt made once the relay opened (and one begun just before it, at most), no more.
+    expect(watch.reconnecting.length).toBeLessThanOrEqual(attemptsBefore + 1);
+    expect(await session.closed).toMatchObject({ code: 1006, reconnectError: { code: "reconnect_failed" } });
+    // Refused is not gone: the session still runs its command where it lives.
+    await using again = await connect(server.url, { token: server.token!, resume: session.resume });
+    expect(again.hello.execs.find((info) => info.id === sleeper.id)?.state).toBe("running");
+    await again.close();
+  }, 30_000);
+
+  test("a session that expired during the outage ends the attempts at once with unknown_session", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    const watch = watchReconnects({ timeoutMs: 20_000 });
+    const session = await connect(through(proxy.port), { token: server.token!, detachTtlMs: 1000, reconnect: watch.option });
+    const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
+    await sleeper.started;
+    // A viewer does not hold the session, and hears of its end: close 4000 "session expired".
+    const viewer = await connect(server.url, { view: session.view! });
+    proxy.setOpen(false);
+    proxy.dropAll();
+    expect(await viewer.closed).toMatchObject({ code: 4000, reason: "session expired" });
+    const attemptsBefore = watch.reconnecting.length;
+    proxy.setOpen(true);
+
+    expect(await sleeper.exited.catch((e: unknown) => e)).toMatchObject({
+      code: "reconnect_failed",
+      message: `the connection closed (1006) and session "${session.id}" could not be resumed: the server no longer has it (unknown_session: it ended, or the server restarted)`,
+      cause: { code: "unknown_session" },
+    });
+    expect(watch.reconnecting.length).toBeLessThanOrEqual(attemptsBefore + 1);
+    expect(watch.reconnected).toEqual([]);
+  }, 30_000);
+
+  test("a session closed by another of its sockets (4000) is not reconnected to", async () => {
+    const watch = watchReconnects();
+    const session = await connect(server.url, { token: server.token!, reconnect: watch.option });
+    const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
+    await sleeper.started;
+    const other = await connect(server.url, { token: server.token!, resume: session.resume });
+    await other.close();
+    expect(await session.closed).toEqual({ code: 4000, reason: "session closed" });
+    expect(await settled(sleeper.exited)).toEqual({ code: "session_closed" });
+    expect(session.reconnecting).toBe(false);
+    expect(watch.reconnecting).toEqual([]);
+  }, 30_000);
+});
