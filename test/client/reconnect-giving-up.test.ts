@@ -143,3 +143,26 @@ describe("reconnect: what ends the attempts at once", () => {
     expect(watch.reconnecting).toEqual([]);
   }, 30_000);
 });
+
+describe("reconnect: giving up with requests queued", () => {
+  test("file requests still queued in the client fail with the same reconnect_failed as those held for the server", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    const watch = watchReconnects();
+    const name = "reconnect-library-queued";
+    const session = await connect(through(proxy.port), { token: server.token!, name, reconnect: watch.option });
+    proxy.setOpen(false);
+    proxy.dropAll();
+    await watch.attempts(1);
+    // Past the server's queue of file requests (256, less 32 for open handles): the last ones wait
+    // in the client for a place, and are sent only once one of the first has its answer.
+    const stats = Array.from({ length: 240 }, () => session.files.stat("."));
+    const other = await connect(server.url, { token: server.token!, name });
+    await other.close();
+    proxy.setOpen(true);
+
+    const errors = await Promise.all(stats.map((stat) => stat.catch((e: unknown) => e)));
+    const failure = (await session.closed).reconnectError!;
+    expect(failure).toMatchObject({ code: "reconnect_failed", cause: { code: "unknown_session" } });
+    expect(errors.filter((error) => error !== failure)).toEqual([]);
+  }, 30_000);
+});
