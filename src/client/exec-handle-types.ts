@@ -30,9 +30,12 @@ export interface ExecHandle {
   write(data: string | Uint8Array): Promise<void>;
   /** Closes stdin, after writing `data` if given. */
   end(data?: string | Uint8Array): Promise<void>;
-  /** Sends a signal to the exec's whole process tree. False when the exec has already exited. */
+  /**
+   * Sends a signal to the exec's whole process tree. False when nothing is sent: the exec has
+   * already exited, the handle no longer follows it, the session is closed, or it is a viewer's.
+   */
   signal(name: SignalName): boolean;
-  /** Changes a PTY exec's window size. False when the exec has already exited. */
+  /** Changes a PTY exec's window size. False when nothing is sent, as for `signal`. */
   resize(size: TerminalSize): boolean;
   /**
    * A PTY exec's terminal size as the server last said it: at its start (`started.pty`, or
@@ -61,4 +64,6 @@ export interface ExecTransport {
   readonly messageBytes: number;
   /** The session reconnects by itself after a drop: a send that fails waits for it rather than failing. */
   readonly mayReconnect: boolean;
+  /** The session is a viewer's: the server refuses every message that acts on an exec. */
+  readonly viewer: boolean;
 }

@@ -275,13 +275,14 @@ export class ClientExecHandle implements ExecHandle {
     if (!(SIGNAL_NAMES as readonly string[]).includes(name)) {
       throw new TypeError(`signal: ${JSON.stringify(name)} is not one of ${SIGNAL_NAMES.join(", ")}`);
     }
-    return this.live && this.transport.send({ type: "signal", id: this.id, signal: name });
+    // A viewer may not act on an exec: the server would refuse, and only `errors` would say so.
+    return this.live && !this.transport.viewer && this.transport.send({ type: "signal", id: this.id, signal: name });
   }
 
   resize(size: TerminalSize): boolean {
     const checked = v.safeParse(TerminalSizeSchema, size);
     if (!checked.success) throw new TypeError(`resize: ${describeIssue(checked.issues[0])} (got ${JSON.stringify(size)})`);
-    if (!this.live || !this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows })) return false;
+    if (!this.live || this.transport.viewer || !this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows })) return false;
     // The server tells only the other sockets (`resized`): this one knows.
     this.#size = { cols: size.cols, rows: size.rows };
     return true;

@@ -50,6 +50,7 @@ export function createExecTransport(host: ChannelHost, hello: HelloMessage, mayR
     },
     messageBytes,
     mayReconnect,
+    viewer: hello.role === "viewer",
   };
 }
 
