@@ -61,10 +61,17 @@ export class ClientExecHandle implements ExecHandle {
   readonly #execMessage: ExecMessage | undefined;
   /**
    * Detached before `started` came: the server may never have had the exec (it was made during an
-   * outage, or lost with the socket), so a resume sends it again, followed by `detach`, until the
-   * server answers it. The exec goes on without this handle, as `detach()` promises.
+   * outage, or lost with the socket), so a resume whose `hello` does not list it sends it again,
+   * followed by `detach`, until the server answers it. The exec goes on without this handle, as
+   * `detach()` promises.
    */
   #detachedUnstarted = false;
+  /**
+   * `detach()` was called and the server may not have had it: it went out on the socket that then
+   * dropped (lost in flight, or in its send queue), or was not sent during an outage. The dropped
+   * socket's position then holds the exec's output, pacing it, for the server's `--hold-output`.
+   */
+  #detachUnheard = false;
 
   constructor(
     init: ExecHandleInit,
@@ -205,13 +212,7 @@ export class ClientExecHandle implements ExecHandle {
    * what it no longer had. `info`: what the resumed `hello` says of the exec (its stdin count).
    */
   reconnected(info: ExecInfo | undefined): void {
-    if (this.#detachedUnstarted && this.#execMessage) {
-      // Run once (the server answers a resend it already has with `state`), and not followed.
-      this.transport.send(this.#execMessage);
-      this.transport.send({ type: "detach", id: this.id });
-      return;
-    }
-    if (!this.live) return;
+    if (!this.live) return this.#letGoAfterResume(info);
     if (this.#state === "pending" && this.#execMessage) {
       this.transport.send(this.#execMessage);
     } else {
@@ -221,13 +222,38 @@ export class ClientExecHandle implements ExecHandle {
     this.#stdin.reconnected(info?.stdin);
   }
 
-  #sendAttach(): void {
+  /**
+   * After a resume, for a detached handle (`info`: what the resumed `hello` says of the exec). One
+   * detached before `started` came, of an exec the server does not have, is sent again, then
+   * detached: it runs once, unfollowed. One whose `detach` the server may not have had (see
+   * #detachUnheard) sends `attach`, which ends the dropped socket's hold (any socket's attach does),
+   * then `detach`, which ends the new socket's subscription; its window of one byte keeps what comes
+   * in between to a byte per stream.
+   */
+  #letGoAfterResume(info: ExecInfo | undefined): void {
+    const unheard = this.#detachUnheard;
+    this.#detachUnheard = false;
+    if (info === undefined) {
+      if (!this.#detachedUnstarted || !this.#execMessage) return;
+      this.transport.send(this.#execMessage);
+      this.transport.send({ type: "detach", id: this.id });
+      return;
+    }
+    // The server has the exec: sending it again could only be answered with its state.
+    this.#detachedUnstarted = false;
+    // A viewer's positions never hold output; a finished exec's hold paces nothing.
+    if (!unheard || this.transport.viewer || info.state !== "running") return;
+    this.#sendAttach(1);
+    this.transport.send({ type: "detach", id: this.id });
+  }
+
+  #sendAttach(ackWindowBytes = this.#ackWindowBytes): void {
     this.transport.send({
       type: "attach",
       id: this.id,
       offsets: { stdout: this.stdout.offset, stderr: this.stderr.offset },
       encoding: this.#encoding,
-      ...(this.#ackWindowBytes !== undefined && { ackWindowBytes: this.#ackWindowBytes }),
+      ...(ackWindowBytes !== undefined && { ackWindowBytes }),
     });
   }
 
@@ -291,6 +317,7 @@ export class ClientExecHandle implements ExecHandle {
   detach(): void {
     if (!this.live) return;
     this.transport.send({ type: "detach", id: this.id });
+    this.#detachUnheard = true;
     const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
     this.#detachedUnstarted = this.#state === "pending" && this.#execMessage !== undefined;
     this.#state = "detached";
