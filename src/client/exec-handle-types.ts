@@ -1,4 +1,4 @@
-import type { ClientMessage, ExitFactsMessage, SignalName, TerminalSize } from "../protocol/index.ts";
+import type { ClientMessage, ExecInfo, ExecMessage, ExitFactsMessage, OutputEncoding, SignalName, TerminalSize } from "../protocol/index.ts";
 import type { BunkerError } from "./errors.ts";
 import type { OutputStream } from "./output-stream.ts";
 
@@ -66,4 +66,16 @@ export interface ExecTransport {
   readonly mayReconnect: boolean;
   /** The session is a viewer's: the server refuses every message that acts on an exec. */
   readonly viewer: boolean;
+}
+
+/** How a handle begins: a new exec waits for `started`, an attached one is running already. */
+export interface ExecHandleInit {
+  id: string;
+  encoding: OutputEncoding;
+  ackWindowBytes: number | undefined;
+  /** False when the exec was started without stdin, so writes fail here rather than at the server. */
+  stdinOpen: boolean;
+  attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
+  /** For a new exec: its message, sent again as it is when the session resumes before `started`. */
+  execMessage?: ExecMessage;
 }

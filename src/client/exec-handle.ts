@@ -1,11 +1,9 @@
 import * as v from "valibot";
 import {
   SIGNAL_NAMES,
-  type ExecMessage,
   TerminalSizeSchema,
   describeIssue,
   type ExecInfo,
-  type OutputEncoding,
   type OutputStream as OutputStreamName,
   type SignalName,
   type StartedMessage,
@@ -14,22 +12,11 @@ import {
 } from "../protocol/index.ts";
 import { createDeferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
-import type { ExecExit, ExecHandle, ExecStarted, ExecTransport } from "./exec-handle-types.ts";
-import { OutputAcks } from "./output-acks.ts";
-import { OutputBuffer } from "./output-stream.ts";
+import type { ExecExit, ExecHandle, ExecHandleInit, ExecStarted, ExecTransport } from "./exec-handle-types.ts";
+import { ExecOutput } from "./exec-output.ts";
+import { ExecResume } from "./exec-resume.ts";
+import type { OutputBuffer } from "./output-stream.ts";
 import { StdinSender } from "./stdin-sender.ts";
-
-/** How a handle begins: a new exec waits for `started`, an attached one is running already. */
-export interface ExecHandleInit {
-  id: string;
-  encoding: OutputEncoding;
-  ackWindowBytes: number | undefined;
-  /** False when the exec was started without stdin, so writes fail here rather than at the server. */
-  stdinOpen: boolean;
-  attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
-  /** For a new exec: its message, sent again as it is when the session resumes before `started`. */
-  execMessage?: ExecMessage;
-}
 
 type State = "pending" | "running" | "exited" | "failed" | "detached";
 
@@ -41,9 +28,7 @@ export class ClientExecHandle implements ExecHandle {
   readonly started: Promise<ExecStarted>;
   readonly exited: Promise<ExecExit>;
   readonly errors: BunkerError[] = [];
-  readonly #encoding: OutputEncoding;
-  readonly #ackWindowBytes: number | undefined;
-  readonly #acks: OutputAcks;
+  readonly #output: ExecOutput;
   readonly #settleStarted: { resolve: (started: ExecStarted) => void; reject: (error: Error) => void };
   readonly #settleExited: { resolve: (exit: ExecExit) => void; reject: (error: Error) => void };
   #state: State;
@@ -58,30 +43,14 @@ export class ClientExecHandle implements ExecHandle {
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
   readonly #stdin: StdinSender;
-  readonly #execMessage: ExecMessage | undefined;
-  /**
-   * Detached before `started` came: the server may never have had the exec (it was made during an
-   * outage, or lost with the socket), so a resume whose `hello` does not list it sends it again,
-   * followed by `detach`, until the server answers it. The exec goes on without this handle, as
-   * `detach()` promises.
-   */
-  #detachedUnstarted = false;
-  /**
-   * `detach()` was called and the server may not have had it: it went out on the socket that then
-   * dropped (lost in flight, or in its send queue), or was not sent during an outage. The dropped
-   * socket's position then holds the exec's output, pacing it, for the server's `--hold-output`.
-   */
-  #detachUnheard = false;
+  readonly #resume: ExecResume;
 
   constructor(
     init: ExecHandleInit,
     private readonly transport: ExecTransport,
   ) {
     this.id = init.id;
-    this.#encoding = init.encoding;
-    this.#ackWindowBytes = init.ackWindowBytes;
     this.#stdinOpen = init.stdinOpen;
-    this.#execMessage = init.execMessage;
     // Matters only with a server that predates credit: an attached exec may have had stdin from
     // other writers before, and its acks count those too.
     this.#stdin = new StdinSender(
@@ -105,9 +74,10 @@ export class ClientExecHandle implements ExecHandle {
       init.attached === undefined ? 0 : init.attached.info?.stdin?.received,
     );
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
-    this.#acks = new OutputAcks({ id: this.id, transport, live: () => this.live }, init.ackWindowBytes, start);
-    this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#acks.consumed("stdout", offset));
-    this.stderr = new OutputBuffer("stderr", start.stderr, (offset) => this.#acks.consumed("stderr", offset));
+    this.#output = new ExecOutput({ id: this.id, encoding: init.encoding, ackWindowBytes: init.ackWindowBytes, start, transport, live: () => this.live });
+    this.stdout = this.#output.stdout;
+    this.stderr = this.#output.stderr;
+    this.#resume = new ExecResume({ id: this.id, transport, execMessage: init.execMessage, attachMessage: (window) => this.#output.attachMessage(window) });
     const started = createDeferred<ExecStarted>();
     const exited = createDeferred<ExecExit>();
     this.started = quiet(started.promise);
@@ -129,7 +99,7 @@ export class ClientExecHandle implements ExecHandle {
 
   /** How `output` data of this exec is encoded in JSON: binary execs fall back to base64 there. */
   get jsonDataIsBase64(): boolean {
-    return this.#encoding !== "utf8";
+    return this.#output.jsonDataIsBase64;
   }
 
   get size(): TerminalSize | undefined {
@@ -142,7 +112,7 @@ export class ClientExecHandle implements ExecHandle {
   }
 
   onStarted(message: StartedMessage): void {
-    this.#detachedUnstarted = false;
+    this.#resume.answered();
     if (message.pty) this.#size = message.pty;
     if (this.#state !== "pending") return;
     this.#state = "running";
@@ -153,14 +123,13 @@ export class ClientExecHandle implements ExecHandle {
   onOutput(stream: OutputStreamName, offset: number, bytes: Uint8Array, exact: boolean, rawBytes?: number): void {
     if (!this.live) return;
     this.#attachPending = false;
-    const target = this.#stream(stream);
-    target.push(offset, bytes, exact, rawBytes);
+    this.#output.stream(stream).push(offset, bytes, exact, rawBytes);
   }
 
   onGap(stream: OutputStreamName, from: number, to: number): void {
     if (!this.live) return;
     this.#attachPending = false;
-    this.#stream(stream).gap(from, to);
+    this.#output.stream(stream).gap(from, to);
   }
 
   onExit(facts: ExecExit): void {
@@ -169,8 +138,7 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#state === "pending") this.#settleStarted.resolve({ pid: null });
     this.#state = "exited";
     this.#stdinOpen = false;
-    this.stdout.end();
-    this.stderr.end();
+    this.#output.end();
     this.#settleExited.resolve(facts);
     this.#stdin.over();
   }
@@ -186,7 +154,7 @@ export class ClientExecHandle implements ExecHandle {
    * server replays what it still keeps, then sends `exit` (at once, for a finished exec).
    */
   onState(info: ExecInfo): void {
-    this.#detachedUnstarted = false;
+    this.#resume.answered();
     if (info.size) this.#size = info.size;
     if (!this.live) return;
     if (this.#state === "pending") {
@@ -212,49 +180,16 @@ export class ClientExecHandle implements ExecHandle {
    * what it no longer had. `info`: what the resumed `hello` says of the exec (its stdin count).
    */
   reconnected(info: ExecInfo | undefined): void {
-    if (!this.live) return this.#letGoAfterResume(info);
-    if (this.#state === "pending" && this.#execMessage) {
-      this.transport.send(this.#execMessage);
-    } else {
+    if (!this.live) return this.#resume.letGo(info);
+    if (this.#state !== "pending" || !this.#resume.resendExec()) {
       this.#attachPending = true;
       this.#sendAttach();
     }
     this.#stdin.reconnected(info?.stdin);
   }
 
-  /**
-   * After a resume, for a detached handle (`info`: what the resumed `hello` says of the exec). One
-   * detached before `started` came, of an exec the server does not have, is sent again, then
-   * detached: it runs once, unfollowed. One whose `detach` the server may not have had (see
-   * #detachUnheard) sends `attach`, which ends the dropped socket's hold (any socket's attach does),
-   * then `detach`, which ends the new socket's subscription; its window of one byte keeps what comes
-   * in between to a byte per stream.
-   */
-  #letGoAfterResume(info: ExecInfo | undefined): void {
-    const unheard = this.#detachUnheard;
-    this.#detachUnheard = false;
-    if (info === undefined) {
-      if (!this.#detachedUnstarted || !this.#execMessage) return;
-      this.transport.send(this.#execMessage);
-      this.transport.send({ type: "detach", id: this.id });
-      return;
-    }
-    // The server has the exec: sending it again could only be answered with its state.
-    this.#detachedUnstarted = false;
-    // A viewer's positions never hold output; a finished exec's hold paces nothing.
-    if (!unheard || this.transport.viewer || info.state !== "running") return;
-    this.#sendAttach(1);
-    this.transport.send({ type: "detach", id: this.id });
-  }
-
-  #sendAttach(ackWindowBytes = this.#ackWindowBytes): void {
-    this.transport.send({
-      type: "attach",
-      id: this.id,
-      offsets: { stdout: this.stdout.offset, stderr: this.stderr.offset },
-      encoding: this.#encoding,
-      ...(ackWindowBytes !== undefined && { ackWindowBytes }),
-    });
+  #sendAttach(): void {
+    this.transport.send(this.#output.attachMessage());
   }
 
   /**
@@ -284,8 +219,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#stdinOpen = false;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
-    this.stdout.fail(error);
-    this.stderr.fail(error);
+    this.#output.fail(error);
     this.#stdin.over();
   }
 
@@ -317,15 +251,13 @@ export class ClientExecHandle implements ExecHandle {
   detach(): void {
     if (!this.live) return;
     this.transport.send({ type: "detach", id: this.id });
-    this.#detachUnheard = true;
+    this.#resume.detached(this.#state === "pending");
     const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
-    this.#detachedUnstarted = this.#state === "pending" && this.#execMessage !== undefined;
     this.#state = "detached";
     this.#writeFailure ??= error;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
-    this.stdout.end();
-    this.stderr.end();
+    this.#output.end();
     this.#stdin.over();
   }
 
@@ -334,7 +266,7 @@ export class ClientExecHandle implements ExecHandle {
    * it holds), because the server drops acks after `close` and would wait on the window.
    */
   releaseWindow(): void {
-    if (this.#ackWindowBytes !== undefined && this.live) this.transport.send({ type: "detach", id: this.id });
+    if (this.#output.windowed && this.live) this.transport.send({ type: "detach", id: this.id });
   }
 
   #checkFollowing(): void {
@@ -344,10 +276,6 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#state === "exited") {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} has exited: it takes no more stdin`, { execId: this.id });
     }
-  }
-
-  #stream(name: OutputStreamName): OutputBuffer {
-    return name === "stdout" ? this.stdout : this.stderr;
   }
 
   #checkWritable(): void {
