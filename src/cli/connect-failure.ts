@@ -1,20 +1,13 @@
 import { BunkerError } from "../client/index.ts";
+import { handshakeStatus } from "../client/resume-failure.ts";
+
+// Read from the library, which decides with it which failed resumes are final.
+export { handshakeStatus };
 
 /** What a connect failure's message can be explained with. */
 export interface ConnectContext {
   /** Where the token came from (undefined: none was given). */
   tokenSource: "--token" | "BUNKER_TOKEN" | undefined;
-}
-
-/**
- * The HTTP status a refused WebSocket handshake was answered with, read from the message: the
- * library has no field for it. Bun's WebSocket says "Expected 101 status code: 401", the `ws`
- * package "Unexpected server response: 401".
- */
-export function handshakeStatus(error: BunkerError): number | undefined {
-  if (error.code !== "connect_failed") return undefined;
-  const match = /(?:Expected 101 status code|Unexpected server response):? (\d{3})\b/.exec(error.message);
-  return match ? Number(match[1]) : undefined;
 }
 
 /**

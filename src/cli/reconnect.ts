@@ -1,6 +1,6 @@
 import { BunkerError, connect, type Session } from "../client/index.ts";
 import { retryOnSchedule } from "../client/reconnect-schedule.ts";
-import { handshakeStatus } from "./connect-failure.ts";
+import { finalResumeFailure } from "../client/resume-failure.ts";
 
 /** How a reconnect ended: back in the session, the session gone, refused for good, or out of time. */
 export type ReconnectResult =
@@ -29,9 +29,9 @@ export interface ReconnectOptions {
 /**
  * Resumes a session after its socket dropped: attempts at once, then with doubling waits, until
  * one succeeds or `timeoutMs` has passed (retryOnSchedule). A session the server no longer has
- * (`unknown_session`) and a refused token (401, 403) end it at once: no later attempt can do better.
- * Anything else (refused or reset connections, 503 while a server restarts behind a balancer) is
- * tried again.
+ * (`unknown_session`) and a refused token or origin (401, 403) end it at once, as they end the
+ * library's automatic reconnect (finalResumeFailure). Anything else (refused or reset connections,
+ * 503 while a server restarts behind a balancer) is tried again.
  */
 export async function reconnectSession(options: ReconnectOptions): Promise<ReconnectResult> {
   const result = await retryOnSchedule<Session, unknown>({
@@ -42,7 +42,7 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
         resume: options.resume,
         connectTimeoutMs,
       }),
-    isFinal: (error) => finalKind(error) !== undefined,
+    isFinal: (error) => finalResumeFailure(error) !== undefined,
     abandoned: options.abandoned,
     letGo: (session) => (options.endIfAbandoned ? session.close().catch(() => {}) : session.disconnect()),
   });
@@ -50,16 +50,8 @@ export async function reconnectSession(options: ReconnectOptions): Promise<Recon
     case "succeeded":
       return { kind: "resumed", session: result.value };
     case "final":
-      return { kind: finalKind(result.error)!, error: result.error as BunkerError };
+      return { kind: finalResumeFailure(result.error)!, error: result.error as BunkerError };
     default:
       return result;
   }
-}
-
-/** Whether a failed attempt ends the reconnect: the session is gone, or the token refused. */
-function finalKind(error: unknown): "gone" | "refused" | undefined {
-  if (!(error instanceof BunkerError)) return undefined;
-  if (error.code === "unknown_session" || error.code === "session_closed") return "gone";
-  const status = handshakeStatus(error);
-  return status === 401 || status === 403 ? "refused" : undefined;
 }

@@ -11,7 +11,7 @@ export const CLIENT_ERROR_CODES = {
   unsupported_protocol: "The server's `hello.protocol` is a major version this client does not speak.",
   session_closed: "The session ended (`close` from some socket of it, or, seen by a viewer, its TTL ran out: close code 4000) before the exec exited.",
   detached: "The exec was detached from this connection before it exited; it may still run on the server.",
-  reconnect_failed: "With `reconnect`, the connection dropped and the session could not be resumed: the server no longer has it (`cause` is `unknown_session`), or `reconnect.timeoutMs` ran out (`cause` is the last attempt's failure).",
+  reconnect_failed: "With `reconnect`, the connection dropped and the session could not be resumed: the server no longer has it (`cause` is `unknown_session`), refused the handshake with 401 or 403 (`cause` is that `connect_failed`), or `reconnect.timeoutMs` ran out (`cause` is the last attempt's failure).",
 } as const;
 
 /** A code the client detects itself. */

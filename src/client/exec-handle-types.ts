@@ -1,4 +1,4 @@
-import type { ClientMessage, ExitFactsMessage, SignalName, TerminalSize } from "../protocol/index.ts";
+import type { ClientMessage, ExecInfo, ExecMessage, ExitFactsMessage, OutputEncoding, SignalName, TerminalSize } from "../protocol/index.ts";
 import type { BunkerError } from "./errors.ts";
 import type { OutputStream } from "./output-stream.ts";
 
@@ -30,9 +30,12 @@ export interface ExecHandle {
   write(data: string | Uint8Array): Promise<void>;
   /** Closes stdin, after writing `data` if given. */
   end(data?: string | Uint8Array): Promise<void>;
-  /** Sends a signal to the exec's whole process tree. False when the exec has already exited. */
+  /**
+   * Sends a signal to the exec's whole process tree. False when nothing is sent: the exec has
+   * already exited, the handle no longer follows it, the session is closed, or it is a viewer's.
+   */
   signal(name: SignalName): boolean;
-  /** Changes a PTY exec's window size. False when the exec has already exited. */
+  /** Changes a PTY exec's window size. False when nothing is sent, as for `signal`. */
   resize(size: TerminalSize): boolean;
   /**
    * A PTY exec's terminal size as the server last said it: at its start (`started.pty`, or
@@ -61,4 +64,18 @@ export interface ExecTransport {
   readonly messageBytes: number;
   /** The session reconnects by itself after a drop: a send that fails waits for it rather than failing. */
   readonly mayReconnect: boolean;
+  /** The session is a viewer's: the server refuses every message that acts on an exec. */
+  readonly viewer: boolean;
+}
+
+/** How a handle begins: a new exec waits for `started`, an attached one is running already. */
+export interface ExecHandleInit {
+  id: string;
+  encoding: OutputEncoding;
+  ackWindowBytes: number | undefined;
+  /** False when the exec was started without stdin, so writes fail here rather than at the server. */
+  stdinOpen: boolean;
+  attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
+  /** For a new exec: its message, sent again as it is when the session resumes before `started`. */
+  execMessage?: ExecMessage;
 }

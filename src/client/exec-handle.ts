@@ -1,11 +1,9 @@
 import * as v from "valibot";
 import {
   SIGNAL_NAMES,
-  type ExecMessage,
   TerminalSizeSchema,
   describeIssue,
   type ExecInfo,
-  type OutputEncoding,
   type OutputStream as OutputStreamName,
   type SignalName,
   type StartedMessage,
@@ -14,22 +12,11 @@ import {
 } from "../protocol/index.ts";
 import { createDeferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
-import type { ExecExit, ExecHandle, ExecStarted, ExecTransport } from "./exec-handle-types.ts";
-import { OutputAcks } from "./output-acks.ts";
-import { OutputBuffer } from "./output-stream.ts";
+import type { ExecExit, ExecHandle, ExecHandleInit, ExecStarted, ExecTransport } from "./exec-handle-types.ts";
+import { ExecOutput } from "./exec-output.ts";
+import { ExecResume } from "./exec-resume.ts";
+import type { OutputBuffer } from "./output-stream.ts";
 import { StdinSender } from "./stdin-sender.ts";
-
-/** How a handle begins: a new exec waits for `started`, an attached one is running already. */
-export interface ExecHandleInit {
-  id: string;
-  encoding: OutputEncoding;
-  ackWindowBytes: number | undefined;
-  /** False when the exec was started without stdin, so writes fail here rather than at the server. */
-  stdinOpen: boolean;
-  attached?: { info: ExecInfo | undefined; offsets: { stdout: number; stderr: number } };
-  /** For a new exec: its message, sent again as it is when the session resumes before `started`. */
-  execMessage?: ExecMessage;
-}
 
 type State = "pending" | "running" | "exited" | "failed" | "detached";
 
@@ -41,9 +28,7 @@ export class ClientExecHandle implements ExecHandle {
   readonly started: Promise<ExecStarted>;
   readonly exited: Promise<ExecExit>;
   readonly errors: BunkerError[] = [];
-  readonly #encoding: OutputEncoding;
-  readonly #ackWindowBytes: number | undefined;
-  readonly #acks: OutputAcks;
+  readonly #output: ExecOutput;
   readonly #settleStarted: { resolve: (started: ExecStarted) => void; reject: (error: Error) => void };
   readonly #settleExited: { resolve: (exit: ExecExit) => void; reject: (error: Error) => void };
   #state: State;
@@ -58,23 +43,14 @@ export class ClientExecHandle implements ExecHandle {
   /** An `attach` was sent and nothing has answered it yet: an error now refuses the attach. */
   #attachPending = false;
   readonly #stdin: StdinSender;
-  readonly #execMessage: ExecMessage | undefined;
-  /**
-   * Detached before `started` came: the server may never have had the exec (it was made during an
-   * outage, or lost with the socket), so a resume sends it again, followed by `detach`, until the
-   * server answers it. The exec goes on without this handle, as `detach()` promises.
-   */
-  #detachedUnstarted = false;
+  readonly #resume: ExecResume;
 
   constructor(
     init: ExecHandleInit,
     private readonly transport: ExecTransport,
   ) {
     this.id = init.id;
-    this.#encoding = init.encoding;
-    this.#ackWindowBytes = init.ackWindowBytes;
     this.#stdinOpen = init.stdinOpen;
-    this.#execMessage = init.execMessage;
     // Matters only with a server that predates credit: an attached exec may have had stdin from
     // other writers before, and its acks count those too.
     this.#stdin = new StdinSender(
@@ -98,9 +74,10 @@ export class ClientExecHandle implements ExecHandle {
       init.attached === undefined ? 0 : init.attached.info?.stdin?.received,
     );
     const start = init.attached?.offsets ?? { stdout: 0, stderr: 0 };
-    this.#acks = new OutputAcks({ id: this.id, transport, live: () => this.live }, init.ackWindowBytes, start);
-    this.stdout = new OutputBuffer("stdout", start.stdout, (offset) => this.#acks.consumed("stdout", offset));
-    this.stderr = new OutputBuffer("stderr", start.stderr, (offset) => this.#acks.consumed("stderr", offset));
+    this.#output = new ExecOutput({ id: this.id, encoding: init.encoding, ackWindowBytes: init.ackWindowBytes, start, transport, live: () => this.live });
+    this.stdout = this.#output.stdout;
+    this.stderr = this.#output.stderr;
+    this.#resume = new ExecResume({ id: this.id, transport, execMessage: init.execMessage, attachMessage: (window) => this.#output.attachMessage(window) });
     const started = createDeferred<ExecStarted>();
     const exited = createDeferred<ExecExit>();
     this.started = quiet(started.promise);
@@ -122,7 +99,7 @@ export class ClientExecHandle implements ExecHandle {
 
   /** How `output` data of this exec is encoded in JSON: binary execs fall back to base64 there. */
   get jsonDataIsBase64(): boolean {
-    return this.#encoding !== "utf8";
+    return this.#output.jsonDataIsBase64;
   }
 
   get size(): TerminalSize | undefined {
@@ -135,7 +112,7 @@ export class ClientExecHandle implements ExecHandle {
   }
 
   onStarted(message: StartedMessage): void {
-    this.#detachedUnstarted = false;
+    this.#resume.answered();
     if (message.pty) this.#size = message.pty;
     if (this.#state !== "pending") return;
     this.#state = "running";
@@ -146,14 +123,13 @@ export class ClientExecHandle implements ExecHandle {
   onOutput(stream: OutputStreamName, offset: number, bytes: Uint8Array, exact: boolean, rawBytes?: number): void {
     if (!this.live) return;
     this.#attachPending = false;
-    const target = this.#stream(stream);
-    target.push(offset, bytes, exact, rawBytes);
+    this.#output.stream(stream).push(offset, bytes, exact, rawBytes);
   }
 
   onGap(stream: OutputStreamName, from: number, to: number): void {
     if (!this.live) return;
     this.#attachPending = false;
-    this.#stream(stream).gap(from, to);
+    this.#output.stream(stream).gap(from, to);
   }
 
   onExit(facts: ExecExit): void {
@@ -162,8 +138,7 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#state === "pending") this.#settleStarted.resolve({ pid: null });
     this.#state = "exited";
     this.#stdinOpen = false;
-    this.stdout.end();
-    this.stderr.end();
+    this.#output.end();
     this.#settleExited.resolve(facts);
     this.#stdin.over();
   }
@@ -179,7 +154,7 @@ export class ClientExecHandle implements ExecHandle {
    * server replays what it still keeps, then sends `exit` (at once, for a finished exec).
    */
   onState(info: ExecInfo): void {
-    this.#detachedUnstarted = false;
+    this.#resume.answered();
     if (info.size) this.#size = info.size;
     if (!this.live) return;
     if (this.#state === "pending") {
@@ -205,16 +180,8 @@ export class ClientExecHandle implements ExecHandle {
    * what it no longer had. `info`: what the resumed `hello` says of the exec (its stdin count).
    */
   reconnected(info: ExecInfo | undefined): void {
-    if (this.#detachedUnstarted && this.#execMessage) {
-      // Run once (the server answers a resend it already has with `state`), and not followed.
-      this.transport.send(this.#execMessage);
-      this.transport.send({ type: "detach", id: this.id });
-      return;
-    }
-    if (!this.live) return;
-    if (this.#state === "pending" && this.#execMessage) {
-      this.transport.send(this.#execMessage);
-    } else {
+    if (!this.live) return this.#resume.letGo(info);
+    if (this.#state !== "pending" || !this.#resume.resendExec()) {
       this.#attachPending = true;
       this.#sendAttach();
     }
@@ -222,13 +189,7 @@ export class ClientExecHandle implements ExecHandle {
   }
 
   #sendAttach(): void {
-    this.transport.send({
-      type: "attach",
-      id: this.id,
-      offsets: { stdout: this.stdout.offset, stderr: this.stderr.offset },
-      encoding: this.#encoding,
-      ...(this.#ackWindowBytes !== undefined && { ackWindowBytes: this.#ackWindowBytes }),
-    });
+    this.transport.send(this.#output.attachMessage());
   }
 
   /**
@@ -258,8 +219,7 @@ export class ClientExecHandle implements ExecHandle {
     this.#stdinOpen = false;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
-    this.stdout.fail(error);
-    this.stderr.fail(error);
+    this.#output.fail(error);
     this.#stdin.over();
   }
 
@@ -275,13 +235,14 @@ export class ClientExecHandle implements ExecHandle {
     if (!(SIGNAL_NAMES as readonly string[]).includes(name)) {
       throw new TypeError(`signal: ${JSON.stringify(name)} is not one of ${SIGNAL_NAMES.join(", ")}`);
     }
-    return this.live && this.transport.send({ type: "signal", id: this.id, signal: name });
+    // A viewer may not act on an exec: the server would refuse, and only `errors` would say so.
+    return this.live && !this.transport.viewer && this.transport.send({ type: "signal", id: this.id, signal: name });
   }
 
   resize(size: TerminalSize): boolean {
     const checked = v.safeParse(TerminalSizeSchema, size);
     if (!checked.success) throw new TypeError(`resize: ${describeIssue(checked.issues[0])} (got ${JSON.stringify(size)})`);
-    if (!this.live || !this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows })) return false;
+    if (!this.live || this.transport.viewer || !this.transport.send({ type: "resize", id: this.id, cols: size.cols, rows: size.rows })) return false;
     // The server tells only the other sockets (`resized`): this one knows.
     this.#size = { cols: size.cols, rows: size.rows };
     return true;
@@ -290,14 +251,13 @@ export class ClientExecHandle implements ExecHandle {
   detach(): void {
     if (!this.live) return;
     this.transport.send({ type: "detach", id: this.id });
+    this.#resume.detached(this.#state === "pending");
     const error = new BunkerError("detached", `exec ${JSON.stringify(this.id)} was detached before it exited`, { execId: this.id });
-    this.#detachedUnstarted = this.#state === "pending" && this.#execMessage !== undefined;
     this.#state = "detached";
     this.#writeFailure ??= error;
     this.#settleStarted.reject(error);
     this.#settleExited.reject(error);
-    this.stdout.end();
-    this.stderr.end();
+    this.#output.end();
     this.#stdin.over();
   }
 
@@ -306,7 +266,7 @@ export class ClientExecHandle implements ExecHandle {
    * it holds), because the server drops acks after `close` and would wait on the window.
    */
   releaseWindow(): void {
-    if (this.#ackWindowBytes !== undefined && this.live) this.transport.send({ type: "detach", id: this.id });
+    if (this.#output.windowed && this.live) this.transport.send({ type: "detach", id: this.id });
   }
 
   #checkFollowing(): void {
@@ -316,10 +276,6 @@ export class ClientExecHandle implements ExecHandle {
     if (this.#state === "exited") {
       throw new BunkerError("invalid_state", `exec ${JSON.stringify(this.id)} has exited: it takes no more stdin`, { execId: this.id });
     }
-  }
-
-  #stream(name: OutputStreamName): OutputBuffer {
-    return name === "stdout" ? this.stdout : this.stderr;
   }
 
   #checkWritable(): void {

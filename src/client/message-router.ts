@@ -1,10 +1,12 @@
 import type { ClientMessage, ExecInfo, FileReply, OutputHeader, ServerMessage } from "../protocol/index.ts";
+import { MAX_OPEN_FILE_HANDLES, MAX_QUEUED_FILE_REQUESTS } from "../protocol/limits.ts";
 import { decodeBase64 } from "./base64.ts";
 import { BunkerError } from "./errors.ts";
 import type { ClientExecHandle } from "./exec-handle.ts";
 import { FILE_ID_PREFIX } from "./exec-ids.ts";
 import type { FileStreamHandler } from "./file-channel.ts";
 import { PendingRequests } from "./pending-requests.ts";
+import { RequestSlots } from "./request-slots.ts";
 
 const encoder = new TextEncoder();
 
@@ -37,6 +39,8 @@ export class MessageRouter {
   /** Uploads, downloads and watches of this connection, by request id: they get many replies each. */
   readonly fileStreams = new Map<string, FileStreamHandler>();
   readonly requests = new PendingRequests();
+  /** File requests within the server's queue, which also holds the opens of uploads, downloads and watches; the rest wait here. */
+  readonly fileRequestSlots = new RequestSlots(MAX_QUEUED_FILE_REQUESTS - MAX_OPEN_FILE_HANDLES);
   #fileRequests = 0;
 
   constructor(private readonly host: MessageRouterHost) {}
@@ -61,10 +65,11 @@ export class MessageRouter {
     this.execs.get(header.id)?.onOutput(header.stream, header.offset, bytes, true);
   }
 
-  /** The socket closed: every exec, request and stream still waiting fails with `error`. */
+  /** The session is over: every exec, request and stream still waiting fails with `error`, file requests not yet sent too. */
   failAll(error: BunkerError, closeCode: number): void {
     for (const handle of this.execs.values()) handle.fail(new BunkerError(error.code, error.message, { execId: handle.id, closeCode, cause: error.cause }));
     this.execs.clear();
+    this.fileRequestSlots.failWaiting(error);
     this.requests.rejectAll(error);
     this.failFileStreams(error);
   }

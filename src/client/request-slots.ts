@@ -7,14 +7,14 @@
  */
 export class RequestSlots {
   #inUse = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(private readonly limit: number) {}
 
   /** Runs `request` once a slot is free, and frees it when the request settles. */
   async run<T>(request: () => Promise<T>): Promise<T> {
     // A slot freed while requests wait passes straight to the first of them (see #free).
-    if (this.#inUse >= this.limit || this.#waiting.length > 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    if (this.#inUse >= this.limit || this.#waiting.length > 0) await new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
     else this.#inUse++;
     try {
       return await request();
@@ -34,9 +34,18 @@ export class RequestSlots {
     };
   }
 
+  /**
+   * Fails every request still waiting for a slot with `error`, unsent: the session is over. They
+   * would otherwise be sent once the requests ahead of them fail, into a session that is gone, and
+   * fail with a bare connection_closed rather than with what ended it (reconnect_failed, say).
+   */
+  failWaiting(error: Error): void {
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+  }
+
   #free(): void {
     if (this.#waiting.length > 0 && this.#inUse <= this.limit) {
-      this.#waiting.shift()!();
+      this.#waiting.shift()!.resolve();
       return;
     }
     this.#inUse--;

@@ -1,11 +1,9 @@
 import type { ClientMessage, FileReply, HelloMessage, ServerMessage } from "../protocol/index.ts";
-import { MAX_OPEN_FILE_HANDLES, MAX_QUEUED_FILE_REQUESTS } from "../protocol/limits.ts";
 import type { ExecTransport } from "./exec-handle-types.ts";
 import type { FileChannel } from "./file-channel.ts";
 import { rawBytesPerMessage } from "./message-bytes.ts";
 import type { MessageRouter } from "./message-router.ts";
 import { QueuedStdin } from "./queued-stdin.ts";
-import { RequestSlots } from "./request-slots.ts";
 import type { SendLine } from "./send-pacer.ts";
 import type { SocketLink } from "./socket-link.ts";
 import { waitForBufferedBelow } from "./websocket.ts";
@@ -52,12 +50,13 @@ export function createExecTransport(host: ChannelHost, hello: HelloMessage, mayR
     },
     messageBytes,
     mayReconnect,
+    viewer: hello.role === "viewer",
   };
 }
 
 /** How the file methods send: in the bulk line, within the server's queue of file requests. */
 export function createFileChannel(host: ChannelHost, hello: HelloMessage): FileChannel {
-  const fileRequests = new RequestSlots(MAX_QUEUED_FILE_REQUESTS - MAX_OPEN_FILE_HANDLES);
+  const fileRequests = host.router.fileRequestSlots;
   return {
     nextId: () => host.router.nextFileId(),
     // Within the server's queue, which also holds the opens of uploads, downloads and watches.

@@ -3,6 +3,7 @@ import { createDeferred } from "./deferred.ts";
 import { BunkerError } from "./errors.ts";
 import type { OpenedSocket } from "./open-socket.ts";
 import type { ResolvedReconnect } from "./reconnect-options.ts";
+import { describeResumeRefusal } from "./resume-failure.ts";
 import { retryResume, type ResumeResult } from "./resume-loop.ts";
 import type { SendLine } from "./send-pacer.ts";
 
@@ -64,14 +65,29 @@ export class SessionReconnect {
 
 /**
  * Why the session gave up: `reconnect_failed`, whose `cause` is the server's `unknown_session` (the
- * session ended, or the server restarted) or the last attempt's failure (out of time).
+ * session ended, or the server restarted), the refused handshake (401, 403), or the last attempt's
+ * failure (out of time).
  */
 export function reconnectFailure(result: Exclude<ResumeResult, { kind: "resumed" | "abandoned" }>, session: string, timeoutMs: number, closeCode: number): BunkerError {
   const cause = result.error;
-  const message =
-    result.kind === "gone"
-      ? `the connection closed (${closeCode}) and session ${JSON.stringify(session)} could not be resumed: the server no longer has it (${cause?.code}: it ended, or the server restarted)`
-      : `the connection closed (${closeCode}) and session ${JSON.stringify(session)} could not be resumed within ${timeoutMs} ms (reconnect.timeoutMs)${cause ? `: ${cause.message}` : ""}; its commands may still run on the server`;
+  const lost = `the connection closed (${closeCode}) and session ${JSON.stringify(session)} could not be resumed`;
+  const mayRun = "; its commands may still run on the server";
+  let message: string;
+  switch (result.kind) {
+    case "gone":
+      message = `${lost}: the server no longer has it (${result.error.code}: it ended, or the server restarted)`;
+      break;
+    case "refused":
+      message = `${lost}: ${describeResumeRefusal(result.error)}${mayRun}`;
+      break;
+    case "timed_out":
+      message = `${lost} within ${timeoutMs} ms (reconnect.timeoutMs)${cause ? `: ${cause.message}` : ""}${mayRun}`;
+      break;
+    default: {
+      const unreachable: never = result;
+      return unreachable;
+    }
+  }
   return new BunkerError("reconnect_failed", message, { closeCode, ...(cause && { cause }) });
 }
 

@@ -1,21 +1,12 @@
-import * as v from "valibot";
-import {
-  AttachMessageSchema,
-  CLOSE_CODES,
-  describeIssue,
-  type ClientMessage,
-  type ExecInfo,
-  type HelloMessage,
-  type SandboxInfo,
-  type ServerMessage,
-} from "../protocol/index.ts";
+import { CLOSE_CODES, type ClientMessage, type ExecInfo, type HelloMessage, type SandboxInfo, type ServerMessage } from "../protocol/index.ts";
+import { closedError } from "./closed-error.ts";
 import { runCommand, type RunOptions, type RunResult } from "./run-command.ts";
 import { createDeferred } from "./deferred.ts";
 import { BunkerError, quiet } from "./errors.ts";
-import type { ExecHandle, ExecTransport } from "./exec-handle-types.ts";
-import { ClientExecHandle } from "./exec-handle.ts";
-import { assertExecIdNotReserved, createExecIdGenerator } from "./exec-ids.ts";
-import { DEFAULT_ENCODING, buildExecMessage, type ExecCommand, type ExecOptions } from "./exec-options.ts";
+import type { ExecHandle } from "./exec-handle-types.ts";
+import type { ClientExecHandle } from "./exec-handle.ts";
+import { createExecIdGenerator } from "./exec-ids.ts";
+import type { ExecCommand, ExecOptions } from "./exec-options.ts";
 import { createSessionFiles, type SessionFiles } from "./files.ts";
 import type { KeepaliveOptions } from "./keepalive.ts";
 import { MessageRouter } from "./message-router.ts";
@@ -24,6 +15,7 @@ import { reconnectFailure, SessionReconnect } from "./session-reconnect.ts";
 import type { ResolvedReconnect } from "./reconnect-options.ts";
 import type { Outgoing, SendLine } from "./send-pacer.ts";
 import { createExecTransport, createFileChannel, type ChannelHost } from "./session-channels.ts";
+import { createAttachHandle, createExecHandle, type HandleMaker } from "./session-handles.ts";
 import type { AttachOptions, Session, SessionClosed } from "./session-types.ts";
 import { SocketLink } from "./socket-link.ts";
 
@@ -52,7 +44,7 @@ export class ClientSession implements Session {
     onError: (error) => this.#options.onError?.(error),
   });
   readonly #makeId = createExecIdGenerator();
-  readonly #transport: ExecTransport;
+  readonly #handleMaker: HandleMaker;
   readonly #options: ClientSessionOptions;
   readonly #resolveClosed: (closed: SessionClosed) => void;
   /** Set while reconnecting: what the session does meanwhile, and the messages it holds for the new socket. */
@@ -79,7 +71,7 @@ export class ClientSession implements Session {
       request: (id, message, line) => this.#request(id, message, line),
     };
     this.files = createSessionFiles(createFileChannel(host, opened.hello));
-    this.#transport = createExecTransport(host, opened.hello, options.reconnect !== undefined);
+    this.#handleMaker = { router: this.#router, transport: createExecTransport(host, opened.hello, options.reconnect !== undefined), makeId: this.#makeId };
     this.#bind(opened, this.#link);
   }
 
@@ -125,19 +117,7 @@ export class ClientSession implements Session {
   }
 
   exec(command: ExecCommand, options: ExecOptions = {}): ExecHandle {
-    const message = buildExecMessage(command, options, this.#makeId);
-    assertExecIdNotReserved("exec", message.id);
-    if (this.#router.execs.get(message.id)?.live) throw new TypeError(`exec: id ${JSON.stringify(message.id)} belongs to an exec this session still follows`);
-    const handle = new ClientExecHandle(
-      {
-        id: message.id,
-        encoding: message.encoding ?? DEFAULT_ENCODING,
-        ackWindowBytes: message.ackWindowBytes,
-        stdinOpen: message.stdin === true || message.pty !== undefined,
-        execMessage: message,
-      },
-      this.#transport,
-    );
+    const { handle, message } = createExecHandle(this.#handleMaker, command, options);
     this.#follow(handle, message);
     return handle;
   }
@@ -147,24 +127,8 @@ export class ClientSession implements Session {
   }
 
   attach(id: string, offsets: { stdout?: number; stderr?: number } = {}, options: AttachOptions = {}): ExecHandle {
-    const encoding = options.encoding ?? DEFAULT_ENCODING;
-    const message = { type: "attach" as const, id, offsets, encoding, ...(options.ackWindowBytes !== undefined && { ackWindowBytes: options.ackWindowBytes }) };
-    const checked = v.safeParse(AttachMessageSchema, message);
-    if (!checked.success) throw new TypeError(`attach: ${describeIssue(checked.issues[0])} (got ${JSON.stringify(checked.issues[0].input)})`);
-    assertExecIdNotReserved("attach", id);
-    if (this.#router.execs.get(id)?.live) throw new TypeError(`attach: this session already follows exec ${JSON.stringify(id)}`);
-    const info = this.#router.known.get(id);
-    const handle = new ClientExecHandle(
-      {
-        id,
-        encoding,
-        ackWindowBytes: options.ackWindowBytes,
-        stdinOpen: info?.state !== "exited",
-        attached: { info, offsets: { stdout: offsets.stdout ?? 0, stderr: offsets.stderr ?? 0 } },
-      },
-      this.#transport,
-    );
-    this.#follow(handle, checked.output);
+    const { handle, message } = createAttachHandle(this.#handleMaker, id, offsets, options);
+    this.#follow(handle, message);
     return handle;
   }
 
@@ -327,10 +291,6 @@ export class ClientSession implements Session {
   }
 
   #closedError(code?: number, reason?: string): BunkerError {
-    const violation = this.#link.violation;
-    if (violation !== undefined) return new BunkerError("protocol_violation", `the server broke the protocol: ${violation}`, code === undefined ? {} : { closeCode: code });
-    const how = code === undefined ? "" : ` (${code}${reason ? ` ${reason}` : ""})`;
-    const ended = code === CLOSE_CODES.sessionClosed || code === CLOSE_CODES.unknownSession;
-    return new BunkerError(ended ? "session_closed" : "connection_closed", `the ${ended ? "session ended" : "connection closed"}${how}`, code === undefined ? {} : { closeCode: code });
+    return closedError(this.#link.violation, code, reason);
   }
 }

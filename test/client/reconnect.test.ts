@@ -3,7 +3,7 @@
 // 1006 at both ends), keep shut, or stall one way.
 import { afterAll, describe, expect, test } from "bun:test";
 import { heapStats } from "bun:jsc";
-import { BunkerError, connect, type ConnectOptions, type ReconnectedEvent, type ReconnectingEvent } from "../../src/client/index.ts";
+import { BunkerError, connect } from "../../src/client/index.ts";
 import { startHoldingProxy } from "../helpers/holding-proxy.ts";
 import { startLaggingProxy } from "../helpers/lagging-proxy.ts";
 import { createRandom } from "../helpers/random.ts";
@@ -11,39 +11,13 @@ import { readUntil } from "../helpers/read-until.ts";
 import { startServer } from "../helpers/server-process.ts";
 import { settled } from "../helpers/settled.ts";
 import { sha256Hex } from "../helpers/sha256.ts";
-import { startTcpProxy } from "../helpers/tcp-proxy.ts";import { createConditions } from "../helpers/conditions.ts";
-
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+import { watchReconnects } from "./reconnect-events.ts";
 
 const server = await startServer();
 afterAll(() => server[Symbol.asyncDispose]());
 
 const through = (port: number) => `ws://127.0.0.1:${port}/ws`;
-
-/** The events of one session's reconnects, and promises that settle when they have come. */
-function watchReconnects(options: { timeoutMs?: number } = {}) {
-  const reconnecting: ReconnectingEvent[] = [];
-  const reconnected: ReconnectedEvent[] = [];
-  const { until, changed: wake } = createConditions();
-  return {
-    reconnecting,
-    reconnected,
-    option: {
-      ...options,
-      onReconnecting: (event: ReconnectingEvent) => {
-        reconnecting.push(event);
-        wake();
-      },
-      onReconnected: (event: ReconnectedEvent) => {
-        reconnected.push(event);
-        wake();
-      },
-    } satisfies ConnectOptions["reconnect"],
-    /** Resolves once `count` attempts have begun in all. */
-    attempts: (count: number) => until(() => reconnecting.length >= count),
-    /** Resolves once the session has come back `count` times in all. */
-    backs: (count: number) => until(() => reconnected.length >= count),
-  };
-}
 
 /** The output of `seq 1 count`, as sha256 and length, made here in pieces. */
 function sequenceDigest(count: number): { sha256: string; length: number } {
@@ -169,32 +143,6 @@ describe("reconnect: execs", () => {
   }, 30_000);
 });
 
-describe("reconnect: execs detached before they started", () => {
-  test("an exec detached before its started came (sent before the cut, or made during the outage) still runs, once", async () => {
-    await using proxy = await startTcpProxy(server.port);
-    const watch = watchReconnects();
-    await using session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
-    // Fire and forget: `detach()` says the exec goes on without this handle.
-    const before = session.exec(["sh", "-c", "echo run >> detached-before.txt"], { id: "detached-before" });
-    proxy.setOpen(false);
-    proxy.dropAll();
-    await watch.attempts(1);
-    before.detach();
-    const during = session.exec(["sh", "-c", "echo run >> detached-during.txt"], { id: "detached-during" });
-    during.detach();
-    proxy.setOpen(true);
-    await watch.backs(1);
-
-    for (const handle of [before, during]) {
-      expect(await settled(handle.exited)).toEqual({ code: "detached" });
-      // Followed again by a handle of its own: the server has it, and it ran to its end.
-      expect(await session.attach(handle.id).exited).toMatchObject({ code: 0 });
-    }
-    expect(await session.files.read("detached-before.txt")).toBe("run\n");
-    expect(await session.files.read("detached-during.txt")).toBe("run\n");
-  }, 30_000);
-});
-
 describe("reconnect: stdin, signals and requests", () => {
   test("stdin written during the outage arrives once and in order, and a signal sent then arrives after the resume", async () => {
     await using proxy = await startTcpProxy(server.port);
@@ -315,66 +263,6 @@ describe("reconnect: memory", () => {
     const grown = heldBytes() - before;
     expect(grown).toBeLessThan(16_000_000);
     expect(finished).toHaveLength(4);
-  }, 30_000);
-});
-
-describe("reconnect: giving up", () => {
-  test("a session ended while disconnected: everything pending rejects with reconnect_failed, caused by unknown_session", async () => {
-    await using proxy = await startTcpProxy(server.port);
-    const watch = watchReconnects();
-    const name = "reconnect-library-gone";
-    const session = await connect(through(proxy.port), { token: server.token!, name, reconnect: watch.option });
-    const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
-    await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
-    await watch.attempts(1);
-    const listing = session.list();
-    const other = await connect(server.url, { token: server.token!, name });
-    await other.close();
-    proxy.setOpen(true);
-
-    const error = await sleeper.exited.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BunkerError);
-    expect(error).toMatchObject({
-      code: "reconnect_failed",
-      execId: sleeper.id,
-      closeCode: 1006,
-      message: `the connection closed (1006) and session "${session.id}" could not be resumed: the server no longer has it (unknown_session: it ended, or the server restarted)`,
-      cause: { code: "unknown_session" },
-    });
-    expect(await settled(listing)).toEqual({ code: "reconnect_failed" });
-    const closed = await session.closed;
-    expect(closed).toMatchObject({ code: 1006, reconnectError: { code: "reconnect_failed" } });
-    expect(session.reconnecting).toBe(false);
-    expect(watch.reconnected).toEqual([]);
-  }, 30_000);
-
-  test("a server out of reach past timeoutMs: reconnect_failed after attempts at 0, 250, 500... ms, caused by the last attempt's failure", async () => {
-    await using proxy = await startTcpProxy(server.port);
-    const watch = watchReconnects({ timeoutMs: 1500 });
-    const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
-    const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
-    await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
-    const error = await sleeper.exited.catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "reconnect_failed", closeCode: 1006, cause: { code: "connect_failed" } });
-    expect((error as Error).message).toStartWith(`the connection closed (1006) and session "${session.id}" could not be resumed within 1500 ms (reconnect.timeoutMs): could not connect to `);
-    expect((error as Error).message).toEndWith("; its commands may still run on the server");
-    expect(await session.closed).toMatchObject({ code: 1006, reconnectError: { code: "reconnect_failed" } });
-    expect(watch.reconnecting.slice(0, 4).map((event) => [event.attempt, event.delayMs])).toEqual([
-      [1, 0],
-      [2, 250],
-      [3, 500],
-      [4, expect.any(Number)],
-    ]);
-    expect(watch.reconnecting[1]!.lastError).toMatchObject({ code: "connect_failed" });
-    expect(proxy.refused).toBe(watch.reconnecting.length);
-    // The session was not ended: it still runs the command.
-    await using other = await connect(server.url, { token: server.token!, resume: session.resume });
-    expect(other.hello.execs.find((info) => info.id === sleeper.id)?.state).toBe("running");
-    await other.close();
   }, 30_000);
 });
 

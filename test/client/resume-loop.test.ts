@@ -25,3 +25,25 @@ test("an attempt at the deadline cut short by the budget does not hide why the a
   expect(result.kind).toBe("timed_out");
   expect((result as { error: BunkerError }).error.message).toBe("could not connect: read ECONNRESET");
 });
+
+test("a handshake refused with 401 or 403 ends the attempts at once; a 503 or 429 is tried again", async () => {
+  const resume = (status: number) => {
+    let attempts = 0;
+    const result = retryResume({
+      timeoutMs: 600,
+      cause: new BunkerError("connection_closed", "the connection closed (1006)", { closeCode: 1006 }),
+      attempt: async () => {
+        attempts++;
+        throw new BunkerError("connect_failed", `could not connect to ws://h:1/ws: Expected 101 status code: ${status}`);
+      },
+      abandoned: () => false,
+      whenAbandoned: new Promise(() => {}),
+      onReconnecting: undefined,
+    });
+    return result.then((outcome) => ({ kind: outcome.kind, attempts }));
+  };
+  expect(await resume(401)).toEqual({ kind: "refused", attempts: 1 });
+  expect(await resume(403)).toEqual({ kind: "refused", attempts: 1 });
+  expect((await resume(503)).kind).toBe("timed_out");
+  expect((await resume(429)).attempts).toBeGreaterThan(1);
+});

@@ -49,6 +49,27 @@ test("a viewer's write to an exec fails with forbidden_by_policy instead of wait
   }
 });
 
+test("a viewer's signal() and resize() return false at once and send nothing, as on a closed session", async () => {
+  const job = shared.session.exec(["cat"], { id: "viewer-signal", pty: { cols: 80, rows: 24 } });
+  await job.started;
+  const viewer = await connect(shared.server.url, { view: shared.session.view! });
+  try {
+    const watched = viewer.attach("viewer-signal");
+    await watched.started;
+    expect(watched.signal("SIGTERM")).toBe(false);
+    expect(watched.resize({ cols: 100, rows: 30 })).toBe(false);
+    expect(() => watched.signal("SIGNOPE" as never)).toThrow(TypeError);
+    // A round trip after them: a refusal of either would have come by now.
+    await viewer.list();
+    expect(watched.errors).toEqual([]);
+    expect(watched.size).toEqual({ cols: 80, rows: 24 });
+    expect(await shared.session.list()).toContainEqual(expect.objectContaining({ id: "viewer-signal", state: "running" }));
+  } finally {
+    job.signal("SIGKILL");
+    await viewer.disconnect();
+  }
+});
+
 test("a handle's size follows the terminal: at its start, after its own resize, and after another socket's", async () => {
   const job = shared.session.exec(["cat"], { id: "sized", pty: { cols: 80, rows: 24 } });
   await job.started;

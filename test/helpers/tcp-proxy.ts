@@ -21,6 +21,8 @@ export interface TcpProxy extends AsyncDisposable {
   setOpen(open: boolean): void;
   /** Connections refused so far while closed. */
   readonly refused: number;
+  /** New connections go to `127.0.0.1:port` from now on, as a balancer that sends a client to another server. */
+  retarget(port: number): void;
 }
 
 /** Starts a proxy on 127.0.0.1, port 0, to `127.0.0.1:targetPort`. */
@@ -30,6 +32,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let frozen = false;
   let open = true;
   let refused = 0;
+  let target = targetPort;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -47,7 +50,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       client.pause();
       return;
     }
-    const upstream = connect(targetPort, "127.0.0.1");
+    const upstream = connect(target, "127.0.0.1");
     track(client);
     track(upstream);
     client.pipe(upstream);
@@ -78,6 +81,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     get refused() {
       return refused;
+    },
+    retarget(port) {
+      target = port;
     },
     async [Symbol.asyncDispose]() {
       for (const socket of sockets) socket.destroy();
