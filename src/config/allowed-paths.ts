@@ -1,6 +1,20 @@
 import { realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { UsageError, quote } from "../cli/usage-error.ts";
 import { isInside } from "../workspace/confine.ts";
+
+/** An `--allow-read`/`--allow-write`/`--deny-read` path: an existing absolute host path, as its real path. */
+export function checkAllowedPath(label: string, path: string): string {
+  if (!path.startsWith("/")) throw new UsageError(`${label}: ${quote(path)} must be an absolute path`);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new UsageError(`${label}: ${quote(path)} does not exist`);
+  }
+  if (real === "/") throw new UsageError(`${label}: ${quote(path)} is the whole filesystem`);
+  return real;
+}
 
 /**
  * Why an `--allow-read`/`--allow-write` path would undo the isolation between sessions, or

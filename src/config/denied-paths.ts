@@ -1,17 +1,10 @@
 import { realpathSync, statSync } from "node:fs";
-import { UsageError, quote } from "../cli/usage-error.ts";
+import { checkAllowedPath } from "./allowed-paths.ts";
 import type { DeniedPath } from "../sandbox/types.ts";
 
 /** A `--deny-read` path: an existing absolute host path, as its real path, and whether it is a directory. */
 export function checkDeniedPath(label: string, path: string): DeniedPath {
-  if (!path.startsWith("/")) throw new UsageError(`${label}: ${quote(path)} must be an absolute path`);
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new UsageError(`${label}: ${quote(path)} does not exist`);
-  }
-  if (real === "/") throw new UsageError(`${label}: ${quote(path)} is the whole filesystem`);
+  const real = checkAllowedPath(label, path);
   return { path: real, directory: statSync(real).isDirectory() };
 }
 

@@ -1,5 +1,5 @@
 import type { KeyObject, X509Certificate } from "node:crypto";
-import { accessSync, constants, readFileSync, realpathSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { UsageError, quote } from "../cli/usage-error.ts";
@@ -15,6 +15,7 @@ import { flagOf, SERVE_FIELD_NAMES, type ServeConfig, type ServeFieldName } from
 import { LAYER_KINDS, type ConfigLayer, type LayerKind } from "./read-layers.ts";
 import { isLoopbackHost } from "./loopback.ts";
 import { checkDeniedPath, withSecretFiles } from "./denied-paths.ts";
+import { checkAllowedPath } from "./allowed-paths.ts";
 import type { DeniedPath } from "../sandbox/types.ts";
 
 /** Where a server running as root keeps workspaces by default. */
@@ -143,19 +144,6 @@ function checkProtectPath(label: string, path: string): string {
     throw new UsageError(`${label}: ${quote(path)} must be a path inside the workspace, such as .env or .git/info`);
   }
   return parts.join("/");
-}
-
-/** An `--allow-read`/`--allow-write` path: an existing absolute host path, as its real path. */
-function checkAllowedPath(label: string, path: string): string {
-  if (!path.startsWith("/")) throw new UsageError(`${label}: ${quote(path)} must be an absolute path`);
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new UsageError(`${label}: ${quote(path)} does not exist`);
-  }
-  if (real === "/") throw new UsageError(`${label}: ${quote(path)} is the whole filesystem`);
-  return real;
 }
 
 function checkReadable(label: string, path: string): string {

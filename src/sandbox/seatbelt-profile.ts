@@ -5,19 +5,14 @@
  * holds. Every path reaches the profile only as a `(param "NAME")` given to sandbox-exec as a `-D`
  * argument: the workspace as WORKSPACE, the --allow-read paths as ALLOW_READ_0, ALLOW_READ_1, ...,
  * the --allow-write paths as ALLOW_WRITE_0, ..., the protected paths as PROTECT_0, ..., the denied
- * paths as DENY_READ_0, ..., and for a
- * read-only exec its private temp dir as TEMP_DIR.
+ * paths as DENY_READ_0, ..., and for a read-only exec its private temp dir as TEMP_DIR (the path
+ * lists' rules are in seatbelt-path-rules.ts).
  * A path therefore never becomes profile source, and no quoting bug can turn one into a rule.
  *
  * SBPL evaluates rules in order and the last match wins, so the carve-outs (a deny inside an
  * allowed tree) come after the allow they narrow, and the denials that must always hold come last.
  */
-
-/** One rule group: a one-line comment saying why, then its rules. */
-interface RuleGroup {
-  why: string;
-  rules: string[];
-}
+import { allowReadGroups, allowWriteGroups, denyReadGroups, protectGroups, type RuleGroup } from "./seatbelt-path-rules.ts";
 
 /** The policy knobs the profile text depends on; paths are deliberately not among them, only their counts. */
 export interface SeatbeltProfileOptions {
@@ -36,19 +31,6 @@ export interface SeatbeltProfileOptions {
    * temp dir inside the workspace, parameter TEMP_DIR, stays writable. Default false.
    */
   readOnly?: boolean;
-}
-
-/** The parameter name prefix of each path list; parameter i of a list is `<prefix>_<i>`. */
-export const SEATBELT_LIST_PARAMS = {
-  allowRead: "ALLOW_READ",
-  allowWrite: "ALLOW_WRITE",
-  protect: "PROTECT",
-  denyRead: "DENY_READ",
-} as const;
-
-/** The names of the first `count` parameters of a list: ALLOW_READ_0, ALLOW_READ_1, .... */
-export function seatbeltParamNames(prefix: string, count: number): string[] {
-  return Array.from({ length: count }, (_, index) => `${prefix}_${index}`);
 }
 
 const BASE_GROUPS: RuleGroup[] = [
@@ -233,66 +215,6 @@ const FINAL_DENIAL_GROUPS: RuleGroup[] = [
 
 function renderGroup(group: RuleGroup): string {
   return [`; ${group.why}`, ...group.rules].join("\n");
-}
-
-/** `(<head>` and one filter per parameter, each on its own line: `(subpath (param "PROTECT_0"))`. */
-function ruleOverParams(head: string, filter: string, names: readonly string[]): string {
-  return [`(${head}`, ...names.map((name) => `  (${filter} (param "${name}"))`)].join("\n") + ")";
-}
-
-function allowReadGroups(count: number): RuleGroup[] {
-  if (count === 0) return [];
-  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.allowRead, count);
-  return [
-    {
-      why: "Host paths the operator allowed to read (--allow-read): read and load code from, never write; their parents only stat.",
-      rules: [ruleOverParams("allow file-read* file-map-executable", "subpath", names), ruleOverParams("allow file-read-metadata", "path-ancestors", names)],
-    },
-  ];
-}
-
-function allowWriteGroups(count: number, readOnly: boolean): RuleGroup[] {
-  if (count === 0) return [];
-  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.allowWrite, count);
-  if (readOnly) {
-    return [
-      {
-        why: "Host paths the operator allowed to write (--allow-write), read-only for a read-only exec: read and load code from; their parents only stat.",
-        rules: [ruleOverParams("allow file-read* file-map-executable", "subpath", names), ruleOverParams("allow file-read-metadata", "path-ancestors", names)],
-      },
-    ];
-  }
-  return [
-    {
-      why: "Host paths the operator allowed to write (--allow-write): like the workspace; their parents only stat.",
-      rules: [
-        ruleOverParams("allow file-read* file-write* file-map-executable", "subpath", names),
-        ruleOverParams("allow file-read-metadata", "path-ancestors", names),
-      ],
-    },
-  ];
-}
-
-function protectGroups(count: number): RuleGroup[] {
-  if (count === 0) return [];
-  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.protect, count);
-  return [
-    {
-      why: "Protected paths (.git/hooks, .git/config, --protect) after every file allowance: read-only. Seatbelt matches paths, not files, so they and their parents can neither be moved away nor be created.",
-      rules: [ruleOverParams("deny file-write*", "subpath", names), ruleOverParams("deny file-write-create file-write-unlink", "path-ancestors", names)],
-    },
-  ];
-}
-
-function denyReadGroups(count: number): RuleGroup[] {
-  if (count === 0) return [];
-  const names = seatbeltParamNames(SEATBELT_LIST_PARAMS.denyRead, count);
-  return [
-    {
-      why: "Host paths the operator denied (--deny-read) and the server's own secrets (its config file, its TLS key), after every file allowance: neither read nor loaded.",
-      rules: [ruleOverParams("deny file-read* file-map-executable", "subpath", names)],
-    },
-  ];
 }
 
 function checkCount(name: string, count: number | undefined): number {

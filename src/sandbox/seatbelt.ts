@@ -1,7 +1,8 @@
 import { posix } from "node:path";
 import { protectedPathComponents } from "./protected-path-components.ts";
 import type { Rlimits } from "./rlimits.ts";
-import { buildSeatbeltProfile, SEATBELT_LIST_PARAMS, seatbeltParamNames, type SeatbeltProfileOptions } from "./seatbelt-profile.ts";
+import { buildSeatbeltProfile, type SeatbeltProfileOptions } from "./seatbelt-profile.ts";
+import { SEATBELT_LIST_PARAMS, seatbeltParamNames } from "./seatbelt-path-rules.ts";
 import type { ExecSpec, ProbeResult, SandboxBackend, SandboxCommand, SandboxPolicy } from "./types.ts";
 
 /** Where macOS ships sandbox-exec; absolute so that a PATH entry cannot stand in for it. */
