@@ -69,7 +69,10 @@ function renderSources(loaded: LoadedServeConfig): ConfigOutput {
 export function renderConfigCommand(args: string[], env: Record<string, string | undefined>): ConfigOutput {
   const loaded = loadServeConfig(args, env, { sources: { type: "boolean" } });
   if (loaded === "help") return { stdout: CONFIG_HELP, stderr: "" };
-  return loaded.flags["sources"] === true ? renderSources(loaded) : renderConfigFile(loaded);
+  const output = loaded.flags["sources"] === true ? renderSources(loaded) : renderConfigFile(loaded);
+  // What serve would warn of at startup (a misspelt BUNKER_ variable above all): this is where people look.
+  const warnings = loaded.settings.warnings.map((warning) => `bunker: ${warning}\n`).join("");
+  return { stdout: output.stdout, stderr: warnings + output.stderr };
 }
 
 /** Runs `bunker config`; resolves with the exit status (141 when stdout's reader went away, as `| head` does). */

@@ -129,8 +129,11 @@ type Ending = ExecOutcome | { kind: "status"; status: number };
 
 function statusOf(outcome: Ending, context: ConnectContext): number {
   switch (outcome.kind) {
-    case "exit":
+    case "exit": {
+      const why = endingNotice(outcome.exit);
+      if (why) process.stderr.write(`bunker: ${why}\n`);
       return exitStatus(outcome.exit);
+    }
     case "status":
       return outcome.status;
     case "error":
@@ -142,6 +145,22 @@ function statusOf(outcome: Ending, context: ConnectContext): number {
       const unreachable: never = outcome;
       return unreachable;
     }
+  }
+}
+
+/**
+ * Why the server ended the command, when it did so itself: 143 or 137 alone would read as a kill
+ * from elsewhere (or the OOM killer), and output cut by the cap as the command's whole output.
+ */
+export function endingNotice(exit: ExecExit): string | undefined {
+  const signal = exit.signal ?? "a signal";
+  switch (exit.reason) {
+    case "timeout":
+      return `the command timed out after ${exit.durationMs} ms (--timeout-ms, or the server's limit) and was ended with ${signal}`;
+    case "output_limit":
+      return `the command's output reached the server's output limit (--max-output-bytes) and it was ended with ${signal}; what it wrote after is not shown`;
+    default:
+      return undefined;
   }
 }
 

@@ -49,8 +49,8 @@ Sandbox:
   --require-sandbox            refuse to run without OS isolation
   --allow-network              let commands use the network (off by default)
 Workspaces:
-  --workspace-root DIR         where workspaces live (or BUNKER_WORKSPACE_ROOT;
-                               default ~/.bunker/workspaces)
+  --workspace-root DIR         where workspaces live (or BUNKER_WORKSPACE_ROOT; default
+                               ~/.bunker/workspaces, /var/lib/bunker/workspaces for root)
   --workspace-retention keep|delete
                                what happens to a workspace when its session ends (default delete)
 Limits:

@@ -35,7 +35,11 @@ function matchesTag(header: string | null, etag: string | undefined): boolean {
 function respond(request: Request, body: () => Blob | string, headers: Record<string, string>): Response {
   if (request.method !== "GET" && request.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   if (matchesTag(request.headers.get("if-none-match"), headers["etag"])) return new Response(null, { status: 304, headers });
-  return new Response(request.method === "HEAD" ? null : body(), { headers });
+  if (request.method === "GET") return new Response(body(), { headers });
+  // A null body would go out as `Content-Length: 0`; HEAD must give the length GET's body has.
+  const content = body();
+  const length = typeof content === "string" ? Buffer.byteLength(content) : content.size;
+  return new Response(null, { headers: { ...headers, "content-length": String(length) } });
 }
 
 /**

@@ -1,0 +1,41 @@
+// Audit: `bunker exec` ended by the server (a timeout, the output cap) said nothing on stderr, so
+// 143 looked like a kill from elsewhere and 137 with cut output like the OOM killer.
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+
+const server = await startServer({ args: ["--max-output-bytes", "1000"] });
+afterAll(() => server[Symbol.asyncDispose]());
+
+const MAIN = join(REPO_ROOT, "src", "main.ts");
+
+async function runExec(args: string[]) {
+  const proc = Bun.spawn([BUN, MAIN, "exec", ...args], {
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", BUNKER_URL: server.url, BUNKER_TOKEN: server.token! },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code, stdout, stderr };
+}
+
+describe("bunker exec says why the server ended a command", () => {
+  test("--timeout-ms: exits 143 and says the command timed out", async () => {
+    const run = await runExec(["--timeout-ms", "200", "--", "sleep", "10"]);
+    expect(run.code).toBe(143);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^bunker: the command timed out after \d+ ms \(--timeout-ms, or the server's limit\) and was ended with SIGTERM\n$/);
+  });
+
+  test("the server's output cap: exits 137 with the output cut, and says the output reached the cap", async () => {
+    const run = await runExec(["--", "sh", "-c", "yes | head -c 5000"]);
+    expect(run.code).toBe(137);
+    expect(run.stdout.length).toBe(1000);
+    expect(run.stderr).toBe("bunker: the command's output reached the server's output limit (--max-output-bytes) and it was ended with SIGKILL; what it wrote after is not shown\n");
+  });
+
+  test("a command that ends by a signal of its own gets no such line", async () => {
+    expect(await runExec(["--", "sh", "-c", "kill -TERM $$"])).toEqual({ code: 143, stdout: "", stderr: "" });
+  });
+});
