@@ -86,17 +86,19 @@ describe.if(isRoot && !noBwrap)("a root server, running commands as 65534", () =
   const openDir = isRoot ? etcDirectory(0o755) : "";
   const rootConfig = join(closedDir, "config.json");
   const readable = join(openDir, "world-readable-secret");
+  const rootOnly = join(openDir, "tls.key");
   if (isRoot) {
     writeFileSync(rootConfig, `${JSON.stringify({ token: TEST_TOKEN })}\n`, { mode: 0o600 });
     writeFileSync(readable, "readable-by-everyone\n", { mode: 0o644 });
+    writeFileSync(rootOnly, "root-only\n", { mode: 0o600 });
   }
 
-  test("runs commands with its config in a closed directory, and hides a world-readable --deny-read file", async () => {
-    await using server = await startServer({ args: ["--sandbox", "bwrap", "--config", rootConfig, "--deny-read", readable] });
+  test("runs commands with its config in a closed directory, and hides --deny-read files, readable or not", async () => {
+    await using server = await startServer({ args: ["--sandbox", "bwrap", "--config", rootConfig, "--deny-read", readable, "--deny-read", rootOnly] });
     await using client = await connect(server);
     const run = await client.exec({ id: "read", cmd: `cat ${readable}; echo done` });
     expect({ stdout: run.stdout, stderr: run.stderr }).toEqual({ stdout: "done\n", stderr: `cat: ${readable}: Permission denied\n` });
     // Only what commands could reach is hidden, and named.
-    expect((client.hello as HelloMessage).sandbox.policy?.denyRead).toEqual([readable]);
+    expect((client.hello as HelloMessage).sandbox.policy?.denyRead).toEqual([readable, rootOnly]);
   });
 });
