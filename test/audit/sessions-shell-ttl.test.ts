@@ -6,6 +6,8 @@
  * nothing running. Found: an idle shell with a background job was killed after --session-idle-ttl.
  */
 import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { connect, type TestClient } from "../helpers/client.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
@@ -51,6 +53,18 @@ describe.skipIf(noBwrap)("a persistent shell left without a socket", () => {
     const exited = await client.exec({ id: "end", shell: "main", cmd: "exit 4" });
     expect(exited.exit).toMatchObject({ code: 4 });
     await leave(client);
+    const deadline = Date.now() + 10_000;
+    while ((await detachedSessions(server)) > 0 && Date.now() < deadline) await Bun.sleep(50);
+    expect(await detachedSessions(server)).toBe(0);
+  });
+
+  test("a session whose shell dies while no socket is joined goes after the idle TTL, not the detach TTL", async () => {
+    await using server = await startServer({ args: ["--session-idle-ttl", "300ms", "--detach-ttl", "60s", "--hold-output", "0s"] });
+    const client = await connect(server);
+    // A background job that kills its shell once told to, after the socket has left.
+    await client.exec({ id: "arm", shell: "main", cmd: "(while [ ! -e go ]; do sleep 0.02; done; kill -KILL $$) >/dev/null 2>&1 &" });
+    await leave(client);
+    writeFileSync(join(client.hello.workspace, "go"), "");
     const deadline = Date.now() + 10_000;
     while ((await detachedSessions(server)) > 0 && Date.now() < deadline) await Bun.sleep(50);
     expect(await detachedSessions(server)).toBe(0);
