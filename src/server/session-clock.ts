@@ -4,7 +4,7 @@ import type { ServerOptions } from "./options.ts";
 export interface ClockedSession {
   readonly ended: boolean;
   readonly connectionCount: number;
-  /** Execs still running. */
+  /** Execs still running and live persistent shells (see Session.runningCount). */
   readonly runningCount: number;
   /** Its detach TTL (see Session.detachTtlMs). */
   readonly detachTtlMs: number;

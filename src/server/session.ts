@@ -68,9 +68,13 @@ export class Session {
     }
   }
 
-  /** Execs still running. */
+  /**
+   * Execs still running, and live persistent shells: each holds an exec slot, and a shell's
+   * background jobs (a server started with `&`) are processes that a detached session keeps
+   * running for its detach TTL, not for the idle TTL of a session with nothing running.
+   */
   get runningCount(): number {
-    return this.#execs?.running ?? 0;
+    return this.#execs?.slots ?? 0;
   }
 
   /** Viewers joined (see SessionRarities.viewerCount). */
@@ -285,7 +289,14 @@ export class Session {
       policy: this.#launchContextOf().policy,
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
       track: (connection, record, running, cwdPath) => this.#execsOf().track(connection, record, running, cwdPath),
-      holdSlot: () => this.#execsOf().holdSlot(),
+      holdSlot: () => {
+        const release = this.#execsOf().holdSlot();
+        // A shell that ends while no socket is joined may leave nothing running: the idle TTL applies again.
+        return () => {
+          release();
+          this.#clockOf().arm();
+        };
+      },
     });
     return this.#shells;
   }
