@@ -153,13 +153,16 @@ export class OutputLog {
     this.onChange();
   }
 
-  /** Drops every held byte (the exec's output is no longer kept); offsets stay as they are. */
+  /**
+   * Drops the held bytes (the exec's output is no longer kept), but not those a reader is still to
+   * be sent: a socket reading a finished exec's output behind the others lost its last bytes to a
+   * gap when the session's budget for finished output took them (found by an audit). What is left
+   * goes as those readers move on. Offsets stay as they are.
+   */
   discard(): void {
-    for (const chunk of this.#chunks) this.#drop(chunk);
-    this.#chunks.length = 0;
-    this.#tail = undefined;
-    this.#held = 0;
-    this.#start = this.#end;
+    let keepFrom = this.#end;
+    for (const reader of this.#readers ?? []) keepFrom = Math.min(keepFrom, reader.position);
+    this.#dropBefore(keepFrom);
   }
 
   /**
@@ -231,15 +234,26 @@ export class OutputLog {
   #trim(): void {
     const furthest = this.#furthest();
     let keepFrom = Math.min(furthest === Infinity ? this.#end : furthest, this.#end) - this.capacityBytes;
+    const hardCap = Math.max(HARD_CAP_FACTOR * this.capacityBytes, HARD_CAP_MIN_BYTES);
     for (const reader of this.#readers ?? []) {
-      if (reader.retainFrom !== undefined && reader.paces !== false) keepFrom = Math.min(keepFrom, reader.retainFrom);
+      if (reader.retainFrom === undefined || reader.paces === false) continue;
+      // What a reader acknowledged is bounded by its ack window while it is the one furthest ahead.
+      // One more than the hard cap behind the furthest (an acking socket that stopped acknowledging
+      // while another socket of the session reads on) keeps no more than that cap, as a lagging
+      // reader of a PTY does, and learns of the rest as a gap: it kept every byte since its last
+      // ack (found by an audit: 400 MB of output held 318 MiB of the server).
+      const lagging = furthest !== Infinity && furthest - reader.position > hardCap;
+      keepFrom = Math.min(keepFrom, lagging ? furthest - hardCap : reader.retainFrom);
     }
     // A producer that cannot be paused (a PTY in raw mode, or the few MiB a flood writes before ^S
     // takes effect) must not grow the log without bound: past a hard cap of unsent bytes the oldest
-    // go even if unsent, and the readers behind learn of them as a gap. Acknowledged history is
-    // bounded by the ack window instead.
-    const hardCap = Math.max(HARD_CAP_FACTOR * this.capacityBytes, HARD_CAP_MIN_BYTES);
+    // go even if unsent, and the readers behind learn of them as a gap.
     if (furthest !== Infinity && this.#end - furthest > hardCap) keepFrom = Math.max(keepFrom, this.#end - hardCap);
+    this.#dropBefore(keepFrom);
+  }
+
+  /** Drops the bytes before `keepFrom`. */
+  #dropBefore(keepFrom: number): void {
     while (this.#start < keepFrom && this.#chunks.length > 0) {
       const first = this.#chunks[0]!;
       const excess = keepFrom - first.offset;
@@ -259,6 +273,7 @@ export class OutputLog {
         this.#start = first.offset;
       }
     }
+    if (this.#chunks.length === 0) this.#start = Math.max(this.#start, keepFrom);
   }
 
   /** A chunk is out of the log: its buffer goes now if nothing else can be reading it. */

@@ -155,3 +155,19 @@ test("history a non-pacing reader acknowledged is not kept for it", () => {
   // A pacing reader with retainFrom 0 would have kept all 20 bytes.
   expect([log.start, log.end]).toEqual([12, 20]);
 });
+
+test("discard keeps what a reader is still to be sent, drops the rest, and the rest goes as the reader moves", () => {
+  const log = new OutputLog(1024 * 1024);
+  const behind = { position: 0 };
+  log.addReader(behind);
+  for (let i = 0; i < 8; i++) log.append(bytes(LARGE, 0x61 + i));
+  log.finish();
+  behind.position = 5 * LARGE + 100;
+  log.discard();
+  expect({ start: log.start, held: log.heldBytes }).toEqual({ start: 5 * LARGE + 100, held: 3 * LARGE - 100 });
+  expect(log.read(behind.position, 10)?.bytes).toEqual(bytes(10, 0x66));
+  // With no reader left, discard drops everything.
+  log.deleteReader(behind);
+  log.discard();
+  expect({ start: log.start, held: log.heldBytes, end: log.end }).toEqual({ start: 8 * LARGE, held: 0, end: 8 * LARGE });
+});
