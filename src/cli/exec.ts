@@ -153,12 +153,13 @@ function statusOf(outcome: Ending, context: ConnectContext): number {
  * from elsewhere (or the OOM killer), and output cut by the cap as the command's whole output.
  */
 export function endingNotice(exit: ExecExit): string | undefined {
-  const signal = exit.signal ?? "a signal";
+  // No signal: the command ended on its own before the server's signal reached it (its code stands).
+  const ended = exit.signal === null ? "it ended on its own first" : `it was ended with ${exit.signal}`;
   switch (exit.reason) {
     case "timeout":
-      return `the command timed out after ${exit.durationMs} ms (--timeout-ms, or the server's limit) and was ended with ${signal}`;
+      return `the command timed out after ${exit.durationMs} ms (--timeout-ms, or the server's limit) and ${ended}`;
     case "output_limit":
-      return `the command's output reached the server's output limit (--max-output-bytes) and it was ended with ${signal}; what it wrote after is not shown`;
+      return `the command's output reached the server's output limit (--max-output-bytes) and ${ended}; what it wrote after is not shown`;
     default:
       return undefined;
   }

@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
+import { endingNotice } from "../../src/cli/exec.ts";
 
 const server = await startServer({ args: ["--max-output-bytes", "1000"] });
 afterAll(() => server[Symbol.asyncDispose]());
@@ -25,14 +26,24 @@ describe("bunker exec says why the server ended a command", () => {
     const run = await runExec(["--timeout-ms", "200", "--", "sleep", "10"]);
     expect(run.code).toBe(143);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toMatch(/^bunker: the command timed out after \d+ ms \(--timeout-ms, or the server's limit\) and was ended with SIGTERM\n$/);
+    expect(run.stderr).toMatch(/^bunker: the command timed out after \d+ ms \(--timeout-ms, or the server's limit\) and it was ended with SIGTERM\n$/);
   });
 
   test("the server's output cap: exits 137 with the output cut, and says the output reached the cap", async () => {
-    const run = await runExec(["--", "sh", "-c", "yes | head -c 5000"]);
+    // `yes` alone: it is still writing when the kill comes (`yes | head -c 5000` could end first).
+    const run = await runExec(["--", "yes"]);
     expect(run.code).toBe(137);
     expect(run.stdout.length).toBe(1000);
     expect(run.stderr).toBe("bunker: the command's output reached the server's output limit (--max-output-bytes) and it was ended with SIGKILL; what it wrote after is not shown\n");
+  });
+
+  test("a command that ended on its own before the server's signal keeps its code, and the line says so", () => {
+    const exit = { code: 0, signal: null, durationMs: 5 };
+    expect(endingNotice({ ...exit, reason: "output_limit" })).toBe(
+      "the command's output reached the server's output limit (--max-output-bytes) and it ended on its own first; what it wrote after is not shown",
+    );
+    expect(endingNotice({ ...exit, reason: "timeout" })).toBe("the command timed out after 5 ms (--timeout-ms, or the server's limit) and it ended on its own first");
+    expect(endingNotice({ ...exit, reason: "exited" })).toBeUndefined();
   });
 
   test("a command that ends by a signal of its own gets no such line", async () => {
