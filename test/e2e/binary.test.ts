@@ -114,4 +114,18 @@ describe("the compiled binary, copied alone into an empty directory", () => {
       expect((await fetch(new URL(asset, `${base}/`), { method: "POST" })).status).toBe(405);
     }
   });
+
+  // The binary answered HEAD with `Content-Length: 0` where GET sends thousands of bytes (a HEAD's
+  // length must be the GET body's, RFC 9110 9.3.2); run from source, Bun's own routes got it right.
+  test("answers HEAD for the page and each of its files with the length GET sends", async () => {
+    await using server = await startServerInDir({ command: [binary] });
+    const base = `http://127.0.0.1:${server.port}/`;
+    const html = await (await fetch(base)).text();
+    const assets = [...html.matchAll(/(?:src|href)="(\.\/[^"]+\.(?:js|css))"/g)].map((match) => match[1]!);
+    for (const path of ["./", ...assets]) {
+      const bytes = (await (await fetch(new URL(path, base))).arrayBuffer()).byteLength;
+      const head = await fetch(new URL(path, base), { method: "HEAD" });
+      expect({ path, status: head.status, length: head.headers.get("content-length") }).toEqual({ path, status: 200, length: String(bytes) });
+    }
+  });
 });
