@@ -18,7 +18,7 @@ import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
 import { terminalPage } from "../web/page.ts";
 import { pageRoutes } from "./page-routes.ts";
-import { createServerMetrics, type RejectReason } from "./metrics.ts";
+import { createServerMetrics, outputSoFar, type RejectReason } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
 import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
@@ -66,7 +66,7 @@ export function createServer(options: ServerOptions): BunkerServer {
   const log = options.logger;
   const sockets = new Set<ServerWebSocket<ConnectionData>>();
   const sandboxInfo = describeSandbox(options);
-  const counters: ServerCounters = { runningExecs: 0, execSlots: 0, watchedDirectories: createWatchBudget(serverWatchLimit(), "the server") };
+  const counters: ServerCounters = { runningExecs: 0, execSlots: 0, runningOutput: new Set(), watchedDirectories: createWatchBudget(serverWatchLimit(), "the server") };
   const metrics = createServerMetrics();
   const events: ServerEvents = {
     onExecStart: (event) => log.info("exec.start", execAuditFields(event)),
@@ -84,7 +84,13 @@ export function createServer(options: ServerOptions): BunkerServer {
   let stopping = false;
 
   const sandboxLabels = { backend: sandboxInfo.backend, network: sandboxInfo.network ?? options.allowNetwork };
-  const snapshot = () => ({ sessions: sessions.countByConnection(), connectionsOpen: limits.open, execsRunning: counters.runningExecs, sandbox: sandboxLabels });
+  const snapshot = () => ({
+    sessions: sessions.countByConnection(),
+    connectionsOpen: limits.open,
+    execsRunning: counters.runningExecs,
+    runningOutputBytes: outputSoFar(counters.runningOutput),
+    sandbox: sandboxLabels,
+  });
 
   /** Answers an upgrade request with an HTTP error, counted and (within the log budget) logged. */
   const refuse = (reason: RejectReason, remote: string, auth: AuthResult | "unchecked", status: number, text: string, headers: Record<string, string> = {}) => {

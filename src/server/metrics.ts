@@ -31,6 +31,8 @@ export interface MetricsSnapshot {
   sessions: { live: number; detached: number };
   connectionsOpen: number;
   execsRunning: number;
+  /** Bytes the running execs have produced so far, by stream (added to the ended execs'). */
+  runningOutputBytes: Record<OutputStream, number>;
   sandbox: { backend: string; network: boolean };
 }
 
@@ -76,12 +78,25 @@ function samplesOf(label: string, counts: Map<string, number>): [string, number]
   return [...counts].map(([key, value]) => [`{${label}="${labelValue(key)}"}`, value]);
 }
 
+const OUTPUT_STREAMS = ["stdout", "stderr"] as const;
+type OutputStream = (typeof OUTPUT_STREAMS)[number];
+
+/** What the running execs' output logs hold so far, by stream: each log's end offset. */
+export function outputSoFar(running: Iterable<Readonly<Record<OutputStream, { readonly end: number }>>>): Record<OutputStream, number> {
+  const bytes = { stdout: 0, stderr: 0 };
+  for (const logs of running) {
+    bytes.stdout += logs.stdout.end;
+    bytes.stderr += logs.stderr.end;
+  }
+  return bytes;
+}
+
 export function createServerMetrics(): ServerMetrics {
   const rejected = labelledCounts(REJECT_REASONS);
   const closed = labelledCounts([...[...KNOWN_CLOSE_CODES].map(String), "other"]);
   const errors = labelledCounts(Object.keys(ERROR_CODES) as ErrorCode[]);
   const finished = labelledCounts(EXIT_REASONS);
-  const outputBytes = labelledCounts(["stdout", "stderr"] as const);
+  const outputBytes = labelledCounts(OUTPUT_STREAMS);
   const startBuckets = START_BUCKETS_SECONDS.map(() => 0);
   let startCount = 0;
   let startSumSeconds = 0;
@@ -125,7 +140,12 @@ export function createServerMetrics(): ServerMetrics {
         family("bunker_errors_sent_total", "counter", "error messages sent to clients, by code.", samplesOf("code", errors)),
         family("bunker_execs_running", "gauge", "Execs whose process tree is alive.", [["", snapshot.execsRunning]]),
         family("bunker_execs_finished_total", "counter", "Execs ended, by exit reason.", samplesOf("reason", finished)),
-        family("bunker_exec_output_bytes_total", "counter", "Raw output bytes of ended execs, by stream.", samplesOf("stream", outputBytes)),
+        family(
+          "bunker_exec_output_bytes_total",
+          "counter",
+          "Raw output bytes of execs, by stream: of ended ones, and of running ones so far.",
+          OUTPUT_STREAMS.map((stream) => [`{stream="${stream}"}`, (outputBytes.get(stream) ?? 0) + snapshot.runningOutputBytes[stream]]),
+        ),
         family("bunker_exec_start_seconds", "histogram", "Time from an exec request's arrival to its started message.", [
           ...START_BUCKETS_SECONDS.map((bound, index): [string, number] => [`_bucket{le="${bound}"}`, startBuckets[index]!]),
           ['_bucket{le="+Inf"}', startCount],

@@ -96,6 +96,7 @@ export class SessionExecs {
     this.#records.set(id, record);
     this.#running++;
     this.counters.runningExecs++;
+    this.counters.runningOutput.add(record.logs);
     this.hooks.broadcast({ type: "started", id, pid: running.pid, ...(message.pty && { pty: message.pty }), ...(message.shell !== undefined && { shell: message.shell }) });
     // Only the socket that started the exec acknowledges by its ackWindowBytes; other joined sockets
     // (a viewer, say) are sent what their sockets take.
@@ -134,6 +135,11 @@ export class SessionExecs {
           record.finish({ code: null, signal: null, reason: "killed", durationMs: Date.now() - record.startedAt });
         },
       )
-      .then(() => this.options.events?.onExecEnd?.({ session: this.sessionId, cwd: cwdPath, exec: record.info() }));
+      .then(() => {
+        // In the same step as the ended exec's bytes are counted (onExecEnd): /metrics never counts
+        // them twice, nor goes back.
+        this.counters.runningOutput.delete(record.logs);
+        this.options.events?.onExecEnd?.({ session: this.sessionId, cwd: cwdPath, exec: record.info() });
+      });
   }
 }

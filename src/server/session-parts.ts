@@ -14,9 +14,17 @@ export interface ServerCounters {
    * (each a sandbox with up to --limit-processes processes); a shell's command rides on its shell's.
    */
   execSlots: number;
+  /**
+   * The output logs of the execs running now, whose bytes so far /metrics adds to those of ended
+   * execs: a command streaming for hours would otherwise count nothing until it ends.
+   */
+  readonly runningOutput: Set<RunningOutput>;
   /** Directories the file watches of every session follow, each an inotify watch of the server's uid. */
   readonly watchedDirectories: WatchBudget;
 }
+
+/** How many bytes each stream of a running exec has produced so far. */
+export type RunningOutput = Readonly<Record<"stdout" | "stderr", { readonly end: number }>>;
 
 /** One socket joined to a session. */
 export interface SessionConnection {

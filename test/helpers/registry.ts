@@ -35,7 +35,7 @@ export function createTestRegistry(root: string, workspaceRetention: "keep" | "d
     trustProxy: false,
     logger: createLogger({ format: "pretty", level: "error" }),
   };
-  return new SessionRegistry(options, { runningExecs: 0, execSlots: 0, watchedDirectories: createWatchBudget(100, "the server") });
+  return new SessionRegistry(options, { runningExecs: 0, execSlots: 0, runningOutput: new Set(), watchedDirectories: createWatchBudget(100, "the server") });
 }
 
 /** The session `open` gave, or a throw with why it gave none. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServerMetrics } from "../../src/server/metrics.ts";
 import { startServer, type TestServer } from "../helpers/server-process.ts";
 import { connect } from "../helpers/client.ts";
+import type { OutputMessage } from "../../src/protocol/index.ts";
 
 /** Samples by `name{labels}`; throws on a line that is not in the text format. */
 function parseExposition(text: string): Map<string, number> {
@@ -28,7 +29,7 @@ test("the histogram counts each start in every bucket at or above it, with _sum 
   const metrics = createServerMetrics();
   metrics.execStarted(0.3);
   metrics.execStarted(30);
-  const samples = parseExposition(metrics.render({ sessions: { live: 0, detached: 0 }, connectionsOpen: 0, execsRunning: 0, sandbox: { backend: "none", network: true } }));
+  const samples = parseExposition(metrics.render({ sessions: { live: 0, detached: 0 }, connectionsOpen: 0, execsRunning: 0, runningOutputBytes: { stdout: 0, stderr: 0 }, sandbox: { backend: "none", network: true } }));
   expect(
     pick(samples, [
       'bunker_exec_start_seconds_bucket{le="0.0005"}',
@@ -50,7 +51,7 @@ test("the histogram counts each start in every bucket at or above it, with _sum 
 
 test("close codes a client chose are one label, so that clients cannot grow the series; every known code is there from the start", () => {
   const metrics = createServerMetrics();
-  const render = () => parseExposition(metrics.render({ sessions: { live: 0, detached: 0 }, connectionsOpen: 0, execsRunning: 0, sandbox: { backend: "none", network: true } }));
+  const render = () => parseExposition(metrics.render({ sessions: { live: 0, detached: 0 }, connectionsOpen: 0, execsRunning: 0, runningOutputBytes: { stdout: 0, stderr: 0 }, sandbox: { backend: "none", network: true } }));
   const closedSamples = () => new Map([...render()].filter(([key]) => key.startsWith("bunker_connections_closed_total")));
   const fresh = closedSamples();
   // An alert on 4008 or 4029 has a series to watch before the first such close.
@@ -138,6 +139,23 @@ describe("GET /metrics on a live server", () => {
       sandbox: 1,
     });
     expect(after.get("process_resident_memory_bytes")).toBeGreaterThan(1024 * 1024);
+  });
+
+  test("counts a running exec's output as it streams, and not again when it ends", async () => {
+    const key = 'bunker_exec_output_bytes_total{stream="stdout"}';
+    const counted = async () => parseExposition((await scrape()).text).get(key) ?? Number.NaN;
+    const before = await counted();
+    await using client = await connect(server);
+    client.send({ type: "exec", id: "stream", cmd: "head -c 100000 /dev/zero; exec sleep 30" });
+    for (let received = 0; received < 100_000; ) {
+      const output = await client.next<OutputMessage>((message) => message.type === "output" && message.id === "stream");
+      received += output.data.length;
+    }
+    // A command streaming for hours shows its bytes before it ends.
+    expect(await counted()).toBe(before + 100_000);
+    client.send({ type: "signal", id: "stream", signal: "SIGKILL" });
+    await client.next((message) => message.type === "exit" && message.id === "stream");
+    expect(await counted()).toBe(before + 100_000);
   });
 
   test("opened counts sockets that became sessions; one refused right after the upgrade counts as rejected by reason, and by its close code", async () => {
