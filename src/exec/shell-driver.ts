@@ -15,7 +15,7 @@ import {
 } from "./shell-exec.ts";
 import { interruptWithFollowUp } from "./shell-interrupt.ts";
 import { MarkerScanner } from "./shell-marker.ts";
-import { buildShellCommandLine, buildShellInitScript, createShellMarker, isShellArgv } from "./shell-script.ts";
+import { buildShellCommandRecord, buildShellInitScript, createShellMarker, isShellArgv } from "./shell-script.ts";
 
 export type { ShellExec, ShellExitFacts, ShellRunLimits } from "./shell-exec.ts";
 
@@ -28,7 +28,7 @@ export interface ShellDriver {
   /**
    * Runs `cmd` in the shell after the commands queued before it; its output goes to `into`, whose
    * logs are finished before `finished` settles. Throws when the shell has ended, when `cmd` holds
-   * NUL, or when it is longer than MAX_SHELL_LINE_BYTES once encoded.
+   * NUL, or when it is longer than MAX_SHELL_RECORD_BYTES once encoded.
    */
   run(id: string, cmd: string, into: ExecLogs, limits?: ShellRunLimits): ShellExec;
   /** Kills the shell, its background jobs and its command at once; queued commands never run. */
@@ -40,7 +40,7 @@ export interface ShellDriver {
 /** Bytes read from the shell's log at a time. */
 const READ_BYTES = 64 * 1024;
 
-/** Room in the shell's stdin queue that a command line may not use (the start script, a line still in flight). */
+/** Room in the shell's stdin queue that a command's record may not use (the start script, a record still in flight). */
 const STDIN_HEADROOM_BYTES = 64 * 1024;
 
 /**
@@ -49,8 +49,8 @@ const STDIN_HEADROOM_BYTES = 64 * 1024;
  */
 export const MAX_QUEUED_SHELL_COMMANDS = 16;
 
-/** The longest command line (after encoding) that a shell takes; longer commands are refused by `run`. */
-export const MAX_SHELL_LINE_BYTES = MAX_PENDING_STDIN_BYTES - STDIN_HEADROOM_BYTES;
+/** The longest record of a command (its text, encoded, and a few bytes more) that a shell takes; longer commands are refused by `run`. */
+export const MAX_SHELL_RECORD_BYTES = MAX_PENDING_STDIN_BYTES - STDIN_HEADROOM_BYTES;
 
 /** What createShellDriver drives. */
 export interface ShellDriverOptions {
@@ -230,10 +230,10 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     job.startedAt = performance.now();
     job.output = new ShellCommandOutput(marker, job.into, job.limits.maxOutputBytes, () => stop(job, "output_limit"));
     current = job;
-    const line = buildShellCommandLine(job.cmd, marker, interruptSent);
+    const record = buildShellCommandRecord(job.cmd, marker, interruptSent);
     interruptSent = false;
     if (job.limits.timeoutMs > 0) job.timers.push(setTimeout(() => stop(job, "timeout"), job.limits.timeoutMs));
-    if (!running.writeStdin(new TextEncoder().encode(line))) {
+    if (!running.writeStdin(new TextEncoder().encode(record))) {
       // run() checked the length; a shell whose stdin is this full no longer reads it.
       stop(job, "killed", true);
     }
@@ -302,9 +302,9 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     run(id, cmd, into, limits = {}) {
       if (dead()) throw new Error(`the shell has ended (${closed ? "closed" : "its bash exited"}); start a new one`);
       if (cmd.includes("\0")) throw new TypeError(`cmd: ${JSON.stringify(cmd.slice(0, 40))} contains NUL, which bash cannot take`);
-      const lineBytes = Buffer.byteLength(buildShellCommandLine(cmd, createShellMarker(), true));
-      if (lineBytes > MAX_SHELL_LINE_BYTES) {
-        throw new RangeError(`cmd: ${lineBytes} bytes once encoded for the shell; a persistent shell takes at most ${MAX_SHELL_LINE_BYTES}`);
+      const recordBytes = Buffer.byteLength(buildShellCommandRecord(cmd, createShellMarker(), true));
+      if (recordBytes > MAX_SHELL_RECORD_BYTES) {
+        throw new RangeError(`cmd: ${recordBytes} bytes once encoded for the shell; a persistent shell takes at most ${MAX_SHELL_RECORD_BYTES}`);
       }
       if (queue.length >= MAX_QUEUED_SHELL_COMMANDS) {
         throw new RangeError(`the shell already holds ${MAX_QUEUED_SHELL_COMMANDS} commands waiting for the one it runs; wait for their exits`);

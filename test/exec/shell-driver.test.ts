@@ -276,10 +276,40 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(shell, "echo also hidden; exec >&3 2>&1; cat saved.txt; rm saved.txt")).toMatchObject({ stdout: "hidden\nalso hidden\n", facts: { code: 0 } });
   });
 
-  test("takes `return` as the end of the command, with its status", async () => {
+  test("answers `return` outside a function as a bash prompt does, and keeps a function's own", async () => {
     const shell = startShell();
-    expect(await run(shell, "echo a; return 4; echo b")).toMatchObject({ stdout: "a\n", facts: { code: 4, shellEnded: false } });
+    expect(await run(shell, "echo a; return 4; echo b")).toMatchObject({
+      stdout: "a\nb\n",
+      stderr: "bash: line 1: return: can only `return' from a function or sourced script\n",
+      facts: { code: 0, shellEnded: false },
+    });
+    expect(await run(shell, "f() { return 4; }; f; echo $?")).toMatchObject({ stdout: "4\n", facts: { code: 0 } });
     expect(await run(shell, "set -u; echo ok; set +u")).toMatchObject({ stdout: "ok\n", facts: { code: 0 } });
+  });
+
+  test("names itself bash in its messages, with line numbers counted from each command's first line", async () => {
+    const shell = startShell();
+    await run(shell, "echo warm-up");
+    expect(await run(shell, "echo one\nnosuchcmd\necho two >/proc/nope")).toEqual({
+      stdout: "one\n",
+      stderr: "bash: line 2: nosuchcmd: command not found\nbash: line 3: /proc/nope: No such file or directory\n",
+      facts: expect.objectContaining({ code: 1 }),
+    });
+    expect(await run(shell, "if then")).toMatchObject({
+      stderr: "bash: eval: line 1: syntax error near unexpected token `then'\nbash: eval: line 1: `if then'\n",
+      facts: { code: 2 },
+    });
+    expect(await run(shell, "cd /nonexistent")).toMatchObject({ stderr: "bash: line 1: cd: /nonexistent: No such file or directory\n", facts: { code: 1 } });
+  });
+
+  test("ends a command at a break or continue outside any loop of its own, and the shell at one that leaves two", async () => {
+    const shell = startShell();
+    expect(await run(shell, "echo before; break; echo never")).toMatchObject({ stdout: "before\n", facts: { code: 0, shellEnded: false } });
+    expect(await run(shell, "echo before; continue; echo never")).toMatchObject({ stdout: "before\n", facts: { code: 0, shellEnded: false } });
+    expect(await run(shell, "for i in 1 2; do echo $i; break; done; echo after")).toMatchObject({ stdout: "1\nafter\n" });
+    // What bash would read once its loop is left is the next command's record: it must not run as script.
+    expect(await run(shell, "echo before; break 2; echo never")).toMatchObject({ stdout: "before\n", facts: { shellEnded: true } });
+    expect(shell.alive).toBe(false);
   });
 
   test("ends the shell, as a terminal would, when a command fails under set -e", async () => {

@@ -51,6 +51,22 @@ describe.skipIf(noBwrap)("persistent shells over the wire", () => {
     expect(fresh.stdout).toBe(`${join(client.hello.workspace, "a")}\n`);
   });
 
+  test("reports a command's errors as bash -c reports the same command's, not by the shell's plumbing", async () => {
+    // bash -c as a plain exec runs bash by the name `bash`: the form a user would compare with.
+    const bashC = (cmd: string, readOnly: boolean) => ({ argv: ["sh", "-c", 'exec bash -c "$1"', "sh", cmd], readOnly });
+    const commands = ["nosuchcmd", "echo one\nnosuchcmd two", "cd /nonexistent", "echo x >/proc/nope", "echo $((1/0))", "readonly r=1; r=2"];
+    for (const [index, cmd] of commands.entries()) {
+      const plain = await client.exec({ id: `be${index}`, ...bashC(cmd, false) });
+      const inShell = await client.exec({ id: `se${index}`, shell: "errors", cmd });
+      expect(plain.stderr).toMatch(/^bash: line \d: /);
+      expect({ stderr: inShell.stderr, code: inShell.exit.code }).toEqual({ stderr: plain.stderr, code: plain.exit.code });
+    }
+    const readOnlyPlain = await client.exec({ id: "bro", ...bashC("echo x >written", true) });
+    const readOnlyShell = await client.exec({ id: "sro", shell: "read-only", cmd: "echo x >written", readOnly: true });
+    expect(readOnlyShell.stderr).toBe("bash: line 1: written: Read-only file system\n");
+    expect(readOnlyShell.stderr).toBe(readOnlyPlain.stderr);
+  });
+
   test("list shows shell execs with their shell", async () => {
     client.send({ type: "list", id: "l" });
     const list = await client.next((m) => m.type === "execs");
