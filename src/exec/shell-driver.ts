@@ -15,7 +15,8 @@ import {
 } from "./shell-exec.ts";
 import { interruptWithFollowUp } from "./shell-interrupt.ts";
 import { MarkerScanner } from "./shell-marker.ts";
-import { buildShellCommandRecord, buildShellInitScript, createShellMarker, isShellArgv } from "./shell-script.ts";
+import { buildShellCommandRecord, buildShellInitScript, createShellMarker, isShellArgv, SHELL_END_SIGNAL } from "./shell-script.ts";
+import { signalQuietly } from "./process-tree.ts";
 
 export type { ShellExec, ShellExitFacts, ShellRunLimits } from "./shell-exec.ts";
 
@@ -275,6 +276,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       rootPid: running.pid,
       isShell: isShellArgv,
       send: () => running.signal("SIGINT"),
+      endCommand: (shellPid) => signalQuietly(shellPid, SHELL_END_SIGNAL),
       isOver: () => job === undefined || job.state !== "running",
     });
   }

@@ -16,16 +16,42 @@ export function isShellArgv(argv: readonly string[]): boolean {
 /** Random bytes in each command's marker. */
 const MARKER_RANDOM_BYTES = 16;
 
+/**
+ * The signal that asks the shell to end its command if its SIGINT trap sees (or saw) the SIGINT
+ * that came with it (see RUNNING_INT_TRAP): SIGURG, which nothing else sends a shell, and which is
+ * ignored where it has no trap (before the shell is ready, between commands).
+ */
+export const SHELL_END_SIGNAL = "SIGURG" satisfies NodeJS.Signals;
+/** Its name as bash's `trap` takes it. */
+const END_SIGNAL_TRAP_NAME = SHELL_END_SIGNAL.slice("SIG".length);
+
 /** The trap SIGINT has between commands: it only notes that one came (see buildShellCommandRecord). */
 const IDLE_INT_TRAP = "'__bunker_interrupted=1'";
 
 /**
- * The trap SIGINT has while a command runs: it ends the whole command. At the command's top level
- * that is `continue` of the loop that runs commands (which skips the rest of the `eval`); inside a
- * function of the command, `continue` would not leave it, so it returns from that function.
- * `__bunker_cmd` is emptied for a SIGINT that comes in our own steps just before the `eval`.
+ * Ends the whole command, from a trap. At the command's top level that is `continue` of the loop
+ * that runs commands (which skips the rest of the `eval`); inside a function of the command,
+ * `continue` would not leave it, so it returns from that function. `__bunker_cmd` is emptied for a
+ * trap that runs in our own steps just before the `eval`.
  */
-const RUNNING_INT_TRAP = "'__bunker_interrupted=1 __bunker_cmd=; [[ ${FUNCNAME-} ]] && builtin return 130; builtin continue 99999'";
+const END_COMMAND =
+  "__bunker_interrupted=1 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_cmd=; [[ ${FUNCNAME-} ]] && builtin return 130; builtin continue 99999";
+
+/**
+ * The trap SIGINT has while a command runs. bash runs it once the program it waits for has ended,
+ * with that program's status in `$?`, and, as bash does with a SIGINT it has no trap for, it ends the
+ * command only when that program died of the SIGINT (130): a program that handled it and exited by
+ * itself, or ignored it, lets the command go on, and the command's exit says how it really ended.
+ * When bash was waiting for no program (it ran builtins: `while :; do :; done`), `$?` says nothing
+ * of the SIGINT, and the server sends SHELL_END_SIGNAL with the SIGINT. Either may be taken first,
+ * so each trap notes that it ran and the second ends the command. A command that set its own SIGINT
+ * trap (`trap '' INT`, `trap 'cleanup' INT`) chose what a SIGINT does: SHELL_END_SIGNAL alone ends
+ * nothing. It is not sent while bash waits for a program: bash 5.2 loses a trapped signal that came
+ * meanwhile when it runs the SIGINT trap at that program's end.
+ */
+const RUNNING_INT_TRAP = `'__bunker_int_status=$? __bunker_saw_int=1; if ((__bunker_int_status == 130 || __bunker_end_asked)); then ${END_COMMAND}; fi'`;
+/** The trap of SHELL_END_SIGNAL while a command runs (see RUNNING_INT_TRAP). */
+const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi'`;
 
 /**
  * Sent once, as one line, before the first command. bash runs a loop that takes one command after
@@ -46,10 +72,11 @@ const RUNNING_INT_TRAP = "'__bunker_interrupted=1 __bunker_cmd=; [[ ${FUNCNAME-}
  * previous command's `$?` are restored just before the `eval` (`__bunker_resume ... && :`, so that a
  * non-zero `$?` does not trip `set -e`).
  *
- * SIGINT is trapped, so that it ends the running command and not the shell; children start with
- * SIGINT at its default again, and background jobs ignore it (bash does that for asynchronous
- * commands without job control). A SIGINT between commands is kept in `__bunker_interrupted`, and
- * the next command is skipped unless its record says the SIGINT was meant for the one before.
+ * SIGINT is trapped, so that it ends the running command (RUNNING_INT_TRAP) and not the shell;
+ * children start with SIGINT at its default again, and background jobs ignore it (bash does that for
+ * asynchronous commands without job control). A SIGINT between commands is kept in
+ * `__bunker_interrupted`, and the next command is skipped unless its record says the SIGINT was
+ * meant for the one before. SHELL_END_SIGNAL is ignored between commands.
  *
  * The `for` around the `eval` takes a `break` or `continue` that is outside any loop of the command
  * (at a prompt, an error): the command ends there. One that leaves more loops than that (`break 2`)
@@ -65,16 +92,16 @@ export function buildShellInitScript(readyMarker: string): string {
       // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
       "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
       "exec {__bunker_out}>&1 {__bunker_err}>&2",
-      "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_options= __bunker_cmd=",
+      "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
       "__bunker_next() { IFS= builtin read -r -d '' __bunker_cmd || builtin return 1; [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}; }",
       "__bunker_finish() { ((__bunker_pending)) || builtin return 0; ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
         " IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
         ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; }',
       '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
-      `builtin trap ${IDLE_INT_TRAP} INT`,
+      `builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}`,
       `builtin printf '${printfEscape(readyMarker)}' >&"$__bunker_out"`,
-      `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; :; do` +
-        ` { __bunker_next || builtin exit "$__bunker_status"; __bunker_pending=1; builtin trap ${RUNNING_INT_TRAP} INT;` +
+      `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; :; do` +
+        ` { __bunker_next || builtin exit "$__bunker_status"; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
         ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
         ' { __bunker_resume "$__bunker_options" "$__bunker_status" && :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
       "builtin exit",

@@ -220,6 +220,45 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(result.stdout).toBe("ready\ncleaned\n");
   });
 
+  test("lets a command go on, as bash does, when its program handles SIGINT, and reports how it really ended", async () => {
+    const shell = startShell();
+    const handles = (exit: number) => `bash -c 'trap "echo caught; exit ${exit}" INT; echo ready; while :; do sleep 0.05; done'`;
+    const cases = [
+      { cmd: `${handles(0)}; echo "after $?"`, stdout: "ready\ncaught\nafter 0\n", code: 0 },
+      { cmd: handles(3), stdout: "ready\ncaught\n", code: 3 },
+      { cmd: `bash -c 'trap "" INT; echo ready; sleep 0.3; echo done'`, stdout: "ready\ndone\n", code: 0 },
+    ];
+    for (const { cmd, stdout, code } of cases) {
+      const into = createLogs();
+      const exec = shell.run("handled", cmd, into);
+      await waitForText(into.stdout, "ready\n");
+      exec.signal("SIGINT");
+      const result = await finish(exec, into);
+      expect({ stdout: result.stdout, code: result.facts.code, signal: result.facts.signal, reason: result.facts.reason }).toEqual({ stdout, code, signal: null, reason: "exited" });
+    }
+    expect(await run(shell, "echo alive")).toMatchObject({ stdout: "alive\n", facts: { code: 0 } });
+  });
+
+  test("ends a command that runs only builtins at SIGINT, unless it set its own SIGINT trap", async () => {
+    const shell = startShell();
+    const busy = shell.run("busy", "echo started; while :; do :; done", createLogs());
+    const into = createLogs();
+    const own = shell.run("own-trap", "trap 'echo caught' INT; echo ready; i=0; while ((i < 300000)); do i=$((i + 1)); done; echo done", into);
+    busy.signal("SIGINT");
+    expect(await busy.finished).toMatchObject({ code: null, signal: "SIGINT", reason: "killed", shellEnded: false });
+    await waitForText(into.stdout, "ready\n");
+    own.signal("SIGINT");
+    const result = await finish(own, into);
+    expect(result).toMatchObject({ stdout: "ready\ncaught\ndone\n", facts: { code: 0, signal: null, reason: "exited" } });
+  });
+
+  test("interrupts at a timeout as a SIGINT does: a program that handles it ends as it chooses", async () => {
+    const shell = startShell();
+    const result = await run(shell, `bash -c 'trap "exit 0" INT; while :; do sleep 0.05; done'; echo "after $?"`, { timeoutMs: 200 });
+    expect(result).toMatchObject({ stdout: "after 0\n", facts: { code: 0, signal: null, reason: "timeout", shellEnded: false } });
+    expect(await run(shell, "echo next")).toMatchObject({ stdout: "next\n" });
+  });
+
   test("keeps background jobs running when a command is interrupted", async () => {
     const shell = startShell();
     await run(shell, "sleep 100 & bg=$!");

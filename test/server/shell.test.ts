@@ -37,6 +37,20 @@ describe.skipIf(noBwrap)("persistent shells over the wire", () => {
     expect((await client.exec({ id: "i2", shell: "main", cmd: "echo alive" })).stdout).toBe("alive\n");
   });
 
+  test("a command whose program handles SIGINT ends as that program does, as a plain exec of it would", async () => {
+    const script = 'trap "echo caught; exit 0" INT; echo ready; while :; do sleep 0.05; done';
+    const endOf = async (id: string, request: Record<string, unknown>) => {
+      client.send({ type: "exec", id, ...request });
+      await client.next((m) => m.type === "output" && m.id === id);
+      client.send({ type: "signal", id, signal: "SIGINT" });
+      const { code, signal, reason } = (await client.runToExit(id)).exit;
+      return { code, signal, reason };
+    };
+    const plain = await endOf("h1", { argv: ["bash", "-c", script] });
+    expect(plain).toEqual({ code: 0, signal: null, reason: "exited" });
+    expect(await endOf("h2", { shell: "main", cmd: `bash -c '${script}'` })).toEqual(plain);
+  });
+
   test("refuses stdin, and cwd for a shell that already runs", async () => {
     client.send({ type: "exec", id: "r1", shell: "main", cmd: "cat", stdin: true });
     expect(await client.next((m) => m.type === "error" && m.id === "r1")).toMatchObject({ code: "bad_message" });
