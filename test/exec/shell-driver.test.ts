@@ -47,7 +47,7 @@ function startShell(): ShellDriver {
 }
 
 /** The same, with the logs of the shell's own output (markers and all). */
-function startShellWithLogs(): { shell: ShellDriver; logs: ExecLogs } {
+function startShellWithLogs(onError?: (message: string) => void): { shell: ShellDriver; logs: ExecLogs } {
   const backend = sandbox!.backend;
   const logs = createLogs();
   const running = runExec(
@@ -64,7 +64,7 @@ function startShellWithLogs(): { shell: ShellDriver; logs: ExecLogs } {
     policy,
     logs,
   );
-  const shell = createShellDriver({ running, logs, cwd: workspace });
+  const shell = createShellDriver({ running, logs, cwd: workspace, ...(onError && { onError }) });
   shells.push(shell);
   return { shell, logs };
 }
@@ -356,6 +356,18 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(shell, "set -e; echo on")).toMatchObject({ stdout: "on\n", facts: { code: 0 } });
     expect(await run(shell, "! true; echo still here")).toMatchObject({ stdout: "still here\n", facts: { code: 0 } });
     expect(await run(shell, "false")).toMatchObject({ facts: { code: 1, shellEnded: true } });
+    expect(shell.alive).toBe(false);
+  });
+
+  test("kills the shell, and says why, when a command has reprogrammed what it reports after its marker", async () => {
+    const errors: string[] = [];
+    const { shell } = startShellWithLogs((message) => errors.push(message));
+    const result = await run(
+      shell,
+      `__bunker_finish() { builtin read -r m; builtin printf '%sX\\0/\\0' "$m" >&"$__bunker_out"; builtin printf %s "$m" >&"$__bunker_err"; }; echo reprogrammed`,
+    );
+    expect(result).toMatchObject({ stdout: "reprogrammed\n", facts: { code: null, signal: "SIGKILL", reason: "killed", shellEnded: true } });
+    expect(errors).toEqual([expect.stringMatching(/^the shell was killed during "c\d+": the shell reported "X" as an exit status$/)]);
     expect(shell.alive).toBe(false);
   });
 
