@@ -1,4 +1,3 @@
-import type { LogReader, OutputLog } from "./output-log.ts";
 import { KILL_GRACE_MS, type ExecLogs, type ExitFacts, type RunningExec } from "./run-exec.ts";
 import { MAX_PENDING_STDIN_BYTES } from "../protocol/limits.ts";
 import { ShellCommandOutput } from "./shell-command-output.ts";
@@ -14,8 +13,9 @@ import {
   type ShellStopReason,
 } from "./shell-exec.ts";
 import { interruptWithFollowUp } from "./shell-interrupt.ts";
-import { MarkerScanner } from "./shell-marker.ts";
-import { buildShellCommandLine, buildShellInitScript, createShellMarker, isShellArgv } from "./shell-script.ts";
+import { createShellLogReader } from "./shell-log-reader.ts";
+import { buildShellCommandRecord, buildShellInitScript, createShellMarker, isShellArgv, SHELL_END_SIGNAL } from "./shell-script.ts";
+import { signalQuietly } from "./process-tree.ts";
 
 export type { ShellExec, ShellExitFacts, ShellRunLimits } from "./shell-exec.ts";
 
@@ -28,7 +28,7 @@ export interface ShellDriver {
   /**
    * Runs `cmd` in the shell after the commands queued before it; its output goes to `into`, whose
    * logs are finished before `finished` settles. Throws when the shell has ended, when `cmd` holds
-   * NUL, or when it is longer than MAX_SHELL_LINE_BYTES once encoded.
+   * NUL, or when it is longer than MAX_SHELL_RECORD_BYTES once encoded.
    */
   run(id: string, cmd: string, into: ExecLogs, limits?: ShellRunLimits): ShellExec;
   /** Kills the shell, its background jobs and its command at once; queued commands never run. */
@@ -37,10 +37,7 @@ export interface ShellDriver {
   readonly ended: Promise<ExitFacts>;
 }
 
-/** Bytes read from the shell's log at a time. */
-const READ_BYTES = 64 * 1024;
-
-/** Room in the shell's stdin queue that a command line may not use (the start script, a line still in flight). */
+/** Room in the shell's stdin queue that a command's record may not use (the start script, a record still in flight). */
 const STDIN_HEADROOM_BYTES = 64 * 1024;
 
 /**
@@ -49,8 +46,8 @@ const STDIN_HEADROOM_BYTES = 64 * 1024;
  */
 export const MAX_QUEUED_SHELL_COMMANDS = 16;
 
-/** The longest command line (after encoding) that a shell takes; longer commands are refused by `run`. */
-export const MAX_SHELL_LINE_BYTES = MAX_PENDING_STDIN_BYTES - STDIN_HEADROOM_BYTES;
+/** The longest record of a command (its text, encoded, and a few bytes more) that a shell takes; longer commands are refused by `run`. */
+export const MAX_SHELL_RECORD_BYTES = MAX_PENDING_STDIN_BYTES - STDIN_HEADROOM_BYTES;
 
 /** What createShellDriver drives. */
 export interface ShellDriverOptions {
@@ -64,13 +61,6 @@ export interface ShellDriverOptions {
   onError?: (message: string) => void;
 }
 
-/** A reader of one of the shell's logs: its position paces bash through the log. */
-function createCursor(log: OutputLog): LogReader & { position: number } {
-  const cursor = { position: log.end };
-  log.addReader(cursor);
-  return cursor;
-}
-
 /**
  * Drives a bash started by the caller with runExec (argv SHELL_ARGV, `stdin: true`, no timeout, no
  * output limit) whose output goes to `shell.logs`, which the driver alone reads. Commands run one at
@@ -80,7 +70,6 @@ function createCursor(log: OutputLog): LogReader & { position: number } {
  */
 export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
   const { running, logs } = shell;
-  const cursors = { stdout: createCursor(logs.stdout), stderr: createCursor(logs.stderr) };
   const queue: ShellJob[] = [];
   let current: ShellJob | undefined;
   let cwd = shell.cwd;
@@ -90,13 +79,11 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
   /** Whether a SIGINT went to the shell during the last command: it may have come after that command ended. */
   let interruptSent = false;
   /** Until the start script has set the trap, a SIGINT would end bash: it waits in `interruptHeld`. */
-  const readyMarker = createShellMarker();
-  const readyScanner = new MarkerScanner(readyMarker);
-  let ready = false;
   let interruptHeld = false;
-  /** What the shell printed on stdout before it was ready (nothing, normally): the first command's. */
-  const preamble: Uint8Array[] = [];
-  let preambleBytes = 0;
+  const readyMarker = createShellMarker();
+  const reader = createShellLogReader(logs, readyMarker, () => {
+    if (interruptHeld) deliverInterrupt();
+  });
 
   const schedule = () => {
     if (scheduled) return;
@@ -123,69 +110,23 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
 
   const dead = () => closed || shellFacts !== undefined || !running.stdinOpen;
 
-  /** Reads stdout up to the ready marker (or its end, when bash died first). */
-  function awaitReady(): void {
-    const log = logs.stdout;
-    while (!ready) {
-      const chunk = log.read(cursors.stdout.position, READ_BYTES);
-      if (!chunk) {
-        if (!log.ended) return;
-        preamble.push(readyScanner.flush());
-        ready = true;
-        break;
-      }
-      const scan = readyScanner.feed(chunk.bytes);
-      // Normally empty; never more than a little is kept.
-      if (preambleBytes < READ_BYTES) preamble.push(scan.before);
-      preambleBytes += scan.before.byteLength;
-      cursors.stdout.position = chunk.offset + (scan.consumed ?? chunk.bytes.length);
-      log.readerMoved();
-      if (scan.consumed === undefined) continue;
-      ready = true;
-      if (interruptHeld) deliverInterrupt();
-    }
-  }
-
   /** Moves what the current command may take from the shell's logs into its own. */
   function pump(): void {
-    awaitReady();
+    if (!reader.readUntilReady()) return;
     const job = current;
-    if (!ready) return;
     if (!job) {
       if (shellFacts) settleQueued();
       return;
     }
     const output = job.output!;
-    for (const bytes of preamble.splice(0)) output.prepend("stdout", bytes);
-    for (const stream of ["stdout", "stderr"] as const) {
-      const log = logs[stream];
-      const cursor = cursors[stream];
-      while (output.wants(stream)) {
-        const room = output.waitForRoom(stream);
-        if (room) {
-          void room.then(schedule);
-          break;
-        }
-        const chunk = log.read(cursor.position, READ_BYTES);
-        if (!chunk) {
-          if (log.ended) output.end(stream);
-          break;
-        }
-        let used: number;
-        try {
-          used = output.take(stream, chunk.bytes);
-        } catch (error) {
-          // Only a shell that a command has tampered with says something else after a marker.
-          shell.onError?.(`the shell was killed during ${JSON.stringify(job.id)}: ${(error as Error).message}`);
-          closeShell();
-          output.end("stdout");
-          output.end("stderr");
-          break;
-        }
-        // The only reader never falls behind what the log holds; were it to, the lost bytes are gone.
-        cursor.position = chunk.offset + used;
-        log.readerMoved();
-      }
+    try {
+      reader.pumpInto(output, schedule);
+    } catch (error) {
+      // Only a shell that a command has tampered with says something else after a marker.
+      shell.onError?.(`the shell was killed during ${JSON.stringify(job.id)}: ${(error as Error).message}`);
+      closeShell();
+      output.end("stdout");
+      output.end("stderr");
     }
     if (output.complete) {
       // The same directory as before keeps the same string: every remembered command's exit holds one.
@@ -212,8 +153,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
 
   function settleQueued(): void {
     for (const job of queue.splice(0)) settle(job, describeUnrun("SIGKILL", cwd));
-    logs.stdout.deleteReader(cursors.stdout);
-    logs.stderr.deleteReader(cursors.stderr);
+    reader.close();
   }
 
   function startNext(): void {
@@ -230,10 +170,10 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     job.startedAt = performance.now();
     job.output = new ShellCommandOutput(marker, job.into, job.limits.maxOutputBytes, () => stop(job, "output_limit"));
     current = job;
-    const line = buildShellCommandLine(job.cmd, marker, interruptSent);
+    const record = buildShellCommandRecord(job.cmd, marker, interruptSent);
     interruptSent = false;
     if (job.limits.timeoutMs > 0) job.timers.push(setTimeout(() => stop(job, "timeout"), job.limits.timeoutMs));
-    if (!running.writeStdin(new TextEncoder().encode(line))) {
+    if (!running.writeStdin(new TextEncoder().encode(record))) {
       // run() checked the length; a shell whose stdin is this full no longer reads it.
       stop(job, "killed", true);
     }
@@ -264,7 +204,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
 
   function interrupt(): void {
     interruptSent = true;
-    if (ready) deliverInterrupt();
+    if (reader.ready) deliverInterrupt();
     else interruptHeld = true;
   }
 
@@ -275,6 +215,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       rootPid: running.pid,
       isShell: isShellArgv,
       send: () => running.signal("SIGINT"),
+      endCommand: (shellPid) => signalQuietly(shellPid, SHELL_END_SIGNAL),
       isOver: () => job === undefined || job.state !== "running",
     });
   }
@@ -302,9 +243,9 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     run(id, cmd, into, limits = {}) {
       if (dead()) throw new Error(`the shell has ended (${closed ? "closed" : "its bash exited"}); start a new one`);
       if (cmd.includes("\0")) throw new TypeError(`cmd: ${JSON.stringify(cmd.slice(0, 40))} contains NUL, which bash cannot take`);
-      const lineBytes = Buffer.byteLength(buildShellCommandLine(cmd, createShellMarker(), true));
-      if (lineBytes > MAX_SHELL_LINE_BYTES) {
-        throw new RangeError(`cmd: ${lineBytes} bytes once encoded for the shell; a persistent shell takes at most ${MAX_SHELL_LINE_BYTES}`);
+      const recordBytes = Buffer.byteLength(buildShellCommandRecord(cmd, createShellMarker(), true));
+      if (recordBytes > MAX_SHELL_RECORD_BYTES) {
+        throw new RangeError(`cmd: ${recordBytes} bytes once encoded for the shell; a persistent shell takes at most ${MAX_SHELL_RECORD_BYTES}`);
       }
       if (queue.length >= MAX_QUEUED_SHELL_COMMANDS) {
         throw new RangeError(`the shell already holds ${MAX_QUEUED_SHELL_COMMANDS} commands waiting for the one it runs; wait for their exits`);

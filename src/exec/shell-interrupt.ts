@@ -12,7 +12,8 @@ import { signalQuietly } from "./process-tree.ts";
  * unless it ignores SIGINT (a background job does). Children of the programs that got the first
  * SIGINT are left alone: a script's cleanup on SIGINT may start programs of its own.
  *
- * Linux only (it reads /proc); elsewhere the first SIGINT is all there is.
+ * Linux only (it reads /proc); elsewhere the first SIGINT is all there is. The same look at /proc
+ * tells whether the shell waits for a program (see interruptWithFollowUp).
  */
 
 /** When, after the first SIGINT, to look for processes that missed it. */
@@ -89,18 +90,43 @@ export interface InterruptTarget {
   isShell(argv: readonly string[]): boolean;
   /** Sends the first SIGINT, to the whole tree. */
   send(): void;
+  /**
+   * Asks the shell at `shellPid` to end its command if its trap sees the SIGINT (see
+   * RUNNING_INT_TRAP in shell-script.ts). Without /proc, `shellPid` is `rootPid`: there the sandbox
+   * runs the shell as the exec's own process.
+   */
+  endCommand(shellPid: number): void;
   /** Whether the command has ended: follow-ups stop. */
   isOver(): boolean;
 }
 
-/** Sends SIGINT to the tree, then follows up on the shell's new children that missed it (see above). */
+/**
+ * Whether a process waits for a child (bash in waitpid(2) for the program it runs). Unknown (no
+ * wchan to read, or one the kernel hides as "0" for every process) counts as not.
+ */
+function waitsForChild(pid: number): boolean {
+  return readProcText(`/proc/${pid}/wchan`) === "do_wait";
+}
+
+/**
+ * Sends SIGINT to the tree, then follows up on the shell's new children that missed it (see above).
+ * The shell's trap decides, as bash does, from how the program it waited for ended; when the shell
+ * was waiting for none (it ran builtins, and `$?` says nothing of the SIGINT), it is also asked to
+ * end the command. Without /proc nothing tells whether it waits, and it is always asked.
+ */
 export function interruptWithFollowUp(target: InterruptTarget): void {
-  if (!procAvailable) return target.send();
+  if (!procAvailable) {
+    target.send();
+    return target.endCommand(target.rootPid);
+  }
   const before = readTree(target.rootPid);
   const shell = [...before].filter(([, facts]) => target.isShell(facts.cmdline.split("\0").slice(0, -1))).sort(([, a], [, b]) => a.depth - b.depth)[0];
+  // Read before the SIGINT: the program it waits for may die of it at once.
+  const waiting = shell !== undefined && waitsForChild(shell[0]);
   target.send();
   if (!shell) return;
   const [shellPid] = shell;
+  if (!waiting) target.endCommand(shellPid);
   const followedUp = new Set<string>();
   for (const delayMs of FOLLOW_UP_DELAYS_MS) {
     setTimeout(() => {

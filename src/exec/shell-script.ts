@@ -1,6 +1,6 @@
 /**
  * What a persistent shell is told, as pure functions: the bash it runs, the script it gets once at
- * start, and the one line each command becomes. See shell-driver.ts for how the output is read.
+ * start, and the record each command becomes. See shell-driver.ts for how the output is read.
  */
 
 /** The shell: no profile or rc file, so that nothing but our script shapes it. Needs bash 4.1 or later. */
@@ -16,32 +16,97 @@ export function isShellArgv(argv: readonly string[]): boolean {
 /** Random bytes in each command's marker. */
 const MARKER_RANDOM_BYTES = 16;
 
-/** The trap SIGINT has between commands: it only notes that one came (see buildShellCommandLine). */
+/**
+ * The signal that asks the shell to end its command if its SIGINT trap sees (or saw) the SIGINT
+ * that came with it (see RUNNING_INT_TRAP): SIGURG, which nothing else sends a shell, and which is
+ * ignored where it has no trap (before the shell is ready, between commands).
+ */
+export const SHELL_END_SIGNAL = "SIGURG" satisfies NodeJS.Signals;
+/** Its name as bash's `trap` takes it. */
+const END_SIGNAL_TRAP_NAME = SHELL_END_SIGNAL.slice("SIG".length);
+
+/** The trap SIGINT has between commands: it only notes that one came (see buildShellCommandRecord). */
 const IDLE_INT_TRAP = "'__bunker_interrupted=1'";
-/** The trap SIGINT has while a command runs: it also ends the whole command (the `.` that runs it). */
-const RUNNING_INT_TRAP = "'__bunker_interrupted=1; return 130 2>/dev/null'";
 
 /**
- * Sent once, before the first command. The markers go to copies of the shell's own stdout and stderr
- * (fds 10 and up), so that a command's `exec >file` does not swallow them. SIGINT is trapped, so that
- * it ends the running command and not the shell; children start with SIGINT at its default again,
- * and background jobs ignore it (bash does that for asynchronous commands without job control).
- * Last, `readyMarker` on stdout says that the trap is set: a SIGINT before it would end the shell.
+ * Ends the whole command, from a trap. At the command's top level that is `continue` of the loop
+ * that runs commands (which skips the rest of the `eval`); inside a function of the command,
+ * `continue` would not leave it, so it returns from that function. `__bunker_cmd` is emptied for a
+ * trap that runs in our own steps just before the `eval`.
+ */
+const END_COMMAND =
+  "__bunker_interrupted=1 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_cmd=; [[ ${FUNCNAME-} ]] && builtin return 130; builtin continue 99999";
+
+/**
+ * The trap SIGINT has while a command runs. bash runs it once the program it waits for has ended,
+ * with that program's status in `$?`, and, as bash does with a SIGINT it has no trap for, it ends the
+ * command only when that program died of the SIGINT (130): a program that handled it and exited by
+ * itself, or ignored it, lets the command go on, and the command's exit says how it really ended.
+ * When bash was waiting for no program (it ran builtins: `while :; do :; done`), `$?` says nothing
+ * of the SIGINT, and the server sends SHELL_END_SIGNAL with the SIGINT. Either may be taken first,
+ * so each trap notes that it ran and the second ends the command. A command that set its own SIGINT
+ * trap (`trap '' INT`, `trap 'cleanup' INT`) chose what a SIGINT does: SHELL_END_SIGNAL alone ends
+ * nothing. It is not sent while bash waits for a program: bash 5.2 loses a trapped signal that came
+ * meanwhile when it runs the SIGINT trap at that program's end.
+ */
+const RUNNING_INT_TRAP = `'__bunker_int_status=$? __bunker_saw_int=1; if ((__bunker_int_status == 130 || __bunker_end_asked)); then ${END_COMMAND}; fi'`;
+/** The trap of SHELL_END_SIGNAL while a command runs (see RUNNING_INT_TRAP). */
+const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi'`;
+
+/**
+ * Sent once, as one line, before the first command. bash runs a loop that takes one command after
+ * the other from stdin and `eval`s it at the shell's top level, as a prompt would: `cd`, variables
+ * (`declare` too) and functions persist, and a syntax error ends the `eval` with status 2 and leaves
+ * the shell as it was. bash names itself in its messages as `bash -c` does (`$0`, set to `bash` since
+ * the sandbox runs it by its full path), and numbers the lines of `eval`'s text from the line the
+ * `eval` is on; the script is one line, so that is line 1: `bash: line 1: nosuchcmd: command not
+ * found`. (A `.` of the text from /dev/fd, as before, named that file instead.)
+ *
+ * Each command comes as a record (buildShellCommandRecord): a flag, the text and a NUL, taken by
+ * `read -d ''`, then the marker on a line of its own, read only after the command has run, so that
+ * the command can neither see nor print it. The loop's condition ends the previous command: it takes
+ * its `$?` and prints, on copies of the shell's own stdout and stderr (fds 10 and up, so that a
+ * command's `exec >file` does not swallow them), `marker status NUL $PWD NUL` on stdout and `marker`
+ * on stderr. The `eval`'s stdin is /dev/null, so that a command cannot read the records meant for
+ * the shell. Our own steps run with xtrace off and their traces sent to /dev/null; xtrace and the
+ * previous command's `$?` are restored just before the `eval` (`__bunker_resume ... && :`, so that a
+ * non-zero `$?` does not trip `set -e`).
+ *
+ * SIGINT is trapped, so that it ends the running command (RUNNING_INT_TRAP) and not the shell;
+ * children start with SIGINT at its default again, and background jobs ignore it (bash does that for
+ * asynchronous commands without job control). A SIGINT between commands is kept in
+ * `__bunker_interrupted`, and the next command is skipped unless its record says the SIGINT was
+ * meant for the one before. SHELL_END_SIGNAL is ignored between commands.
+ *
+ * The `for` around the `eval` takes a `break` or `continue` that is outside any loop of the command
+ * (at a prompt, an error): the command ends there. One that leaves more loops than that (`break 2`)
+ * leaves the loop that runs commands too, and the shell exits, since what bash would read next is
+ * the next record, which must not run as script. Last, `readyMarker` on stdout says that the trap
+ * is set: a SIGINT before it would end the shell.
  */
 export function buildShellInitScript(readyMarker: string): string {
-  return [
-    "if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 1))); then",
-    '  builtin echo "bunker: a persistent shell needs bash 4.1 or later, not $BASH_VERSION" >&2; builtin exit 2',
-    "fi",
-    "exec {__bunker_out}>&1 {__bunker_err}>&2",
-    "__bunker_status=0 __bunker_interrupted=0",
-    // Restores xtrace and the previous command's $? just before the next command starts (called as
-    // `__bunker_resume ... && :`, so that a non-zero $? does not trip `set -e`).
-    '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; return "$2"; }',
-    `builtin trap ${IDLE_INT_TRAP} INT`,
-    `builtin printf '${printfEscape(readyMarker)}' >&"$__bunker_out"`,
-    "",
-  ].join("\n");
+  return (
+    [
+      "if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 1))); then" +
+        ' builtin echo "bunker: a persistent shell needs bash 4.1 or later, not $BASH_VERSION" >&2; builtin exit 2; fi',
+      // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
+      "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
+      "exec {__bunker_out}>&1 {__bunker_err}>&2",
+      "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
+      "__bunker_next() { IFS= builtin read -r -d '' __bunker_cmd || builtin return 1; [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}; }",
+      "__bunker_finish() { ((__bunker_pending)) || builtin return 0; ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
+        " IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
+        ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; }',
+      '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
+      `builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}`,
+      `builtin printf '${printfEscape(readyMarker)}' >&"$__bunker_out"`,
+      `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; :; do` +
+        ` { __bunker_next || builtin exit "$__bunker_status"; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
+        ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
+        ' { __bunker_resume "$__bunker_options" "$__bunker_status" && :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
+      "builtin exit",
+    ].join("; ") + "\n"
+  );
 }
 
 /** A fresh marker: 32 hex digits from a CSPRNG, never derived from anything a command has seen. */
@@ -58,52 +123,11 @@ function printfEscape(ascii: string): string {
 }
 
 /**
- * A bash ANSI-C string (`$'...'`) of the UTF-8 bytes of `text`. `\`, `'` and every byte outside
- * printable ASCII are written as `\xHH`, so that the result is one line of printable ASCII that bash
- * reads back exactly, in any locale. Printable ASCII stays as it is: bash reads its script from a
- * pipe one byte per read(2), so escaping every byte would make a large command four times slower to
- * send. Callers make sure `text` holds no NUL (`\x00` would cut the string short).
+ * What the shell's loop reads for one command (see buildShellInitScript): `1` when a SIGINT that
+ * came between commands was meant for the previous one and is to be forgotten (`0` otherwise), the
+ * command's text as it is, a NUL, then the marker and a newline. Callers make sure `cmd` holds no
+ * NUL (the shell's `read` would end the text there).
  */
-export function encodeAnsiCString(text: string): string {
-  let out = "$'";
-  for (const byte of new TextEncoder().encode(text)) {
-    if (byte >= 0x20 && byte < 0x7f && byte !== 0x5c && byte !== 0x27) out += String.fromCharCode(byte);
-    else out += `\\x${byte.toString(16).padStart(2, "0")}`;
-  }
-  return `${out}'`;
-}
-
-/**
- * The line that runs one command.
- *
- * The command's text goes into a here-string on a fresh fd, and `.` runs it from there: bash writes
- * the whole text before `.` reads it, so that no signal can cut it short (a process substitution's
- * writer would die of SIGINT, and `.` would run the part it got). Sourcing in the shell itself,
- * not in a function, means that `cd`, variables (`declare` too) and functions persist as at a prompt,
- * and a syntax error ends the `.` with status 2 and leaves the shell as it was. Its stdin is
- * /dev/null, so that it cannot read the lines meant for the shell.
- *
- * SIGINT: during the command the trap `return`s from the `.`, which ends the whole command (after
- * the child that got the same SIGINT died). A SIGINT that came before the command began is kept in
- * `__bunker_interrupted`, and the command is skipped; `resetInterrupt` clears one that was meant for
- * the previous command but came after it had ended.
- *
- * Then, on the saved fds, stdout gets `marker status NUL $PWD NUL` and stderr gets `marker`. The
- * marker is written with printf escapes, so that the line (which `set -v` echoes) never holds the
- * bytes that are printed. Our own steps run with xtrace off and their traces sent to /dev/null.
- */
-export function buildShellCommandLine(cmd: string, marker: string, resetInterrupt: boolean): string {
-  const printed = printfEscape(marker);
-  return [
-    `{ ${resetInterrupt ? "__bunker_interrupted=0; " : ""}__bunker_options=$-; builtin set +x; builtin unset -v __bunker_source;` +
-      ` exec {__bunker_source}<<< ${encodeAnsiCString(cmd)}; __bunker_file=/dev/fd/$__bunker_source;` +
-      ` builtin trap ${RUNNING_INT_TRAP} INT; ((__bunker_interrupted)) && __bunker_file=/dev/null;` +
-      ` __bunker_resume "$__bunker_options" "$__bunker_status" && :; } 2>/dev/null`,
-    `builtin . "$__bunker_file" </dev/null`,
-    `{ __bunker_status=$?; ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_options=$-;` +
-      ` builtin set +x; builtin trap ${IDLE_INT_TRAP} INT; exec {__bunker_source}<&-;` +
-      ` builtin printf '${printed}%d\\0%s\\0' "$__bunker_status" "$PWD" >&"$__bunker_out";` +
-      ` builtin printf '${printed}' >&"$__bunker_err"; } 2>/dev/null`,
-    `[[ $__bunker_options == *x* ]] && builtin set -x\n`,
-  ].join("; ");
+export function buildShellCommandRecord(cmd: string, marker: string, resetInterrupt: boolean): string {
+  return `${resetInterrupt ? "1" : "0"}${cmd}\0${marker}\n`;
 }

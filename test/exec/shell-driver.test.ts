@@ -47,7 +47,7 @@ function startShell(): ShellDriver {
 }
 
 /** The same, with the logs of the shell's own output (markers and all). */
-function startShellWithLogs(): { shell: ShellDriver; logs: ExecLogs } {
+function startShellWithLogs(onError?: (message: string) => void): { shell: ShellDriver; logs: ExecLogs } {
   const backend = sandbox!.backend;
   const logs = createLogs();
   const running = runExec(
@@ -64,7 +64,7 @@ function startShellWithLogs(): { shell: ShellDriver; logs: ExecLogs } {
     policy,
     logs,
   );
-  const shell = createShellDriver({ running, logs, cwd: workspace });
+  const shell = createShellDriver({ running, logs, cwd: workspace, ...(onError && { onError }) });
   shells.push(shell);
   return { shell, logs };
 }
@@ -220,6 +220,45 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(result.stdout).toBe("ready\ncleaned\n");
   });
 
+  test("lets a command go on, as bash does, when its program handles SIGINT, and reports how it really ended", async () => {
+    const shell = startShell();
+    const handles = (exit: number) => `bash -c 'trap "echo caught; exit ${exit}" INT; echo ready; while :; do sleep 0.05; done'`;
+    const cases = [
+      { cmd: `${handles(0)}; echo "after $?"`, stdout: "ready\ncaught\nafter 0\n", code: 0 },
+      { cmd: handles(3), stdout: "ready\ncaught\n", code: 3 },
+      { cmd: `bash -c 'trap "" INT; echo ready; sleep 0.3; echo done'`, stdout: "ready\ndone\n", code: 0 },
+    ];
+    for (const { cmd, stdout, code } of cases) {
+      const into = createLogs();
+      const exec = shell.run("handled", cmd, into);
+      await waitForText(into.stdout, "ready\n");
+      exec.signal("SIGINT");
+      const result = await finish(exec, into);
+      expect({ stdout: result.stdout, code: result.facts.code, signal: result.facts.signal, reason: result.facts.reason }).toEqual({ stdout, code, signal: null, reason: "exited" });
+    }
+    expect(await run(shell, "echo alive")).toMatchObject({ stdout: "alive\n", facts: { code: 0 } });
+  });
+
+  test("ends a command that runs only builtins at SIGINT, unless it set its own SIGINT trap", async () => {
+    const shell = startShell();
+    const busy = shell.run("busy", "echo started; while :; do :; done", createLogs());
+    const into = createLogs();
+    const own = shell.run("own-trap", "trap 'echo caught' INT; echo ready; i=0; while ((i < 300000)); do i=$((i + 1)); done; echo done", into);
+    busy.signal("SIGINT");
+    expect(await busy.finished).toMatchObject({ code: null, signal: "SIGINT", reason: "killed", shellEnded: false });
+    await waitForText(into.stdout, "ready\n");
+    own.signal("SIGINT");
+    const result = await finish(own, into);
+    expect(result).toMatchObject({ stdout: "ready\ncaught\ndone\n", facts: { code: 0, signal: null, reason: "exited" } });
+  });
+
+  test("interrupts at a timeout as a SIGINT does: a program that handles it ends as it chooses", async () => {
+    const shell = startShell();
+    const result = await run(shell, `bash -c 'trap "exit 0" INT; while :; do sleep 0.05; done'; echo "after $?"`, { timeoutMs: 200 });
+    expect(result).toMatchObject({ stdout: "after 0\n", facts: { code: 0, signal: null, reason: "timeout", shellEnded: false } });
+    expect(await run(shell, "echo next")).toMatchObject({ stdout: "next\n" });
+  });
+
   test("keeps background jobs running when a command is interrupted", async () => {
     const shell = startShell();
     await run(shell, "sleep 100 & bg=$!");
@@ -276,10 +315,40 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(shell, "echo also hidden; exec >&3 2>&1; cat saved.txt; rm saved.txt")).toMatchObject({ stdout: "hidden\nalso hidden\n", facts: { code: 0 } });
   });
 
-  test("takes `return` as the end of the command, with its status", async () => {
+  test("answers `return` outside a function as a bash prompt does, and keeps a function's own", async () => {
     const shell = startShell();
-    expect(await run(shell, "echo a; return 4; echo b")).toMatchObject({ stdout: "a\n", facts: { code: 4, shellEnded: false } });
+    expect(await run(shell, "echo a; return 4; echo b")).toMatchObject({
+      stdout: "a\nb\n",
+      stderr: "bash: line 1: return: can only `return' from a function or sourced script\n",
+      facts: { code: 0, shellEnded: false },
+    });
+    expect(await run(shell, "f() { return 4; }; f; echo $?")).toMatchObject({ stdout: "4\n", facts: { code: 0 } });
     expect(await run(shell, "set -u; echo ok; set +u")).toMatchObject({ stdout: "ok\n", facts: { code: 0 } });
+  });
+
+  test("names itself bash in its messages, with line numbers counted from each command's first line", async () => {
+    const shell = startShell();
+    await run(shell, "echo warm-up");
+    expect(await run(shell, "echo one\nnosuchcmd\necho two >/proc/nope")).toEqual({
+      stdout: "one\n",
+      stderr: "bash: line 2: nosuchcmd: command not found\nbash: line 3: /proc/nope: No such file or directory\n",
+      facts: expect.objectContaining({ code: 1 }),
+    });
+    expect(await run(shell, "if then")).toMatchObject({
+      stderr: "bash: eval: line 1: syntax error near unexpected token `then'\nbash: eval: line 1: `if then'\n",
+      facts: { code: 2 },
+    });
+    expect(await run(shell, "cd /nonexistent")).toMatchObject({ stderr: "bash: line 1: cd: /nonexistent: No such file or directory\n", facts: { code: 1 } });
+  });
+
+  test("ends a command at a break or continue outside any loop of its own, and the shell at one that leaves two", async () => {
+    const shell = startShell();
+    expect(await run(shell, "echo before; break; echo never")).toMatchObject({ stdout: "before\n", facts: { code: 0, shellEnded: false } });
+    expect(await run(shell, "echo before; continue; echo never")).toMatchObject({ stdout: "before\n", facts: { code: 0, shellEnded: false } });
+    expect(await run(shell, "for i in 1 2; do echo $i; break; done; echo after")).toMatchObject({ stdout: "1\nafter\n" });
+    // What bash would read once its loop is left is the next command's record: it must not run as script.
+    expect(await run(shell, "echo before; break 2; echo never")).toMatchObject({ stdout: "before\n", facts: { shellEnded: true } });
+    expect(shell.alive).toBe(false);
   });
 
   test("ends the shell, as a terminal would, when a command fails under set -e", async () => {
@@ -287,6 +356,18 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(shell, "set -e; echo on")).toMatchObject({ stdout: "on\n", facts: { code: 0 } });
     expect(await run(shell, "! true; echo still here")).toMatchObject({ stdout: "still here\n", facts: { code: 0 } });
     expect(await run(shell, "false")).toMatchObject({ facts: { code: 1, shellEnded: true } });
+    expect(shell.alive).toBe(false);
+  });
+
+  test("kills the shell, and says why, when a command has reprogrammed what it reports after its marker", async () => {
+    const errors: string[] = [];
+    const { shell } = startShellWithLogs((message) => errors.push(message));
+    const result = await run(
+      shell,
+      `__bunker_finish() { builtin read -r m; builtin printf '%sX\\0/\\0' "$m" >&"$__bunker_out"; builtin printf %s "$m" >&"$__bunker_err"; }; echo reprogrammed`,
+    );
+    expect(result).toMatchObject({ stdout: "reprogrammed\n", facts: { code: null, signal: "SIGKILL", reason: "killed", shellEnded: true } });
+    expect(errors).toEqual([expect.stringMatching(/^the shell was killed during "c\d+": the shell reported "X" as an exit status$/)]);
     expect(shell.alive).toBe(false);
   });
 

@@ -37,6 +37,20 @@ describe.skipIf(noBwrap)("persistent shells over the wire", () => {
     expect((await client.exec({ id: "i2", shell: "main", cmd: "echo alive" })).stdout).toBe("alive\n");
   });
 
+  test("a command whose program handles SIGINT ends as that program does, as a plain exec of it would", async () => {
+    const script = 'trap "echo caught; exit 0" INT; echo ready; while :; do sleep 0.05; done';
+    const endOf = async (id: string, request: Record<string, unknown>) => {
+      client.send({ type: "exec", id, ...request });
+      await client.next((m) => m.type === "output" && m.id === id);
+      client.send({ type: "signal", id, signal: "SIGINT" });
+      const { code, signal, reason } = (await client.runToExit(id)).exit;
+      return { code, signal, reason };
+    };
+    const plain = await endOf("h1", { argv: ["bash", "-c", script] });
+    expect(plain).toEqual({ code: 0, signal: null, reason: "exited" });
+    expect(await endOf("h2", { shell: "main", cmd: `bash -c '${script}'` })).toEqual(plain);
+  });
+
   test("refuses stdin, and cwd for a shell that already runs", async () => {
     client.send({ type: "exec", id: "r1", shell: "main", cmd: "cat", stdin: true });
     expect(await client.next((m) => m.type === "error" && m.id === "r1")).toMatchObject({ code: "bad_message" });
@@ -49,6 +63,22 @@ describe.skipIf(noBwrap)("persistent shells over the wire", () => {
     expect(bye.exit).toMatchObject({ code: 3, reason: "exited" });
     const fresh = await client.exec({ id: "e2", shell: "main", cmd: "pwd", cwd: "a" });
     expect(fresh.stdout).toBe(`${join(client.hello.workspace, "a")}\n`);
+  });
+
+  test("reports a command's errors as bash -c reports the same command's, not by the shell's plumbing", async () => {
+    // bash -c as a plain exec runs bash by the name `bash`: the form a user would compare with.
+    const bashC = (cmd: string, readOnly: boolean) => ({ argv: ["sh", "-c", 'exec bash -c "$1"', "sh", cmd], readOnly });
+    const commands = ["nosuchcmd", "echo one\nnosuchcmd two", "cd /nonexistent", "echo x >/proc/nope", "echo $((1/0))", "readonly r=1; r=2"];
+    for (const [index, cmd] of commands.entries()) {
+      const plain = await client.exec({ id: `be${index}`, ...bashC(cmd, false) });
+      const inShell = await client.exec({ id: `se${index}`, shell: "errors", cmd });
+      expect(plain.stderr).toMatch(/^bash: line \d: /);
+      expect({ stderr: inShell.stderr, code: inShell.exit.code }).toEqual({ stderr: plain.stderr, code: plain.exit.code });
+    }
+    const readOnlyPlain = await client.exec({ id: "bro", ...bashC("echo x >written", true) });
+    const readOnlyShell = await client.exec({ id: "sro", shell: "read-only", cmd: "echo x >written", readOnly: true });
+    expect(readOnlyShell.stderr).toBe("bash: line 1: written: Read-only file system\n");
+    expect(readOnlyShell.stderr).toBe(readOnlyPlain.stderr);
   });
 
   test("list shows shell execs with their shell", async () => {
