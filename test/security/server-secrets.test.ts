@@ -10,6 +10,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HelloMessage } from "../../src/protocol/index.ts";
 import { connect } from "../helpers/client.ts";
@@ -76,6 +77,35 @@ describe("a server that runs commands as its own user", () => {
     await using client = await connect(server);
     const hello = client.hello as HelloMessage;
     expect([...(hello.sandbox.policy?.denyRead ?? [])].sort()).toEqual([configPath, deniedFile, privateDir].sort());
+  });
+});
+
+describe("a secret inside an --allow-write directory", () => {
+  // Commands may rename any directory inside a writable bind: the mount that hides the secret
+  // follows its directory in that sandbox, and the next sandbox's mount lands on the old path,
+  // made anew, while the secret sits unhidden at the new one (found by a review). Path rules
+  // (seatbelt's) are undone the same way. Refused at start; the server never runs so.
+  test("is refused at start: a command could move it from under its mount", async () => {
+    const writable = mkdtempSync(join(tmpdir(), "bunker-secrets-writable-"));
+    made.push(writable);
+    // Writable by whatever user commands run as (65534 under a root server).
+    chmodSync(writable, 0o777);
+    const conf = join(writable, "conf");
+    mkdirSync(conf);
+    const config = join(conf, "config.json");
+    writeFileSync(config, `${JSON.stringify({ token: TEST_TOKEN })}\n`, { mode: 0o644 });
+    const outcome = await startServer({ args: ["--sandbox", noBwrap ? "none" : "bwrap", "--config", config, "--allow-write", writable] }).then(
+      async (server) => {
+        // Started: show what a command reads, to make the failure say why it matters.
+        await using _server = server;
+        await using client = await connect(server);
+        await client.exec({ id: "move", argv: ["mv", conf, join(writable, "moved")] });
+        const read = await client.exec({ id: "read", argv: ["cat", join(writable, "moved", "config.json")] });
+        return `started; a command read ${JSON.stringify(read.stdout)}`;
+      },
+      (error: Error) => error.message,
+    );
+    expect(outcome).toContain(`${JSON.stringify(config)} cannot be hidden from commands: it lies inside --allow-write ${JSON.stringify(writable)}`);
   });
 });
 
