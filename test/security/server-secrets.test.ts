@@ -110,6 +110,21 @@ describe("a secret inside an --allow-write directory", () => {
 });
 
 describe.if(isRoot && !noBwrap)("a root server, running commands as 65534", () => {
+  test("a program lookup does not tell what a --deny-read directory holds", async () => {
+    // The server looks a bare program name up on the host, in what the sandbox shows: not in what
+    // it hides, or "not found on PATH" or not would say which names the directory holds.
+    const hidden = etcDirectory(0o755);
+    writeFileSync(join(hidden, "present"), "#!/bin/sh\necho ran\n", { mode: 0o755 });
+    await using server = await startServer({ args: ["--sandbox", "bwrap", "--deny-read", hidden] });
+    await using client = await connect(server);
+    const answers = [];
+    for (const name of ["present", "absent"]) {
+      const run = await client.exec({ id: name, argv: [name], env: { PATH: hidden } });
+      answers.push(run.messages.map((message) => ("code" in message ? `${message.type} ${message.code}` : message.type)));
+    }
+    expect(answers[0]).toEqual(answers[1]!);
+  });
+
   // The config file in a directory only root may enter, as /etc/bunker often is: commands cannot
   // reach it, and bwrap, running as 65534, could not mount over it.
   const closedDir = isRoot ? etcDirectory(0o700) : "";
