@@ -2,7 +2,7 @@ import { flagOf, SERVE_FIELD_NAMES, SERVE_FIELDS } from "../config/serve-fields.
 import { readConfigFile, readEnvLayer, readFlagLayer, type ConfigLayer } from "../config/read-layers.ts";
 import { mergeLayers, resolveServeSettings, type MergedConfig, type ServeSettings } from "../config/serve-settings.ts";
 import { parseFlags, type FlagSpecs } from "./parse-flags.ts";
-import { withSecretFiles } from "../config/denied-paths.ts";
+import { checkDeniedPathsOutsideWritable, withSecretFiles } from "../config/denied-paths.ts";
 
 export type { ServeSettings } from "../config/serve-settings.ts";
 export { ROOT_WORKSPACE_ROOT } from "../config/serve-settings.ts";
@@ -43,6 +43,7 @@ export function loadServeConfig(args: string[], env: Record<string, string | und
   const settings = resolveServeSettings(merged, process.geteuid?.() ?? -1);
   // The file may hold the token: commands must not read it where a bound directory holds it.
   settings.denyRead = withSecretFiles(settings.denyRead, configPath);
+  checkDeniedPathsOutsideWritable(settings.denyRead, settings.allowWrite);
   settings.warnings.unshift(...layers.flatMap((layer) => layer.warnings));
   return { merged, settings, configPath, flags };
 }

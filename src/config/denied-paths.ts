@@ -1,4 +1,6 @@
 import { realpathSync, statSync } from "node:fs";
+import { UsageError, quote } from "../cli/usage-error.ts";
+import { isInside } from "../workspace/confine.ts";
 import { checkAllowedPath } from "./allowed-paths.ts";
 import type { DeniedPath } from "../sandbox/types.ts";
 
@@ -28,4 +30,20 @@ export function withSecretFiles(denied: readonly DeniedPath[], ...secretFiles: (
     if (!all.some((entry) => entry.path === real)) all.push({ path: real, directory: false });
   }
   return all;
+}
+
+/**
+ * Refuses a hidden path inside an `--allow-write` path. Hiding goes by path, and commands may rename
+ * any directory in a writable bind: bwrap's mount follows the renamed directory within that sandbox,
+ * the next sandbox's mount lands on the old path (bwrap makes it anew) and the secret is readable at
+ * the new one; seatbelt's path rules are undone the same way (found by a review). The writable path
+ * itself may be hidden: its bind is a mount point, which commands cannot rename.
+ */
+export function checkDeniedPathsOutsideWritable(denied: readonly DeniedPath[], allowWrite: readonly string[]): void {
+  for (const { path } of denied) {
+    const writable = allowWrite.find((candidate) => candidate !== path && isInside(candidate, path));
+    if (writable !== undefined) {
+      throw new UsageError(`${quote(path)} cannot be hidden from commands: it lies inside --allow-write ${quote(writable)}, where a command can move it from under what hides it`);
+    }
+  }
 }

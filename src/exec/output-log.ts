@@ -63,6 +63,8 @@ export class OutputLog {
   #end = 0;
   #held = 0;
   #ended = false;
+  /** The exec's output is no longer kept: only what readers are still to be sent (see discard). */
+  #discarded = false;
   /** Free space at the end of the last chunk's buffer, for coalescing small writes. */
   #tail: { buffer: Uint8Array; used: number } | undefined;
   /**
@@ -160,6 +162,22 @@ export class OutputLog {
    * goes as those readers move on. Offsets stay as they are.
    */
   discard(): void {
+    this.#discarded = true;
+    this.#dropUnneeded();
+  }
+
+  /**
+   * Drops every held byte, those readers are still to be sent too (they learn of them as a gap):
+   * the session's budget for finished output is spent on bytes no reader is taking (see
+   * FinishedExecs). Offsets stay as they are.
+   */
+  discardAll(): void {
+    this.#discarded = true;
+    this.#dropBefore(this.#end);
+  }
+
+  /** A discarded log keeps only what its readers are still to be sent. */
+  #dropUnneeded(): void {
     let keepFrom = this.#end;
     for (const reader of this.#readers ?? []) keepFrom = Math.min(keepFrom, reader.position);
     this.#dropBefore(keepFrom);
@@ -196,6 +214,9 @@ export class OutputLog {
   /** Call when a reader's position advanced: the producer may be waiting for room, and old history may go. */
   readerMoved(): void {
     if (this.#held > this.capacityBytes) this.#trim();
+    // Discarded: what the readers have now been sent goes, and all of it once the last one leaves
+    // (it stayed, up to a capacity, for as long as the session remembered the exec).
+    if (this.#discarded) this.#dropUnneeded();
     if (this.#hasRoom()) this.#releaseRoom();
   }
 

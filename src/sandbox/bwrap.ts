@@ -198,7 +198,12 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
     buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand {
       const [program = "", ...args] = spec.argv;
       // Everything bound at its own path: the system, the workspace, and the operator's extra paths.
-      const visible = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace, ...(policy.allowRead ?? []), ...(policy.allowWrite ?? [])]);
+      const bound = createVisibility([...options.systemMounts.map((mount) => mount.path), policy.workspace, ...(policy.allowRead ?? []), ...(policy.allowWrite ?? [])]);
+      // Less what is hidden in them (deniedPathArgs): a lookup there told the client which names a
+      // --deny-read directory holds, "not found on PATH" or not (found by a review).
+      const denied = policy.denyRead ?? [];
+      const hidden = createVisibility(denied.map(({ path }) => path));
+      const visible = denied.length === 0 ? bound : (path: string) => bound(path) && !hidden(path);
       // Commands can write the workspace and the --allow-write paths, even one inside a system
       // directory (/usr/local/x): lookups there are never remembered (found by a review).
       const writable = createVisibility([policy.workspace, ...(policy.allowWrite ?? [])]);

@@ -172,9 +172,15 @@ export class ExecRecord implements SubscribedExec {
     if (subscription.done) this.#forget(sink);
   }
 
-  /** Drops the kept output (the session keeps too much); the exit stays known. */
-  discardOutput(): void {
-    for (const log of Object.values(this.logs)) log.discard();
+  /**
+   * Drops the kept output (the session keeps too much); the exit stays known. "keep": not what a
+   * socket is still to be sent; "drop": that too (see FinishedExecs).
+   */
+  discardOutput(unsent: "keep" | "drop" = "keep"): void {
+    for (const log of Object.values(this.logs)) {
+      if (unsent === "keep") log.discard();
+      else log.discardAll();
+    }
   }
 
   get heldBytes(): number {

@@ -166,10 +166,23 @@ test("discard keeps what a reader is still to be sent, drops the rest, and the r
   log.discard();
   expect({ start: log.start, held: log.heldBytes }).toEqual({ start: 5 * LARGE + 100, held: 3 * LARGE - 100 });
   expect(log.read(behind.position, 10)?.bytes).toEqual(bytes(10, 0x66));
-  // With no reader left, discard drops everything.
+  // As the reader moves, what it was sent goes; with no reader left, everything: it stayed, up to
+  // a capacity, for as long as the session remembered the exec (found by a review).
+  behind.position = 6 * LARGE;
+  log.readerMoved();
+  expect({ start: log.start, held: log.heldBytes }).toEqual({ start: 6 * LARGE, held: 2 * LARGE });
   log.deleteReader(behind);
-  log.discard();
   expect({ start: log.start, held: log.heldBytes, end: log.end }).toEqual({ start: 8 * LARGE, held: 0, end: 8 * LARGE });
+});
+
+test("discardAll drops what readers are still to be sent too: they learn of it as a gap", () => {
+  const log = new OutputLog(1024 * 1024);
+  const stalled = { position: 10 };
+  log.addReader(stalled);
+  log.append(bytes(LARGE));
+  log.finish();
+  log.discardAll();
+  expect({ start: log.start, held: log.heldBytes, read: log.read(stalled.position, 10) }).toEqual({ start: LARGE, held: 0, read: undefined });
 });
 
 // An acking socket (retainFrom) that stopped acknowledging while another socket of the session reads

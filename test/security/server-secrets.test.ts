@@ -10,6 +10,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HelloMessage } from "../../src/protocol/index.ts";
 import { connect } from "../helpers/client.ts";
@@ -79,7 +80,51 @@ describe("a server that runs commands as its own user", () => {
   });
 });
 
+describe("a secret inside an --allow-write directory", () => {
+  // Commands may rename any directory inside a writable bind: the mount that hides the secret
+  // follows its directory in that sandbox, and the next sandbox's mount lands on the old path,
+  // made anew, while the secret sits unhidden at the new one (found by a review). Path rules
+  // (seatbelt's) are undone the same way. Refused at start; the server never runs so.
+  test("is refused at start: a command could move it from under its mount", async () => {
+    const writable = mkdtempSync(join(tmpdir(), "bunker-secrets-writable-"));
+    made.push(writable);
+    // Writable by whatever user commands run as (65534 under a root server).
+    chmodSync(writable, 0o777);
+    const conf = join(writable, "conf");
+    mkdirSync(conf);
+    const config = join(conf, "config.json");
+    writeFileSync(config, `${JSON.stringify({ token: TEST_TOKEN })}\n`, { mode: 0o644 });
+    const outcome = await startServer({ args: ["--sandbox", noBwrap ? "none" : "bwrap", "--config", config, "--allow-write", writable] }).then(
+      async (server) => {
+        // Started: show what a command reads, to make the failure say why it matters.
+        await using _server = server;
+        await using client = await connect(server);
+        await client.exec({ id: "move", argv: ["mv", conf, join(writable, "moved")] });
+        const read = await client.exec({ id: "read", argv: ["cat", join(writable, "moved", "config.json")] });
+        return `started; a command read ${JSON.stringify(read.stdout)}`;
+      },
+      (error: Error) => error.message,
+    );
+    expect(outcome).toContain(`${JSON.stringify(config)} cannot be hidden from commands: it lies inside --allow-write ${JSON.stringify(writable)}`);
+  });
+});
+
 describe.if(isRoot && !noBwrap)("a root server, running commands as 65534", () => {
+  test("a program lookup does not tell what a --deny-read directory holds", async () => {
+    // The server looks a bare program name up on the host, in what the sandbox shows: not in what
+    // it hides, or "not found on PATH" or not would say which names the directory holds.
+    const hidden = etcDirectory(0o755);
+    writeFileSync(join(hidden, "present"), "#!/bin/sh\necho ran\n", { mode: 0o755 });
+    await using server = await startServer({ args: ["--sandbox", "bwrap", "--deny-read", hidden] });
+    await using client = await connect(server);
+    const answers = [];
+    for (const name of ["present", "absent"]) {
+      const run = await client.exec({ id: name, argv: [name], env: { PATH: hidden } });
+      answers.push(run.messages.map((message) => ("code" in message ? `${message.type} ${message.code}` : message.type)));
+    }
+    expect(answers[0]).toEqual(answers[1]!);
+  });
+
   // The config file in a directory only root may enter, as /etc/bunker often is: commands cannot
   // reach it, and bwrap, running as 65534, could not mount over it.
   const closedDir = isRoot ? etcDirectory(0o700) : "";

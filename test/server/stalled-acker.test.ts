@@ -12,12 +12,18 @@
 import { expect, test } from "bun:test";
 import type { GapMessage, OutputMessage, ServerMessage } from "../../src/protocol/index.ts";
 import { connect } from "../helpers/client.ts";
+import { HEAP_REPORT_SERVER_COMMAND, heapReport } from "../helpers/heap-report.ts";
+import { startServer } from "../helpers/server-process.ts";
 import { useSharedServer } from "../helpers/shared-server.ts";
 
 const WINDOW_BYTES = 64 * 1024;
 const TOTAL_BYTES = 40_000_000;
 /** The log's hard cap with the default --output-log-bytes (1 MiB): 8 x that, at least 8 MiB. */
 const HARD_CAP_BYTES = 8 * 1024 * 1024;
+/** What a session keeps of its finished execs' output (ServerLimits.retainedOutputBytes). */
+const BUDGET_BYTES = 8 * 1024 * 1024;
+const EXEC_BYTES = 900_000;
+const EXECS_PAST_BUDGET = 60;
 
 const shared = useSharedServer();
 
@@ -60,3 +66,22 @@ for (let round = 0; round < 3; round++) {
     expect(position).toBe(TOTAL_BYTES);
   });
 }
+
+test("finished execs a stalled acker was never sent keep no more than the session's budget for finished output", async () => {
+  // The budget (8 MiB) discards the oldest finished execs' output, keeping what live readers still
+  // have to be sent; an acking socket that never acknowledges would be one of those for ever, and
+  // ran the session past the budget by a whole exec's output per exec it started (found by a review).
+  await using server = await startServer({ args: ["--sandbox", "none"], command: HEAP_REPORT_SERVER_COMMAND });
+  const query = { name: `stalled-acker-budget-${crypto.randomUUID()}` };
+  await using agent = await connect(server, { query });
+  await using reader = await connect(server, { query });
+  const before = (await heapReport(server)).arrayBuffers;
+  for (let i = 0; i < EXECS_PAST_BUDGET; i++) {
+    // Under the log's capacity (1 MiB): the command is not held back, and ends.
+    agent.send({ type: "exec", id: `e-${i}`, argv: ["head", "-c", String(EXEC_BYTES), "/dev/zero"], ackWindowBytes: WINDOW_BYTES });
+    expect((await reader.runToExit(`e-${i}`)).stdout.length).toBe(EXEC_BYTES);
+  }
+  const grown = (await heapReport(server)).arrayBuffers - before;
+  // 60 execs of 900,000 bytes: 54 MB held without the bound.
+  expect(grown).toBeLessThan(BUDGET_BYTES + 2 * 1024 * 1024);
+}, 60_000);
