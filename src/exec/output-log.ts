@@ -1,3 +1,5 @@
+import { freeBuffer } from "./free-buffer.ts";
+
 /** A run of a stream's bytes and the stream offset of its first byte. */
 export interface LogChunk {
   offset: number;
@@ -23,21 +25,6 @@ export interface LogReader {
    * there on are kept, so that a client whose socket dropped can resume from exactly what it had.
    */
   readonly retainFrom?: number;
-}
-
-/**
- * Frees an ArrayBuffer's memory now rather than at the next garbage collection. Streaming output
- * makes a new buffer of up to 512 KiB per read; left to the collector, 1 GB through a slow client
- * grew the server by ~48 MiB of garbage, ~15 with each buffer freed as its last use ended
- * (measured, bench/slow-client.ts). Detaching is what frees it: every view of the buffer reads as
- * empty from then on, so only buffers that nothing else can still read may go here.
- */
-function freeBuffer(bytes: Uint8Array): void {
-  try {
-    (bytes.buffer as ArrayBuffer).transfer(0);
-  } catch {
-    // A buffer that cannot be detached (shared, or pinned by the runtime) waits for the collector.
-  }
 }
 
 /** Chunks smaller than this are copied together, so that a trickle of tiny writes cannot pile up objects. */
