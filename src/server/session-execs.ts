@@ -135,9 +135,9 @@ export class SessionExecs {
           record.finish({ code: null, signal: null, reason: "killed", durationMs: Date.now() - record.startedAt });
         },
       )
-      .then(() => {
+      .finally(() => {
         // In the same step as the ended exec's bytes are counted (onExecEnd): /metrics never counts
-        // them twice, nor goes back.
+        // them twice, nor goes back. A finally, so that no failure above leaves the log counted.
         this.counters.runningOutput.delete(record.logs);
         this.options.events?.onExecEnd?.({ session: this.sessionId, cwd: cwdPath, exec: record.info() });
       });
