@@ -256,8 +256,11 @@ async function detectSeatbelt(options: DetectSandboxOptions): Promise<DetectSand
   };
 }
 
-/** prlimit(1) from util-linux, in a directory every sandbox binds (rlimits are not enforced without it). */
-function findPrlimit(): string | undefined {
+/**
+ * prlimit(1) from util-linux, in a directory every sandbox binds (rlimits are not enforced without
+ * it), whatever the server's PATH: `bunker doctor` looks there too.
+ */
+export function findPrlimit(): string | undefined {
   return Bun.which("prlimit", { PATH: "/usr/bin:/bin" }) ?? undefined;
 }
 

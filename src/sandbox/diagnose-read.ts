@@ -16,6 +16,7 @@ import { installReaper, reaperArchFor, type ReaperArch } from "./reaper.ts";
 import { installEnter } from "./enter.ts";
 import { closeSetupNamespace, openSetupNamespace } from "./setup-namespace.ts";
 import { probeSeatbelt, SANDBOX_EXEC_PATH } from "./seatbelt.ts";
+import { findPrlimit } from "./detect.ts";
 import { readSystemMounts } from "./system-mounts.ts";
 
 /** `bwrap --version` answers at once; this only guards against a wedged binary. */
@@ -123,7 +124,8 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
     bwrapOffPath: linux && !bwrapPath ? WELL_KNOWN_BWRAP_PATHS.find((candidate) => existsSync(candidate)) : undefined,
     bwrapVersion,
     sandboxExecPath: existsSync(SANDBOX_EXEC_PATH) ? SANDBOX_EXEC_PATH : undefined,
-    prlimitPath: linux ? (Bun.which("prlimit", { PATH: path }) ?? undefined) : undefined,
+    // Where the server looks, not on PATH: with bwrap off PATH the doctor said to install util-linux.
+    prlimitPath: linux ? findPrlimit() : undefined,
     sysctls: linux
       ? readUsernsSysctls()
       : { unprivilegedUsernsClone: undefined, maxUserNamespaces: undefined, apparmorRestrictUnprivilegedUserns: undefined },

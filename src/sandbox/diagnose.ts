@@ -75,7 +75,7 @@ function diagnoseSupport(facts: HostFacts): SupportCheck[] {
   if (facts.platform !== "linux") return [];
   return [
     facts.prlimitPath === undefined
-      ? { name: "prlimit", present: false, reason: "prlimit is not on PATH: the fallback needs it for resource limits where bunker has no reaper for this architecture (bwrap does not)", fix: [asRoot(installPackageCommand(facts.distro, "util-linux"), facts.uid)] }
+      ? { name: "prlimit", present: false, reason: "prlimit is not in /usr/bin or /bin: the fallback needs it for resource limits where bunker has no reaper for this architecture (bwrap does not)", fix: [asRoot(installPackageCommand(facts.distro, "util-linux"), facts.uid)] }
       : { name: "prlimit", present: true, reason: `found at ${facts.prlimitPath}`, fix: [] },
     facts.seccomp?.supported === false
       ? {

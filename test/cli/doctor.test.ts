@@ -87,7 +87,8 @@ describe("bunker doctor with an empty PATH", () => {
     expect(report.checks[0]).toMatchObject({ backend: "bwrap", status: "missing", cause: "not-installed" });
     expect(report.checks[0].fix).toContainEqual(expect.stringMatching(/apt-get install bubblewrap$/));
     expect(report.auto).toMatchObject({ backend: "none", sandboxed: false });
-    expect(report.facts).toMatchObject({ bwrapPath: null, bwrapProbe: null, prlimitPath: null });
+    // prlimit is looked for where the server looks (/usr/bin, /bin), not on PATH.
+    expect(report.facts).toMatchObject({ bwrapPath: null, bwrapProbe: null, prlimitPath: Bun.which("prlimit", { PATH: "/usr/bin:/bin" }) });
   });
 });
 
