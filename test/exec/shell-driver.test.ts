@@ -252,6 +252,27 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(result).toMatchObject({ stdout: "ready\ncaught\ndone\n", facts: { code: 0, signal: null, reason: "exited" } });
   });
 
+  test("ends the whole command at a SIGINT inside nested functions, as a prompt does, and leaves the shell's DEBUG trap and -T as they were", async () => {
+    const shell = startShell();
+    await run(shell, "f() { g; echo f goes on; }; g() { echo started; sleep 100; }; h() { echo started; while :; do :; done; }; k() { h; echo k goes on; }");
+    for (const cmd of ["f; echo not reached", "k; echo not reached", "f || echo not reached"]) {
+      const into = createLogs();
+      const exec = shell.run("nested", cmd, into);
+      await waitForText(into.stdout, "started\n");
+      exec.signal("SIGINT");
+      const result = await finish(exec, into);
+      expect({ cmd, stdout: result.stdout, signal: result.facts.signal }).toEqual({ cmd, stdout: "started\n", signal: "SIGINT" });
+      expect(await run(shell, 'echo "[$(trap -p DEBUG)] ${-//[^T]/}"')).toMatchObject({ stdout: "[] \n" });
+    }
+    await run(shell, "set -T; trap 'debugged=1' DEBUG");
+    const into = createLogs();
+    const exec = shell.run("nested-traced", "f; echo not reached", into);
+    await waitForText(into.stdout, "started\n");
+    exec.signal("SIGINT");
+    expect(await finish(exec, into)).toMatchObject({ stdout: "started\n", facts: { signal: "SIGINT" } });
+    expect(await run(shell, 'echo "$(trap -p DEBUG) ${-//[^T]/}"; trap - DEBUG')).toMatchObject({ stdout: "trap -- 'debugged=1' DEBUG T\n" });
+  });
+
   test("interrupts at a timeout as a SIGINT does: a program that handles it ends as it chooses", async () => {
     const shell = startShell();
     const result = await run(shell, `bash -c 'trap "exit 0" INT; while :; do sleep 0.05; done'; echo "after $?"`, { timeoutMs: 200 });
