@@ -170,6 +170,13 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(shell, "echo still fine")).toMatchObject({ stdout: "still fine\n", facts: { code: 0 } });
   });
 
+  test("runs none of a command's functions in its own steps: a function named : (the fork bomb's) is the command's alone", async () => {
+    const shell = startShell();
+    await run(shell, ":() { echo hijacked; }");
+    expect(await run(shell, "echo after")).toMatchObject({ stdout: "after\n", stderr: "", facts: { code: 0 } });
+    expect(await run(shell, "false")).toMatchObject({ stdout: "", facts: { code: 1 } });
+  });
+
   test("takes quotes, backslashes, newlines and non-ASCII in the command text exactly", async () => {
     const shell = startShell();
     const text = "it's \"q\" \\n $HOME `x` é ✓ \t\x01";
