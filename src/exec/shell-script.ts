@@ -27,6 +27,11 @@ const END_SIGNAL_TRAP_NAME = SHELL_END_SIGNAL.slice("SIG".length);
 
 /** The trap SIGINT has between commands: it only notes that one came (see buildShellCommandRecord). */
 const IDLE_INT_TRAP = "'__bunker_interrupted=1'";
+/**
+ * The trap SHELL_END_SIGNAL has between commands: nothing. Every `:` of ours is `builtin :`: a
+ * command may define a function named `:` (the fork bomb does), which is the command's own.
+ */
+const IDLE_END_TRAP = "'builtin :'";
 
 /**
  * Ends the whole command, from a trap. At the command's top level that is `continue` of the loop
@@ -69,7 +74,7 @@ const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then $
  * command's `exec >file` does not swallow them), `marker status NUL $PWD NUL` on stdout and `marker`
  * on stderr. The `eval`'s stdin is /dev/null, so that a command cannot read the records meant for
  * the shell. Our own steps run with xtrace off and their traces sent to /dev/null; xtrace and the
- * previous command's `$?` are restored just before the `eval` (`__bunker_resume ... && :`, so that a
+ * previous command's `$?` are restored just before the `eval` (`__bunker_resume ... && builtin :`, so that a
  * non-zero `$?` does not trip `set -e`).
  *
  * SIGINT is trapped, so that it ends the running command (RUNNING_INT_TRAP) and not the shell;
@@ -98,12 +103,12 @@ export function buildShellInitScript(readyMarker: string): string {
         " IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
         ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; }',
       '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
-      `builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}`,
+      `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
       `builtin printf '${printfEscape(readyMarker)}' >&"$__bunker_out"`,
-      `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; :; do` +
+      `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; builtin :; do` +
         ` { __bunker_next || builtin exit "$__bunker_status"; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
         ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
-        ' { __bunker_resume "$__bunker_options" "$__bunker_status" && :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
+        ' { __bunker_resume "$__bunker_options" "$__bunker_status" && builtin :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
       "builtin exit",
     ].join("; ") + "\n"
   );
