@@ -395,6 +395,17 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(shell.alive).toBe(false);
   });
 
+  test("ends the shell, and the command with it, when a command breaks the loop that reads commands; nothing after it runs as script", async () => {
+    for (const breaker of ["readonly __bunker_status", "declare -i __bunker_marker", "readonly __bunker_pending"]) {
+      const shell = startShell();
+      // The timeout only makes a hang fail fast: the shell must end by itself.
+      const result = await run(shell, `${breaker}; echo broken`, { timeoutMs: 5000 });
+      expect({ breaker, stdout: result.stdout, facts: result.facts }).toMatchObject({ breaker, stdout: "broken\n", facts: { code: 1, reason: "exited", shellEnded: true } });
+      expect(result.stderr).not.toContain("command not found");
+      expect(shell.alive).toBe(false);
+    }
+  });
+
   test("passes 1 MB of random bytes through exactly", async () => {
     const shell = startShell();
     const into = createLogs();
