@@ -3,8 +3,14 @@
  * start, and the record each command becomes. See shell-driver.ts for how the output is read.
  */
 
-/** The shell: no profile or rc file, so that nothing but our script shapes it. Needs bash 4.1 or later. */
-export const SHELL_ARGV: readonly string[] = ["bash", "--noprofile", "--norc"];
+/**
+ * The shell: no profile or rc file, so that nothing but our script shapes it. Needs bash 4.1 or
+ * later. It reads the start script (buildShellInitScript) up to its NUL and `eval`s it from `-c`,
+ * not as a script on stdin: a command that breaks the loop (`readonly __bunker_status`, `declare -i`
+ * on a variable it reads into) makes bash abandon it, and bash then ends, where a script on stdin
+ * went on to run whatever stdin held next (the record's marker line, then later records) as script.
+ */
+export const SHELL_ARGV: readonly string[] = ["bash", "--noprofile", "--norc", "-c", `IFS= builtin read -r -d '' __bunker_init && builtin eval "$__bunker_init"`];
 
 /** Whether a process's argv is our shell's (the sandbox may have resolved `bash` to a full path). */
 export function isShellArgv(argv: readonly string[]): boolean {
@@ -59,7 +65,7 @@ const RUNNING_INT_TRAP = `'__bunker_int_status=$? __bunker_saw_int=1; if ((__bun
 const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi'`;
 
 /**
- * Sent once, as one line, before the first command. bash runs a loop that takes one command after
+ * Sent once, as one line ended by a NUL (see SHELL_ARGV), before the first command. bash runs a loop that takes one command after
  * the other from stdin and `eval`s it at the shell's top level, as a prompt would: `cd`, variables
  * (`declare` too) and functions persist, and a syntax error ends the `eval` with status 2 and leaves
  * the shell as it was. bash names itself in its messages as `bash -c` does (`$0`, set to `bash` since
@@ -92,6 +98,7 @@ const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then $
 export function buildShellInitScript(readyMarker: string): string {
   return (
     [
+      "builtin unset -v __bunker_init",
       "if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 1))); then" +
         ' builtin echo "bunker: a persistent shell needs bash 4.1 or later, not $BASH_VERSION" >&2; builtin exit 2; fi',
       // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
@@ -110,7 +117,7 @@ export function buildShellInitScript(readyMarker: string): string {
         ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
         ' { __bunker_resume "$__bunker_options" "$__bunker_status" && builtin :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
       "builtin exit",
-    ].join("; ") + "\n"
+    ].join("; ") + "\0"
   );
 }
 

@@ -396,7 +396,7 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
   });
 
   test("ends the shell, and the command with it, when a command breaks the loop that reads commands; nothing after it runs as script", async () => {
-    for (const breaker of ["readonly __bunker_status", "declare -i __bunker_marker", "readonly __bunker_pending"]) {
+    for (const breaker of ["readonly __bunker_status", "readonly __bunker_pending", "readonly __bunker_interrupted"]) {
       const shell = startShell();
       // The timeout only makes a hang fail fast: the shell must end by itself.
       const result = await run(shell, `${breaker}; echo broken`, { timeoutMs: 5000 });

@@ -2,11 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { buildShellCommandRecord, buildShellInitScript, createShellMarker } from "../../src/exec/shell-script.ts";
 
 describe("buildShellInitScript", () => {
-  test("is one line, so that bash numbers each command's lines from 1, and never holds the marker it makes bash print", () => {
+  test("is one line ended by a NUL, so that bash numbers each command's lines from 1, and never holds the marker it makes bash print", () => {
     const marker = createShellMarker();
     const script = buildShellInitScript(marker);
-    expect(script.endsWith("\n")).toBe(true);
-    expect(script.slice(0, -1)).not.toContain("\n");
+    expect(script.endsWith("\0")).toBe(true);
+    expect(script.slice(0, -1)).not.toMatch(/[\n\0]/);
     expect(script).not.toContain(marker);
   });
 });
