@@ -406,6 +406,16 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     }
   });
 
+  test("reads each command's text and marker as sent, whatever attributes a command gave the variables they go to", async () => {
+    for (const setup of ["declare -l __bunker_cmd", "declare -u __bunker_cmd", "declare -i __bunker_cmd", "declare -u __bunker_marker", "declare -i __bunker_marker", "declare -a __bunker_marker"]) {
+      const shell = startShell();
+      await run(shell, setup);
+      // The timeout only makes a hang fail fast.
+      const result = await run(shell, "echo AFTER $((6 * 7))", { timeoutMs: 5000 });
+      expect({ setup, stdout: result.stdout, code: result.facts.code, shellEnded: result.facts.shellEnded }).toEqual({ setup, stdout: "AFTER 42\n", code: 0, shellEnded: false });
+    }
+  });
+
   test("passes 1 MB of random bytes through exactly", async () => {
     const shell = startShell();
     const into = createLogs();
