@@ -75,7 +75,9 @@ const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then $
  *
  * Each command comes as a record (buildShellCommandRecord): a flag, the text and a NUL, taken by
  * `read -d ''`, then the marker on a line of its own, read only after the command has run, so that
- * the command can neither see nor print it. The loop's condition ends the previous command: it takes
+ * the command can neither see nor print it. The variables they are read into are unset first, so
+ * that no attribute a command gave them (`declare -l`, `-i`, `-n`) changes either; one it made
+ * readonly ends the shell. The loop's condition ends the previous command: it takes
  * its `$?` and prints, on copies of the shell's own stdout and stderr (fds 10 and up, so that a
  * command's `exec >file` does not swallow them), `marker status NUL $PWD NUL` on stdout and `marker`
  * on stderr. The `eval`'s stdin is /dev/null, so that a command cannot read the records meant for
@@ -105,9 +107,9 @@ export function buildShellInitScript(readyMarker: string): string {
       "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
       "exec {__bunker_out}>&1 {__bunker_err}>&2",
       "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
-      "__bunker_next() { IFS= builtin read -r -d '' __bunker_cmd || builtin return 1; [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}; }",
+      "__bunker_next() { builtin unset -n __bunker_cmd; builtin unset -v __bunker_cmd || builtin return 1; IFS= builtin read -r -d '' __bunker_cmd || builtin return 1; [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}; }",
       "__bunker_finish() { ((__bunker_pending)) || builtin return 0; ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
-        " IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
+        " builtin unset -n __bunker_marker; builtin unset -v __bunker_marker || builtin exit 1; IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
         ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; }',
       '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
       `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
