@@ -417,6 +417,16 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     }
   });
 
+  test("keeps reading commands when a command redefines or unsets functions named like the shell's own", async () => {
+    for (const setup of ["__bunker_finish() { :; }", "__bunker_next() { :; }", "unset -f __bunker_next __bunker_finish"]) {
+      const shell = startShell();
+      await run(shell, setup);
+      // The timeout only makes a hang fail fast.
+      const result = await run(shell, "echo after", { timeoutMs: 5000 });
+      expect({ setup, stdout: result.stdout, code: result.facts.code, shellEnded: result.facts.shellEnded }).toEqual({ setup, stdout: "after\n", code: 0, shellEnded: false });
+    }
+  });
+
   test("passes 1 MB of random bytes through exactly", async () => {
     const shell = startShell();
     const into = createLogs();
