@@ -56,6 +56,22 @@ const RUNNING_INT_TRAP = `'__bunker_int_status=$? __bunker_saw_int=1; if ((__bun
 const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi'`;
 
 /**
+ * Ends the previous command, in the loop's condition: prints its marker (read now, after it ran),
+ * status and directory (see buildShellInitScript). Inline, as are all the loop's steps but
+ * `__bunker_resume`: a command that redefined or unset a function of ours stopped the shell.
+ */
+const FINISH_STEPS =
+  "if ((__bunker_pending)); then ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
+  " builtin unset -n __bunker_marker; builtin unset -v __bunker_marker || builtin exit 1; IFS= builtin read -r __bunker_marker;" +
+  " builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
+  ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; fi';
+
+/** Takes the next record (see buildShellCommandRecord) into `__bunker_cmd`; the shell ends when there is none. */
+const NEXT_STEPS =
+  "builtin unset -n __bunker_cmd; builtin unset -v __bunker_cmd || builtin exit 1; IFS= builtin read -r -d '' __bunker_cmd || builtin exit 1;" +
+  " [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}";
+
+/**
  * The script bash runs from `-c` (see SHELL_ARGV), one line. It reads the ready marker from stdin
  * first (buildShellReadyLine), then the commands. bash runs a loop that takes one command after
  * the other from stdin and `eval`s it at the shell's top level, as a prompt would: `cd`, variables
@@ -98,15 +114,11 @@ export function buildShellInitScript(): string {
     "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
     "exec {__bunker_out}>&1 {__bunker_err}>&2",
     "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
-    "__bunker_next() { builtin unset -n __bunker_cmd; builtin unset -v __bunker_cmd || builtin return 1; IFS= builtin read -r -d '' __bunker_cmd || builtin return 1; [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}; }",
-    "__bunker_finish() { ((__bunker_pending)) || builtin return 0; ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
-      " builtin unset -n __bunker_marker; builtin unset -v __bunker_marker || builtin exit 1; IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
-      ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; }',
     '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
     `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
     'builtin printf %s "$__bunker_ready" >&"$__bunker_out"; builtin unset -v __bunker_ready',
-    `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; builtin :; do` +
-      ` { __bunker_next || builtin exit "$__bunker_status"; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
+    `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; ${FINISH_STEPS}; } 2>/dev/null; builtin :; do` +
+      ` { ${NEXT_STEPS}; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
       ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
       ' { __bunker_resume "$__bunker_options" "$__bunker_status" && builtin :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
     "builtin exit",
