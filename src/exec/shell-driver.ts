@@ -14,7 +14,7 @@ import {
 } from "./shell-exec.ts";
 import { interruptWithFollowUp } from "./shell-interrupt.ts";
 import { createShellLogReader } from "./shell-log-reader.ts";
-import { buildShellCommandRecord, buildShellInitScript, createShellMarker, isShellArgv, SHELL_END_SIGNAL } from "./shell-script.ts";
+import { buildShellCommandRecord, buildShellReadyLine, createShellMarker, isShellArgv, SHELL_END_SIGNAL } from "./shell-script.ts";
 import { signalQuietly } from "./process-tree.ts";
 
 export type { ShellExec, ShellExitFacts, ShellRunLimits } from "./shell-exec.ts";
@@ -106,7 +106,7 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       schedule();
       return facts;
     });
-  running.writeStdin(new TextEncoder().encode(buildShellInitScript(readyMarker)));
+  running.writeStdin(new TextEncoder().encode(buildShellReadyLine(readyMarker)));
 
   const dead = () => closed || shellFacts !== undefined || !running.stdinOpen;
 

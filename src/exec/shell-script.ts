@@ -3,9 +3,6 @@
  * start, and the record each command becomes. See shell-driver.ts for how the output is read.
  */
 
-/** The shell: no profile or rc file, so that nothing but our script shapes it. Needs bash 4.1 or later. */
-export const SHELL_ARGV: readonly string[] = ["bash", "--noprofile", "--norc"];
-
 /** Whether a process's argv is our shell's (the sandbox may have resolved `bash` to a full path). */
 export function isShellArgv(argv: readonly string[]): boolean {
   const [program, ...args] = argv;
@@ -27,6 +24,11 @@ const END_SIGNAL_TRAP_NAME = SHELL_END_SIGNAL.slice("SIG".length);
 
 /** The trap SIGINT has between commands: it only notes that one came (see buildShellCommandRecord). */
 const IDLE_INT_TRAP = "'__bunker_interrupted=1'";
+/**
+ * The trap SHELL_END_SIGNAL has between commands: nothing. Every `:` of ours is `builtin :`: a
+ * command may define a function named `:` (the fork bomb does), which is the command's own.
+ */
+const IDLE_END_TRAP = "'builtin :'";
 
 /**
  * Ends the whole command, from a trap. At the command's top level that is `continue` of the loop
@@ -54,7 +56,24 @@ const RUNNING_INT_TRAP = `'__bunker_int_status=$? __bunker_saw_int=1; if ((__bun
 const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi'`;
 
 /**
- * Sent once, as one line, before the first command. bash runs a loop that takes one command after
+ * Ends the previous command, in the loop's condition: prints its marker (read now, after it ran),
+ * status and directory (see buildShellInitScript). Inline, as are all the loop's steps but
+ * `__bunker_resume`: a command that redefined or unset a function of ours stopped the shell.
+ */
+const FINISH_STEPS =
+  "if ((__bunker_pending)); then ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
+  " builtin unset -n __bunker_marker; builtin unset -v __bunker_marker || builtin exit 1; IFS= builtin read -r __bunker_marker;" +
+  " builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
+  ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; fi';
+
+/** Takes the next record (see buildShellCommandRecord) into `__bunker_cmd`; the shell ends when there is none. */
+const NEXT_STEPS =
+  "builtin unset -n __bunker_cmd; builtin unset -v __bunker_cmd || builtin exit 1; IFS= builtin read -r -d '' __bunker_cmd || builtin exit 1;" +
+  " [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}";
+
+/**
+ * The script bash runs from `-c` (see SHELL_ARGV), one line. It reads the ready marker from stdin
+ * first (buildShellReadyLine), then the commands. bash runs a loop that takes one command after
  * the other from stdin and `eval`s it at the shell's top level, as a prompt would: `cd`, variables
  * (`declare` too) and functions persist, and a syntax error ends the `eval` with status 2 and leaves
  * the shell as it was. bash names itself in its messages as `bash -c` does (`$0`, set to `bash` since
@@ -64,12 +83,14 @@ const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then $
  *
  * Each command comes as a record (buildShellCommandRecord): a flag, the text and a NUL, taken by
  * `read -d ''`, then the marker on a line of its own, read only after the command has run, so that
- * the command can neither see nor print it. The loop's condition ends the previous command: it takes
+ * the command can neither see nor print it. The variables they are read into are unset first, so
+ * that no attribute a command gave them (`declare -l`, `-i`, `-n`) changes either; one it made
+ * readonly ends the shell. The loop's condition ends the previous command: it takes
  * its `$?` and prints, on copies of the shell's own stdout and stderr (fds 10 and up, so that a
  * command's `exec >file` does not swallow them), `marker status NUL $PWD NUL` on stdout and `marker`
  * on stderr. The `eval`'s stdin is /dev/null, so that a command cannot read the records meant for
  * the shell. Our own steps run with xtrace off and their traces sent to /dev/null; xtrace and the
- * previous command's `$?` are restored just before the `eval` (`__bunker_resume ... && :`, so that a
+ * previous command's `$?` are restored just before the `eval` (`__bunker_resume ... && builtin :`, so that a
  * non-zero `$?` does not trip `set -e`).
  *
  * SIGINT is trapped, so that it ends the running command (RUNNING_INT_TRAP) and not the shell;
@@ -81,45 +102,46 @@ const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then $
  * The `for` around the `eval` takes a `break` or `continue` that is outside any loop of the command
  * (at a prompt, an error): the command ends there. One that leaves more loops than that (`break 2`)
  * leaves the loop that runs commands too, and the shell exits, since what bash would read next is
- * the next record, which must not run as script. Last, `readyMarker` on stdout says that the trap
- * is set: a SIGINT before it would end the shell.
+ * the next record, which must not run as script. Last, the ready marker (the first line read, held
+ * only until then) on stdout says that the trap is set: a SIGINT before it would end the shell.
  */
-export function buildShellInitScript(readyMarker: string): string {
-  return (
-    [
-      "if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 1))); then" +
-        ' builtin echo "bunker: a persistent shell needs bash 4.1 or later, not $BASH_VERSION" >&2; builtin exit 2; fi',
-      // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
-      "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
-      "exec {__bunker_out}>&1 {__bunker_err}>&2",
-      "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
-      "__bunker_next() { IFS= builtin read -r -d '' __bunker_cmd || builtin return 1; [[ ${__bunker_cmd:0:1} == 1 ]] && __bunker_interrupted=0; __bunker_cmd=${__bunker_cmd:1}; }",
-      "__bunker_finish() { ((__bunker_pending)) || builtin return 0; ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
-        " IFS= builtin read -r __bunker_marker; builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
-        ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; }',
-      '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
-      `builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}`,
-      `builtin printf '${printfEscape(readyMarker)}' >&"$__bunker_out"`,
-      `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap : ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; __bunker_finish; } 2>/dev/null; :; do` +
-        ` { __bunker_next || builtin exit "$__bunker_status"; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
-        ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
-        ' { __bunker_resume "$__bunker_options" "$__bunker_status" && :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
-      "builtin exit",
-    ].join("; ") + "\n"
-  );
+export function buildShellInitScript(): string {
+  return [
+    "IFS= builtin read -r __bunker_ready || builtin exit 2",
+    "if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 1))); then" +
+      ' builtin echo "bunker: a persistent shell needs bash 4.1 or later, not $BASH_VERSION" >&2; builtin exit 2; fi',
+    // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
+    "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
+    "exec {__bunker_out}>&1 {__bunker_err}>&2",
+    "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
+    '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
+    `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
+    'builtin printf %s "$__bunker_ready" >&"$__bunker_out"; builtin unset -v __bunker_ready',
+    `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; ${FINISH_STEPS}; } 2>/dev/null; builtin :; do` +
+      ` { ${NEXT_STEPS}; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
+      ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
+      ' { __bunker_resume "$__bunker_options" "$__bunker_status" && builtin :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
+    "builtin exit",
+  ].join("; ");
+}
+
+/**
+ * The shell: no profile or rc file, so that nothing but our script shapes it. Needs bash 4.1 or
+ * later. The script is its `-c`, not a script on stdin: a command that breaks the loop
+ * (`readonly __bunker_status`) makes bash abandon it, and bash then ends, where a script on stdin
+ * went on to run whatever stdin held next (the record's marker line, later records) as script.
+ */
+export const SHELL_ARGV: readonly string[] = ["bash", "--noprofile", "--norc", "-c", buildShellInitScript()];
+
+/** The first line the shell reads: the marker it prints on stdout once its traps are set. */
+export function buildShellReadyLine(readyMarker: string): string {
+  return `${readyMarker}\n`;
 }
 
 /** A fresh marker: 32 hex digits from a CSPRNG, never derived from anything a command has seen. */
 export function createShellMarker(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(MARKER_RANDOM_BYTES));
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** Writes each byte of an ASCII string as `\xHH`, for a printf format that prints the string itself. */
-function printfEscape(ascii: string): string {
-  let escaped = "";
-  for (let index = 0; index < ascii.length; index++) escaped += `\\x${ascii.charCodeAt(index).toString(16).padStart(2, "0")}`;
-  return escaped;
 }
 
 /**

@@ -170,6 +170,13 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(shell, "echo still fine")).toMatchObject({ stdout: "still fine\n", facts: { code: 0 } });
   });
 
+  test("runs none of a command's functions in its own steps: a function named : (the fork bomb's) is the command's alone", async () => {
+    const shell = startShell();
+    await run(shell, ":() { echo hijacked; }");
+    expect(await run(shell, "echo after")).toMatchObject({ stdout: "after\n", stderr: "", facts: { code: 0 } });
+    expect(await run(shell, "false")).toMatchObject({ stdout: "", facts: { code: 1 } });
+  });
+
   test("takes quotes, backslashes, newlines and non-ASCII in the command text exactly", async () => {
     const shell = startShell();
     const text = "it's \"q\" \\n $HOME `x` é ✓ \t\x01";
@@ -252,6 +259,23 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(result).toMatchObject({ stdout: "ready\ncaught\ndone\n", facts: { code: 0, signal: null, reason: "exited" } });
   });
 
+  // Known defect, kept as a failing test until it is fixed: the SIGINT trap's `return` leaves only
+  // the innermost function, so the functions that called it and the rest of the command run on
+  // (the exit still says SIGINT). An unwinding DEBUG trap under -T reaches each caller, but a
+  // `continue` from a DEBUG trap at the top level takes effect only after the next command has run.
+  test.failing("ends the whole command at a SIGINT inside nested functions, as a prompt does", async () => {
+    const shell = startShell();
+    await run(shell, "f() { g; echo f goes on; }; g() { echo started; sleep 100; }; h() { echo started; while :; do :; done; }; k() { h; echo k goes on; }");
+    for (const cmd of ["f; echo not reached", "k; echo not reached", "f || echo not reached"]) {
+      const into = createLogs();
+      const exec = shell.run("nested", cmd, into);
+      await waitForText(into.stdout, "started\n");
+      exec.signal("SIGINT");
+      const result = await finish(exec, into);
+      expect({ cmd, stdout: result.stdout, signal: result.facts.signal }).toEqual({ cmd, stdout: "started\n", signal: "SIGINT" });
+    }
+  });
+
   test("interrupts at a timeout as a SIGINT does: a program that handles it ends as it chooses", async () => {
     const shell = startShell();
     const result = await run(shell, `bash -c 'trap "exit 0" INT; while :; do sleep 0.05; done'; echo "after $?"`, { timeoutMs: 200 });
@@ -302,7 +326,8 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     await run(shell, "set -x");
     const traced = await run(shell, "echo a; printf '%032x\\0%s\\0' 0 / ; echo b");
     expect(traced.stdout).toBe(`a\n${"0".repeat(32)}\0/\0b\n`);
-    expect(traced.stderr).toContain("+ echo b\n");
+    // One level of `eval` deep, as before the loop ran from -c: no `eval` of ours around the loop.
+    expect(traced.stderr.split("\n").filter((line) => line.endsWith("echo b"))).toEqual(["++ echo b"]);
     expect(traced.facts.code).toBe(0);
     const verbose = await run(shell, "set +x -v; echo c");
     expect(verbose.stdout).toBe("c\n");
@@ -364,11 +389,43 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     const { shell } = startShellWithLogs((message) => errors.push(message));
     const result = await run(
       shell,
-      `__bunker_finish() { builtin read -r m; builtin printf '%sX\\0/\\0' "$m" >&"$__bunker_out"; builtin printf %s "$m" >&"$__bunker_err"; }; echo reprogrammed`,
+      // The report's directory is $PWD, which a command may set to anything.
+      `PWD=/$(printf 'x%.0s' {1..70000}); echo reprogrammed`,
     );
     expect(result).toMatchObject({ stdout: "reprogrammed\n", facts: { code: null, signal: "SIGKILL", reason: "killed", shellEnded: true } });
-    expect(errors).toEqual([expect.stringMatching(/^the shell was killed during "c\d+": the shell reported "X" as an exit status$/)]);
+    expect(errors).toEqual([expect.stringMatching(/^the shell was killed during "c\d+": the shell's report after a command is longer than 65536 bytes$/)]);
     expect(shell.alive).toBe(false);
+  });
+
+  test("ends the shell, and the command with it, when a command breaks the loop that reads commands; nothing after it runs as script", async () => {
+    for (const breaker of ["readonly __bunker_status", "readonly __bunker_pending", "readonly __bunker_interrupted"]) {
+      const shell = startShell();
+      // The timeout only makes a hang fail fast: the shell must end by itself.
+      const result = await run(shell, `${breaker}; echo broken`, { timeoutMs: 5000 });
+      expect({ breaker, stdout: result.stdout, facts: result.facts }).toMatchObject({ breaker, stdout: "broken\n", facts: { code: 1, reason: "exited", shellEnded: true } });
+      expect(result.stderr).not.toContain("command not found");
+      expect(shell.alive).toBe(false);
+    }
+  });
+
+  test("reads each command's text and marker as sent, whatever attributes a command gave the variables they go to", async () => {
+    for (const setup of ["declare -l __bunker_cmd", "declare -u __bunker_cmd", "declare -i __bunker_cmd", "declare -u __bunker_marker", "declare -i __bunker_marker", "declare -a __bunker_marker"]) {
+      const shell = startShell();
+      await run(shell, setup);
+      // The timeout only makes a hang fail fast.
+      const result = await run(shell, "echo AFTER $((6 * 7))", { timeoutMs: 5000 });
+      expect({ setup, stdout: result.stdout, code: result.facts.code, shellEnded: result.facts.shellEnded }).toEqual({ setup, stdout: "AFTER 42\n", code: 0, shellEnded: false });
+    }
+  });
+
+  test("keeps reading commands when a command redefines or unsets functions named like the shell's own", async () => {
+    for (const setup of ["__bunker_finish() { :; }", "__bunker_next() { :; }", "unset -f __bunker_next __bunker_finish"]) {
+      const shell = startShell();
+      await run(shell, setup);
+      // The timeout only makes a hang fail fast.
+      const result = await run(shell, "echo after", { timeoutMs: 5000 });
+      expect({ setup, stdout: result.stdout, code: result.facts.code, shellEnded: result.facts.shellEnded }).toEqual({ setup, stdout: "after\n", code: 0, shellEnded: false });
+    }
   });
 
   test("passes 1 MB of random bytes through exactly", async () => {

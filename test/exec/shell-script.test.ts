@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { buildShellCommandRecord, buildShellInitScript, createShellMarker } from "../../src/exec/shell-script.ts";
+import { buildShellCommandRecord, buildShellInitScript, buildShellReadyLine, createShellMarker, SHELL_ARGV } from "../../src/exec/shell-script.ts";
 
 describe("buildShellInitScript", () => {
-  test("is one line, so that bash numbers each command's lines from 1, and never holds the marker it makes bash print", () => {
-    const marker = createShellMarker();
-    const script = buildShellInitScript(marker);
-    expect(script.endsWith("\n")).toBe(true);
-    expect(script.slice(0, -1)).not.toContain("\n");
-    expect(script).not.toContain(marker);
+  test("is one line, so that bash numbers each command's lines from 1, and holds no marker: the ready one comes on stdin", () => {
+    const script = buildShellInitScript();
+    expect(script).not.toMatch(/[\n\0]/);
+    expect(script).not.toMatch(/[0-9a-f]{32}/);
+    expect(SHELL_ARGV.at(-1)).toBe(script);
+    expect(buildShellReadyLine("m".repeat(32))).toBe(`${"m".repeat(32)}\n`);
   });
 });
 
