@@ -82,8 +82,11 @@ const NEXT_STEPS =
  * found`. (A `.` of the text from /dev/fd, as before, named that file instead.)
  *
  * Each command comes as a record (buildShellCommandRecord): a flag, the text and a NUL, taken by
- * `read -d ''`, then the marker on a line of its own, read only after the command has run, so that
- * the command can neither see nor print it. The variables they are read into are unset first, so
+ * `read -d ''`, then the marker on a line of its own, read only after the command has run: no
+ * variable holds it while the command runs, so no `set` or `declare -p` prints it. It waits in the
+ * shell's stdin meanwhile, which a command that goes looking can read (bash's saved copy of it, fd
+ * 12 during the `eval`) to fake its own end, as it could read bash's memory: what only a command
+ * does to itself, and no other command's report can be touched that way. The variables they are read into are unset first, so
  * that no attribute a command gave them (`declare -l`, `-i`, `-n`) changes either; one it made
  * readonly ends the shell. The loop's condition ends the previous command: it takes
  * its `$?` and prints, on copies of the shell's own stdout and stderr (fds 10 and up, so that a
