@@ -23,8 +23,11 @@ export const SandboxInfoSchema = v.object({
       /** Host paths readable besides the system directories, and extra writable ones. */
       allowRead: v.array(v.string()),
       allowWrite: v.array(v.string()),
-      /** Host paths commands cannot read though a directory they see holds them (the server's secrets among them). */
-      denyRead: v.array(v.string()),
+      /**
+       * Host paths commands cannot read though a directory they see holds them (the server's secrets
+       * among them). Always sent; optional so that clients still take the hello of an older server.
+       */
+      denyRead: v.optional(v.array(v.string())),
       /** Paths inside the workspace that commands see read-only. */
       protect: v.array(v.string()),
       /** Resource limits per exec (a request may lower them). */

@@ -11,6 +11,25 @@ describe("decodeServerText", () => {
     expect(decodeServerText('{"type":"started","id":"a","pid":7,"later":true}')).toEqual({ kind: "message", message: { type: "started", id: "a", pid: 7 } });
   });
 
+  test("takes the hello of an older server, whose sandbox policy has no denyRead", () => {
+    const policy = { seccomp: true, allowRead: [], allowWrite: [], protect: [".git/hooks"], rlimits: {} };
+    const hello = {
+      type: "hello",
+      protocol: 1,
+      version: "0.1.0",
+      resumed: false,
+      session: "s".repeat(22),
+      resumeSecret: "r".repeat(32),
+      connection: "c".repeat(12),
+      workspace: "/w",
+      host: "h",
+      sandbox: { backend: "bwrap", policy },
+      execs: [],
+    };
+    const decoded = decodeServerText(JSON.stringify(hello));
+    expect(decoded.kind === "message" ? decoded.message.type : decoded).toBe("hello");
+  });
+
   test("reports a message type from a later server as unknown instead of failing", () => {
     expect(decodeServerText('{"type":"weather","id":"a"}')).toEqual({ kind: "unknown", type: "weather" });
   });
