@@ -1,5 +1,6 @@
 import { randomText } from "../common/random-text.ts";
 import { allowedPathProblem } from "../config/allowed-paths.ts";
+import { isInside } from "../workspace/confine.ts";
 import { readFileSync } from "node:fs";
 import { detectSandbox, type DetectedSandbox } from "../sandbox/detect.ts";
 import { sweepStaleRuntimeDirs } from "../sandbox/runtime-dir.ts";
@@ -74,6 +75,10 @@ export async function runServe(args: string[], env: Record<string, string | unde
       if (problem) throw new UsageError(`${flag}: ${quote(path)} cannot be given to commands: ${problem}`);
     }
   }
+  // Hidden after the workspace's bind, a directory that holds the workspace root hid every
+  // workspace from its commands: every exec failed (found by a review).
+  const hidingRoot = settings.denyRead.find(({ path }) => isInside(path, workspaceRoot));
+  if (hidingRoot) throw new UsageError(`--deny-read: ${quote(hidingRoot.path)} holds the workspace root ${workspaceRoot}: commands could reach no workspace`);
   try {
     // Made (or read) now, so that a root where it cannot be is refused at start, not at the first session.
     namingKeyOf(workspaceRoot);

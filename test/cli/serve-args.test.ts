@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseServeArgs } from "../../src/cli/serve-args.ts";
@@ -111,6 +111,22 @@ test("--deny-read takes existing absolute paths as real paths, and always adds t
     expect(() => parseServeArgs(["--deny-read", "etc/shadow"], {})).toThrow(new UsageError('--deny-read: "etc/shadow" must be an absolute path'));
     expect(() => parseServeArgs(["--deny-read", join(dir, "missing")], {})).toThrow(new UsageError(`--deny-read: ${JSON.stringify(join(dir, "missing"))} does not exist`));
     expect(() => parseServeArgs([], { BUNKER_DENY_READ: "/" })).toThrow(new UsageError('BUNKER_DENY_READ: "/" is the whole filesystem'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("bunker serve refuses a --deny-read directory that holds the workspace root: commands could reach no workspace", async () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "bunker-deny-root-")));
+  // Passable, as a workspace root's parents must be for the uid commands run as.
+  chmodSync(dir, 0o711);
+  try {
+    const root = join(dir, "workspaces");
+    const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--port", "0", "--sandbox", "none", "--deny-read", dir, "--workspace-root", root], { stderr: "pipe", stdout: "pipe" });
+    expect({ code: await proc.exited, stderr: await new Response(proc.stderr).text() }).toEqual({
+      code: 2,
+      stderr: `bunker: --deny-read: ${JSON.stringify(dir)} holds the workspace root ${root}: commands could reach no workspace\n`,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
