@@ -182,8 +182,7 @@ describe("bunker exec when the connection drops", () => {
     await using proxy = await startTcpProxy(server.port);
     const { proc, stdout, stderr } = spawnThrough(proxy.port, ["--name", "reconnect-gone", "--", "sh", "-c", "echo ready; exec sleep 100"]);
     await stdout.readUntilText(/ready\n/);
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await stderr.waitForLine(RECONNECTING);
     const [, sessionId, execId] = RECONNECTING.exec(stderr.lines()[0]!)!;
     // The session ends (another client closes it) while bunker cannot get through.
@@ -204,8 +203,7 @@ describe("bunker exec when the connection drops", () => {
     await using proxy = await startTcpProxy(server.port);
     const { proc, stdout, stderr } = spawnThrough(proxy.port, ["--name", "reconnect-timeout", "--reconnect-timeout-ms", "1500", "--", "sh", "-c", "echo ready; exec sleep 100"]);
     await stdout.readUntilText(/ready\n/);
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     expect(await proc.exited).toBe(255);
     await stderr.done;
     expect(proxy.refused).toBeGreaterThan(1);

@@ -21,8 +21,7 @@ describe("reconnect: detached execs", () => {
     await using session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     // Fire and forget: `detach()` says the exec goes on without this handle.
     const before = session.exec(["sh", "-c", "echo run >> detached-before.txt"], { id: "detached-before" });
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     before.detach();
     const during = session.exec(["sh", "-c", "echo run >> detached-during.txt"], { id: "detached-during" });
@@ -47,8 +46,7 @@ describe("reconnect: detached execs", () => {
     // this socket, and after the drop for its hold (--hold-output, 60 s by default).
     const writer = session.exec(["sh", "-c", "head -c 8000000 /dev/zero"], { id: "detached-in-outage", ackWindowBytes: 65536 });
     await writer.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     writer.detach();
     proxy.setOpen(true);

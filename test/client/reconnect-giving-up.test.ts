@@ -21,8 +21,7 @@ describe("reconnect: giving up", () => {
     const session = await connect(through(proxy.port), { token: server.token!, name, reconnect: watch.option });
     const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
     await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     const listing = session.list();
     const other = await connect(server.url, { token: server.token!, name });
@@ -51,8 +50,7 @@ describe("reconnect: giving up", () => {
     const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
     await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     const error = await sleeper.exited.catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "reconnect_failed", closeCode: 1006, cause: { code: "connect_failed" } });
     expect((error as Error).message).toStartWith(`the connection closed (1006) and session "${session.id}" could not be resumed within 1500 ms (reconnect.timeoutMs): could not connect to `);
@@ -82,8 +80,7 @@ describe("reconnect: what ends the attempts at once", () => {
     const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
     await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     proxy.retarget(other.port);
     const attemptsBefore = watch.reconnecting.length;
@@ -115,8 +112,7 @@ describe("reconnect: what ends the attempts at once", () => {
     await sleeper.started;
     // A viewer does not hold the session, and hears of its end: close 4000 "session expired".
     const viewer = await connect(server.url, { view: session.view! });
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     expect(await viewer.closed).toMatchObject({ code: 4000, reason: "session expired" });
     const attemptsBefore = watch.reconnecting.length;
     proxy.setOpen(true);
@@ -150,8 +146,7 @@ describe("reconnect: giving up with requests queued", () => {
     const watch = watchReconnects();
     const name = "reconnect-library-queued";
     const session = await connect(through(proxy.port), { token: server.token!, name, reconnect: watch.option });
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     // Past the server's queue of file requests (256, less 32 for open handles): the last ones wait
     // in the client for a place, and are sent only once one of the first has its answer.

@@ -73,8 +73,7 @@ describe("reconnect: output", () => {
     const handle = session.exec(["sh", "-c", "seq 1 100000; read go; seq 100001 2000000"], { stdin: true });
     const reader = handle.stdout[Symbol.asyncIterator]();
     const head = await readUntil(reader, "\n100000\n");
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     // Meanwhile another connection of the session lets the command run to its end, far past what
     // the server keeps (its 1 MiB log): the dropped socket's hold ends when it attaches.
@@ -105,8 +104,7 @@ describe("reconnect: execs", () => {
     const watch = watchReconnects();
     await using session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     const before = session.exec(["sh", "-c", "echo run >> before.txt; echo ran"]);
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     expect(session.reconnecting).toBe(true);
     const during = session.exec(["sh", "-c", "echo run >> during.txt; echo ran"]);
@@ -126,8 +124,7 @@ describe("reconnect: execs", () => {
     await using proxy = await startTcpProxy(server.port);
     const watch = watchReconnects();
     await using session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     const command = ["sh", "-c", "echo run >> state.txt; echo ran; exit 4"];
     const handle = session.exec(command, { id: "ran-while-away" });
@@ -154,8 +151,7 @@ describe("reconnect: stdin, signals and requests", () => {
     const output = cat.stdout[Symbol.asyncIterator]();
     await cat.write("before\n");
     await readUntil(output, "before\n");
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     const writes = [cat.write("during-1\n"), cat.write("during-2\n")];
     expect(sleeper.signal("SIGTERM")).toBe(true);
@@ -219,8 +215,7 @@ describe("reconnect: stdin, signals and requests", () => {
     await using session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     await session.files.write("here.txt", "here\n");
     const inFlight = session.files.read("here.txt");
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     const error = await inFlight.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BunkerError);
     expect(error).toMatchObject({ code: "connection_closed", closeCode: 1006, message: expect.stringContaining("the session is reconnecting") });
@@ -290,8 +285,7 @@ describe("reconnect: leaving", () => {
     const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
     await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     await session.disconnect();
     expect(await settled(sleeper.exited)).toEqual({ code: "connection_closed" });
@@ -312,8 +306,7 @@ describe("reconnect: leaving", () => {
     const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
     const sleeper = session.exec(["sh", "-c", "exec sleep 100"]);
     await sleeper.started;
-    proxy.setOpen(false);
-    proxy.dropAll();
+    proxy.cut();
     await watch.attempts(1);
     const closing = session.close();
     proxy.setOpen(true);

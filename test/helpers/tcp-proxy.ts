@@ -19,6 +19,8 @@ export interface TcpProxy extends AsyncDisposable {
    * down does to a client trying to reconnect; connections already through stay. Open at the start.
    */
   setOpen(open: boolean): void;
+  /** The network goes down: `setOpen(false)`, then `dropAll()`. `setOpen(true)` brings it back. */
+  cut(): void;
   /** Connections refused so far while closed. */
   readonly refused: number;
   /** New connections go to `127.0.0.1:port` from now on, as a balancer that sends a client to another server. */
@@ -78,6 +80,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     setOpen(value) {
       open = value;
+    },
+    cut() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
     },
     get refused() {
       return refused;
