@@ -1,5 +1,6 @@
-import { lstatSync, promises as fsPromises } from "node:fs";
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import { readdirNames } from "../files/fs-calls.ts";
 import { ENDED_WORKSPACE_PREFIX } from "./create.ts";
 import { removeWorkspaceTree } from "./remove-workspace.ts";
 
@@ -24,14 +25,14 @@ export async function removeEndedWorkspaces(root: string): Promise<{ removed: nu
   let failure: string | undefined;
   let names: string[];
   try {
-    names = await fsPromises.readdir(root);
+    names = await readdirNames(root);
   } catch (error) {
     return { removed: 0, failure: (error as Error).message };
   }
   for (const name of names) {
     if (!name.startsWith(ENDED_WORKSPACE_PREFIX) || !isDirectory(join(root, name))) continue;
     try {
-      // Not fsPromises.rm: its time grows with the square of the depth (removeWorkspaceTree).
+      // Not node:fs/promises' rm: its time grows with the square of the depth (removeWorkspaceTree).
       await removeWorkspaceTree(join(root, name));
       removed++;
     } catch (error) {
