@@ -24,6 +24,8 @@ export interface MessageRouterHost {
   violate(problem: string): void;
   /** An `error` that nothing on this connection waits for: the session's `onError`. */
   onError(error: BunkerError): void;
+  /** The session's view secret was revoked (`view.revoked`): this is the one that joins now. */
+  viewSecretChanged(viewSecret: string): void;
 }
 
 /**
@@ -115,6 +117,10 @@ export class MessageRouter {
         if (handle && !handle.live) this.execs.delete(message.id);
         return;
       }
+      case "view.revoked":
+        this.host.viewSecretChanged(message.viewSecret);
+        if (message.id !== undefined) this.requests.resolve(message.id, message);
+        return;
       case "execs":
       case "pong":
         if (message.id !== undefined) this.requests.resolve(message.id, message);

@@ -77,6 +77,12 @@ export interface Session extends AsyncDisposable {
   attach(id: string, offsets?: { stdout?: number; stderr?: number }, options?: AttachOptions): ExecHandle;
   /** The session's execs, running and finished. */
   list(): Promise<ExecInfo[]>;
+  /**
+   * Revokes the view secret: every viewer joined with it is cut, and `view` holds a new one from
+   * now on (also on the session's other full sockets). Resolves with the new `view` and how many
+   * viewers were cut. A viewer may not: the server refuses it (`forbidden_by_policy`).
+   */
+  revokeViewers(): Promise<{ view: { session: string; secret: string }; viewersCut: number }>;
   /** Ends the session: the server kills its execs and lets its workspace go; then the socket closes. */
   close(): Promise<void>;
   /** Closes only the socket; a server that keeps sessions keeps this one for `resume`. */

@@ -42,6 +42,8 @@ export class ClientSession implements Session {
     send: (message) => this.#send(message),
     violate: (problem) => this.#link.violate(problem),
     onError: (error) => this.#options.onError?.(error),
+    // The hello stays what the session is now: a reconnect's next one carries the same secret.
+    viewSecretChanged: (viewSecret) => (this.#link.hello.viewSecret = viewSecret),
   });
   readonly #makeId = createExecIdGenerator();
   readonly #handleMaker: HandleMaker;
@@ -138,6 +140,13 @@ export class ClientSession implements Session {
     const execs = message.type === "execs" ? message.execs : [];
     for (const info of execs) this.#router.known.set(info.id, info);
     return execs;
+  }
+
+  async revokeViewers(): Promise<{ view: { session: string; secret: string }; viewersCut: number }> {
+    const id = this.#makeId();
+    const message = await this.#request(id, { type: "view.revoke", id });
+    const viewersCut = message.type === "view.revoked" ? message.viewersCut : 0;
+    return { view: this.view!, viewersCut };
   }
 
   async close(): Promise<void> {

@@ -226,6 +226,17 @@ export const PingMessageSchema = v.object({
 });
 export type PingMessage = v.InferOutput<typeof PingMessageSchema>;
 
+/**
+ * Revoke the session's view secret: every viewer joined with it is cut (`unknown_session`, 4404),
+ * and a new one takes its place, sent to every full socket in `view.revoked`. `id` is echoed to
+ * the socket that asked.
+ */
+export const ViewRevokeMessageSchema = v.object({
+  type: v.literal("view.revoke"),
+  id: v.optional(ExecIdSchema),
+});
+export type ViewRevokeMessage = v.InferOutput<typeof ViewRevokeMessageSchema>;
+
 /** End the session now: every tree is killed, retention applies, every socket of it is closed. */
 export const CloseMessageSchema = v.object({
   type: v.literal("close"),
@@ -243,6 +254,7 @@ export const ClientMessageSchema = v.variant("type", [
   AckMessageSchema,
   ListMessageSchema,
   PingMessageSchema,
+  ViewRevokeMessageSchema,
   CloseMessageSchema,
   ...FILE_REQUEST_SCHEMAS,
 ]);
@@ -259,6 +271,7 @@ export const CLIENT_MESSAGE_TYPES = [
   "ack",
   "list",
   "ping",
+  "view.revoke",
   "close",
   ...FILE_REQUEST_TYPES,
 ] as const;

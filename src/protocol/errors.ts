@@ -17,7 +17,7 @@ export const ERROR_CODES = {
   quota_exceeded: "The write would take the workspace past its quota (`--workspace-quota-bytes`), or the filesystem has no room left for it (`ENOSPC`, `EDQUOT`).",
   permission_denied: "The server's user may not read or change the path (its permissions, or a read-only filesystem).",
   unsupported_file_type: "The path is a fifo, device, socket, or a file with several hard links, which the server does not touch.",
-  unknown_session: "No session with that id lives on this server (it ended, or lives on another host), or the resume secret is wrong.",
+  unknown_session: "No session with that id lives on this server (it ended, or lives on another host), or the resume secret is wrong; also to a viewer whose view secret was just revoked.",
   unknown_transfer: "No upload, download or watch with that id is open on this connection.",
   limit_exceeded: "A server limit was reached (concurrent execs per session or per server, and the like).",
   spawn_failed: "The command could not be started.",

@@ -199,6 +199,20 @@ export const PongMessageSchema = v.object({
 });
 export type PongMessage = v.InferOutput<typeof PongMessageSchema>;
 
+/**
+ * The session's view secret was revoked (`view.revoke`): every viewer joined with the old one was
+ * cut, and `viewSecret` joins from now on. Sent to every full socket of the session; `id` only to
+ * the one that asked.
+ */
+export const ViewRevokedMessageSchema = v.object({
+  type: v.literal("view.revoked"),
+  id: v.optional(v.string()),
+  viewSecret: v.string(),
+  /** How many viewers were cut. */
+  viewersCut: v.number(),
+});
+export type ViewRevokedMessage = v.InferOutput<typeof ViewRevokedMessageSchema>;
+
 /** The session has ended (after `close`); the server closes the socket with 4000 next. */
 export const ClosedMessageSchema = v.object({
   type: v.literal("closed"),
@@ -251,6 +265,7 @@ export const ServerMessageSchema = v.variant("type", [
   ExecsMessageSchema,
   PongMessageSchema,
   ClosedMessageSchema,
+  ViewRevokedMessageSchema,
   ErrorMessageSchema,
   StdinAckMessageSchema,
   ResizedMessageSchema,

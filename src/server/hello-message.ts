@@ -2,7 +2,6 @@ import { PROTOCOL_VERSION, type HelloMessage, type SandboxInfo } from "../protoc
 import { VERSION } from "../version.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
-import { viewSecretOf } from "./view-secret.ts";
 
 /** What a socket's hello depends on besides its session. */
 export interface HelloContext {
@@ -22,7 +21,7 @@ export function buildHello(session: Session, context: HelloContext, options: Ser
     version: VERSION,
     session: session.id,
     ...(session.name !== undefined && { name: session.name }),
-    ...(context.viewer ? { role: "viewer" as const } : { resumeSecret: session.resumeSecret, viewSecret: viewSecretOf(session.resumeSecret) }),
+    ...(context.viewer ? { role: "viewer" as const } : { resumeSecret: session.resumeSecret, viewSecret: session.viewSecret }),
     connection: context.connectionId,
     resumed: context.resumed,
     execs: context.resumed ? session.execInfos() : [],

@@ -48,6 +48,8 @@ export interface SessionRarities {
    * they were not there, and when it ends they are closed with it.
    */
   viewerCount?: number;
+  /** How many times the view secret was revoked (`view.revoke`; see view-secret.ts). */
+  viewGeneration?: number;
   /** The directories this session's file watches follow. */
   watchBudget?: WatchBudget;
 }

@@ -89,15 +89,15 @@ export class SessionRegistry {
 
   /** The live session `id` if `secret` is its view secret; undefined alike otherwise (see withSecret). */
   withViewSecret(id: string, secret: string): Session | undefined {
-    return this.#liveWithSecret(id, secret, viewSecretOf);
+    return this.#liveWithSecret(id, secret, (resumeSecret, session) => (session ? session.viewSecret : viewSecretOf(resumeSecret)));
   }
 
   /** The live session `id` if `secret` is what `expectedOf` makes of its resume secret. */
-  #liveWithSecret(id: string, secret: string | undefined, expectedOf: (resumeSecret: string) => string): Session | undefined {
+  #liveWithSecret(id: string, secret: string | undefined, expectedOf: (resumeSecret: string, session: Session | undefined) => string): Session | undefined {
     const session = this.#sessions.get(id);
     // Derived and compared even when there is no session: the same work either way, so that the time
     // taken does not tell a live id (a viewer needs no token to ask; found by a review of viewers).
-    const matches = tokensMatch(secret ?? "", expectedOf(session?.resumeSecret ?? ""));
+    const matches = tokensMatch(secret ?? "", expectedOf(session?.resumeSecret ?? "", session));
     return session && !session.ended && secret !== undefined && matches ? session : undefined;
   }
 

@@ -6,6 +6,7 @@ import type { Workspace } from "../workspace/create.ts";
 import { createFileHandler, type FileHandler } from "./file-handler.ts";
 import { fileLimitsForFrames } from "../files/limits.ts";
 import { viewerRefusal } from "./viewer-messages.ts";
+import { viewSecretOf } from "./view-secret.ts";
 import { createWatchBudget, MAX_WATCHED_DIRECTORIES_PER_SESSION } from "../files/watch-budget.ts";
 import type { ServerOptions } from "./options.ts";
 import { launchExec, type LaunchContext } from "./exec-launch.ts";
@@ -80,6 +81,11 @@ export class Session {
   /** Viewers joined (see SessionRarities.viewerCount). */
   get viewerCount(): number {
     return this.#rare?.viewerCount ?? 0;
+  }
+
+  /** What joins this session as a viewer now: a revocation (`view.revoke`) makes another. */
+  get viewSecret(): string {
+    return viewSecretOf(this.resumeSecret, this.#rare?.viewGeneration ?? 0);
   }
 
   /** Sockets joined, viewers not counted: they do not hold the session. */
@@ -197,6 +203,8 @@ export class Session {
         return this.#send(connection, { type: "execs", ...(message.id !== undefined && { id: message.id }), execs: this.execInfos() });
       case "ping":
         return this.#send(connection, { type: "pong", ...(message.id !== undefined && { id: message.id }) });
+      case "view.revoke":
+        return this.#revokeViewers(connection, message.id);
       case "close":
         void this.close("closed");
         return;
@@ -205,6 +213,23 @@ export class Session {
         return unreachable;
       }
     }
+  }
+
+  /**
+   * A new view secret, and every viewer joined with the old one cut as a wrong secret is refused
+   * (`unknown_session`, 4404), so that a client that reconnects it stops. Full sockets learn the new one.
+   */
+  #revokeViewers(asker: SessionConnection, id: string | undefined): void {
+    const rare = (this.#rare ??= {});
+    rare.viewGeneration = (rare.viewGeneration ?? 0) + 1;
+    const viewers = [...this.#connections.keys()].filter((connection) => connection.sink.viewer === true);
+    for (const viewer of viewers) {
+      this.leave(viewer);
+      this.#sendError(viewer, "unknown_session", "the session's view secret was revoked: this read-only view has ended");
+      viewer.close(CLOSE_CODES.unknownSession, "view revoked");
+    }
+    const revoked = { type: "view.revoked", viewSecret: this.viewSecret, viewersCut: viewers.length } as const;
+    for (const connection of this.#connections.keys()) this.#send(connection, connection === asker && id !== undefined ? { ...revoked, id } : revoked);
   }
 
   #send(connection: SessionConnection, message: ServerMessage): void {

@@ -126,7 +126,9 @@ export function createTab(options: TabOptions): Tab {
         term.write(formatNotice(`could not open a session: ${why}`));
       },
       message(message) {
-        if (shell && "id" in message && message.id === shell.id) shell.handle(message);
+        // Revoked from another client of the session: the next read-only link carries the new secret.
+        if (message.type === "view.revoked" && status.hello) status.hello = { ...status.hello, viewSecret: message.viewSecret };
+        else if (shell && "id" in message && message.id === shell.id) shell.handle(message);
         else if (message.type === "error") console.warn(`bunker: ${message.code}: ${message.message}`);
       },
       output(chunk) {

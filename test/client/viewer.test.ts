@@ -96,3 +96,37 @@ test("view is not for resume, name or routable, and needs the session's view sec
   expect(() => connect("ws://127.0.0.1:1/ws", { view, name: "n" })).toThrow(new TypeError("connect: view joins the session it names; not with resume, name or routable"));
   expect(() => connect("ws://127.0.0.1:1/ws", { view: { session: "s", secret: "a b" } })).toThrow(new TypeError("connect: view.secret must be the session's viewSecret"));
 });
+
+test("revokeViewers cuts the viewers (a reconnecting one stops: unknown_session) and gives a new view, on every full session object", async () => {
+  const owner = await connect(shared.server.url, { token: shared.server.token! });
+  const other = await connect(shared.server.url, { token: shared.server.token!, resume: owner.resume });
+  const before = owner.view!;
+  const viewer = await connect(shared.server.url, { view: before, reconnect: { timeoutMs: 5000 } });
+  try {
+    const refused = await viewer.revokeViewers().catch((error: unknown) => error);
+    expect((refused as BunkerError).code).toBe("forbidden_by_policy");
+
+    const revoked = await owner.revokeViewers();
+    expect(revoked.viewersCut).toBe(1);
+    expect(revoked.view.session).toBe(owner.id);
+    expect(revoked.view.secret).not.toBe(before.secret);
+    expect(owner.view).toEqual(revoked.view);
+    // The cut viewer does not try its dead secret again and again: the session object is over.
+    const closed = await viewer.closed;
+    expect(closed.code).toBe(4404);
+    expect(viewer.reconnecting).toBe(false);
+    // The other full object learned the new secret as it came.
+    await other.list();
+    expect(other.view).toEqual(revoked.view);
+
+    const stale = await connect(shared.server.url, { view: before }).catch((error: unknown) => error);
+    expect((stale as BunkerError).code).toBe("unknown_session");
+    const fresh = await connect(shared.server.url, { view: revoked.view });
+    expect(fresh.viewer).toBe(true);
+    await fresh.disconnect();
+  } finally {
+    await viewer.disconnect().catch(() => {});
+    await other.disconnect();
+    await owner.close();
+  }
+});

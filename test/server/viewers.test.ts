@@ -133,6 +133,48 @@ describe("viewers", () => {
     });
     expect(response.status).toBe(401);
   });
+
+  test("view.revoke cuts every viewer (unknown_session, 4404), refuses the old secret, and tells every full socket the new one", async () => {
+    await using agent = await connect(shared.server);
+    const { session, resumeSecret, viewSecret: oldSecret } = agent.hello;
+    await using second = await connect(shared.server, { query: { session }, protocols: ["bunker.v1", `bunker.resume.${resumeSecret}`] });
+    const viewers = [await connectViewer(shared.server, session, oldSecret!), await connectViewer(shared.server, session, oldSecret!)];
+    // A viewer may not revoke: that acts on the session.
+    viewers[0]!.send({ type: "view.revoke", id: "mine" });
+    expect(await viewers[0]!.next((m) => m.type === "error")).toMatchObject({ id: "mine", code: "forbidden_by_policy" });
+
+    agent.send({ type: "view.revoke", id: "r1" });
+    const revoked = await agent.next((m) => m.type === "view.revoked");
+    expect(revoked).toEqual({ type: "view.revoked", id: "r1", viewSecret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/), viewersCut: 2 });
+    const newSecret = (revoked as { viewSecret: string }).viewSecret;
+    expect(newSecret).not.toBe(oldSecret);
+    expect(newSecret).not.toBe(resumeSecret);
+    // The other full socket learns it too, without the asker's id.
+    expect(await second.next((m) => m.type === "view.revoked")).toEqual({ type: "view.revoked", viewSecret: newSecret, viewersCut: 2 });
+    for (const viewer of viewers) {
+      expect(await viewer.next((m) => m.type === "error")).toMatchObject({ code: "unknown_session", message: expect.stringContaining("revoked") });
+      expect(await viewer.closed).toEqual({ code: 4404, reason: "view revoked" });
+    }
+
+    // The old secret joins nothing any more; the new one does, and a resumed hello carries it.
+    const refused = await connectViewer(shared.server, session, oldSecret!, { waitForHello: false });
+    expect(await refused.next()).toMatchObject({ type: "error", code: "unknown_session" });
+    expect((await refused.closed).code).toBe(4404);
+    await using viewer = await connectViewer(shared.server, session, newSecret);
+    expect(viewer.hello).toMatchObject({ role: "viewer", session });
+    await using third = await connect(shared.server, { query: { session }, protocols: ["bunker.v1", `bunker.resume.${resumeSecret}`] });
+    expect(third.hello.viewSecret).toBe(newSecret);
+    // The full sockets were not touched: the session goes on.
+    agent.send({ type: "exec", id: "after", cmd: "echo still" });
+    expect(await outputUntilExit(agent, "after")).toMatchObject({ stdout: "still\n", exit: { code: 0 } });
+
+    // Revoking again makes yet another secret, and cuts the viewer of the second.
+    second.send({ type: "view.revoke" });
+    const again = await second.next((m) => m.type === "view.revoked");
+    expect(again).toMatchObject({ viewersCut: 1 });
+    expect([oldSecret, newSecret]).not.toContain((again as { viewSecret: string }).viewSecret);
+    expect((await viewer.closed).code).toBe(4404);
+  });
 });
 
 test("viewers do not hold a session: its detach TTL runs as if they were not joined, and they are closed with it", async () => {
