@@ -6,7 +6,7 @@ export interface SharePanel {
 }
 
 /** What a link lets its holder do, said wherever one is handed out. */
-const LINK_WARNING = "Whoever opens it can watch everything this session prints, until the session ends.";
+const LINK_WARNING = "Whoever opens it can watch everything this session prints, until the session ends or its links are revoked.";
 
 /** The panel's elements (index.html's #share). */
 export interface SharePanelElements {
@@ -14,7 +14,11 @@ export interface SharePanelElements {
   message: HTMLElement;
   link: HTMLInputElement;
   done: HTMLButtonElement;
+  revoke: HTMLButtonElement;
 }
+
+/** Revokes the session's links (view.revoke): the new link and how many viewers were cut, or undefined when it could not. */
+export type RevokeLinks = () => Promise<{ link: string; viewersCut: number } | undefined>;
 
 /**
  * The Share read-only link panel: the link in a read-only field, selected and focused, so that it
@@ -23,13 +27,33 @@ export interface SharePanelElements {
  * gives the keyboard back (`returnFocus`). It floats over the terminal, so the terminal keeps its
  * size and the shell gets no resize.
  */
-export function createSharePanel(elements: SharePanelElements, returnFocus: () => void): SharePanel {
-  const { panel, message, link, done } = elements;
+export function createSharePanel(elements: SharePanelElements, returnFocus: () => void, revokeLinks: RevokeLinks): SharePanel {
+  const { panel, message, link, done, revoke } = elements;
   const hide = () => {
     panel.hidden = true;
     returnFocus();
   };
   done.addEventListener("click", hide);
+  // Every link handed out so far stops working, and every page viewing through one is closed; the
+  // field then holds the one new link, not copied (the old one may still be on the clipboard).
+  revoke.addEventListener("click", () => {
+    revoke.disabled = true;
+    panel.dataset["revoked"] = "pending";
+    message.textContent = "Revoking the read-only links…";
+    void revokeLinks().then((outcome) => {
+      revoke.disabled = false;
+      panel.dataset["revoked"] = String(outcome !== undefined);
+      if (!outcome) {
+        message.textContent = "The links could not be revoked: the page is not connected to the server. Try again once it is.";
+        return;
+      }
+      link.value = outcome.link;
+      const cut = outcome.viewersCut === 1 ? "1 page viewing through one was closed" : `${outcome.viewersCut} pages viewing through them were closed`;
+      message.textContent = `Every earlier read-only link is revoked (${cut}). A new link, not copied: ${LINK_WARNING}`;
+      link.focus();
+      link.select();
+    });
+  });
   panel.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     event.preventDefault();
@@ -40,6 +64,7 @@ export function createSharePanel(elements: SharePanelElements, returnFocus: () =
       link.value = text;
       panel.hidden = false;
       panel.dataset["copied"] = "pending";
+      delete panel.dataset["revoked"];
       message.textContent = "Copying the read-only link…";
       // Within the click or keystroke that asked: execCommand("copy") needs that gesture.
       void copyText(text).then((copied) => {

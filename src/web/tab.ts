@@ -40,6 +40,12 @@ export interface Tab {
   hide(): void;
   /** Starts a shell in place of one that has exited. */
   newShell(): void;
+  /**
+   * Revokes the session's read-only links (`view.revoke`): resolves with how many viewers were cut,
+   * once `viewTicket` holds the new secret; undefined when the page is not connected or the socket
+   * went before the answer.
+   */
+  revokeViewers(): Promise<number | undefined>;
   retryNow(): void;
   /**
    * Ends the session on the server and removes the tab. `undelivered` gets the session when the
@@ -69,6 +75,9 @@ export function createTab(options: TabOptions): Tab {
   let shell: Shell | undefined;
   /** The last "could not connect" written into the terminal, so a retry that fails alike adds no line. */
   let failureShown: string | undefined;
+  /** A `view.revoke` sent and not answered yet. */
+  let revocation: { id: string; settle(viewersCut: number | undefined): void } | undefined;
+  let revocations = 0;
 
   const changed = () => {
     status.shell = shell?.state;
@@ -115,6 +124,8 @@ export function createTab(options: TabOptions): Tab {
       state(state, detail) {
         status.connection = state;
         status.detail = detail;
+        // The answer went with the socket: whether the server revoked is unknown, the page says so.
+        if (state !== "open") revocation?.settle(undefined);
         changed();
       },
       hello: onHello,
@@ -126,9 +137,12 @@ export function createTab(options: TabOptions): Tab {
         term.write(formatNotice(`could not open a session: ${why}`));
       },
       message(message) {
-        // Revoked from another client of the session: the next read-only link carries the new secret.
-        if (message.type === "view.revoked" && status.hello) status.hello = { ...status.hello, viewSecret: message.viewSecret };
-        else if (shell && "id" in message && message.id === shell.id) shell.handle(message);
+        // Revoked here or by another client of the session: the next read-only link carries the new secret.
+        if (message.type === "view.revoked") {
+          if (status.hello) status.hello = { ...status.hello, viewSecret: message.viewSecret };
+          if (revocation && message.id === revocation.id) revocation.settle(message.viewersCut);
+          changed();
+        } else if (shell && "id" in message && message.id === shell.id) shell.handle(message);
         else if (message.type === "error") console.warn(`bunker: ${message.code}: ${message.message}`);
       },
       output(chunk) {
@@ -178,6 +192,21 @@ export function createTab(options: TabOptions): Tab {
       element.classList.remove("active");
     },
     newShell,
+    revokeViewers() {
+      revocation?.settle(undefined);
+      return new Promise((resolve) => {
+        const id = `view-revoke-${++revocations}`;
+        const pending = {
+          id,
+          settle(viewersCut: number | undefined) {
+            if (revocation === pending) revocation = undefined;
+            resolve(viewersCut);
+          },
+        };
+        revocation = pending;
+        if (!connection.send({ type: "view.revoke", id })) pending.settle(undefined);
+      });
+    },
     retryNow: () => connection.retryNow(),
     close(undelivered) {
       connection.end(undelivered);

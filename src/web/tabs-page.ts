@@ -45,8 +45,17 @@ export function startTabsPage(): void {
   });
   const link = elementById("share-link");
   const done = elementById("share-done");
-  if (!(link instanceof HTMLInputElement) || !(done instanceof HTMLButtonElement)) throw new Error("the page's share panel is not an input and a button");
-  const sharePanel = createSharePanel({ panel: elementById("share"), message: elementById("share-message"), link, done }, () => list.active?.tab.term.focus());
+  const revoke = elementById("share-revoke");
+  if (!(link instanceof HTMLInputElement) || !(done instanceof HTMLButtonElement) || !(revoke instanceof HTMLButtonElement)) {
+    throw new Error("the page's share panel is not an input and two buttons");
+  }
+  const revokeLinks = async () => {
+    const tab = list.active?.tab;
+    const viewersCut = await tab?.revokeViewers();
+    const ticket = tab?.viewTicket;
+    return viewersCut === undefined || !ticket ? undefined : { link: buildViewLink(location, ticket), viewersCut };
+  };
+  const sharePanel = createSharePanel({ panel: elementById("share"), message: elementById("share-message"), link, done, revoke }, () => list.active?.tab.term.focus(), revokeLinks);
   const statusBar = createStatusBar(elementById("status"), {
     newShell: () => list.active?.tab.newShell(),
     share() {

@@ -1,0 +1,65 @@
+// The share panel's Revoke links: every read-only link handed out stops working, the pages viewing
+// through one are told so and stop, and the panel shows a new link that works.
+import { describe, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import type { TestServer } from "../helpers/server-process.ts";
+import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
+import { PROMPT, typeCommand, waitForLines, waitForText } from "./terminal-screen.ts";
+
+let server: TestServer;
+let browser: Browser;
+
+async function openPage(url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const page = await context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+/** Opens the share panel by its button and returns the link in its field. */
+async function openSharePanel(page: Page): Promise<string> {
+  await page.locator("#status").getByRole("button", { name: "Share read-only link" }).click();
+  await page.waitForSelector("#share:not([hidden])");
+  return page.locator("#share-link").inputValue();
+}
+
+describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links", () => {
+  withServerAndBrowser((started, launched) => {
+    server = started;
+    browser = launched;
+  });
+
+  test("closes the pages viewing through them, refuses the old link, and shows a new one that works", async () => {
+    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
+    await waitForLines(sharer, [PROMPT]);
+    await typeCommand(sharer, "echo shared-$((3*4))");
+    const oldLink = await openSharePanel(sharer);
+    const viewer = await openPage(oldLink);
+    await waitForText(viewer, "shared-12");
+    await viewer.waitForSelector('#status[data-connection="open"]');
+
+    await sharer.getByRole("button", { name: "Revoke links" }).click();
+    await sharer.waitForSelector('#share[data-revoked="true"]');
+    const message = await sharer.locator("#share-message").innerText();
+    expect(message).toContain("Every earlier read-only link is revoked (1 page viewing through one was closed)");
+    const newLink = await sharer.locator("#share-link").inputValue();
+    expect(newLink).not.toBe(oldLink);
+    // Same session and shell, another secret.
+    expect(newLink.split(".").at(-1)).toBe(oldLink.split(".").at(-1));
+    expect(newLink.split(".").at(-2)).not.toBe(oldLink.split(".").at(-2));
+
+    // The viewing page stops, saying why, and does not try again.
+    await viewer.waitForSelector('#status[data-connection="closed"]');
+    expect(await viewer.locator("#status").innerText()).toContain("this read-only link was revoked");
+    // The old link opens nothing; the new one shows the shell.
+    const stale = await openPage(oldLink);
+    await stale.waitForSelector('#status[data-connection="closed"]');
+    expect(await stale.locator("#status").innerText()).toContain("wrong or has expired");
+    const fresh = await openPage(newLink);
+    await waitForText(fresh, "shared-12");
+    // The sharer's next Share hands out the new link too.
+    await sharer.getByRole("button", { name: "Done" }).click();
+    expect(await openSharePanel(sharer)).toBe(newLink);
+    for (const page of [sharer, viewer, stale, fresh]) await page.context().close();
+  });
+});
