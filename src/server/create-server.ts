@@ -17,7 +17,7 @@ import { describeSandbox } from "./describe-sandbox.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
 import { terminalPage } from "../web/page.ts";
-import { pageRoutes } from "./page-routes.ts";
+import { createPageResponder } from "./page-routes.ts";
 import { createServerMetrics, outputSoFar, type RejectReason } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
@@ -82,6 +82,8 @@ export function createServer(options: ServerOptions): BunkerServer {
   // Bound to loopback: only loopback names are its own (see isOriginAllowed, DNS rebinding).
   const loopbackOnly = isLoopbackHost(options.host);
   let stopping = false;
+  // The terminal page and its hashed files, with its security headers; everything else is a 404.
+  const page = createPageResponder(terminalPage, (error) => log.error("page.load_failed", { error: error.message }));
 
   const sandboxLabels = { backend: sandboxInfo.backend, network: sandboxInfo.network ?? options.allowNetwork };
   const snapshot = () => ({
@@ -158,11 +160,8 @@ export function createServer(options: ServerOptions): BunkerServer {
     hostname: options.host,
     port: options.port,
     ...(options.tls && { tls: { cert: options.tls.cert, key: options.tls.key } }),
-    // Production mode from source too: no hot-reload script injected into the page.
+    // Production mode from source too: Bun's error pages show no stack trace.
     development: false,
-    // The terminal page and its hashed assets, bundled by Bun (into the binary when compiled), with
-    // relative links so that a proxy may serve it under a path of its own (page-routes.ts).
-    routes: pageRoutes(terminalPage),
     fetch(request, server) {
       // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
       // with a stack trace in the log that anyone who reaches the port could cause.
@@ -175,7 +174,7 @@ export function createServer(options: ServerOptions): BunkerServer {
       if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
       if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
       if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure, loopbackOnly });
-      if (url.pathname !== WEBSOCKET_PATH) return new Response("not found\n", { status: 404 });
+      if (url.pathname !== WEBSOCKET_PATH) return page(request, url.pathname);
       return upgrade(request, url, server);
     },
     websocket: {

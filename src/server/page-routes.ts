@@ -1,27 +1,9 @@
-import { basename } from "node:path";
 import type { HTMLBundle } from "bun";
+import { PAGE_SECURITY_HEADERS } from "./page-headers.ts";
+import { loadPageFiles, type PageFile, type PageFiles } from "./page-files.ts";
 
-/** A bundled file of a compiled binary's page, as Bun lists it (HTMLBundle.files). */
-interface BundledFile {
-  path: string;
-  loader: string;
-  headers: Record<string, string>;
-}
-
-/** The page as a compiled binary holds it; from source, Bun bundles on the first request and lists no files. */
-interface CompiledPage {
-  index: string;
-  files?: BundledFile[];
-}
-
-/** The value of a Bun.serve route: the page as Bun serves it, or a handler. */
-export type PageRoute = HTMLBundle | ((request: Request) => Response | Promise<Response>);
-
-/** An entity tag as HTTP writes it: quoted (Bun lists its files' tags bare). */
-function quotedTag(tag: string | undefined): string | undefined {
-  if (tag === undefined) return undefined;
-  return /^(W\/)?".*"$/.test(tag) ? tag : `"${tag}"`;
-}
+/** Answers a request for one of the page's paths: the file, or 404 when the page has none there. */
+export type PageResponder = (request: Request, pathname: string) => Promise<Response>;
 
 /** Whether an If-None-Match header names `etag`: `*`, or a list of tags compared weakly (RFC 9110). */
 function matchesTag(header: string | null, etag: string | undefined): boolean {
@@ -32,47 +14,38 @@ function matchesTag(header: string | null, etag: string | undefined): boolean {
 }
 
 /** Answers GET and HEAD with the file, or 304 when the client already has this version of it; other methods 405. */
-function respond(request: Request, body: () => Blob | string, headers: Record<string, string>): Response {
-  if (request.method !== "GET" && request.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+function respond(request: Request, file: PageFile): Response {
+  const headers = { ...file.headers, ...PAGE_SECURITY_HEADERS };
+  if (request.method !== "GET" && request.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { ...PAGE_SECURITY_HEADERS, allow: "GET, HEAD" } });
   if (matchesTag(request.headers.get("if-none-match"), headers["etag"])) return new Response(null, { status: 304, headers });
-  if (request.method === "GET") return new Response(body(), { headers });
+  if (request.method === "GET") return new Response(file.body(), { headers });
   // A null body would go out as `Content-Length: 0`; HEAD must give the length GET's body has.
-  const content = body();
+  const content = file.body();
   const length = typeof content === "string" ? Buffer.byteLength(content) : content.size;
   return new Response(null, { headers: { ...headers, "content-length": String(length) } });
 }
 
 /**
- * The terminal page's routes: `/` and its hashed files. Its links to them are relative
- * (`./chunk-….js`), so that the page works as well under a path a reverse proxy adds (`location
- * /bunker/ { proxy_pass http://127.0.0.1:7681/; }`, docs/INSTALL.md), where `/chunk-….js` would
- * leave it. From source, bunfig.toml's `[serve.static] publicPath` has Bun's bundler write them so.
- * A compiled binary's page was bundled at build time with absolute links (Bun.build's publicPath
- * does not reach it): its HTML is read from the binary and rewritten once, on the first request,
- * and its files are served from the binary as they are.
+ * The terminal page's routes: `/` and its hashed files, each with the page's security headers
+ * (page-headers.ts; Bun's own HTML route sets none, and takes none). The files are loaded on the
+ * first request for a path the server does not answer itself: from source that bundles the page,
+ * once, as Bun's own route did on its first request. A page that fails to load (a bundling error,
+ * from source) is reported once to `onLoadFailed` and answered with 500 from then on.
  */
-export function pageRoutes(page: HTMLBundle): Record<string, PageRoute> {
-  const compiled = page as unknown as CompiledPage;
-  if (!compiled.files) return { "/": page };
-  const routes: Record<string, PageRoute> = {};
-  const names = compiled.files.filter((file) => file.loader !== "html").map((file) => basename(file.path));
-  for (const file of compiled.files) {
-    if (file.loader === "html") continue;
-    // Hashed names: a version never changes, so the browser may keep it.
-    const etag = quotedTag(file.headers["etag"]);
-    const headers = { ...file.headers, ...(etag && { etag }), "cache-control": "public, max-age=31536000, immutable" };
-    routes[`/${basename(file.path)}`] = (request) => respond(request, () => Bun.file(file.path), headers);
-  }
-  let html: { text: string; headers: Record<string, string> } | undefined;
-  routes["/"] = async (request) => {
-    if (!html) {
-      let text = await Bun.file(compiled.index).text();
-      for (const name of names) text = text.replaceAll(`="/${name}"`, `="./${name}"`);
-      const etag = `"${Bun.hash(text).toString(36)}"`;
-      html = { text, headers: { "content-type": "text/html;charset=utf-8", etag, "cache-control": "no-cache" } };
+export function createPageResponder(page: HTMLBundle, onLoadFailed: (error: Error) => void): PageResponder {
+  let files: Promise<PageFiles> | undefined;
+  return async (request, pathname) => {
+    files ??= loadPageFiles(page).catch((error: Error) => {
+      onLoadFailed(error);
+      throw error;
+    });
+    let loaded: PageFiles;
+    try {
+      loaded = await files;
+    } catch {
+      return new Response("the page could not be loaded; the server's log says why\n", { status: 500 });
     }
-    const { text, headers } = html;
-    return respond(request, () => text, headers);
+    const file = loaded.get(pathname);
+    return file ? respond(request, file) : new Response("not found\n", { status: 404 });
   };
-  return routes;
 }

@@ -1,7 +1,8 @@
 import terminalPage from "./index.html";
 
 /**
- * The terminal page, for `Bun.serve({ routes: { "/": terminalPage } })`. Bun bundles it (xterm.js
- * and all) when it builds the binary and serves it from memory, so nothing is read from disk.
+ * The terminal page, as an HTML import: `bun build --compile` bundles it (xterm.js and all) into the
+ * binary, which serves it from memory, so nothing is read from disk; from source the server bundles
+ * it on its first request (src/server/page-files.ts).
  */
 export { terminalPage };

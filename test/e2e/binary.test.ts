@@ -7,6 +7,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { connect } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { BUN, REPO_ROOT, startServer, type StartServerOptions, type TestServer } from "../helpers/server-process.ts";
+import { EXPECTED_PAGE_HEADERS, pageHeadersOf } from "../helpers/page-headers.ts";
 
 /** An empty directory holding only the copied binary: proves it needs nothing from the source tree. */
 let dir = "";
@@ -33,7 +34,7 @@ function runBinary(args: string[]) {
 
 /**
  * startServer() has no cwd option and spawns in the test runner's cwd (the repo root, with its
- * bunfig.toml and package.json); chdir around the spawn so the server, too, runs from the temp dir.
+ * package.json); chdir around the spawn so the server, too, runs from the temp dir.
  */
 async function startServerInDir(options: StartServerOptions): Promise<TestServer> {
   const previous = process.cwd();
@@ -94,7 +95,7 @@ describe("the compiled binary, copied alone into an empty directory", () => {
     await using server = await startServerInDir({ command: [binary] });
     const base = `http://127.0.0.1:${server.port}`;
     const page = await fetch(`${base}/`);
-    expect(page.status).toBe(200);
+    expect({ status: page.status, headers: pageHeadersOf(page) }).toEqual({ status: 200, headers: EXPECTED_PAGE_HEADERS });
     const html = await page.text();
     expect(html).toMatch(/<meta name="referrer" content="no-referrer" ?\/?>/);
     // Linked relatively, so that a proxy may serve the page under a path (page-routes.ts).
@@ -103,7 +104,12 @@ describe("the compiled binary, copied alone into an empty directory", () => {
     expect(assets.filter((asset) => !asset.startsWith("./"))).toEqual([]);
     for (const asset of assets) {
       const response = await fetch(new URL(asset, `${base}/`));
-      expect({ asset, status: response.status, immutable: response.headers.get("cache-control")?.includes("immutable") }).toEqual({ asset, status: 200, immutable: true });
+      expect({ asset, status: response.status, immutable: response.headers.get("cache-control")?.includes("immutable"), headers: pageHeadersOf(response) }).toEqual({
+        asset,
+        status: 200,
+        immutable: true,
+        headers: EXPECTED_PAGE_HEADERS,
+      });
       // A second load of the same version is answered from the browser's copy, a tag quoted as
       // HTTP writes it and compared as a list, weakly, or `*`.
       const etag = response.headers.get("etag")!;

@@ -33,6 +33,9 @@ describe("a server on loopback with --no-auth", () => {
     const refused = { status: 403, body: "host not allowed: a server on loopback without a token answers only loopback names\n" };
     expect(await get(server, "/files/notes.txt?session=project", `attacker.example:${server.port}`)).toEqual(refused);
     expect(await get(server, "/metrics", `attacker.example:${server.port}`)).toEqual(refused);
+    // The page holds no secret, but a rebound name gets nothing here either.
+    expect(await get(server, "/", `attacker.example:${server.port}`)).toEqual(refused);
+    expect((await get(server, "/", `localhost:${server.port}`)).status).toBe(200);
   });
 
   test("answers loopback names and the host of an allowed origin", async () => {

@@ -2,18 +2,28 @@
 // with it joins as a viewer, without the token: it replays and follows the shell, and sends nothing
 // that could reach it.
 import { describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestServer } from "../helpers/server-process.ts";
 import { startSocketGate } from "../helpers/socket-gate.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, escapeRegex, readAllLines, typeCommand, waitForLines, waitForText } from "./terminal-screen.ts";
+import { createPolicyViolations, watchPolicyViolations } from "./policy-violations.ts";
 
 let server: TestServer;
 let browser: Browser;
+/** Every Content-Security-Policy violation of the sharing pages and the viewers: none, says the last test. */
+const violations = createPolicyViolations();
+
+/** A browser context whose pages' policy violations are recorded. */
+async function newContext(viewport: { width: number; height: number }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport });
+  await watchPolicyViolations(context, violations);
+  return context;
+}
 
 /** A page with the token, at its shell's prompt, allowed to use the clipboard. */
 async function openSharer(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const context = await newContext({ width: 1000, height: 600 });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${server.port}` });
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${server.port}/#token=${server.token}`);
@@ -38,7 +48,7 @@ async function shareLink(page: Page): Promise<string> {
 
 /** A fresh browser context (no token in it) at `url`; `watch` sees the page before it loads. */
 async function openViewer(url: string, watch?: (page: Page) => void): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const context = await newContext({ width: 1000, height: 600 });
   const page = await context.newPage();
   watch?.(page);
   await page.goto(url);
@@ -103,7 +113,7 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
   test("draws the shell at the shell's terminal size, whatever its own window, and follows the sharer's resizes", async () => {
     const sharer = await openSharer();
     const link = await shareLink(sharer);
-    const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+    const context = await newContext({ width: 1400, height: 800 });
     const viewer = await context.newPage();
     await viewer.goto(link);
     await viewer.waitForSelector('#status[data-connection="open"][data-shell="running"]');
@@ -135,7 +145,7 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
   test("in a window smaller than the shell's terminal, keeps its bars in view and scrolls the terminal to its newest line", async () => {
     const sharer = await openSharer();
     const link = await shareLink(sharer);
-    const context = await browser.newContext({ viewport: { width: 420, height: 300 } });
+    const context = await newContext({ width: 420, height: 300 });
     const viewer = await context.newPage();
     await viewer.goto(link);
     await viewer.waitForSelector('#status[data-connection="open"][data-shell="running"]');
@@ -236,7 +246,7 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
   }, 30_000);
 
   test("shows the link in a selected field, saying so, when the browser refuses the clipboard", async () => {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+    const context = await newContext({ width: 1000, height: 600 });
     // A browser that refuses both ways of copying (a setting, or a page that is not a secure context).
     await context.addInitScript(() => {
       document.execCommand = () => false;
@@ -276,4 +286,9 @@ describe.skipIf(noBrowserReason !== undefined)("a read-only link to a tab's shel
     await sharer.context().close();
     await garbled.context().close();
   }, 30_000);
+
+  // Last, so that it covers every sharing page and viewer above (the same page, with its policy).
+  test("reports no Content-Security-Policy violation on the sharing pages or the viewers", () => {
+    expect(violations.lines).toEqual([]);
+  });
 });

@@ -8,6 +8,8 @@ import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 import { ACK_WINDOW_BYTES } from "../../src/web/ack-window.ts";
 import { watchOutputFlow, type OutputFlowWatch } from "./output-flow.ts";
 import { PROMPT, escapeRegex, readAllLines, readCols, typeCommand, waitForLines } from "./terminal-screen.ts";
+import { createPolicyViolations, watchPolicyViolations } from "./policy-violations.ts";
+import { serveFramingPage } from "./framing-page.ts";
 
 /** Screenshots land here (see docs/WEB.md); the directory is not under version control. */
 const OUTPUT_DIR = join(import.meta.dir, "output");
@@ -16,10 +18,13 @@ let server: TestServer;
 let browser: Browser;
 let page: Page;
 let flow: OutputFlowWatch;
+/** Every Content-Security-Policy violation of every page this file opens: none, says its last tests. */
+const violations = createPolicyViolations();
 
 /** Opens the page the way a user does: the address the server prints, token in the fragment. */
 async function openPage(port: number, watch?: (page: Page) => void): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  await watchPolicyViolations(context, violations);
   const opened = await context.newPage();
   watch?.(opened);
   const response = await opened.goto(`http://127.0.0.1:${port}/#token=${server.token}`);
@@ -215,5 +220,45 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page in headless Ch
     // Given up on, and trying again (through the frozen relay, so not back yet).
     expect(["reconnecting", "connecting"]).toContain((await frozen.locator("#status").getAttribute("data-connection"))!);
     await frozen.context().close();
+  });
+
+  // Last, so that it covers everything the tests above did: connecting, output of every kind, a
+  // second tab, the End session dialog (a form), drops and resumes.
+  test("reports no Content-Security-Policy violation, 24-bit colour (xterm's style attributes) included", async () => {
+    await typeCommand(page, "printf '\\033[38;2;255;80;0m%s\\033[0m \\033[1;32m%s\\033[0m\\n' truecolour green");
+    await waitForLines(page, ["^truecolour green$", PROMPT]);
+    const colour = await page.evaluate(() => [...document.querySelectorAll(".pane.active .xterm-rows span")].find((span) => span.textContent === "truecolour")?.getAttribute("style"));
+    expect(colour).toContain("color: rgb(255, 80, 0)");
+    expect(violations.lines).toEqual([]);
+  });
+
+  test("enforces its policy: a script that got into the page does not run, and the refusal is reported", async () => {
+    const reported = violations.next(/^script-src-elem refused inline /);
+    const ran = await page.evaluate(() => {
+      const script = document.createElement("script");
+      script.textContent = "window.__injectedScriptRan = true";
+      document.head.append(script);
+      return (window as unknown as { __injectedScriptRan?: boolean }).__injectedScriptRan === true;
+    });
+    expect(ran).toBe(false);
+    expect(await reported).toBe(`script-src-elem refused inline on http://127.0.0.1:${server.port}/`);
+  });
+
+  test("refuses to show in a frame of another site's page (clickjacking)", async () => {
+    await using framer = serveFramingPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
+    const context = await browser.newContext();
+    const refusals = createPolicyViolations();
+    await watchPolicyViolations(context, refusals);
+    const refused = refusals.next(/frame-ancestors 'none'/);
+    const framing = await context.newPage();
+    // Resolves once the framing page has loaded, and so its frame.
+    await framing.goto(framer.url);
+    // The frame holds the browser's error page, not the page's markup.
+    const frame = framing.frames().find((each) => each !== framing.mainFrame());
+    expect({ url: frame?.url(), page: await frame?.evaluate(() => document.getElementById("panes") !== null) }).toEqual({ url: "chrome-error://chromewebdata/", page: false });
+    expect(await refused).toBe(
+      `console error: Framing 'http://127.0.0.1:${server.port}/' violates the following Content Security Policy directive: "frame-ancestors 'none'". The request has been blocked.\n`,
+    );
+    await context.close();
   });
 });

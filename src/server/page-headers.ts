@@ -1,0 +1,45 @@
+/**
+ * The Content-Security-Policy of the terminal page (and of the viewer page, the same page with
+ * `#view=`). The page holds the server's token, or a view secret, in sessionStorage, and writes
+ * bytes that commands print into xterm.js: should any of them ever reach the DOM as markup, this
+ * keeps it from running script, loading anything, or sending what it read anywhere. Every source is
+ * `'self'` or nothing, never a named origin: behind a reverse proxy (TLS, a path of its own) the
+ * browser's origin is the proxy's, and `'self'` follows it with no header to trust.
+ */
+export const PAGE_CONTENT_SECURITY_POLICY = [
+  // Whatever a directive below does not name, nothing.
+  "default-src 'none'",
+  // The bundled module only: no inline script, no eval (the bundle needs neither).
+  "script-src 'self'",
+  // The page's socket and GET healthz. CSP3's 'self' takes ws: and wss: of the page's own host and
+  // port (wss: only, on an https: page), so no origin is named here (Chromium: test/web/page.test.ts,
+  // through TLS: test/deploy/nginx-page.test.ts).
+  "connect-src 'self'",
+  // The stylesheet, and 'unsafe-inline' for xterm.js: its DOM renderer writes its theme and cell
+  // size into <style> elements it creates, and colours a cell of 24-bit colour through its style
+  // attribute. A style cannot run script, and with img-src and font-src closed it cannot send a
+  // thing off the page either.
+  "style-src 'self' 'unsafe-inline'",
+  // The empty `data:,` favicon (index.html), which keeps the browser from asking for /favicon.ico.
+  "img-src data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  // Nothing is posted: the End session dialog's form is `method="dialog"`, which submits nowhere.
+  "form-action 'none'",
+  // No page of any origin, this one's included, may frame a terminal (clickjacking keystrokes into
+  // a shell); X-Frame-Options below says the same to browsers that predate frame-ancestors.
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** The headers on every response of the page: its HTML and its bundled files. */
+export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": PAGE_CONTENT_SECURITY_POLICY,
+  "x-frame-options": "DENY",
+  // A file is what its Content-Type says, never what its bytes look like.
+  "x-content-type-options": "nosniff",
+  // Also a <meta> in index.html; the header covers the bundled files' own requests as well.
+  "referrer-policy": "no-referrer",
+  // A page of another origin that opened this one (or that this one opens) gets no handle on its
+  // window, which holds the token.
+  "cross-origin-opener-policy": "same-origin",
+};
