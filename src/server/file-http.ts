@@ -7,6 +7,13 @@ import { fileValidatorsOf, isRangeStillValid, matchesIfNoneMatch, type FileValid
 import type { FileLimits } from "../files/limits.ts";
 import { openUpload } from "../files/upload-writer.ts";
 
+/** What every download of a workspace file goes out with, beside its type (see handleFileHttp's GET). */
+const WORKSPACE_FILE_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "content-disposition": "attachment",
+  "content-security-policy": "sandbox; default-src 'none'",
+} as const;
+
 /** The session a file request over HTTP acts on, already authenticated and looked up. */
 export interface HttpFileTarget {
   readonly workspace: string;
@@ -80,6 +87,10 @@ async function serveDownload(scope: FileScope, request: Request, relativePath: s
   const rangeHeader = isRangeStillValid(request.headers.get("if-range"), entityTag) ? request.headers.get("range") : null;
   const range = parseRangeHeader(rangeHeader, reader.size);
   const headers: Record<string, string> = {
+    // A workspace file is whatever a command wrote: a browser must never render it as a page of the
+    // server's origin, where the terminal page keeps the token. Bytes, not to be sniffed, saved
+    // rather than shown, and in a sandbox of no origin with nothing allowed, should one show it anyway.
+    ...WORKSPACE_FILE_HEADERS,
     "content-type": "application/octet-stream",
     "accept-ranges": "bytes",
     etag: entityTag,

