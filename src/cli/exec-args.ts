@@ -16,13 +16,20 @@ const MAX_RECONNECT_TIMEOUT_MS = 3_600_000;
 /** Whether local stdin is forwarded. `auto`: when stdin is not a terminal, or with -t. */
 export type StdinMode = "auto" | "always" | "never";
 
+/**
+ * Whether the command runs on a PTY. `auto` (-t, and bunker shell): unless local stdin is forwarded
+ * and is not a terminal, since a PTY has no end of file to pass on (ssh and kubectl do the same);
+ * `always` (-tt, as ssh spells it): whatever stdin is.
+ */
+export type TtyMode = "never" | "auto" | "always";
+
 /** `bunker exec` and `bunker shell` settings. */
 export interface ExecSettings {
   url: string;
   token: string | undefined;
   /** Where the token came from, for messages that tell the user what to check. */
   tokenSource: ConnectContext["tokenSource"];
-  tty: boolean;
+  tty: TtyMode;
   stdin: StdinMode;
   env: Record<string, string>;
   cwd: string | undefined;
@@ -42,7 +49,8 @@ export interface ExecSettings {
 const EXEC_FLAGS = {
   url: { type: "string" },
   token: { type: "string" },
-  tty: { type: "boolean", short: "t" },
+  // Counted: -tt insists on a terminal.
+  tty: { type: "boolean", short: "t", multiple: true },
   stdin: { type: "boolean", short: "i" },
   "no-stdin": { type: "boolean" },
   env: { type: "string", short: "e", multiple: true },
@@ -80,7 +88,13 @@ export function splitCommand(args: string[]): { flags: string[]; command: string
 export function parseExecArgs(args: string[], env: Record<string, string | undefined>, options: { shell?: boolean } = {}): ExecSettings | "help" {
   const { flags: flagArgs, command } = splitCommand(args);
   const flags = parseFlags(flagArgs, EXEC_FLAGS) as {
-    [Name in keyof typeof EXEC_FLAGS]?: (typeof EXEC_FLAGS)[Name] extends { multiple: true } ? string[] : (typeof EXEC_FLAGS)[Name]["type"] extends "boolean" ? boolean : string;
+    [Name in keyof typeof EXEC_FLAGS]?: (typeof EXEC_FLAGS)[Name] extends { multiple: true }
+      ? (typeof EXEC_FLAGS)[Name]["type"] extends "boolean"
+        ? number
+        : string[]
+      : (typeof EXEC_FLAGS)[Name]["type"] extends "boolean"
+        ? boolean
+        : string;
   };
   if (flags.help) return "help";
   if (flags.stdin && flags["no-stdin"]) throw new UsageError("-i/--stdin and --no-stdin contradict each other");
@@ -102,7 +116,7 @@ export function parseExecArgs(args: string[], env: Record<string, string | undef
     url: normalizeUrl(flags.url ?? env["BUNKER_URL"] ?? DEFAULT_URL, flags.url !== undefined ? "--url" : "BUNKER_URL"),
     token,
     tokenSource,
-    tty: options.shell === true || flags.tty === true,
+    tty: (flags.tty ?? 0) >= 2 ? "always" : options.shell === true || flags.tty === 1 ? "auto" : "never",
     stdin: flags.stdin ? "always" : flags["no-stdin"] ? "never" : "auto",
     env: parseEnvAssignments(flags.env ?? [], env),
     cwd: flags.cwd,
@@ -155,7 +169,10 @@ Exits with the command's exit code, or 128 + the signal number when a signal end
 
   --url URL          the server (or BUNKER_URL; default ${DEFAULT_URL})
   --token TOKEN      the server's token (or BUNKER_TOKEN, which keeps it out of ps)
-  -t, --tty          run on a terminal: raw local terminal, window size follows
+  -t, --tty          run on a terminal: raw local terminal, window size follows; only when
+                     stdin is a terminal (else bunker says so and runs without one, so that
+                     the end of a pipe or file reaches the command)
+  -tt                a terminal even when stdin is not one (as ssh -tt)
   -i, --stdin        forward stdin even when it is a terminal (without -t)
   --no-stdin         never forward stdin; the command reads /dev/null
   -e, --env K=V      set a variable (repeatable); -e K copies K from here
@@ -172,7 +189,9 @@ Exits with the command's exit code, or 128 + the signal number when a signal end
                      for N ms (default ${DEFAULT_RECONNECT_TIMEOUT_MS}; 0: give up at once)
 
 Stdin is forwarded, end of file included, when it is not a terminal (a pipe or a file), and
-always with -t or -i; otherwise the command's stdin is /dev/null. Ctrl-C sends SIGINT to the
+always with -t or -i; otherwise the command's stdin is /dev/null. With -tt such a stdin is typed
+into the terminal and its end types ^D, which only a program reading a line, at its start, takes
+as the end: printf x | bunker exec -tt -- cat waits for more. Ctrl-C sends SIGINT to the
 command (with -t it is typed into the terminal instead).
 
 When the connection drops mid-command (not a server shutting down), bunker reconnects to the
@@ -189,5 +208,7 @@ the server), 127 when the server could not start it.
 export const SHELL_HELP = `Usage: bunker shell [flags] [--] [command [args...]]
 
 An interactive shell on a bunker server: bunker exec -t with a login shell (bash, else sh)
-unless a command is given. Takes the flags of bunker exec.
+unless a command is given. Takes the flags of bunker exec. When stdin is not a terminal (a pipe
+or a file), the shell runs without one, as over ssh: it reads its commands from stdin and ends
+where stdin ends (bunker says so on stderr). -tt types stdin into a terminal all the same.
 `;

@@ -6,6 +6,7 @@ import { EXEC_HELP, parseExecArgs, type ExecSettings } from "./exec-args.ts";
 import { enterRawMode } from "./raw-terminal.ts";
 import { ResumableExec, type ExecOutcome } from "./resumable-exec.ts";
 import { forwardStdin } from "./stdin-forward.ts";
+import { chooseTerminal } from "./terminal-choice.ts";
 
 /** Exit status when bunker itself could not run the command (as ssh uses it). */
 export const CLIENT_FAILURE_EXIT = 255;
@@ -38,7 +39,9 @@ export function exitStatus(exit: ExecExit): number {
 
 /** Runs one command with the local terminal and stdio wired to it; resolves with the exit status. */
 export async function runRemoteCommand(settings: ExecSettings, command: ExecCommand): Promise<number> {
-  const stdinForwarded = settings.stdin === "always" || (settings.stdin === "auto" && (settings.tty || process.stdin.isTTY !== true));
+  const { pty, stdinForwarded, rawMode, warning } = chooseTerminal(settings, process.stdin.isTTY === true);
+  // Before connecting: said once, whatever comes of the connection.
+  if (warning) process.stderr.write(`bunker: ${warning}\n`);
   let session: Session;
   try {
     session = await connect(settings.url, { ...(settings.token !== undefined && { token: settings.token }), ...(settings.name !== undefined && { name: settings.name }) });
@@ -50,8 +53,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   if (settings.noNetwork && session.sandbox.backend === "none") {
     process.stderr.write("bunker: --no-network: this server runs commands without a sandbox (none), which cannot take the network away; the command has it\n");
   }
-  const terminal = settings.tty ? localTerminalSize() : undefined;
-  const rawMode = settings.tty && stdinForwarded && process.stdin.isTTY === true;
+  const terminal = pty ? localTerminalSize() : undefined;
   // In raw mode a bare \n does not return to the left edge (output processing is off).
   const notice = (text: string) => void process.stderr.write(rawMode ? `\r\nbunker: ${text}\r\n` : `bunker: ${text}\n`);
   let exec: ResumableExec;
@@ -67,7 +69,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
         ...(settings.timeoutMs !== undefined && { timeoutMs: settings.timeoutMs }),
         ...(settings.readOnly && { readOnly: true }),
         ...(settings.noNetwork && { network: false }),
-        ...(settings.tty ? { pty: terminal ?? { cols: 80, rows: 24 } } : { stdin: stdinForwarded }),
+        ...(pty ? { pty: terminal ?? { cols: 80, rows: 24 } } : { stdin: stdinForwarded }),
         ackWindowBytes: ACK_WINDOW_BYTES,
       },
       reconnectTimeoutMs: settings.reconnectTimeoutMs,
@@ -97,7 +99,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   // Stdin is exact across a drop when the server says what it took in (ExecInfo.stdin). When it
   // does not (an older server), piped data cut at a drop is worth a warning; keystrokes (-t) are
   // seen on the screen.
-  const stdinInexact = settings.tty ? undefined : () => notice("a stdin write was cut off by the drop and sent again: the command may get part of it twice, or miss bytes sent just before");
+  const stdinInexact = pty ? undefined : () => notice("a stdin write was cut off by the drop and sent again: the command may get part of it twice, or miss bytes sent just before");
   if (stdinForwarded) void forwardStdin(process.stdin, exec, stdinInexact);
 
   // Local stdout or stderr closed (`| head`): 141, and the session is closed, which ends the command.

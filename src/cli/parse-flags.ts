@@ -13,14 +13,17 @@ import { UsageError, quote } from "./usage-error.ts";
 export interface FlagSpec {
   readonly type: "string" | "boolean";
   readonly short?: string;
-  /** A value flag that may be given more than once: its values are collected in order. */
+  /**
+   * A flag that may be given more than once: a value flag's values are collected in order, a
+   * switch's times are counted (`-tt`, ssh's way of insisting).
+   */
   readonly multiple?: boolean;
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
-/** What was given: a string, `true`, or the strings of a `multiple` flag, by flag name without dashes. */
-export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+/** What was given, by flag name without dashes: a string, `true`, the strings of a `multiple` value flag, or how many times a `multiple` switch came. */
+export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
 
 /** Whether `arg` is one of the command's own flags (`--port`, `--port=1`, `-h`, a group such as `-ti`). */
 function isOwnFlag(arg: string, specs: FlagSpecs): boolean {
@@ -51,6 +54,9 @@ export function parseFlags(args: readonly string[], specs: FlagSpecs): FlagValue
     if (!spec.multiple) values[name] = value;
     else ((values[name] ??= []) as string[]).push(value);
   };
+  const turnOn = (name: string, spec: FlagSpec) => {
+    values[name] = spec.multiple ? ((values[name] as number | undefined) ?? 0) + 1 : true;
+  };
   /** The argument after `flag` as its value, unless there is none or it is one of the command's flags. */
   const valueAfter = (index: number, flag: string, missing: string, long: boolean): string => {
     const next = args[index + 1];
@@ -71,7 +77,7 @@ export function parseFlags(args: readonly string[], specs: FlagSpecs): FlagValue
       if (!spec) throw new UsageError(`Unknown option '--${name}'`);
       if (spec.type === "boolean") {
         if (equals >= 0) throw new UsageError(`Option '--${name}' does not take an argument`);
-        values[name] = true;
+        turnOn(name, spec);
       } else if (equals >= 0) {
         set(name, spec, arg.slice(equals + 1));
       } else {
@@ -89,7 +95,7 @@ export function parseFlags(args: readonly string[], specs: FlagSpecs): FlagValue
       if (name === undefined) throw new UsageError(`Unknown option '-${letter}'`);
       const spec = specs[name]!;
       if (spec.type === "boolean") {
-        values[name] = true;
+        turnOn(name, spec);
         continue;
       }
       const rest = arg.slice(at + 1);

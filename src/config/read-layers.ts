@@ -62,7 +62,7 @@ function fromText(name: ServeFieldName, raw: string | string[] | boolean, label:
 }
 
 /** The settings given as flags (parseFlags values, keyed by flag name without dashes). */
-export function readFlagLayer(flags: Record<string, string | boolean | (string | boolean)[] | undefined>): ConfigLayer {
+export function readFlagLayer(flags: Record<string, string | boolean | number | (string | boolean)[] | undefined>): ConfigLayer {
   const layer: ConfigLayer = { kind: "flag", values: {}, labels: {}, warnings: [] };
   for (const name of SERVE_FIELD_NAMES) {
     const flag = flagOf(name);

@@ -8,6 +8,7 @@ import { diagnoseBwrap } from "./diagnose-bwrap.ts";
 import type { HostFacts } from "./diagnose-facts.ts";
 import { asRoot, installPackageCommand } from "./diagnose-fix.ts";
 import { FALLBACK_NOT_ENFORCED } from "./fallback.ts";
+import { reaperArchFor } from "./reaper.ts";
 
 /** A program or kernel feature the sandbox's hardening relies on; it does not decide the backend. */
 export interface SupportCheck {
@@ -71,12 +72,28 @@ function diagnoseFallback(): BackendCheck {
   return backendCheck("none", "works", { reason: "always available: a clean environment and cwd in the workspace, but no OS isolation" });
 }
 
+/**
+ * prlimit, only where something runs it: the fallback on an architecture without a reaper. Where
+ * there is a reaper (x64, arm64), it sets the limits for bwrap and the fallback alike, and a
+ * missing prlimit called for installing util-linux that nothing would use.
+ */
+function diagnosePrlimit(facts: HostFacts): SupportCheck[] {
+  if (reaperArchFor(facts.arch) !== undefined) return [];
+  if (facts.prlimitPath !== undefined) return [{ name: "prlimit", present: true, reason: `found at ${facts.prlimitPath}`, fix: [] }];
+  return [
+    {
+      name: "prlimit",
+      present: false,
+      reason: `prlimit is not in /usr/bin or /bin: bunker has no reaper for ${facts.arch}, so the fallback sets resource limits with prlimit, and sets none without it`,
+      fix: [asRoot(installPackageCommand(facts.distro, "util-linux"), facts.uid)],
+    },
+  ];
+}
+
 function diagnoseSupport(facts: HostFacts): SupportCheck[] {
   if (facts.platform !== "linux") return [];
   return [
-    facts.prlimitPath === undefined
-      ? { name: "prlimit", present: false, reason: "prlimit is not in /usr/bin or /bin: the fallback needs it for resource limits where bunker has no reaper for this architecture (bwrap does not)", fix: [asRoot(installPackageCommand(facts.distro, "util-linux"), facts.uid)] }
-      : { name: "prlimit", present: true, reason: `found at ${facts.prlimitPath}`, fix: [] },
+    ...diagnosePrlimit(facts),
     facts.seccomp?.supported === false
       ? {
           name: "seccomp",

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOCTOR_HELP, MAIN_HELP } from "../../src/cli/help.ts";
@@ -89,6 +89,31 @@ describe("bunker doctor with an empty PATH", () => {
     expect(report.auto).toMatchObject({ backend: "none", sandboxed: false });
     // prlimit is looked for where the server looks (/usr/bin, /bin), not on PATH.
     expect(report.facts).toMatchObject({ bwrapPath: null, bwrapProbe: null, prlimitPath: Bun.which("prlimit", { PATH: "/usr/bin:/bin" }) });
+  });
+});
+
+describe("bunker doctor without prlimit", () => {
+  // /dev/null bound over prlimit: no executable there, as on a host without util-linux. With bwrap
+  // off PATH too, the doctor once told to install util-linux, which nothing runs on x64 or arm64.
+  const prlimit = Bun.which("prlimit", { PATH: "/usr/bin:/bin" });
+  if (!prlimit) console.warn("skipping the test without prlimit: it is missing from /usr/bin and /bin already");
+  test.skipIf(noBwrap || !prlimit)("asks for no util-linux where the reaper sets the limits", async () => {
+    const bwrap = Bun.which("bwrap") ?? "bwrap";
+    const sandbox = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--ro-bind", REPO_ROOT, REPO_ROOT, "--ro-bind", "/dev/null", realpathSync(prlimit!), "--"];
+    const run = async (...args: string[]) => {
+      const proc = Bun.spawn([...sandbox, BUN, join(REPO_ROOT, "src", "main.ts"), "doctor", ...args], { env: { PATH: emptyDir, HOME: "/tmp" }, stdout: "pipe", stderr: "pipe" });
+      const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      return { stdout, exitCode };
+    };
+    const json = await run("--json");
+    expect(json.exitCode).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report.facts).toMatchObject({ bwrapPath: null, prlimitPath: null });
+    expect(report.support.map((item: { name: string }) => item.name)).toEqual(["seccomp"]);
+    const text = await run();
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).not.toContain("prlimit");
+    expect(text.stdout).not.toContain("util-linux");
   });
 });
 

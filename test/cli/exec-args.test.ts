@@ -7,7 +7,7 @@ test("defaults: the local server, stdin decided by the terminal, no PTY", () => 
     url: DEFAULT_URL,
     token: undefined,
     tokenSource: undefined,
-    tty: false,
+    tty: "never",
     stdin: "auto",
     env: {},
     cwd: undefined,
@@ -51,7 +51,7 @@ test("--reconnect-timeout-ms takes 0 (no reconnect) up to an hour", () => {
 
 test("-t, -i, --no-stdin, -e, --cwd, --name and --timeout-ms", () => {
   expect(parseExecArgs(["-t", "-e", "A=1", "-e", "B=", "--cwd", "src", "--name", "dev", "--timeout-ms", "500", "--", "make"], {})).toMatchObject({
-    tty: true,
+    tty: "auto",
     env: { A: "1", B: "" },
     cwd: "src",
     name: "dev",
@@ -62,8 +62,14 @@ test("-t, -i, --no-stdin, -e, --cwd, --name and --timeout-ms", () => {
   expect(parseExecArgs(["--no-stdin", "cat"], {})).toMatchObject({ stdin: "never" });
 });
 
-test("bunker shell always asks for a terminal and may run without a command", () => {
-  expect(parseExecArgs([], {}, { shell: true })).toMatchObject({ tty: true, argv: [] });
+test("-tt (or -t -t, --tty --tty, -tti) insists on a terminal", () => {
+  for (const flags of [["-tt"], ["-t", "-t"], ["--tty", "--tty"], ["-tti"], ["-ttt"]]) expect(parseExecArgs([...flags, "cat"], {})).toMatchObject({ tty: "always", argv: ["cat"] });
+});
+
+test("bunker shell always asks for a terminal, -tt insists, and it may run without a command", () => {
+  expect(parseExecArgs([], {}, { shell: true })).toMatchObject({ tty: "auto", argv: [] });
+  expect(parseExecArgs(["-t"], {}, { shell: true })).toMatchObject({ tty: "auto", argv: [] });
+  expect(parseExecArgs(["-tt"], {}, { shell: true })).toMatchObject({ tty: "always", argv: [] });
 });
 
 test("-e NAME copies the variable from here, and skips it when unset", () => {

@@ -2,6 +2,7 @@
 // tmux session of a known size and reads the screen back with capture-pane.
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { NO_TERMINAL_WARNING } from "../../src/cli/terminal-choice.ts";
 import { BUN, REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 
@@ -112,6 +113,21 @@ describe.skipIf(noTmuxReason !== undefined)("bunker exec -t under tmux", () => {
       "got-abc",
       "EXIT=0",
     ]);
+  }, 30_000);
+
+  test("stdout piped (| cat) keeps the terminal: keys come from the local one, the size from stderr's", async () => {
+    await using terminal = await openTerminal(`${bunker} exec -t -- sh -c 'stty size; read line; echo got-$line' | cat; ${showTerminalModes}`);
+    await terminal.waitFor(/^30 100$/m);
+    await terminal.sendKeys("abc", "Enter");
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean)).toEqual(["30 100", "abc", "got-abc", "opost", "icanon", "EXIT=0"]);
+  }, 30_000);
+
+  test("stdin piped in a terminal: bunker says it runs without one, leaves the local terminal as it is, and cat ends", async () => {
+    // Wide enough for the warning on one line.
+    await using terminal = await openTerminal(`printf hi | ${bunker} exec -t -- cat; echo; ${showTerminalModes}`, server, 160);
+    const screen = await terminal.waitFor(/EXIT=\d+/);
+    expect(screen.split("\n").filter(Boolean)).toEqual([`bunker: ${NO_TERMINAL_WARNING}`, "hi", "opost", "icanon", "EXIT=0"]);
   }, 30_000);
 
   test("the local terminal is restored when bunker dies of an uncaught error while raw", async () => {

@@ -153,12 +153,12 @@ describe("bunker exec", () => {
     expect(await new Response(proc.stdout).text()).toBe("1\nstatus=141\n");
   });
 
-  test("-t with stdin at end of file: no refusal of the ^D that raced the exit is printed (20 runs under --sandbox none)", async () => {
+  test("-tt with stdin at end of file: no refusal of the ^D that raced the exit is printed (20 runs under --sandbox none)", async () => {
     // Without a sandbox the command exits before the ^D for the local end of file arrives, nearly
     // every time; the server refuses it (invalid_state), and that refusal used to be printed.
     await using bare = await startServer({ args: ["--sandbox", "none"] });
     for (let run = 0; run < 20; run++) {
-      expect(await runExec(["-t", "--", "echo", "hi"], { env: { BUNKER_URL: bare.url, BUNKER_TOKEN: bare.token! } })).toEqual({ code: 0, stdout: "hi\r\n", stderr: "" });
+      expect(await runExec(["-tt", "--", "echo", "hi"], { env: { BUNKER_URL: bare.url, BUNKER_TOKEN: bare.token! } })).toEqual({ code: 0, stdout: "hi\r\n", stderr: "" });
     }
   }, 30_000);
 

@@ -26,6 +26,12 @@ test("reads values in both forms, switches, one-letter groups and repeated flags
   expect(parseFlags([], SPECS)).toEqual({});
 });
 
+test("a switch with multiple counts how many times it came, in any form", () => {
+  const specs = { ...SPECS, tty: { type: "boolean", short: "t", multiple: true } } as const satisfies FlagSpecs;
+  expect(parseFlags(["-t"], specs)).toEqual({ tty: 1 });
+  expect(parseFlags(["-tt", "--tty", "-it"], specs)).toEqual({ tty: 4, stdin: true });
+});
+
 test("a value may start with a dash, unless it is one of the command's flags", () => {
   expect(parseFlags(["--port", "-1", "--token", "-secret-", "-e", "-x"], SPECS)).toEqual({ port: "-1", token: "-secret-", env: ["-x"] });
   expect(() => parseFlags(["--token", "--port", "80"], SPECS)).toThrow(new UsageError('--token needs a value, but "--port" follows it; write --token=--port if that is the value'));

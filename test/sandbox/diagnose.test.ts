@@ -307,18 +307,38 @@ test("on a platform with no sandbox, auto falls back to none", () => {
 });
 
 describe("hardening support on Linux", () => {
-  test("reports prlimit and seccomp as present", () => {
-    expect(diagnoseSandbox(ubuntuFacts()).support).toEqual([
-      { name: "prlimit", present: true, reason: "found at /usr/bin/prlimit", fix: [] },
-      { name: "seccomp", present: true, reason: "the kernel supports seccomp filters", fix: [] },
-    ]);
+  test("reports seccomp as present, and no prlimit where the reaper sets the limits (x64, arm64)", () => {
+    for (const arch of ["x64", "arm64"]) {
+      expect(diagnoseSandbox(ubuntuFacts({ arch })).support).toEqual([{ name: "seccomp", present: true, reason: "the kernel supports seccomp filters", fix: [] }]);
+    }
   });
 
-  test("says how to get what is missing", () => {
-    const support = diagnoseSandbox(ubuntuFacts({ prlimitPath: undefined, seccomp: { supported: false, mode: undefined } })).support;
-    expect(support.map(({ name, present, fix }) => ({ name, present, fix }))).toEqual([
-      { name: "prlimit", present: false, fix: ["sudo apt-get install util-linux"] },
-      { name: "seccomp", present: false, fix: ["boot a kernel with CONFIG_SECCOMP_FILTER=y (every mainstream distribution kernel has it)"] },
+  test("a missing prlimit asks for no util-linux where the reaper sets the limits, with bwrap off PATH or not", () => {
+    for (const facts of [ubuntuFacts({ prlimitPath: undefined }), ubuntuFacts({ prlimitPath: undefined, bwrapPath: undefined, bwrapOffPath: "/usr/bin/bwrap", bwrapProbe: undefined })]) {
+      const diagnosis = diagnoseSandbox(facts);
+      expect(diagnosis.support.map((item) => item.name)).toEqual(["seccomp"]);
+      expect(JSON.stringify(diagnosis)).not.toContain("util-linux");
+    }
+  });
+
+  test("without a reaper for the architecture, prlimit is reported, and a missing one is util-linux to install", () => {
+    expect(diagnoseSandbox(ubuntuFacts({ arch: "riscv64" })).support[0]).toEqual({ name: "prlimit", present: true, reason: "found at /usr/bin/prlimit", fix: [] });
+    expect(diagnoseSandbox(ubuntuFacts({ arch: "riscv64", prlimitPath: undefined })).support[0]).toEqual({
+      name: "prlimit",
+      present: false,
+      reason: "prlimit is not in /usr/bin or /bin: bunker has no reaper for riscv64, so the fallback sets resource limits with prlimit, and sets none without it",
+      fix: ["sudo apt-get install util-linux"],
+    });
+  });
+
+  test("says how to get a missing seccomp", () => {
+    expect(diagnoseSandbox(ubuntuFacts({ seccomp: { supported: false, mode: undefined } })).support).toEqual([
+      {
+        name: "seccomp",
+        present: false,
+        reason: "the kernel has no seccomp (no Seccomp line in /proc/self/status): no syscall filter can be installed",
+        fix: ["boot a kernel with CONFIG_SECCOMP_FILTER=y (every mainstream distribution kernel has it)"],
+      },
     ]);
   });
 });
