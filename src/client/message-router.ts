@@ -47,6 +47,16 @@ export class MessageRouter {
 
   constructor(private readonly host: MessageRouterHost) {}
 
+  /**
+   * The server told the session's execs as they are now (`hello`, `execs`): those it no longer
+   * names it has forgotten, and so does the client. Kept, every exec ever told of stayed, with its
+   * request, for the session's life (~1 MB per large command, found by a soak).
+   */
+  heardExecs(execs: readonly ExecInfo[]): void {
+    this.known.clear();
+    for (const info of execs) this.known.set(info.id, info);
+  }
+
   /** A fresh file request id of this connection (`file:<n>`). */
   nextFileId(): string {
     return `${FILE_ID_PREFIX}${++this.#fileRequests}`;

@@ -61,7 +61,7 @@ export class ClientSession implements Session {
   constructor(opened: OpenedSocket, options: ClientSessionOptions) {
     this.#options = options;
     this.#link = this.#linkTo(opened);
-    for (const info of opened.hello.execs) this.#router.known.set(info.id, info);
+    this.#router.heardExecs(opened.hello.execs);
     const closed = createDeferred<SessionClosed>();
     this.closed = closed.promise;
     this.#resolveClosed = closed.resolve;
@@ -137,9 +137,9 @@ export class ClientSession implements Session {
   async list(): Promise<ExecInfo[]> {
     const id = this.#makeId();
     const message = await this.#request(id, { type: "list", id });
-    const execs = message.type === "execs" ? message.execs : [];
-    for (const info of execs) this.#router.known.set(info.id, info);
-    return execs;
+    if (message.type !== "execs") return [];
+    this.#router.heardExecs(message.execs);
+    return message.execs;
   }
 
   async revokeViewers(): Promise<{ view: { session: string; secret: string }; viewersCut: number }> {
@@ -245,7 +245,7 @@ export class ClientSession implements Session {
     if (!reconnect || this.#over) return opened.socket.close(1000);
     this.#reconnect = undefined;
     this.#link = this.#linkTo(opened);
-    for (const info of opened.hello.execs) this.#router.known.set(info.id, info);
+    this.#router.heardExecs(opened.hello.execs);
     if (this.#closeWhenBack) {
       this.#leaving = true;
       this.#sendClose();

@@ -30,15 +30,39 @@ const SYSTEM_LOOKUP_MAX_ENTRIES = 4096;
  */
 const MAX_PATH_ENTRIES = 1024;
 const MAX_REMEMBERED_KEY_LENGTH = 4096;
-const systemLookups = new Map<string, { executable: boolean; expiresAt: number }>();
+
+/** A lookup remembered until `expiresAt` (performance.now() time). */
+export interface RememberedLookup<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/**
+ * Remembers `value` under `key` for SYSTEM_LOOKUP_TTL_MS. Entries stay in the order they expire (a
+ * key set again moves to the end), so those past their second go from the front as new ones come:
+ * the whole lookups are keyed by each session's workspace, and every session's, dead after a
+ * second, stayed until 4096 had piled up (one object and two strings per session and program, ~1 MB,
+ * found by a soak of sessions opened and closed).
+ */
+function remember<T>(lookups: Map<string, RememberedLookup<T>>, key: string, value: T, now: number): void {
+  for (const [oldKey, old] of lookups) {
+    if (old.expiresAt > now) break;
+    lookups.delete(oldKey);
+  }
+  // More distinct lookups within a second than any real PATH makes: start again.
+  if (lookups.size >= SYSTEM_LOOKUP_MAX_ENTRIES) lookups.clear();
+  lookups.delete(key);
+  lookups.set(key, { value, expiresAt: now + SYSTEM_LOOKUP_TTL_MS });
+}
+
+const systemLookups = new Map<string, RememberedLookup<boolean>>();
 
 function isExecutableSystemFile(path: string): boolean {
   const now = performance.now();
   const known = systemLookups.get(path);
-  if (known && known.expiresAt > now) return known.executable;
-  if (systemLookups.size >= SYSTEM_LOOKUP_MAX_ENTRIES) systemLookups.clear();
+  if (known && known.expiresAt > now) return known.value;
   const executable = isExecutableFile(path);
-  systemLookups.set(path, { executable, expiresAt: now + SYSTEM_LOOKUP_TTL_MS });
+  remember(systemLookups, path, executable, now);
   return executable;
 }
 
@@ -89,13 +113,15 @@ export type ResolveProgram = typeof resolveProgram;
  * second later at most, not a remembered candidate's second plus the lookup's. Keyed by cwd too, so
  * that no other session, whose workspace the same PATH may reach, shares it.
  */
-export function createProgramLookups(): ResolveProgram {
-  const lookups = new Map<string, { found: string | undefined; expiresAt: number }>();
+export function createProgramLookups(
+  /** The clock and the table of remembered lookups: a test's own, to look at what is kept. */
+  { now: clock = () => performance.now(), lookups = new Map<string, RememberedLookup<string | undefined>>() } = {},
+): ResolveProgram {
   return (name, pathEnv, cwd, visible, isSystem = () => false) => {
     const key = `${cwd}\0${pathEnv ?? ""}\0${name}`;
-    const now = performance.now();
+    const now = clock();
     const known = lookups.get(key);
-    if (known && known.expiresAt > now) return known.found;
+    if (known && known.expiresAt > now) return known.value;
     let allSystem = true;
     const found = resolveProgram(
       name,
@@ -109,10 +135,7 @@ export function createProgramLookups(): ResolveProgram {
       },
       isExecutableFile,
     );
-    if (allSystem && key.length <= MAX_REMEMBERED_KEY_LENGTH) {
-      if (lookups.size >= SYSTEM_LOOKUP_MAX_ENTRIES) lookups.clear();
-      lookups.set(key, { found, expiresAt: now + SYSTEM_LOOKUP_TTL_MS });
-    }
+    if (allSystem && key.length <= MAX_REMEMBERED_KEY_LENGTH) remember(lookups, key, found, now);
     return found;
   };
 }

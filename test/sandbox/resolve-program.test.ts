@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createProgramLookups, createVisibility, resolveProgram } from "../../src/sandbox/resolve-program.ts";
+import { createProgramLookups, createVisibility, resolveProgram, type RememberedLookup } from "../../src/sandbox/resolve-program.ts";
 
 const root = mkdtempSync(join(tmpdir(), "bunker-resolve-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,6 +84,27 @@ test("a whole lookup looks at its candidates afresh: a program installed meanwhi
   addProgram(system, "fresh-tool");
   // ...but a whole lookup, itself remembered for a second, must not build on that one.
   expect(createProgramLookups()("fresh-tool", system, cwd, visible, isSystem)).toBe(join(system, "fresh-tool"));
+});
+
+test("a whole lookup is forgotten once its second is over: those of sessions long ended do not pile up", () => {
+  const system = join(root, "forgotten", "usr-bin");
+  addProgram(system, "tool");
+  const visible = createVisibility([system]);
+  let nowMs = 0;
+  const lookups = new Map<string, RememberedLookup<string | undefined>>();
+  const lookUp = createProgramLookups({ now: () => nowMs, lookups });
+  // One lookup per session, each from its own workspace, a session every 10 ms (a server is slower).
+  for (let session = 0; session < 3000; session++) {
+    expect(lookUp("tool", system, join(root, "forgotten", `workspace-${session}`), visible, visible)).toBe(join(system, "tool"));
+    nowMs += 10;
+  }
+  // Those of the last second, and no more (all 3000 were kept, up to 4096, before).
+  expect(lookups.size).toBeLessThanOrEqual(101);
+  // Still remembered within its second: another lookup of the same cwd looks at nothing.
+  let looked = 0;
+  const counted = (path: string) => (looked++, visible(path));
+  expect(lookUp("tool", system, join(root, "forgotten", "workspace-2999"), counted, visible)).toBe(join(system, "tool"));
+  expect(looked).toBe(0);
 });
 
 test("a PATH entry that climbs out with .. is judged where it lands, not where it starts", () => {
