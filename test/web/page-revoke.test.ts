@@ -62,4 +62,30 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     expect(await openSharePanel(sharer)).toBe(newLink);
     for (const page of [sharer, viewer, stale, fresh]) await page.context().close();
   });
+
+  test("revokes the links of the tab whose link the panel shows, though another tab is shown by then", async () => {
+    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
+    await waitForLines(sharer, [PROMPT]);
+    await typeCommand(sharer, "echo first-tab-$((2*3))");
+    const link = await openSharePanel(sharer);
+    const viewer = await openPage(link);
+    await waitForText(viewer, "first-tab-6");
+    // Another tab: the panel floats over it, still showing the first tab's link.
+    await sharer.click(".tab-add");
+    await sharer.waitForFunction(() => document.querySelectorAll(".tab").length === 2);
+    await waitForLines(sharer, [PROMPT]);
+    const sessionOf = (url: string) => url.split("#view=")[1]!.split(".")[0];
+    expect(await sharer.locator("#status").getAttribute("data-session")).not.toBe(sessionOf(link));
+    expect(await sharer.locator("#share").isVisible()).toBe(true);
+
+    await sharer.getByRole("button", { name: "Revoke links" }).click();
+    await sharer.waitForSelector('#share[data-revoked="true"]');
+    expect(await sharer.locator("#share-message").innerText()).toContain("(1 page viewing through one was closed)");
+    const newLink = await sharer.locator("#share-link").inputValue();
+    expect(sessionOf(newLink)).toBe(sessionOf(link));
+    expect(newLink).not.toBe(link);
+    await viewer.waitForSelector('#status[data-connection="closed"]');
+    expect(await viewer.locator("#status").innerText()).toContain("this read-only link was revoked");
+    for (const page of [sharer, viewer]) await page.context().close();
+  });
 });
