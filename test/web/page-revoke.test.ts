@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import type { TestServer } from "../helpers/server-process.ts";
+import { startSocketGate } from "../helpers/socket-gate.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, typeCommand, waitForLines, waitForText } from "./terminal-screen.ts";
 
@@ -88,4 +89,29 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     expect(await viewer.locator("#status").innerText()).toContain("this read-only link was revoked");
     for (const page of [sharer, viewer]) await page.context().close();
   });
+
+  test("a viewing page that was away when the link was revoked does not say that the session ended", async () => {
+    // Back, it is refused as any wrong secret is (unknown_session, 4404): the server does not tell a
+    // revoked secret from an ended session, so neither may the page. It said "session ended" of a
+    // session that went on (found by a review of revocation).
+    await using gate = await startSocketGate(server.port);
+    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
+    await waitForLines(sharer, [PROMPT]);
+    await typeCommand(sharer, "echo away-$((4*4))");
+    const link = (await openSharePanel(sharer)).replace(`:${server.port}/`, `:${gate.port}/`);
+    const viewer = await openPage(link);
+    await waitForText(viewer, "away-16");
+    await viewer.waitForSelector('#status[data-connection="open"]');
+    gate.close();
+    await viewer.waitForSelector('#status[data-connection="reconnecting"]');
+    await sharer.getByRole("button", { name: "Revoke links" }).click();
+    await sharer.waitForSelector('#share[data-revoked="true"]');
+    gate.open();
+    await viewer.evaluate(() => window.dispatchEvent(new Event("online")));
+    await viewer.waitForSelector('#status[data-connection="closed"]');
+    const said = "session ended, or this read-only link was revoked, while the page was away";
+    expect(await viewer.locator("#status").innerText()).toContain(said);
+    await waitForText(viewer, `[bunker] ${said}`);
+    for (const page of [sharer, viewer]) await page.context().close();
+  }, 30_000);
 });
