@@ -52,22 +52,26 @@ export function createSharePanel(elements: SharePanelElements, returnFocus: () =
   // field then holds the one new link, not copied (the old one may still be on the clipboard).
   revoke.addEventListener("click", () => {
     const asked = shown;
-    if (!asked) return;
-    revoke.disabled = true;
+    // aria-disabled rather than disabled while one is under way: a disabled button loses the focus
+    // to the page's body, where Escape reaches no panel (found by a review of revocation).
+    if (!asked || revoke.getAttribute("aria-disabled") === "true") return;
+    revoke.setAttribute("aria-disabled", "true");
     panel.dataset["revoked"] = "pending";
     message.textContent = "Revoking the read-only links…";
     void asked.revokeLinks().then((outcome) => {
-      revoke.disabled = false;
+      revoke.removeAttribute("aria-disabled");
       // The panel shows another session's link by now: this outcome says nothing of it.
       if (shown?.key !== asked.key) return;
       panel.dataset["revoked"] = String(outcome !== undefined);
-      if (!outcome) {
+      if (outcome) {
+        link.value = outcome.link;
+        const cut = outcome.viewersCut === 1 ? "1 page viewing through one was closed" : `${outcome.viewersCut} pages viewing through them were closed`;
+        message.textContent = `Every earlier read-only link is revoked (${cut}). A new link, not copied: ${LINK_WARNING}`;
+      } else {
         message.textContent = "The links could not be revoked: the page is not connected to the server. Try again once it is.";
-        return;
       }
-      link.value = outcome.link;
-      const cut = outcome.viewersCut === 1 ? "1 page viewing through one was closed" : `${outcome.viewersCut} pages viewing through them were closed`;
-      message.textContent = `Every earlier read-only link is revoked (${cut}). A new link, not copied: ${LINK_WARNING}`;
+      // The field is described by the message: focused now, a screen reader reads the outcome.
+      if (panel.hidden) return;
       link.focus();
       link.select();
     });

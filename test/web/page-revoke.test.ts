@@ -90,6 +90,26 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     for (const page of [sharer, viewer]) await page.context().close();
   });
 
+  test("keeps the keyboard while a revoke is under way: Revoke links keeps the focus, and Escape closes the panel", async () => {
+    // A disabled button loses the focus to the page's body, where Escape reaches no panel: on a
+    // connection that does not answer, a keyboard user could not close it (found by a review).
+    await using gate = await startSocketGate(server.port);
+    const sharer = await openPage(`http://127.0.0.1:${gate.port}/#token=${server.token}`);
+    await waitForLines(sharer, [PROMPT]);
+    await openSharePanel(sharer);
+    gate.freeze();
+    await sharer.locator("#share-revoke").focus();
+    await sharer.keyboard.press("Enter");
+    await sharer.waitForSelector('#share[data-revoked="pending"]');
+    // After a rendering update, where a browser moves the focus off a disabled element.
+    await sharer.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    expect(await sharer.evaluate(() => document.activeElement?.id)).toBe("share-revoke");
+    expect(await sharer.locator("#share-revoke").getAttribute("aria-disabled")).toBe("true");
+    await sharer.keyboard.press("Escape");
+    expect(await sharer.locator("#share").isHidden()).toBe(true);
+    await sharer.context().close();
+  }, 30_000);
+
   test("a viewing page that was away when the link was revoked does not say that the session ended", async () => {
     // Back, it is refused as any wrong secret is (unknown_session, 4404): the server does not tell a
     // revoked secret from an ended session, so neither may the page. It said "session ended" of a
