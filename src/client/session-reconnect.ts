@@ -9,13 +9,14 @@ import type { SendLine } from "./send-pacer.ts";
 
 /**
  * Messages made while reconnecting that go out once the session is back, in order: they were never
- * sent, so sending them then does them once. The rest is not held: an exec or attach is sent by its
- * handle when the session is back (a new exec, or one resent with its id, which the server runs
- * once); stdin waits in its handle, which sends from the server's count on; acks, detaches and
- * pings mean nothing to a socket that follows no exec yet.
+ * sent, so sending them then does them once (`view.revoke` too, which had failed at once with
+ * connection_closed: found by a review of revocation). The rest is not held: an exec or attach is
+ * sent by its handle when the session is back (a new exec, or one resent with its id, which the
+ * server runs once); stdin waits in its handle, which sends from the server's count on; acks,
+ * detaches and pings mean nothing to a socket that follows no exec yet.
  */
 function isHeld(message: ClientMessage): boolean {
-  return message.type === "signal" || message.type === "resize" || message.type === "list" || message.type.startsWith("file.");
+  return message.type === "signal" || message.type === "resize" || message.type === "list" || message.type === "view.revoke" || message.type.startsWith("file.");
 }
 
 /** One outage of a session that reconnects by itself: the attempts, the events, and what waits for the new socket. */

@@ -151,9 +151,10 @@ export class Session {
     this.#connections.delete(connection);
     if (connection.sink.viewer === true) {
       this.#rare!.viewerCount!--;
-      // A viewer's positions held nothing (they never pace): its subscriptions go now, the clock is untouched.
-      const gone = new Set([connection.sink]);
-      this.#execs?.forEachStreaming((record) => record.releaseHeld(gone));
+      // A viewer's positions held nothing (they never pace): its subscriptions go now, the clock is
+      // untouched. By its sink, closed or not: a viewer cut by view.revoke leaves before its socket
+      // closes, and releaseHeld, which takes closed sinks only, kept its subscriptions (a review).
+      this.#execs?.forEachStreaming((record) => record.unsubscribe(connection.sink));
       return;
     }
     this.#detachTtlMs = this.#rare?.askedTtls?.get(connection) ?? this.options.detachTtlMs;

@@ -66,11 +66,12 @@ function describeClose(code: number, reason: string): string {
   return `closed (${code}${reason ? ` ${reason}` : ""})`;
 }
 
-/** Why a viewer's session is gone: it ended, or (never greeted) the link does not name one. */
+/** Why a viewer's session is gone: it ended, its link was revoked, or (never greeted) the link does not name one. */
 function describeViewEnd(code: number, reason: string, everGreeted: boolean): string {
   if (code === CLOSE_CODES.sessionClosed) return reason === "session expired" ? "session ended (it expired: no full client was joined to it)" : "session ended";
   if (reason === "view revoked") return "this read-only link was revoked: a client of the session asked for a new one";
-  if (everGreeted) return "session ended";
+  // Refused on coming back: the server answers an ended session and a revoked secret alike.
+  if (everGreeted) return "session ended, or this read-only link was revoked, while the page was away";
   return "this read-only link is wrong or has expired: the server has no such session to show (or the link's secret is not that session's)";
 }
 

@@ -2,7 +2,8 @@ import { copyText } from "./clipboard.ts";
 
 /** Shows a read-only link, copied to the clipboard where the browser lets the page. */
 export interface SharePanel {
-  show(link: string): void;
+  /** Shows `link`, whose session's links Revoke links then revokes (`source`). */
+  show(link: string, source: LinkSource): void;
 }
 
 /** What a link lets its holder do, said wherever one is handed out. */
@@ -21,14 +22,27 @@ export interface SharePanelElements {
 export type RevokeLinks = () => Promise<{ link: string; viewersCut: number } | undefined>;
 
 /**
+ * Where a shown link comes from: `key` tells one source from another (a tab), `revokeLinks` revokes
+ * that source's session's links. The panel's Revoke links acts on the link it shows, not on the tab
+ * shown when it is clicked: the panel stays open over another tab, and revoked that tab's session
+ * while the link it showed went on working (found by a review of revocation).
+ */
+export interface LinkSource {
+  key: object;
+  revokeLinks: RevokeLinks;
+}
+
+/**
  * The Share read-only link panel: the link in a read-only field, selected and focused, so that it
  * can be copied by hand when the clipboard is refused (a browser may refuse it outside a secure
  * context, or by setting), and a line saying whether it was copied. Done or Escape closes it and
  * gives the keyboard back (`returnFocus`). It floats over the terminal, so the terminal keeps its
  * size and the shell gets no resize.
  */
-export function createSharePanel(elements: SharePanelElements, returnFocus: () => void, revokeLinks: RevokeLinks): SharePanel {
+export function createSharePanel(elements: SharePanelElements, returnFocus: () => void): SharePanel {
   const { panel, message, link, done, revoke } = elements;
+  /** The source of the link in the field. */
+  let shown: LinkSource | undefined;
   const hide = () => {
     panel.hidden = true;
     returnFocus();
@@ -37,19 +51,27 @@ export function createSharePanel(elements: SharePanelElements, returnFocus: () =
   // Every link handed out so far stops working, and every page viewing through one is closed; the
   // field then holds the one new link, not copied (the old one may still be on the clipboard).
   revoke.addEventListener("click", () => {
-    revoke.disabled = true;
+    const asked = shown;
+    // aria-disabled rather than disabled while one is under way: a disabled button loses the focus
+    // to the page's body, where Escape reaches no panel (found by a review of revocation).
+    if (!asked || revoke.getAttribute("aria-disabled") === "true") return;
+    revoke.setAttribute("aria-disabled", "true");
     panel.dataset["revoked"] = "pending";
     message.textContent = "Revoking the read-only links…";
-    void revokeLinks().then((outcome) => {
-      revoke.disabled = false;
+    void asked.revokeLinks().then((outcome) => {
+      revoke.removeAttribute("aria-disabled");
+      // The panel shows another session's link by now: this outcome says nothing of it.
+      if (shown?.key !== asked.key) return;
       panel.dataset["revoked"] = String(outcome !== undefined);
-      if (!outcome) {
+      if (outcome) {
+        link.value = outcome.link;
+        const cut = outcome.viewersCut === 1 ? "1 page viewing through one was closed" : `${outcome.viewersCut} pages viewing through them were closed`;
+        message.textContent = `Every earlier read-only link is revoked (${cut}). A new link, not copied: ${LINK_WARNING}`;
+      } else {
         message.textContent = "The links could not be revoked: the page is not connected to the server. Try again once it is.";
-        return;
       }
-      link.value = outcome.link;
-      const cut = outcome.viewersCut === 1 ? "1 page viewing through one was closed" : `${outcome.viewersCut} pages viewing through them were closed`;
-      message.textContent = `Every earlier read-only link is revoked (${cut}). A new link, not copied: ${LINK_WARNING}`;
+      // The field is described by the message: focused now, a screen reader reads the outcome.
+      if (panel.hidden) return;
       link.focus();
       link.select();
     });
@@ -60,7 +82,8 @@ export function createSharePanel(elements: SharePanelElements, returnFocus: () =
     hide();
   });
   return {
-    show(text) {
+    show(text, source) {
+      shown = source;
       link.value = text;
       panel.hidden = false;
       panel.dataset["copied"] = "pending";

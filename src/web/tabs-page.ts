@@ -11,6 +11,7 @@ import { takePageToken } from "./token.ts";
 import { coalesceRender, elementById, localStorageIfAllowed } from "./page-dom.ts";
 import { createSharePanel } from "./share-panel.ts";
 import { buildViewLink } from "./view-link.ts";
+import type { Tab } from "./tab.ts";
 
 /** A reload resumes this browser tab's sessions; a new visit (or a duplicated tab) starts its own. */
 function isReload(): boolean {
@@ -49,18 +50,22 @@ export function startTabsPage(): void {
   if (!(link instanceof HTMLInputElement) || !(done instanceof HTMLButtonElement) || !(revoke instanceof HTMLButtonElement)) {
     throw new Error("the page's share panel is not an input and two buttons");
   }
-  const revokeLinks = async () => {
-    const tab = list.active?.tab;
-    const viewersCut = await tab?.revokeViewers();
-    const ticket = tab?.viewTicket;
-    return viewersCut === undefined || !ticket ? undefined : { link: buildViewLink(location, ticket), viewersCut };
-  };
-  const sharePanel = createSharePanel({ panel: elementById("share"), message: elementById("share-message"), link, done, revoke }, () => list.active?.tab.term.focus(), revokeLinks);
+  const sharePanel = createSharePanel({ panel: elementById("share"), message: elementById("share-message"), link, done, revoke }, () => list.active?.tab.term.focus());
+  /** The tab's links, as the share panel revokes them: the tab whose link it shows, whichever is shown by then. */
+  const linkSourceOf = (tab: Tab) => ({
+    key: tab,
+    async revokeLinks() {
+      const viewersCut = await tab.revokeViewers();
+      const ticket = tab.viewTicket;
+      return viewersCut === undefined || !ticket ? undefined : { link: buildViewLink(location, ticket), viewersCut };
+    },
+  });
   const statusBar = createStatusBar(elementById("status"), {
     newShell: () => list.active?.tab.newShell(),
     share() {
-      const ticket = list.active?.tab.viewTicket;
-      if (ticket) sharePanel.show(buildViewLink(location, ticket));
+      const tab = list.active?.tab;
+      const ticket = tab?.viewTicket;
+      if (tab && ticket) sharePanel.show(buildViewLink(location, ticket), linkSourceOf(tab));
     },
   });
   const statusLive = elementById("status-live");

@@ -226,6 +226,33 @@ describe("reconnect: stdin, signals and requests", () => {
     expect(await during).toBe("here\n");
     expect(Array.isArray(await listed)).toBe(true);
   }, 30_000);
+
+  test("revokeViewers() made during an outage is sent once back; the resumed hello carries a revoke made meanwhile by another client", async () => {
+    await using proxy = await startTcpProxy(server.port);
+    const watch = watchReconnects();
+    const session = await connect(through(proxy.port), { token: server.token!, reconnect: watch.option });
+    const other = await connect(server.url, { token: server.token!, resume: session.resume });
+    const viewer = await connect(server.url, { view: session.view! });
+    proxy.cut();
+    await watch.attempts(1);
+    // Another client revokes while this one is away: it never hears the view.revoked.
+    const meanwhile = await other.revokeViewers();
+    expect(meanwhile.viewersCut).toBe(1);
+    expect((await viewer.closed).code).toBe(4404);
+    // A revoke asked for now waits for the session, as list() does, rather than fail at once.
+    const asked = session.revokeViewers();
+    proxy.setOpen(true);
+    await watch.backs(1);
+    expect(watch.reconnected[0]!.hello.viewSecret).toBe(meanwhile.view.secret);
+    const revoked = await asked;
+    expect(revoked.viewersCut).toBe(0);
+    expect(revoked.view.secret).not.toBe(meanwhile.view.secret);
+    expect(session.view).toEqual(revoked.view);
+    await other.list();
+    expect(other.view).toEqual(revoked.view);
+    await other.disconnect();
+    await session.close();
+  }, 30_000);
 });
 
 describe("reconnect: memory", () => {

@@ -175,6 +175,34 @@ describe("viewers", () => {
     expect([oldSecret, newSecret]).not.toContain((again as { viewSecret: string }).viewSecret);
     expect((await viewer.closed).code).toBe(4404);
   });
+
+  test("a viewer cut by view.revoke lets go of the execs it followed: it holds none of the output the session's budget lets go", async () => {
+    // The session keeps 8 MiB of its finished execs' output (ServerLimits.retainedOutputBytes), the
+    // oldest going first, except what a subscribed socket is still to be sent. A cut viewer's
+    // subscription stayed, stopped where it was cut, and kept the rest of the exec for ever (found
+    // by a review of view.revoke: it left the session before its socket was closed).
+    await using agent = await connect(shared.server);
+    const viewer = await connectViewer(shared.server, agent.hello.session, agent.hello.viewSecret!);
+    agent.send({ type: "exec", id: "followed", cmd: "cat", stdin: true });
+    await viewer.next((m) => m.type === "started" && m.id === "followed");
+    agent.send({ type: "stdin", id: "followed", data: "before\n" });
+    expect(await viewer.next((m) => m.type === "output" && m.id === "followed")).toMatchObject({ data: "before\n" });
+    agent.send({ type: "view.revoke", id: "cut" });
+    expect(await agent.next((m) => m.type === "view.revoked")).toMatchObject({ viewersCut: 1 });
+    expect((await viewer.closed).code).toBe(4404);
+    agent.send({ type: "stdin", id: "followed", data: "after\n", eof: true });
+    expect((await agent.runToExit("followed")).stdout).toBe("before\nafter\n");
+
+    // Past the budget: 9 execs of 1 MB (under the log's 1 MiB, so each keeps all of it) after it.
+    for (let index = 0; index < 9; index++) {
+      expect((await agent.exec({ id: `fill-${index}`, cmd: "head -c 1000000 /dev/zero" })).exit.code).toBe(0);
+    }
+    // The oldest exec's output is gone, all of it: an attach from 0 is told so in one gap.
+    agent.send({ type: "attach", id: "followed", offsets: { stdout: 0, stderr: 0 } });
+    const replay = await agent.runToExit("followed");
+    expect(replay.messages.map((m) => m.type)).toEqual(["gap", "exit"]);
+    expect(replay.messages[0]).toEqual({ type: "gap", id: "followed", stream: "stdout", from: 0, to: 13 });
+  });
 });
 
 test("viewers do not hold a session: its detach TTL runs as if they were not joined, and they are closed with it", async () => {
