@@ -441,7 +441,11 @@ for (const arch of ["x64", "arm64"] as const) {
 
     test("after a SIGTERM from outside (the server's), leaves the rest their time to clean up and reaps them", async () => {
       const cleaned = join(dir, `cleaned-${arch}`);
-      const script = `sh -c 'trap "sleep 0.3; echo done > ${cleaned}; exit 0" TERM; sleep 128 & echo up; wait'; echo after`;
+      // "up" comes from the background job itself, once it runs a program of its own: a SIGTERM that
+      // lands between its fork and its exec finds the trap's handler still there, and dash drops it
+      // with the trap, so `sleep 128` lived on and the reaper, rightly waiting for the server's
+      // SIGKILL that this test does not send, held it for 60 s (1 run in 2 here, for both reapers).
+      const script = `sh -c 'trap "sleep 0.3; echo done > ${cleaned}; exit 0" TERM; sh -c "echo up; exec sleep 128" & wait'; echo after`;
       const proc = Bun.spawn(unshare(["/bin/sh", "-c", script]), { stdio: ["ignore", "pipe", "inherit", "pipe", "pipe"] });
       const recordFd = pipeFd(proc.stdio[4]);
       try {

@@ -79,7 +79,16 @@ describe("the HTTP file route", () => {
         method,
         answer: {
           status: 200,
-          headers: { "content-type": "application/octet-stream", "accept-ranges": "bytes", "content-length": "11", ...validators },
+          headers: {
+            "content-type": "application/octet-stream",
+            "accept-ranges": "bytes",
+            "content-length": "11",
+            ...validators,
+            // Never rendered as a page of the server's origin (file-http.ts).
+            "x-content-type-options": "nosniff",
+            "content-disposition": "attachment",
+            "content-security-policy": "sandbox; default-src 'none'",
+          },
           body: method === "GET" ? "version one" : "",
         },
       });

@@ -251,10 +251,11 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page in headless Ch
     await watchPolicyViolations(context, refusals);
     const refused = refusals.next(/frame-ancestors 'none'/);
     const framing = await context.newPage();
-    // Resolves once the framing page has loaded, and so its frame.
     await framing.goto(framer.url);
-    // The frame holds the browser's error page, not the page's markup.
+    // The frame comes to hold the browser's error page, not the page's markup. The framing page's
+    // load may come before the frame's error page is in (its URL was still "" once, in CI): waited for.
     const frame = framing.frames().find((each) => each !== framing.mainFrame());
+    await frame?.waitForURL("chrome-error://chromewebdata/");
     expect({ url: frame?.url(), page: await frame?.evaluate(() => document.getElementById("panes") !== null) }).toEqual({ url: "chrome-error://chromewebdata/", page: false });
     expect(await refused).toBe(
       `console error: Framing 'http://127.0.0.1:${server.port}/' violates the following Content Security Policy directive: "frame-ancestors 'none'". The request has been blocked.\n`,
