@@ -64,7 +64,7 @@ describe.skipIf(!serverIsRoot)("escape suite controls: no sandbox, commands as r
     try {
       const run = await client.exec({ id: "loopback", argv: connectTcp("127.0.0.1", service.port) });
       expect(run.stdout).toBe(`connected: ${SENTINEL}\n`);
-      const own = await client.exec({ id: "own-port", argv: connectTcp("127.0.0.1", fixture.server.port, "GET / HTTP/1.0\r\n\r\n") });
+      const own = await client.exec({ id: "own-port", argv: connectTcp("127.0.0.1", fixture.server.port, "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n") });
       expect(own.stdout).toBe("connected: HTTP/1.1 200 OK\r\n");
     } finally {
       service.stop();
