@@ -21,6 +21,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
 export function fileErrorResponse(error: FileError): Response {
   return new Response(`${error.code}: ${error.message}\n`, {
     status: STATUS_OF_CODE[error.code] ?? 500,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-bunker-error": error.code },
+    // The message names the client's path: text, never sniffed into markup.
+    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff", "x-bunker-error": error.code },
   });
 }

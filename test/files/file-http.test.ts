@@ -37,7 +37,7 @@ test("GET with a Range serves that part with 206, and a range past the end is 41
   expect(past.headers.get("content-range")).toBe("bytes */10");
 });
 
-test("errors carry their code in the status, the body and X-Bunker-Error", async () => {
+test("errors carry their code in the status, the body and X-Bunker-Error, as text that is never sniffed (it names the path)", async () => {
   const cases: [string, string, number, string][] = [
     ["GET", "missing", 404, "not_found"],
     ["GET", "out/passwd", 403, "path_outside_workspace"],
@@ -52,6 +52,7 @@ test("errors carry their code in the status, the body and X-Bunker-Error", async
     const response = await call(method, path, method === "PUT" ? { body: "x" } : {});
     const body = await response.text();
     expect({ method, path, status: response.status, code: response.headers.get("x-bunker-error"), body: body.split(":")[0] }).toEqual({ method, path, status, code, body: code });
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
   }
   expect((await call("DELETE", "f")).status).toBe(405);
 });
