@@ -19,7 +19,7 @@ export interface SharePanelElements {
 }
 
 /** Revokes the session's links (view.revoke): the new link and how many viewers were cut, or undefined when it could not. */
-export type RevokeLinks = () => Promise<{ link: string; viewersCut: number } | undefined>;
+export type RevokeLinks = () => Promise<{ link: string | undefined; viewersCut: number } | "not_sent" | "unanswered">;
 
 /**
  * Where a shown link comes from: `key` tells one source from another (a tab), `revokeLinks` revokes
@@ -62,13 +62,16 @@ export function createSharePanel(elements: SharePanelElements, returnFocus: () =
       revoke.removeAttribute("aria-disabled");
       // The panel shows another session's link by now: this outcome says nothing of it.
       if (shown?.key !== asked.key) return;
-      panel.dataset["revoked"] = String(outcome !== undefined);
-      if (outcome) {
-        link.value = outcome.link;
+      // "true", "false" (never sent), or "unknown" (sent, and the connection went before the answer).
+      panel.dataset["revoked"] = outcome === "not_sent" ? "false" : outcome === "unanswered" ? "unknown" : "true";
+      if (outcome === "not_sent") {
+        message.textContent = "The links could not be revoked: the page is not connected to the server. Try again once it is.";
+      } else if (outcome === "unanswered") {
+        message.textContent = "The connection went before the server answered: the links may or may not be revoked. Revoke them again once the page is connected (a second revoke does no harm).";
+      } else {
+        link.value = outcome.link ?? "";
         const cut = outcome.viewersCut === 1 ? "1 page viewing through one was closed" : `${outcome.viewersCut} pages viewing through them were closed`;
         message.textContent = `Every earlier read-only link is revoked (${cut}). A new link, not copied: ${LINK_WARNING}`;
-      } else {
-        message.textContent = "The links could not be revoked: the page is not connected to the server. Try again once it is.";
       }
       // The field is described by the message: focused now, a screen reader reads the outcome.
       if (panel.hidden) return;

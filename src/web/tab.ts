@@ -25,6 +25,12 @@ export interface TabStatus {
   viewing?: boolean;
 }
 
+/**
+ * What became of a `view.revoke`: done (how many viewers were cut), never sent (the page was not
+ * connected), or sent with no answer before the socket went (the server may have revoked or not).
+ */
+export type RevokeOutcome = { kind: "revoked"; viewersCut: number } | { kind: "not_sent" } | { kind: "unanswered" };
+
 /** One tab: a terminal, the session behind it, and the shell in it. */
 export interface Tab {
   readonly term: Terminal;
@@ -45,7 +51,7 @@ export interface Tab {
    * once `viewTicket` holds the new secret; undefined when the page is not connected or the socket
    * went before the answer.
    */
-  revokeViewers(): Promise<number | undefined>;
+  revokeViewers(): Promise<RevokeOutcome>;
   retryNow(): void;
   /**
    * Ends the session on the server and removes the tab. `undelivered` gets the session when the
@@ -76,7 +82,7 @@ export function createTab(options: TabOptions): Tab {
   /** The last "could not connect" written into the terminal, so a retry that fails alike adds no line. */
   let failureShown: string | undefined;
   /** A `view.revoke` sent and not answered yet. */
-  let revocation: { id: string; settle(viewersCut: number | undefined): void } | undefined;
+  let revocation: { id: string; settle(outcome: RevokeOutcome): void } | undefined;
   let revocations = 0;
 
   const changed = () => {
@@ -125,7 +131,7 @@ export function createTab(options: TabOptions): Tab {
         status.connection = state;
         status.detail = detail;
         // The answer went with the socket: whether the server revoked is unknown, the page says so.
-        if (state !== "open") revocation?.settle(undefined);
+        if (state !== "open") revocation?.settle({ kind: "unanswered" });
         changed();
       },
       hello: onHello,
@@ -140,7 +146,7 @@ export function createTab(options: TabOptions): Tab {
         // Revoked here or by another client of the session: the next read-only link carries the new secret.
         if (message.type === "view.revoked") {
           if (status.hello) status.hello = { ...status.hello, viewSecret: message.viewSecret };
-          if (revocation && message.id === revocation.id) revocation.settle(message.viewersCut);
+          if (revocation && message.id === revocation.id) revocation.settle({ kind: "revoked", viewersCut: message.viewersCut });
           changed();
         } else if (shell && "id" in message && message.id === shell.id) shell.handle(message);
         else if (message.type === "error") console.warn(`bunker: ${message.code}: ${message.message}`);
@@ -193,18 +199,19 @@ export function createTab(options: TabOptions): Tab {
     },
     newShell,
     revokeViewers() {
-      revocation?.settle(undefined);
+      // An earlier one still waiting gets its answer no more: this one's id is the one matched.
+      revocation?.settle({ kind: "unanswered" });
       return new Promise((resolve) => {
         const id = `view-revoke-${++revocations}`;
         const pending = {
           id,
-          settle(viewersCut: number | undefined) {
+          settle(outcome: RevokeOutcome) {
             if (revocation === pending) revocation = undefined;
-            resolve(viewersCut);
+            resolve(outcome);
           },
         };
         revocation = pending;
-        if (!connection.send({ type: "view.revoke", id })) pending.settle(undefined);
+        if (!connection.send({ type: "view.revoke", id })) pending.settle({ kind: "not_sent" });
       });
     },
     retryNow: () => connection.retryNow(),

@@ -55,9 +55,11 @@ export function startTabsPage(): void {
   const linkSourceOf = (tab: Tab) => ({
     key: tab,
     async revokeLinks() {
-      const viewersCut = await tab.revokeViewers();
+      const outcome = await tab.revokeViewers();
+      if (outcome.kind !== "revoked") return outcome.kind;
+      // The answer came with the new secret in the tab's hello (no link while the tab has no shell).
       const ticket = tab.viewTicket;
-      return viewersCut === undefined || !ticket ? undefined : { link: buildViewLink(location, ticket), viewersCut };
+      return { link: ticket && buildViewLink(location, ticket), viewersCut: outcome.viewersCut };
     },
   });
   const statusBar = createStatusBar(elementById("status"), {

@@ -8,7 +8,7 @@ import { listenOnLoopback } from "./listen-loopback.ts";
 
 export interface SocketGate extends AsyncDisposable {
   readonly port: number;
-  /** Destroys every WebSocket through the gate, and each new one as soon as it is asked for. */
+  /** Destroys every WebSocket through the gate (frozen ones too), and each new one as soon as it is asked for. */
   close(): void;
   /** Lets WebSockets through again. */
   open(): void;
@@ -30,6 +30,8 @@ export async function startSocketGate(targetPort: number): Promise<SocketGate> {
   const all = new Set<Socket>();
   /** The page's WebSockets, each with the socket to the server it is piped to. */
   const sockets = new Map<Socket, Socket>();
+  /** Sockets that freeze() made dead, each pair as it was: close() still ends them. */
+  const frozen = new Map<Socket, Socket>();
   let open = true;
   const track = (socket: Socket, set: Set<Socket>) => {
     set.add(socket);
@@ -61,6 +63,11 @@ export async function startSocketGate(targetPort: number): Promise<SocketGate> {
     close() {
       open = false;
       for (const socket of sockets.keys()) socket.destroy();
+      for (const [client, upstream] of frozen) {
+        client.destroy();
+        upstream.destroy();
+      }
+      frozen.clear();
     },
     open() {
       open = true;
@@ -76,6 +83,7 @@ export async function startSocketGate(targetPort: number): Promise<SocketGate> {
         client.removeAllListeners("close");
         upstream.removeAllListeners("close");
         sockets.delete(client);
+        frozen.set(client, upstream);
       }
     },
     async [Symbol.asyncDispose]() {

@@ -110,6 +110,24 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     await sharer.context().close();
   }, 30_000);
 
+  test("a revoke whose answer the connection lost says the links may or may not be revoked, not that the page was never connected", async () => {
+    // The message left (or not: the network was dead) and the socket went before any answer: the
+    // server may have revoked. The page said "could not be revoked: not connected" (noted by a review).
+    await using gate = await startSocketGate(server.port);
+    const sharer = await openPage(`http://127.0.0.1:${gate.port}/#token=${server.token}`);
+    await waitForLines(sharer, [PROMPT]);
+    await openSharePanel(sharer);
+    gate.freeze();
+    await sharer.getByRole("button", { name: "Revoke links" }).click();
+    await sharer.waitForSelector('#share[data-revoked="pending"]');
+    gate.close();
+    await sharer.waitForSelector('#share[data-revoked="unknown"]');
+    expect(await sharer.locator("#share-message").innerText()).toBe(
+      "The connection went before the server answered: the links may or may not be revoked. Revoke them again once the page is connected (a second revoke does no harm).",
+    );
+    await sharer.context().close();
+  }, 30_000);
+
   test("a viewing page that was away when the link was revoked does not say that the session ended", async () => {
     // Back, it is refused as any wrong secret is (unknown_session, 4404): the server does not tell a
     // revoked secret from an ended session, so neither may the page. It said "session ended" of a
