@@ -4,6 +4,8 @@ import { copyText } from "./clipboard.ts";
 export interface SharePanel {
   /** Shows `link`, whose session's links Revoke links then revokes (`source`). */
   show(link: string, source: LinkSource): void;
+  /** Something changed in the page: the link shown may have been revoked meanwhile (see LinkSource.currentLink). */
+  refresh(): void;
 }
 
 /** What a link lets its holder do, said wherever one is handed out. */
@@ -30,6 +32,8 @@ export type RevokeLinks = () => Promise<{ link: string | undefined; viewersCut: 
 export interface LinkSource {
   key: object;
   revokeLinks: RevokeLinks;
+  /** The source's link now: another client of the session may have revoked the one shown. */
+  currentLink(): string | undefined;
 }
 
 /**
@@ -85,6 +89,17 @@ export function createSharePanel(elements: SharePanelElements, returnFocus: () =
     hide();
   });
   return {
+    refresh() {
+      // Not over an answer still to come (the revoke's own outcome shows the new link).
+      if (!shown || panel.hidden || panel.dataset["revoked"] === "pending") return;
+      const now = shown.currentLink();
+      if (now === undefined || now === link.value) return;
+      // Revoked by another client of the session (or by this page, its answer lost with a socket):
+      // the link in the field opens nothing any more.
+      link.value = now;
+      panel.dataset["revoked"] = "elsewhere";
+      message.textContent = `The session's read-only links were revoked: every earlier link has stopped working. Its new link, not copied: ${LINK_WARNING}`;
+    },
     show(text, source) {
       shown = source;
       link.value = text;

@@ -10,7 +10,7 @@ import { createTabList } from "./tab-list.ts";
 import { takePageToken } from "./token.ts";
 import { coalesceRender, elementById, localStorageIfAllowed } from "./page-dom.ts";
 import { createSharePanel } from "./share-panel.ts";
-import { buildViewLink } from "./view-link.ts";
+import { buildViewLink, type ViewTicket } from "./view-link.ts";
 import type { Tab } from "./tab.ts";
 
 /** A reload resumes this browser tab's sessions; a new visit (or a duplicated tab) starts its own. */
@@ -52,8 +52,14 @@ export function startTabsPage(): void {
   }
   const sharePanel = createSharePanel({ panel: elementById("share"), message: elementById("share-message"), link, done, revoke }, () => list.active?.tab.term.focus());
   /** The tab's links, as the share panel revokes them: the tab whose link it shows, whichever is shown by then. */
-  const linkSourceOf = (tab: Tab) => ({
+  const linkSourceOf = (tab: Tab, shown: ViewTicket) => ({
     key: tab,
+    // The shown link with the session's secret now: same session and shell (a new shell in the tab
+    // is not a revocation; a tab whose session was replaced shows another session's links).
+    currentLink() {
+      const hello = tab.status.hello;
+      return hello?.session === shown.session && hello.viewSecret !== undefined ? buildViewLink(location, { ...shown, viewSecret: hello.viewSecret }) : undefined;
+    },
     async revokeLinks() {
       const outcome = await tab.revokeViewers();
       if (outcome.kind !== "revoked") return outcome.kind;
@@ -67,7 +73,7 @@ export function startTabsPage(): void {
     share() {
       const tab = list.active?.tab;
       const ticket = tab?.viewTicket;
-      if (tab && ticket) sharePanel.show(buildViewLink(location, ticket), linkSourceOf(tab));
+      if (tab && ticket) sharePanel.show(buildViewLink(location, ticket), linkSourceOf(tab, ticket));
     },
   });
   const statusLive = elementById("status-live");
@@ -77,6 +83,7 @@ export function startTabsPage(): void {
     const active = list.active;
     tabBar.render(list.tabs, active);
     statusBar.render(active?.tab.status);
+    sharePanel.refresh();
     const announced = announcementOf(active?.tab.status);
     if (statusLive.textContent !== announced) statusLive.textContent = announced;
     const session = active?.tab.status.hello?.session;

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import type { TestServer } from "../helpers/server-process.ts";
+import { connect } from "../helpers/client.ts";
 import { startSocketGate } from "../helpers/socket-gate.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, typeCommand, waitForLines, waitForText } from "./terminal-screen.ts";
@@ -109,6 +110,23 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     expect(await sharer.locator("#share").isHidden()).toBe(true);
     await sharer.context().close();
   }, 30_000);
+
+  test("an open panel takes the new link when another client of the session revokes", async () => {
+    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
+    await waitForLines(sharer, [PROMPT]);
+    const link = await openSharePanel(sharer);
+    const [ticket] = JSON.parse((await sharer.evaluate(() => sessionStorage.getItem("bunker.tabs"))) ?? "[]") as { session: string; resumeSecret: string }[];
+    if (!ticket) throw new Error("the page saved no tab");
+    // Another client of the same session (an agent beside the page) revokes.
+    await using other = await connect(server, { query: { session: ticket.session }, protocols: ["bunker.v1", `bunker.resume.${ticket.resumeSecret}`] });
+    other.send({ type: "view.revoke", id: "r" });
+    const revoked = (await other.next((m) => m.type === "view.revoked")) as { viewSecret: string };
+    await sharer.waitForSelector('#share[data-revoked="elsewhere"]');
+    const shown = await sharer.locator("#share-link").inputValue();
+    expect(shown).toBe(link.replace(link.split(".").at(-2)!, revoked.viewSecret));
+    expect(await sharer.locator("#share-message").innerText()).toStartWith("The session's read-only links were revoked: every earlier link has stopped working.");
+    await sharer.context().close();
+  });
 
   test("a revoke whose answer the connection lost says the links may or may not be revoked, not that the page was never connected", async () => {
     // The message left (or not: the network was dead) and the socket went before any answer: the
