@@ -84,20 +84,20 @@ export class SessionRegistry {
    * for a missing or wrong secret, so that callers give both one answer and ids cannot be probed.
    */
   withSecret(id: string, secret: string | undefined): Session | undefined {
-    return this.#liveWithSecret(id, secret, (resumeSecret) => resumeSecret);
+    return this.#liveWithSecret(id, secret, (session) => session?.resumeSecret ?? "");
   }
 
   /** The live session `id` if `secret` is its view secret; undefined alike otherwise (see withSecret). */
   withViewSecret(id: string, secret: string): Session | undefined {
-    return this.#liveWithSecret(id, secret, (resumeSecret, session) => (session ? session.viewSecret : viewSecretOf(resumeSecret)));
+    return this.#liveWithSecret(id, secret, (session) => session?.viewSecret ?? viewSecretOf(""));
   }
 
-  /** The live session `id` if `secret` is what `expectedOf` makes of its resume secret. */
-  #liveWithSecret(id: string, secret: string | undefined, expectedOf: (resumeSecret: string, session: Session | undefined) => string): Session | undefined {
+  /** The live session `id` if `secret` is what `expectedOf` says it must be (for no session, what an empty one's would be). */
+  #liveWithSecret(id: string, secret: string | undefined, expectedOf: (session: Session | undefined) => string): Session | undefined {
     const session = this.#sessions.get(id);
     // Derived and compared even when there is no session: the same work either way, so that the time
     // taken does not tell a live id (a viewer needs no token to ask; found by a review of viewers).
-    const matches = tokensMatch(secret ?? "", expectedOf(session?.resumeSecret ?? "", session));
+    const matches = tokensMatch(secret ?? "", expectedOf(session));
     return session && !session.ended && secret !== undefined && matches ? session : undefined;
   }
 

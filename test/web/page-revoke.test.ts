@@ -18,6 +18,13 @@ async function openPage(url: string): Promise<Page> {
   return page;
 }
 
+/** A page with the token, through `port` (the server's, or a gate's), at its shell's prompt. */
+async function openSharer(port = server.port): Promise<Page> {
+  const page = await openPage(`http://127.0.0.1:${port}/#token=${server.token}`);
+  await waitForLines(page, [PROMPT]);
+  return page;
+}
+
 /** Opens the share panel by its button and returns the link in its field. */
 async function openSharePanel(page: Page): Promise<string> {
   await page.locator("#status").getByRole("button", { name: "Share read-only link" }).click();
@@ -32,8 +39,7 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
   });
 
   test("closes the pages viewing through them, refuses the old link, and shows a new one that works", async () => {
-    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
-    await waitForLines(sharer, [PROMPT]);
+    const sharer = await openSharer();
     await typeCommand(sharer, "echo shared-$((3*4))");
     const oldLink = await openSharePanel(sharer);
     const viewer = await openPage(oldLink);
@@ -66,8 +72,7 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
   });
 
   test("revokes the links of the tab whose link the panel shows, though another tab is shown by then", async () => {
-    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
-    await waitForLines(sharer, [PROMPT]);
+    const sharer = await openSharer();
     await typeCommand(sharer, "echo first-tab-$((2*3))");
     const link = await openSharePanel(sharer);
     const viewer = await openPage(link);
@@ -95,8 +100,7 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     // A disabled button loses the focus to the page's body, where Escape reaches no panel: on a
     // connection that does not answer, a keyboard user could not close it (found by a review).
     await using gate = await startSocketGate(server.port);
-    const sharer = await openPage(`http://127.0.0.1:${gate.port}/#token=${server.token}`);
-    await waitForLines(sharer, [PROMPT]);
+    const sharer = await openSharer(gate.port);
     await openSharePanel(sharer);
     gate.freeze();
     await sharer.locator("#share-revoke").focus();
@@ -112,8 +116,7 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
   }, 30_000);
 
   test("an open panel takes the new link when another client of the session revokes", async () => {
-    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
-    await waitForLines(sharer, [PROMPT]);
+    const sharer = await openSharer();
     const link = await openSharePanel(sharer);
     const [ticket] = JSON.parse((await sharer.evaluate(() => sessionStorage.getItem("bunker.tabs"))) ?? "[]") as { session: string; resumeSecret: string }[];
     if (!ticket) throw new Error("the page saved no tab");
@@ -132,8 +135,7 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     // The message left (or not: the network was dead) and the socket went before any answer: the
     // server may have revoked. The page said "could not be revoked: not connected" (noted by a review).
     await using gate = await startSocketGate(server.port);
-    const sharer = await openPage(`http://127.0.0.1:${gate.port}/#token=${server.token}`);
-    await waitForLines(sharer, [PROMPT]);
+    const sharer = await openSharer(gate.port);
     await openSharePanel(sharer);
     gate.freeze();
     await sharer.getByRole("button", { name: "Revoke links" }).click();
@@ -151,8 +153,7 @@ describe.skipIf(noBrowserReason !== undefined)("revoking a tab's read-only links
     // revoked secret from an ended session, so neither may the page. It said "session ended" of a
     // session that went on (found by a review of revocation).
     await using gate = await startSocketGate(server.port);
-    const sharer = await openPage(`http://127.0.0.1:${server.port}/#token=${server.token}`);
-    await waitForLines(sharer, [PROMPT]);
+    const sharer = await openSharer();
     await typeCommand(sharer, "echo away-$((4*4))");
     const link = (await openSharePanel(sharer)).replace(`:${server.port}/`, `:${gate.port}/`);
     const viewer = await openPage(link);
