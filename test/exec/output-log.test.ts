@@ -128,6 +128,37 @@ test("a partly trimmed chunk stays whole until all of it is dropped", () => {
   expect(readAll(log, 0)).toEqual([...bytes(LARGE / 2, 0x31), ...bytes(LARGE / 2, 0x32)]);
 });
 
+// A session keeps a finished exec's log, counted by its bytes: a view of part of a larger buffer kept
+// the whole buffer (a soak: 10.4 MB held where the budget for finished output counted 8 MiB).
+test("a finished log with no reader left holds a partly trimmed chunk as a copy, and frees the buffer it owned", () => {
+  const log = new OutputLog(LARGE, true);
+  const first = bytes(LARGE, 0x31);
+  log.append(first, true);
+  log.append(bytes(LARGE / 2, 0x32), true);
+  const reader = { position: log.end };
+  log.addReader(reader);
+  log.finish();
+  // A reader may still move through it: the chunk stays a view until the last one leaves.
+  expect(first.byteLength).toBe(LARGE);
+  log.deleteReader(reader);
+  expect(first.byteLength).toBe(0);
+  const held = log.read(0, LARGE)!.bytes;
+  expect(held.buffer.byteLength).toBe(LARGE / 2);
+  expect(readAll(log, 0)).toEqual([...bytes(LARGE / 2, 0x31), ...bytes(LARGE / 2, 0x32)]);
+  expect(log.heldBytes).toBe(LARGE);
+});
+
+test("a finished log copies a chunk that views part of a buffer it does not own, and leaves that buffer alone", () => {
+  const log = new OutputLog(1 << 20, true);
+  // A persistent shell's read, of which a command's log keeps a part (large enough not to be coalesced).
+  const shellRead = bytes(4 * LARGE, 0x33);
+  log.append(shellRead.subarray(LARGE, 2 * LARGE));
+  log.finish();
+  expect(shellRead.byteLength).toBe(4 * LARGE);
+  expect(log.read(0, LARGE)!.bytes.buffer.byteLength).toBe(LARGE);
+  expect(readAll(log, 0)).toEqual([...bytes(LARGE, 0x33)]);
+});
+
 test("a reader that does not pace (a viewer's) neither holds the producer nor keeps history, beside a pacing one or alone", () => {
   const log = new OutputLog(8);
   const agent = { position: 0 };
