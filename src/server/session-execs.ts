@@ -3,6 +3,7 @@ import type { ExecRecord } from "./exec-record.ts";
 import { FinishedExecs } from "./finished-execs.ts";
 import type { ServerOptions } from "./options.ts";
 import type { TrackedExec } from "./session-shells.ts";
+import type { ConnectionSink } from "./connection-sink.ts";
 import type { ServerCounters, SessionConnection } from "./session.ts";
 
 /** What a session's execs need of the session around them. */
@@ -66,6 +67,12 @@ export class SessionExecs {
   /** Marks an exec as having output to send to some socket (a drain or a leave will look at it). */
   markStreaming(record: ExecRecord): void {
     (this.#streaming ??= new Set()).add(record);
+  }
+
+  /** Whether some exec is still being sent to `sink` (or holds its output for it, see ExecRecord.releaseHeld). */
+  isStreamingTo(sink: ConnectionSink): boolean {
+    for (const record of this.#streaming ?? []) if (record.subscription(sink)) return true;
+    return false;
   }
 
   /** Calls `each` for every exec some socket is being sent, then forgets those with nothing left to send. */
