@@ -48,3 +48,10 @@ export const DEFAULT_MAX_MESSAGES_PER_SECOND = 1000;
 export const MAX_QUEUED_FILE_REQUESTS = 256;
 /** Uploads, downloads and watches open at once on one connection; past it, `limit_exceeded`. */
 export const MAX_OPEN_FILE_HANDLES = 32;
+
+/**
+ * What `hello` carries of each exec's command (ExecInfo `argv` or `cmd`), in UTF-8 bytes: enough to
+ * name it. A resume lists every exec the session remembers, and their requests may add up to 8 MiB
+ * (files written through heredocs); `list` and `state` carry a command whole.
+ */
+export const HELLO_COMMAND_BYTES = 256;

@@ -61,6 +61,8 @@ export const ExecInfoSchema = v.object({
   id: ExecIdSchema,
   argv: v.optional(v.array(v.string())),
   cmd: v.optional(v.string()),
+  /** `hello` carries a command's first HELLO_COMMAND_BYTES only: set when `argv` or `cmd` was cut there. */
+  commandTruncated: v.optional(v.literal(true)),
   shell: v.optional(v.string()),
   pty: v.boolean(),
   /** A PTY exec's terminal size now (after every `resize`), so that another socket can draw it alike. */

@@ -1,5 +1,6 @@
 import type { ExecInfo, ExecMessage, ExitFactsMessage, ExitMessage, OutputEncoding, OutputStream, ResizedMessage, TerminalSize } from "../protocol/index.ts";
 import { OutputLog } from "../exec/output-log.ts";
+import { summarizeCommand } from "./command-summary.ts";
 import type { RunningExec } from "../exec/run-exec.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 import { StdinLedger } from "./stdin-ledger.ts";
@@ -187,12 +188,12 @@ export class ExecRecord implements SubscribedExec {
     return this.logs.stdout.heldBytes + this.logs.stderr.heldBytes;
   }
 
-  info(): ExecInfo {
+  /** The exec as listings show it; `commandBytes`: its command cut to that many bytes (see summarizeCommand). */
+  info(commandBytes?: number): ExecInfo {
     const { request } = this;
     return {
       id: this.id,
-      ...(request.argv !== undefined && { argv: request.argv }),
-      ...(request.cmd !== undefined && { cmd: request.cmd }),
+      ...summarizeCommand(request, commandBytes),
       ...(request.shell !== undefined && { shell: request.shell }),
       pty: request.pty !== undefined,
       ...(this.#size && { size: this.#size }),

@@ -60,8 +60,9 @@ export class SessionExecs {
     return this.#records.values();
   }
 
-  infos(): ExecInfo[] {
-    return [...this.#records.values()].map((record) => record.info());
+  /** Every exec remembered as listings show it, oldest first (`commandBytes`: see ExecRecord.info). */
+  infos(commandBytes?: number): ExecInfo[] {
+    return [...this.#records.values()].map((record) => record.info(commandBytes));
   }
 
   /** Marks an exec as having output to send to some socket (a drain or a leave will look at it). */

@@ -102,9 +102,9 @@ export class Session {
     return this.#ended;
   }
 
-  /** Every exec the session remembers, oldest first. */
-  execInfos(): ExecInfo[] {
-    return this.#execs?.infos() ?? [];
+  /** Every exec the session remembers, oldest first; `commandBytes`: each command cut to that many bytes (hello's). */
+  execInfos(commandBytes?: number): ExecInfo[] {
+    return this.#execs?.infos(commandBytes) ?? [];
   }
 
   /** Joins a socket: it receives the output of every exec started from now on. A viewer (sink.viewer) holds nothing. */
