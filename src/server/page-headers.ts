@@ -75,7 +75,10 @@ export const PAGE_PERMISSIONS_POLICY = [
   "xr-spatial-tracking=()",
 ].join(", ");
 
-/** The headers on every response of the page: its HTML and its bundled files. */
+/**
+ * The headers on every response of the page: its HTML and its bundled files. (Strict-Transport-Security
+ * is not among them: with TLS it goes on every response of the server, transport-security.ts.)
+ */
 export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": PAGE_CONTENT_SECURITY_POLICY,
   "x-frame-options": "DENY",
