@@ -21,6 +21,7 @@ import { createPageResponder } from "./page-routes.ts";
 import { createServerMetrics, outputSoFar, type RejectReason } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
+import { withStrictTransportSecurity } from "./transport-security.ts";
 import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
@@ -156,6 +157,23 @@ export function createServer(options: ServerOptions): BunkerServer {
     return upgraded ? undefined : refuse("upgrade_failed", remote, auth, 400, "WebSocket upgrade failed\n");
   };
 
+  /** Every HTTP request: the routes of the server's own, the socket's upgrade, the page. */
+  const route = (request: Request, server: Server<ConnectionData>): Response | Promise<Response> | undefined => {
+    // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
+    // with a stack trace in the log that anyone who reaches the port could cause.
+    const url = URL.parse(request.url);
+    if (url === null) return new Response("bad_message: the Host header is not a host\n", { status: 400, headers: { "x-bunker-error": "bad_message" } });
+    // Without a token, a rebound name is refused on every route, not only where an Origin is sent.
+    if (loopbackOnly && options.token === undefined && !isHostAllowed(request, options.allowedOrigins)) {
+      return new Response("host not allowed: a server on loopback without a token answers only loopback names\n", { status: 403 });
+    }
+    if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
+    if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
+    if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure, loopbackOnly });
+    if (url.pathname !== WEBSOCKET_PATH) return page(request, url.pathname);
+    return upgrade(request, url, server);
+  };
+
   const server: Server<ConnectionData> = Bun.serve<ConnectionData>({
     hostname: options.host,
     port: options.port,
@@ -163,19 +181,9 @@ export function createServer(options: ServerOptions): BunkerServer {
     // Production mode from source too: Bun's error pages show no stack trace.
     development: false,
     fetch(request, server) {
-      // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
-      // with a stack trace in the log that anyone who reaches the port could cause.
-      const url = URL.parse(request.url);
-      if (url === null) return new Response("bad_message: the Host header is not a host\n", { status: 400, headers: { "x-bunker-error": "bad_message" } });
-      // Without a token, a rebound name is refused on every route, not only where an Origin is sent.
-      if (loopbackOnly && options.token === undefined && !isHostAllowed(request, options.allowedOrigins)) {
-        return new Response("host not allowed: a server on loopback without a token answers only loopback names\n", { status: 403 });
-      }
-      if (url.pathname === HEALTHZ_PATH) return healthzResponse(request, { stopping, host: options.hostId, sandbox: sandboxInfo.backend });
-      if (url.pathname === METRICS_PATH) return metricsResponse(request, options.metricsPublic ? undefined : options.token, () => metrics.render(snapshot()));
-      if (url.pathname.startsWith(FILES_PATH_PREFIX)) return serveFileRoute(request, url, { sessions, options, secure, loopbackOnly });
-      if (url.pathname !== WEBSOCKET_PATH) return page(request, url.pathname);
-      return upgrade(request, url, server);
+      const answer = route(request, server);
+      // Served over TLS here: every answer tells browsers to ask this host over TLS only.
+      return secure ? withStrictTransportSecurity(answer) : answer;
     },
     websocket: {
       maxPayloadLength: options.limits.maxFrameBytes,

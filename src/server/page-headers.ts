@@ -29,9 +29,56 @@ export const PAGE_CONTENT_SECURITY_POLICY = [
   // No page of any origin, this one's included, may frame a terminal (clickjacking keystrokes into
   // a shell); X-Frame-Options below says the same to browsers that predate frame-ancestors.
   "frame-ancestors 'none'",
+  // Trusted Types: no DOM sink that parses a string as markup or script (innerHTML, a script's
+  // text or src, DOMParser, document.write, eval) takes one. The page builds its DOM with
+  // createElement and textContent, and so does xterm.js 6 (its bundle has none of those sinks, and
+  // Chromium reports no violation in any page test), so it needs no policy: 'none' lets no script
+  // make one through which markup could be passed off as trusted.
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
 ].join("; ");
 
-/** The headers on every response of the page: its HTML and its bundled files. */
+/**
+ * The powerful features the page does not use, denied to it (Permissions-Policy): were a script
+ * ever to run in it, it could ask for none of them, whatever the user granted the origin before.
+ * Only names Chromium knows (it warns on the console about any other; test/web/page-policies.test.ts).
+ */
+export const PAGE_PERMISSIONS_POLICY = [
+  "accelerometer=()",
+  "browsing-topics=()",
+  "camera=()",
+  // The page never reads the clipboard: a paste is the browser's paste event (Ctrl+Shift+V,
+  // Shift+Insert, the context menu), which no policy governs.
+  "clipboard-read=()",
+  // Copy on select and the share panel's link fall back to navigator.clipboard.writeText where
+  // execCommand("copy") is refused (clipboard.ts): the browser's default, written out so that it stays.
+  "clipboard-write=(self)",
+  "display-capture=()",
+  "fullscreen=()",
+  "geolocation=()",
+  "gyroscope=()",
+  "hid=()",
+  "identity-credentials-get=()",
+  "idle-detection=()",
+  "local-fonts=()",
+  "magnetometer=()",
+  "microphone=()",
+  "midi=()",
+  "otp-credentials=()",
+  "payment=()",
+  "publickey-credentials-create=()",
+  "publickey-credentials-get=()",
+  "screen-wake-lock=()",
+  "serial=()",
+  "usb=()",
+  "window-management=()",
+  "xr-spatial-tracking=()",
+].join(", ");
+
+/**
+ * The headers on every response of the page: its HTML and its bundled files. (Strict-Transport-Security
+ * is not among them: with TLS it goes on every response of the server, transport-security.ts.)
+ */
 export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": PAGE_CONTENT_SECURITY_POLICY,
   "x-frame-options": "DENY",
@@ -42,4 +89,5 @@ export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   // A page of another origin that opened this one (or that this one opens) gets no handle on its
   // window, which holds the token.
   "cross-origin-opener-policy": "same-origin",
+  "permissions-policy": PAGE_PERMISSIONS_POLICY,
 };

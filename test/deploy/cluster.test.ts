@@ -184,6 +184,11 @@ describe.skipIf(missing !== undefined)("three bunker hosts behind nginx with dep
     await Promise.all(resumed.map((client) => client[Symbol.asyncDispose]()));
   }, 30_000);
 
+  test("tells browsers to ask over HTTPS only (Strict-Transport-Security), once", async () => {
+    const health = await fetch(`https://127.0.0.1:${nginx.httpsPort}/healthz`, { tls: { ca: nginx.certificatePem } } as RequestInit);
+    expect({ status: health.status, hsts: health.headers.get("strict-transport-security") }).toEqual({ status: 200, hsts: "max-age=31536000" });
+  });
+
   test("an anonymous session created with ?session=<id>&create=1 gets its files through nginx, routed by its id", async () => {
     const id = randomBytes(16).toString("base64url");
     await using client = await connectTls(direct(), { ca: nginx.certificatePem, token, query: { session: id, create: "1" } });

@@ -79,6 +79,19 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
     expect(response.status).toBe(401);
   });
 
+  // bunker behind nginx speaks plain HTTP and sends none: the config's add_header is the only one.
+  test("tells browsers to ask over HTTPS only (Strict-Transport-Security), on the page and on a refusal, and not over plain HTTP", async () => {
+    const tls = { ca: nginx.certificatePem };
+    const page = await fetch(nginx.wssUrl.replace(/^wss/, "https").replace(/ws$/, ""), { tls } as RequestInit);
+    const refused = await fetch(nginx.wssUrl.replace(/^wss/, "https").replace(/ws$/, "metrics"), { tls } as RequestInit);
+    const redirect = await fetch(`${nginx.httpUrl}/`, { redirect: "manual", headers: { host: "bunker.example.com" } });
+    expect([page, refused, redirect].map((response) => ({ status: response.status, hsts: response.headers.get("strict-transport-security") }))).toEqual([
+      { status: 200, hsts: "max-age=31536000" },
+      { status: 401, hsts: "max-age=31536000" },
+      { status: 301, hsts: null },
+    ]);
+  });
+
   test("answers plain HTTP with a redirect to HTTPS and nothing else", async () => {
     const response = await fetch(`${nginx.httpUrl}/ws`, { redirect: "manual", headers: { host: "bunker.example.com" } });
     expect({ status: response.status, location: response.headers.get("location") }).toEqual({

@@ -1,6 +1,7 @@
 // The terminal page (and the read-only viewer, the same page with #view=) goes out with a
-// Content-Security-Policy and the headers that keep it out of frames and sniffing
-// (src/server/page-headers.ts); the browser tests (test/web/page.test.ts) show the page works under them.
+// Content-Security-Policy (Trusted Types included), the headers that keep it out of frames and
+// sniffing, and a Permissions-Policy (src/server/page-headers.ts); test/web/page-policies.test.ts
+// shows what they refuse in Chromium, and the other browser tests that the page works under them.
 import { describe, expect, test } from "bun:test";
 import { useSharedServer } from "../helpers/shared-server.ts";
 import { EXPECTED_PAGE_HEADERS, pageAssetLinks, pageHeadersOf } from "../helpers/page-headers.ts";
@@ -9,7 +10,7 @@ describe("the terminal page run from source", () => {
   const shared = useSharedServer();
   const base = () => `http://127.0.0.1:${shared.server.port}/`;
 
-  test("answers / with its policy, X-Frame-Options DENY, nosniff and no-referrer", async () => {
+  test("answers / with its policy, X-Frame-Options DENY, nosniff, no-referrer and its Permissions-Policy", async () => {
     const response = await fetch(base());
     expect({ status: response.status, type: response.headers.get("content-type"), headers: pageHeadersOf(response) }).toEqual({
       status: 200,

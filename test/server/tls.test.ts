@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUN, REPO_ROOT, TEST_TOKEN } from "../helpers/server-process.ts";
 import { selfSignedCertificate } from "../helpers/self-signed.ts";
+import { pageAssetLinks } from "../helpers/page-headers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bunker-tls-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,6 +60,35 @@ function firstMessage(url: string, tls?: { ca: string }): Promise<Record<string,
   });
 }
 
+/**
+ * Each kind of answer the server gives, with its status and its Strict-Transport-Security: the page
+ * and one of its files, the health check, metrics and a file without the token, the socket's path
+ * without an upgrade, and a path nobody serves.
+ */
+async function transportSecurityOf(base: string, tls?: { ca: string }): Promise<{ path: string; status: number; hsts: string | null }[]> {
+  const html = await (await fetch(base, { tls } as RequestInit)).text();
+  const [asset] = pageAssetLinks(html);
+  const paths = ["/", asset!.slice(1), "/healthz", "/metrics", "/files/notes.txt?session=nobody", "/ws", "/nowhere"];
+  const answers = [];
+  for (const path of paths) {
+    const response = await fetch(new URL(path, base), { tls } as RequestInit);
+    await response.arrayBuffer();
+    answers.push({ path: path.startsWith("/chunk-") ? "/<page file>" : path, status: response.status, hsts: response.headers.get("strict-transport-security") });
+  }
+  return answers;
+}
+
+/** What transportSecurityOf finds, with `hsts` on every answer. */
+const everyAnswerWith = (hsts: string | null) => [
+  { path: "/", status: 200, hsts },
+  { path: "/<page file>", status: 200, hsts },
+  { path: "/healthz", status: 200, hsts },
+  { path: "/metrics", status: 401, hsts },
+  { path: "/files/notes.txt?session=nobody", status: 401, hsts },
+  { path: "/ws", status: 426, hsts },
+  { path: "/nowhere", status: 404, hsts },
+];
+
 describe("--tls-cert and --tls-key", () => {
   test("the server speaks wss:// and https://, and a client that trusts the certificate gets hello", async () => {
     await using server = await startTlsServer(["--tls-cert", certPath, "--tls-key", keyPath]);
@@ -67,6 +97,13 @@ describe("--tls-cert and --tls-key", () => {
     expect(hello["type"]).toBe("hello");
     const health = await fetch(`https://localhost:${server.port}/healthz`, { tls: { ca: certPem } });
     expect({ status: health.status, ok: ((await health.json()) as { ok: boolean }).ok }).toEqual({ status: 200, ok: true });
+  });
+
+  // A browser that had one answer over TLS asks this host over TLS only, for a year: an http:// link
+  // with a #token= is then never answered by whoever sits on the path.
+  test("every answer, the page's and every other, carries Strict-Transport-Security", async () => {
+    await using server = await startTlsServer(["--tls-cert", certPath, "--tls-key", keyPath]);
+    expect(await transportSecurityOf(`https://localhost:${server.port}/`, { ca: certPem })).toEqual(everyAnswerWith("max-age=31536000"));
   });
 
   test("a client that does not trust the certificate, and a plain ws:// client, get nothing", async () => {
@@ -95,6 +132,12 @@ describe("--tls-cert and --tls-key", () => {
     // Said before any listening, naming the flag, as bunker config says it too.
     expect(await new Response(proc.stderr).text()).toBe(`bunker: --tls-key: ${JSON.stringify(otherKey)} is not the private key of ${JSON.stringify(certPath)}\n`);
   });
+});
+
+test("without TLS no answer carries Strict-Transport-Security", async () => {
+  await using server = await startTlsServer([]);
+  expect(server.scheme).toBe("ws");
+  expect(await transportSecurityOf(`http://127.0.0.1:${server.port}/`)).toEqual(everyAnswerWith(null));
 });
 
 test("--insecure-bind starts on a non-loopback address without TLS, with a warning", async () => {

@@ -4,10 +4,14 @@ import type { Terminal } from "@xterm/xterm";
 import type { TestServer } from "../helpers/server-process.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, escapeRegex, readCols, typeCommand, waitForLines } from "./terminal-screen.ts";
+import { openClipboardReader } from "./clipboard-reader.ts";
+import { createPolicyViolations, watchPolicyViolations } from "./policy-violations.ts";
 
 let server: TestServer;
 let browser: Browser;
 let context: BrowserContext;
+/** Every policy violation of the pages this file opens: none, says its last test. */
+const violations = createPolicyViolations();
 
 /** A page of its own in the shared context (sessionStorage is per page), at its first prompt. */
 async function openPage(): Promise<Page> {
@@ -42,23 +46,7 @@ async function cellCentre(target: Page, column: number, viewportRow: number): Pr
   return { x: box.x + ((column + 0.5) * box.width) / size.cols, y: box.y + ((viewportRow + 0.5) * box.height) / size.rows };
 }
 
-/**
- * The clipboard's text once it equals `expected`, or what it holds after `timeoutMs`. Polled on
- * animation frames in the page: a copy through the Clipboard API settles asynchronously.
- */
-function waitForClipboard(target: Page, expected: string, timeoutMs = 5_000): Promise<string> {
-  return target.evaluate(
-    async ([want, limitMs]) => {
-      const deadline = performance.now() + limitMs;
-      for (;;) {
-        const text = await navigator.clipboard.readText();
-        if (text === want || performance.now() > deadline) return text;
-        await new Promise((resolve) => requestAnimationFrame(resolve));
-      }
-    },
-    [expected, timeoutMs] as const,
-  );
-}
+/** Puts `text` on the clipboard from the terminal page, which may write it (clipboard-write) though not read it. */
 const writeClipboard = (target: Page, text: string) => target.evaluate((value) => navigator.clipboard.writeText(value), text);
 
 describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboard in the terminal page", () => {
@@ -66,7 +54,9 @@ describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboar
     server = started;
     browser = launched;
     context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${server.port}` });
+    await watchPolicyViolations(context, violations);
+    // Writing only: the page never reads the clipboard (a paste is the browser's paste event).
+    await context.grantPermissions(["clipboard-write"], { origin: `http://127.0.0.1:${server.port}` });
   });
 
   test("echoes CJK, emoji and combining marks typed in, and keeps 256-colour and truecolor attributes", async () => {
@@ -115,6 +105,7 @@ describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboar
   // the mouse never reached the clipboard, and Ctrl+Shift+C did nothing.
   test("copies text selected with the mouse, as ttyd does", async () => {
     const page = await openPage();
+    await using clipboard = await openClipboardReader(context);
     await typeCommand(page, "echo copy-me-please");
     await waitForLines(page, ["^copy-me-please$", PROMPT]);
     await writeClipboard(page, "before");
@@ -126,12 +117,13 @@ describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboar
     await page.mouse.move(end.x + 3, end.y, { steps: 5 });
     await page.mouse.up();
     expect(await page.evaluate(() => (window as unknown as { __bunkerTerm: Terminal }).__bunkerTerm.getSelection())).toBe("copy-me-please");
-    expect(await waitForClipboard(page, "copy-me-please")).toBe("copy-me-please");
+    expect(await clipboard.waitFor("copy-me-please")).toBe("copy-me-please");
     await page.close();
   }, 30_000);
 
   test("copies the selection with Ctrl+Shift+C without interrupting, and pastes with Ctrl+Shift+V", async () => {
     const page = await openPage();
+    await using clipboard = await openClipboardReader(context);
     await typeCommand(page, "echo shortcut-copy");
     await waitForLines(page, ["^shortcut-copy$", PROMPT]);
     await page.evaluate(() => {
@@ -139,10 +131,10 @@ describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboar
       const buffer = term.buffer.active;
       term.select(0, buffer.baseY + buffer.cursorY - 1, "shortcut-copy".length);
     });
-    await waitForClipboard(page, "shortcut-copy");
+    await clipboard.waitFor("shortcut-copy");
     await writeClipboard(page, "before");
     await page.keyboard.press("Control+Shift+C");
-    expect(await waitForClipboard(page, "shortcut-copy")).toBe("shortcut-copy");
+    expect(await clipboard.waitFor("shortcut-copy")).toBe("shortcut-copy");
     await writeClipboard(page, "echo pasted-$((6*7))");
     await page.keyboard.press("Control+Shift+V");
     await page.keyboard.press("Enter");
@@ -212,4 +204,10 @@ describe.skipIf(noBrowserReason !== undefined)("typing, Unicode and the clipboar
     await waitForLines(flooded, ["\\^C$", PROMPT], 20_000);
     await flooded.close();
   }, 60_000);
+
+  // Last, so that it covers everything above: typing, copying (the Clipboard API's writeText
+  // included, which clipboard-write=(self) keeps) and pasting under the page's policies.
+  test("reports no policy violation", () => {
+    expect(violations.lines).toEqual([]);
+  });
 });

@@ -1,15 +1,25 @@
 import { describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Terminal } from "@xterm/xterm";
 import type { TestServer } from "../helpers/server-process.ts";
 import { noBrowserReason, withServerAndBrowser } from "./browser.ts";
 import { PROMPT, typeCommand, waitForLines } from "./terminal-screen.ts";
+import { createPolicyViolations, watchPolicyViolations } from "./policy-violations.ts";
 
 let server: TestServer;
 let browser: Browser;
+/** Every policy violation of the pages this file opens: none, says its last test. */
+const violations = createPolicyViolations();
+
+/** A browser context whose pages' policy violations are recorded. */
+async function newContext(): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  await watchPolicyViolations(context, violations);
+  return context;
+}
 
 /** Opens the page at `query` (with the token) and waits for the prompt. */
-async function openPage(context: Awaited<ReturnType<Browser["newContext"]>>, query = ""): Promise<Page> {
+async function openPage(context: BrowserContext, query = ""): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${server.port}/${query}#token=${server.token}`);
   await waitForLines(page, [PROMPT]);
@@ -31,7 +41,7 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page's screen reade
   });
 
   test("turns xterm.js's screen reader mode on from a toggle after the tabs, in every tab, and remembers it", async () => {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+    const context = await newContext();
     const page = await openPage(context);
     const toggle = page.getByRole("button", { name: "Screen reader mode" });
     expect(await toggle.count()).toBe(1);
@@ -68,7 +78,7 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page's screen reade
   }, 30_000);
 
   test("turns it on from ?screen-reader=on in the address, remembers it, and takes the flag out of the address", async () => {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+    const context = await newContext();
     const page = await openPage(context, "?screen-reader=on");
     expect(await screenReaderState(page)).toEqual({ option: true, tree: true });
     expect(page.url()).toBe(`http://127.0.0.1:${server.port}/`);
@@ -78,4 +88,9 @@ describe.skipIf(noBrowserReason !== undefined)("the terminal page's screen reade
     await waitForLines(page, ["^with-screen-reader$", PROMPT]);
     await context.close();
   }, 30_000);
+
+  // Last: xterm.js writes its accessibility tree into the DOM as output comes, under the page's Trusted Types.
+  test("reports no policy violation", () => {
+    expect(violations.lines).toEqual([]);
+  });
 });

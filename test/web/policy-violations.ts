@@ -1,9 +1,14 @@
 import type { BrowserContext } from "playwright-core";
 
-/** Tells a Content-Security-Policy message on the console from the page's other errors (a dropped socket, say). */
-const POLICY_MESSAGE = /Content Security Policy/i;
+/**
+ * Tells a policy's message on the console from the page's other errors (a dropped socket, say): a
+ * Content-Security-Policy refusal, Trusted Types' ("This document requires 'TrustedHTML'
+ * assignment"), a Permissions-Policy refusal, and a complaint about the Permissions-Policy header
+ * itself (a feature this browser does not know).
+ */
+const POLICY_MESSAGE = /Content Security Policy|Trusted ?Type|Permissions[- ]Policy/i;
 
-/** The Content-Security-Policy violations that pages of some browser contexts reported. */
+/** The policy violations (Content-Security-Policy, Trusted Types, Permissions-Policy) that pages of some browser contexts reported. */
 export interface PolicyViolations {
   /** One line each, in the order they came. */
   readonly lines: readonly string[];
@@ -30,10 +35,11 @@ export function createPolicyViolations(): PolicyViolations & { add(line: string)
 }
 
 /**
- * Records every Content-Security-Policy violation that pages of `context` report, from before
- * their first script runs: each `securitypolicyviolation` event of a document (its frames' too),
- * and each console message about the policy (which is how a refused frame-ancestors shows: in the
- * console of the page that tried to frame). Call before the context opens a page.
+ * Records every policy violation that pages of `context` report, from before their first script
+ * runs: each `securitypolicyviolation` event of a document (its frames' too; Trusted Types' refusals
+ * are among them), each Permissions-Policy report (a ReportingObserver's), and each console message
+ * about a policy (which is how a refused frame-ancestors shows: in the console of the page that
+ * tried to frame). Call before the context opens a page.
  */
 export async function watchPolicyViolations(context: BrowserContext, record: { add(line: string): void }): Promise<void> {
   await context.exposeBinding("__bunkerPolicyViolation", (_source, line: string) => record.add(line));
@@ -41,6 +47,9 @@ export async function watchPolicyViolations(context: BrowserContext, record: { a
     const report = (window as unknown as { __bunkerPolicyViolation: (line: string) => void }).__bunkerPolicyViolation;
     const described = (event: SecurityPolicyViolationEvent) => `${event.effectiveDirective} refused ${event.blockedURI} on ${event.documentURI}`;
     document.addEventListener("securitypolicyviolation", (event) => void report(described(event)), true);
+    type PermissionsPolicyReport = { featureId?: string; message?: string };
+    const reported = (body: PermissionsPolicyReport | null) => `permissions-policy refused ${body?.featureId} on ${location.href}: ${body?.message}`;
+    new ReportingObserver((reports) => reports.forEach((each) => void report(reported(each.body as PermissionsPolicyReport | null))), { types: ["permissions-policy-violation"], buffered: true }).observe();
   });
   context.on("console", (message) => {
     if (POLICY_MESSAGE.test(message.text())) record.add(`console ${message.type()}: ${message.text()}`);
