@@ -4,12 +4,16 @@
  *   bun build.ts         dist/bunker for this machine, smoke-run with --version
  *   bun build.ts --all   also dist/bunker-{linux,darwin}-{x64,arm64} and dist/SHA256SUMS
  * Cross-compiling fetches the other platforms' Bun runtimes from the npm registry (cached by Bun).
+ * The darwin binaries are signed ad hoc here (build/macho-sign.ts), since Bun's darwin-x64 output
+ * carries a signature that no longer matches it.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import packageJson from "./package.json" with { type: "json" };
+import { signMachOAdhoc } from "./build/macho-sign.ts";
+import { findSignatureProblems } from "./build/macho-verify.ts";
 
 const ROOT = import.meta.dir;
 const DIST = join(ROOT, "dist");
@@ -22,7 +26,7 @@ const DIST = join(ROOT, "dist");
  */
 const STARTUP_JIT_POLICY = 100;
 
-/** Release targets of `--all`: the file suffix, Bun's compile target, and how to run it here if we can. */
+/** Release targets of `--all`: the file suffix, Bun's compile target, and the platform it runs on. */
 const RELEASE_TARGETS = [
   { name: "linux-x64", target: "bun-linux-x64", runOn: { platform: "linux", arch: "x64" } },
   { name: "linux-arm64", target: "bun-linux-arm64", runOn: { platform: "linux", arch: "arm64" } },
@@ -77,6 +81,24 @@ function runnerFor(file: string, runOn: { platform: string; arch: string }): str
   return qemu && hasSysroot ? [qemu, "-L", ARM64_SYSROOT, file] : undefined;
 }
 
+/** What a darwin binary's signature names it (an ad-hoc signature's identifier means nothing else). */
+const SIGNING_IDENTIFIER = "bunker";
+
+/**
+ * Replaces a darwin binary's code signature with an ad-hoc one over its final bytes, and fails
+ * unless that checks out as macOS checks it: a Mac kills a program whose signature does not match.
+ */
+async function signDarwinBinary(file: string): Promise<void> {
+  const signed = signMachOAdhoc(await Bun.file(file).bytes(), SIGNING_IDENTIFIER);
+  const problems = findSignatureProblems(signed);
+  if (problems.length > 0) throw new Error(`${relative(ROOT, file)}: the new signature does not verify: ${problems.join("; ")}`);
+  // A new file renamed over the old, not the old rewritten: macOS caches a signature per file, and
+  // runs a rewritten one against the old signature (and kills it).
+  const staged = `${file}.signing`;
+  writeFileSync(staged, signed, { mode: 0o755 });
+  renameSync(staged, file);
+}
+
 /** Runs `<binary> --version` and fails unless it names this version and commit. */
 async function smokeRun(command: string[], commit: string): Promise<void> {
   const expected = `bunker ${packageJson.version} (${commit})`;
@@ -95,14 +117,16 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { all: { type: "boolean", default: false } }, strict: true });
   const commit = await resolveBuildCommit();
   mkdirSync(DIST, { recursive: true });
-  const built: { file: string; ms: number; ran: boolean }[] = [];
+  const built: { file: string; ms: number; ran: boolean; signed: boolean }[] = [];
 
-  const build = async (file: string, target: Bun.Build.CompileTarget | undefined, runner: string[] | undefined) => {
+  const build = async (file: string, target: Bun.Build.CompileTarget | undefined, runner: string[] | undefined, platform = process.platform) => {
     const started = performance.now();
     await compileBinary(file, commit, target);
+    const signed = platform === "darwin";
+    if (signed) await signDarwinBinary(file);
     const ms = performance.now() - started;
     if (runner) await smokeRun(runner, commit);
-    built.push({ file, ms, ran: runner !== undefined });
+    built.push({ file, ms, ran: runner !== undefined, signed });
   };
 
   const host = join(DIST, "bunker");
@@ -110,7 +134,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.all) {
     for (const { name, target, runOn } of RELEASE_TARGETS) {
       const file = join(DIST, `bunker-${name}`);
-      await build(file, target, runnerFor(file, runOn));
+      await build(file, target, runnerFor(file, runOn), runOn.platform);
     }
     const sums = await Promise.all(
       built.slice(1).map(async ({ file }) => {
@@ -122,8 +146,8 @@ async function main(argv: string[]): Promise<void> {
   }
 
   console.log(`bunker ${packageJson.version} (${commit})`);
-  for (const { file, ms, ran } of built) {
-    const note = ran ? "--version ok" : "not run here";
+  for (const { file, ms, ran, signed } of built) {
+    const note = [ran ? "--version ok" : "not run here", ...(signed ? ["signed ad hoc"] : [])].join(", ");
     console.log(`  ${relative(ROOT, file).padEnd(26)} ${formatSize(statSync(file).size).padStart(10)}  ${(ms / 1000).toFixed(1)}s  ${note}`);
   }
   if (values.all) console.log(`  ${"dist/SHA256SUMS".padEnd(26)} ${`${statSync(join(DIST, "SHA256SUMS")).size} B`.padStart(10)}`);

@@ -1,12 +1,42 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect as connectTcp } from "node:net";
+import { connect as connectTls } from "node:tls";
 import type { OutputMessage } from "../../src/protocol/index.ts";
-import { startServer, type TestServer } from "../helpers/server-process.ts";
+import { REPO_ROOT, startServer, type TestServer } from "../helpers/server-process.ts";
 import { nginxMissing, startNginx, startNginxUnderPath, type TestNginx } from "./nginx-process.ts";
 import { connect } from "../helpers/client.ts";
+import { lastValue, parseUnitFile } from "./systemd-unit.ts";
 
 const missing = nginxMissing();
 if (missing && process.env["REQUIRE_SANDBOX"] === "1") throw new Error(`REQUIRE_SANDBOX=1 but ${missing}`);
 if (missing) console.warn(`skipping the nginx tests: ${missing}`);
+
+/** deploy/bunker.service's ExecStart, whose proxy flag the server behind nginx runs with here too. */
+const UNIT_EXEC_START = lastValue(parseUnitFile(readFileSync(join(REPO_ROOT, "deploy", "bunker.service"), "utf8")).get("Service"), "ExecStart") ?? "";
+
+/**
+ * Asks for a WebSocket upgrade at `url` over TLS from the local address `localAddress` (any of
+ * 127/8 on Linux), with `headers`; resolves with the status of the answer.
+ */
+function upgradeStatusFrom(localAddress: string, url: string, ca: string, headers: Record<string, string>): Promise<number> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ socket: connectTcp({ host: hostname, port: Number(port), localAddress }), host: hostname, ca });
+    const lines = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+    socket.on("secureConnect", () => socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\n${lines.join("\r\n")}\r\n\r\n`));
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => {
+      answer += chunk.toString("latin1");
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(answer);
+      if (!status) return;
+      socket.destroy();
+      resolve(Number(status[1]));
+    });
+    socket.on("error", reject);
+  });
+}
 
 /** What `seq 1 N` prints. */
 function seqOutput(count: number): string {
@@ -18,7 +48,8 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
   let nginx: TestNginx;
 
   beforeAll(async () => {
-    server = await startServer();
+    expect(UNIT_EXEC_START.split(/\s+/)).toContain("--trust-proxy");
+    server = await startServer({ args: ["--trust-proxy"] });
     nginx = await startNginx(server.port);
   }, 30_000);
 
@@ -90,6 +121,17 @@ describe.skipIf(missing !== undefined)("bunker behind nginx with deploy/nginx/bu
       { status: 401, hsts: "max-age=31536000" },
       { status: 301, hsts: null },
     ]);
+  });
+
+  // With the unit's --trust-proxy, bunker takes the client's address from the last X-Forwarded-For
+  // entry, which this config appends: the per-address cap and the log see each client, not nginx,
+  // and a client cannot pass for another address by sending the header itself.
+  test("names each client by the address nginx saw, not nginx's, even when the client sends an X-Forwarded-For of its own", async () => {
+    // A wrong token, not a missing one: the line of the missing-token test above may come after this test starts.
+    const logged = server.nextStderr(/connection\.refused remote=(\S+) auth=wrong/);
+    const headers = { Authorization: "Bearer not-the-token-0123456789", "X-Forwarded-For": "203.0.113.9" };
+    const status = await upgradeStatusFrom("127.0.0.2", nginx.wssUrl, nginx.certificatePem, headers);
+    expect({ status, remote: (await logged)[1] }).toEqual({ status: 401, remote: "127.0.0.2" });
   });
 
   test("answers plain HTTP with a redirect to HTTPS and nothing else", async () => {

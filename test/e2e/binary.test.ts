@@ -8,6 +8,9 @@ import { connect } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { BUN, REPO_ROOT, startServer, type StartServerOptions, type TestServer } from "../helpers/server-process.ts";
 import { EXPECTED_PAGE_HEADERS, pageHeadersOf } from "../helpers/page-headers.ts";
+import { launchChromium, noBrowserReason } from "../web/browser.ts";
+import { createPolicyViolations, watchPolicyViolations } from "../web/policy-violations.ts";
+import { PROMPT, typeCommand, waitForLines } from "../web/terminal-screen.ts";
 
 /** An empty directory holding only the copied binary: proves it needs nothing from the source tree. */
 let dir = "";
@@ -33,6 +36,12 @@ function runBinary(args: string[]) {
 }
 
 /**
+ * The environment the server runs in: the system's directories on PATH and nothing of the
+ * checkout, so that a binary needing bun, node or node_modules fails here.
+ */
+const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
  * startServer() has no cwd option and spawns in the test runner's cwd (the repo root, with its
  * package.json); chdir around the spawn so the server, too, runs from the temp dir.
  */
@@ -40,7 +49,7 @@ async function startServerInDir(options: StartServerOptions): Promise<TestServer
   const previous = process.cwd();
   process.chdir(dir);
   try {
-    return await startServer(options);
+    return await startServer({ ...options, env: { PATH: SYSTEM_PATH, HOME: dir, ...options.env } });
   } finally {
     process.chdir(previous);
   }
@@ -118,6 +127,26 @@ describe("the compiled binary, copied alone into an empty directory", () => {
         expect({ ifNoneMatch, status: (await fetch(new URL(asset, `${base}/`), { headers: { "if-none-match": ifNoneMatch } })).status }).toEqual({ ifNoneMatch, status: 304 });
       }
       expect((await fetch(new URL(asset, `${base}/`), { method: "POST" })).status).toBe(405);
+    }
+  });
+
+  test.skipIf(noBrowserReason !== undefined)("its terminal page opens in Chromium and runs a command in a shell, breaking no rule of its policy", async () => {
+    await using server = await startServerInDir({ command: [binary] });
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      const violations = createPolicyViolations();
+      await watchPolicyViolations(context, violations);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(String(error)));
+      expect((await page.goto(`http://127.0.0.1:${server.port}/#token=${server.token}`))?.status()).toBe(200);
+      await waitForLines(page, [PROMPT]);
+      await typeCommand(page, "echo from-the-page-$((6*7))");
+      await waitForLines(page, ["^from-the-page-42$", PROMPT]);
+      expect({ errors, violations: violations.lines }).toEqual({ errors: [], violations: [] });
+    } finally {
+      await browser.close();
     }
   });
 
