@@ -30,14 +30,68 @@ const IDLE_INT_TRAP = "'__bunker_interrupted=1'";
  */
 const IDLE_END_TRAP = "'builtin :'";
 
+/** `text` as one bash word, for a trap's text inside another's. */
+function quoted(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /**
- * Ends the whole command, from a trap. At the command's top level that is `continue` of the loop
- * that runs commands (which skips the rest of the `eval`); inside a function of the command,
- * `continue` would not leave it, so it returns from that function. `__bunker_cmd` is emptied for a
- * trap that runs in our own steps just before the `eval`.
+ * 1 from the moment a command is over, 0 while it is unwound: UNWIND_TRAP reads it to know where to
+ * stop. The loop sets it in a redirection of its first group, before that group's first command,
+ * for which bash already runs the DEBUG trap: `${-:(var = 1):0}` assigns in the offset of a
+ * substring of length 0, which adds nothing to the file's name whatever a command put in the
+ * variable. `$BASH_COMMAND` would not do: bash stops updating it for good once a SIGINT trap of the
+ * command's own that reset itself has left a function by `return`.
+ */
+const COMMAND_OVER = "__bunker_over";
+
+/**
+ * The DEBUG trap while a command is unwound (see END_COMMAND). bash runs it before each simple
+ * command (and `for`, `case`, `[[`, `((`), before expanding it. In a function, it returns from that
+ * function, before the command runs. At the command's top level, `continue` of the loop that runs
+ * commands leaves the `eval`, and the non-zero status makes bash (under extdebug) skip the command
+ * it was about to run: without extdebug, that command ran before the `continue` took effect. Once
+ * the command is over (COMMAND_OVER), the trap takes itself away.
+ */
+const UNWIND_TRAP =
+  `{ if ((${COMMAND_OVER})); then builtin trap - DEBUG;` +
+  " elif [[ ${FUNCNAME-} ]]; then builtin return 0; else ! builtin continue 99999; fi; } 2>/dev/null";
+
+/**
+ * Unwinds the command from inside one of its functions, as the last step of the trap that ends it:
+ * notes the options it changes and sets UNWIND_TRAP, which takes each function in turn when it runs
+ * its next command, and then the rest of the `eval`. The trap itself does not `return`: the DEBUG
+ * trap then ran for that `return`, inside the SIGINT trap, and bash was left believing it still ran
+ * a trap (`$BASH_COMMAND` frozen; seen in a stress test). The SIGINT and SHELL_END_SIGNAL traps do
+ * nothing meanwhile (` `, which runs no command: the DEBUG trap runs inside other traps too); the
+ * loop sets them again for the next command. A DEBUG trap of the command's own is replaced, not
+ * saved: reading it takes `$(trap -p)`, a fork, which a sandbox out of processes makes bash retry
+ * for seconds and then leave.
+ */
+const START_UNWINDING =
+  "__bunker_unwinding=1 __bunker_saved_flags=$- __bunker_saved_extdebug=0; builtin shopt -q extdebug && __bunker_saved_extdebug=1;" +
+  ` ${COMMAND_OVER}=0; builtin trap ' ' INT; builtin trap ' ' ${END_SIGNAL_TRAP_NAME};` +
+  ` builtin shopt -s extdebug; builtin trap -- ${quoted(UNWIND_TRAP)} DEBUG`;
+
+/**
+ * Puts back the options START_UNWINDING changed, in the loop once the command is over: extdebug,
+ * then `set -T` and `set -E`, which turning extdebug on or off sets alike.
+ */
+const STOP_UNWINDING =
+  "if ((__bunker_unwinding)); then builtin shopt -u extdebug; ((__bunker_saved_extdebug)) && builtin shopt -s extdebug;" +
+  " if [[ $__bunker_saved_flags == *T* ]]; then builtin set -T; else builtin set +T; fi;" +
+  " if [[ $__bunker_saved_flags == *E* ]]; then builtin set -E; else builtin set +E; fi; __bunker_unwinding=0; fi";
+
+/**
+ * Ends the whole command, from a trap, as a prompt's SIGINT does. At the command's top level that
+ * is `continue` of the loop that runs commands (which skips the rest of the `eval`). Inside a
+ * function of the command, `continue` would not leave it (bash counts loops per function), and
+ * START_UNWINDING takes over. `__bunker_cmd` is emptied for a trap that runs in our own steps just
+ * before the `eval`.
  */
 const END_COMMAND =
-  "__bunker_interrupted=1 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_cmd=; [[ ${FUNCNAME-} ]] && builtin return 130; builtin continue 99999";
+  "__bunker_interrupted=1 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_cmd=;" +
+  ` if [[ \${FUNCNAME-} ]]; then ${START_UNWINDING}; else builtin continue 99999; fi`;
 
 /**
  * The trap SIGINT has while a command runs. bash runs it once the program it waits for has ended,
@@ -51,9 +105,9 @@ const END_COMMAND =
  * nothing. It is not sent while bash waits for a program: bash 5.2 loses a trapped signal that came
  * meanwhile when it runs the SIGINT trap at that program's end.
  */
-const RUNNING_INT_TRAP = `'__bunker_int_status=$? __bunker_saw_int=1; if ((__bunker_int_status == 130 || __bunker_end_asked)); then ${END_COMMAND}; fi'`;
+const RUNNING_INT_TRAP = quoted(`__bunker_int_status=$? __bunker_saw_int=1; if ((__bunker_int_status == 130 || __bunker_end_asked)); then ${END_COMMAND}; fi`);
 /** The trap of SHELL_END_SIGNAL while a command runs (see RUNNING_INT_TRAP). */
-const RUNNING_END_TRAP = `'__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi'`;
+const RUNNING_END_TRAP = quoted(`__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi`);
 
 /**
  * Ends the previous command, in the loop's condition: prints its marker (read now, after it ran),
@@ -116,11 +170,11 @@ export function buildShellInitScript(): string {
     // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
     "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
     "exec {__bunker_out}>&1 {__bunker_err}>&2",
-    "__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd=",
+    `__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd= __bunker_unwinding=0 ${COMMAND_OVER}=1`,
     '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
     `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
     'builtin printf %s "$__bunker_ready" >&"$__bunker_out"; builtin unset -v __bunker_ready',
-    `while { __bunker_status=$?; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; ${FINISH_STEPS}; } 2>/dev/null; builtin :; do` +
+    `while { __bunker_status=$?; ${STOP_UNWINDING}; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; ${FINISH_STEPS}; } 2>/dev/null\${-:(${COMMAND_OVER} = 1):0}; builtin :; do` +
       ` { ${NEXT_STEPS}; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
       ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
       ' { __bunker_resume "$__bunker_options" "$__bunker_status" && builtin :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',

@@ -259,14 +259,19 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(result).toMatchObject({ stdout: "ready\ncaught\ndone\n", facts: { code: 0, signal: null, reason: "exited" } });
   });
 
-  // Known defect, kept as a failing test until it is fixed: the SIGINT trap's `return` leaves only
-  // the innermost function, so the functions that called it and the rest of the command run on
-  // (the exit still says SIGINT). An unwinding DEBUG trap under -T reaches each caller, but a
-  // `continue` from a DEBUG trap at the top level takes effect only after the next command has run.
-  test.failing("ends the whole command at a SIGINT inside nested functions, as a prompt does", async () => {
+  test("ends the whole command at a SIGINT inside nested functions, as a prompt does", async () => {
     const shell = startShell();
     await run(shell, "f() { g; echo f goes on; }; g() { echo started; sleep 100; }; h() { echo started; while :; do :; done; }; k() { h; echo k goes on; }");
-    for (const cmd of ["f; echo not reached", "k; echo not reached", "f || echo not reached"]) {
+    const cmds = [
+      "f; echo not reached",
+      "k; echo not reached",
+      "f || echo not reached",
+      "f\necho not reached",
+      "for i in 1 2; do f; echo $i; done; echo not reached",
+      "while f; do echo not reached; done",
+      "case x in x) k;; esac; echo not reached",
+    ];
+    for (const cmd of cmds) {
       const into = createLogs();
       const exec = shell.run("nested", cmd, into);
       await waitForText(into.stdout, "started\n");
@@ -274,6 +279,49 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
       const result = await finish(exec, into);
       expect({ cmd, stdout: result.stdout, signal: result.facts.signal }).toEqual({ cmd, stdout: "started\n", signal: "SIGINT" });
     }
+  });
+
+  test("puts the shell's options back after a SIGINT inside functions, and later functions run whole", async () => {
+    const report = 'echo "T=${-//[^T]/} E=${-//[^E]/} $(shopt -p extdebug) debug=[$(trap -p DEBUG)]"; two() { echo a; echo b; }; two';
+    const cases = [
+      { setup: "true", after: "T= E= shopt -u extdebug debug=[]\na\nb\n" },
+      { setup: "set -T", after: "T=T E= shopt -u extdebug debug=[]\na\nb\n" },
+      { setup: "shopt -s extdebug; set +E", after: "T=T E= shopt -s extdebug debug=[]\na\nb\n" },
+    ];
+    for (const { setup, after } of cases) {
+      const shell = startShell();
+      await run(shell, `${setup}; f() { g; echo f goes on; }; g() { echo started; sleep 100; }`);
+      const into = createLogs();
+      const exec = shell.run("nested", "f; echo not reached", into);
+      await waitForText(into.stdout, "started\n");
+      exec.signal("SIGINT");
+      expect((await finish(exec, into)).stdout).toBe("started\n");
+      expect({ setup, stdout: (await run(shell, report)).stdout }).toEqual({ setup, stdout: after });
+    }
+  });
+
+  test("leaves a SIGINT inside functions to a command's own trap, and unwinds the next command after one that returned from its function", async () => {
+    const shell = startShell();
+    await run(shell, "f() { g; echo f goes on; }; g() { echo started; sleep 100; }");
+    const cases = [
+      { cmd: "m() { trap 'echo own' INT; g; echo m goes on; }; m; echo after m", stdout: "started\nown\nm goes on\nafter m\n" },
+      // A trap that resets itself and returns leaves bash believing it still runs a trap ($BASH_COMMAND no longer changes).
+      { cmd: "m() { trap 'trap - INT; return 3' INT; echo started; while :; do :; done; }; m; echo \"after m $?\"", stdout: "started\nafter m 3\n" },
+    ];
+    for (const { cmd, stdout } of cases) {
+      const into = createLogs();
+      const exec = shell.run("own-trap", cmd, into);
+      await waitForText(into.stdout, "started\n");
+      exec.signal("SIGINT");
+      expect(await finish(exec, into)).toMatchObject({ stdout, facts: { code: 0, signal: null } });
+    }
+    const into = createLogs();
+    // The timeout only makes a shell that spins fail fast.
+    const exec = shell.run("nested", "f; echo not reached", into, { timeoutMs: 5000 });
+    await waitForText(into.stdout, "started\n");
+    exec.signal("SIGINT");
+    expect(await finish(exec, into)).toMatchObject({ stdout: "started\n", facts: { signal: "SIGINT", reason: "killed", shellEnded: false } });
+    expect(await run(shell, "echo alive")).toMatchObject({ stdout: "alive\n", facts: { code: 0 } });
   });
 
   test("interrupts at a timeout as a SIGINT does: a program that handles it ends as it chooses", async () => {
