@@ -53,8 +53,23 @@ export function startTimeOf(pid: number): string | undefined {
   return stat === undefined ? undefined : statFields(stat)[19];
 }
 
+/** Whether a signal is in one of the masks of a status (SigIgn, SigCgt); undefined where unknown. */
+function statusMaskHas(status: string | undefined, field: "SigIgn" | "SigCgt", signal: "SIGHUP" | "SIGINT"): boolean | undefined {
+  const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, "m").exec(status ?? "")?.[1];
+  return mask === undefined ? undefined : (BigInt(`0x${mask}`) & (1n << BigInt(constants.signals[signal] - 1))) !== 0n;
+}
+
 /** Whether a process ignores a signal, from SigIgn in its status; undefined where unknown. */
 export function ignoresSignal(pid: number | "self", signal: "SIGHUP" | "SIGINT"): boolean | undefined {
-  const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readProcText(`/proc/${pid}/status`) ?? "")?.[1];
-  return mask === undefined ? undefined : (BigInt(`0x${mask}`) & (1n << BigInt(constants.signals[signal] - 1))) !== 0n;
+  return statusMaskHas(readProcText(`/proc/${pid}/status`), "SigIgn", signal);
+}
+
+/**
+ * Whether a live process catches or ignores a signal, from SigCgt and SigIgn; false for one that
+ * has exited (a zombie's masks are what it had, not what it does) and where unknown.
+ */
+export function handlesSignal(pid: number, signal: "SIGHUP" | "SIGINT"): boolean {
+  const status = readProcText(`/proc/${pid}/status`);
+  if (status === undefined || /^State:\s*[ZX]/m.test(status)) return false;
+  return statusMaskHas(status, "SigCgt", signal) === true || statusMaskHas(status, "SigIgn", signal) === true;
 }

@@ -1,19 +1,17 @@
-import { ignoresSignal, readProcText, statFields, visiblePids } from "../common/proc.ts";
+import { handlesSignal, ignoresSignal, readProcText, statFields, visiblePids } from "../common/proc.ts";
+import { chooseFollowUps, type ProcessAtSigint } from "./shell-follow-up.ts";
 import { signalQuietly } from "./process-tree.ts";
 
 /**
- * A SIGINT can miss the command it is meant for. bash runs a trap only at certain points, not while
- * it is about to fork: a SIGINT that reaches it between `echo started` and the fork of `sleep 100`
- * waits until `sleep` is done, and `sleep` never got it. A child that was forked but had not yet
- * exec'd has bash's handler, which catches the SIGINT and is then replaced by exec: lost too.
+ * A SIGINT can miss the command it is meant for (see chooseFollowUps for how): bash runs a trap only
+ * at certain points, a child that has forked but not yet exec'd loses it, and a program that was
+ * exiting anyway lets the shell go on as if it had handled it.
  *
- * So after the SIGINT, a few follow-ups look for the shell's children that were born, or exec'd
- * another program, after it went out (and their children born since), and send each one SIGINT,
- * unless it ignores SIGINT (a background job does). Children of the programs that got the first
- * SIGINT are left alone: a script's cleanup on SIGINT may start programs of its own.
- *
- * Linux only (it reads /proc); elsewhere the first SIGINT is all there is. The same look at /proc
- * tells whether the shell waits for a program (see interruptWithFollowUp).
+ * So after the SIGINT, a few follow-ups look for the processes that missed it and send each one
+ * SIGINT, unless it ignores SIGINT (a background job does), first asking the shell to end its
+ * command when its trap may have let it go on. Linux only (it reads /proc); elsewhere the first
+ * SIGINT is all there is. The same look at /proc tells whether the shell waits for a program (see
+ * interruptWithFollowUp).
  */
 
 /** When, after the first SIGINT, to look for processes that missed it. */
@@ -109,7 +107,7 @@ function waitsForChild(pid: number): boolean {
 }
 
 /**
- * Sends SIGINT to the tree, then follows up on the shell's new children that missed it (see above).
+ * Sends SIGINT to the tree, then follows up on the processes that missed it (see above).
  * The shell's trap decides, as bash does, from how the program it waited for ended; when the shell
  * was waiting for none (it ran builtins, and `$?` says nothing of the SIGINT), it is also asked to
  * end the command. Without /proc nothing tells whether it waits, and it is always asked.
@@ -123,8 +121,9 @@ export function interruptWithFollowUp(target: InterruptTarget): void {
   const shell = [...before].filter(([, facts]) => target.isShell(facts.cmdline.split("\0").slice(0, -1))).sort(([, a], [, b]) => a.depth - b.depth)[0];
   // Read before the SIGINT: the program it waits for may die of it at once.
   const waiting = shell !== undefined && waitsForChild(shell[0]);
+  const atSigint = shell && withSigintHandling(before, shell[0]);
   target.send();
-  if (!shell) return;
+  if (!shell || !atSigint) return;
   const [shellPid] = shell;
   if (!waiting) target.endCommand(shellPid);
   const followedUp = new Set<string>();
@@ -132,26 +131,33 @@ export function interruptWithFollowUp(target: InterruptTarget): void {
     setTimeout(() => {
       if (target.isOver()) return;
       const now = readTree(target.rootPid);
-      const missed = new Set<number>();
-      const isNew = (pid: number, facts: ProcessFacts) => {
-        const earlier = before.get(pid);
-        return !earlier || earlier.startTime !== facts.startTime || earlier.cmdline !== facts.cmdline;
-      };
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const [pid, facts] of now) {
-          if (missed.has(pid) || !isNew(pid, facts) || (facts.ppid !== shellPid && !missed.has(facts.ppid))) continue;
-          missed.add(pid);
-          grew = true;
-        }
-      }
-      for (const pid of missed) {
+      const { missed, askShell } = chooseFollowUps(shellPid, atSigint, now);
+      const toSignal = missed.filter((pid) => {
         const facts = now.get(pid)!;
-        const key = `${pid}:${facts.startTime}:${facts.cmdline}`;
-        if (followedUp.has(key) || ignoresSigint(pid)) continue;
-        followedUp.add(key);
+        return !followedUp.has(`${pid}:${facts.startTime}:${facts.cmdline}`) && !ignoresSigint(pid);
+      });
+      // The shell first: the program it waits for may die of its SIGINT at once, and the shell
+      // must know by then.
+      if (toSignal.length > 0 && askShell) target.endCommand(shellPid);
+      for (const pid of toSignal) {
+        const facts = now.get(pid)!;
+        followedUp.add(`${pid}:${facts.startTime}:${facts.cmdline}`);
         signalQuietly(pid, "SIGINT");
       }
     }, delayMs);
   }
+}
+
+/**
+ * `before` with, for each program that the shell or one of its subshells (a process with the
+ * shell's argv) runs, whether it catches or ignores SIGINT (see chooseFollowUps).
+ */
+function withSigintHandling(before: ReadonlyMap<number, ProcessFacts>, shellPid: number): Map<number, ProcessAtSigint> {
+  const shellCmdline = before.get(shellPid)?.cmdline;
+  const atSigint = new Map<number, ProcessAtSigint>();
+  for (const [pid, facts] of before) {
+    const ranByShell = facts.cmdline !== shellCmdline && before.get(facts.ppid)?.cmdline === shellCmdline;
+    atSigint.set(pid, { ppid: facts.ppid, startTime: facts.startTime, cmdline: facts.cmdline, handlesSigint: ranByShell && facts.cmdline !== "" && handlesSignal(pid, "SIGINT") });
+  }
+  return atSigint;
 }
