@@ -13,9 +13,10 @@ const PTY_QUIET_MS = 25;
 /**
  * Bun keeps the terminal's other end open, so a PTY never reports end of file while the terminal
  * lives. Once the exec's processes are gone, what they wrote is in the terminal or on its way: wait
- * until output held by flow control has flowed again and the terminal has been quiet for a moment.
+ * until output held by flow control has flowed again and the terminal has been quiet for a moment,
+ * then take what the kernel still holds (`readHeld`, true when there was some: terminal-master.ts).
  */
-export async function drainTerminal(lastDataAt: () => number, flowControl: { resumed(): Promise<void> | undefined }, done: () => void): Promise<void> {
+export async function drainTerminal(lastDataAt: () => number, flowControl: { resumed(): Promise<void> | undefined }, readHeld: () => boolean, done: () => void): Promise<void> {
   for (;;) {
     const held = flowControl.resumed();
     if (held) {
@@ -29,8 +30,10 @@ export async function drainTerminal(lastDataAt: () => number, flowControl: { res
       // load came back empty). One more turn of the loop, I/O included, then look again.
       const seen = lastDataAt();
       await Bun.sleep(1);
-      if (lastDataAt() === seen && !flowControl.resumed()) break;
-      continue;
+      if (lastDataAt() !== seen || flowControl.resumed()) continue;
+      // Quiet to Bun is not yet quiet to the kernel, which can pass output on later (terminal-master.ts).
+      if (readHeld()) continue;
+      break;
     }
     await Bun.sleep(PTY_QUIET_MS - quietFor);
   }

@@ -15,6 +15,7 @@ import { gateTerminalStdin, hasTerminalForeground, terminalTakers } from "./pty-
 import { buildSpawnStdio, closeChildEnds, closeServerEnds, openCommandPipes, openInputFiles } from "./stdio-slots.ts";
 import { spareFds } from "./spare-fds.ts";
 import { drainTerminal, withOrphanGrace } from "./exec-endings.ts";
+import { openTerminal, readHeldOutput } from "./terminal-master.ts";
 import { readWrittenBytes } from "../sandbox/written-text.ts";
 
 /** The most of bwrap's own complaint (when the sandbox could not be set up) that goes to stderr. */
@@ -57,20 +58,22 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
 
   const ptyEnded = Promise.withResolvers<void>();
   let lastPtyDataAt = 0;
-  const terminal = request.pty
-    ? new Bun.Terminal({
+  const takeTerminalOutput = (bytes: Uint8Array) => {
+    lastPtyDataAt = performance.now();
+    logs.stdout.append(takeWithinBudget(bytes, budget));
+    flowControl?.afterAppend();
+  };
+  const openedTerminal = request.pty
+    ? openTerminal({
         cols: request.pty.cols,
         rows: request.pty.rows,
         name: "xterm-256color",
-        data: (_terminal, bytes) => {
-          lastPtyDataAt = performance.now();
-          logs.stdout.append(takeWithinBudget(bytes, budget));
-          flowControl?.afterAppend();
-        },
+        data: (_terminal, bytes) => takeTerminalOutput(bytes),
         exit: () => ptyEnded.resolve(),
         drain: () => terminalStdin?.drained(),
       })
     : undefined;
+  const terminal = openedTerminal?.terminal;
   const flowControl = terminal ? createPtyFlowControl(terminal, logs.stdout) : undefined;
   const terminalStdin = terminal ? createTerminalStdinWriter(terminal, request.onStdinTaken) : undefined;
   let proc: import("bun").Subprocess;
@@ -189,7 +192,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
     processExited = true;
     // The exit may be seen before the terminal's last output is read: the quiet time starts here.
     lastPtyDataAt = Math.max(lastPtyDataAt, performance.now());
-    if (terminal) void drainTerminal(() => lastPtyDataAt, flowControl!, ptyEnded.resolve);
+    if (openedTerminal) void drainTerminal(() => lastPtyDataAt, flowControl!, () => readHeldOutput(openedTerminal, takeTerminalOutput), ptyEnded.resolve);
     // The leader is gone: whatever it left in its group goes too, so that our pipes can close; when
     // the exec is being ended, at its SIGKILL (the terminate above), as the reaper waits under bwrap.
     if (command.tree === "process-group" && !killSent) signalProcessGroup(proc.pid, "SIGKILL");
