@@ -21,7 +21,7 @@ import { createPageResponder } from "./page-routes.ts";
 import { createServerMetrics, outputSoFar, type RejectReason } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
-import { withStrictTransportSecurity } from "./transport-security.ts";
+import { wantsStrictTransportSecurity, withStrictTransportSecurity } from "./transport-security.ts";
 import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
 import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
@@ -182,8 +182,8 @@ export function createServer(options: ServerOptions): BunkerServer {
     development: false,
     fetch(request, server) {
       const answer = route(request, server);
-      // Served over TLS here: every answer tells browsers to ask this host over TLS only.
-      return secure ? withStrictTransportSecurity(answer) : answer;
+      // Served over TLS here: every answer tells browsers to ask this host over TLS only (but localhost and addresses, see there).
+      return secure && wantsStrictTransportSecurity(request) ? withStrictTransportSecurity(answer) : answer;
     },
     websocket: {
       maxPayloadLength: options.limits.maxFrameBytes,

@@ -1,3 +1,5 @@
+import { ipVersionOf } from "../common/ip-address.ts";
+
 /**
  * Strict-Transport-Security of a server that serves TLS itself (`--tls-cert`/`--tls-key`): a
  * browser that has had one answer from it asks this host name only over https for a year, so that
@@ -8,6 +10,18 @@
  * browsers ignore it anyway; behind a proxy that ends TLS the proxy sends it (deploy/nginx).
  */
 export const STRICT_TRANSPORT_SECURITY = "max-age=31536000";
+
+/**
+ * Whether a request over TLS gets Strict-Transport-Security: not when it names `localhost` (or a
+ * name under it) or an IP address. Browsers keep the header for a host name on every port, so a
+ * TLS bunker tried on https://localhost:8443/ made every plain-http development server of that
+ * machine unreachable in that browser for a year; and browsers ignore it for IP addresses (RFC
+ * 6797, 8.1.1), which no certificate authority names anyway.
+ */
+export function wantsStrictTransportSecurity(request: Request): boolean {
+  const host = new URL(request.url).hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return host !== "localhost" && !host.endsWith(".localhost") && ipVersionOf(host) === 0;
+}
 
 /** A fetch handler's answer: a response, one to come, or none (a WebSocket upgrade). */
 type Answer = Response | Promise<Response> | undefined;

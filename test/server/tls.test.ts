@@ -65,13 +65,14 @@ function firstMessage(url: string, tls?: { ca: string }): Promise<Record<string,
  * and one of its files, the health check, metrics and a file without the token, the socket's path
  * without an upgrade, and a path nobody serves.
  */
-async function transportSecurityOf(base: string, tls?: { ca: string }): Promise<{ path: string; status: number; hsts: string | null }[]> {
-  const html = await (await fetch(base, { tls } as RequestInit)).text();
+async function transportSecurityOf(base: string, tls?: { ca: string }, host?: string): Promise<{ path: string; status: number; hsts: string | null }[]> {
+  const headers = host === undefined ? {} : { host };
+  const html = await (await fetch(base, { tls, headers } as RequestInit)).text();
   const [asset] = pageAssetLinks(html);
   const paths = ["/", asset!.slice(1), "/healthz", "/metrics", "/files/notes.txt?session=nobody", "/ws", "/nowhere"];
   const answers = [];
   for (const path of paths) {
-    const response = await fetch(new URL(path, base), { tls } as RequestInit);
+    const response = await fetch(new URL(path, base), { tls, headers } as RequestInit);
     await response.arrayBuffer();
     answers.push({ path: path.startsWith("/chunk-") ? "/<page file>" : path, status: response.status, hsts: response.headers.get("strict-transport-security") });
   }
@@ -103,7 +104,16 @@ describe("--tls-cert and --tls-key", () => {
   // with a #token= is then never answered by whoever sits on the path.
   test("every answer, the page's and every other, carries Strict-Transport-Security", async () => {
     await using server = await startTlsServer(["--tls-cert", certPath, "--tls-key", keyPath]);
-    expect(await transportSecurityOf(`https://localhost:${server.port}/`, { ca: certPem })).toEqual(everyAnswerWith("max-age=31536000"));
+    expect(await transportSecurityOf(`https://127.0.0.1:${server.port}/`, { ca: certPem }, `bunker.example.com:${server.port}`)).toEqual(everyAnswerWith("max-age=31536000"));
+  });
+
+  // Kept for the host name on every port: over https://localhost it would make every plain-http
+  // development server of the machine unreachable in that browser. Browsers ignore it for addresses.
+  test("no answer for localhost, a name under it or an IP address carries Strict-Transport-Security", async () => {
+    await using server = await startTlsServer(["--tls-cert", certPath, "--tls-key", keyPath]);
+    const base = `https://127.0.0.1:${server.port}/`;
+    const hosts = [`localhost:${server.port}`, `app.localhost:${server.port}`, `LOCALHOST:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`];
+    for (const host of hosts) expect({ host, answers: await transportSecurityOf(base, { ca: certPem }, host) }).toEqual({ host, answers: everyAnswerWith(null) });
   });
 
   test("a client that does not trust the certificate, and a plain ws:// client, get nothing", async () => {
