@@ -157,12 +157,8 @@ export function createServer(options: ServerOptions): BunkerServer {
     return upgraded ? undefined : refuse("upgrade_failed", remote, auth, 400, "WebSocket upgrade failed\n");
   };
 
-  /** Every HTTP request: the routes of the server's own, the socket's upgrade, the page. */
-  const route = (request: Request, server: Server<ConnectionData>): Response | Promise<Response> | undefined => {
-    // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
-    // with a stack trace in the log that anyone who reaches the port could cause.
-    const url = URL.parse(request.url);
-    if (url === null) return new Response("bad_message: the Host header is not a host\n", { status: 400, headers: { "x-bunker-error": "bad_message" } });
+  /** Every HTTP request whose Host makes a URL: the routes of the server's own, the socket's upgrade, the page. */
+  const route = (request: Request, url: URL, server: Server<ConnectionData>): Response | Promise<Response> | undefined => {
     // Without a token, a rebound name is refused on every route, not only where an Origin is sent.
     if (loopbackOnly && options.token === undefined && !isHostAllowed(request, options.allowedOrigins)) {
       return new Response("host not allowed: a server on loopback without a token answers only loopback names\n", { status: 403 });
@@ -181,9 +177,13 @@ export function createServer(options: ServerOptions): BunkerServer {
     // Production mode from source too: Bun's error pages show no stack trace.
     development: false,
     fetch(request, server) {
-      const answer = route(request, server);
+      // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
+      // with a stack trace in the log that anyone who reaches the port could cause.
+      const url = URL.parse(request.url);
+      if (url === null) return new Response("bad_message: the Host header is not a host\n", { status: 400, headers: { "x-bunker-error": "bad_message" } });
+      const answer = route(request, url, server);
       // Served over TLS here: every answer tells browsers to ask this host over TLS only (but localhost and addresses, see there).
-      return secure && wantsStrictTransportSecurity(request) ? withStrictTransportSecurity(answer) : answer;
+      return secure && wantsStrictTransportSecurity(url.hostname) ? withStrictTransportSecurity(answer) : answer;
     },
     websocket: {
       maxPayloadLength: options.limits.maxFrameBytes,

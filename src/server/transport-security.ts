@@ -12,14 +12,14 @@ import { ipVersionOf } from "../common/ip-address.ts";
 export const STRICT_TRANSPORT_SECURITY = "max-age=31536000";
 
 /**
- * Whether a request over TLS gets Strict-Transport-Security: not when it names `localhost` (or a
- * name under it) or an IP address. Browsers keep the header for a host name on every port, so a
- * TLS bunker tried on https://localhost:8443/ made every plain-http development server of that
- * machine unreachable in that browser for a year; and browsers ignore it for IP addresses (RFC
- * 6797, 8.1.1), which no certificate authority names anyway.
+ * Whether a request over TLS for `hostname` (its URL's, lower case) gets Strict-Transport-Security:
+ * not for `localhost` (or a name under it) or an IP address. Browsers keep the header for a host
+ * name on every port, so a TLS bunker tried on https://localhost:8443/ made every plain-http
+ * development server of that machine unreachable in that browser for a year; and browsers ignore
+ * it for IP addresses (RFC 6797, 8.1.1), which no certificate authority names anyway.
  */
-export function wantsStrictTransportSecurity(request: Request): boolean {
-  const host = new URL(request.url).hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+export function wantsStrictTransportSecurity(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, "$1");
   return host !== "localhost" && !host.endsWith(".localhost") && ipVersionOf(host) === 0;
 }
 

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { once } from "node:events";
+import { connect as connectTls } from "node:tls";
 import { BUN, REPO_ROOT, TEST_TOKEN } from "../helpers/server-process.ts";
 import { selfSignedCertificate } from "../helpers/self-signed.ts";
 import { pageAssetLinks } from "../helpers/page-headers.ts";
@@ -114,6 +116,18 @@ describe("--tls-cert and --tls-key", () => {
     const base = `https://127.0.0.1:${server.port}/`;
     const hosts = [`localhost:${server.port}`, `app.localhost:${server.port}`, `LOCALHOST:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`];
     for (const host of hosts) expect({ host, answers: await transportSecurityOf(base, { ca: certPem }, host) }).toEqual({ host, answers: everyAnswerWith(null) });
+  });
+
+  // Found by the last read: the header's check read the URL again, and threw where the routes answer 400.
+  test("a Host header that makes no URL gets 400 over TLS too, not a server error", async () => {
+    await using server = await startTlsServer(["--tls-cert", certPath, "--tls-key", keyPath]);
+    const socket = connectTls({ host: "127.0.0.1", port: server.port, ca: certPem });
+    let reply = "";
+    socket.on("data", (chunk: Buffer) => (reply += chunk.toString("latin1")));
+    await once(socket, "secureConnect");
+    socket.end("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:80:evil.com\r\nConnection: close\r\n\r\n");
+    await once(socket, "close");
+    expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
   });
 
   test("a client that does not trust the certificate, and a plain ws:// client, get nothing", async () => {
