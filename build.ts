@@ -12,6 +12,7 @@ import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { execa } from "execa";
 import packageJson from "./package.json" with { type: "json" };
+import { resolveBuildCommit } from "./build/build-commit.ts";
 import { signMachOAdhoc } from "./build/macho-sign.ts";
 import { findSignatureProblems } from "./build/macho-verify.ts";
 
@@ -33,12 +34,6 @@ const RELEASE_TARGETS = [
   { name: "darwin-x64", target: "bun-darwin-x64", runOn: { platform: "darwin", arch: "x64" } },
   { name: "darwin-arm64", target: "bun-darwin-arm64", runOn: { platform: "darwin", arch: "arm64" } },
 ] as const satisfies { name: string; target: Bun.Build.CompileTarget; runOn: { platform: string; arch: string } }[];
-
-/** The short commit of the checkout, or "unknown" outside git (a source tarball, say). */
-async function resolveBuildCommit(): Promise<string> {
-  const result = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, reject: false });
-  return result.exitCode === 0 ? result.stdout.trim() : "unknown";
-}
 
 /** Compiles src/main.ts into `outfile`; `target` undefined means this machine's runtime (no download). */
 async function compileBinary(outfile: string, commit: string, target?: Bun.Build.CompileTarget): Promise<void> {
@@ -115,7 +110,7 @@ function formatSize(bytes: number): string {
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { all: { type: "boolean", default: false } }, strict: true });
-  const commit = await resolveBuildCommit();
+  const commit = await resolveBuildCommit(ROOT);
   mkdirSync(DIST, { recursive: true });
   const built: { file: string; ms: number; ran: boolean; signed: boolean }[] = [];
 

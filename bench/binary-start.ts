@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { BUN, REPO_ROOT } from "../test/helpers/server-process.ts";
+import { resolveBuildCommit } from "../build/build-commit.ts";
 import { readRssBytes } from "./lib/proc.ts";
 import { peerSpawnOf, prepareSandbox } from "./lib/sandbox-spawn.ts";
 import { defaultRunAs } from "../src/sandbox/run-as.ts";
@@ -105,9 +106,9 @@ async function run(context: BenchContext): Promise<ResultRow[]> {
     await execa(BUN, ["build.ts"], { cwd: REPO_ROOT, timeout: 120_000 });
   }
   const version = (await execa(BINARY, ["--version"])).stdout.trim();
-  const head = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, reject: false });
-  // dist/ is not rebuilt when it exists: say so when it was built from another commit.
-  const stale = head.exitCode === 0 && !version.includes(`(${head.stdout.trim()})`) ? `; built from another commit than HEAD ${head.stdout.trim()}` : "";
+  const head = await resolveBuildCommit(REPO_ROOT);
+  // dist/ is not rebuilt when it exists: say so when it was built from another commit (or another state of the work tree's).
+  const stale = head !== "unknown" && !version.includes(`(${head})`) ? `; built from another commit than the work tree's, ${head}` : "";
   const dir = mkdtempSync(join(tmpdir(), "bunker-bench-binary-"));
   // A server running as root runs commands as another uid, which must pass through to the workspaces.
   chmodSync(dir, 0o711);

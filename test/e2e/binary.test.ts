@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import packageJson from "../../package.json" with { type: "json" };
+import { resolveBuildCommit } from "../../build/build-commit.ts";
 import { connect } from "../helpers/client.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
 import { BUN, REPO_ROOT, startServer, type StartServerOptions, type TestServer } from "../helpers/server-process.ts";
@@ -19,8 +20,7 @@ let commit = "";
 
 beforeAll(async () => {
   await execa(BUN, ["build.ts"], { cwd: REPO_ROOT, timeout: 60_000 });
-  const git = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, reject: false });
-  commit = git.exitCode === 0 ? git.stdout.trim() : "unknown";
+  commit = await resolveBuildCommit(REPO_ROOT);
   dir = mkdtempSync(join(tmpdir(), "bunker-e2e-"));
   binary = join(dir, "bunker");
   copyFileSync(join(REPO_ROOT, "dist", "bunker"), binary);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import packageJson from "../../package.json" with { type: "json" };
 import { MACHO_CPU_TYPES } from "../../build/macho-layout.ts";
+import { resolveBuildCommit } from "../../build/build-commit.ts";
 import { findSignatureProblems } from "../../build/macho-verify.ts";
 import { BUN, REPO_ROOT } from "../helpers/server-process.ts";
 
@@ -27,8 +28,7 @@ let commit = "";
 beforeAll(async () => {
   // Cross-compiling fetches the other platforms' Bun runtimes from the npm registry once, then Bun's cache.
   await execa(BUN, ["build.ts", "--all"], { cwd: REPO_ROOT, timeout: 290_000 });
-  const git = await execa("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, reject: false });
-  commit = git.exitCode === 0 ? git.stdout.trim() : "unknown";
+  commit = await resolveBuildCommit(REPO_ROOT);
 }, 300_000);
 
 /** The platform and CPU a binary's header says it is for. */
