@@ -1,5 +1,6 @@
 import { randomText } from "../common/random-text.ts";
 import { createWorkspace } from "../workspace/create.ts";
+import { SpareWorkspace } from "../workspace/spare-workspace.ts";
 import { tokensMatch } from "./auth.ts";
 import { viewSecretOf } from "./view-secret.ts";
 import type { ServerOptions } from "./options.ts";
@@ -58,10 +59,16 @@ export class SessionRegistry {
     },
   };
 
+  /** The next new session's workspace, made ahead (spare-workspace.ts). */
+  readonly #spare: SpareWorkspace;
+
   constructor(
     private readonly options: ServerOptions,
     private readonly counters: ServerCounters,
-  ) {}
+  ) {
+    this.#spare = new SpareWorkspace(options.workspaceRoot, options.runAs);
+    void this.#spare.fill();
+  }
 
   get size(): number {
     return this.#sessions.size;
@@ -158,7 +165,7 @@ export class SessionRegistry {
     }
     let workspace;
     try {
-      workspace = createWorkspace(this.options.workspaceRoot, name === undefined ? id : `named:${name}`, this.options.runAs);
+      workspace = createWorkspace(this.options.workspaceRoot, name === undefined ? id : `named:${name}`, this.options.runAs, this.#spare);
     } catch (error) {
       return { code: "internal", message: `cannot create the workspace: ${(error as Error).message}` };
     }
@@ -169,6 +176,7 @@ export class SessionRegistry {
 
   /** Ends every session (server shutdown); resolves when every process tree is gone. */
   async closeAll(): Promise<void> {
+    this.#spare.dispose();
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close("shutdown")));
   }
 }

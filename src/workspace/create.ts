@@ -1,9 +1,10 @@
-import { chmodSync, chownSync, mkdirSync, realpathSync, renameSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, realpathSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomText } from "../common/random-text.ts";
 import { namingKeyOf, workspaceNameFor } from "./naming.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
 import { removeWorkspaceTree } from "./remove-workspace.ts";
+import type { SpareWorkspace } from "./spare-workspace.ts";
 
 /**
  * Creates the workspace root and returns its real path. With `runAs`, the root is 0711: the uid
@@ -44,12 +45,28 @@ export interface Workspace {
 
 /**
  * Creates the workspace of a session under the root, mode 0700, owned by `runAs` when given (so
- * that commands can write in it). The root must be a real path.
+ * that commands can write in it), from `spare` when it has one ready. The root must be a real path.
  */
-export function createWorkspace(root: string, sessionId: string, runAs?: RunAs): Workspace {
+export function createWorkspace(root: string, sessionId: string, runAs?: RunAs, spare?: SpareWorkspace): Workspace {
   // Keyed (see namingKeyOf). A workspace kept from before names were keyed is not taken over: the
   // unkeyed name is the predictable path the key retires, where a command could have planted one.
   const path = join(root, workspaceNameFor(sessionId, namingKeyOf(root)));
+  const made = spare?.take();
+  if (made !== undefined) {
+    try {
+      // Over nothing, or over an empty directory (a kept workspace of the name that nothing was
+      // written to), which it replaces with one of the right mode and owner. A kept workspace
+      // with files is refused (ENOTEMPTY) and taken as it is, below.
+      renameSync(made, path);
+      return new WorkspaceDir(path);
+    } catch {
+      try {
+        rmdirSync(made);
+      } catch {
+        // Left for the next start's sweep (ended-workspaces.ts).
+      }
+    }
+  }
   mkdirSync(path, { recursive: true, mode: 0o700 });
   chmodSync(path, 0o700);
   if (runAs) chownSync(path, runAs.uid, runAs.gid);

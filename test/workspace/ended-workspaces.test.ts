@@ -1,6 +1,6 @@
 /**
  * What a killed server left in its root: a server deletes the workspaces that ending sessions had
- * set aside (`.ended-…`), and nothing else. Workspaces under their own names stay, whoever left
+ * set aside (`.ended-…`) and the spare workspaces of servers no longer running, and nothing else. Workspaces under their own names stay, whoever left
  * them: from another host sharing the root they may be a live server's (a first version that swept
  * them could delete those, found by a review).
  */
@@ -26,11 +26,19 @@ test("set-aside workspaces go just after listening; workspaces under their names
     writeFileSync(join(root, name, "file.txt"), "x");
   }
   writeFileSync(join(root, "notes.txt"), "not bunker's");
+  // Spares (spare-workspace.ts): one of a server that is gone, one of a process still running (this one).
+  const gone = Bun.spawnSync(["true"]).pid;
+  mkdirSync(join(root, `.spare-${gone}-AAAAAAAAAAAAAAAAAAAAAA`));
+  const running = `.spare-${process.pid}-BBBBBBBBBBBBBBBBBBBBBB`;
+  mkdirSync(join(root, running));
+  kept.push(running);
   await using server = await startServer({ workspaceRoot: root, args: ["--sandbox", "none"] });
   // Written just after the listening line: maybe already read with it, maybe not yet.
   const swept = /removed (\d+) workspaces? of sessions that had ended/;
   const line = swept.exec(server.stderr()) ?? (await server.nextStderr(swept));
   expect(Number(line[1])).toBe(2);
-  // The server's own files (its registration, the key of workspace names) aside.
-  expect(readdirSync(root).filter((name) => !name.startsWith(".bunker-server.") && name !== NAMING_KEY_FILE).sort()).toEqual([...kept, "notes.txt"].sort());
+  // The server's own files (its registration, the key of workspace names, its spare) aside; the
+  // gone server's spare went uncounted.
+  const own = (name: string) => name.startsWith(".bunker-server.") || name === NAMING_KEY_FILE || name.startsWith(`.spare-${server.pid}-`);
+  expect(readdirSync(root).filter((name) => !own(name)).sort()).toEqual([...kept, "notes.txt"].sort());
 });
