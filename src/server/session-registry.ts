@@ -67,7 +67,8 @@ export class SessionRegistry {
     private readonly counters: ServerCounters,
   ) {
     this.#spare = new SpareWorkspace(options.workspaceRoot, options.runAs);
-    void this.#spare.fill();
+    // After the event: off the path to "listening".
+    setTimeout(() => void this.#spare.fill(), 0);
   }
 
   get size(): number {
