@@ -55,8 +55,11 @@ async function detachedSessionWithFile(path: string, bytes: number): Promise<{ c
 }
 
 test("a GET read slowly past the idle TTL of a session without a socket keeps the session, whose clock starts again when it ends", async () => {
-  // More than loopback's socket buffers hold, read at a rate that takes about twice the TTL.
-  const bytes = 24_000_000;
+  // Far more than loopback's socket buffers hold (the sender's up to 4 MiB here), read at a rate
+  // that takes about twice the TTL. The server's GET ends when the last bytes are in those buffers,
+  // and curl drains them after: at 24 MB (6 MB/s) that took ~0.7 s of the TTL's 2 s, and a loaded CI
+  // run once spent the rest before the HEAD (404). At 48 MB (12 MB/s) it takes ~0.35 s.
+  const bytes = 48_000_000;
   const { url } = await detachedSessionWithFile("big.bin", bytes);
   const curl = Bun.spawn(["curl", "-sS", "--limit-rate", String(bytes / ((IDLE_TTL_MS * 2) / 1000)), "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", `Authorization: Bearer ${server.token}`, url], { stdout: "pipe" });
   expect(await new Response(curl.stdout).text()).toBe(`200 ${bytes}`);
