@@ -8,7 +8,7 @@ import type { SandboxPolicy } from "../sandbox/types.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { narrowPolicy } from "./exec-policy.ts";
-import { ExecRecord } from "./exec-record.ts";
+import { ExecRecord, type RequestFingerprint } from "./exec-record.ts";
 import type { ServerOptions } from "./options.ts";
 
 /** What launching an exec needs of its session. */
@@ -49,7 +49,7 @@ export type LaunchResult = { ok: true; record: ExecRecord; cwdPath: string } | {
  * here, in the documented order, and a refusal comes back as the error to send. On success
  * `record.running` is the exec.
  */
-export function launchExec(context: LaunchContext, message: ExecMessage, fingerprint: string): LaunchResult {
+export function launchExec(context: LaunchContext, message: ExecMessage, fingerprint: RequestFingerprint): LaunchResult {
   const { options, workspacePath } = context;
   const cwd = resolveCwd(workspacePath, message.cwd);
   if (!cwd.ok) return { ok: false, code: cwd.code, problem: cwd.problem };

@@ -7,6 +7,24 @@ import { StdinLedger } from "./stdin-ledger.ts";
 import { Subscription, type SubscribedExec } from "./subscription.ts";
 
 /**
+ * What tells a resent exec from a new one with the same id: a digest of its request as it came
+ * (the JSON that came, serialised again), and that JSON's size in UTF-8 bytes, which is what the
+ * session's record budget counts (finished-execs.ts). Not the JSON itself: the record keeps the
+ * request already, and a copy of it as text doubled what a session of large commands kept (up to
+ * the 8 MiB of requests a session keeps, once as objects and once as text).
+ */
+export interface RequestFingerprint {
+  readonly digest: string;
+  readonly bytes: number;
+}
+
+/** The fingerprint of an exec request, as it came, before anything is done with it. */
+export function fingerprintOf(message: ExecMessage): RequestFingerprint {
+  const json = JSON.stringify(message);
+  return { digest: Bun.CryptoHasher.hash("sha256", json, "base64"), bytes: Buffer.byteLength(json) };
+}
+
+/**
  * Everything a session keeps about one exec, running or not: the request (to tell a resent exec
  * from a new one), its output logs, its exit, and the connections it is streamed to.
  */
@@ -29,8 +47,8 @@ export class ExecRecord implements SubscribedExec {
   constructor(
     readonly id: string,
     readonly request: ExecMessage,
-    /** The request, serialised: an exec resent with the same id and the same fingerprint is the same exec. */
-    readonly fingerprint: string,
+    /** An exec resent with the same id and the same fingerprint is the same exec. */
+    readonly fingerprint: RequestFingerprint,
     logBytes: number,
   ) {
     // Subscriptions send what they read before reading on: the logs may free what they drop.

@@ -40,7 +40,7 @@ export class FinishedExecs {
     const queue = this.#queue;
     // What lingering ones hold only shrinks, as their sockets take it: count it as it is now.
     for (const entry of this.#lingering) this.#recount(entry);
-    const requestBytes = Buffer.byteLength(record.fingerprint);
+    const requestBytes = record.fingerprint.bytes;
     const added: Finished = { record, heldBytes: record.heldBytes, requestBytes };
     queue.push(added);
     this.#heldBytes += record.heldBytes;

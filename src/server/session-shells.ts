@@ -9,7 +9,7 @@ import { openProtectedPathsForExec } from "../sandbox/protected-paths.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
 import { resolveCwd } from "../workspace/confine.ts";
-import { ExecRecord } from "./exec-record.ts";
+import { ExecRecord, type RequestFingerprint } from "./exec-record.ts";
 import { narrowPolicy } from "./exec-policy.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import type { ServerOptions } from "./options.ts";
@@ -66,7 +66,7 @@ export class SessionShells {
    * cwd, env, rlimits and network shape a shell when it starts; later they are refused, since the
    * shell keeps its own directory and variables (a command uses cd and export).
    */
-  exec(connection: SessionConnection, message: ExecMessage, name: string, cmd: string, fingerprint: string): void {
+  exec(connection: SessionConnection, message: ExecMessage, name: string, cmd: string, fingerprint: RequestFingerprint): void {
     const { id } = message;
     const quoted = JSON.stringify(name);
     if (message.stdin === true) {

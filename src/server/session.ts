@@ -18,6 +18,7 @@ import { handleExecControl, type ExecControlContext } from "./exec-controls.ts";
 import { execAdmissionProblem } from "./exec-admission.ts";
 import { removeSessionWorkspace, sweepGitRedirects } from "./workspace-upkeep.ts";
 import { sessionPolicy, type ServerCounters, type SessionConnection, type SessionHooks, type SessionRarities } from "./session-parts.ts";
+import { fingerprintOf } from "./exec-record.ts";
 
 export type { ServerCounters, SessionConnection, SessionHooks } from "./session-parts.ts";
 
@@ -259,10 +260,10 @@ export class Session {
 
   #exec(connection: SessionConnection, message: ExecMessage): void {
     const { id } = message;
-    const fingerprint = JSON.stringify(message);
+    const fingerprint = fingerprintOf(message);
     const existing = this.#execs?.get(id);
     if (existing) {
-      if (existing.fingerprint === fingerprint) return this.#send(connection, { type: "state", id, exec: existing.info() });
+      if (existing.fingerprint.digest === fingerprint.digest) return this.#send(connection, { type: "state", id, exec: existing.info() });
       return this.#sendError(connection, "duplicate_id", `exec id ${JSON.stringify(id)} was already used in this session for a different request`, id);
     }
     // A command for a live shell rides on the shell's slot; anything else needs one of its own.

@@ -29,3 +29,18 @@ test("a finished exec a session remembers costs under 1.7 KB of the server's hea
   // Measured here: 2150 bytes each with the empty Sets and Map kept, 1350 without.
   expect(perExec).toBeLessThan(1700);
 }, 60_000);
+
+test("a remembered exec of a large command keeps the command once, not again as the request's text", async () => {
+  await using server = await startServer({ args: ["--sandbox", "none"], command: HEAP_REPORT_SERVER_COMMAND });
+  await using client = await connect(server);
+  // 60 of 100 KB (one argument takes at most 128 KiB): under the 8 MiB of requests a session
+  // keeps (ServerLimits.retainedRequestBytes).
+  const commandBytes = 100_000;
+  const command = (i: number) => `: ${String(i).padStart(6, "0")}${"x".repeat(commandBytes - 8)}`;
+  for (let i = 0; i < 20; i++) expect((await client.exec({ id: `warm-${i}`, cmd: ": warm" })).exit.code).toBe(0);
+  const before = await heapSize(server);
+  for (let i = 0; i < 60; i++) expect((await client.exec({ id: `big-${i}`, cmd: command(i) })).exit.code).toBe(0);
+  const perExec = ((await heapSize(server)) - before) / 60;
+  // Measured here: 216 KB each while the record kept the request's JSON beside the request, 116 KB after.
+  expect(perExec).toBeLessThan(commandBytes * 1.4);
+}, 60_000);
