@@ -1,55 +1,26 @@
 import type { Server, ServerWebSocket } from "bun";
-import {
-  CLOSE_CODES,
-  decodeClientMessage,
-  REPLACES_QUERY_PARAM,
-  WEBSOCKET_PATH,
-} from "../protocol/index.ts";
+import { CLOSE_CODES, decodeClientMessage, WEBSOCKET_PATH } from "../protocol/index.ts";
 import { buildHello } from "./hello-message.ts";
-import { chosenSubprotocol, offeredSubprotocols } from "./auth.ts";
 import { isLoopbackHost } from "../config/loopback.ts";
-import { isHostAllowed, isOriginAllowed } from "./origin.ts";
-import { createConnectionSink, type SocketSink } from "./connection-sink.ts";
-import type { ServerCounters, Session, SessionConnection } from "./session.ts";
-import { SessionRegistry, type SessionRequest } from "./session-registry.ts";
-import { closeReasonOf, detachTtlOf, refusalOf, sessionRequestOf } from "./session-request.ts";
+import { isHostAllowed } from "./origin.ts";
+import { createConnectionSink } from "./connection-sink.ts";
+import type { ServerCounters, SessionConnection } from "./session.ts";
+import { SessionRegistry } from "./session-registry.ts";
+import { closeReasonOf, refusalOf } from "./session-request.ts";
 import { describeSandbox } from "./describe-sandbox.ts";
 import type { ServerEvents, ServerOptions } from "./options.ts";
 import { FILES_PATH_PREFIX, serveFileRoute } from "./file-route.ts";
 import { terminalPage } from "../web/page.ts";
 import { createPageResponder } from "./page-routes.ts";
-import { createServerMetrics, outputSoFar, type RejectReason } from "./metrics.ts";
+import { createServerMetrics, outputSoFar } from "./metrics.ts";
 import { METRICS_PATH, metricsResponse } from "./metrics-http.ts";
 import { HEALTHZ_PATH, healthzResponse } from "./healthz.ts";
 import { wantsStrictTransportSecurity, withStrictTransportSecurity } from "./transport-security.ts";
-import { clientAddress, createConnectionLimits } from "./connection-limits.ts";
-import { createRateLimiter, type RateLimiter } from "./rate-limit.ts";
-import { authResultOf, createRefusalLog, execAuditFields, type AuthResult } from "./log-audit.ts";
-import { watchLiveness, type LivenessMarks } from "./liveness.ts";
-import { randomText } from "../common/random-text.ts";
+import { createConnectionLimits } from "./connection-limits.ts";
+import { createRefusalLog, execAuditFields } from "./log-audit.ts";
+import { watchLiveness } from "./liveness.ts";
+import { createUpgrade, type ConnectionData } from "./upgrade.ts";
 import { createWatchBudget, serverWatchLimit } from "../files/watch-budget.ts";
-
-interface ConnectionData extends LivenessMarks {
-  /** What the socket asked for; undefined once its session is open (idle sockets are what a server holds most of). */
-  request: SessionRequest | undefined;
-  /** `?detachTtlMs=`: what the socket asked for, or what was wrong with it; undefined once used. */
-  detachTtl: ReturnType<typeof detachTtlOf>;
-  /** This socket's id within its session (hello.connection). */
-  connectionId: string;
-  /** On a resume: the connection of the same session to cut before this one is greeted. */
-  replaces: string | undefined;
-  /** The client's address (see clientAddress). */
-  remote: string;
-  auth: AuthResult;
-  openedAtMs: number;
-  rate: RateLimiter;
-  messages: number;
-  /** Set once the connection was closed for its message rate: what still arrives is dropped. */
-  rateLimited: boolean;
-  sink: SocketSink | undefined;
-  session: Session | undefined;
-  connection: SessionConnection | undefined;
-}
 
 /** A running bunker server. */
 export interface BunkerServer {
@@ -95,67 +66,7 @@ export function createServer(options: ServerOptions): BunkerServer {
     sandbox: sandboxLabels,
   });
 
-  /** Answers an upgrade request with an HTTP error, counted and (within the log budget) logged. */
-  const refuse = (reason: RejectReason, remote: string, auth: AuthResult | "unchecked", status: number, text: string, headers: Record<string, string> = {}) => {
-    metrics.connectionRejected(reason);
-    logRefusal("connection.refused", { remote, auth, reason, status });
-    return new Response(text, { status, headers });
-  };
-
-  const upgrade = (request: Request, url: URL, server: Server<ConnectionData>): Response | undefined => {
-    const remote = clientAddress(server.requestIP(request)?.address, request.headers.get("x-forwarded-for"), options.trustProxy);
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return refuse("not_websocket", remote, "unchecked", 426, "this endpoint speaks WebSocket only\n");
-    }
-    if (stopping) return refuse("shutting_down", remote, "unchecked", 503, "shutting down\n");
-    if (!isOriginAllowed(request, options.allowedOrigins, secure, loopbackOnly)) return refuse("origin", remote, "unchecked", 403, "origin not allowed\n");
-    const subprotocols = offeredSubprotocols(request);
-    const sessionRequest = sessionRequestOf(url, subprotocols);
-    const presented = authResultOf(request, subprotocols, options.token);
-    // A viewer's credential is its session's view secret, checked as it joins (session-registry.ts).
-    const auth = presented === "missing" && sessionRequest.kind === "view" ? "view" : presented;
-    if (auth === "missing" || auth === "wrong") {
-      return refuse("unauthorized", remote, auth, 401, "missing or wrong token\n", { "www-authenticate": "Bearer" });
-    }
-    const protocol = chosenSubprotocol(subprotocols);
-    // Bun echoes the first offered subprotocol when we choose none, which could be the token.
-    if (subprotocols.length > 0 && !protocol) {
-      return refuse("subprotocol", remote, auth, 400, "offer the bunker.v1 subprotocol (the token subprotocol goes beside it)\n");
-    }
-    const capped = limits.check(remote);
-    const connections = (count: number) => `${count} connection${count === 1 ? "" : "s"}`;
-    if (capped === "too_many_connections") {
-      const text = `the server has ${connections(options.limits.maxConnections)} open, its --max-connections; try again later\n`;
-      return refuse(capped, remote, auth, 503, text, { "retry-after": "1" });
-    }
-    if (capped === "too_many_connections_per_address") {
-      const text = `this address has ${connections(options.limits.maxConnectionsPerAddress)} open, the server's --max-connections-per-address\n`;
-      return refuse(capped, remote, auth, 429, text, { "retry-after": "1" });
-    }
-    const { maxMessagesPerSecond } = options.limits;
-    const data: ConnectionData = {
-      request: sessionRequest,
-      detachTtl: detachTtlOf(url),
-      connectionId: randomText(9, "base64url"),
-      replaces: url.searchParams.get(REPLACES_QUERY_PARAM) ?? undefined,
-      remote,
-      auth,
-      openedAtMs: Date.now(),
-      heardAtMs: performance.now(),
-      pingedAtMs: 0,
-      takenAtSweep: -1,
-      rate: createRateLimiter(maxMessagesPerSecond, 2 * maxMessagesPerSecond),
-      messages: 0,
-      rateLimited: false,
-      // Set in open(); present from the start so that the object keeps its first shape and its
-      // fields inline (added later, they took an out-of-line store of ~150 bytes per socket).
-      sink: undefined,
-      session: undefined,
-      connection: undefined,
-    };
-    const upgraded = server.upgrade(request, { data, ...(protocol && { headers: { "sec-websocket-protocol": protocol } }) });
-    return upgraded ? undefined : refuse("upgrade_failed", remote, auth, 400, "WebSocket upgrade failed\n");
-  };
+  const upgrade = createUpgrade({ options, secure, loopbackOnly, limits, metrics, logRefusal, isStopping: () => stopping });
 
   /** Every HTTP request whose Host makes a URL: the routes of the server's own, the socket's upgrade, the page. */
   const route = (request: Request, url: URL, server: Server<ConnectionData>): Response | Promise<Response> | undefined => {
