@@ -94,6 +94,27 @@ const END_COMMAND =
   ` if [[ \${FUNCNAME-} ]]; then ${START_UNWINDING}; else builtin continue 99999; fi`;
 
 /**
+ * Whether the last program of the job bash waited for died of the SIGINT, by `jobs -l`. For a
+ * pipeline bash gives the SIGINT trap the status of its first program, not the pipeline's: in
+ * `true | sleep 100; echo next`, `$?` was 0, and the trap let `echo next` run after `sleep` died of
+ * it (found by a test of a function last in a pipeline; 6 rounds of 6). `jobs -l` lists each
+ * program of the job with how it ended (`Interrupt`), the status left out where it is the one
+ * before's; the last status listed is the last program's. Read without a fork (a fork in a trap is
+ * what a sandbox out of processes makes bash retry for seconds): into a file of the shell's own,
+ * opened at its start (buildShellInitScript) in its TMPDIR (the sandbox's own /tmp under bwrap, the
+ * session's `.tmp` otherwise), by a random name and with noclobber, and reopened through /dev/fd to
+ * truncate and read it. Made without a fork too: mktemp and rm cost a new shell's first command
+ * ~4 ms (measured). IFS is set for the `read`s: the command may have changed it. Without that file
+ * (no /proc: /dev/fd duplicates there instead of reopening; or no TMPDIR), false: the trap decides
+ * by `$?` alone, as before.
+ */
+const LAST_PROGRAM_INTERRUPTED =
+  '{ [[ ${__bunker_jobs-} ]] && builtin jobs -l >"/dev/fd/$__bunker_jobs" && __bunker_job_state= &&' +
+  ' while IFS= builtin read -r __bunker_line; do IFS=" " builtin read -r __bunker_a __bunker_b __bunker_c <<<"$__bunker_line";' +
+  ' if [[ $__bunker_a == "["* ]]; then __bunker_job_state=${__bunker_c%% *}; elif [[ $__bunker_b && $__bunker_b != "|"* ]]; then __bunker_job_state=$__bunker_b; fi;' +
+  ' done <"/dev/fd/$__bunker_jobs" && [[ $__bunker_job_state == Interrupt ]]; } 2>/dev/null';
+
+/**
  * The trap SIGINT has while a command runs. bash runs it once the program it waits for has ended,
  * with that program's status in `$?`, and, as bash does with a SIGINT it has no trap for, it ends the
  * command only when that program died of the SIGINT (130): a program that handled it and exited by
@@ -105,7 +126,10 @@ const END_COMMAND =
  * nothing. It is not sent while bash waits for a program: bash 5.2 loses a trapped signal that came
  * meanwhile when it runs the SIGINT trap at that program's end.
  */
-const RUNNING_INT_TRAP = quoted(`__bunker_int_status=$? __bunker_saw_int=1; if ((__bunker_int_status == 130 || __bunker_end_asked)); then ${END_COMMAND}; fi`);
+const RUNNING_INT_TRAP = quoted(
+  `__bunker_int_status=$? __bunker_saw_int=1; ((__bunker_int_status != 130)) && ${LAST_PROGRAM_INTERRUPTED} && __bunker_int_status=130;` +
+    ` if ((__bunker_int_status == 130 || __bunker_end_asked)); then ${END_COMMAND}; fi`,
+);
 /** The trap of SHELL_END_SIGNAL while a command runs (see RUNNING_INT_TRAP). */
 const RUNNING_END_TRAP = quoted(`__bunker_end_asked=1; if ((__bunker_saw_int)); then ${END_COMMAND}; fi`);
 
@@ -170,6 +194,9 @@ export function buildShellInitScript(): string {
     // bash 4 has no BASH_ARGV0: it keeps the full path in its messages.
     "((BASH_VERSINFO[0] >= 5)) && BASH_ARGV0=bash",
     "exec {__bunker_out}>&1 {__bunker_err}>&2",
+    // The file LAST_PROGRAM_INTERRUPTED reads `jobs -l` through (Linux: reopened through /dev/fd).
+    '__bunker_jobs=; [[ -d /proc/self/fd ]] && { builtin set -C; { builtin exec {__bunker_jobs}>"${TMPDIR:-/tmp}/.bunker-jobs.$$.$RANDOM$RANDOM$RANDOM"; } 2>/dev/null; builtin set +C; }',
+
     `__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd= __bunker_unwinding=0 ${COMMAND_OVER}=1`,
     '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
     `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,

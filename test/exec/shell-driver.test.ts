@@ -244,6 +244,28 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     }
   });
 
+  test("ends a pipeline's command when its last program dies of the SIGINT, though its first had already exited", async () => {
+    const shell = startShell();
+    await run(shell, "f() { sleep 100; echo f goes on >&2; }");
+    // bash gave the SIGINT trap the first program's status (0 for `true`), and the command went on.
+    const pipelines = ["true | sleep 100", "echo x | cat | sleep 100", "true | f", "g() { true | sleep 100; echo g goes on >&2; }; g"];
+    for (let round = 0; round < 12; round++) {
+      const pipeline = pipelines[round % pipelines.length]!;
+      const into = createLogs();
+      const exec = shell.run(`pipeline-first-exited-${round}`, `echo started; ${pipeline}; echo not reached`, into, { timeoutMs: 3000 });
+      await waitForText(into.stdout, "started\n");
+      exec.signal("SIGINT");
+      const result = await finish(exec, into);
+      expect({ pipeline, stdout: result.stdout, stderr: result.stderr, reason: result.facts.reason, signal: result.facts.signal }).toEqual({ pipeline, stdout: "started\n", stderr: "", reason: "killed", signal: "SIGINT" });
+    }
+    // A last program that handles the SIGINT still decides, as in bash.
+    const into = createLogs();
+    const exec = shell.run("pipeline-handled", `echo started; true | bash -c 'trap "exit 0" INT; echo ready >&2; while :; do sleep 0.05; done'; echo "after $?"`, into);
+    await waitForText(into.stderr, "ready\n");
+    exec.signal("SIGINT");
+    expect(await finish(exec, into)).toMatchObject({ stdout: "started\nafter 0\n", facts: { code: 0, signal: null, reason: "exited" } });
+  });
+
   test("leaves alone what a program starts to clean up after SIGINT", async () => {
     const shell = startShell();
     const into = createLogs();
