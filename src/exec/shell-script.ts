@@ -98,8 +98,10 @@ const END_COMMAND =
  * pipeline bash gives the SIGINT trap the status of its first program, not the pipeline's: in
  * `true | sleep 100; echo next`, `$?` was 0, and the trap let `echo next` run after `sleep` died of
  * it (found by a test of a function last in a pipeline; 6 rounds of 6). `jobs -l` lists each
- * program of the job with how it ended (`Interrupt`), the status left out where it is the one
- * before's; the last status listed is the last program's. Read without a fork (a fork in a trap is
+ * program of the job with how it ended (`Interrupt`), on a line that starts with its pid, the
+ * status left out where it is the one before's; the last status listed is the last program's. A
+ * compound command's text goes on over further lines (`while read l; do` / `sleep 3; done`),
+ * which start with no pid and are skipped. Read without a fork (a fork in a trap is
  * what a sandbox out of processes makes bash retry for seconds): into a file of the shell's own,
  * opened at its start (buildShellInitScript) in its TMPDIR (the sandbox's own /tmp under bwrap, the
  * session's `.tmp` otherwise), by a random name and with noclobber, and reopened through /dev/fd to
@@ -111,7 +113,7 @@ const END_COMMAND =
 const LAST_PROGRAM_INTERRUPTED =
   '{ [[ ${__bunker_jobs-} ]] && builtin jobs -l >"/dev/fd/$__bunker_jobs" && __bunker_job_state= &&' +
   ' while IFS= builtin read -r __bunker_line; do IFS=" " builtin read -r __bunker_a __bunker_b __bunker_c <<<"$__bunker_line";' +
-  ' if [[ $__bunker_a == "["* ]]; then __bunker_job_state=${__bunker_c%% *}; elif [[ $__bunker_b && $__bunker_b != "|"* ]]; then __bunker_job_state=$__bunker_b; fi;' +
+  ' if [[ $__bunker_a == "["* ]]; then __bunker_job_state=${__bunker_c%% *}; elif [[ $__bunker_a && -z ${__bunker_a//[0-9]/} && $__bunker_b && $__bunker_b != "|"* ]]; then __bunker_job_state=$__bunker_b; fi;' +
   ' done <"/dev/fd/$__bunker_jobs" && [[ $__bunker_job_state == Interrupt ]]; } 2>/dev/null';
 
 /**

@@ -248,8 +248,9 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     const shell = startShell();
     await run(shell, "f() { sleep 100; echo f goes on >&2; }");
     // bash gave the SIGINT trap the first program's status (0 for `true`), and the command went on.
-    const pipelines = ["true | sleep 100", "echo x | cat | sleep 100", "true | f", "g() { true | sleep 100; echo g goes on >&2; }; g"];
-    for (let round = 0; round < 12; round++) {
+    // A compound command last: `jobs -l` spreads its text over several lines.
+    const pipelines = ["true | sleep 100", "echo x | cat | sleep 100", "true | f", "g() { true | sleep 100; echo g goes on >&2; }; g", "echo x | while read -r l; do sleep 100; done"];
+    for (let round = 0; round < 15; round++) {
       const pipeline = pipelines[round % pipelines.length]!;
       const into = createLogs();
       const exec = shell.run(`pipeline-first-exited-${round}`, `echo started; ${pipeline}; echo not reached`, into, { timeoutMs: 3000 });
