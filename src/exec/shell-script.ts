@@ -198,7 +198,6 @@ export function buildShellInitScript(): string {
     "exec {__bunker_out}>&1 {__bunker_err}>&2",
     // The file LAST_PROGRAM_INTERRUPTED reads `jobs -l` through (Linux: reopened through /dev/fd).
     '__bunker_jobs=; [[ -d /proc/self/fd ]] && { builtin set -C; { builtin exec {__bunker_jobs}>"${TMPDIR:-/tmp}/.bunker-jobs.$$.$RANDOM$RANDOM$RANDOM"; } 2>/dev/null; builtin set +C; }',
-
     `__bunker_status=0 __bunker_interrupted=0 __bunker_pending=0 __bunker_saw_int=0 __bunker_end_asked=0 __bunker_options= __bunker_cmd= __bunker_unwinding=0 ${COMMAND_OVER}=1`,
     '__bunker_resume() { [[ $1 == *x* ]] && builtin set -x; builtin return "$2"; }',
     `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
