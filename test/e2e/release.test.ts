@@ -87,4 +87,12 @@ describe("npm run build:all (bun build.ts --all)", () => {
     const result = await execa(command[0]!, [...command.slice(1), "--version"], { reject: false, timeout: 60_000 });
     expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: 0, stdout: `bunker ${packageJson.version} (${commit})` });
   }, 90_000);
+
+  // Last: it builds the set again over the first one. Anyone can check a release against its commit
+  // (INSTALL.md); a timestamp or a random value in a build would make that impossible.
+  test("builds the same bytes again: SHA256SUMS does not change", async () => {
+    const first = readFileSync(join(DIST, "SHA256SUMS"), "utf8");
+    await execa(BUN, ["build.ts", "--all"], { cwd: REPO_ROOT, timeout: 120_000 });
+    expect(readFileSync(join(DIST, "SHA256SUMS"), "utf8")).toBe(first);
+  }, 150_000);
 });
