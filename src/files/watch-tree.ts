@@ -126,6 +126,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     watcher.on("error", () => unwatchSubtree(dir.components));
     watchers.set(key(dir.components), watcher);
     const names = announce || options.recursive ? await readdirNames(root.scheme.dirPath(dir)).catch(() => []) : [];
+    if (closed) return;
     if (announce) for (const name of names) batcher.push({ type: "create", path: formatComponents([...dir.components, name]) });
     if (!options.recursive) return;
     // The entries in turn, by several workers at once while the tree's cap allows, one otherwise.
