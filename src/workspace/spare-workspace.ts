@@ -1,5 +1,6 @@
 import { chmod, chown, mkdir, rmdir, rmdirSync } from "node:fs";
 import { join } from "node:path";
+import { isRunning } from "../common/proc.ts";
 import { randomText } from "../common/random-text.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
 
@@ -14,14 +15,7 @@ export const SPARE_WORKSPACE_PREFIX = ".spare-";
 export function isStaleSpare(name: string): boolean {
   const pid = Number(/^\.spare-(\d+)-/.exec(name)?.[1]);
   if (!Number.isSafeInteger(pid) || pid <= 0) return true;
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    // EPERM: running, as another user.
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return pid !== process.pid && !isRunning(pid);
 }
 
 /**
