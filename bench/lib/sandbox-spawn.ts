@@ -6,6 +6,7 @@ import { closeSync } from "node:fs";
 import { buildExecEnv } from "../../src/exec/exec-env.ts";
 import { buildSpawnStdio, closeChildEnds, closeServerEnds, openCommandPipes, openInputFiles } from "../../src/exec/stdio-slots.ts";
 import { REAPER_SANDBOX_PATH } from "../../src/sandbox/bwrap.ts";
+import { ENTER_JOIN_NETWORK_FLAG } from "../../src/sandbox/enter.ts";
 import { detectSandbox } from "../../src/sandbox/detect.ts";
 import { DEFAULT_PROTECTED_PATHS, openProtectedPathsForExec, type OpenedProtectedPath } from "../../src/sandbox/protected-paths.ts";
 import { DEFAULT_RLIMITS, DEFAULT_TMP_SIZE_BYTES } from "../../src/sandbox/rlimits.ts";
@@ -37,6 +38,8 @@ export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: s
   const sandbox = policy === "core" ? coreBwrapSandbox(detected.sandbox) : detected.sandbox;
   // Protected paths stay open as long as a command built with them may be spawned.
   const opened: OpenedProtectedPath[] = [];
+  // As a session's commands share one network namespace (session-network.ts), these do.
+  const network = sandbox.backend.openSharedNetwork?.();
   return {
     buildCommand(argv, workspace) {
       const sandboxPolicy = { workspace, allowNetwork: false, tmpSizeBytes: DEFAULT_TMP_SIZE_BYTES };
@@ -45,10 +48,14 @@ export async function prepareSandbox(backend: "bwrap" | "none", workspaceRoot: s
       if (!protectedPaths.ok) throw new Error(protectedPaths.problem);
       opened.push(...protectedPaths.opened);
       // As a session does (session.ts): the server's limits on every exec, the backend applies what it can.
-      return { ...sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths: protectedPaths.opened }, sandboxPolicy), execEnv: env };
+      return {
+        ...sandbox.backend.buildCommand({ argv, cwd: workspace, env, rlimits: DEFAULT_RLIMITS, protectedPaths: protectedPaths.opened, ...(network && { network }) }, sandboxPolicy),
+        execEnv: env,
+      };
     },
     dispose() {
       for (const { fd } of opened.splice(0)) closeSync(fd);
+      network?.close();
       sandbox.dispose();
     },
   };
@@ -113,11 +120,15 @@ const FD_FLAGS = new Set(["--args", "--json-status-fd", "--info-fd", "--seccomp"
  * microseconds, so its absence does not favour websocketd measurably). The reaper runs unwatched
  * without fd 4, as it does by design when fd 4 is absent. Flags after bwrap's `--` belong to the command.
  * The enter in front goes too (it joins the setup namespace through fds 7 and 8): peers run
- * bwrap itself on the host, as they would without bunker.
+ * bwrap itself on the host, as they would without bunker. So does the session's network namespace
+ * that enter joins (`-n`, fd 11): a peer has no sessions, so its bwrap makes a network namespace
+ * per command (`--share-net`, there only to keep the joined one, goes).
  */
 export function withoutFdFlags(launch: readonly string[]): string[] {
   // From bwrap on: enter, which joins the setup namespace through fds, runs it otherwise.
-  const argv = launch.slice(ENTER_PROGRAM.test(launch[0] ?? "") ? 1 : 0);
+  const entered = ENTER_PROGRAM.test(launch[0] ?? "");
+  const joinsNetwork = entered && launch[1] === ENTER_JOIN_NETWORK_FLAG;
+  const argv = launch.slice(entered ? (joinsNetwork ? 2 : 1) : 0);
   // bwrap's own "--" comes right before the reaper; a wrapper in front (prlimit) may have one too.
   const reaper = argv.indexOf(REAPER_SANDBOX_PATH);
   const end = reaper > 0 && argv[reaper - 1] === "--" ? reaper - 1 : argv.indexOf("--");
@@ -125,7 +136,7 @@ export function withoutFdFlags(launch: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < flags.length; i++) {
     if (FD_FLAGS.has(flags[i]!)) i++;
-    else kept.push(flags[i]!);
+    else if (!(joinsNetwork && flags[i] === "--share-net")) kept.push(flags[i]!);
   }
   return end < 0 ? kept : [...kept, ...argv.slice(end)];
 }

@@ -2,6 +2,7 @@ import type { ExitReason, SignalName, TerminalSize } from "../protocol/index.ts"
 import type { OpenedProtectedPath } from "../sandbox/protected-paths.ts";
 import type { Rlimits } from "../sandbox/rlimits.ts";
 import type { RunAs } from "../sandbox/run-as.ts";
+import type { SharedNetwork } from "../sandbox/shared-network.ts";
 import type { OutputLog } from "./output-log.ts";
 import type { StdinTaken } from "./stdin-writer.ts";
 
@@ -25,6 +26,8 @@ export interface ExecRequest {
   runAs?: RunAs;
   /** Protected paths the caller opened; it closes them after runExec returns. */
   protectedPaths?: readonly OpenedProtectedPath[];
+  /** The session's network namespace, where the backend has one (ExecSpec.network). */
+  network?: SharedNetwork;
   /** How many bytes of stdin the command has taken in all, as it takes them (for `stdin.ack`). */
   onStdinTaken?: StdinTaken;
 }

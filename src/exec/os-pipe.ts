@@ -63,6 +63,18 @@ export function openPipe(ours: "read" | "write"): OsPipe | undefined {
   return pipe;
 }
 
+/**
+ * A new pipe with both ends blocking (and close-on-exec), for a read that must wait on the spot
+ * (shared-network.ts); undefined where pipes cannot be made here or the call failed.
+ */
+export function openBlockingPipe(): OsPipe | undefined {
+  calls ??= loadCalls();
+  if (!calls) return undefined;
+  const fds = new Int32Array(2);
+  if (calls.pipe2(fds) !== 0) return undefined;
+  return { read: fds[0]!, write: fds[1]! };
+}
+
 export function closePipe(pipe: OsPipe): void {
   closeSync(pipe.read);
   closeSync(pipe.write);

@@ -49,6 +49,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       pty: request.pty !== undefined,
       ...(request.rlimits && { rlimits: request.rlimits }),
       ...(request.protectedPaths && { protectedPaths: request.protectedPaths }),
+      ...(request.network && { network: request.network }),
     },
     policy,
   );

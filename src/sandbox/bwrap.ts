@@ -4,7 +4,9 @@ import type { SandboxBackend, SandboxCommand, SandboxPolicy, ExecSpec } from "./
 import type { SystemMount } from "./system-mounts.ts";
 import { createProgramLookups, createVisibility, resolveProgram } from "./resolve-program.ts";
 import type { SetupNamespace } from "./setup-namespace.ts";
-import { ENTER_MOUNT_NS_FD, ENTER_USER_NS_FD } from "./enter.ts";
+import { ENTER_JOIN_NETWORK_FLAG, ENTER_MOUNT_NS_FD, ENTER_NET_NS_FD, ENTER_USER_NS_FD } from "./enter.ts";
+import { openSharedNetwork, type SharedNetwork } from "./shared-network.ts";
+import type { RunAs } from "./run-as.ts";
 
 /** Where the reaper (see reaper.ts) appears inside the sandbox. */
 export const REAPER_SANDBOX_PATH = "/run/bunker/reap";
@@ -22,8 +24,8 @@ const ENV_ARGS_FD = 6;
  * end of file comes when the sandbox's last process is gone, not after bwrap's teardown and exit.
  */
 const COMMAND_OUTPUT_FDS = { stdout: 9, stderr: 10 };
-/** Child fds of protected paths start here, one each (7 and 8 are enter's, see enter.ts). */
-const FIRST_PROTECTED_FD = 11;
+/** Child fds of protected paths start here, one each (7, 8 and 11 are enter's, see enter.ts). */
+const FIRST_PROTECTED_FD = 12;
 
 export interface BwrapBackendOptions {
   bwrapPath: string;
@@ -36,26 +38,33 @@ export interface BwrapBackendOptions {
   seccompFilterPath?: string;
   /**
    * Where bwrap sets each sandbox up (setup-namespace.ts), and the installed enter program that
-   * starts it there (enter.ts); without it, on the host itself.
+   * starts it there (enter.ts); without it, on the host itself. With `netnsPath` (the installed
+   * netns program) and the uid commands run as, a session's commands can share a network
+   * namespace (shared-network.ts).
    */
-  setup?: { enterPath: string; namespace(): SetupNamespace };
+  setup?: { enterPath: string; namespace(): SetupNamespace; netnsPath?: string; runAs?: RunAs | undefined };
 }
 
 /**
  * How bwrap is started: through enter (enter.ts) into the setup namespace when there is one, which
  * then executes bwrap there (no fork: the spawned pid is bwrap's). enter closes the namespace fds
- * before bwrap runs.
+ * before bwrap runs. With a session's `network` made in this very setup namespace, enter joins it
+ * too (`sharedNetwork`: bwrap must then keep it, not make its own); one made in a setup namespace
+ * since replaced cannot be joined, and the command gets a network namespace of its own.
  */
-export function buildBwrapLaunch(options: BwrapBackendOptions): { argv: string[]; passFds: { fd: number; hostFd: number }[] } {
+export function buildBwrapLaunch(options: BwrapBackendOptions, network?: SharedNetwork): { argv: string[]; passFds: { fd: number; hostFd: number }[]; sharedNetwork: boolean } {
   const setup = options.setup;
-  if (!setup) return { argv: [options.bwrapPath], passFds: [] };
+  if (!setup) return { argv: [options.bwrapPath], passFds: [], sharedNetwork: false };
   const namespace = setup.namespace();
+  const passFds = [
+    { fd: ENTER_USER_NS_FD, hostFd: namespace.userFd },
+    { fd: ENTER_MOUNT_NS_FD, hostFd: namespace.mountFd },
+  ];
+  if (!network || network.setup !== namespace) return { argv: [setup.enterPath, options.bwrapPath], passFds, sharedNetwork: false };
   return {
-    argv: [setup.enterPath, options.bwrapPath],
-    passFds: [
-      { fd: ENTER_USER_NS_FD, hostFd: namespace.userFd },
-      { fd: ENTER_MOUNT_NS_FD, hostFd: namespace.mountFd },
-    ],
+    argv: [setup.enterPath, ENTER_JOIN_NETWORK_FLAG, options.bwrapPath],
+    passFds: [...passFds, { fd: ENTER_NET_NS_FD, hostFd: network.fd }],
+    sharedNetwork: true,
   };
 }
 
@@ -89,12 +98,14 @@ export function buildBwrapArgs(
   cwd: string,
   pty = false,
   protectedPaths: readonly { path: string; pinned?: true }[] = [],
+  sharedNetwork = false,
 ): string[] {
   const writableBind = policy.readOnly ? "--ro-bind" : "--bind";
   return [
     // user, pid, ipc, uts, cgroup and net namespaces; the network comes back only when allowed.
+    // `sharedNetwork`: enter has joined the session's network namespace, which bwrap keeps.
     "--unshare-all",
-    ...(policy.allowNetwork ? ["--share-net"] : []),
+    ...(policy.allowNetwork || sharedNetwork ? ["--share-net"] : []),
     "--die-with-parent",
     // The reaper itself is pid 1, a child of the outer bwrap, with no bwrap init in between. bwrap
     // sets the parent-death signal of what runs inside only late in the sandbox setup, so a server
@@ -210,13 +221,14 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       const remembered = (path: string) => isSystem(path) && !writable(path);
       const resolved = options.lookUpPrograms ? lookUpProgram(program, spec.env["PATH"], spec.cwd, visible, remembered) : program;
       if (resolved === undefined) throw new Error(`${JSON.stringify(program)} was not found on the command's PATH`);
-      const launch = buildBwrapLaunch(options);
+      // The host's network when allowed; otherwise the session's, when it has one.
+      const launch = buildBwrapLaunch(options, policy.allowNetwork ? undefined : spec.network);
       return {
         argv: [
             ...launch.argv,
             "--args",
             String(ENV_ARGS_FD),
-            ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths),
+            ...buildBwrapArgs(options, policy, spec.cwd, spec.pty === true, spec.protectedPaths, launch.sharedNetwork),
             "--",
             REAPER_SANDBOX_PATH,
             // Limits are set by the reaper inside, once the user namespace exists (see rlimits.ts).
@@ -241,5 +253,8 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       };
     },
     tempDir: () => "/tmp",
+    ...(options.setup?.netnsPath !== undefined && {
+      openSharedNetwork: () => openSharedNetwork(options.setup!.netnsPath!, options.setup!.namespace(), options.setup!.runAs, () => options.setup!.namespace()),
+    }),
   };
 }

@@ -7,6 +7,7 @@ import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
 import { decodeReaperRecords, installReaper, reaperArchFor } from "./reaper.ts";
 import { installEnter } from "./enter.ts";
+import { installNetnsMaker, openSharedNetwork, type SharedNetwork } from "./shared-network.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
@@ -68,15 +69,18 @@ type BwrapProbeResult = ProbeResult | { ok: false; reason: string; fatal: true }
 /** EPERM: what prlimit64 returns for a hard limit above the caller's own. */
 const EPERM = 1;
 
-async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined, rlimits: Rlimits): Promise<BwrapProbeResult> {
+async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, allowNetwork: boolean, runAs: RunAs | undefined, rlimits: Rlimits, network?: SharedNetwork): Promise<BwrapProbeResult> {
   const workspace = mkdtempSync(join(workspaceRoot, ".probe-"));
   if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   let seccompFd: number | undefined;
   let stderrFd: number | undefined;
   try {
     const policy: SandboxPolicy = { workspace, allowNetwork };
+    // Launched as every exec is: in the setup namespace when there is one, in a session's network
+    // namespace when given one.
+    const launch = buildBwrapLaunch(options, allowNetwork ? undefined : network);
     const args = [
-      ...buildBwrapArgs(options, policy, workspace),
+      ...buildBwrapArgs(options, policy, workspace, false, [], launch.sharedNetwork),
       "--",
       REAPER_SANDBOX_PATH,
       ...buildReaperLimitArgs(rlimits),
@@ -88,8 +92,6 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     stderrFd = openAnonymousFile(new Uint8Array());
     // Bun.spawn rather than execa here: this runs at every startup, and loading execa alone
     // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
-    // Launched as every exec is: in the setup namespace when there is one.
-    const launch = buildBwrapLaunch(options);
     const stdio: StdioSlot[] = ["ignore", "ignore", stderrFd, "pipe", "pipe", seccompFd ?? "ignore"];
     for (const pass of launch.passFds) placeStdio(stdio, pass.fd, pass.hostFd);
     const proc = Bun.spawn([...launch.argv, ...args], {
@@ -185,7 +187,11 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   let keeper: SetupNamespaceKeeper | undefined;
   if (setup.ok && probe.ok) {
     keeper = createSetupNamespaceKeeper(setup.namespace, setupOptions);
-    backendOptions.setup = { enterPath, namespace: () => keeper!.current() };
+    backendOptions.setup = {
+      enterPath,
+      namespace: () => keeper!.current(),
+      ...(!options.allowNetwork && (await sharesNetworks(backendOptions, enterPath, setup.namespace, installNetnsMaker(runtimeDir.path, arch), options, rlimits))),
+    };
   } else {
     if (setup.ok) closeSetupNamespace(setup.namespace);
     probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits);
@@ -213,6 +219,34 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
       },
     },
   };
+}
+
+/**
+ * Whether sessions can share a network namespace (shared-network.ts) here: one is made and the
+ * probe run in it, as a session's exec would be. Where not, each command gets its own namespace,
+ * as it did before sessions shared one: isolation is the same, a server in one command is just
+ * not reached from the next.
+ */
+async function sharesNetworks(
+  backendOptions: BwrapBackendOptions,
+  enterPath: string,
+  namespace: SetupNamespace,
+  netnsPath: string,
+  options: DetectSandboxOptions,
+  rlimits: Rlimits,
+): Promise<{ netnsPath: string; runAs: RunAs | undefined } | undefined> {
+  let network: SharedNetwork;
+  try {
+    network = openSharedNetwork(netnsPath, namespace, options.runAs, () => namespace);
+  } catch {
+    return undefined;
+  }
+  try {
+    const probe = await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => namespace } }, options.workspaceRoot, false, options.runAs, rlimits, network);
+    return probe.ok ? { netnsPath, runAs: options.runAs } : undefined;
+  } finally {
+    network.close();
+  }
 }
 
 /**

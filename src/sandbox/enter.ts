@@ -1,7 +1,7 @@
 /**
  * enter: a tiny static program that starts bwrap inside the setup namespace (setup-namespace.ts).
- * It joins the user namespace at fd 7 and the mount namespace at fd 8, closes both, and executes
- * its arguments: what `nsenter --user --mount --preserve-credentials` did, without nsenter's
+ * It joins the user namespace at fd 7 and the mount namespace at fd 8 (with `-n`, the network
+ * namespace at fd 11 too), closes them, and executes its arguments: what `nsenter --user --mount --preserve-credentials` did, without nsenter's
  * dynamic loading and locale setup (~0.7 ms per exec measured, enter ~0). Source and contract:
  * reaper/enter-*.S; the machine code is generated into reaper/enter-code.ts.
  */
@@ -15,6 +15,10 @@ const CODE_HEX: Record<ReaperArch, string> = { x64: ENTER_CODE_X64_HEX, arm64: E
 /** Child fds enter joins: the setup namespace's user namespace, then its mounts. */
 export const ENTER_USER_NS_FD = 7;
 export const ENTER_MOUNT_NS_FD = 8;
+/** Child fd of the session's network namespace (shared-network.ts), which enter joins when given `-n`. */
+export const ENTER_NET_NS_FD = 11;
+/** enter's flag that it must join the network namespace at ENTER_NET_NS_FD (or fail). */
+export const ENTER_JOIN_NETWORK_FLAG = "-n";
 
 /** Builds the static ELF64 executable of enter for one architecture. */
 export function buildEnterElf(arch: ReaperArch): Uint8Array {

@@ -1,6 +1,7 @@
 import type { SandboxBackendName } from "../protocol/index.ts";
 import type { Rlimits } from "./rlimits.ts";
 import type { OpenedProtectedPath } from "./protected-paths.ts";
+import type { SharedNetwork } from "./shared-network.ts";
 
 /** What a session's commands may touch. Every backend enforces as much of it as it can. */
 export interface SandboxPolicy {
@@ -49,6 +50,8 @@ export interface ExecSpec {
   rlimits?: Rlimits;
   /** Protected paths opened by the server (protected-paths.ts), to be seen read-only. */
   protectedPaths?: readonly OpenedProtectedPath[];
+  /** The session's network namespace (SandboxBackend.openSharedNetwork), joined unless the network is allowed. */
+  network?: SharedNetwork;
 }
 
 /** How the whole process tree of one exec is found and killed. */
@@ -101,6 +104,12 @@ export interface SandboxBackend {
   readonly enforcesReadOnly: boolean;
   /** Builds the spawn for one command. Pure: touches nothing on the system. */
   buildCommand(spec: ExecSpec, policy: SandboxPolicy): SandboxCommand;
+  /**
+   * Makes a network namespace for one session's commands to share (ExecSpec.network), on the spot;
+   * throws when it cannot. Absent where each command gets its own, or none (bwrap without its setup
+   * namespace, seatbelt, none).
+   */
+  openSharedNetwork?(): SharedNetwork;
   /** The TMPDIR commands see. A path inside the workspace must be created before use. */
   tempDir(policy: SandboxPolicy): string;
 }

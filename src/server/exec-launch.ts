@@ -5,6 +5,7 @@ import { runExec } from "../exec/run-exec.ts";
 import { openProtectedPathsForExec } from "../sandbox/protected-paths.ts";
 import { resolveExecRlimits } from "../sandbox/rlimits.ts";
 import type { SandboxPolicy } from "../sandbox/types.ts";
+import type { SharedNetwork } from "../sandbox/shared-network.ts";
 import { resolveCwd } from "../workspace/confine.ts";
 import { effectiveMaxOutputBytes, effectiveTimeoutMs } from "./exec-limits.ts";
 import { narrowPolicy } from "./exec-policy.ts";
@@ -17,6 +18,8 @@ export interface LaunchContext {
   readonly options: ServerOptions;
   /** The session's policy; a request may only narrow it (`network: false`). */
   readonly policy: SandboxPolicy;
+  /** The session's network namespace for a command starting now (SessionNetwork.forCommand). */
+  network(): SharedNetwork | undefined;
 }
 
 /** Linux's MAX_ARG_STRLEN: the most one argument may hold, its terminating NUL included. */
@@ -65,6 +68,9 @@ export function launchExec(context: LaunchContext, message: ExecMessage, fingerp
   if (!opened.ok) return { ok: false, code: "forbidden_by_policy", problem: opened.problem };
   const protectedPaths = opened.opened;
   const { limits } = options;
+  // The session's network namespace, unless the host's network is allowed, or the command is
+  // read-only: through the session's loopback it could ask a writable server of the session to write.
+  const network = policy.allowNetwork || policy.readOnly ? undefined : context.network();
   const record = new ExecRecord(message.id, message, fingerprint, limits.outputLogBytes);
   try {
     record.running = runExec(
@@ -80,6 +86,7 @@ export function launchExec(context: LaunchContext, message: ExecMessage, fingerp
         rlimits: rlimits.rlimits,
         ...(options.runAs && { runAs: options.runAs }),
         protectedPaths,
+        ...(network && { network }),
         onStdinTaken: (taken) => record.stdinTaken(taken),
       },
       backend,

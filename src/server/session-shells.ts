@@ -1,4 +1,5 @@
 import { closeSync } from "node:fs";
+import type { SharedNetwork } from "../sandbox/shared-network.ts";
 import type { ErrorCode, ExecMessage } from "../protocol/index.ts";
 import { buildExecEnv } from "../exec/exec-env.ts";
 import { OutputLog } from "../exec/output-log.ts";
@@ -38,6 +39,8 @@ export interface ShellHost {
   track(connection: SessionConnection, record: ExecRecord, running: TrackedExec, cwdPath: string): void;
   /** Takes a slot against the exec limits for a live shell; the function returned gives it back. */
   holdSlot(): () => void;
+  /** The session's network namespace for a sandbox starting now (SessionNetwork.forCommand). */
+  network(): SharedNetwork | undefined;
 }
 
 /**
@@ -142,6 +145,8 @@ export class SessionShells {
       return undefined;
     }
     const protectedPaths = opened.opened;
+    // As for an exec (exec-launch.ts): a read-only shell gets a loopback of its own.
+    const network = policy.allowNetwork || policy.readOnly ? undefined : this.host.network();
     let running: RunningExec;
     try {
       running = runExec(
@@ -157,6 +162,7 @@ export class SessionShells {
           rlimits: rlimits.rlimits,
           ...(this.host.options.runAs && { runAs: this.host.options.runAs }),
           protectedPaths,
+          ...(network && { network }),
         },
         backend,
         policy,

@@ -19,6 +19,7 @@ import { execAdmissionProblem } from "./exec-admission.ts";
 import { removeSessionWorkspace, sweepGitRedirects } from "./workspace-upkeep.ts";
 import { sessionPolicy, type ServerCounters, type SessionConnection, type SessionHooks, type SessionRarities } from "./session-parts.ts";
 import { fingerprintOf } from "./exec-record.ts";
+import { SessionNetwork } from "./session-network.ts";
 
 export type { ServerCounters, SessionConnection, SessionHooks } from "./session-parts.ts";
 
@@ -37,6 +38,8 @@ export class Session {
   readonly #connections = new SmallMap<SessionConnection, FileHandler | null>();
   /** What launchExec needs of this session, made on the first exec. */
   #launchContext: LaunchContext | undefined;
+  /** The network namespace its bwrap commands share, made with the first (session-network.ts). */
+  #network: SessionNetwork | undefined;
   #ended = false;
   #closing: Promise<void> | undefined;
   #clock: SessionClock | undefined;
@@ -294,6 +297,7 @@ export class Session {
       execEnded: () => {
         this.#sweepGitRedirects();
         this.#clockOf().arm();
+        this.#afterRunning();
       },
     });
     return this.#execs;
@@ -306,8 +310,25 @@ export class Session {
 
   /** What launchExec needs of this session, made on the first exec (an idle session should cost little). */
   #launchContextOf(): LaunchContext {
-    this.#launchContext ??= { workspacePath: this.workspace.path, options: this.options, policy: sessionPolicy(this.workspace.path, this.options) };
+    this.#launchContext ??= {
+      workspacePath: this.workspace.path,
+      options: this.options,
+      policy: sessionPolicy(this.workspace.path, this.options),
+      network: () => this.#networkOf().forCommand(),
+    };
     return this.#launchContext;
+  }
+
+  #networkOf(): SessionNetwork {
+    this.#network ??= new SessionNetwork(this.options.sandbox.backend, (problem) =>
+      this.options.logger.warn("network.shared_failed", { session: this.id }, `bunker: session ${this.id}: no network namespace for its commands to share (${problem}); each command gets its own`),
+    );
+    return this.#network;
+  }
+
+  /** Nothing of the session runs: its network namespace may go (SessionNetwork.idle). */
+  #afterRunning(): void {
+    if (this.runningCount === 0) this.#network?.idle();
   }
 
   #clockOf(): SessionClock {
@@ -320,6 +341,7 @@ export class Session {
       options: this.options,
       workspacePath: this.workspace.path,
       policy: this.#launchContextOf().policy,
+      network: () => this.#networkOf().forCommand(),
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
       track: (connection, record, running, cwdPath) => this.#execsOf().track(connection, record, running, cwdPath),
       holdSlot: () => {
@@ -328,6 +350,7 @@ export class Session {
         return () => {
           release();
           this.#clockOf().arm();
+          this.#afterRunning();
         };
       },
     });
@@ -357,6 +380,7 @@ export class Session {
         record.running?.terminate("killed", true);
       }
       await Promise.allSettled([...records.map((record) => record.running?.finished), this.#shells?.closeAll()]);
+      this.#network?.close();
       // A kept workspace is read by host tools once the session is gone.
       if (this.options.workspaceRetention === "keep") this.#sweepGitRedirects();
       // Before `closed`, so that a client told the session is closed finds its workspace gone; and

@@ -19,10 +19,12 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * The reaper sits in each process's own runtime directory: the one part of the argv that may differ.
- * The spawn's enter prefix (the setup namespace) is not in /proc: enter executes bwrap.
+ * The spawn's enter prefix (the setup namespace, and `-n` for the session's network namespace) is
+ * not in /proc: enter executes bwrap.
  */
 function normalise(argv: readonly string[]): string[] {
-  return argv.slice(/\/enter-(x64|arm64)$/.test(argv[0] ?? "") ? 1 : 0).map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
+  const entered = /\/enter-(x64|arm64)$/.test(argv[0] ?? "");
+  return argv.slice(entered ? (argv[1] === "-n" ? 2 : 1) : 0).map((arg) => arg.replace(/\/bunker-runtime-\d+-[^/]+\//, "/bunker-runtime-*/"));
 }
 
 /** The argv of the bwrap that runs a long `cat` for a client of a server started with `command`. */
@@ -46,8 +48,11 @@ describe.skipIf(noBwrap)("the benchmarks' bare spawn", () => {
     try {
       const bare = sandbox.buildCommand(["cat"], workspace).argv;
       expect(normalise(bare)).toEqual(normalise(argv));
-      // The bare spawn enters the setup namespace as the server's does (enter, then bwrap).
+      // The bare spawn enters the setup namespace as the server's does (enter, then bwrap), and a
+      // network namespace of its own that its commands share, as a session's do.
       expect(bare[0]).toMatch(/\/enter-(x64|arm64)$/);
+      expect(bare[1]).toBe("-n");
+      expect(argv).toContain("--share-net");
       expect(argv).toContain("--seccomp");
       expect(argv.join(" ")).toContain("/run/bunker/reap -l ");
     } finally {

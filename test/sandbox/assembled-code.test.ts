@@ -1,5 +1,5 @@
 /**
- * The machine code of the reaper and of enter is committed as hex (reaper-code.ts, enter-code.ts),
+ * The machine code of the reaper, enter and netns is committed as hex (reaper-code.ts, enter-code.ts, netns-code.ts),
  * generated from the assembly by assemble.sh: this assembles the sources again and compares, so
  * that a change to a .S file cannot land without its code. Needs GNU binutils for both
  * architectures (Debian: binutils, binutils-aarch64-linux-gnu); skipped without them.
@@ -19,10 +19,10 @@ const scratch = mkdtempSync(join(tmpdir(), "bunker-assemble-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe.skipIf(missing.length > 0)("the committed machine code", () => {
-  test("is what assemble.sh makes of the assembly, for the reaper and for enter", async () => {
+  test("is what assemble.sh makes of the assembly, for the reaper, enter and netns", async () => {
     cpSync(SOURCE_DIR, scratch, { recursive: true });
     await execa("bash", [join(scratch, "assemble.sh")]);
-    for (const generated of ["reaper-code.ts", "enter-code.ts"]) {
+    for (const generated of ["reaper-code.ts", "enter-code.ts", "netns-code.ts"]) {
       expect(readFileSync(join(scratch, generated), "utf8")).toBe(readFileSync(join(SOURCE_DIR, generated), "utf8"));
     }
   });

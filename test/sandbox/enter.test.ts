@@ -1,6 +1,6 @@
 /**
- * enter (src/sandbox/enter.ts, reaper/enter-*.S): joins the namespaces at fds 7 and 8, closes
- * them, executes its arguments. Run natively for the host's architecture, and the arm64 build
+ * enter (src/sandbox/enter.ts, reaper/enter-*.S): joins the namespaces at fds 7 and 8 (and with
+ * `-n` the network namespace at fd 11), closes them, executes its arguments. Run natively for the host's architecture, and the arm64 build
  * under qemu-aarch64 as far as qemu allows (below).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -8,6 +8,8 @@ import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readlinkSync, r
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installEnter } from "../../src/sandbox/enter.ts";
+import { installNetnsMaker, openSharedNetwork } from "../../src/sandbox/shared-network.ts";
+import { placeStdio } from "../../src/exec/stdio-slots.ts";
 import { installReaper, reaperArchFor } from "../../src/sandbox/reaper.ts";
 import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
 import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
@@ -43,11 +45,22 @@ async function run(argv: string[], user: number, mount: number): Promise<{ exitC
   return { exitCode, stdout, stderr };
 }
 
+/** Runs `argv` with the setup namespace at fds 7 and 8 and `more` fds placed as given. */
+async function runWith(argv: string[], more: Record<number, number>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", namespace!.userFd, namespace!.mountFd];
+  for (const [fd, hostFd] of Object.entries(more)) placeStdio(stdio, Number(fd), hostFd);
+  const proc = Bun.spawn(argv, { stdio: stdio as ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" } });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { exitCode, stdout, stderr };
+}
+
 /** The setup namespace's own ids, as a process inside it reads them from /proc/self/ns. */
 function namespaceIds(): string {
   const ids = [namespace!.userFd, namespace!.mountFd].map((fd) => statSync(`/proc/self/fd/${fd}`).ino);
   return `user:[${ids[0]}]\nmnt:[${ids[1]}]\n`;
 }
+
+const CANNOT_JOIN = "bunker enter: cannot join the setup namespace (setns on fd 7 or 8) or the session's network namespace (fd 11)\n";
 
 const READ_OWN = ["/bin/sh", "-c", 'readlink /proc/self/ns/user /proc/self/ns/mnt; for fd in 7 8; do [ -e /proc/self/fd/$fd ] && echo "fd $fd open"; done; true'];
 
@@ -63,7 +76,7 @@ describe.skipIf(noBwrap || !hostArch)(`enter for the host (${process.arch})`, ()
     const notNamespace = openSync("/dev/null", "r");
     try {
       const result = await run([installEnter(dir, hostArch!), "/bin/sh", "-c", "echo ran"], notNamespace, namespace!.mountFd);
-      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: "bunker enter: cannot join the setup namespace (setns on fd 7 or 8)\n" });
+      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: CANNOT_JOIN });
     } finally {
       closeSync(notNamespace);
     }
@@ -73,10 +86,46 @@ describe.skipIf(noBwrap || !hostArch)(`enter for the host (${process.arch})`, ()
     const notNamespace = openSync("/dev/null", "r");
     try {
       const result = await run([installEnter(dir, hostArch!), "/bin/sh", "-c", "echo ran"], namespace!.userFd, notNamespace);
-      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: "bunker enter: cannot join the setup namespace (setns on fd 7 or 8)\n" });
+      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: CANNOT_JOIN });
     } finally {
       closeSync(notNamespace);
     }
+  });
+
+  test("with -n, also joins the network namespace at fd 11 and closes it; without, stays in its own", async () => {
+    const enter = installEnter(dir, hostArch!);
+    const network = openSharedNetwork(installNetnsMaker(dir, hostArch!), namespace!, undefined, () => namespace!);
+    try {
+      const readNet = ["/bin/sh", "-c", 'readlink /proc/self/ns/net; [ -e /proc/self/fd/11 ] && echo "fd 11 open"; true'];
+      const joined = await runWith([enter, "-n", ...readNet], { 11: network.fd });
+      expect(joined).toEqual({ exitCode: 0, stdout: `net:[${statSync(`/proc/self/fd/${network.fd}`).ino}]\n`, stderr: "" });
+      // fd 11 open but no -n: not joined, and not closed either (bwrap closes what it does not know).
+      const notAsked = await runWith([enter, ...readNet], { 11: network.fd });
+      expect(notAsked).toEqual({ exitCode: 0, stdout: `${readlinkSync("/proc/self/ns/net")}\nfd 11 open\n`, stderr: "" });
+    } finally {
+      network.close();
+    }
+  });
+
+  test("with -n, exits 126 and runs nothing when fd 11 is not a network namespace, or not open: never the host's network", async () => {
+    const enter = installEnter(dir, hostArch!);
+    const notNamespace = openSync("/dev/null", "r");
+    try {
+      expect(await runWith([enter, "-n", "/bin/sh", "-c", "echo ran"], { 11: notNamespace })).toEqual({ exitCode: 126, stdout: "", stderr: CANNOT_JOIN });
+      // The user namespace is not a network namespace either.
+      expect(await runWith([enter, "-n", "/bin/sh", "-c", "echo ran"], { 11: namespace!.userFd })).toEqual({ exitCode: 126, stdout: "", stderr: CANNOT_JOIN });
+      expect(await runWith([enter, "-n", "/bin/sh", "-c", "echo ran"], {})).toEqual({ exitCode: 126, stdout: "", stderr: CANNOT_JOIN });
+    } finally {
+      closeSync(notNamespace);
+    }
+  });
+
+  test("with -n and no program, exits 127; a program named like the flag is only a program", async () => {
+    const enter = installEnter(dir, hostArch!);
+    expect(await runWith([enter, "-n"], {})).toEqual({ exitCode: 127, stdout: "", stderr: "bunker enter: cannot execute the program (execve)\n" });
+    // "-nx" and "-" are not the flag: executed (and not found).
+    expect(await runWith([enter, "-nx"], {})).toEqual({ exitCode: 127, stdout: "", stderr: "bunker enter: cannot execute the program (execve)\n" });
+    expect(await runWith([enter, "-"], {})).toEqual({ exitCode: 127, stdout: "", stderr: "bunker enter: cannot execute the program (execve)\n" });
   });
 
   test("passes its arguments on exactly: spaces, an empty one, non-ASCII", async () => {
@@ -109,7 +158,7 @@ describe.skipIf(!qemuPath)("enter for arm64 under qemu-aarch64", () => {
     const notNamespace = openSync("/dev/null", "r");
     try {
       const result = await run([qemuPath!, installEnter(dir, "arm64"), "/bin/sh", "-c", "echo ran"], notNamespace, notNamespace);
-      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: "bunker enter: cannot join the setup namespace (setns on fd 7 or 8)\n" });
+      expect(result).toEqual({ exitCode: 126, stdout: "", stderr: CANNOT_JOIN });
     } finally {
       closeSync(notNamespace);
     }

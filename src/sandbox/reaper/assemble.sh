@@ -57,3 +57,4 @@ TS
 
 write_code reaper REAPER
 write_code enter ENTER
+write_code netns NETNS

@@ -2,7 +2,8 @@
  * enter PROGRAM ARGS... (aarch64 Linux, static, no libc, position-independent)
  *
  * The same program as enter-x86_64.S (see there): join the user namespace at
- * fd 7, then the mount namespace at fd 8, close both, execute PROGRAM. Exit
+ * fd 7, then the mount namespace at fd 8, close both, with `-n` first also
+ * join the network namespace at fd 11 and close it, execute PROGRAM. Exit
  * code 126 and a line on stderr when a namespace cannot be joined, 127 when
  * PROGRAM cannot be executed.
  */
@@ -28,13 +29,30 @@ _start:
 	svc	#0
 
 	/* At entry: argc at [sp], argv[0] at [sp, #8], NULL after argv, then envp. */
-	ldr	x9, [sp]
-	cmp	x9, #2
+	ldr	x20, [sp]		/* argc */
+	add	x21, sp, #16		/* argv + 1: PROGRAM and its arguments */
+	add	x22, sp, x20, lsl #3
+	add	x22, x22, #16		/* envp = argv + argc + 1 */
+	cmp	x20, #2
 	b.lt	.Lexec_failed
-	add	x1, sp, #16		/* argv + 1 */
-	ldr	x0, [x1]		/* argv[1] */
-	add	x2, sp, x9, lsl #3
-	add	x2, x2, #16		/* envp = argv + argc + 1 */
+	ldr	x9, [x21]		/* argv[1] */
+	ldrh	w10, [x9]
+	mov	w11, #0x6e2d		/* "-n" */
+	cmp	w10, w11
+	b.ne	.Lexec
+	ldrb	w10, [x9, #2]
+	cbnz	w10, .Lexec
+	cmp	x20, #3
+	b.lt	.Lexec_failed
+	join	11, 0x40000000		/* CLONE_NEWNET */
+	mov	x0, #11
+	mov	x8, #57			/* close */
+	svc	#0
+	add	x21, x21, #8		/* PROGRAM is the next argument */
+.Lexec:
+	ldr	x0, [x21]
+	mov	x1, x21
+	mov	x2, x22
 	mov	x8, #221		/* execve */
 	svc	#0
 
@@ -56,7 +74,7 @@ _start:
 	svc	#0
 
 setns_message:
-	.ascii	"bunker enter: cannot join the setup namespace (setns on fd 7 or 8)\n"
+	.ascii	"bunker enter: cannot join the setup namespace (setns on fd 7 or 8) or the session's network namespace (fd 11)\n"
 setns_message_end:
 exec_message:
 	.ascii	"bunker enter: cannot execute the program (execve)\n"

@@ -1,0 +1,120 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { openAnonymousFile } from "../exec/anonymous-file.ts";
+import { closePipe, openBlockingPipe } from "../exec/os-pipe.ts";
+import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
+import { installFile } from "./install-file.ts";
+import type { ReaperArch } from "./reaper.ts";
+import { NETNS_CODE_ARM64_HEX, NETNS_CODE_X64_HEX } from "./reaper/netns-code.ts";
+import type { RunAs } from "./run-as.ts";
+import type { SetupNamespace } from "./setup-namespace.ts";
+import { buildStaticElf } from "./static-elf.ts";
+import { readWrittenText } from "./written-text.ts";
+
+/**
+ * The network namespace a session's bwrap commands share: one loopback for all of them, so that a
+ * server one command runs is reached on 127.0.0.1 by the next (as in a container or an E2B
+ * sandbox), where each command had a namespace of its own. It is not the host's network and not
+ * another session's. Joining one instead of making one saves each exec ~1 ms (bwrap's
+ * --unshare-net: a namespace made, its loopback set up over netlink, and torn down again).
+ *
+ * Made by netns (reaper/netns-*.S), a static program of a few hundred bytes that joins the setup
+ * user namespace (setup-namespace.ts), so that the namespace is owned by it: enter, in that user
+ * namespace, can join it; the sandboxes, in user namespaces of their own below it, get no
+ * capability over it (no `ip link`, no sysctl). A setup namespace made again (the keeper) cannot
+ * join the namespaces made under the old one: `setup` says which one a namespace belongs to.
+ */
+export interface SharedNetwork {
+  /** The namespace, open (/proc/<pid>/ns/net of its maker). */
+  readonly fd: number;
+  /** The setup namespace it was made in, the only one whose enter can join it. */
+  readonly setup: SetupNamespace;
+  /** Whether the setup namespace was made again since: then it can no longer be joined. */
+  stale(): boolean;
+  close(): void;
+}
+
+const CODE_HEX: Record<ReaperArch, string> = { x64: NETNS_CODE_X64_HEX, arm64: NETNS_CODE_ARM64_HEX };
+
+/** Child fd netns joins the setup namespace's user namespace from (enter's too). */
+const NETNS_USER_NS_FD = 7;
+
+/** Writes netns for `arch` to `<dir>/netns-<arch>` (mode 0555, see installFile) and returns its path. */
+export function installNetnsMaker(dir: string, arch: ReaperArch): string {
+  return installFile(dir, `netns-${arch}`, buildStaticElf(Buffer.from(CODE_HEX[arch], "hex"), arch), 0o555);
+}
+
+/**
+ * Makes a network namespace in `setup`, on the spot: netns is spawned, and this waits (blocking, as
+ * a spawn does; ~1 ms here, most of it the kernel making the namespace) until it says the namespace
+ * exists, opens it through /proc while netns holds it, checks that it is the one netns made (its
+ * inode), and lets netns go. Throws with netns's own message when it could not be made.
+ */
+export function openSharedNetwork(makerPath: string, setup: SetupNamespace, runAs: RunAs | undefined, currentSetup: () => SetupNamespace): SharedNetwork {
+  const ready = openBlockingPipe();
+  const hold = openBlockingPipe();
+  if (!ready || !hold) {
+    if (ready) closePipe(ready);
+    if (hold) closePipe(hold);
+    throw new Error("no pipe for netns");
+  }
+  const stderrFd = openAnonymousFile(new Uint8Array());
+  let proc: import("bun").Subprocess | undefined;
+  try {
+    const stdio: StdioSlot[] = [hold.read, ready.write, stderrFd];
+    placeStdio(stdio, NETNS_USER_NS_FD, setup.userFd);
+    proc = Bun.spawn([makerPath], {
+      stdio: stdio as [number, number, number, ...("ignore" | number)[]],
+      env: {},
+      ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
+    });
+  } catch (error) {
+    closePipe(ready);
+    closePipe(hold);
+    closeSync(stderrFd);
+    throw error;
+  }
+  // The child holds its own ends: our read sees the end of file if it exits without a word.
+  closeSync(hold.read);
+  closeSync(ready.write);
+  try {
+    const inode = new BigUint64Array(1);
+    const bytes = new Uint8Array(inode.buffer);
+    let got = 0;
+    while (got < bytes.byteLength) {
+      const read = readSync(ready.read, bytes, got, bytes.byteLength - got, null);
+      if (read === 0) throw new Error(`netns: ${readWrittenText(stderrFd) || "it ended without making the namespace"}`);
+      got += read;
+    }
+    const fd = openSync(`/proc/${proc.pid}/ns/net`, "r");
+    if (fstatSync(fd, { bigint: true }).ino !== inode[0]) {
+      closeSync(fd);
+      throw new Error("netns: its process was gone before its namespace was opened");
+    }
+    let closed = false;
+    return {
+      fd,
+      setup,
+      stale() {
+        try {
+          return currentSetup() !== setup;
+        } catch {
+          // Being made again (setup-namespace-keeper.ts): this one is stale already.
+          return true;
+        }
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        closeSync(fd);
+      },
+    };
+  } catch (error) {
+    proc.kill("SIGKILL");
+    throw error;
+  } finally {
+    // netns waits on stdin for as long as it is open.
+    closeSync(hold.write);
+    closeSync(ready.read);
+    closeSync(stderrFd);
+  }
+}

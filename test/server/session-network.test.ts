@@ -1,0 +1,143 @@
+/**
+ * SessionNetwork (src/server/session-network.ts): one real network namespace per session, made by
+ * netns in a real setup namespace, kept while commands run and released NETWORK_IDLE_RELEASE_MS
+ * after the last (fake timers stand in for the minute).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { installReaper, reaperArchFor } from "../../src/sandbox/reaper.ts";
+import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
+import { installNetnsMaker, openSharedNetwork, type SharedNetwork } from "../../src/sandbox/shared-network.ts";
+import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
+import type { SandboxBackend } from "../../src/sandbox/types.ts";
+import { NETWORK_IDLE_RELEASE_MS, SessionNetwork } from "../../src/server/session-network.ts";
+import { noBwrap } from "../helpers/sandbox-required.ts";
+
+const hostArch = reaperArchFor(process.arch);
+let dir = "";
+let setup: SetupNamespace | undefined;
+let current: SetupNamespace | undefined;
+let makerPath = "";
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bunker-session-network-"));
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, "workspaces"));
+  if (noBwrap || !hostArch) return;
+  setup = await openSetupNamespace({ bwrapPath: Bun.which("bwrap")!, reaperPath: installReaper(dir, hostArch), systemMounts: readSystemMounts(), workspaceRoot: join(dir, "workspaces") });
+  current = setup;
+  makerPath = installNetnsMaker(dir, hostArch);
+});
+afterAll(() => {
+  if (setup) closeSetupNamespace(setup);
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  jest.useRealTimers();
+  current = setup;
+});
+
+/** A backend that makes real namespaces in the test's setup namespace, counting them. */
+function backendMaking(made: SharedNetwork[]): SandboxBackend {
+  return {
+    name: "bwrap",
+    enforcesReadOnly: true,
+    buildCommand: () => {
+      throw new Error("not used");
+    },
+    tempDir: () => "/tmp",
+    openSharedNetwork() {
+      const network = openSharedNetwork(makerPath, setup!, undefined, () => current!);
+      made.push(network);
+      return network;
+    },
+  };
+}
+
+function isOpenNamespace(fd: number): boolean {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`).startsWith("net:");
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
+  test("is made with the first command, and the same one is given to every command after it", () => {
+    const made: SharedNetwork[] = [];
+    const network = new SessionNetwork(backendMaking(made), () => {});
+    const first = network.forCommand();
+    expect(first).toBeDefined();
+    expect(network.forCommand()).toBe(first);
+    expect(made).toHaveLength(1);
+    network.close();
+    expect(isOpenNamespace(first!.fd)).toBe(false);
+    // Closed with its session: no new one for a command that comes after.
+    expect(network.forCommand()).toBeUndefined();
+    expect(made).toHaveLength(1);
+  });
+
+  test("is released a while after the last command ended, and a new one is made for the next", () => {
+    jest.useFakeTimers();
+    const made: SharedNetwork[] = [];
+    const network = new SessionNetwork(backendMaking(made), () => {});
+    const first = network.forCommand()!;
+    network.idle();
+    jest.advanceTimersByTime(NETWORK_IDLE_RELEASE_MS - 1);
+    expect(isOpenNamespace(first.fd)).toBe(true);
+    jest.advanceTimersByTime(1);
+    expect(isOpenNamespace(first.fd)).toBe(false);
+    const second = network.forCommand()!;
+    expect(made).toHaveLength(2);
+    expect(isOpenNamespace(second.fd)).toBe(true);
+    network.close();
+  });
+
+  test("is kept when a command starts before the release is due", () => {
+    jest.useFakeTimers();
+    const made: SharedNetwork[] = [];
+    const network = new SessionNetwork(backendMaking(made), () => {});
+    const first = network.forCommand()!;
+    network.idle();
+    jest.advanceTimersByTime(NETWORK_IDLE_RELEASE_MS / 2);
+    expect(network.forCommand()).toBe(first);
+    jest.advanceTimersByTime(NETWORK_IDLE_RELEASE_MS);
+    expect(isOpenNamespace(first.fd)).toBe(true);
+    expect(made).toHaveLength(1);
+    network.close();
+  });
+
+  test("is replaced once the setup namespace was made again, which cannot join it", () => {
+    const made: SharedNetwork[] = [];
+    const network = new SessionNetwork(backendMaking(made), () => {});
+    const first = network.forCommand()!;
+    const firstNamespace = readlinkSync(`/proc/self/fd/${first.fd}`);
+    current = { ...setup! };
+    const second = network.forCommand()!;
+    expect(second).not.toBe(first);
+    expect(made).toHaveLength(2);
+    // The first one's fd was closed (its number may be the second's now).
+    expect(readlinkSync(`/proc/self/fd/${second.fd}`)).not.toBe(firstNamespace);
+    expect(first.stale()).toBe(true);
+    network.close();
+  });
+
+  test("a namespace that cannot be made is said once per attempt, and the command gets none to share", () => {
+    const failures: string[] = [];
+    const backend: SandboxBackend = { ...backendMaking([]), openSharedNetwork: () => openSharedNetwork("/nonexistent/netns", setup!, undefined, () => setup!) };
+    const network = new SessionNetwork(backend, (message) => failures.push(message));
+    expect(network.forCommand()).toBeUndefined();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain("/nonexistent/netns");
+    network.close();
+  });
+
+  test("a backend with no namespaces to share gives none", () => {
+    const { openSharedNetwork: _none, ...backend } = backendMaking([]);
+    const network = new SessionNetwork(backend, () => {
+      throw new Error("no failure expected");
+    });
+    expect(network.forCommand()).toBeUndefined();
+  });
+});
