@@ -5,8 +5,8 @@ import type { SystemMount } from "./system-mounts.ts";
 import { createProgramLookups, createVisibility, resolveProgram } from "./resolve-program.ts";
 import type { SetupNamespace } from "./setup-namespace.ts";
 import { ENTER_JOIN_NETWORK_FLAG, ENTER_MOUNT_NS_FD, ENTER_NET_NS_FD, ENTER_USER_NS_FD } from "./enter.ts";
-import { openSharedNetwork, type SharedNetwork } from "./shared-network.ts";
-import type { RunAs } from "./run-as.ts";
+import type { SharedNetwork } from "./shared-network.ts";
+import type { NetworkSupply } from "./network-supply.ts";
 
 /** Where the reaper (see reaper.ts) appears inside the sandbox. */
 export const REAPER_SANDBOX_PATH = "/run/bunker/reap";
@@ -38,11 +38,10 @@ export interface BwrapBackendOptions {
   seccompFilterPath?: string;
   /**
    * Where bwrap sets each sandbox up (setup-namespace.ts), and the installed enter program that
-   * starts it there (enter.ts); without it, on the host itself. With `netnsPath` (the installed
-   * netns program) and the uid commands run as, a session's commands can share a network
-   * namespace (shared-network.ts).
+   * starts it there (enter.ts); without it, on the host itself. With `networks`, a session's
+   * commands share a network namespace (shared-network.ts) taken from it.
    */
-  setup?: { enterPath: string; namespace(): SetupNamespace; netnsPath?: string; runAs?: RunAs | undefined };
+  setup?: { enterPath: string; namespace(): SetupNamespace; networks?: NetworkSupply };
 }
 
 /**
@@ -253,8 +252,6 @@ export function createBwrapBackend(options: BwrapBackendOptions): SandboxBackend
       };
     },
     tempDir: () => "/tmp",
-    ...(options.setup?.netnsPath !== undefined && {
-      openSharedNetwork: () => openSharedNetwork(options.setup!.netnsPath!, options.setup!.namespace(), options.setup!.runAs, () => options.setup!.namespace()),
-    }),
+    ...(options.setup?.networks && { openSharedNetwork: () => options.setup!.networks!.take() }),
   };
 }

@@ -7,7 +7,8 @@ import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
 import { decodeReaperRecords, installReaper, reaperArchFor } from "./reaper.ts";
 import { installEnter } from "./enter.ts";
-import { installNetnsMaker, openSharedNetwork, type SharedNetwork } from "./shared-network.ts";
+import { installNetnsMaker, makeSharedNetwork, type SharedNetwork } from "./shared-network.ts";
+import { createNetworkSupply, type NetworkSupply } from "./network-supply.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
 import { readSystemMounts } from "./system-mounts.ts";
@@ -185,13 +186,14 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   }
   const setupNamespaceFailure = probe.ok ? undefined : probe.reason;
   let keeper: SetupNamespaceKeeper | undefined;
+  let networks: NetworkSupply | undefined;
   if (setup.ok && probe.ok) {
     keeper = createSetupNamespaceKeeper(setup.namespace, setupOptions);
-    backendOptions.setup = {
-      enterPath,
-      namespace: () => keeper!.current(),
-      ...(!options.allowNetwork && (await sharesNetworks(backendOptions, enterPath, setup.namespace, installNetnsMaker(runtimeDir.path, arch), options, rlimits))),
-    };
+    const netnsPath = installNetnsMaker(runtimeDir.path, arch);
+    if (!options.allowNetwork && (await sharesNetworks(backendOptions, enterPath, setup.namespace, netnsPath, options, rlimits))) {
+      networks = createNetworkSupply(netnsPath, () => keeper!.current(), options.runAs);
+    }
+    backendOptions.setup = { enterPath, namespace: () => keeper!.current(), ...(networks && { networks }) };
   } else {
     if (setup.ok) closeSetupNamespace(setup.namespace);
     probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits);
@@ -214,6 +216,7 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
       seccomp: backendOptions.seccompFilterPath !== undefined,
       rlimits: true,
       dispose() {
+        networks?.close();
         keeper?.close();
         dispose();
       },
@@ -234,16 +237,16 @@ async function sharesNetworks(
   netnsPath: string,
   options: DetectSandboxOptions,
   rlimits: Rlimits,
-): Promise<{ netnsPath: string; runAs: RunAs | undefined } | undefined> {
+): Promise<boolean> {
   let network: SharedNetwork;
   try {
-    network = openSharedNetwork(netnsPath, namespace, options.runAs, () => namespace);
+    network = await makeSharedNetwork(netnsPath, namespace, options.runAs, () => namespace);
   } catch {
-    return undefined;
+    return false;
   }
   try {
     const probe = await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => namespace } }, options.workspaceRoot, false, options.runAs, rlimits, network);
-    return probe.ok ? { netnsPath, runAs: options.runAs } : undefined;
+    return probe.ok;
   } finally {
     network.close();
   }

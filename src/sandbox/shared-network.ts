@@ -47,7 +47,8 @@ export function installNetnsMaker(dir: string, arch: ReaperArch): string {
  * Makes a network namespace in `setup`, on the spot: netns is spawned, and this waits (blocking, as
  * a spawn does; ~1 ms here, most of it the kernel making the namespace) until it says the namespace
  * exists, opens it through /proc while netns holds it, checks that it is the one netns made (its
- * inode), and lets netns go. Throws with netns's own message when it could not be made.
+ * inode), and lets netns go. Throws with netns's own message when it could not be made. For a
+ * session that found no spare (network-supply.ts).
  */
 export function openSharedNetwork(makerPath: string, setup: SetupNamespace, runAs: RunAs | undefined, currentSetup: () => SetupNamespace): SharedNetwork {
   const ready = openBlockingPipe();
@@ -58,15 +59,9 @@ export function openSharedNetwork(makerPath: string, setup: SetupNamespace, runA
     throw new Error("no pipe for netns");
   }
   const stderrFd = openAnonymousFile(new Uint8Array());
-  let proc: import("bun").Subprocess | undefined;
+  let proc: import("bun").Subprocess;
   try {
-    const stdio: StdioSlot[] = [hold.read, ready.write, stderrFd];
-    placeStdio(stdio, NETNS_USER_NS_FD, setup.userFd);
-    proc = Bun.spawn([makerPath], {
-      stdio: stdio as [number, number, number, ...("ignore" | number)[]],
-      env: {},
-      ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
-    });
+    proc = spawnMaker(makerPath, setup, runAs, [hold.read, ready.write, stderrFd]);
   } catch (error) {
     closePipe(ready);
     closePipe(hold);
@@ -77,37 +72,14 @@ export function openSharedNetwork(makerPath: string, setup: SetupNamespace, runA
   closeSync(hold.read);
   closeSync(ready.write);
   try {
-    const inode = new BigUint64Array(1);
-    const bytes = new Uint8Array(inode.buffer);
+    const inode = new Uint8Array(INODE_BYTES);
     let got = 0;
-    while (got < bytes.byteLength) {
-      const read = readSync(ready.read, bytes, got, bytes.byteLength - got, null);
+    while (got < inode.byteLength) {
+      const read = readSync(ready.read, inode, got, inode.byteLength - got, null);
       if (read === 0) throw new Error(`netns: ${readWrittenText(stderrFd) || "it ended without making the namespace"}`);
       got += read;
     }
-    const fd = openSync(`/proc/${proc.pid}/ns/net`, "r");
-    if (fstatSync(fd, { bigint: true }).ino !== inode[0]) {
-      closeSync(fd);
-      throw new Error("netns: its process was gone before its namespace was opened");
-    }
-    let closed = false;
-    return {
-      fd,
-      setup,
-      stale() {
-        try {
-          return currentSetup() !== setup;
-        } catch {
-          // Being made again (setup-namespace-keeper.ts): this one is stale already.
-          return true;
-        }
-      },
-      close() {
-        if (closed) return;
-        closed = true;
-        closeSync(fd);
-      },
-    };
+    return adoptNamespace(proc.pid, inode, setup, currentSetup);
   } catch (error) {
     proc.kill("SIGKILL");
     throw error;
@@ -117,4 +89,79 @@ export function openSharedNetwork(makerPath: string, setup: SetupNamespace, runA
     closeSync(ready.read);
     closeSync(stderrFd);
   }
+}
+
+/**
+ * As openSharedNetwork, without blocking: resolves once netns has made the namespace and it is
+ * open. For the spare made ahead of the next session (network-supply.ts).
+ */
+export async function makeSharedNetwork(makerPath: string, setup: SetupNamespace, runAs: RunAs | undefined, currentSetup: () => SetupNamespace): Promise<SharedNetwork> {
+  const stderrFd = openAnonymousFile(new Uint8Array());
+  let proc: import("bun").Subprocess<"pipe", "pipe", number>;
+  try {
+    proc = spawnMaker(makerPath, setup, runAs, ["pipe", "pipe", stderrFd]) as import("bun").Subprocess<"pipe", "pipe", number>;
+  } catch (error) {
+    closeSync(stderrFd);
+    throw error;
+  }
+  const reader = proc.stdout.getReader();
+  try {
+    const inode = new Uint8Array(INODE_BYTES);
+    let got = 0;
+    while (got < inode.byteLength) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`netns: ${readWrittenText(stderrFd) || "it ended without making the namespace"}`);
+      const taken = value.subarray(0, inode.byteLength - got);
+      inode.set(taken, got);
+      got += taken.byteLength;
+    }
+    return adoptNamespace(proc.pid, inode, setup, currentSetup);
+  } catch (error) {
+    proc.kill("SIGKILL");
+    throw error;
+  } finally {
+    // netns waits on stdin for as long as it is open; its stdout then ends unread.
+    await proc.stdin.end();
+    reader.cancel().catch(() => {});
+    closeSync(stderrFd);
+  }
+}
+
+/** netns writes the namespace's inode as 8 bytes, in the machine's order. */
+const INODE_BYTES = 8;
+
+function spawnMaker(makerPath: string, setup: SetupNamespace, runAs: RunAs | undefined, stdio: StdioSlot[]): import("bun").Subprocess {
+  placeStdio(stdio, NETNS_USER_NS_FD, setup.userFd);
+  return Bun.spawn([makerPath], {
+    stdio: stdio as ["pipe" | number, "pipe" | number, number, ...("ignore" | number)[]],
+    env: {},
+    ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
+  });
+}
+
+/** Opens the namespace of netns `pid`, which is waiting, and checks that it is the one netns said (`inode`). */
+function adoptNamespace(pid: number, inode: Uint8Array, setup: SetupNamespace, currentSetup: () => SetupNamespace): SharedNetwork {
+  const fd = openSync(`/proc/${pid}/ns/net`, "r");
+  if (fstatSync(fd, { bigint: true }).ino !== new BigUint64Array(inode.slice().buffer)[0]) {
+    closeSync(fd);
+    throw new Error("netns: its process was gone before its namespace was opened");
+  }
+  let closed = false;
+  return {
+    fd,
+    setup,
+    stale() {
+      try {
+        return currentSetup() !== setup;
+      } catch {
+        // Being made again (setup-namespace-keeper.ts): this one is stale already.
+        return true;
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    },
+  };
 }

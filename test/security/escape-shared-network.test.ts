@@ -109,15 +109,18 @@ describe.skipIf(noBwrap)("escape suite: a session's commands share a network nam
     expect(run.stdout).toBe(`${SENTINEL}\n`);
   });
 
-  test("the server holds one namespace per session that ran a command, and lets it go with the session", async () => {
-    const before = networkFdsOf(fixture.server.pid);
+  test("the server holds each session's namespace open while the session lasts, and lets it go with the session", async () => {
     const third = await fixture.connect();
-    const run = await third.exec({ id: "once", argv: ["true"] });
+    const run = await third.exec({ id: "own-namespace", argv: ["readlink", "/proc/self/ns/net"] });
     expect(run.exit).toMatchObject({ code: 0 });
-    const during = networkFdsOf(fixture.server.pid);
-    expect(during.length).toBe(before.length + 1);
+    const namespace = run.stdout.trim();
+    expect(namespace).toMatch(/^net:\[\d+\]$/);
+    expect(networkFdsOf(fixture.server.pid)).toContain(namespace);
+    // The first session's commands are in another one.
+    const first = await client.exec({ id: "first-namespace", argv: ["readlink", "/proc/self/ns/net"] });
+    expect(first.stdout.trim()).not.toBe(namespace);
     third.send({ type: "close" });
     await third.closed;
-    expect(networkFdsOf(fixture.server.pid)).toEqual(before);
+    expect(networkFdsOf(fixture.server.pid)).not.toContain(namespace);
   });
 });
