@@ -1,11 +1,12 @@
 import { closeSync } from "node:fs";
+import { libc } from "../common/libc.ts";
 
 /**
  * Real pipes, pipe(2), for a command's stdin, stdout and stderr. Bun.spawn's "pipe" is a socketpair,
  * and Linux cannot open a socket through /proc/self/fd: inside every exec `echo x > /dev/stderr`,
  * `tee /dev/stdout` and `cat /dev/stdin` failed with ENXIO, and `[ -p /dev/stdin ]` was false, where
  * kubectl exec, docker exec and a shell's own pipelines give pipes (found by a review). Node and
- * Bun have no call that makes one, so pipe2 comes from libc through bun:ffi, loaded on first use.
+ * Bun have no call that makes one, so pipe2 comes from libc through bun:ffi (common/libc.ts).
  * macOS opens a socket through /dev/fd (it dups it), and where libc cannot be loaded (a musl host),
  * openPipe returns undefined and the caller keeps Bun's socketpair.
  */
@@ -18,41 +19,16 @@ const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const F_SETFL = 4;
 
-interface PipeCalls {
-  pipe2(fds: Int32Array): number;
-  fcntl(fd: number, command: number, argument: number): number;
-}
-
-/** undefined until the first pipe; null where libc could not be loaded. */
-let calls: PipeCalls | null | undefined;
-
-function loadCalls(): PipeCalls | null {
-  if (process.platform !== "linux") return null;
-  try {
-    const { dlopen, FFIType, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-    const libc = dlopen("libc.so.6", {
-      pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-      fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    });
-    return {
-      pipe2: (fds) => libc.symbols.pipe2(ptr(fds), O_CLOEXEC),
-      fcntl: (fd, command, argument) => libc.symbols.fcntl(fd, command, argument),
-    };
-  } catch {
-    return null;
-  }
-}
-
 /**
  * A new pipe, both ends close-on-exec (Bun.spawn dups the child's end into place, without the
  * flag), the server's end (`ours`) non-blocking as Bun's readers and writers expect; undefined
  * where pipes cannot be made here (see above) or the call failed (out of fds: the spawn will say).
  */
 export function openPipe(ours: "read" | "write"): OsPipe | undefined {
-  calls ??= loadCalls();
+  const calls = libc();
   if (!calls) return undefined;
   const fds = new Int32Array(2);
-  if (calls.pipe2(fds) !== 0) return undefined;
+  if (calls.pipe2(fds, O_CLOEXEC) !== 0) return undefined;
   const pipe = { read: fds[0]!, write: fds[1]! };
   // A new pipe's end has no status flag but its access mode, which F_SETFL leaves alone: no F_GETFL
   // (one FFI call less per pipe, three per exec).
@@ -68,10 +44,10 @@ export function openPipe(ours: "read" | "write"): OsPipe | undefined {
  * (shared-network.ts); undefined where pipes cannot be made here or the call failed.
  */
 export function openBlockingPipe(): OsPipe | undefined {
-  calls ??= loadCalls();
+  const calls = libc();
   if (!calls) return undefined;
   const fds = new Int32Array(2);
-  if (calls.pipe2(fds) !== 0) return undefined;
+  if (calls.pipe2(fds, O_CLOEXEC) !== 0) return undefined;
   return { read: fds[0]!, write: fds[1]! };
 }
 

@@ -1,4 +1,6 @@
 import { readlinkSync } from "node:fs";
+import { constants } from "node:os";
+import { libc } from "../common/libc.ts";
 import { isRunning, readProcText, statFields, visiblePids } from "../common/proc.ts";
 
 /** The host pids of every process in a PID namespace, found by its inode in /proc/<pid>/ns/pid. */
@@ -14,8 +16,17 @@ export function pidsInNamespace(namespaceInode: number): number[] {
   });
 }
 
-/** Sends a signal and ignores "no such process": the target may have ended on its own a moment ago. */
+/**
+ * Sends a signal and ignores "no such process": the target may have ended on its own a moment ago.
+ * Through libc's kill where it is loaded (common/libc.ts), which returns the failure instead of
+ * throwing it; process.kill elsewhere.
+ */
 export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  const calls = libc();
+  if (calls) {
+    calls.kill(pid, constants.signals[signal]);
+    return;
+  }
   try {
     process.kill(pid, signal);
   } catch {
