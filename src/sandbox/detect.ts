@@ -176,9 +176,23 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
     return setup;
   }
   const enterPath = installEnter(runtimeDir.path, arch);
-  let probe: BwrapProbeResult = setup.ok
-    ? await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits)
-    : setup;
+  const netnsPath = installNetnsMaker(runtimeDir.path, arch);
+  // The probe runs as a session's exec does: in a network namespace for the session's commands to
+  // share (shared-network.ts), which then waits as the first session's. Where that namespace
+  // cannot be made or joined, each command gets its own: the probe tells by running once more
+  // without it (a startup cost only where sharing fails).
+  // The setup namespace is the keeper's from when there is one: a namespace made in one it replaced is stale.
+  const firstSetup = setup.ok ? setup.namespace : undefined;
+  let currentSetup = () => firstSetup!;
+  let network = firstSetup && !options.allowNetwork ? await makeSharedNetwork(netnsPath, firstSetup, options.runAs, () => currentSetup()).catch(() => undefined) : undefined;
+  const probeInSetup = () =>
+    setup.ok ? probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits, network) : setup;
+  let probe: BwrapProbeResult = await probeInSetup();
+  if (!probe.ok && network) {
+    network.close();
+    network = undefined;
+    probe = await probeInSetup();
+  }
   if (!probe.ok && "fatal" in probe && probe.fatal) {
     if (setup.ok) closeSetupNamespace(setup.namespace);
     dispose();
@@ -188,12 +202,11 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   let keeper: SetupNamespaceKeeper | undefined;
   let networks: NetworkSupply | undefined;
   if (setup.ok && probe.ok) {
-    keeper = createSetupNamespaceKeeper(setup.namespace, setupOptions);
-    const netnsPath = installNetnsMaker(runtimeDir.path, arch);
-    if (!options.allowNetwork && (await sharesNetworks(backendOptions, enterPath, setup.namespace, netnsPath, options, rlimits))) {
-      networks = createNetworkSupply(netnsPath, () => keeper!.current(), options.runAs);
-    }
-    backendOptions.setup = { enterPath, namespace: () => keeper!.current(), ...(networks && { networks }) };
+    const current = createSetupNamespaceKeeper(setup.namespace, setupOptions);
+    keeper = current;
+    currentSetup = () => current.current();
+    if (network) networks = createNetworkSupply(netnsPath, currentSetup, options.runAs, network);
+    backendOptions.setup = { enterPath, namespace: () => current.current(), ...(networks && { networks }) };
   } else {
     if (setup.ok) closeSetupNamespace(setup.namespace);
     probe = await probeBwrap(backendOptions, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits);
@@ -222,34 +235,6 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
       },
     },
   };
-}
-
-/**
- * Whether sessions can share a network namespace (shared-network.ts) here: one is made and the
- * probe run in it, as a session's exec would be. Where not, each command gets its own namespace,
- * as it did before sessions shared one: isolation is the same, a server in one command is just
- * not reached from the next.
- */
-async function sharesNetworks(
-  backendOptions: BwrapBackendOptions,
-  enterPath: string,
-  namespace: SetupNamespace,
-  netnsPath: string,
-  options: DetectSandboxOptions,
-  rlimits: Rlimits,
-): Promise<boolean> {
-  let network: SharedNetwork;
-  try {
-    network = await makeSharedNetwork(netnsPath, namespace, options.runAs, () => namespace);
-  } catch {
-    return false;
-  }
-  try {
-    const probe = await probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => namespace } }, options.workspaceRoot, false, options.runAs, rlimits, network);
-    return probe.ok;
-  } finally {
-    network.close();
-  }
 }
 
 /**

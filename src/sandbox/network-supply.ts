@@ -20,8 +20,9 @@ export interface NetworkSupply {
  * shared namespaces). A spare made in a setup namespace since replaced is dropped. When the
  * background attempt fails, the next session makes one on the spot and says why if that fails too.
  */
-export function createNetworkSupply(makerPath: string, currentSetup: () => SetupNamespace, runAs: RunAs | undefined): NetworkSupply {
-  let spare: SharedNetwork | undefined;
+export function createNetworkSupply(makerPath: string, currentSetup: () => SetupNamespace, runAs: RunAs | undefined, first?: SharedNetwork): NetworkSupply {
+  // The startup probe's namespace, when given, is the first spare.
+  let spare: SharedNetwork | undefined = first;
   let making: Promise<void> | undefined;
   let closed = false;
   const refill = () => {

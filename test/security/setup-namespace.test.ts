@@ -200,6 +200,11 @@ describe.skipIf(noBwrap)("a workspace root removed and made again while the serv
     }
     expect(refusals.length).toBeLessThan(50);
     for (const refusal of refusals) expect(refusal).toContain("was replaced since the server started; bwrap's setup namespace is being made again: try again");
+    // The namespace its commands share is one made in the new setup namespace: joined by both.
+    const first = await after.exec({ id: "network-1", argv: ["readlink", "/proc/self/ns/net"] });
+    const second = await after.exec({ id: "network-2", argv: ["readlink", "/proc/self/ns/net"] });
+    expect(first.stdout).toMatch(/^net:\[\d+\]\n$/);
+    expect(second.stdout).toBe(first.stdout);
   });
 });
 
