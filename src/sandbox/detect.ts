@@ -204,7 +204,8 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   if (setup.ok && probe.ok) {
     const current = createSetupNamespaceKeeper(setup.namespace, setupOptions);
     keeper = current;
-    currentSetup = () => current.current();
+    // Without a stat of the host per exec: the launch's own current() sees a replaced root first.
+    currentSetup = () => current.latest();
     if (network) networks = createNetworkSupply(netnsPath, currentSetup, options.runAs, network);
     backendOptions.setup = { enterPath, namespace: () => current.current(), ...(networks && { networks }) };
   } else {

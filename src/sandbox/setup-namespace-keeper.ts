@@ -4,6 +4,11 @@ import { closeSetupNamespace, isSetupNamespaceCurrent, openSetupNamespace, type 
 export interface SetupNamespaceKeeper {
   /** The namespace to start bwrap in; throws (the exec fails) while it is being made again. */
   current(): SetupNamespace;
+  /**
+   * The namespace current() last gave, without looking at the host (no stat): what a network
+   * namespace made in it is checked against per exec (shared-network.ts). Throws once closed.
+   */
+  latest(): SetupNamespace;
   close(): void;
 }
 
@@ -36,6 +41,10 @@ export function createSetupNamespaceKeeper(first: SetupNamespace, options: Setup
       throw new Error(
         `the workspace root or an --allow-read/--allow-write directory was replaced since the server started; bwrap's setup namespace is being made again: try again${lastFailure ? ` (the last attempt failed: ${lastFailure})` : ""}`,
       );
+    },
+    latest() {
+      if (!namespace) throw new Error("the setup namespace was closed");
+      return namespace;
     },
     close() {
       if (namespace) closeSetupNamespace(namespace);

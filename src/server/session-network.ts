@@ -24,7 +24,7 @@ export class SessionNetwork {
 
   constructor(
     private readonly backend: SandboxBackend,
-    /** Told once when a namespace could not be made: the session's commands then each get their own. */
+    /** Told each time a namespace could not be made: that command then gets its own (the next tries again). */
     private readonly onFailure: (message: string) => void,
   ) {}
 
