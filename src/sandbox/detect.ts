@@ -1,4 +1,4 @@
-import { chownSync, closeSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
+import { chownSync, closeSync, fstatSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
@@ -75,17 +75,22 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
   if (runAs) chownSync(workspace, runAs.uid, runAs.gid);
   let seccompFd: number | undefined;
   let stderrFd: number | undefined;
+  let stdoutFd: number | undefined;
   try {
     const policy: SandboxPolicy = { workspace, allowNetwork };
     // Launched as every exec is: in the setup namespace when there is one, in a session's network
-    // namespace when given one.
+    // namespace when given one. Then the command says which network namespace it is in: bwrap's
+    // --share-net keeps whatever enter joined, so an enter that did not join (a build of it for
+    // another architecture gone wrong) would leave commands on the host's network. It costs
+    // nothing: readlink is as small a program as true.
     const launch = buildBwrapLaunch(options, allowNetwork ? undefined : network);
+    const sharing = launch.sharedNetwork ? network : undefined;
     const args = [
       ...buildBwrapArgs(options, policy, workspace, false, [], launch.sharedNetwork),
       "--",
       REAPER_SANDBOX_PATH,
       ...buildReaperLimitArgs(rlimits),
-      "/bin/true",
+      ...(sharing ? ["/bin/readlink", "/proc/self/ns/net"] : ["/bin/true"]),
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
     // bwrap's stderr goes to a file with no name, read only if the probe fails: a pipe read as a web
@@ -93,7 +98,9 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     stderrFd = openAnonymousFile(new Uint8Array());
     // Bun.spawn rather than execa here: this runs at every startup, and loading execa alone
     // measured ~60 ms and ~17 MB of a compiled binary's start (docs/BENCHMARKS.md, "binary").
-    const stdio: StdioSlot[] = ["ignore", "ignore", stderrFd, "pipe", "pipe", seccompFd ?? "ignore"];
+    // Without fds 9 and 10 the reaper leaves the command bwrap's own stdout.
+    if (sharing) stdoutFd = openAnonymousFile(new Uint8Array());
+    const stdio: StdioSlot[] = ["ignore", stdoutFd ?? "ignore", stderrFd, "pipe", "pipe", seccompFd ?? "ignore"];
     for (const pass of launch.passFds) placeStdio(stdio, pass.fd, pass.hostFd);
     const proc = Bun.spawn([...launch.argv, ...args], {
       stdio: stdio as ["ignore", "ignore", number, ...("pipe" | "ignore" | number)[]],
@@ -108,6 +115,12 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     for (const index of [3, 4]) {
       const fd = proc.stdio[index];
       if (typeof fd === "number") closeSync(fd);
+    }
+    if (sharing) {
+      // Not fatal: the caller probes again without it, and each command then gets its own.
+      const expected = `net:[${fstatSync(sharing.fd).ino}]`;
+      const seen = exitCode === 0 ? readWrittenText(stdoutFd!) : `exit code ${exitCode}: ${readWrittenText(stderrFd)}`;
+      return seen === expected ? { ok: true } : { ok: false, reason: `a command in the session's network namespace saw ${seen}, not ${expected}` };
     }
     if (exitCode === 0) return { ok: true };
     if (records.execErrno !== undefined) {
@@ -135,6 +148,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
   } finally {
     if (seccompFd !== undefined) closeSync(seccompFd);
     if (stderrFd !== undefined) closeSync(stderrFd);
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
     rmSync(workspace, { recursive: true, force: true });
   }
 }
