@@ -127,6 +127,13 @@ export async function runServe(args: string[], env: Record<string, string | unde
     const { notEnforced } = sandbox.info;
     log.warn("sandbox.weakened", { backend: sandbox.info.backend, notEnforced }, `WARNING: the ${sandbox.info.backend} sandbox runs without: ${notEnforced.join("; ")}.`);
   }
+  if (sandbox.networkNotShared !== undefined) {
+    log.warn(
+      "sandbox.network_not_shared",
+      { reason: sandbox.networkNotShared },
+      `WARNING: a session's commands do not share a network namespace here, each gets its own (a server one command runs is not reached from the next): ${sandbox.networkNotShared}`,
+    );
+  }
   const tls = settings.tls && { cert: readPem("--tls-cert", settings.tls.certPath), key: readPem("--tls-key", settings.tls.keyPath) };
 
   const generated = settings.token === "generate";

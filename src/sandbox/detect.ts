@@ -54,6 +54,11 @@ export interface DetectedSandbox {
   seccomp: boolean;
   /** Whether each exec gets its resource limits (prlimit was found). */
   rlimits: boolean;
+  /**
+   * bwrap without --allow-network: why a session's commands do not share a network namespace here
+   * (each gets its own; shared-network.ts), for the startup log. Undefined when they do, or elsewhere.
+   */
+  networkNotShared?: string;
   /** Removes files the backend put on the host (the reaper). */
   dispose(): void;
 }
@@ -198,11 +203,15 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
   // The setup namespace is the keeper's from when there is one: a namespace made in one it replaced is stale.
   const firstSetup = setup.ok ? setup.namespace : undefined;
   let currentSetup = () => firstSetup!;
-  let network = firstSetup && !options.allowNetwork ? await makeSharedNetwork(netnsPath, firstSetup, options.runAs, () => currentSetup()).catch(() => undefined) : undefined;
+  let networkNotShared: string | undefined;
+  let network = firstSetup && !options.allowNetwork
+    ? await makeSharedNetwork(netnsPath, firstSetup, options.runAs, () => currentSetup()).catch((error: Error) => void (networkNotShared = error.message))
+    : undefined;
   const probeInSetup = () =>
     setup.ok ? probeBwrap({ ...backendOptions, setup: { enterPath, namespace: () => setup.namespace } }, options.workspaceRoot, options.allowNetwork, options.runAs, rlimits, network) : setup;
   let probe: BwrapProbeResult = await probeInSetup();
   if (!probe.ok && network) {
+    networkNotShared = probe.reason;
     network.close();
     network = undefined;
     probe = await probeInSetup();
@@ -243,6 +252,8 @@ async function detectBwrap(options: DetectSandboxOptions): Promise<DetectSandbox
       },
       seccomp: backendOptions.seccompFilterPath !== undefined,
       rlimits: true,
+      // Said only where the setup namespace works: without it the log says so already.
+      ...(networkNotShared !== undefined && setupNamespaceFailure === undefined && { networkNotShared }),
       dispose() {
         networks?.close();
         keeper?.close();
