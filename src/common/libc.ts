@@ -13,7 +13,15 @@ export interface LibcCalls {
    * exit under `none` (an Error built and thrown), 3 µs this way (measured cold, one per 2 ms).
    */
   kill(pid: number, signal: number): number;
+  /**
+   * Waits up to `timeoutMs` for `fd` to be readable (poll(2) on one fd): true when it is (or has
+   * ended, or failed: a read then says which), false at the timeout.
+   */
+  waitReadable(fd: number, timeoutMs: number): boolean;
 }
+
+/** POLLIN, in struct pollfd's `events`. */
+const POLLIN = 1;
 
 /** undefined until first asked; null where libc could not be loaded. */
 let calls: LibcCalls | null | undefined;
@@ -31,11 +39,19 @@ function load(): LibcCalls | null {
       pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
       fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
       kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
     });
+    // struct pollfd { int fd; short events; short revents; }, one, reused.
+    const pollfd = new Int32Array(2);
     return {
       pipe2: (fds, flags) => symbols.pipe2(ptr(fds), flags),
       fcntl: (fd, command, argument) => symbols.fcntl(fd, command, argument),
       kill: (pid, signal) => symbols.kill(pid, signal),
+      waitReadable(fd, timeoutMs) {
+        pollfd[0] = fd;
+        pollfd[1] = POLLIN;
+        return symbols.poll(ptr(pollfd), 1, timeoutMs) !== 0;
+      },
     };
   } catch {
     return null;

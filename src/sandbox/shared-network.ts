@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { openAnonymousFile } from "../exec/anonymous-file.ts";
 import { closePipe, openBlockingPipe } from "../exec/os-pipe.ts";
+import { libc } from "../common/libc.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 import { installFile } from "./install-file.ts";
 import type { ReaperArch } from "./reaper.ts";
@@ -75,6 +76,8 @@ export function openSharedNetwork(makerPath: string, setup: SetupNamespace, runA
     const inode = new Uint8Array(INODE_BYTES);
     let got = 0;
     while (got < inode.byteLength) {
+      // The event loop waits meanwhile: a netns stopped by someone must not hold the server.
+      if (!libc()!.waitReadable(ready.read, MAKE_TIMEOUT_MS)) throw new Error(`netns: no answer within ${MAKE_TIMEOUT_MS} ms`);
       const read = readSync(ready.read, inode, got, inode.byteLength - got, null);
       if (read === 0) throw new Error(`netns: ${readWrittenText(stderrFd) || "it ended without making the namespace"}`);
       got += read;
@@ -129,6 +132,9 @@ export async function makeSharedNetwork(makerPath: string, setup: SetupNamespace
 
 /** netns writes the namespace's inode as 8 bytes, in the machine's order. */
 const INODE_BYTES = 8;
+
+/** How long the server waits on the spot for netns (~1 ms as a rule). */
+const MAKE_TIMEOUT_MS = 1000;
 
 function spawnMaker(makerPath: string, setup: SetupNamespace, runAs: RunAs | undefined, stdio: StdioSlot[]): import("bun").Subprocess {
   placeStdio(stdio, NETNS_USER_NS_FD, setup.userFd);

@@ -36,6 +36,20 @@ describe.skipIf(process.platform !== "linux")("libc through bun:ffi", () => {
     expect((await reader.read()).done).toBe(true);
   });
 
+  test("waitReadable: false at the timeout on an empty pipe, true once it holds a byte or has ended", () => {
+    const pipe = openBlockingPipe()!;
+    try {
+      expect(libc()!.waitReadable(pipe.read, 10)).toBe(false);
+      writeSync(pipe.write, "x");
+      expect(libc()!.waitReadable(pipe.read, 10)).toBe(true);
+      readSync(pipe.read, new Uint8Array(1));
+      closeSync(pipe.write);
+      expect(libc()!.waitReadable(pipe.read, 10)).toBe(true);
+    } finally {
+      closeSync(pipe.read);
+    }
+  });
+
   test("pipes: a non-blocking end for the server's side, blocking ends for the wait on netns", () => {
     const pipe = openPipe("read")!;
     const blocking = openBlockingPipe()!;

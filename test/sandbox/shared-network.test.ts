@@ -123,6 +123,13 @@ describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, ()
     }
   });
 
+  test("gives up on a netns that does not answer within a second, instead of holding the server", () => {
+    // cat waits on its stdin, as netns would, and never writes the inode.
+    const fdsBefore = ownFds();
+    expect(() => openSharedNetwork("/bin/cat", namespace!, undefined, () => namespace!)).toThrow("netns: no answer within 1000 ms");
+    expect(ownFds()).toEqual(fdsBefore);
+  });
+
   test("throws netns's own words when fd 7 is not a user namespace, and leaves no fd behind", () => {
     const notNamespace = openSync("/dev/null", "r");
     const fdsBefore = ownFds();
