@@ -135,12 +135,17 @@ const INODE_BYTES = 8;
 
 /** How long the server waits on the spot for netns (~1 ms as a rule). */
 const MAKE_TIMEOUT_MS = 1000;
+/** How long netns may live at all, whoever waits for it. */
+const MAKER_LIFETIME_MS = 10_000;
 
 function spawnMaker(makerPath: string, setup: SetupNamespace, runAs: RunAs | undefined, stdio: StdioSlot[]): import("bun").Subprocess {
   placeStdio(stdio, NETNS_USER_NS_FD, setup.userFd);
   return Bun.spawn([makerPath], {
     stdio: stdio as ["pipe" | number, "pipe" | number, number, ...("ignore" | number)[]],
     env: {},
+    // netns lives a millisecond or two; one stuck (stopped by someone) ends here, and the wait
+    // for it with it: the background spare's has no timeout of its own.
+    timeout: MAKER_LIFETIME_MS,
     ...(runAs && { uid: runAs.uid, gid: runAs.gid }),
   });
 }
