@@ -198,6 +198,14 @@ function setupNamespaceWarnings(facts: HostFacts): string[] {
   return [`bwrap's setup namespace does not work here (${why}): the server will start with the sandbox.weakened warning, and bwrap will make its mount points on the host (docs/SECURITY.md)`];
 }
 
+/** bwrap works in its setup namespace, but a session's commands cannot share a network namespace (shared-network.ts). */
+function sharedNetworkWarnings(facts: HostFacts): string[] {
+  const probe = facts.sharedNetworkProbe;
+  if (probe === undefined || probe.exitCode === 0) return [];
+  const why = probe.spawnError ?? (firstLine(probe.stderr) || (probe.timedOut ? "it timed out" : `exit code ${probe.exitCode}`));
+  return [`a session's commands cannot share a network namespace here (${why}): each command gets its own, so a server one command runs is not reached from the next; the server logs sandbox.network_not_shared (docs/TROUBLESHOOTING.md)`];
+}
+
 /** The bwrap verdict: installed? runnable here? and if not, why, and what to do. */
 export function diagnoseBwrap(facts: HostFacts): BackendCheck {
   if (facts.platform !== "linux") {
@@ -226,8 +234,8 @@ export function diagnoseBwrap(facts: HostFacts): BackendCheck {
   }
   if (probe.exitCode === 0) {
     return backendCheck("bwrap", "works", {
-      reason: `${version} at ${facts.bwrapPath} ran /bin/true with the server's flags${facts.setupNamespaceProbe?.exitCode === 0 ? ", in its setup namespace" : ""}`,
-      warnings: [...rootOnlyWarnings(facts), ...setupNamespaceWarnings(facts)],
+      reason: `${version} at ${facts.bwrapPath} ran /bin/true with the server's flags${facts.setupNamespaceProbe?.exitCode === 0 ? ", in its setup namespace" : ""}${facts.sharedNetworkProbe?.exitCode === 0 ? " and in a network namespace a session's commands share" : ""}`,
+      warnings: [...rootOnlyWarnings(facts), ...setupNamespaceWarnings(facts), ...sharedNetworkWarnings(facts)],
     });
   }
   if (probe.timedOut) {

@@ -78,6 +78,12 @@ export interface HostFacts {
    * be made is a spawnError.
    */
   setupNamespaceProbe: ProgramOutcome | undefined;
+  /**
+   * The same run once more in a network namespace made for a session's commands to share
+   * (shared-network.ts), where the command must find itself in it; undefined when it was not
+   * attempted (the setup namespace did not work). Optional: facts read by an older doctor lack it.
+   */
+  sharedNetworkProbe?: ProgramOutcome | undefined;
   /** seatbelt.ts's probe; undefined when it was not attempted (not macOS). */
   seatbeltProbe: ProbeResult | undefined;
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { fstatSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { buildBwrapArgs, buildBwrapLaunch, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import type { ProgramOutcome } from "./diagnose-facts.ts";
+import type { SharedNetwork } from "./shared-network.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 
 /** Long enough for a loaded machine; a working bwrap running /bin/true takes milliseconds. */
@@ -28,13 +29,15 @@ function firstLine(text: string): string {
  * data, with bwrap's own words. The throwaway workspace is gone when it returns; the reaper in
  * `backend.reaperPath` is the caller's.
  */
-export async function runBwrapProbe(backend: BwrapBackendOptions, options: BwrapProbeOptions): Promise<ProgramOutcome> {
+export async function runBwrapProbe(backend: BwrapBackendOptions, options: BwrapProbeOptions, network?: SharedNetwork): Promise<ProgramOutcome> {
   let workspace: string | undefined;
   try {
     workspace = mkdtempSync(join(options.workspaceRoot, ".probe-"));
     const policy = { workspace, allowNetwork: options.allowNetwork };
-    const args = [...buildBwrapArgs(backend, policy, workspace), "--", REAPER_SANDBOX_PATH, "/bin/true"];
-    const launch = buildBwrapLaunch(backend);
+    // In a session's network namespace, the command says which one it is in (as detect.ts checks).
+    const launch = buildBwrapLaunch(backend, network);
+    const command = launch.sharedNetwork ? ["/bin/readlink", "/proc/self/ns/net"] : ["/bin/true"];
+    const args = [...buildBwrapArgs(backend, policy, workspace, false, [], launch.sharedNetwork), "--", REAPER_SANDBOX_PATH, ...command];
     const stdio: StdioSlot[] = ["ignore", "pipe", "pipe", "pipe", "pipe"];
     for (const pass of launch.passFds) placeStdio(stdio, pass.fd, pass.hostFd);
     const [program, ...prefix] = launch.argv;
@@ -54,6 +57,11 @@ export async function runBwrapProbe(backend: BwrapBackendOptions, options: Bwrap
     // A program that never started has neither an exit code nor a signal (ENOENT, EACCES).
     if (result.exitCode === undefined && result.signal === undefined && !result.timedOut) {
       outcome.spawnError = firstLine(result.shortMessage ?? "could not be started");
+    }
+    if (network && result.exitCode === 0) {
+      const expected = `net:[${fstatSync(network.fd).ino}]`;
+      const seen = firstLine(String(result.stdout));
+      if (seen !== expected) return { ...outcome, exitCode: 1, stderr: `the command was in ${seen || "no namespace it could name"}, not the session's ${expected}` };
     }
     return outcome;
   } catch (error) {

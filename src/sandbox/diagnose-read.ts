@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { runBwrapProbe } from "./diagnose-probe.ts";
+import { runBwrapProbe, type BwrapProbeOptions } from "./diagnose-probe.ts";
 import {
   findContainerHint,
   parseBwrapVersion,
@@ -14,7 +14,9 @@ import {
 } from "./diagnose-facts.ts";
 import { installReaper, reaperArchFor, type ReaperArch } from "./reaper.ts";
 import { installEnter } from "./enter.ts";
-import { closeSetupNamespace, openSetupNamespace } from "./setup-namespace.ts";
+import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "./setup-namespace.ts";
+import { installNetnsMaker, makeSharedNetwork, type SharedNetwork } from "./shared-network.ts";
+import type { BwrapBackendOptions } from "./bwrap.ts";
 import { probeSeatbelt, SANDBOX_EXEC_PATH } from "./seatbelt.ts";
 import { findPrlimit } from "./detect.ts";
 import { readSystemMounts } from "./system-mounts.ts";
@@ -69,7 +71,7 @@ async function readBwrapVersion(bwrapPath: string): Promise<string | undefined> 
  * The probe with a reaper of its own, installed for it and removed after, as detect.ts installs the
  * server's; then, when bwrap works, the same probe in a setup namespace, as the server runs its execs.
  */
-async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain: ProgramOutcome; setupNamespace: ProgramOutcome | undefined }> {
+async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain: ProgramOutcome; setupNamespace: ProgramOutcome | undefined; sharedNetwork?: ProgramOutcome }> {
   let runtimeDir: string | undefined;
   try {
     runtimeDir = mkdtempSync(join(tmpdir(), "bunker-doctor-"));
@@ -88,7 +90,10 @@ async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain:
     }
     try {
       const inNamespace = namespace;
-      return { plain, setupNamespace: await runBwrapProbe({ ...backend, setup: { enterPath: installEnter(runtimeDir, arch), namespace: () => inNamespace } }, probeOptions) };
+      const inSetup = { ...backend, setup: { enterPath: installEnter(runtimeDir, arch), namespace: () => inNamespace } };
+      const setupNamespace = await runBwrapProbe(inSetup, probeOptions);
+      if (setupNamespace.exitCode !== 0) return { plain, setupNamespace };
+      return { plain, setupNamespace, sharedNetwork: await probeSharedNetwork(inSetup, installNetnsMaker(runtimeDir, arch), probeOptions) };
     } finally {
       closeSetupNamespace(namespace);
     }
@@ -96,6 +101,22 @@ async function probeBwrap(bwrapPath: string, arch: ReaperArch): Promise<{ plain:
     return { plain: { exitCode: undefined, stderr: "", timedOut: false, spawnError: `could not prepare the probe: ${(error as Error).message}` }, setupNamespace: undefined };
   } finally {
     if (runtimeDir !== undefined) rmSync(runtimeDir, { recursive: true, force: true });
+  }
+}
+
+/** The probe in a network namespace made for a session's commands, as the server runs them (detect.ts). */
+async function probeSharedNetwork(inSetup: BwrapBackendOptions & { setup: { namespace(): SetupNamespace } }, netnsPath: string, probeOptions: BwrapProbeOptions): Promise<ProgramOutcome> {
+  const namespace = inSetup.setup.namespace();
+  let network: SharedNetwork;
+  try {
+    network = await makeSharedNetwork(netnsPath, namespace, undefined, () => namespace);
+  } catch (error) {
+    return { exitCode: undefined, stderr: "", timedOut: false, spawnError: (error as Error).message };
+  }
+  try {
+    return await runBwrapProbe(inSetup, probeOptions, network);
+  } finally {
+    network.close();
   }
 }
 
@@ -140,6 +161,7 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
       : undefined,
     bwrapProbe: bwrapProbes?.plain,
     setupNamespaceProbe: bwrapProbes?.setupNamespace,
+    ...(bwrapProbes?.sharedNetwork && { sharedNetworkProbe: bwrapProbes.sharedNetwork }),
     seatbeltProbe,
   };
 }

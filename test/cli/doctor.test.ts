@@ -27,7 +27,7 @@ describe("bunker doctor on this machine", () => {
     const result = await runDoctor([]);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toMatch(/^ {2}bwrap {5}works {4}bwrap [\d.]+ at \/\S+ ran \/bin\/true with the server's flags, in its setup namespace$/m);
+    expect(result.stdout).toMatch(/^ {2}bwrap {5}works {4}bwrap [\d.]+ at \/\S+ ran \/bin\/true with the server's flags, in its setup namespace and in a network namespace a session's commands share$/m);
     expect(result.stdout).toEndWith("bunker serve --sandbox auto would use: bwrap.\n");
   });
 
@@ -56,6 +56,7 @@ describe("bunker doctor on this machine", () => {
       bwrapOffPath: null,
       bwrapProbe: { exitCode: 0, timedOut: false },
       setupNamespaceProbe: { exitCode: 0, timedOut: false },
+      sharedNetworkProbe: { exitCode: 0, timedOut: false },
       seatbeltProbe: null,
     });
     expect(Object.keys(report.facts.sysctls).sort()).toEqual(["apparmorRestrictUnprivilegedUserns", "maxUserNamespaces", "unprivilegedUsernsClone"]);

@@ -126,6 +126,23 @@ describe("bwrap on Linux", () => {
     expect(bwrapCheck(failedInside).warnings).toEqual([expect.stringContaining("(bwrap: Can't mount proc on /newroot/proc: Operation not permitted)")]);
   });
 
+  test("says when a session's commands share a network namespace, and warns when they cannot", () => {
+    expect(bwrapCheck(ubuntuFacts({ sharedNetworkProbe: { exitCode: 0, stderr: "", timedOut: false } }))).toMatchObject({
+      status: "works",
+      reason: "bwrap 0.9.0 at /usr/bin/bwrap ran /bin/true with the server's flags, in its setup namespace and in a network namespace a session's commands share",
+      warnings: [],
+    });
+    const notJoined = ubuntuFacts({ sharedNetworkProbe: failedProbe("the command was in net:[4026531840], not the session's net:[4026532179]") });
+    expect(bwrapCheck(notJoined)).toMatchObject({
+      status: "works",
+      warnings: [
+        "a session's commands cannot share a network namespace here (the command was in net:[4026531840], not the session's net:[4026532179]): each command gets its own, so a server one command runs is not reached from the next; the server logs sandbox.network_not_shared (docs/TROUBLESHOOTING.md)",
+      ],
+    });
+    const notMade = ubuntuFacts({ sharedNetworkProbe: { exitCode: undefined, stderr: "", timedOut: false, spawnError: "netns: bunker netns: cannot make a network namespace in the setup namespace (fd 7)" } });
+    expect(bwrapCheck(notMade).warnings).toEqual([expect.stringContaining("(netns: bunker netns: cannot make a network namespace in the setup namespace (fd 7))")]);
+  });
+
   test("blames kernel.unprivileged_userns_clone=0 when user namespaces are off for non-root users", () => {
     const facts = ubuntuFacts({
       distro: { id: "debian", idLike: [], versionId: "11", prettyName: "Debian GNU/Linux 11 (bullseye)" },
