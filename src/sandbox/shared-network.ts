@@ -3,6 +3,7 @@ import { openAnonymousFile } from "../exec/anonymous-file.ts";
 import { closePipe, openBlockingPipe } from "../exec/os-pipe.ts";
 import { libc } from "../common/libc.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
+import { ENTER_USER_NS_FD } from "./enter.ts";
 import { installFile } from "./install-file.ts";
 import type { ReaperArch } from "./reaper.ts";
 import { NETNS_CODE_ARM64_HEX, NETNS_CODE_X64_HEX } from "./reaper/netns-code.ts";
@@ -36,8 +37,8 @@ export interface SharedNetwork {
 
 const CODE_HEX: Record<ReaperArch, string> = { x64: NETNS_CODE_X64_HEX, arm64: NETNS_CODE_ARM64_HEX };
 
-/** Child fd netns joins the setup namespace's user namespace from (enter's too). */
-const NETNS_USER_NS_FD = 7;
+/** netns joins the setup namespace's user namespace from the fd enter does (fixed in both programs). */
+const NETNS_USER_NS_FD = ENTER_USER_NS_FD;
 
 /** Writes netns for `arch` to `<dir>/netns-<arch>` (mode 0555, see installFile) and returns its path. */
 export function installNetnsMaker(dir: string, arch: ReaperArch): string {
