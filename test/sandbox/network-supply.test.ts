@@ -3,33 +3,16 @@
  * namespace, handed to the next session, made again after, dropped when its setup namespace was
  * replaced, closed with the supply.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readlinkSync } from "node:fs";
 import { createNetworkSupply } from "../../src/sandbox/network-supply.ts";
-import { installReaper, reaperArchFor } from "../../src/sandbox/reaper.ts";
-import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
+import type { SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
 import { installNetnsMaker } from "../../src/sandbox/shared-network.ts";
-import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import { hostArch, useSetupNamespace } from "../helpers/setup-namespace-fixture.ts";
 
-const hostArch = reaperArchFor(process.arch);
-let dir = "";
-let setup: SetupNamespace | undefined;
-let makerPath = "";
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "bunker-network-supply-"));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "workspaces"));
-  if (noBwrap || !hostArch) return;
-  setup = await openSetupNamespace({ bwrapPath: Bun.which("bwrap")!, reaperPath: installReaper(dir, hostArch), systemMounts: readSystemMounts(), workspaceRoot: join(dir, "workspaces") });
-  makerPath = installNetnsMaker(dir, hostArch);
-});
-afterAll(() => {
-  if (setup) closeSetupNamespace(setup);
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useSetupNamespace("bunker-network-supply-");
+const maker = () => installNetnsMaker(fixture.dir, hostArch!);
 
 /** The network namespaces this process holds open, by their link text (`net:[<inode>]`). */
 function openNamespaces(): string[] {
@@ -46,7 +29,7 @@ function openNamespaces(): string[] {
 describe.skipIf(noBwrap || !hostArch)("the spare network namespace", () => {
   test("is made ahead, handed to the next session, and another is made once it is taken", async () => {
     const before = openNamespaces();
-    const supply = createNetworkSupply(makerPath, () => setup!, undefined);
+    const supply = createNetworkSupply(maker(), () => fixture.namespace!, undefined);
     try {
       await supply.settled();
       const spare = openNamespaces().filter((name) => !before.includes(name));
@@ -67,7 +50,7 @@ describe.skipIf(noBwrap || !hostArch)("the spare network namespace", () => {
   });
 
   test("without a spare ready, makes one on the spot", async () => {
-    const supply = createNetworkSupply(makerPath, () => setup!, undefined);
+    const supply = createNetworkSupply(maker(), () => fixture.namespace!, undefined);
     try {
       // Taken before the spare made at creation is there.
       const taken = supply.take();
@@ -81,12 +64,12 @@ describe.skipIf(noBwrap || !hostArch)("the spare network namespace", () => {
   });
 
   test("drops a spare made in a setup namespace since replaced, and makes the session's in the current one", async () => {
-    let current: SetupNamespace = setup!;
-    const supply = createNetworkSupply(makerPath, () => current, undefined);
+    let current: SetupNamespace = fixture.namespace!;
+    const supply = createNetworkSupply(maker(), () => current, undefined);
     try {
       await supply.settled();
       const spare = openNamespaces();
-      current = { ...setup! };
+      current = { ...fixture.namespace! };
       const taken = supply.take();
       expect(taken.setup).toBe(current);
       expect(taken.stale()).toBe(false);
@@ -101,7 +84,7 @@ describe.skipIf(noBwrap || !hostArch)("the spare network namespace", () => {
   });
 
   test("says netns's words when no namespace can be made on the spot", () => {
-    const supply = createNetworkSupply("/nonexistent/netns", () => setup!, undefined);
+    const supply = createNetworkSupply("/nonexistent/netns", () => fixture.namespace!, undefined);
     try {
       expect(() => supply.take()).toThrow("/nonexistent/netns");
     } finally {

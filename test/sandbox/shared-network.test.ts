@@ -4,47 +4,25 @@
  * said in netns's own words. Run natively, and the arm64 build under qemu-aarch64 as far as qemu
  * allows (its failure path; see enter.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
+import { closeSync, openSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { installEnter } from "../../src/sandbox/enter.ts";
-import { installReaper, reaperArchFor } from "../../src/sandbox/reaper.ts";
-import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
+import type { SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
 import { installNetnsMaker, openSharedNetwork } from "../../src/sandbox/shared-network.ts";
-import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
 import { placeStdio } from "../../src/exec/stdio-slots.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import { hostArch, useSetupNamespace } from "../helpers/setup-namespace-fixture.ts";
 
-const hostArch = reaperArchFor(process.arch);
 const qemuPath = Bun.which("qemu-aarch64");
-
-let dir = "";
-let namespace: SetupNamespace | undefined;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "bunker-netns-"));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "workspaces"));
-  if (noBwrap || !hostArch) return;
-  namespace = await openSetupNamespace({
-    bwrapPath: Bun.which("bwrap")!,
-    reaperPath: installReaper(dir, hostArch),
-    systemMounts: readSystemMounts(),
-    workspaceRoot: join(dir, "workspaces"),
-  });
-});
-afterAll(() => {
-  if (namespace) closeSetupNamespace(namespace);
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useSetupNamespace("bunker-netns-");
 
 /** Runs `argv` through enter -n, in the setup namespace and the network namespace `netFd`. */
 async function inNetwork(netFd: number, argv: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
-  placeStdio(stdio, 7, namespace!.userFd);
-  placeStdio(stdio, 8, namespace!.mountFd);
+  placeStdio(stdio, 7, fixture.namespace!.userFd);
+  placeStdio(stdio, 8, fixture.namespace!.mountFd);
   placeStdio(stdio, 11, netFd);
-  const proc = Bun.spawn([installEnter(dir, hostArch!), "-n", ...argv], { stdio: stdio as ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" } });
+  const proc = Bun.spawn([installEnter(fixture.dir, hostArch!), "-n", ...argv], { stdio: stdio as ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" } });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { exitCode, stdout, stderr };
 }
@@ -71,11 +49,11 @@ const LOOPBACK_ROUND_TRIP = [
 
 describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, () => {
   test("makes a network namespace that is not the host's, and says which setup namespace it belongs to", () => {
-    const network = openSharedNetwork(installNetnsMaker(dir, hostArch!), namespace!, undefined, () => namespace!);
+    const network = openSharedNetwork(installNetnsMaker(fixture.dir, hostArch!), fixture.namespace!, undefined, () => fixture.namespace!);
     try {
       expect(statSync(`/proc/self/fd/${network.fd}`).ino).not.toBe(statSync("/proc/self/ns/net").ino);
       expect(readlinkSync(`/proc/self/fd/${network.fd}`)).toMatch(/^net:\[\d+\]$/);
-      expect(network.setup).toBe(namespace!);
+      expect(network.setup).toBe(fixture.namespace!);
       expect(network.stale()).toBe(false);
     } finally {
       network.close();
@@ -83,7 +61,7 @@ describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, ()
   });
 
   test("its loopback is up, with 127.0.0.1 and ::1, and it is its only interface", async () => {
-    const network = openSharedNetwork(installNetnsMaker(dir, hostArch!), namespace!, undefined, () => namespace!);
+    const network = openSharedNetwork(installNetnsMaker(fixture.dir, hostArch!), fixture.namespace!, undefined, () => fixture.namespace!);
     try {
       expect(await inNetwork(network.fd, LOOPBACK_ROUND_TRIP)).toEqual({ exitCode: 0, stdout: "hello 127.0.0.1\nhello ::1\n", stderr: "" });
       const devices = await inNetwork(network.fd, ["/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"]);
@@ -94,9 +72,9 @@ describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, ()
   });
 
   test("each call makes a namespace of its own", () => {
-    const maker = installNetnsMaker(dir, hostArch!);
-    const first = openSharedNetwork(maker, namespace!, undefined, () => namespace!);
-    const second = openSharedNetwork(maker, namespace!, undefined, () => namespace!);
+    const maker = installNetnsMaker(fixture.dir, hostArch!);
+    const first = openSharedNetwork(maker, fixture.namespace!, undefined, () => fixture.namespace!);
+    const second = openSharedNetwork(maker, fixture.namespace!, undefined, () => fixture.namespace!);
     try {
       expect(statSync(`/proc/self/fd/${first.fd}`).ino).not.toBe(statSync(`/proc/self/fd/${second.fd}`).ino);
     } finally {
@@ -106,14 +84,14 @@ describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, ()
   });
 
   test("is stale once the setup namespace it was made in is no longer the current one", () => {
-    let current: SetupNamespace = namespace!;
-    const network = openSharedNetwork(installNetnsMaker(dir, hostArch!), namespace!, undefined, () => current);
+    let current: SetupNamespace = fixture.namespace!;
+    const network = openSharedNetwork(installNetnsMaker(fixture.dir, hostArch!), fixture.namespace!, undefined, () => current);
     try {
       expect(network.stale()).toBe(false);
-      current = { ...namespace! };
+      current = { ...fixture.namespace! };
       expect(network.stale()).toBe(true);
-      current = namespace!;
-      const throwing = openSharedNetwork(installNetnsMaker(dir, hostArch!), namespace!, undefined, () => {
+      current = fixture.namespace!;
+      const throwing = openSharedNetwork(installNetnsMaker(fixture.dir, hostArch!), fixture.namespace!, undefined, () => {
         throw new Error("being made again");
       });
       expect(throwing.stale()).toBe(true);
@@ -126,7 +104,7 @@ describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, ()
   test("gives up on a netns that does not answer within a second, instead of holding the server", () => {
     // cat waits on its stdin, as netns would, and never writes the inode.
     const fdsBefore = ownFds();
-    expect(() => openSharedNetwork("/bin/cat", namespace!, undefined, () => namespace!)).toThrow("netns: no answer within 1000 ms");
+    expect(() => openSharedNetwork("/bin/cat", fixture.namespace!, undefined, () => fixture.namespace!)).toThrow("netns: no answer within 1000 ms");
     expect(ownFds()).toEqual(fdsBefore);
   });
 
@@ -134,7 +112,7 @@ describe.skipIf(noBwrap || !hostArch)(`netns for the host (${process.arch})`, ()
     const notNamespace = openSync("/dev/null", "r");
     const fdsBefore = ownFds();
     try {
-      expect(() => openSharedNetwork(installNetnsMaker(dir, hostArch!), { ...namespace!, userFd: notNamespace }, undefined, () => namespace!)).toThrow(
+      expect(() => openSharedNetwork(installNetnsMaker(fixture.dir, hostArch!), { ...fixture.namespace!, userFd: notNamespace }, undefined, () => fixture.namespace!)).toThrow(
         "netns: bunker netns: cannot make a network namespace in the setup namespace (fd 7)",
       );
       expect(ownFds()).toEqual(fdsBefore);
@@ -150,7 +128,7 @@ describe.skipIf(!qemuPath)("netns for arm64 under qemu-aarch64", () => {
     try {
       const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
       placeStdio(stdio, 7, notNamespace);
-      const proc = Bun.spawn([qemuPath!, installNetnsMaker(dir, "arm64")], { stdio: stdio as ["ignore", "pipe", "pipe"] });
+      const proc = Bun.spawn([qemuPath!, installNetnsMaker(fixture.dir, "arm64")], { stdio: stdio as ["ignore", "pipe", "pipe"] });
       const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
       expect({ exitCode, stdout, stderr }).toEqual({ exitCode: 126, stdout: "", stderr: "bunker netns: cannot make a network namespace in the setup namespace (fd 7)\n" });
     } finally {

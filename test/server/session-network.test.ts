@@ -3,39 +3,23 @@
  * netns in a real setup namespace, kept while commands run and released NETWORK_IDLE_RELEASE_MS
  * after the last (fake timers stand in for the minute).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { installReaper, reaperArchFor } from "../../src/sandbox/reaper.ts";
-import { closeSetupNamespace, openSetupNamespace, type SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
+import { afterEach, beforeEach, describe, expect, jest, test } from "bun:test";
+import { readlinkSync } from "node:fs";
+import type { SetupNamespace } from "../../src/sandbox/setup-namespace.ts";
 import { installNetnsMaker, openSharedNetwork, type SharedNetwork } from "../../src/sandbox/shared-network.ts";
-import { readSystemMounts } from "../../src/sandbox/system-mounts.ts";
 import type { SandboxBackend } from "../../src/sandbox/types.ts";
 import { NETWORK_IDLE_RELEASE_MS, SessionNetwork } from "../../src/server/session-network.ts";
 import { noBwrap } from "../helpers/sandbox-required.ts";
+import { hostArch, useSetupNamespace } from "../helpers/setup-namespace-fixture.ts";
 
-const hostArch = reaperArchFor(process.arch);
-let dir = "";
-let setup: SetupNamespace | undefined;
+const fixture = useSetupNamespace("bunker-session-network-");
+/** The setup namespace the backend below says is current (a test replaces it). */
 let current: SetupNamespace | undefined;
-let makerPath = "";
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "bunker-session-network-"));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "workspaces"));
-  if (noBwrap || !hostArch) return;
-  setup = await openSetupNamespace({ bwrapPath: Bun.which("bwrap")!, reaperPath: installReaper(dir, hostArch), systemMounts: readSystemMounts(), workspaceRoot: join(dir, "workspaces") });
-  current = setup;
-  makerPath = installNetnsMaker(dir, hostArch);
-});
-afterAll(() => {
-  if (setup) closeSetupNamespace(setup);
-  rmSync(dir, { recursive: true, force: true });
+beforeEach(() => {
+  current = fixture.namespace;
 });
 afterEach(() => {
   jest.useRealTimers();
-  current = setup;
 });
 
 /** A backend that makes real namespaces in the test's setup namespace, counting them. */
@@ -48,7 +32,7 @@ function backendMaking(made: SharedNetwork[]): SandboxBackend {
     },
     tempDir: () => "/tmp",
     openSharedNetwork() {
-      const network = openSharedNetwork(makerPath, setup!, undefined, () => current!);
+      const network = openSharedNetwork(installNetnsMaker(fixture.dir, hostArch!), fixture.namespace!, undefined, () => current!);
       made.push(network);
       return network;
     },
@@ -113,7 +97,7 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
     const network = new SessionNetwork(backendMaking(made), () => {});
     const first = network.forCommand()!;
     const firstNamespace = readlinkSync(`/proc/self/fd/${first.fd}`);
-    current = { ...setup! };
+    current = { ...fixture.namespace! };
     const second = network.forCommand()!;
     expect(second).not.toBe(first);
     expect(made).toHaveLength(2);
@@ -125,7 +109,7 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
 
   test("a namespace that cannot be made is said once per attempt, and the command gets none to share", () => {
     const failures: string[] = [];
-    const backend: SandboxBackend = { ...backendMaking([]), openSharedNetwork: () => openSharedNetwork("/nonexistent/netns", setup!, undefined, () => setup!) };
+    const backend: SandboxBackend = { ...backendMaking([]), openSharedNetwork: () => openSharedNetwork("/nonexistent/netns", fixture.namespace!, undefined, () => fixture.namespace!) };
     const network = new SessionNetwork(backend, (message) => failures.push(message));
     expect(network.forCommand()).toBeUndefined();
     expect(failures).toHaveLength(1);
