@@ -187,6 +187,14 @@ const NEXT_STEPS =
  * leaves the loop that runs commands too, and the shell exits, since what bash would read next is
  * the next record, which must not run as script. Last, the ready marker (the first line read, held
  * only until then) on stdout says that the trap is set: a SIGINT before it would end the shell.
+ *
+ * A command's traps are set SHELL_END_SIGNAL's first: the server sends SIGINT, then
+ * SHELL_END_SIGNAL, and bash takes them in that order. A SIGINT taken while SIGINT's trap is still
+ * the idle one skips the command (`__bunker_interrupted`, checked after both are set); one taken
+ * after finds SHELL_END_SIGNAL's running trap already set, for the second signal to end the
+ * command. Set the other way round, a SIGINT taken between the two set only `__bunker_saw_int`, and
+ * the SHELL_END_SIGNAL that followed met the idle trap: a loop of builtins interrupted just as it
+ * started ran on (a fresh CI clone on a loaded machine, once).
  */
 export function buildShellInitScript(): string {
   return [
@@ -203,7 +211,7 @@ export function buildShellInitScript(): string {
     `builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}`,
     'builtin printf %s "$__bunker_ready" >&"$__bunker_out"; builtin unset -v __bunker_ready',
     `while { __bunker_status=$?; ${STOP_UNWINDING}; builtin trap ${IDLE_INT_TRAP} INT; builtin trap ${IDLE_END_TRAP} ${END_SIGNAL_TRAP_NAME}; __bunker_options=$-; builtin set +x; ${FINISH_STEPS}; } 2>/dev/null\${-:(${COMMAND_OVER} = 1):0}; builtin :; do` +
-      ` { ${NEXT_STEPS}; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_INT_TRAP} INT; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME};` +
+      ` { ${NEXT_STEPS}; __bunker_pending=1 __bunker_saw_int=0 __bunker_end_asked=0; builtin trap ${RUNNING_END_TRAP} ${END_SIGNAL_TRAP_NAME}; builtin trap ${RUNNING_INT_TRAP} INT;` +
       ' ((__bunker_interrupted)) && __bunker_cmd=; } 2>/dev/null; for __bunker_once in 1; do' +
       ' { __bunker_resume "$__bunker_options" "$__bunker_status" && builtin :; } 2>/dev/null; builtin eval -- "$__bunker_cmd" </dev/null; done; done',
     "builtin exit",
