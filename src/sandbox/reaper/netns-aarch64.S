@@ -6,6 +6,16 @@
  * inode (8 bytes) to stdout, wait until stdin ends. Exit code 126 and a line
  * on stderr when a step fails.
  */
+	/* ioctl(socket in x19, request, &ifreq at sp), on to .Lfailed when it fails. */
+	.macro	lo_ioctl request
+	mov	x0, x19
+	mov	x1, #\request
+	mov	x2, sp
+	mov	x8, #29			/* ioctl */
+	svc	#0
+	cbnz	x0, .Lfailed
+	.endm
+
 	.text
 	.globl	_start
 _start:
@@ -36,21 +46,11 @@ _start:
 	str	xzr, [sp, #32]
 	mov	w9, #0x6f6c		/* ifr_name "lo" */
 	strh	w9, [sp]
-	mov	x0, x19
-	mov	x1, #0x8913		/* SIOCGIFFLAGS */
-	mov	x2, sp
-	mov	x8, #29			/* ioctl */
-	svc	#0
-	cbnz	x0, .Lfailed
+	lo_ioctl 0x8913			/* SIOCGIFFLAGS */
 	ldrh	w9, [sp, #16]
 	orr	w9, w9, #1		/* ifr_flags |= IFF_UP */
 	strh	w9, [sp, #16]
-	mov	x0, x19
-	mov	x1, #0x8914		/* SIOCSIFFLAGS */
-	mov	x2, sp
-	mov	x8, #29			/* ioctl */
-	svc	#0
-	cbnz	x0, .Lfailed
+	lo_ioctl 0x8914			/* SIOCSIFFLAGS */
 	mov	x0, x19
 	mov	x8, #57			/* close */
 	svc	#0

@@ -11,6 +11,17 @@
  * namespace. Exit code 126 and a line on stderr when a step fails. The code
  * addresses only the stack and, relative to itself, its strings.
  */
+	/* ioctl(socket in %r12d, request, &ifreq at the stack), on to .Lfailed when it fails. */
+	.macro	lo_ioctl request
+	mov	%r12d, %edi
+	mov	$\request, %esi
+	mov	%rsp, %rdx
+	mov	$16, %eax		/* ioctl */
+	syscall
+	test	%eax, %eax
+	jnz	.Lfailed
+	.endm
+
 	.text
 	.globl	_start
 _start:
@@ -46,21 +57,9 @@ _start:
 	mov	%rax, 24(%rsp)
 	mov	%rax, 32(%rsp)
 	movw	$0x6f6c, (%rsp)		/* ifr_name "lo" */
-	mov	%r12d, %edi
-	mov	$0x8913, %esi		/* SIOCGIFFLAGS */
-	mov	%rsp, %rdx
-	mov	$16, %eax		/* ioctl */
-	syscall
-	test	%eax, %eax
-	jnz	.Lfailed
+	lo_ioctl 0x8913			/* SIOCGIFFLAGS */
 	orw	$1, 16(%rsp)		/* ifr_flags |= IFF_UP */
-	mov	%r12d, %edi
-	mov	$0x8914, %esi		/* SIOCSIFFLAGS */
-	mov	%rsp, %rdx
-	mov	$16, %eax		/* ioctl */
-	syscall
-	test	%eax, %eax
-	jnz	.Lfailed
+	lo_ioctl 0x8914			/* SIOCSIFFLAGS */
 	mov	%r12d, %edi
 	mov	$3, %eax		/* close */
 	syscall
