@@ -18,8 +18,8 @@ export interface LaunchContext {
   readonly options: ServerOptions;
   /** The session's policy; a request may only narrow it (`network: false`). */
   readonly policy: SandboxPolicy;
-  /** The session's network namespace for a command starting now (SessionNetwork.forCommand). */
-  network(): SharedNetwork | undefined;
+  /** The session's network namespace for a command starting now under `policy` (SessionNetwork.forCommand). */
+  network(policy: SandboxPolicy): SharedNetwork | undefined;
 }
 
 /** Linux's MAX_ARG_STRLEN: the most one argument may hold, its terminating NUL included. */
@@ -68,9 +68,7 @@ export function launchExec(context: LaunchContext, message: ExecMessage, fingerp
   if (!opened.ok) return { ok: false, code: "forbidden_by_policy", problem: opened.problem };
   const protectedPaths = opened.opened;
   const { limits } = options;
-  // The session's network namespace, unless the host's network is allowed, or the command is
-  // read-only: through the session's loopback it could ask a writable server of the session to write.
-  const network = policy.allowNetwork || policy.readOnly ? undefined : context.network();
+  const network = context.network(policy);
   const record = new ExecRecord(message.id, message, fingerprint, limits.outputLogBytes);
   try {
     record.running = runExec(

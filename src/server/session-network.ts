@@ -1,4 +1,4 @@
-import type { SandboxBackend } from "../sandbox/types.ts";
+import type { SandboxBackend, SandboxPolicy } from "../sandbox/types.ts";
 import type { SharedNetwork } from "../sandbox/shared-network.ts";
 
 /**
@@ -28,8 +28,14 @@ export class SessionNetwork {
     private readonly onFailure: (message: string) => void,
   ) {}
 
-  /** The namespace for a command starting now, or undefined where the backend makes one per command. */
-  forCommand(): SharedNetwork | undefined {
+  /**
+   * The namespace for a command starting now under `policy`, or undefined where it gets one of its
+   * own (or the host's): the backend makes one per command; the host's network is allowed; or the
+   * command is read-only, which through the session's loopback could ask a writable server of the
+   * session to write.
+   */
+  forCommand(policy: Pick<SandboxPolicy, "allowNetwork" | "readOnly">): SharedNetwork | undefined {
+    if (policy.allowNetwork || policy.readOnly) return undefined;
     clearTimeout(this.#releaseTimer);
     this.#releaseTimer = undefined;
     if (this.#closed || !this.backend.openSharedNetwork) return undefined;

@@ -39,8 +39,8 @@ export interface ShellHost {
   track(connection: SessionConnection, record: ExecRecord, running: TrackedExec, cwdPath: string): void;
   /** Takes a slot against the exec limits for a live shell; the function returned gives it back. */
   holdSlot(): () => void;
-  /** The session's network namespace for a sandbox starting now (SessionNetwork.forCommand). */
-  network(): SharedNetwork | undefined;
+  /** The session's network namespace for a sandbox starting now under `policy` (SessionNetwork.forCommand). */
+  network(policy: SandboxPolicy): SharedNetwork | undefined;
 }
 
 /**
@@ -145,8 +145,7 @@ export class SessionShells {
       return undefined;
     }
     const protectedPaths = opened.opened;
-    // As for an exec (exec-launch.ts): a read-only shell gets a loopback of its own.
-    const network = policy.allowNetwork || policy.readOnly ? undefined : this.host.network();
+    const network = this.host.network(policy);
     let running: RunningExec;
     try {
       running = runExec(

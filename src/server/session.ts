@@ -314,7 +314,7 @@ export class Session {
       workspacePath: this.workspace.path,
       options: this.options,
       policy: sessionPolicy(this.workspace.path, this.options),
-      network: () => this.#networkOf().forCommand(),
+      network: (policy) => this.#networkOf().forCommand(policy),
     };
     return this.#launchContext;
   }
@@ -341,7 +341,7 @@ export class Session {
       options: this.options,
       workspacePath: this.workspace.path,
       policy: this.#launchContextOf().policy,
-      network: () => this.#networkOf().forCommand(),
+      network: (policy) => this.#networkOf().forCommand(policy),
       sendError: (connection, code, text, id) => this.#sendError(connection, code, text, id),
       track: (connection, record, running, cwdPath) => this.#execsOf().track(connection, record, running, cwdPath),
       holdSlot: () => {

@@ -22,6 +22,9 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
+/** A command's policy without the host's network, writable: one that joins the session's namespace. */
+const NO_NETWORK = { allowNetwork: false };
+
 /** A backend that makes real namespaces in the test's setup namespace, counting them. */
 function backendMaking(made: SharedNetwork[]): SandboxBackend {
   return {
@@ -51,14 +54,14 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
   test("is made with the first command, and the same one is given to every command after it", () => {
     const made: SharedNetwork[] = [];
     const network = new SessionNetwork(backendMaking(made), () => {});
-    const first = network.forCommand();
+    const first = network.forCommand(NO_NETWORK);
     expect(first).toBeDefined();
-    expect(network.forCommand()).toBe(first);
+    expect(network.forCommand(NO_NETWORK)).toBe(first);
     expect(made).toHaveLength(1);
     network.close();
     expect(isOpenNamespace(first!.fd)).toBe(false);
     // Closed with its session: no new one for a command that comes after.
-    expect(network.forCommand()).toBeUndefined();
+    expect(network.forCommand(NO_NETWORK)).toBeUndefined();
     expect(made).toHaveLength(1);
   });
 
@@ -66,13 +69,13 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
     jest.useFakeTimers();
     const made: SharedNetwork[] = [];
     const network = new SessionNetwork(backendMaking(made), () => {});
-    const first = network.forCommand()!;
+    const first = network.forCommand(NO_NETWORK)!;
     network.idle();
     jest.advanceTimersByTime(NETWORK_IDLE_RELEASE_MS - 1);
     expect(isOpenNamespace(first.fd)).toBe(true);
     jest.advanceTimersByTime(1);
     expect(isOpenNamespace(first.fd)).toBe(false);
-    const second = network.forCommand()!;
+    const second = network.forCommand(NO_NETWORK)!;
     expect(made).toHaveLength(2);
     expect(isOpenNamespace(second.fd)).toBe(true);
     network.close();
@@ -82,10 +85,10 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
     jest.useFakeTimers();
     const made: SharedNetwork[] = [];
     const network = new SessionNetwork(backendMaking(made), () => {});
-    const first = network.forCommand()!;
+    const first = network.forCommand(NO_NETWORK)!;
     network.idle();
     jest.advanceTimersByTime(NETWORK_IDLE_RELEASE_MS / 2);
-    expect(network.forCommand()).toBe(first);
+    expect(network.forCommand(NO_NETWORK)).toBe(first);
     jest.advanceTimersByTime(NETWORK_IDLE_RELEASE_MS);
     expect(isOpenNamespace(first.fd)).toBe(true);
     expect(made).toHaveLength(1);
@@ -95,10 +98,10 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
   test("is replaced once the setup namespace was made again, which cannot join it", () => {
     const made: SharedNetwork[] = [];
     const network = new SessionNetwork(backendMaking(made), () => {});
-    const first = network.forCommand()!;
+    const first = network.forCommand(NO_NETWORK)!;
     const firstNamespace = readlinkSync(`/proc/self/fd/${first.fd}`);
     current = { ...fixture.namespace! };
-    const second = network.forCommand()!;
+    const second = network.forCommand(NO_NETWORK)!;
     expect(second).not.toBe(first);
     expect(made).toHaveLength(2);
     // The first one's fd was closed (its number may be the second's now).
@@ -111,9 +114,18 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
     const failures: string[] = [];
     const backend: SandboxBackend = { ...backendMaking([]), openSharedNetwork: () => openSharedNetwork("/nonexistent/netns", fixture.namespace!, undefined, () => fixture.namespace!) };
     const network = new SessionNetwork(backend, (message) => failures.push(message));
-    expect(network.forCommand()).toBeUndefined();
+    expect(network.forCommand(NO_NETWORK)).toBeUndefined();
     expect(failures).toHaveLength(1);
     expect(failures[0]).toContain("/nonexistent/netns");
+    network.close();
+  });
+
+  test("is not given to a command with the host's network, nor to a read-only one, and is not made for them", () => {
+    const made: SharedNetwork[] = [];
+    const network = new SessionNetwork(backendMaking(made), () => {});
+    expect(network.forCommand({ allowNetwork: true })).toBeUndefined();
+    expect(network.forCommand({ allowNetwork: false, readOnly: true })).toBeUndefined();
+    expect(made).toHaveLength(0);
     network.close();
   });
 
@@ -122,6 +134,6 @@ describe.skipIf(noBwrap || !hostArch)("a session's network namespace", () => {
     const network = new SessionNetwork(backend, () => {
       throw new Error("no failure expected");
     });
-    expect(network.forCommand()).toBeUndefined();
+    expect(network.forCommand(NO_NETWORK)).toBeUndefined();
   });
 });
