@@ -1,4 +1,4 @@
-import { chownSync, closeSync, fstatSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
+import { chownSync, closeSync, mkdtempSync, openSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxInfo } from "../protocol/index.ts";
 import type { ProbeResult, SandboxBackend, SandboxPolicy } from "./types.ts";
@@ -7,7 +7,7 @@ import { createFallbackBackend, FALLBACK_NOT_ENFORCED } from "./fallback.ts";
 import { createSeatbeltBackend, probeSeatbelt, probeSeatbeltRlimits, SEATBELT_NOT_ENFORCED } from "./seatbelt.ts";
 import { decodeReaperRecords, installReaper, reaperArchFor } from "./reaper.ts";
 import { installEnter } from "./enter.ts";
-import { installNetnsMaker, makeSharedNetwork, type SharedNetwork } from "./shared-network.ts";
+import { installNetnsMaker, makeSharedNetwork, namespaceLinkOf, NETWORK_PROBE_ARGV, type SharedNetwork } from "./shared-network.ts";
 import { createNetworkSupply, type NetworkSupply } from "./network-supply.ts";
 import { hostSeccompArch } from "./seccomp/arch.ts";
 import { installSeccompFilter } from "./seccomp/install-filter.ts";
@@ -84,10 +84,9 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
   try {
     const policy: SandboxPolicy = { workspace, allowNetwork };
     // Launched as every exec is: in the setup namespace when there is one, in a session's network
-    // namespace when given one. Then the command says which network namespace it is in: bwrap's
-    // --share-net keeps whatever enter joined, so an enter that did not join (a build of it for
-    // another architecture gone wrong) would leave commands on the host's network. It costs
-    // nothing: readlink is as small a program as true.
+    // namespace when given one, where the command says which one it is in (NETWORK_PROBE_ARGV):
+    // an enter that did not join (a build for another architecture gone wrong) would leave
+    // commands on the host's network.
     const launch = buildBwrapLaunch(options, allowNetwork ? undefined : network);
     const sharing = launch.sharedNetwork ? network : undefined;
     const args = [
@@ -95,7 +94,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
       "--",
       REAPER_SANDBOX_PATH,
       ...buildReaperLimitArgs(rlimits),
-      ...(sharing ? ["/bin/readlink", "/proc/self/ns/net"] : ["/bin/true"]),
+      ...(sharing ? NETWORK_PROBE_ARGV : ["/bin/true"]),
     ];
     seccompFd = options.seccompFilterPath ? openSync(options.seccompFilterPath, "r") : undefined;
     // bwrap's stderr goes to a file with no name, read only if the probe fails: a pipe read as a web
@@ -123,7 +122,7 @@ async function probeBwrap(options: BwrapBackendOptions, workspaceRoot: string, a
     }
     if (sharing) {
       // Not fatal: the caller probes again without it, and each command then gets its own.
-      const expected = `net:[${fstatSync(sharing.fd).ino}]`;
+      const expected = namespaceLinkOf(sharing);
       const seen = exitCode === 0 ? readWrittenText(stdoutFd!) : `exit code ${exitCode}: ${readWrittenText(stderrFd)}`;
       return seen === expected ? { ok: true } : { ok: false, reason: `a command in the session's network namespace saw ${seen}, not ${expected}` };
     }

@@ -1,9 +1,9 @@
-import { fstatSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { buildBwrapArgs, buildBwrapLaunch, REAPER_SANDBOX_PATH, type BwrapBackendOptions } from "./bwrap.ts";
 import type { ProgramOutcome } from "./diagnose-facts.ts";
-import type { SharedNetwork } from "./shared-network.ts";
+import { namespaceLinkOf, NETWORK_PROBE_ARGV, type SharedNetwork } from "./shared-network.ts";
 import { placeStdio, type StdioSlot } from "../exec/stdio-slots.ts";
 
 /** Long enough for a loaded machine; a working bwrap running /bin/true takes milliseconds. */
@@ -36,7 +36,7 @@ export async function runBwrapProbe(backend: BwrapBackendOptions, options: Bwrap
     const policy = { workspace, allowNetwork: options.allowNetwork };
     // In a session's network namespace, the command says which one it is in (as detect.ts checks).
     const launch = buildBwrapLaunch(backend, network);
-    const command = launch.sharedNetwork ? ["/bin/readlink", "/proc/self/ns/net"] : ["/bin/true"];
+    const command = launch.sharedNetwork ? NETWORK_PROBE_ARGV : ["/bin/true"];
     const args = [...buildBwrapArgs(backend, policy, workspace, false, [], launch.sharedNetwork), "--", REAPER_SANDBOX_PATH, ...command];
     const stdio: StdioSlot[] = ["ignore", "pipe", "pipe", "pipe", "pipe"];
     for (const pass of launch.passFds) placeStdio(stdio, pass.fd, pass.hostFd);
@@ -59,7 +59,7 @@ export async function runBwrapProbe(backend: BwrapBackendOptions, options: Bwrap
       outcome.spawnError = firstLine(result.shortMessage ?? "could not be started");
     }
     if (network && result.exitCode === 0) {
-      const expected = `net:[${fstatSync(network.fd).ino}]`;
+      const expected = namespaceLinkOf(network);
       const seen = firstLine(String(result.stdout));
       if (seen !== expected) return { ...outcome, exitCode: 1, stderr: `the command was in ${seen || "no namespace it could name"}, not the session's ${expected}` };
     }

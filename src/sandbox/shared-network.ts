@@ -35,6 +35,18 @@ export interface SharedNetwork {
   close(): void;
 }
 
+/**
+ * What a probe runs in a session's network namespace (detect.ts, the doctor): it prints the
+ * namespace it is in, which must be namespaceLinkOf(the namespace). bwrap's --share-net keeps
+ * whatever enter joined, so only this tells that enter joined it. As small a program as true.
+ */
+export const NETWORK_PROBE_ARGV: readonly string[] = ["/bin/readlink", "/proc/self/ns/net"];
+
+/** How readlink names `network` (`net:[<inode>]`). */
+export function namespaceLinkOf(network: SharedNetwork): string {
+  return `net:[${fstatSync(network.fd).ino}]`;
+}
+
 const CODE_HEX: Record<ReaperArch, string> = { x64: NETNS_CODE_X64_HEX, arm64: NETNS_CODE_ARM64_HEX };
 
 /** netns joins the setup namespace's user namespace from the fd enter does (fixed in both programs). */
