@@ -25,14 +25,11 @@ const F_SETFL = 4;
  * where pipes cannot be made here (see above) or the call failed (out of fds: the spawn will say).
  */
 export function openPipe(ours: "read" | "write"): OsPipe | undefined {
-  const calls = libc();
-  if (!calls) return undefined;
-  const fds = new Int32Array(2);
-  if (calls.pipe2(fds, O_CLOEXEC) !== 0) return undefined;
-  const pipe = { read: fds[0]!, write: fds[1]! };
+  const pipe = openBlockingPipe();
+  if (!pipe) return undefined;
   // A new pipe's end has no status flag but its access mode, which F_SETFL leaves alone: no F_GETFL
   // (one FFI call less per pipe, three per exec).
-  if (calls.fcntl(ours === "read" ? pipe.read : pipe.write, F_SETFL, O_NONBLOCK) !== 0) {
+  if (libc()!.fcntl(ours === "read" ? pipe.read : pipe.write, F_SETFL, O_NONBLOCK) !== 0) {
     closePipe(pipe);
     return undefined;
   }
@@ -41,7 +38,8 @@ export function openPipe(ours: "read" | "write"): OsPipe | undefined {
 
 /**
  * A new pipe with both ends blocking (and close-on-exec), for a read that must wait on the spot
- * (shared-network.ts); undefined where pipes cannot be made here or the call failed.
+ * (shared-network.ts), and openPipe's start; undefined where pipes cannot be made here or the call
+ * failed.
  */
 export function openBlockingPipe(): OsPipe | undefined {
   const calls = libc();
