@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { AckWindowSchema, ByteCountSchema, FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
 import { MAX_TIMEOUT_MS } from "./limits.ts";
+import { plainObject } from "./plain-object.ts";
 
 /**
  * Strings that reach execve or the environment cannot hold NUL, nor a lone surrogate, which UTF-8
@@ -42,23 +43,27 @@ export const InputEncodingSchema = v.picklist(["utf8", "base64"], 'must be "utf8
 const PositiveIntegerSchema = v.pipe(v.number(), v.safeInteger("must be an integer"), v.minValue(1, "must be >= 1"));
 
 /** A terminal size in character cells. */
-export const TerminalSizeSchema = v.object({
+export const TERMINAL_SIZE_ENTRIES = {
   cols: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be >= 1"), v.maxValue(1000, "must be <= 1000")),
   rows: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be >= 1"), v.maxValue(1000, "must be <= 1000")),
-});
+};
+export const TerminalSizeSchema = plainObject(TERMINAL_SIZE_ENTRIES, "must be an object of cols and rows");
 export type TerminalSize = v.InferOutput<typeof TerminalSizeSchema>;
 
 /**
  * Resource limits for one exec. Each may only lower the server's own limit; a higher value is
  * refused with `forbidden_by_policy`.
  */
-export const ExecRlimitsSchema = v.object({
-  cpuSeconds: v.optional(PositiveIntegerSchema),
-  addressSpaceBytes: v.optional(PositiveIntegerSchema),
-  fileSizeBytes: v.optional(PositiveIntegerSchema),
-  openFiles: v.optional(PositiveIntegerSchema),
-  processes: v.optional(PositiveIntegerSchema),
-});
+export const ExecRlimitsSchema = plainObject(
+  {
+    cpuSeconds: v.optional(PositiveIntegerSchema),
+    addressSpaceBytes: v.optional(PositiveIntegerSchema),
+    fileSizeBytes: v.optional(PositiveIntegerSchema),
+    openFiles: v.optional(PositiveIntegerSchema),
+    processes: v.optional(PositiveIntegerSchema),
+  },
+  "must be an object of limit names and numbers",
+);
 export type ExecRlimits = v.InferOutput<typeof ExecRlimitsSchema>;
 
 /** A shell name: persistent shells are addressed by it within their session. */
@@ -167,16 +172,19 @@ export type SignalMessage = v.InferOutput<typeof SignalMessageSchema>;
 export const ResizeMessageSchema = v.object({
   type: v.literal("resize"),
   id: ExecIdSchema,
-  cols: TerminalSizeSchema.entries.cols,
-  rows: TerminalSizeSchema.entries.rows,
+  cols: TERMINAL_SIZE_ENTRIES.cols,
+  rows: TERMINAL_SIZE_ENTRIES.rows,
 });
 export type ResizeMessage = v.InferOutput<typeof ResizeMessageSchema>;
 
 /** Byte offsets per stream that a client already holds. */
-export const StreamOffsetsSchema = v.object({
-  stdout: v.optional(ByteCountSchema),
-  stderr: v.optional(ByteCountSchema),
-});
+export const StreamOffsetsSchema = plainObject(
+  {
+    stdout: v.optional(ByteCountSchema),
+    stderr: v.optional(ByteCountSchema),
+  },
+  "must be an object of stdout and stderr offsets",
+);
 
 /**
  * Receive an exec's output on this connection from the given offsets (default 0): what is still

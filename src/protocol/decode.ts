@@ -6,15 +6,24 @@ import { MAX_NESTING_DEPTH, nestsDeeperThan } from "./json-nesting.ts";
 /** A decoded message, or a sentence saying what was wrong with it (and the exec id, when one was readable). */
 export type DecodeResult<T> = { ok: true; message: T } | { ok: false; id?: string; problem: string };
 
-/** Formats a valibot issue as "field: what is wrong", so that the reply names the field. */
+/** A text quoted from the client's own frame, cut to `most` characters. */
+function shortened(text: string, most: number): string {
+  return text.length > most ? `${text.slice(0, most - 3)}...` : text;
+}
+
+/**
+ * Formats a valibot issue as "field: what is wrong", so that the reply names the field. Names in
+ * the path are the client's own keys (an env name of 500,000 characters came back whole in the
+ * reply, found by a review): each is cut, as the received value is.
+ */
 export function describeIssue(issue: v.BaseIssue<unknown>): string {
   const path = (issue.path ?? [])
-    .map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`))
+    .map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${shortened(String(item.key), 64)}`))
     .join("")
     .replace(/^\./, "");
   const hasCustomMessage = !issue.message.startsWith("Invalid ");
   // The received value is quoted from the client's own frame: keep the reply short whatever it sent.
-  const received = issue.received.length > 80 ? `${issue.received.slice(0, 77)}...` : issue.received;
+  const received = shortened(issue.received, 80);
   // JSON has no undefined: a field that reads as undefined is one the message left out.
   const what = hasCustomMessage ? issue.message : issue.received === "undefined" ? "is required" : `expected ${issue.expected ?? "something else"}, got ${received}`;
   return path ? `${path}: ${what}` : what;

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { ERROR_CODES, type ErrorCode } from "./errors.ts";
-import { ExecIdSchema, TerminalSizeSchema } from "./client-messages.ts";
+import { ExecIdSchema, TERMINAL_SIZE_ENTRIES, TerminalSizeSchema } from "./client-messages.ts";
 import { ByteCountSchema, FILE_REPLY_SCHEMAS } from "./file-messages.ts";
 
 export const SANDBOX_BACKENDS = ["bwrap", "seatbelt", "none"] as const;
@@ -251,8 +251,8 @@ export type StdinAckMessage = v.InferOutput<typeof StdinAckMessageSchema>;
 export const ResizedMessageSchema = v.object({
   type: v.literal("resized"),
   id: ExecIdSchema,
-  cols: TerminalSizeSchema.entries.cols,
-  rows: TerminalSizeSchema.entries.rows,
+  cols: TERMINAL_SIZE_ENTRIES.cols,
+  rows: TERMINAL_SIZE_ENTRIES.rows,
 });
 export type ResizedMessage = v.InferOutput<typeof ResizedMessageSchema>;
 

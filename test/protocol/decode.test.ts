@@ -138,3 +138,20 @@ test.each(bounds)("the documented bound holds: %s", (_what, message, expected) =
   const id = String(message["id"]);
   expect(decoded).toEqual({ ok: false, ...(id.length >= 1 && id.length <= 64 && { id }), problem: expected });
 });
+
+test("an object field given as an array is refused, not read as an object of keys 0, 1, ...", () => {
+  const exec = (field: string) => decodeClientMessage(`{"type":"exec","id":"a","argv":["true"],${field}}`);
+  // An array passed for rlimits set no limit at all, and offsets [5] replayed from 0.
+  expect(exec('"rlimits":["cpuSeconds",5]')).toEqual({ ok: false, id: "a", problem: "rlimits: must be an object of limit names and numbers" });
+  expect(exec('"rlimits":[]')).toMatchObject({ ok: false, problem: "rlimits: must be an object of limit names and numbers" });
+  expect(exec('"pty":[80,24]')).toEqual({ ok: false, id: "a", problem: "pty: must be an object of cols and rows" });
+  expect(decodeClientMessage('{"type":"attach","id":"a","offsets":[5]}')).toEqual({ ok: false, id: "a", problem: "offsets: must be an object of stdout and stderr offsets" });
+  expect(exec('"rlimits":{"cpuSeconds":5},"pty":{"cols":80,"rows":24}')).toMatchObject({ ok: true, message: { rlimits: { cpuSeconds: 5 }, pty: { cols: 80, rows: 24 } } });
+  expect(decodeClientMessage('{"type":"attach","id":"a","offsets":{"stdout":5}}')).toMatchObject({ ok: true, message: { offsets: { stdout: 5 } } });
+});
+
+test("a reply names the field without quoting a huge key of the client's back to it", () => {
+  const name = "A".repeat(500_000);
+  const result = decodeClientMessage(JSON.stringify({ type: "exec", id: "a", cmd: "x", env: { [name]: 1 } }));
+  expect(result).toEqual({ ok: false, id: "a", problem: `env.${"A".repeat(61)}...: values must be strings` });
+});
