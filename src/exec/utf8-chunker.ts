@@ -5,7 +5,7 @@ export interface DecodedChunk {
 }
 
 /** How many bytes the UTF-8 sequence led by `byte` has; 0 for a continuation or invalid lead byte. */
-function sequenceLength(byte: number): number {
+export function utf8SequenceLength(byte: number): number {
   if (byte < 0x80) return 1;
   if (byte >= 0xc2 && byte <= 0xdf) return 2;
   if (byte >= 0xe0 && byte <= 0xef) return 3;
@@ -22,7 +22,7 @@ export function completeUtf8Length(bytes: Uint8Array): number {
   for (let back = 1; back <= Math.min(3, end); back++) {
     const byte = bytes[end - back]!;
     if ((byte & 0xc0) === 0x80) continue;
-    const needed = sequenceLength(byte);
+    const needed = utf8SequenceLength(byte);
     return needed > back ? end - back : end;
   }
   return end;

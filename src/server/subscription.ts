@@ -2,7 +2,7 @@ import { isUtf8 } from "node:buffer";
 import type { ExitMessage, OutputEncoding, OutputStream } from "../protocol/index.ts";
 import { OutputHeaderWriter } from "../protocol/index.ts";
 import type { LogReader, OutputLog } from "../exec/output-log.ts";
-import { completeUtf8Length } from "../exec/utf8-chunker.ts";
+import { completeUtf8Length, utf8SequenceLength } from "../exec/utf8-chunker.ts";
 import type { ConnectionSink } from "./connection-sink.ts";
 
 /** Largest run of raw bytes in one output message. */
@@ -185,7 +185,7 @@ export class Subscription {
         if (complete === 0) {
           // Only the start of a character is here: join it with the rest, which may itself be cut
           // across more than one chunk (e2 | 82 | ac): a read of one chunk stalled the stream there.
-          text = joinCharacter(bytes, offset, log);
+          text = joinCharacter(bytes, offset, log, utf8SequenceLength(bytes[0]!));
           complete = completeUtf8Length(text);
           // At the end of the stream a cut character is sent as it is (it decodes to U+FFFD).
           if (complete === 0 && !(log.ended && offset + text.byteLength >= log.end)) return 0;
@@ -207,13 +207,18 @@ export class Subscription {
   }
 }
 
-/** `head` (the start of a character) joined with up to 3 following bytes of `log`, from however many chunks hold them. */
-function joinCharacter(head: Uint8Array, offset: number, log: OutputLog): Uint8Array {
-  const joined = new Uint8Array(4);
+/**
+ * `head` (the start of a character of `size` bytes) joined with the rest of that character from
+ * `log`, from however many chunks hold it. Not a byte more: with an ack window smaller than a
+ * character the one character goes out, where up to 4 bytes joined let the characters after it
+ * through too ("€x" against a window of 1, found by a review).
+ */
+function joinCharacter(head: Uint8Array, offset: number, log: OutputLog, size: number): Uint8Array {
+  const joined = new Uint8Array(size);
   joined.set(head);
   let length = head.byteLength;
-  while (length < 4) {
-    const next = log.read(offset + length, 4 - length);
+  while (length < size) {
+    const next = log.read(offset + length, size - length);
     if (!next || next.offset !== offset + length) break;
     joined.set(next.bytes, length);
     length += next.bytes.byteLength;

@@ -4,7 +4,7 @@ import type { ConnectionSink } from "../../src/server/connection-sink.ts";
 import { Subscription } from "../../src/server/subscription.ts";
 
 /** What a subscription sends for one exec's logs, parsed; the sink never congests. */
-function subscribe(logs: { stdout: OutputLog; stderr: OutputLog }) {
+function subscribe(logs: { stdout: OutputLog; stderr: OutputLog }, ackWindowBytes?: number) {
   const messages: { type: string; data?: string; offset?: number; bytes?: number }[] = [];
   const sink: ConnectionSink = {
     closed: false,
@@ -19,9 +19,9 @@ function subscribe(logs: { stdout: OutputLog; stderr: OutputLog }) {
     logs,
     exitMessage: () => (logs.stdout.ended && logs.stderr.ended ? { type: "exit" as const, id: "e", code: 0, signal: null, reason: "exited" as const, durationMs: 1 } : undefined),
   };
-  const subscription = new Subscription(exec, sink, { encoding: "utf8", ackWindowBytes: undefined, from: { stdout: 0, stderr: 0 } });
+  const subscription = new Subscription(exec, sink, { encoding: "utf8", ackWindowBytes, from: { stdout: 0, stderr: 0 } });
   for (const log of Object.values(logs)) log.onChange = () => subscription.flush();
-  return messages;
+  return Object.assign(messages, { subscription });
 }
 
 // Found by a review: the rest of a cut character was read from one log chunk only, so a character
@@ -64,4 +64,18 @@ test("a viewer's subscription never paces the command: with a congested viewer a
   };
   expect(paced(false)).toBe(true);
   expect(paced(true)).toBe(false);
+});
+
+// Found by a review: the cut character was joined with up to 4 bytes and every complete character
+// in them went out: "€x" against a window of 1, 4 bytes where the window allowed 1.
+test("with an ack window smaller than a character, the one character goes out and nothing after it", () => {
+  const logs = { stdout: new OutputLog(1 << 20, true), stderr: new OutputLog(1 << 20, true) };
+  const messages = subscribe(logs, 1);
+  logs.stdout.append(new TextEncoder().encode("é€x"), true);
+  const outputs = () => messages.filter((m) => m.type === "output").map((m) => [m.offset, m.data]);
+  expect(outputs()).toEqual([[0, "é"]]);
+  messages.subscription.ack("stdout", 2);
+  expect(outputs()).toEqual([[0, "é"], [2, "€"]]);
+  messages.subscription.ack("stdout", 5);
+  expect(outputs()).toEqual([[0, "é"], [2, "€"], [5, "x"]]);
 });
