@@ -75,6 +75,8 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
   let cwd = shell.cwd;
   let closed = false;
   let shellFacts: ExitFacts | undefined;
+  /** The exit of the command during which the shell ended, if one was running then. */
+  let endOfShell: ShellExitFacts | undefined;
   let scheduled = false;
   /** Whether a SIGINT went to the shell during the last command: it may have come after that command ended. */
   let interruptSent = false;
@@ -133,7 +135,10 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
       if (output.trailer!.cwd !== cwd) cwd = output.trailer!.cwd;
       return settle(job, describeCommandEnd(job, output.trailer!.status, cwd));
     }
-    if (output.shellEnded && shellFacts) return settle(job, describeShellEnd(job, shellFacts, cwd));
+    if (output.shellEnded && shellFacts) {
+      endOfShell = describeShellEnd(job, shellFacts, cwd);
+      return settle(job, endOfShell);
+    }
   }
 
   function settle(job: ShellJob, facts: ShellExitFacts): void {
@@ -151,8 +156,14 @@ export function createShellDriver(shell: ShellDriverOptions): ShellDriver {
     return { stdout: job.into.stdout.end, stderr: job.into.stderr.end };
   }
 
+  /**
+   * Once bash is gone, the commands waiting behind the one it ran end unrun, each with that one's
+   * exit (`exit 7`: code 7; a client's SIGTERM: SIGTERM), or the shell's own when none was running:
+   * they all said SIGKILL, a signal nobody sent, reason "killed" after an `exit` (found by a review).
+   */
   function settleQueued(): void {
-    for (const job of queue.splice(0)) settle(job, describeUnrun("SIGKILL", cwd));
+    const end = endOfShell ?? shellFacts!;
+    for (const job of queue.splice(0)) settle(job, describeUnrun(end, cwd));
     reader.close();
   }
 

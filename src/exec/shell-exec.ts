@@ -125,7 +125,11 @@ export function describeShellEnd(job: ShellJob, shell: ExitFacts, cwd: string): 
   };
 }
 
-/** A command that never ran (dropped from the queue, or the shell had ended): as if killed before it began. */
-export function describeUnrun(signal: string, cwd: string): ShellExitFacts {
-  return { code: null, signal, reason: "killed", durationMs: 0, bytes: { stdout: 0, stderr: 0 }, cwd, ran: false, shellEnded: false };
+/**
+ * A command that never ran: dropped from the queue by `signal` (as if killed before it began), or
+ * left waiting when the shell ended, with the `ending` of the command the shell ended during.
+ */
+export function describeUnrun(ending: string | Pick<ExitFacts, "code" | "signal" | "reason">, cwd: string): ShellExitFacts {
+  const { code, signal, reason } = typeof ending === "string" ? { code: null, signal: ending, reason: "killed" as const } : ending;
+  return { code, signal, reason, durationMs: 0, bytes: { stdout: 0, stderr: 0 }, cwd, ran: false, shellEnded: false };
 }

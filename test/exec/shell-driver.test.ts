@@ -591,9 +591,19 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     const queued = shell.run("after-exit", "echo never", createLogs());
     const result = await finish(exiting, into);
     expect(result).toMatchObject({ stdout: "bye\n", facts: { code: 3, signal: null, reason: "exited", shellEnded: true, cwd: join(workspace, "sub") } });
-    expect(await queued.finished).toMatchObject({ ran: false, reason: "killed", signal: "SIGKILL" });
+    // Unrun, with the exit of the command that ended the shell: it said SIGKILL, which nobody sent.
+    expect(await queued.finished).toMatchObject({ ran: false, code: 3, signal: null, reason: "exited", durationMs: 0 });
     expect(shell.alive).toBe(false);
     expect(() => shell.run("late", "true", createLogs())).toThrow("the shell has ended");
+  });
+
+  test("a signal that ends the shell ends its waiting commands with the same signal", async () => {
+    const shell = startShell();
+    const running = shell.run("running", "sleep 100", createLogs());
+    const waiting = [shell.run("w1", "echo w1", createLogs()), shell.run("w2", "echo w2", createLogs())];
+    running.signal("SIGTERM");
+    expect(await running.finished).toMatchObject({ code: null, signal: "SIGTERM", reason: "killed", shellEnded: true });
+    for (const exec of waiting) expect(await exec.finished).toMatchObject({ ran: false, code: null, signal: "SIGTERM", reason: "killed", durationMs: 0 });
   });
 
   test("runs queued commands one at a time, in order", async () => {
@@ -647,11 +657,13 @@ describe.skipIf(noBwrap)("a persistent shell in bwrap", () => {
     expect(await run(right, 'echo "$side $PWD"')).toMatchObject({ stdout: `right ${workspace}\n` });
   });
 
-  test("close kills the shell and ends its running command", async () => {
+  test("close kills the shell and ends its running command, and those waiting", async () => {
     const shell = startShell();
     const exec = shell.run("long", "sleep 100", createLogs());
+    const waiting = shell.run("waiting", "echo never", createLogs());
     shell.close();
     expect(await exec.finished).toMatchObject({ reason: "killed", shellEnded: true, signal: "SIGKILL" });
+    expect(await waiting.finished).toMatchObject({ ran: false, reason: "killed", signal: "SIGKILL" });
     expect(shell.alive).toBe(false);
   });
 });
