@@ -211,7 +211,7 @@ export class Session {
       case "ack":
         return handleExecControl(this.#controlsOf(), connection, message);
       case "list":
-        return this.#send(connection, { type: "execs", ...(message.id !== undefined && { id: message.id }), execs: this.execInfos() });
+        return void this.#sendList(connection, message.id);
       case "ping":
         return this.#send(connection, { type: "pong", ...(message.id !== undefined && { id: message.id }) });
       case "view.revoke":
@@ -241,6 +241,17 @@ export class Session {
     }
     const revoked = { type: "view.revoked", viewSecret: this.viewSecret, viewersCut: viewers.length } as const;
     for (const connection of this.#connections.keys()) this.#send(connection, connection === asker && id !== undefined ? { ...revoked, id } : revoked);
+  }
+
+  /**
+   * `execs` carries every remembered command whole (up to 8 MiB of them) for a request of a few
+   * bytes: it waits until the socket has room, as output does, so that a client asking for it
+   * again and again before reading the replies is paced instead of closed with 4008 at 32 MiB
+   * queued (found by a review: 20 lists of 8 MB each, from a client reading as fast as it could).
+   */
+  async #sendList(connection: SessionConnection, id: string | undefined): Promise<void> {
+    for (let room = connection.sink.congestion(); room; room = connection.sink.congestion()) await room;
+    this.#send(connection, { type: "execs", ...(id !== undefined && { id }), execs: this.execInfos() });
   }
 
   #send(connection: SessionConnection, message: ServerMessage): void {
