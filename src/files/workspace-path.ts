@@ -13,7 +13,7 @@ export interface ClientPath {
 }
 
 /** Longest name of one path component, in bytes (NAME_MAX on Linux and macOS). */
-const MAX_NAME_BYTES = 255;
+export const MAX_NAME_BYTES = 255;
 
 /** Applies "/"-separated `path` to `base` lexically: "." is dropped and ".." pops; null if ".." leaves the top. */
 function applyLexically(base: Components, path: string): string[] | null {

@@ -11,9 +11,11 @@ const FileIdSchema = v.pipe(v.string(), v.minLength(1, "must be 1 to 64 characte
  * lone surrogate survives JSON but not UTF-8: the file would be made under U+FFFD in its place, and
  * two names the client thinks apart would be one file (found by a review).
  */
+export const MAX_FILE_PATH_CHARS = 4096;
+
 const FilePathSchema = v.pipe(
   v.string(),
-  v.maxLength(4096, "must be at most 4096 characters"),
+  v.maxLength(MAX_FILE_PATH_CHARS, `must be at most ${MAX_FILE_PATH_CHARS} characters`),
   v.regex(/^[^\0]*$/, "must not contain NUL"),
   v.check((path) => path.isWellFormed(), "must be well-formed Unicode (no lone surrogate)"),
 );

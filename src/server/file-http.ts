@@ -6,6 +6,7 @@ import { fileErrorResponse } from "../files/http-status.ts";
 import { fileValidatorsOf, isRangeStillValid, matchesIfNoneMatch, type FileValidators } from "../files/http-validators.ts";
 import type { FileLimits } from "../files/limits.ts";
 import { openUpload } from "../files/upload-writer.ts";
+import { MAX_FILE_PATH_CHARS } from "../protocol/index.ts";
 
 /** What every download of a workspace file goes out with, beside its type (see handleFileHttp's GET). */
 const WORKSPACE_FILE_HEADERS = {
@@ -52,6 +53,9 @@ export async function handleFileHttp(request: Request, relativePath: string, tar
     return release;
   };
   try {
+    // The bound every file message's path has; past it the error named the whole path back (a
+    // review: 6,000 characters in a 404).
+    if (relativePath.length > MAX_FILE_PATH_CHARS) throw new FileError("bad_message", `the path must be at most ${MAX_FILE_PATH_CHARS} characters (got ${relativePath.length})`);
     switch (request.method) {
       case "GET":
       case "HEAD":

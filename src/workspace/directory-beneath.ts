@@ -7,7 +7,7 @@ import { resolveLinkTarget } from "../files/workspace-path.ts";
 /** Where a walk beneath the workspace ended: a directory's components, or why there is none. */
 export type DirectoryBeneath =
   | { ok: true; components: readonly string[] }
-  | { ok: false; reason: "outside" | "missing" | "not_directory" };
+  | { ok: false; reason: "outside" | "missing" | "not_directory" | "too_many_links" };
 
 /**
  * O_PATH on Linux: the walk asks of each directory only what the command's chdir will, search
@@ -68,7 +68,7 @@ export function findDirectoryBeneath(workspace: string, components: readonly str
         continue;
       }
       if (!stats.isSymbolicLink()) return { ok: false, reason: "not_directory" };
-      if (++links > MAX_SYMLINKS) return { ok: false, reason: "missing" };
+      if (++links > MAX_SYMLINKS) return { ok: false, reason: "too_many_links" };
       let target: string;
       try {
         target = readlinkSync(entry);

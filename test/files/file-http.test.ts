@@ -102,3 +102,10 @@ test("a PUT whose body breaks off leaves neither the file nor a partial file", a
   expect([response.status, response.headers.get("x-bunker-error")]).toEqual([400, "bad_message"]);
   expect(readdirSync(workspace).filter((name) => name === "broken" || name.startsWith(".bunker-"))).toEqual([]);
 });
+
+test("a path longer than a file message's 4096 characters is bad_message, without the path sent back", async () => {
+  const path = "a/".repeat(3000);
+  const response = await call("GET", path);
+  expect([response.status, response.headers.get("x-bunker-error")]).toEqual([400, "bad_message"]);
+  expect(await response.text()).toBe("bad_message: the path must be at most 4096 characters (got 6000)\n");
+});

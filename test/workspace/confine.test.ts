@@ -48,7 +48,15 @@ test("symlinks that stay inside the workspace resolve, relative, absolute or cha
   for (const cwd of ["absolute-inner-link", "chain-link", "chain-link/../inner-link"]) {
     expect(resolveCwd(workspace, cwd)).toEqual({ ok: true, path: join(workspace, "sub") });
   }
-  expect(resolveCwd(workspace, "loop-link")).toMatchObject({ ok: false, code: "not_found" });
+  // As the file API answers the same path (it said "does not exist", found by a review).
+  expect(resolveCwd(workspace, "loop-link")).toEqual({ ok: false, code: "limit_exceeded", problem: 'cwd: "loop-link" goes through more than 40 symlinks' });
+});
+
+test("a component longer than NAME_MAX is bad_message, as for the file API, not not_found", () => {
+  const long = "n".repeat(256);
+  expect(resolveCwd(workspace, `sub/${long}`)).toEqual({ ok: false, code: "bad_message", problem: `cwd: the component "${"n".repeat(32)}"... is longer than 255 bytes` });
+  expect(resolveCwd(workspace, "é".repeat(128))).toMatchObject({ ok: false, code: "bad_message" });
+  expect(resolveCwd(workspace, "n".repeat(255))).toMatchObject({ ok: false, code: "not_found" });
 });
 
 test("a file, or a link to one, is not a cwd: refused before the sandbox would fail to enter it", () => {
