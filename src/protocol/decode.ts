@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { CLIENT_MESSAGE_TYPES, ClientMessageSchema, type ClientMessage } from "./client-messages.ts";
 import { ServerMessageSchema, type ServerMessage } from "./server-messages.ts";
-import { MAX_NESTING_DEPTH, nestsDeeperThan } from "./json-nesting.ts";
+import { jsonShapeProblem } from "./json-nesting.ts";
 
 /** A decoded message, or a sentence saying what was wrong with it (and the exec id, when one was readable). */
 export type DecodeResult<T> = { ok: true; message: T } | { ok: false; id?: string; problem: string };
@@ -52,9 +52,8 @@ function readableId(value: Record<string, unknown>): string | undefined {
 
 /** Decodes one text frame from a client. Never throws. */
 export function decodeClientMessage(text: string): DecodeResult<ClientMessage> {
-  if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) {
-    return { ok: false, problem: `the frame nests arrays and objects deeper than ${MAX_NESTING_DEPTH} levels` };
-  }
+  const shape = jsonShapeProblem(text);
+  if (shape !== undefined) return { ok: false, problem: shape };
   let value: unknown;
   try {
     value = JSON.parse(text);

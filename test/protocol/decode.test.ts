@@ -155,3 +155,18 @@ test("a reply names the field without quoting a huge key of the client's back to
   const result = decodeClientMessage(JSON.stringify({ type: "exec", id: "a", cmd: "x", env: { [name]: 1 } }));
   expect(result).toEqual({ ok: false, id: "a", problem: `env.${"A".repeat(61)}...: values must be strings` });
 });
+
+test("a frame of more values than any message holds is refused before JSON.parse, and the largest real message is not", () => {
+  // ~35 ms of JSON.parse each in 1 MiB: under the message rate limit one socket held the event loop.
+  expect(decodeClientMessage(`{"type":"ping","x":[${"{},".repeat(20_000)}{}]}`)).toEqual({
+    ok: false,
+    problem: "the frame holds more than 16384 values (counting its commas, colons, arrays and objects)",
+  });
+  const keys = Object.fromEntries(Array.from({ length: 20_000 }, (_, index) => [`k${index}`, 1]));
+  expect(decodeClientMessage(JSON.stringify({ type: "ping", ...keys })).ok).toBe(false);
+  // Commas and colons inside strings are text, not values.
+  expect(decodeClientMessage(JSON.stringify({ type: "ping", id: "p", note: ",:[{".repeat(50_000) }))).toMatchObject({ ok: true });
+  const env = Object.fromEntries(Array.from({ length: 1024 }, (_, index) => [`V${index}`, "a,b:c"]));
+  const largest = { type: "exec", id: "big", argv: Array.from({ length: 4096 }, (_, index) => `arg${index}`), env, rlimits: { cpuSeconds: 5 }, pty: { cols: 80, rows: 24 } };
+  expect(decodeClientMessage(JSON.stringify(largest))).toMatchObject({ ok: true });
+});
