@@ -68,6 +68,16 @@ export function createServer(options: ServerOptions): BunkerServer {
 
   const upgrade = createUpgrade({ options, secure, loopbackOnly, limits, metrics, logRefusal, isStopping: () => stopping });
 
+  /** Counts one frame against the socket's rate: false once past it, and the socket is closed with 4029. */
+  const takeFrame = (ws: ServerWebSocket<ConnectionData>, arrivedMs: number): boolean => {
+    const data = ws.data;
+    if (data.rateLimited) return false;
+    if (data.rate.take(arrivedMs)) return true;
+    data.rateLimited = true;
+    ws.close(CLOSE_CODES.rateLimited, `more than ${options.limits.maxMessagesPerSecond} messages a second`);
+    return false;
+  };
+
   /** Every HTTP request whose Host makes a URL: the routes of the server's own, the socket's upgrade, the page. */
   const route = (request: Request, url: URL, server: Server<ConnectionData>): Response | Promise<Response> | undefined => {
     // Without a token, a rebound name is refused on every route, not only where an Origin is sent.
@@ -159,11 +169,7 @@ export function createServer(options: ServerOptions): BunkerServer {
         data.heardAtMs = arrivedMs;
         if (data.rateLimited) return;
         data.messages++;
-        if (!data.rate.take(arrivedMs)) {
-          data.rateLimited = true;
-          ws.close(CLOSE_CODES.rateLimited, `more than ${options.limits.maxMessagesPerSecond} messages a second`);
-          return;
-        }
+        if (!takeFrame(ws, arrivedMs)) return;
         const { session, connection } = data;
         if (!session || !connection) return;
         if (typeof message !== "string") {
@@ -190,11 +196,15 @@ export function createServer(options: ServerOptions): BunkerServer {
         const { session, connection } = ws.data;
         if (session && connection) session.drained(connection);
       },
+      // Control frames count against the rate too: Bun answers each ping itself, and 5,000 pings a
+      // second went through where the limit is N frames a second (found by a review).
       pong(ws) {
         ws.data.heardAtMs = performance.now();
+        takeFrame(ws, ws.data.heardAtMs);
       },
       ping(ws) {
         ws.data.heardAtMs = performance.now();
+        takeFrame(ws, ws.data.heardAtMs);
       },
       close(ws, code, reason) {
         sockets.delete(ws);

@@ -87,6 +87,15 @@ describe("connection caps", () => {
   });
 });
 
+test("ping frames count against --max-messages-per-second too: Bun answers each one itself", async () => {
+  await using server = await startServer({ args: ["--max-messages-per-second", "20"] });
+  const flooder = await connect(server);
+  for (let index = 0; index < 200; index++) (flooder.ws as WebSocket & { ping(): void }).ping();
+  expect(await flooder.closed).toEqual({ code: 4029, reason: "more than 20 messages a second" });
+  await using other = await connect(server);
+  expect((await other.exec({ type: "exec", id: "ok", argv: ["echo", "ok"] })).stdout).toBe("ok\n");
+});
+
 test("a connection that sends faster than --max-messages-per-second is closed with 4029; its session goes on and resumes", async () => {
   await using server = await startServer({ args: ["--max-messages-per-second", "20"] });
   const flooder = await connect(server);
