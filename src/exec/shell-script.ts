@@ -138,10 +138,15 @@ const RUNNING_END_TRAP = quoted(`__bunker_end_asked=1; if ((__bunker_saw_int)); 
 /**
  * Ends the previous command, in the loop's condition: prints its marker (read now, after it ran),
  * status and directory (see buildShellInitScript). Inline, as are all the loop's steps but
- * `__bunker_resume`: a command that redefined or unset a function of ours stopped the shell.
+ * `__bunker_resume`: a command that redefined or unset a function of ours stopped the shell. A
+ * command ended by a SIGINT under `set -e` ends the shell with 130 instead, as an interactive bash
+ * does: usually `set -e` does it itself, the program that died of the SIGINT having failed, but a
+ * SIGINT taken among builtins (between `echo started` and `sleep` in a function) is ended by our
+ * traps, and no command of the command's own failed (a fresh suite on a loaded machine, 1 run in 60
+ * under load).
  */
 const FINISH_STEPS =
-  "if ((__bunker_pending)); then ((__bunker_interrupted)) && __bunker_status=130; __bunker_interrupted=0 __bunker_pending=0;" +
+  "if ((__bunker_pending)); then ((__bunker_interrupted)) && { __bunker_status=130; [[ $__bunker_options == *e* ]] && builtin exit 130; }; __bunker_interrupted=0 __bunker_pending=0;" +
   " builtin unset -n __bunker_marker; builtin unset -v __bunker_marker || builtin exit 1; IFS= builtin read -r __bunker_marker;" +
   " builtin printf '%s%d\\0%s\\0' \"$__bunker_marker\" \"$__bunker_status\" \"${PWD-}\" >&\"$__bunker_out\";" +
   ' builtin printf %s "$__bunker_marker" >&"$__bunker_err"; builtin unset -v __bunker_marker; fi';
