@@ -12,6 +12,12 @@ import { chooseTerminal } from "./terminal-choice.ts";
 export const CLIENT_FAILURE_EXIT = 255;
 /** Exit status when the server could not start the command, as a shell reports a missing program. */
 export const SPAWN_FAILED_EXIT = 127;
+/**
+ * Exit status of a command that timed out and still exited with a code of its own (it handled the
+ * server's SIGTERM, or ended just before it), as timeout(1) gives: a timed-out command exited 0 (a
+ * review); one ended by the signal keeps 128 + n.
+ */
+export const TIMED_OUT_EXIT = 124;
 
 /**
  * Per-stream bytes the server may send ahead of what has been written out here: a slow local
@@ -29,9 +35,12 @@ export async function runExecCommand(args: string[], env: Record<string, string 
   return runRemoteCommand(settings, settings.argv);
 }
 
-/** The status a local shell shows for an exit: the code, or 128 + the signal's number here. */
+/**
+ * The status a local shell shows for an exit: the code, or 128 + the signal's number here; 124
+ * for a command that timed out and exited with a code (TIMED_OUT_EXIT).
+ */
 export function exitStatus(exit: ExecExit): number {
-  if (exit.code !== null) return exit.code;
+  if (exit.code !== null) return exit.reason === "timeout" ? TIMED_OUT_EXIT : exit.code;
   const name = exit.signal ?? "";
   const number = (constants.signals as Record<string, number | undefined>)[name] ?? Number(/^SIG(\d+)$/.exec(name)?.[1] ?? NaN);
   return Number.isInteger(number) ? 128 + number : CLIENT_FAILURE_EXIT;
@@ -158,8 +167,11 @@ export function endingNotice(exit: ExecExit): string | undefined {
   // No signal: the command ended on its own before the server's signal reached it (its code stands).
   const ended = exit.signal === null ? "it ended on its own first" : `it was ended with ${exit.signal}`;
   switch (exit.reason) {
-    case "timeout":
-      return `the command timed out after ${exit.durationMs} ms (--timeout-ms, or the server's limit) and ${ended}`;
+    case "timeout": {
+      // A code: it handled the SIGTERM and exited, or ended just before it; which, nobody can tell.
+      const how = exit.signal === null ? `it exited with code ${exit.code} (at the server's SIGTERM, or just before it): exit status ${TIMED_OUT_EXIT}` : ended;
+      return `the command timed out after ${exit.durationMs} ms (--timeout-ms, or the server's limit) and ${how}`;
+    }
     case "output_limit":
       return `the command's output reached the server's output limit (--max-output-bytes) and ${ended}; what it wrote after is not shown`;
     default:

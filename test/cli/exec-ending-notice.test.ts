@@ -42,8 +42,19 @@ describe("bunker exec says why the server ended a command", () => {
     expect(endingNotice({ ...exit, reason: "output_limit" })).toBe(
       "the command's output reached the server's output limit (--max-output-bytes) and it ended on its own first; what it wrote after is not shown",
     );
-    expect(endingNotice({ ...exit, reason: "timeout" })).toBe("the command timed out after 5 ms (--timeout-ms, or the server's limit) and it ended on its own first");
     expect(endingNotice({ ...exit, reason: "exited" })).toBeUndefined();
+  });
+
+  test("a command that timed out and exited with a code of its own exits 124, as timeout(1) does, never 0", async () => {
+    expect(endingNotice({ code: 0, signal: null, durationMs: 5, reason: "timeout" })).toBe(
+      "the command timed out after 5 ms (--timeout-ms, or the server's limit) and it exited with code 0 (at the server's SIGTERM, or just before it): exit status 124",
+    );
+    // A handler of SIGTERM that exits 0 (found by a review: the timed-out command exited 0 here).
+    const run = await runExec(["--timeout-ms", "300", "--", "sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done"]);
+    expect(run.code).toBe(124);
+    expect(run.stdout).toBe("ready\n");
+    // After the sandbox's sh saying its sleep was Terminated (the whole tree gets the SIGTERM).
+    expect(run.stderr).toMatch(/\nbunker: the command timed out after \d+ ms \(--timeout-ms, or the server's limit\) and it exited with code 0 \(at the server's SIGTERM, or just before it\): exit status 124\n$/);
   });
 
   test("a command that ends by a signal of its own gets no such line", async () => {
