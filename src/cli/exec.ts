@@ -117,7 +117,14 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   let outcome: Ending;
   try {
     outcome = await Promise.race([exec.outcome, outputFailed.then((status) => ({ kind: "status" as const, status }))]);
-    if (outcome.kind === "status") exec.abandon();
+    if (outcome.kind === "status") {
+      // A named session outlives this process: its command is ended here, as closing a new one ends
+      // it. It ran on (held for --hold-output, then free until the detach TTL) in one of the
+      // session's exec slots (found by a review). SIGTERM, as a pipe's reader going away ends a
+      // writer that takes SIGPIPE.
+      if (settings.name !== undefined) exec.signal("SIGTERM");
+      exec.abandon();
+    }
     await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   } catch (error) {
     outcome = { kind: "error", error };

@@ -153,6 +153,17 @@ describe("bunker exec", () => {
     expect(await new Response(proc.stdout).text()).toBe("1\nstatus=141\n");
   });
 
+  test("with --name, a reader that stops early ends the command too, though the session stays", async () => {
+    // It ran on in the named session, held for --hold-output and then free (found by a review).
+    const line = `${BUN} ${MAIN} exec --name pipe-reader -- sh -c 'i=0; while :; do i=$((i+1)); echo $i; done' | head -1; echo "status=\${PIPESTATUS[0]}"`;
+    const proc = Bun.spawn(["bash", "-c", line], { env: { ...baseEnv, ...serverEnv }, stdout: "pipe" });
+    expect(await new Response(proc.stdout).text()).toBe("1\nstatus=141\n");
+    await using session = await connect(server.url, { token: server.token!, name: "pipe-reader" });
+    const [info] = await session.list();
+    const exit = info!.state === "running" ? await session.attach(info!.id).exited : info!.exit!;
+    expect([exit.signal, exit.reason]).toEqual(["SIGTERM", "killed"]);
+  });
+
   test("-tt with stdin at end of file: no refusal of the ^D that raced the exit is printed (20 runs under --sandbox none)", async () => {
     // Without a sandbox the command exits before the ^D for the local end of file arrives, nearly
     // every time; the server refuses it (invalid_state), and that refusal used to be printed.
