@@ -72,7 +72,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
         data: (_terminal, bytes) => takeTerminalOutput(bytes),
         exit: () => ptyEnded.resolve(),
         drain: () => terminalStdin?.drained(),
-      })
+      }, request.runAs)
     : undefined;
   const terminal = openedTerminal?.terminal;
   const flowControl = terminal ? createPtyFlowControl(terminal, logs.stdout) : undefined;

@@ -2,7 +2,7 @@
  * A Bun.Terminal together with the fd of its master end, which Bun does not expose, so that the
  * output the kernel still holds for it can be read when the command is gone (readHeldOutput).
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { chownSync, closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 
 /** st_rdev of the PTY multiplexer on Linux (major 5, minor 2): what every PTY master is opened from. */
 const PTMX_RDEV = (5 << 8) | 2;
@@ -21,12 +21,31 @@ export interface OpenedTerminal {
  * before is the master if it is a PTY master now. Another thread that opened or closed an fd in
  * between leaves something else there (or nothing): then the master is not known, and not guessed.
  */
-export function openTerminal(options: Bun.TerminalOptions): OpenedTerminal {
+export function openTerminal(options: Bun.TerminalOptions, owner?: { uid: number; gid: number }): OpenedTerminal {
   if (process.platform !== "linux") return { terminal: new Bun.Terminal(options), masterFd: undefined };
   const lowestFree = openSync("/dev/null", "r");
   closeSync(lowestFree);
   const terminal = new Bun.Terminal(options);
-  return { terminal, masterFd: isPtyMaster(lowestFree) ? lowestFree : undefined };
+  const masterFd = isPtyMaster(lowestFree) ? lowestFree : undefined;
+  if (owner && masterFd !== undefined) giveTerminalTo(masterFd, owner);
+  return { terminal, masterFd };
+}
+
+/**
+ * Gives the terminal's other end (/dev/pts/N) to the command's user (--run-as), as runc gives a
+ * container's console to its user. It was the server's (root's, mode 0620): under bwrap, where it is
+ * /dev/console, `echo hi > $(tty)`, an open of ttyname(0), GPG_TTY=$(tty) and mesg failed with
+ * EACCES though /dev/tty worked (found by a review). N is the master's `tty-index` (fdinfo), which
+ * no other terminal can take while the master is open. Where it cannot be done the terminal stays
+ * as it was.
+ */
+function giveTerminalTo(masterFd: number, owner: { uid: number; gid: number }): void {
+  try {
+    const index = /^tty-index:\s*(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${masterFd}`, "utf8"))?.[1];
+    if (index !== undefined) chownSync(`/dev/pts/${index}`, owner.uid, owner.gid);
+  } catch {
+    // Not ours to give (a server that is not root runs commands as itself anyway).
+  }
 }
 
 function isPtyMaster(fd: number): boolean {

@@ -39,6 +39,13 @@ describe.skipIf(noBwrap)("PTY execs under bwrap", () => {
     expect(transcript.exit).toMatchObject({ code: 3, reason: "exited" });
   });
 
+  test("the terminal tty names can be opened by the command (written to, and read by ttyname's users)", async () => {
+    // Root's before (the server's, mode 0620): under run-as 65534 `echo > $(tty)` was EACCES (a review).
+    const transcript = await client.exec({ id: "own-tty", cmd: 'echo through-the-name > "$(tty)" && test -w "$(tty)" && test -r "$(tty)" && echo writable', pty: { cols: 80, rows: 24 } });
+    expect(transcript.stdout).toBe("through-the-name\r\nwritable\r\n");
+    expect(transcript.exit).toMatchObject({ code: 0 });
+  });
+
   test("resize changes the window and the program gets SIGWINCH", async () => {
     client.send({ type: "exec", id: "winch", cmd: "trap 'stty size' WINCH; echo ready; while :; do sleep 0.05; done", pty: { cols: 80, rows: 24 } });
     const seen = { text: "" };
