@@ -33,8 +33,18 @@ export function buildExecMessage(command: ExecCommand, options: ExecOptions, mak
   const checked = v.safeParse(ExecMessageSchema, message);
   if (!checked.success) {
     const issue = checked.issues[0];
-    const shown = issue.path?.length ? ` (got ${JSON.stringify(issue.input)})` : "";
+    const shown = issue.path?.length ? ` (got ${quotedBriefly(issue.input)})` : "";
     throw new TypeError(`exec: ${describeIssue(issue)}${shown}`);
   }
   return checked.output;
+}
+
+/**
+ * The value a refusal quotes, at most ~80 characters: 5,000 arguments came back as one line of
+ * 30 KB, every argument in it (found by a review).
+ */
+function quotedBriefly(input: unknown): string {
+  const text = JSON.stringify(input) ?? String(input);
+  if (text.length <= 80) return text;
+  return Array.isArray(input) ? `an array of ${input.length} items` : `${text.slice(0, 77)}...`;
 }

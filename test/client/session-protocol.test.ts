@@ -171,6 +171,10 @@ test("bad exec options are a TypeError naming the field and quoting the value", 
   expect(() => session.exec("x", { timeoutMs: -1 })).toThrow(new TypeError("exec: timeoutMs: must be >= 0 (got -1)"));
   expect(() => session.exec([], {})).toThrow(new TypeError("exec: argv: must hold at least the program (got [])"));
   expect(() => session.exec("x", { pty: { cols: 0, rows: 5 } })).toThrow(new TypeError("exec: pty.cols: must be >= 1 (got 0)"));
+  // Briefly: 5,000 arguments came back whole, 30 KB on one line.
+  const many = Array.from({ length: 5000 }, (_, index) => String(index));
+  expect(() => session.exec(["echo", ...many])).toThrow(new TypeError("exec: argv: must have at most 4096 items (got an array of 5001 items)"));
+  expect(() => session.exec("x", { cwd: "d".repeat(5000) })).toThrow(new TypeError(`exec: cwd: must be at most 4096 characters (got "${"d".repeat(76)}...)`));
   const handle = session.exec("x");
   expect(() => handle.signal("SIGTSTP" as never)).toThrow(TypeError);
   expect(() => handle.resize({ cols: 2000, rows: 1 })).toThrow(TypeError);
