@@ -1,4 +1,6 @@
 import type { FileReply, FileRequestOf } from "../protocol/index.ts";
+import { decodeBase64Input } from "../common/base64-input.ts";
+import { FileError } from "./file-error.ts";
 import { clientPath, type FileScope } from "./file-scope.ts";
 import { listDirectory, statPath } from "./inspect.ts";
 import { makeDirectory } from "./make-directory.ts";
@@ -39,7 +41,9 @@ export async function answerSimpleRequest(scope: FileScope, message: SimpleFileR
     }
     case "file.write": {
       const path = clientPath(scope, message.path);
-      const data = Buffer.from(message.data, message.encoding === "base64" ? "base64" : "utf8");
+      const decoded = message.encoding === "base64" ? decodeBase64Input(message.data, "data") : { ok: true as const, bytes: Buffer.from(message.data, "utf8") };
+      if (!decoded.ok) throw new FileError("bad_message", decoded.problem);
+      const data = decoded.bytes;
       const entry = await writeFile(scope, path, data, {
         ifExists: message.ifExists ?? "overwrite",
         parents: message.parents ?? true,

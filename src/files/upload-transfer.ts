@@ -1,4 +1,5 @@
 import type { ErrorCode, FileReply, FileRequestOf } from "../protocol/index.ts";
+import { decodeBase64Input } from "../common/base64-input.ts";
 import { toFileError } from "./file-error.ts";
 import { clientPath, type FileScope } from "./file-scope.ts";
 import { openUpload, type UploadWriter } from "./upload-writer.ts";
@@ -66,7 +67,9 @@ export async function startUpload(scope: FileScope, message: FileRequestOf<"file
       if (ended) return;
       if (sealed) return peer.sendError("bad_message", `the upload already had its last chunk (eof) at ${received} bytes`, id);
       if (chunk.offset !== received) return fail("bad_message", `offset: ${chunk.offset}, but the upload expects its next bytes at ${received}`);
-      const bytes = Buffer.from(chunk.data, "base64");
+      const decoded = decodeBase64Input(chunk.data, "data");
+      if (!decoded.ok) return fail("bad_message", decoded.problem);
+      const bytes = decoded.bytes;
       if (bytes.length > chunkBytes) return fail("too_large", `data: ${bytes.length} bytes in one chunk, more than the ${chunkBytes} an upload chunk may carry`);
       if (received + bytes.length - acked > windowBytes) {
         return fail("limit_exceeded", `the client sent ${received + bytes.length - acked} bytes past the last ack, more than the window of ${windowBytes}`);

@@ -1,5 +1,6 @@
 import type { AckMessage, AttachMessage, DetachMessage, ErrorCode, ResizeMessage, SignalMessage, StdinMessage } from "../protocol/index.ts";
 import { MAX_STDIN_CREDIT_WRITERS } from "../protocol/limits.ts";
+import { decodeBase64Input } from "../common/base64-input.ts";
 import type { ExecRecord } from "./exec-record.ts";
 import type { SessionConnection } from "./session.ts";
 
@@ -58,9 +59,17 @@ function writeStdin(context: ExecControlContext, connection: SessionConnection, 
   if (!running.stdinOpen) {
     return context.sendError(connection, "invalid_state", `exec ${JSON.stringify(message.id)} takes no stdin: it was started without stdin: true, or its stdin has ended`, message.id);
   }
-  record.stdinWrittenBy(connection.sink);
+  let bytes: Buffer | undefined;
   if (message.data !== undefined && message.data.length > 0) {
-    const bytes = message.encoding === "base64" ? Buffer.from(message.data, "base64") : Buffer.from(message.data, "utf8");
+    if (message.encoding !== "base64") bytes = Buffer.from(message.data, "utf8");
+    else {
+      const decoded = decodeBase64Input(message.data, "data");
+      if (!decoded.ok) return context.sendError(connection, "bad_message", decoded.problem, message.id);
+      bytes = decoded.bytes;
+    }
+  }
+  record.stdinWrittenBy(connection.sink);
+  if (bytes !== undefined) {
     if (!running.writeStdin(bytes)) {
       return context.sendError(connection, "limit_exceeded", `exec ${JSON.stringify(message.id)} is not reading its stdin fast enough: too many bytes already wait`, message.id);
     }

@@ -130,6 +130,18 @@ describe.skipIf(noBwrap)("exec under bwrap", () => {
     expect(run.exit).toMatchObject({ code: 0, reason: "exited" });
   });
 
+  test("base64 stdin with padding before its end is refused, not cut at the first '=' (chunks joined after encoding)", async () => {
+    client.send({ type: "exec", id: "cat-joined", argv: ["cat"], stdin: true });
+    await client.next((m) => m.type === "started" && m.id === "cat-joined");
+    // "YQ==YQ==" decoded to one byte, silently (found by a review).
+    client.send({ type: "stdin", id: "cat-joined", data: "YQ==YQ==", encoding: "base64" });
+    expect(await client.next((m) => m.type === "error" && m.id === "cat-joined")).toMatchObject({ code: "bad_message", message: expect.stringMatching(/^data: base64 padding \('=' at 2\) comes before the end/) });
+    client.send({ type: "stdin", id: "cat-joined", data: "YQ==\n", encoding: "base64" });
+    client.send({ type: "stdin", id: "cat-joined", data: "YQ==", encoding: "base64", eof: true });
+    const run = await client.runToExit("cat-joined");
+    expect(run.stdout).toBe("aa");
+  });
+
   test("without stdin: true, cat reads /dev/null and exits at once", async () => {
     const run = await client.exec({ id: "cat-null", argv: ["cat"] });
     expect(run.stdout).toBe("");
