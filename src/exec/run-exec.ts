@@ -22,6 +22,13 @@ import { readWrittenBytes } from "../sandbox/written-text.ts";
 const MAX_MESSAGES_BYTES = 16 * 1024;
 /** A client's signals meant to end the tree: sent to a paused one, a SIGCONT follows. */
 const ENDING_SIGNALS: ReadonlySet<SignalName> = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
+/**
+ * A client's SIGTERM and SIGHUP are followed by SIGCONT whoever stopped the tree, as systemd does
+ * when it stops a unit (and the kernel for a hangup): a command that stopped itself (`kill -STOP $$`,
+ * a job suspended on a terminal) kept the SIGTERM pending for ever, and `bunker exec` with it (found
+ * by a review).
+ */
+const CONTINUED_AFTER: ReadonlySet<SignalName> = new Set(["SIGTERM", "SIGHUP"]);
 
 /** How long a tree gets between SIGTERM and SIGKILL when bunker ends it. */
 export const KILL_GRACE_MS = 1000;
@@ -304,7 +311,7 @@ export function runExec(request: ExecRequest, backend: SandboxBackend, policy: S
       if (!isPauseSignal(name)) clientSignalled = true;
       signalTreeOrLeftGroup(name);
       if (isPauseSignal(name)) paused = name === "SIGSTOP";
-      else if (paused && ENDING_SIGNALS.has(name)) {
+      else if ((paused && ENDING_SIGNALS.has(name)) || CONTINUED_AFTER.has(name)) {
         // A paused tree would take it only once resumed: a client's "stop" button did nothing (found
         // by a review). Resumed as at a timeout (systemd's way); SIGUSR1 and SIGUSR2 stay pending.
         signalTreeOrLeftGroup("SIGCONT");

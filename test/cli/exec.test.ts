@@ -2,6 +2,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
+import { KILL_GRACE_MS } from "../../src/cli/exec.ts";
+import { readUntil } from "../helpers/read-until.ts";
 import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 
 const server = await startServer();
@@ -151,6 +153,17 @@ describe("bunker exec", () => {
     const line = `${BUN} ${MAIN} exec -- seq 1 100000000 | head -1; echo "status=\${PIPESTATUS[0]}"`;
     const proc = Bun.spawn(["bash", "-c", line], { env: { ...baseEnv, ...serverEnv }, stdout: "pipe" });
     expect(await new Response(proc.stdout).text()).toBe("1\nstatus=141\n");
+  });
+
+  test("SIGTERM to bunker exec ends a command that ignores it: SIGKILL follows after the grace, exit 137", async () => {
+    // `timeout 3 bunker exec -t -- bash` ran on: an interactive bash ignores SIGTERM (found by a review).
+    const proc = spawnExec(["--", "sh", "-c", "trap '' TERM; echo ready; sleep 100"]);
+    const stdout = proc.stdout[Symbol.asyncIterator]();
+    await readUntil(stdout, "ready\n");
+    const sent = performance.now();
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(137);
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(KILL_GRACE_MS - 50);
   });
 
   test("with --name, a reader that stops early ends the command too, though the session stays", async () => {

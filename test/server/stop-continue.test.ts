@@ -146,6 +146,20 @@ for (const backend of BACKENDS) {
       expect(after).not.toMatchObject({ execs: [{ paused: true }] });
     });
 
+    test("a command that stopped itself is continued after a client's SIGTERM, and dies of it", async () => {
+      // The SIGTERM stayed pending for ever, and bunker exec with it (found by a review).
+      await using server = await startServer({ args: backend.args });
+      await using client = await connect(server);
+      const marker = `self-${randomUUID()}`;
+      client.send({ type: "exec", id: "job", env: { STOP_TEST_MARK: marker }, cmd: "echo stopping; kill -STOP $$; echo resumed" });
+      await client.next((message) => message.type === "output" && message.id === "job");
+      await untilStates(marker, 1, (state) => state === "T");
+      client.send({ type: "signal", id: "job", signal: "SIGTERM" });
+      const transcript = await client.runToExit("job");
+      expect(transcript.exit).toMatchObject({ signal: "SIGTERM", reason: "killed" });
+      expect(transcript.stdout).toBe("");
+    });
+
     test("a stopped tree is continued at its timeout, so that it dies of the SIGTERM rather than waiting for the SIGKILL", async () => {
       await using server = await startServer({ args: backend.args });
       await using client = await connect(server);
