@@ -112,13 +112,15 @@ export function parseExecArgs(args: string[], env: Record<string, string | undef
   }
   const timeout = flags["timeout-ms"];
   const reconnect = flags["reconnect-timeout-ms"];
+  const environment = parseEnvAssignments(flags.env ?? [], env);
+  refuseReplacedBytes(command, environment);
   return {
     url: normalizeUrl(flags.url ?? env["BUNKER_URL"] ?? DEFAULT_URL, flags.url !== undefined ? "--url" : "BUNKER_URL"),
     token,
     tokenSource,
     tty: (flags.tty ?? 0) >= 2 ? "always" : options.shell === true || flags.tty === 1 ? "auto" : "never",
     stdin: flags.stdin ? "always" : flags["no-stdin"] ? "never" : "auto",
-    env: parseEnvAssignments(flags.env ?? [], env),
+    env: environment,
     cwd: flags.cwd,
     name,
     timeoutMs: timeout === undefined ? undefined : parseWholeNumber("--timeout-ms", timeout, 0, MAX_TIMEOUT_MS),
@@ -146,6 +148,21 @@ export function normalizeUrl(value: string, source: string): string {
   if (url.hash) throw new UsageError(`${source}: ${quote(value)} has a #fragment; pass the token with --token or BUNKER_TOKEN`);
   if (url.pathname === "/" || url.pathname === "") url.pathname = "/ws";
   return url.href;
+}
+
+/**
+ * Refuses an argument or `-e` value holding U+FFFD: the runtime gives a byte that is not UTF-8 as
+ * that character, and the protocol carries text, so `bunker exec -- rm $'caf\xe9'` would have
+ * named another file, silently (found by a review). Such a name is reached inside the sandbox
+ * instead: `sh -c 'rm caf?'`.
+ */
+function refuseReplacedBytes(command: readonly string[], environment: Record<string, string>): void {
+  const index = command.findIndex((argument) => argument.includes("\uFFFD"));
+  if (index >= 0) {
+    throw new UsageError(`argument ${index + 1} (${quote(command[index]!)}) is not valid UTF-8, or holds U+FFFD: bunker sends text; reach such a name from inside, with a glob in sh -c`);
+  }
+  const name = Object.keys(environment).find((key) => key.includes("\uFFFD") || environment[key]!.includes("\uFFFD"));
+  if (name !== undefined) throw new UsageError(`-e: ${quote(name)} is not valid UTF-8, or holds U+FFFD: bunker sends text`);
 }
 
 /** `-e K=V` sets K; `-e K` copies K from the local environment (skipped when unset there), as docker does. */

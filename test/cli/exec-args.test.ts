@@ -93,3 +93,12 @@ test("misuse is a UsageError of one line that quotes the value", () => {
   expect(() => parseExecArgs(["-i", "--no-stdin", "true"], {})).toThrow(UsageError);
   expect(() => parseExecArgs(["--bogus", "true"], {})).toThrow(UsageError);
 });
+
+test("an argument or -e value that was not UTF-8 (U+FFFD by the time it is read) is refused, not sent as another name", () => {
+  expect(() => parseExecArgs(["--", "rm", "caf\uFFFD"], {})).toThrow(
+    new UsageError('argument 2 ("caf\uFFFD") is not valid UTF-8, or holds U+FFFD: bunker sends text; reach such a name from inside, with a glob in sh -c'),
+  );
+  expect(() => parseExecArgs(["-e", "X=\uFFFD", "--", "true"], {})).toThrow(new UsageError('-e: "X" is not valid UTF-8, or holds U+FFFD: bunker sends text'));
+  expect(() => parseExecArgs(["-e", "LOCAL", "--", "true"], { LOCAL: "a\uFFFD" })).toThrow(UsageError);
+  expect(parseExecArgs(["--", "echo", "café"], {})).toMatchObject({ argv: ["echo", "café"] });
+});
