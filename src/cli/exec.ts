@@ -29,12 +29,12 @@ export const ACK_WINDOW_BYTES = 4 * 1024 * 1024;
 const FORWARDED_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 /**
  * Signals that ask bunker exec to end, whatever the command makes of them: `timeout`, a CI job's
- * cancel, systemd's stop, a closed terminal. A command still running KILL_GRACE_MS after the first
+ * cancel, systemd's stop, a closed terminal. A command still running STOP_GRACE_MS after the first
  * is sent SIGKILL, as docker stop and systemd do after their grace: an interactive bash ignores
  * SIGTERM, and `timeout 3 bunker exec -t -- bash` ran on until stdin ended (found by a review).
  */
 const ENDING_SIGNALS: ReadonlySet<SignalName> = new Set(["SIGTERM", "SIGHUP"]);
-export const KILL_GRACE_MS = 2000;
+export const STOP_GRACE_MS = 2000;
 
 /** `bunker exec`: resolves with the exit status for main to exit with. */
 export async function runExecCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -108,7 +108,7 @@ export async function runRemoteCommand(settings: ExecSettings, command: ExecComm
   for (const name of FORWARDED_SIGNALS) {
     const forward = () => {
       exec.signal(name);
-      if (ENDING_SIGNALS.has(name)) killTimer ??= setTimeout(() => exec.signal("SIGKILL"), KILL_GRACE_MS);
+      if (ENDING_SIGNALS.has(name)) killTimer ??= setTimeout(() => exec.signal("SIGKILL"), STOP_GRACE_MS);
     };
     process.on(name, forward);
     cleanups.push(() => process.off(name, forward));

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
-import { KILL_GRACE_MS } from "../../src/cli/exec.ts";
+import { STOP_GRACE_MS } from "../../src/cli/exec.ts";
 import { readUntil } from "../helpers/read-until.ts";
 import { BUN, REPO_ROOT, startServer } from "../helpers/server-process.ts";
 
@@ -163,7 +163,7 @@ describe("bunker exec", () => {
     const sent = performance.now();
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(137);
-    expect(performance.now() - sent).toBeGreaterThanOrEqual(KILL_GRACE_MS - 50);
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(STOP_GRACE_MS - 50);
   });
 
   test("with --name, a reader that stops early ends the command too, though the session stays", async () => {
