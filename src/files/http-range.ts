@@ -13,7 +13,8 @@ export function parseRangeHeader(header: string | null, size: number): RangeRequ
   if (first === "" && last === "") return { kind: "whole" };
   if (first === "") {
     const suffix = Number(last);
-    if (suffix === 0) return { kind: "unsatisfiable" };
+    // An empty file has no last bytes to give (RFC 9110 14.1.2): it was a 206 of "bytes 0--1/0".
+    if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };
     return { kind: "part", start: Math.max(0, size - suffix), end: size };
   }
   const start = Number(first);

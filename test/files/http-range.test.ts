@@ -12,6 +12,9 @@ test("single byte ranges select [start, end) of the file", () => {
 test("a range starting at or past the end is unsatisfiable", () => {
   expect(parseRangeHeader("bytes=1000-", 1000)).toEqual({ kind: "unsatisfiable" });
   expect(parseRangeHeader("bytes=-0", 1000)).toEqual({ kind: "unsatisfiable" });
+  // The last bytes of an empty file: none (a review got 206 with "bytes 0--1/0").
+  expect(parseRangeHeader("bytes=-5", 0)).toEqual({ kind: "unsatisfiable" });
+  expect(parseRangeHeader("bytes=0-", 0)).toEqual({ kind: "unsatisfiable" });
 });
 
 test("no header, other units, several ranges or nonsense serve the whole file", () => {
