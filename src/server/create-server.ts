@@ -21,6 +21,7 @@ import { createRefusalLog, execAuditFields } from "./log-audit.ts";
 import { watchLiveness } from "./liveness.ts";
 import { createUpgrade, type ConnectionData } from "./upgrade.ts";
 import { createWatchBudget, serverWatchLimit } from "../files/watch-budget.ts";
+import { DEFAULT_FILE_LIMITS } from "../files/limits.ts";
 
 /** A running bunker server. */
 export interface BunkerServer {
@@ -97,6 +98,10 @@ export function createServer(options: ServerOptions): BunkerServer {
     ...(options.tls && { tls: { cert: options.tls.cert, key: options.tls.key } }),
     // Production mode from source too: Bun's error pages show no stack trace.
     development: false,
+    // Bun's default (128 MiB) refused a larger PUT /files/ with a bare 413 and no X-Bunker-Error
+    // (found by a review); the body is streamed to the file, and the route holds its own limits
+    // (the transfer cap, the quota) with the file API's words.
+    maxRequestBodySize: DEFAULT_FILE_LIMITS.maxTransferBytes,
     fetch(request, server) {
       // A Host header that makes no URL (`127.0.0.1:80:evil.com`) is the client's mistake, not a 500
       // with a stack trace in the log that anyone who reaches the port could cause.
