@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import type { FileEntry } from "../protocol/index.ts";
 import { assertContentFile, describeEntry } from "./describe-entry.ts";
 import { FileError, errnoOf, toFileError } from "./file-error.ts";
-import { closeFd, fstatFd, fsyncFd, ftruncateFd, writeAllAt } from "./fs-calls.ts";
+import { closeFd, fchownFd, fstatFd, fsyncFd, ftruncateFd, writeAllAt } from "./fs-calls.ts";
 import { lstatAt, openEntryAt, settleOwnership } from "./confined-root.ts";
 import type { FileScope } from "./file-scope.ts";
 import { placeFile, unlinkQuietly } from "./place-file.ts";
@@ -129,15 +129,26 @@ async function openPartial(scope: FileScope, walked: Walked, partial: string, of
   // wins, and the others learn at their commit that their partial file was replaced.
   for (let attempt = 1; ; attempt++) {
     await unlinkQuietly(scope.root, walked.dir, partial);
+    let fd: number;
     try {
-      const fd = await openEntryAt(scope.root, walked.dir, partial, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-      return { fd, offset: 0 };
+      fd = await openEntryAt(scope.root, walked.dir, partial, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (error) {
       if (errnoOf(error) !== "EEXIST") throw error;
       if (attempt >= MAX_FRESH_PARTIAL_ATTEMPTS) {
         throw new FileError("duplicate_id", `another upload to this path with the same id keeps starting at the same moment; give each upload its own id`);
       }
+      continue;
     }
+    // The commands' user's from the start, as every file the server makes: root's until the
+    // commit, it failed their `git add -A`, `cp -r` and `chmod -R` while an upload ran (a review).
+    const owner = scope.root.owner;
+    try {
+      if (owner) await fchownFd(fd, owner.uid, owner.gid);
+    } catch (error) {
+      closeFd(fd);
+      throw error;
+    }
+    return { fd, offset: 0 };
   }
 }
 

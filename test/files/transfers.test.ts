@@ -32,6 +32,10 @@ describe("upload", () => {
     chunk(h, "u", 0, "hello ");
     expect(await nextOf(h, "u")).toEqual({ type: "file.upload.ack", id: "u", offset: 6 });
     expect(existsSync(join(h.workspace, "dir/up.txt"))).toBe(false);
+    // The partial file is the commands' user's meanwhile: root's, it failed their git add -A (a review).
+    const [partial] = readdirSync(join(h.workspace, "dir"));
+    expect(partial).toStartWith(".bunker-part-");
+    expect(statSync(join(h.workspace, "dir", partial!))).toMatchObject({ uid: 65534, gid: 65534 });
     chunk(h, "u", 6, "world", true);
     expect(await nextOf(h, "u")).toMatchObject({ type: "file.upload.done", id: "u", entry: { path: "dir/up.txt", size: 11, uid: 65534, gid: 65534, mode: 0o644 } });
     expect(readFileSync(join(h.workspace, "dir/up.txt"), "utf8")).toBe("hello world");
