@@ -18,7 +18,17 @@ export interface LibcCalls {
    * ended, or failed: a read then says which), false at the timeout.
    */
   waitReadable(fd: number, timeoutMs: number): boolean;
+  /**
+   * renameat2(2) with RENAME_NOREPLACE, paths from the working directory: 0, or -1 on failure
+   * (`to` exists, or the filesystem cannot: callers then fall back to their own way, which says why).
+   */
+  renameNoReplace(from: string, to: string): number;
 }
+
+/** renameat2's "no directory fd": paths are taken as they are. */
+const AT_FDCWD = -100;
+/** renameat2's flag: fail with EEXIST rather than replace `to`. */
+const RENAME_NOREPLACE = 1;
 
 /** POLLIN, in struct pollfd's `events`. */
 const POLLIN = 1;
@@ -40,7 +50,11 @@ function load(): LibcCalls | null {
       fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
       kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
       poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+      renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     });
+    // A C string, passed as the array itself: bun:ffi holds it for the call (a pointer taken first
+    // leaves the buffer free to be collected while the next argument is made).
+    const text = (path: string) => Buffer.from(`${path}\0`);
     // struct pollfd { int fd; short events; short revents; }, one, reused.
     const pollfd = new Int32Array(2);
     return {
@@ -52,6 +66,7 @@ function load(): LibcCalls | null {
         pollfd[1] = POLLIN;
         return symbols.poll(ptr(pollfd), 1, timeoutMs) !== 0;
       },
+      renameNoReplace: (from, to) => symbols.renameat2(AT_FDCWD, text(from), AT_FDCWD, text(to), RENAME_NOREPLACE),
     };
   } catch {
     return null;
