@@ -12,6 +12,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   not_directory: 409,
   unsupported_file_type: 409,
   exists: 412,
+  precondition_failed: 412,
   too_large: 413,
   limit_exceeded: 429,
   quota_exceeded: 507,

@@ -42,3 +42,42 @@ export function matchesIfNoneMatch(header: string | null, entityTag: string): bo
 export function isRangeStillValid(header: string | null, entityTag: string): boolean {
   return header === null || header.trim() === entityTag;
 }
+
+/** What a request's preconditions say (RFC 9110 13.2.2): go on, answer 304, or answer 412. */
+export type PreconditionOutcome = "proceed" | "not_modified" | "failed";
+
+/** A date header as milliseconds, or undefined when it is not one (RFC 9110: such a header is ignored). */
+function dateOf(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const time = Date.parse(header);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * Evaluates If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since in RFC 9110's order
+ * (13.2.2) against the file as it is (`current`; undefined: no file there). If-Match compares
+ * strongly (`*`: any file); If-None-Match weakly (`*`: any file), and a match is 304 for GET and HEAD,
+ * 412 for a PUT; a date holds to the second of Last-Modified, and is looked at only without its tag
+ * header. If-Range is the range's own (isRangeStillValid). A web editor's `PUT` with `If-Match` of
+ * the tag it loaded must not overwrite what a command wrote meanwhile: it did, with 200 (a review).
+ */
+export function evaluatePreconditions(headers: Headers, current: FileValidators | undefined, method: string): PreconditionOutcome {
+  const readOnly = method === "GET" || method === "HEAD";
+  const modifiedAt = current && Date.parse(current.lastModified);
+  const ifMatch = headers.get("if-match");
+  if (ifMatch !== null) {
+    const holds = current !== undefined && (ifMatch.trim() === "*" || listedTags(ifMatch).some((tag) => tag === current.entityTag));
+    if (!holds) return "failed";
+  } else {
+    const since = dateOf(headers.get("if-unmodified-since"));
+    if (since !== undefined && modifiedAt !== undefined && modifiedAt > since) return "failed";
+  }
+  const ifNoneMatch = headers.get("if-none-match");
+  if (ifNoneMatch !== null) {
+    if (current !== undefined && matchesIfNoneMatch(ifNoneMatch, current.entityTag)) return readOnly ? "not_modified" : "failed";
+  } else if (readOnly) {
+    const since = dateOf(headers.get("if-modified-since"));
+    if (since !== undefined && modifiedAt !== undefined && modifiedAt <= since) return "not_modified";
+  }
+  return "proceed";
+}

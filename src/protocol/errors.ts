@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   is_directory: "The path is a directory where a file is needed.",
   not_directory: "The path, or one of its parents, is not a directory where one is needed.",
   exists: "The path exists already and the request asked not to replace it.",
+  precondition_failed: "An HTTP precondition (`If-Match`, `If-Unmodified-Since`, `If-None-Match` with a tag) does not hold for the file as it is now.",
   too_large: "The file or transfer is larger than the server accepts for this request.",
   quota_exceeded: "The write would take the workspace past its quota (`--workspace-quota-bytes`), or the filesystem has no room left for it (`ENOSPC`, `EDQUOT`).",
   permission_denied: "The server's user may not read or change the path (its permissions, or a read-only filesystem).",

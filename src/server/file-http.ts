@@ -1,9 +1,10 @@
-import { openDownload } from "../files/download-reader.ts";
+import { openDownload, type DownloadReader } from "../files/download-reader.ts";
+import type { ClientPath } from "../files/workspace-path.ts";
 import { FileError, toFileError } from "../files/file-error.ts";
 import { clientPath, createFileScope, type FileScope } from "../files/file-scope.ts";
 import { parseRangeHeader } from "../files/http-range.ts";
 import { fileErrorResponse } from "../files/http-status.ts";
-import { fileValidatorsOf, isRangeStillValid, matchesIfNoneMatch, type FileValidators } from "../files/http-validators.ts";
+import { evaluatePreconditions, fileValidatorsOf, isRangeStillValid, type FileValidators } from "../files/http-validators.ts";
 import type { FileLimits } from "../files/limits.ts";
 import { openUpload } from "../files/upload-writer.ts";
 import { MAX_FILE_PATH_CHARS } from "../protocol/index.ts";
@@ -83,9 +84,11 @@ async function serveDownload(scope: FileScope, request: Request, relativePath: s
     throw error;
   }
   const { entityTag, lastModified } = validators;
-  // RFC 9110 13.2.2: If-None-Match comes before the range, which a stale If-Range turns into the whole file.
-  if (matchesIfNoneMatch(request.headers.get("if-none-match"), entityTag)) {
+  // RFC 9110 13.2.2: the preconditions come before the range, which a stale If-Range turns into the whole file.
+  const precondition = evaluatePreconditions(request.headers, validators, request.method);
+  if (precondition !== "proceed") {
     reader.close();
+    if (precondition === "failed") throw preconditionFailed(path.label);
     return new Response(null, { status: 304, headers: { etag: entityTag, "last-modified": lastModified } });
   }
   const rangeHeader = isRangeStillValid(request.headers.get("if-range"), entityTag) ? request.headers.get("range") : null;
@@ -155,6 +158,13 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   if (request.headers.has("content-range")) {
     throw new FileError("bad_message", `${path.label}: PUT takes the whole file, and Content-Range is not accepted; resume an upload with file.upload over the WebSocket`);
   }
+  // Checked before the body is read, and again before the file is put in place (a command may
+  // write it meanwhile). If-None-Match: * is the atomic refusal of an existing file, below.
+  const conditional = PUT_CONDITIONS.some((name) => request.headers.has(name)) && request.headers.get("if-none-match")?.trim() !== "*";
+  const checkPreconditions = async () => {
+    if (conditional && evaluatePreconditions(request.headers, await currentValidators(scope, path), "PUT") === "failed") throw preconditionFailed(path.label);
+  };
+  await checkPreconditions();
   const declared = request.headers.get("content-length");
   const size = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
   const writer = await openUpload(scope, path, {
@@ -186,7 +196,36 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
     await writer.abandon(false);
     throw new FileError("not_found", `${path.label}: the session ended while the body was being received; nothing was written`);
   }
+  try {
+    await checkPreconditions();
+  } catch (error) {
+    await writer.abandon(false);
+    throw error;
+  }
   const replacing = writer.replacing;
   const entry = await writer.commit();
   return new Response(`${JSON.stringify(entry)}\n`, { status: replacing ? 200 : 201, headers: { "content-type": "application/json" } });
+}
+
+/** The headers that make a PUT conditional on the file as it is (If-None-Match: * aside). */
+const PUT_CONDITIONS = ["if-match", "if-unmodified-since", "if-none-match"] as const;
+
+function preconditionFailed(label: string): FileError {
+  return new FileError("precondition_failed", `${label} is not the version the request's If-Match, If-Unmodified-Since or If-None-Match names (it changed, or is not there)`);
+}
+
+/** The validators of the file at `path` as it is now; undefined when there is none. */
+async function currentValidators(scope: FileScope, path: ClientPath): Promise<FileValidators | undefined> {
+  let reader: DownloadReader;
+  try {
+    reader = await openDownload(scope, path);
+  } catch (error) {
+    if (error instanceof FileError && error.code === "not_found") return undefined;
+    throw error;
+  }
+  try {
+    return fileValidatorsOf(await reader.statExactly());
+  } finally {
+    reader.close();
+  }
 }

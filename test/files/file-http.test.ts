@@ -1,5 +1,5 @@
-import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { handleFileHttp, type HttpFileTarget } from "../../src/server/file-http.ts";
@@ -108,4 +108,71 @@ test("a path longer than a file message's 4096 characters is bad_message, withou
   const response = await call("GET", path);
   expect([response.status, response.headers.get("x-bunker-error")]).toEqual([400, "bad_message"]);
   expect(await response.text()).toBe("bad_message: the path must be at most 4096 characters (got 6000)\n");
+});
+
+// Found by a review: If-Match and the date conditions were ignored, so a web editor saving with
+// If-Match of the version it loaded overwrote what a command had written since (200).
+describe("conditional requests (RFC 9110 13.2.2)", () => {
+  const put = (path: string, body: string | ReadableStream, headers: Record<string, string>) => call("PUT", path, { body, headers, duplex: "half" } as RequestInit);
+  const tagOf = async (path: string) => (await call("HEAD", path)).headers.get("etag")!;
+  const outcome = async (response: Response) => [response.status, response.headers.get("x-bunker-error")];
+
+  test("PUT with If-Match writes only over the version it names", async () => {
+    writeFileSync(join(workspace, "edited"), "loaded");
+    const loaded = await tagOf("edited");
+    expect(await outcome(await put("edited", "saved", { "if-match": loaded }))).toEqual([200, null]);
+    expect(await outcome(await put("edited", "stale save", { "if-match": loaded }))).toEqual([412, "precondition_failed"]);
+    expect(readFileSync(join(workspace, "edited"), "utf8")).toBe("saved");
+    expect(await outcome(await put("edited", "any", { "if-match": "*" }))).toEqual([200, null]);
+    expect(await outcome(await put("absent", "x", { "if-match": "*" }))).toEqual([412, "precondition_failed"]);
+    expect(existsSync(join(workspace, "absent"))).toBe(false);
+    // A weak tag never matches strongly.
+    expect(await outcome(await put("edited", "weak", { "if-match": `W/${await tagOf("edited")}` }))).toEqual([412, "precondition_failed"]);
+  });
+
+  test("PUT with If-None-Match of a tag, or If-Unmodified-Since before the last change, is refused", async () => {
+    writeFileSync(join(workspace, "known"), "v1");
+    expect(await outcome(await put("known", "v2", { "if-none-match": await tagOf("known") }))).toEqual([412, "precondition_failed"]);
+    expect(await outcome(await put("known", "v2", { "if-none-match": '"other"' }))).toEqual([200, null]);
+    expect(await outcome(await put("known", "v3", { "if-unmodified-since": new Date(Date.now() - 3_600_000).toUTCString() }))).toEqual([412, "precondition_failed"]);
+    expect(await outcome(await put("known", "v3", { "if-unmodified-since": new Date(Date.now() + 3_600_000).toUTCString() }))).toEqual([200, null]);
+    expect(readFileSync(join(workspace, "known"), "utf8")).toBe("v3");
+  });
+
+  test("PUT with If-Match is checked again once the body is in: a change made meanwhile wins", async () => {
+    writeFileSync(join(workspace, "raced"), "before");
+    const loaded = await tagOf("raced");
+    const { promise: bodySent, resolve: sendRest } = Promise.withResolvers<void>();
+    const { promise: reading, resolve: readingStarted } = Promise.withResolvers<void>();
+    let part = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (part++ === 0) return controller.enqueue(new TextEncoder().encode("mine "));
+        readingStarted();
+        await bodySent;
+        controller.close();
+      },
+    });
+    const response = put("raced", body, { "if-match": loaded });
+    // The first check has passed: the server reads the body.
+    await reading;
+    writeFileSync(join(workspace, "raced"), "a command's");
+    sendRest();
+    expect(await outcome(await response)).toEqual([412, "precondition_failed"]);
+    expect(readFileSync(join(workspace, "raced"), "utf8")).toBe("a command's");
+    expect(readdirSync(workspace).filter((name) => name.startsWith(".bunker-part-"))).toEqual([]);
+  });
+
+  test("GET: If-Modified-Since at Last-Modified is 304, If-Match of another version and If-Unmodified-Since before it are 412", async () => {
+    writeFileSync(join(workspace, "page"), "content");
+    const head = await call("HEAD", "page");
+    const lastModified = head.headers.get("last-modified")!;
+    expect((await call("GET", "page", { headers: { "if-modified-since": lastModified } })).status).toBe(304);
+    expect((await call("GET", "page", { headers: { "if-modified-since": new Date(Date.parse(lastModified) - 2000).toUTCString() } })).status).toBe(200);
+    // If-None-Match decides alone when it is there.
+    expect((await call("GET", "page", { headers: { "if-none-match": '"other"', "if-modified-since": lastModified } })).status).toBe(200);
+    expect(await outcome(await call("GET", "page", { headers: { "if-match": '"other"' } }))).toEqual([412, "precondition_failed"]);
+    expect(await outcome(await call("GET", "page", { headers: { "if-unmodified-since": new Date(Date.parse(lastModified) - 2000).toUTCString() } }))).toEqual([412, "precondition_failed"]);
+    expect((await call("GET", "page", { headers: { "if-match": head.headers.get("etag")! } })).status).toBe(200);
+  });
 });
