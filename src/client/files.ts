@@ -177,7 +177,9 @@ export function createSessionFiles(channel: FileChannel): SessionFiles {
         await ask({ type: "file.stat", path }, "file.stat.result");
         return true;
       } catch (error) {
-        if (error instanceof BunkerError && error.code === "not_found") return false;
+        // Nothing can be below a file either (`file.txt/x`): false, as E2B's exists and test -e say,
+        // where the server's not_directory was thrown (found by a review).
+        if (error instanceof BunkerError && (error.code === "not_found" || error.code === "not_directory")) return false;
         throw error;
       }
     },

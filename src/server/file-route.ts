@@ -46,7 +46,7 @@ export async function serveFileRoute(request: Request, url: URL, context: FileRo
   try {
     relativePath = decodeURIComponent(url.pathname.slice(FILES_PATH_PREFIX.length));
   } catch {
-    return fileErrorResponse(new FileError("bad_message", "the path is not valid percent-encoding"));
+    return fileErrorResponse(new FileError("bad_message", "the path is not valid percent-encoding of UTF-8"));
   }
   // No file name holds NUL (%00): answered here, before any call that would throw on it.
   if (relativePath.includes("\0")) return fileErrorResponse(new FileError("bad_message", "the path must not contain NUL (%00)"));

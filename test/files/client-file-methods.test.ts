@@ -11,6 +11,8 @@ test("the client library writes, reads, lists, stats, moves, removes, uploads, d
   expect(await files.write("notes/a.txt", "hello")).toMatchObject({ path: "notes/a.txt", size: 5 });
   expect(await files.read("notes/a.txt")).toBe("hello");
   expect(await files.exists("notes/a.txt")).toBe(true);
+  // Nothing is below a file: false, not the server's not_directory thrown (a review).
+  expect(await files.exists("notes/a.txt/x")).toBe(false);
   expect(await files.mkdir("notes/sub/deeper")).toBe(true);
   expect(await files.mkdir("notes/sub/deeper")).toBe(false);
   expect((await files.list("notes", { depth: 2 })).map((entry) => entry.path)).toEqual(["notes/a.txt", "notes/sub", "notes/sub/deeper"]);
