@@ -34,6 +34,9 @@ export interface TreeWatch {
 const key = (components: Components) => components.join("/");
 
 /** A directory with a watcher: where it is, and which inode was watched there. */
+/** How often at most a watch looks for its top directory at its place (see onEvent). */
+const TOP_LOOK_MS = 50;
+
 interface WatchedDirectory {
   readonly components: Components;
   readonly dev: number;
@@ -77,6 +80,9 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
   let queue: Promise<void> = Promise.resolve();
   /** Workers walking the tree now, each holding at most one directory open (see watchDirectory). */
   let activeWorkers = 0;
+  /** The top directory as it was watched, and when it was last found at its place (see onEvent). */
+  let topWatched: WatchedDirectory | undefined;
+  let topSeenAt = 0;
 
   const unwatchSubtree = (components: Components) => {
     const prefix = key(components);
@@ -103,6 +109,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     // Again after the await: other workers may have taken the last places meanwhile.
     if (watchers.size >= scope.limits.maxWatchedDirectories) return batcher.overflow();
     const watched = { components: dir.components, dev, ino };
+    if (dir === top) topWatched = watched;
     // The session's or the server's budget spent: the top is refused, a directory below is an overflow.
     const refused = options.budget?.take();
     if (refused) {
@@ -170,6 +177,14 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
 
   const onEvent = async (eventType: string, watched: WatchedDirectory, name: string): Promise<void> => {
     if (closed) return;
+    // A move of one of the top's parents (`mv p q` under a watch of p/c) sends the watch nothing, and
+    // its later events named the old path (found by a review): the top is looked for at its place
+    // before an event goes out, once per TOP_LOOK_MS at most (a walk from the workspace each time),
+    // and the watch ends as for a removal when it has gone from there.
+    if (topWatched && performance.now() - topSeenAt > TOP_LOOK_MS) {
+      if (!(await stillThere(topWatched))) return end();
+      topSeenAt = performance.now();
+    }
     const changed = [...watched.components, name];
     const path = formatComponents(changed);
     // The name Bun gives the directory's own events: its last component, or for the workspace

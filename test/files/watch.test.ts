@@ -149,6 +149,19 @@ test("a watch whose directory is removed or moved away says so: a remove of it, 
   expect(await h.request({ type: "file.watch", id: "w1", path: "." })).toEqual({ type: "file.watch.ready", id: "w1", path: "." });
 });
 
+// Found by a review: the move of a parent sent the watch nothing, and its later events named the
+// old path (`remove p/c/after` for a file written at q/c/after).
+test("a watch whose parent directory is moved ends at its next event, with gone, and names no old path", async () => {
+  using h = createHarness();
+  mkdirSync(join(h.workspace, "p/c"), { recursive: true });
+  await h.request({ type: "file.watch", id: "w", path: "p/c", recursive: true });
+  renameSync(join(h.workspace, "p"), join(h.workspace, "q"));
+  writeFileSync(join(h.workspace, "q/c/after"), "2");
+  const { seen } = await eventsUntil(h, "w", (event) => event.path === "p/c");
+  expect(seen).toEqual([{ type: "remove", path: "p/c" }]);
+  expect(await h.next((reply) => reply.type === "file.unwatch.result" && reply.id === "w")).toEqual({ type: "file.unwatch.result", id: "w", gone: true });
+});
+
 // Found by an audit: Bun names a change of a watched directory itself (chmod, touch) by the
 // directory's own name, and the watch joined it on: `touch w` was `modify w/w`, a path that never was.
 test("a change of a watched directory itself is reported at its own path, and a child of the same name still at its", async () => {
