@@ -38,6 +38,8 @@ export async function movePath(
     });
     if (target.name === null) throw new FileError("bad_message", `${to.label} is the workspace itself, which cannot be replaced`);
     assertNotLinkedIntoProtected(scope, target, to.label);
+    // A path moved onto itself stays as it is, as rename(2) leaves it: it was `exists` (a review).
+    if (sameComponents(source.components, target.components)) return (await describeEntryAt(scope.root, target.dir, target.name)) ?? describeEntry(target.components, moved);
     const existing = await lstatAt(scope.root, target.dir, target.name);
     if (existing && !options.overwrite) throw new FileError("exists", `${to.label} exists already; give overwrite: true to replace it`);
     try {
@@ -57,4 +59,8 @@ export async function movePath(
     source?.close();
     target?.close();
   }
+}
+
+function sameComponents(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((name, index) => name === right[index]);
 }

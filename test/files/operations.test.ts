@@ -154,6 +154,8 @@ describe.each(SCHEMES)("with the $name path scheme", (pathScheme) => {
     expect(readFileSync(join(h.workspace, "b"), "utf8")).toBe("A");
     expect(await h.request({ type: "file.move", id: "4", from: "b", to: "new/dir/b" })).toEqual(error("4", "not_found"));
     expect(await h.request({ type: "file.move", id: "5", from: "b", to: "new/dir/b", parents: true })).toMatchObject({ entry: { path: "new/dir/b" } });
+    // Onto itself: nothing to do, as rename(2) does nothing (it was `exists`, a review).
+    expect(await h.request({ type: "file.move", id: "self", from: "new/dir/b", to: "new/./dir/b" })).toMatchObject({ type: "file.move.result", entry: { path: "new/dir/b", type: "file", size: 1 } });
     expect(await h.request({ type: "file.move", id: "6", from: "d", to: "d/e/inside" })).toEqual(error("6", "bad_message"));
     expect(await h.request({ type: "file.move", id: "7", from: "missing", to: "x" })).toEqual(error("7", "not_found"));
     expect(await h.request({ type: "file.move", id: "8", from: ".", to: "x" })).toEqual(error("8", "bad_message"));
