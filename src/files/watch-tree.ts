@@ -175,23 +175,6 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
     }
   };
 
-  /** The status change time of what is at `components`, not followed; undefined when nothing is (or it is the workspace). */
-  const ctimeOf = async (components: readonly string[]): Promise<number | undefined> => {
-    const walked = await walkPath(root, components, { label: formatComponents(components), followLast: false }).catch(() => null);
-    if (!walked) return undefined;
-    try {
-      return walked.name === null ? undefined : (await lstatAt(root, walked.dir, walked.name))?.ctimeMs;
-    } finally {
-      walked.close();
-    }
-  };
-
-  /** Whether the directory at `directory` had its status changed after its child at `child` did. */
-  const changedAfter = async (directory: readonly string[], child: readonly string[]): Promise<boolean> => {
-    const [ofDirectory, ofChild] = await Promise.all([ctimeOf(directory), ctimeOf(child)]);
-    return ofDirectory !== undefined && ofChild !== undefined && ofDirectory > ofChild;
-  };
-
   const onEvent = async (eventType: string, watched: WatchedDirectory, name: string): Promise<void> => {
     if (closed) return;
     // A move of one of the top's parents (`mv p q` under a watch of p/c) sends the watch nothing, and
@@ -216,10 +199,7 @@ export async function watchTree(scope: FileScope, path: ClientPath, options: Tre
       // `change` with no child of that name is the directory's, not a path inside it (the watch said
       // `modify w/w` for `touch w`, a path that never existed). A child of that name removed is a
       // `rename`. A subdirectory's own change is reported by its parent's watch; the top's is said here.
-      // With a child of that name (`src/src`), the one whose status changed last is the one: a
-      // `touch src` changes the directory's ctime and not the child's, a write to the child its own
-      // (the watch said `modify src/src` for a `touch src`, found by a review).
-      if (eventType === "change" && (!(await exists(changed)) || (await changedAfter(watched.components, changed)))) {
+      if (eventType === "change" && !(await exists(changed))) {
         if (key(watched.components) === key(top.components)) batcher.push({ type: "modify", path: formatComponents(top.components) });
         return;
       }

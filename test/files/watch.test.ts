@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileReply } from "../../src/protocol/index.ts";
@@ -181,26 +181,6 @@ test("a change of a watched directory itself is reported at its own path, and a 
   writeFileSync(join(h.workspace, "w/sub/sub"), "a child named as its directory");
   await eventsUntil(h, "flat", (event) => event.type === "create" && event.path === "w/sub/sub");
   await eventsUntil(h, "tree", (event) => event.type === "create" && event.path === "w/sub/sub");
-});
-
-// Found by a review: with a child of its own name, `touch src` was reported as `modify src/src`.
-test("a change of a watched directory holding a child of its own name is its own, and a write to the child the child's", async () => {
-  using h = createHarness();
-  mkdirSync(join(h.workspace, "src"));
-  writeFileSync(join(h.workspace, "src/src"), "1");
-  // The directory's status changes a clock tick (a few ms) after the child's: the same tick reads as the child's.
-  const childChanged = statSync(join(h.workspace, "src/src")).ctimeMs;
-  for (let mode = 0o755; statSync(join(h.workspace, "src")).ctimeMs <= childChanged; mode ^= 0o050) chmodSync(join(h.workspace, "src"), mode);
-  await h.request({ type: "file.watch", id: "w", path: "src" });
-  chmodSync(join(h.workspace, "src"), 0o700);
-  writeFileSync(join(h.workspace, "src/marker"), "x");
-  const own = await eventsUntil(h, "w", (event) => event.path === "src/marker");
-  expect(own.seen.filter((event) => event.path === "src" || event.path === "src/src")).toEqual([{ type: "modify", path: "src" }]);
-  appendFileSync(join(h.workspace, "src/src"), "2");
-  writeFileSync(join(h.workspace, "src/marker2"), "x");
-  const child = await eventsUntil(h, "w", (event) => event.path === "src/marker2");
-  expect(child.seen).toContainEqual({ type: "modify", path: "src/src" });
-  expect(child.seen).not.toContainEqual({ type: "modify", path: "src" });
 });
 
 test("a change of the workspace itself under a watch of it is reported as `.`, never as a child named like its directory", async () => {
