@@ -33,10 +33,10 @@ export interface TreeWatch {
 
 const key = (components: Components) => components.join("/");
 
-/** A directory with a watcher: where it is, and which inode was watched there. */
 /** How often at most a watch looks for its top directory at its place (see onEvent). */
 const TOP_LOOK_MS = 50;
 
+/** A directory with a watcher: where it is, and which inode was watched there. */
 interface WatchedDirectory {
   readonly components: Components;
   readonly dev: number;
