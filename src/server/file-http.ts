@@ -160,7 +160,8 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   }
   // Checked before the body is read, and again before the file is put in place (a command may
   // write it meanwhile). If-None-Match: * is the atomic refusal of an existing file, below.
-  const conditional = PUT_CONDITIONS.some((name) => request.headers.has(name)) && request.headers.get("if-none-match")?.trim() !== "*";
+  const noneMatch = request.headers.get("if-none-match")?.trim();
+  const conditional = request.headers.has("if-match") || request.headers.has("if-unmodified-since") || (noneMatch !== undefined && noneMatch !== "*");
   const checkPreconditions = async () => {
     if (conditional && evaluatePreconditions(request.headers, await currentValidators(scope, path), "PUT") === "failed") throw preconditionFailed(path.label);
   };
@@ -206,9 +207,6 @@ async function receiveUpload(scope: FileScope, request: Request, relativePath: s
   const entry = await writer.commit();
   return new Response(`${JSON.stringify(entry)}\n`, { status: replacing ? 200 : 201, headers: { "content-type": "application/json" } });
 }
-
-/** The headers that make a PUT conditional on the file as it is (If-None-Match: * aside). */
-const PUT_CONDITIONS = ["if-match", "if-unmodified-since", "if-none-match"] as const;
 
 function preconditionFailed(label: string): FileError {
   return new FileError("precondition_failed", `${label} is not the version the request's If-Match, If-Unmodified-Since or If-None-Match names (it changed, or is not there)`);

@@ -126,6 +126,8 @@ describe("conditional requests (RFC 9110 13.2.2)", () => {
     expect(await outcome(await put("edited", "any", { "if-match": "*" }))).toEqual([200, null]);
     expect(await outcome(await put("absent", "x", { "if-match": "*" }))).toEqual([412, "precondition_failed"]);
     expect(existsSync(join(workspace, "absent"))).toBe(false);
+    // With If-None-Match: * beside it, If-Match still holds the PUT to the version it names.
+    expect(await outcome(await put("edited", "both", { "if-match": loaded, "if-none-match": "*" }))).toEqual([412, "precondition_failed"]);
     // A weak tag never matches strongly.
     expect(await outcome(await put("edited", "weak", { "if-match": `W/${await tagOf("edited")}` }))).toEqual([412, "precondition_failed"]);
   });
