@@ -12,6 +12,11 @@ export function decodeBase64Input(text: string, field: string): { ok: true; byte
   return { ok: true, bytes: Buffer.from(text, "base64") };
 }
 
+/** A client's `data` as its `encoding` says: UTF-8 text as it is, base64 as decodeBase64Input reads it. */
+export function decodeDataInput(text: string, encoding: "utf8" | "base64" | undefined, field: string): ReturnType<typeof decodeBase64Input> {
+  return encoding === "base64" ? decodeBase64Input(text, field) : { ok: true, bytes: Buffer.from(text, "utf8") };
+}
+
 /** Whether a base64 (or base64url) character comes at `from` or after. */
 function hasAlphabetAfter(text: string, from: number): boolean {
   for (let index = from; index < text.length; index++) {

@@ -1,5 +1,5 @@
 import type { FileReply, FileRequestOf } from "../protocol/index.ts";
-import { decodeBase64Input } from "../common/base64-input.ts";
+import { decodeDataInput } from "../common/base64-input.ts";
 import { FileError } from "./file-error.ts";
 import { clientPath, type FileScope } from "./file-scope.ts";
 import { listDirectory, statPath } from "./inspect.ts";
@@ -41,10 +41,9 @@ export async function answerSimpleRequest(scope: FileScope, message: SimpleFileR
     }
     case "file.write": {
       const path = clientPath(scope, message.path);
-      const decoded = message.encoding === "base64" ? decodeBase64Input(message.data, "data") : { ok: true as const, bytes: Buffer.from(message.data, "utf8") };
+      const decoded = decodeDataInput(message.data, message.encoding, "data");
       if (!decoded.ok) throw new FileError("bad_message", decoded.problem);
-      const data = decoded.bytes;
-      const entry = await writeFile(scope, path, data, {
+      const entry = await writeFile(scope, path, decoded.bytes, {
         ifExists: message.ifExists ?? "overwrite",
         parents: message.parents ?? true,
         mode: message.mode,

@@ -1,6 +1,6 @@
 import type { AckMessage, AttachMessage, DetachMessage, ErrorCode, ResizeMessage, SignalMessage, StdinMessage } from "../protocol/index.ts";
 import { MAX_STDIN_CREDIT_WRITERS } from "../protocol/limits.ts";
-import { decodeBase64Input } from "../common/base64-input.ts";
+import { decodeDataInput } from "../common/base64-input.ts";
 import type { ExecRecord } from "./exec-record.ts";
 import type { SessionConnection } from "./session.ts";
 
@@ -61,12 +61,9 @@ function writeStdin(context: ExecControlContext, connection: SessionConnection, 
   }
   let bytes: Buffer | undefined;
   if (message.data !== undefined && message.data.length > 0) {
-    if (message.encoding !== "base64") bytes = Buffer.from(message.data, "utf8");
-    else {
-      const decoded = decodeBase64Input(message.data, "data");
-      if (!decoded.ok) return context.sendError(connection, "bad_message", decoded.problem, message.id);
-      bytes = decoded.bytes;
-    }
+    const decoded = decodeDataInput(message.data, message.encoding, "data");
+    if (!decoded.ok) return context.sendError(connection, "bad_message", decoded.problem, message.id);
+    bytes = decoded.bytes;
   }
   record.stdinWrittenBy(connection.sink);
   if (bytes !== undefined) {
