@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { AckWindowSchema, ByteCountSchema, FILE_REQUEST_SCHEMAS, FILE_REQUEST_TYPES } from "./file-messages.ts";
 import { MAX_TIMEOUT_MS } from "./limits.ts";
-import { plainObject } from "./plain-object.ts";
+import { isPlainObject, plainObject } from "./plain-object.ts";
 
 /**
  * Strings that reach execve or the environment cannot hold NUL, nor a lone surrogate, which UTF-8
@@ -82,7 +82,7 @@ const RESERVED_ENV_NAMES = new Set(["__proto__", "constructor", "prototype"]);
  */
 const EnvSchema = v.pipe(
   // An array would pass for a record of "0", "1", ... entries.
-  v.custom<Record<string, unknown>>((input) => typeof input === "object" && input !== null && !Array.isArray(input), "must be an object of name: value strings"),
+  v.custom<Record<string, unknown>>(isPlainObject, "must be an object of name: value strings"),
   v.check((env) => Object.keys(env).length <= MAX_ENV_ENTRIES, `must have at most ${MAX_ENV_ENTRIES} entries`),
   v.check((env) => !Object.keys(env).some((name) => RESERVED_ENV_NAMES.has(name)), "names __proto__, constructor and prototype cannot be set"),
   v.record(

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { CLIENT_MESSAGE_TYPES, ClientMessageSchema, type ClientMessage } from "./client-messages.ts";
 import { ServerMessageSchema, type ServerMessage } from "./server-messages.ts";
 import { jsonShapeProblem } from "./json-nesting.ts";
+import { isPlainObject } from "./plain-object.ts";
 
 /** A decoded message, or a sentence saying what was wrong with it (and the exec id, when one was readable). */
 export type DecodeResult<T> = { ok: true; message: T } | { ok: false; id?: string; problem: string };
@@ -60,12 +61,9 @@ export function decodeClientMessage(text: string): DecodeResult<ClientMessage> {
   } catch {
     return { ok: false, problem: "the frame is not valid JSON" };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, problem: "a message must be a JSON object" };
-  }
-  const record = value as Record<string, unknown>;
-  const id = readableId(record);
-  const type = record["type"];
+  if (!isPlainObject(value)) return { ok: false, problem: "a message must be a JSON object" };
+  const id = readableId(value);
+  const type = value["type"];
   const schema = typeof type === "string" ? SCHEMA_BY_TYPE.get(type) : undefined;
   if (!schema) {
     const what = typeof type === "string" ? `unknown message type ${JSON.stringify(type.slice(0, 64))}` : type === undefined ? "is required" : `must be a string, got ${typeof type}`;

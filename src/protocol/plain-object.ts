@@ -1,7 +1,7 @@
 import * as v from "valibot";
 
 /** An object and not an array: JSON's `{...}`. */
-function isPlainObject(input: unknown): input is Record<string, unknown> {
+export function isPlainObject(input: unknown): input is Record<string, unknown> {
   return typeof input === "object" && input !== null && !Array.isArray(input);
 }
 
