@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { CLIENT_MESSAGE_TYPES, ClientMessageSchema, type ClientMessage } from "./client-messages.ts";
 import { ServerMessageSchema, type ServerMessage } from "./server-messages.ts";
-import { jsonShapeProblem } from "./json-nesting.ts";
+import { jsonShapeProblem } from "./json-shape.ts";
 import { isPlainObject } from "./plain-object.ts";
 
 /** A decoded message, or a sentence saying what was wrong with it (and the exec id, when one was readable). */
